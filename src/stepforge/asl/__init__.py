@@ -1,0 +1,1 @@
+"""The Amazon States Language: compile definitions, evaluate states. Pure: no I/O, no clock."""
