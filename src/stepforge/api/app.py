@@ -1,0 +1,91 @@
+"""The HTTP layer: AWS JSON 1.0 on one route, errors turned into AWS's error body in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request as HttpRequest
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from stepforge.api.operations import LONG_POLLS, OPERATIONS, TARGET_PREFIX
+from stepforge.service.context import Request, ServiceContext
+from stepforge.service.errors import ApiError, SerializationException, UnknownOperation
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/x-amz-json-1.0"
+LONG_POLL_SECONDS = 60.0
+POLL_INTERVAL = 0.02
+_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+
+
+def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS) -> Starlette:
+    """The ASGI application serving the Step Functions API for ``ctx``."""
+
+    async def api(http: HttpRequest) -> Response:
+        target = http.headers.get("x-amz-target", "")
+        try:
+            request = Request(_params(await http.body()), _region(http, ctx.default_region))
+            operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
+            if operation in LONG_POLLS:
+                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds))
+            handler = OPERATIONS.get(operation)
+            if handler is None:
+                raise UnknownOperation(f"Unknown operation {target!r}")
+            return _ok(handler(ctx, request))
+        except ApiError as exc:
+            return _error(exc)
+        except Exception:  # never a stack trace to the client
+            log.exception("unhandled error in %s", target)
+            return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
+                            status_code=500, media_type=CONTENT_TYPE)
+
+    async def home(http: HttpRequest) -> Response:
+        return HTMLResponse("<!doctype html><title>stepforge</title><h1>stepforge</h1>"
+                            "<p>The Step Functions API is served on this port (POST /).</p>")
+
+    return Starlette(routes=[Route("/", api, methods=["POST"]), Route("/", home, methods=["GET"])])
+
+
+async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float) -> Any:
+    handler = LONG_POLLS[operation]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        answer = handler(ctx, request)
+        if answer is not None or loop.time() >= deadline:
+            return answer or {}
+        await asyncio.sleep(POLL_INTERVAL)
+
+
+def _params(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        params = json.loads(body)
+    except ValueError as exc:
+        raise SerializationException(f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(params, dict):
+        raise SerializationException("Request body must be a JSON object")
+    return params
+
+
+def _region(http: HttpRequest, default: str) -> str:
+    match = _REGION.search(http.headers.get("authorization", ""))
+    return match.group(1) if match else default
+
+
+def _ok(payload: Any) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False), media_type=CONTENT_TYPE)
+
+
+def _error(exc: ApiError) -> Response:
+    body = {"__type": f"com.amazonaws.states#{exc.code}", "message": exc.message}
+    return Response(json.dumps(body), status_code=exc.status, media_type=CONTENT_TYPE,
+                    headers={"x-amzn-ErrorType": exc.code})

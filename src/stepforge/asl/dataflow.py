@@ -1,0 +1,81 @@
+"""The JSONPath data-flow stages, written once for every state type.
+
+InputPath -> Parameters -> (the state's work) -> ResultSelector -> ResultPath -> OutputPath.
+Each function takes the values it needs and returns a new value; none mutates its arguments.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from stepforge.asl import errors
+from stepforge.asl.errors import StatesError
+from stepforge.asl.intrinsics import Intrinsic
+from stepforge.asl.jsonpath import JsonPath, PathNotFound, ReferencePath
+from stepforge.asl.payload import Template
+from stepforge.asl.scope import Scope
+
+#: AWS's limit on a state's input or output, in bytes of UTF-8 JSON.
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON as AWS writes it in history events and API responses."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def select(path: JsonPath | None, scope: Scope) -> Any:
+    """InputPath / OutputPath / ItemsPath: ``None`` (JSON null) selects ``{}``."""
+    if path is None:
+        return {}
+    if path.text == "$":
+        return scope.input
+    try:
+        return path.resolve(scope)
+    except PathNotFound as exc:
+        raise invalid_path(exc.path) from None
+
+
+def invalid_path(path: JsonPath) -> StatesError:
+    return StatesError(errors.RUNTIME, f"Invalid path '{path.text}' : No results for path: {path.normalized}")
+
+
+def apply_template(template: Template | None, scope: Scope) -> Any:
+    """Parameters / ResultSelector / ItemSelector; no template passes the input through."""
+    return scope.input if template is None else template.evaluate(scope)
+
+
+def place_result(raw_input: Any, result: Any, path: ReferencePath | None, discard: bool) -> Any:
+    """ResultPath: ``null`` keeps the raw input, ``$`` (default) replaces it, else merge into a copy."""
+    if discard:
+        return raw_input
+    if path is None or path.text == "$":
+        return result
+    return path.assign(raw_input, result)
+
+
+def field_value(source: JsonPath | Intrinsic, scope: Scope, field: str) -> Any:
+    """ErrorPath/CausePath-style fields: a path or an intrinsic, with AWS's not-found message."""
+    if isinstance(source, Intrinsic):
+        return source.evaluate(scope)
+    try:
+        return source.resolve(scope)
+    except PathNotFound:
+        document = scope.context if source.root == "context" else scope.input
+        raise StatesError(
+            errors.RUNTIME,
+            f"The JSONPath '{source.text}' specified for the field '{field}' "
+            f"could not be found in the input '{to_json(document)}'",
+        ) from None
+
+
+def check_size(state_name: str, output_json: str) -> None:
+    """Refuse a state output over AWS's payload limit."""
+    if len(output_json) > MAX_PAYLOAD_BYTES // 4 and len(output_json.encode()) > MAX_PAYLOAD_BYTES:
+        raise StatesError(
+            errors.DATA_LIMIT_EXCEEDED,
+            f"The state/task '{state_name}' returned a result with a size exceeding "
+            "the maximum number of bytes service limit.",
+            located=False,
+        )

@@ -1,0 +1,586 @@
+"""The interpreter: a pure step from (machine, run, signal, now) to (run', events, commands).
+
+``Interpreter.start`` and ``Interpreter.deliver`` advance every frame of one execution as far as
+it can go without waiting — pure stretches (Pass, Choice, inline Map/Parallel of pure states) run
+to completion in one step — and stop where a frame must wait for a task, a timer or children.
+No clock, no threads, no I/O: time comes in as ``now``, randomness through ``rng``, and the
+engine carries out the returned commands.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from stepforge.asl import errors
+from stepforge.asl import states as st
+from stepforge.asl.choice import choose
+from stepforge.asl.dataflow import (
+    apply_template, check_size, field_value, place_result, select, to_json,
+)
+from stepforge.asl.errors import StatesError
+from stepforge.asl.records import (
+    ABORTED, FAILED, SUCCEEDED, TIMED_OUT, CancelWait, Children, DispatchTask, Event, Frame, Run, SetTimer,
+    Signal, Step, Stop, TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded, TimerFired, Wait,
+)
+from stepforge.asl.scope import Scope
+from stepforge.asl import limits, task_events, waits
+
+#: Resolves a Task's Resource to its kind ("activity", "lambda", "task") or raises StatesError.
+Resolver = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionInfo:
+    """The execution-wide part of the context object ``$$``."""
+
+    arn: str
+    name: str
+    state_machine_arn: str
+    state_machine_name: str
+    role_arn: str
+    start_time: str
+    input: Any
+    redrive_count: int = 0
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "Execution": {
+                "Id": self.arn, "Input": self.input, "StartTime": self.start_time, "Name": self.name,
+                "RoleArn": self.role_arn, "RedriveCount": self.redrive_count,
+            },
+            "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name},
+        }
+
+
+def iso(now: float) -> str:
+    """Seconds since the epoch as AWS's ISO-8601 timestamp with milliseconds."""
+    return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Interpreter:
+    """Runs one compiled machine; holds no per-execution state between calls."""
+
+    def __init__(self, machine: st.StateMachine, resolve: Resolver) -> None:
+        self.machine = machine
+        self.resolve = resolve
+        self._machines: dict[tuple[tuple[str, int], ...], st.StateMachine] = {(): machine}
+
+    def machine_at(self, address: tuple[tuple[str, int], ...]) -> st.StateMachine:
+        found = self._machines.get(address)
+        if found is None:
+            found = self._machines[address] = self.machine.child(address)
+        return found
+
+    def start(self, run: Run, info: ExecutionInfo, input_json: str, now: float, rng: random.Random) -> Step:
+        """Begin an execution: ExecutionStarted, then run until every frame waits or it ends."""
+        stepper = _Stepper(self, run, info, now, rng)
+        root = stepper.new_frame((), self.machine.start_at, info.input, parent=None, index=0)
+        stepper.emit(root, "ExecutionStarted", "executionStartedEventDetails", {
+            "input": input_json, "inputDetails": {"truncated": False}, "roleArn": info.role_arn,
+        })
+        if self.machine.timeout_seconds is not None:
+            stepper.set_timer(0, "execution_timeout", now + self.machine.timeout_seconds)
+        stepper.enter(root, self.machine.start_at, info.input)
+        stepper.drain()
+        return stepper.step
+
+    def deliver(self, run: Run, info: ExecutionInfo, signal: Signal, now: float, rng: random.Random) -> Step:
+        """Apply one signal (task result, timer, stop) and run until every frame waits again."""
+        stepper = _Stepper(self, run, info, now, rng)
+        if run.status == "RUNNING":
+            stepper.receive(signal)
+            stepper.drain()
+        return stepper.step
+
+
+class _Stepper:
+    """One step's working set: the run being advanced, the clock reading, and what it produced."""
+
+    def __init__(self, interp: Interpreter, run: Run, info: ExecutionInfo, now: float, rng: random.Random) -> None:
+        self.interp = interp
+        self.run = run
+        self.info = info
+        self.now = now
+        self.now_iso = iso(now)
+        self.rng = rng
+        self.step = Step()
+        self.ready: deque[int] = deque()
+        self._base_context = info.context()
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def new_frame(self, address: tuple[tuple[str, int], ...], state: str, value: Any,
+                  parent: Frame | None, index: int) -> Frame:
+        frame = Frame(id=self.run.next_frame_id, address=address, state=state, input=value,
+                      parent=None if parent is None else parent.id, index=index,
+                      last_event_id=0 if parent is None else parent.last_event_id)
+        self.run.next_frame_id += 1
+        self.run.frames[frame.id] = frame
+        return frame
+
+    def emit(self, frame: Frame | None, type_: str, key: str | None = None,
+             details: dict[str, Any] | None = None) -> Event:
+        previous = frame.last_event_id if frame is not None else self.run.next_event_id - 1
+        event = Event(self.run.next_event_id, previous, type_, self.now, key, details)
+        self.run.next_event_id += 1
+        if frame is not None:
+            frame.last_event_id = event.id
+        self.step.events.append(event)
+        return event
+
+    def new_wait(self, frame: Frame, kind: Any, resource_kind: str = "") -> Wait:
+        frame.wait = Wait(self.run.next_wait_id, kind, resource_kind)
+        self.run.next_wait_id += 1
+        return frame.wait
+
+    def set_timer(self, wait_id: int, kind: Any, due: float) -> None:
+        self.step.commands.append(SetTimer(wait_id, kind, due))
+
+    def cancel(self, frame: Frame) -> None:
+        if frame.wait is not None:
+            self.step.commands.append(CancelWait(frame.wait.id))
+            frame.wait = None
+
+    def state_of(self, frame: Frame) -> st.State:
+        return self.interp.machine_at(frame.address).states[frame.state]
+
+    def context(self, frame: Frame, state: st.State) -> dict[str, Any]:
+        ctx = dict(self._base_context)
+        entry: dict[str, Any] = {"Name": state.name, "EnteredTime": frame.entered_time}
+        if isinstance(state, st.RecoverableState):
+            entry["RetryCount"] = frame.retry_count
+        ctx["State"] = entry
+        return ctx
+
+    def scope(self, frame: Frame, state: st.State, value: Any) -> Scope:
+        return Scope(value, self.context(frame, state), {}, self.rng)
+
+    # -- the main loop -------------------------------------------------------------------------
+
+    def drain(self) -> None:
+        while self.ready and self.run.status == "RUNNING":
+            frame = self.run.frames.get(self.ready.popleft())
+            if frame is None or frame.wait is not None:
+                continue
+            state = self.state_of(frame)
+            try:
+                self.execute(frame, state)
+            except StatesError as exc:
+                self.fail_state(frame, state, exc)
+
+    def enter(self, frame: Frame, name: str, value: Any) -> None:
+        frame.state, frame.input = name, value
+        frame.attempts, frame.retry_count, frame.children = {}, 0, None
+        frame.entered_time = self.now_iso
+        state = self.state_of(frame)
+        event = self.emit(frame, f"{state.type}StateEntered", "stateEnteredEventDetails", {
+            "name": name, "input": to_json(value), "inputDetails": {"truncated": False},
+        })
+        frame.entered_event_id = event.id
+        self.ready.append(frame.id)
+
+    def execute(self, frame: Frame, state: st.State) -> None:
+        if isinstance(state, st.PassState):
+            self.run_pass(frame, state)
+        elif isinstance(state, st.ChoiceState):
+            self.run_choice(frame, state)
+        elif isinstance(state, st.WaitState):
+            self.run_wait(frame, state)
+        elif isinstance(state, st.SucceedState):
+            effective = select(state.input_path, self.scope(frame, state, frame.input))
+            self.exit(frame, state, select(state.output_path, self.scope(frame, state, effective)))
+        elif isinstance(state, st.FailState):
+            self.run_fail(frame, state)
+        elif isinstance(state, (st.TaskState, st.ParallelState, st.MapState)):
+            self.begin_work(frame, state)
+
+    def exit(self, frame: Frame, state: st.State, output: Any, next_state: str | None = None) -> None:
+        output_json = to_json(output)
+        check_size(state.name, output_json)
+        self.emit(frame, f"{state.type}StateExited", "stateExitedEventDetails", {
+            "name": state.name, "output": output_json, "outputDetails": {"truncated": False},
+        })
+        target = next_state or state.next
+        if target is None:
+            self.finish_frame(frame, output, output_json)
+        else:
+            self.enter(frame, target, output)
+
+    def finish_output(self, frame: Frame, state: st.ResultState, result: Any) -> None:
+        """ResultSelector -> ResultPath -> OutputPath, then leave the state."""
+        scope = self.scope(frame, state, result)
+        selected = apply_template(state.result_selector, scope)
+        placed = place_result(frame.input, selected, state.result_path, state.discard_result)
+        self.exit(frame, state, select(state.output_path, scope.with_input(placed)))
+
+    # -- pure states ---------------------------------------------------------------------------
+
+    def run_pass(self, frame: Frame, state: st.PassState) -> None:
+        scope = self.scope(frame, state, frame.input)
+        effective = select(state.input_path, scope)
+        result = state.result if state.has_result else apply_template(state.parameters, scope.with_input(effective))
+        placed = place_result(frame.input, result, state.result_path, state.discard_result)
+        self.exit(frame, state, select(state.output_path, scope.with_input(placed)))
+
+    def run_choice(self, frame: Frame, state: st.ChoiceState) -> None:
+        scope = self.scope(frame, state, frame.input)
+        effective = select(state.input_path, scope)
+        target = choose(state.choices, scope.with_input(effective)) or state.default
+        if target is None:
+            raise StatesError(errors.NO_CHOICE_MATCHED, f"No Matches! at Choice state '{state.name}'", located=False)
+        self.exit(frame, state, select(state.output_path, scope.with_input(effective)), target)
+
+    def run_fail(self, frame: Frame, state: st.FailState) -> None:
+        scope = self.scope(frame, state, frame.input)
+        error = state.error if state.error_path is None else field_value(state.error_path, scope, "ErrorPath")
+        cause = state.cause if state.cause_path is None else field_value(state.cause_path, scope, "CausePath")
+        self.finish_failed(frame, _text(error), _text(cause))
+
+    def run_wait(self, frame: Frame, state: st.WaitState) -> None:
+        scope = self.scope(frame, state, frame.input)
+        effective = select(state.input_path, scope)
+        due = waits.due_time(state, scope.with_input(effective), self.now)
+        if due <= self.now:
+            self.exit(frame, state, select(state.output_path, scope.with_input(effective)))
+            return
+        wait = self.new_wait(frame, "timer")
+        self.set_timer(wait.id, "wait", due)
+
+    def wait_over(self, frame: Frame, state: st.WaitState) -> None:
+        frame.wait = None
+        scope = self.scope(frame, state, frame.input)
+        effective = select(state.input_path, scope)
+        self.exit(frame, state, select(state.output_path, scope.with_input(effective)))
+
+    # -- states that do work: Task, Parallel, Map --------------------------------------------
+
+    def begin_work(self, frame: Frame, state: st.State) -> None:
+        if isinstance(state, st.TaskState):
+            self.dispatch_task(frame, state)
+        elif isinstance(state, st.ParallelState):
+            self.launch_branches(frame, state)
+        elif isinstance(state, st.MapState):
+            self.launch_map(frame, state)
+
+    def dispatch_task(self, frame: Frame, state: st.TaskState) -> None:
+        scope = self.scope(frame, state, frame.input)
+        effective = select(state.input_path, scope)
+        task_input = apply_template(state.parameters, scope.with_input(effective))
+        timeout = limits.seconds(state.timeout, scope)
+        heartbeat = limits.seconds(state.heartbeat, scope)
+        kind = self.interp.resolve(state.resource)
+        wait = self.new_wait(frame, "task", kind)
+        input_json = to_json(task_input)
+        self.step.commands.append(
+            DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout, heartbeat)
+        )
+        type_, key, details = task_events.scheduled(kind, state.resource, input_json, timeout, heartbeat)
+        self.emit(frame, type_, key, details)
+        if timeout is not None:
+            self.set_timer(wait.id, "timeout", self.now + timeout)
+
+    def launch_branches(self, frame: Frame, state: st.ParallelState) -> None:
+        scope = self.scope(frame, state, frame.input)
+        effective = select(state.input_path, scope)
+        branch_input = apply_template(state.parameters, scope.with_input(effective))
+        self.emit(frame, "ParallelStateStarted")
+        count = len(state.branches)
+        frame.children = Children(count, [branch_input] * count, [None] * count)
+        self.new_wait(frame, "children")
+        for index in range(count):
+            self.launch_child(frame, state, index)
+
+    def launch_map(self, frame: Frame, state: st.MapState) -> None:
+        scope = self.scope(frame, state, frame.input)
+        effective = select(state.input_path, scope)
+        items = select(state.items_path, scope.with_input(effective))
+        if not isinstance(items, list):
+            raise StatesError(errors.RUNTIME, f"Map state input must be an array but was: {to_json(items)}")
+        concurrency, tolerated_count, tolerated_pct = limits.map_limits(state, scope.with_input(effective))
+        self.emit(frame, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
+        frame.children = Children(len(items), items, [None] * len(items), max_concurrency=concurrency,
+                                  tolerated_count=tolerated_count, tolerated_percentage=tolerated_pct,
+                                  selector_input=effective)
+        self.new_wait(frame, "children")
+        self.fill_map(frame, state)
+
+    def fill_map(self, frame: Frame, state: st.MapState) -> None:
+        children = frame.children
+        assert children is not None
+        if children.total == 0:
+            self.children_succeeded(frame, state)
+            return
+        while children.launched < children.total and (
+            children.max_concurrency == 0 or children.running < children.max_concurrency
+        ):
+            self.launch_child(frame, state, children.launched)
+
+    def launch_child(self, frame: Frame, state: st.State, index: int) -> None:
+        children = frame.children
+        assert children is not None
+        children.launched += 1
+        children.running += 1
+        if isinstance(state, st.MapState):
+            self.emit(frame, "MapIterationStarted", "mapIterationStartedEventDetails", {"index": index, "name": state.name})
+            value = self.item_input(frame, state, index)
+            machine = state.processor
+        else:
+            assert isinstance(state, st.ParallelState)
+            value = children.inputs[index]
+            machine = state.branches[index]
+        child = self.new_frame(frame.address + ((state.name, index),), machine.start_at, value, frame, index)
+        self.enter(child, machine.start_at, value)
+
+    def item_input(self, frame: Frame, state: st.MapState, index: int) -> Any:
+        children = frame.children
+        assert children is not None
+        item = children.inputs[index]
+        if state.item_selector is None:
+            return item
+        ctx = self.context(frame, state)
+        ctx["Map"] = {"Item": {"Index": index, "Value": item}}
+        return state.item_selector.evaluate(Scope(children.selector_input, ctx, {}, self.rng))
+
+    # -- children report back ----------------------------------------------------------------
+
+    def finish_frame(self, frame: Frame, output: Any, output_json: str) -> None:
+        if frame.parent is None:
+            self.emit(frame, "ExecutionSucceeded", "executionSucceededEventDetails", {
+                "output": output_json, "outputDetails": {"truncated": False},
+            })
+            self.close(SUCCEEDED, output=output_json)
+            return
+        parent = self.run.frames[frame.parent]
+        del self.run.frames[frame.id]
+        parent.last_event_id = max(parent.last_event_id, frame.last_event_id)
+        self.child_succeeded(parent, frame.index, output)
+
+    def finish_failed(self, frame: Frame, error: str | None, cause: str | None) -> None:
+        if frame.parent is None:
+            details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+            self.emit(frame, "ExecutionFailed", "executionFailedEventDetails", details)
+            self.close(FAILED, error=error, cause=cause)
+            return
+        parent = self.run.frames[frame.parent]
+        self.drop_frame(frame)
+        parent.last_event_id = max(parent.last_event_id, frame.last_event_id)
+        self.child_failed(parent, frame.index, error, cause)
+
+    def child_succeeded(self, parent: Frame, index: int, output: Any) -> None:
+        state = self.state_of(parent)
+        try:
+            self._child_succeeded(parent, state, index, output)
+        except StatesError as exc:
+            self.fail_state(parent, state, exc)
+
+    def _child_succeeded(self, parent: Frame, state: st.State, index: int, output: Any) -> None:
+        children = parent.children
+        assert children is not None
+        children.results[index] = output
+        children.running -= 1
+        children.succeeded += 1
+        if isinstance(state, st.MapState):
+            self.emit(parent, "MapIterationSucceeded", "mapIterationSucceededEventDetails",
+                      {"index": index, "name": state.name})
+            if children.launched < children.total:
+                self.fill_map(parent, state)
+                return
+        if children.running == 0 and children.launched == children.total:
+            self.children_succeeded(parent, state)
+
+    def child_failed(self, parent: Frame, index: int, error: str | None, cause: str | None) -> None:
+        state = self.state_of(parent)
+        try:
+            self._child_failed(parent, state, index, error, cause)
+        except StatesError as exc:
+            self.fail_state(parent, state, exc)
+
+    def _child_failed(self, parent: Frame, state: st.State, index: int, error: str | None,
+                      cause: str | None) -> None:
+        children = parent.children
+        assert children is not None
+        children.running -= 1
+        children.failed += 1
+        if isinstance(state, st.MapState):
+            self.emit(parent, "MapIterationFailed", "mapIterationFailedEventDetails", {"index": index, "name": state.name})
+            if self.tolerated(children):
+                children.results[index] = {"Error": error, "Cause": cause}
+                if children.launched < children.total:
+                    self.fill_map(parent, state)
+                elif children.running == 0:
+                    self.children_succeeded(parent, state)
+                return
+        self.abort_children(parent)
+        parent.wait = None
+        self.emit(parent, f"{state.type}StateFailed")
+        self.handle_error(parent, state, StatesError(error or "", cause, located=False))
+
+    def tolerated(self, children: Children) -> bool:
+        if children.tolerated_count is None and children.tolerated_percentage is None:
+            return False
+        if children.tolerated_count is not None and children.failed <= children.tolerated_count:
+            return True
+        pct = children.tolerated_percentage
+        return pct is not None and children.total > 0 and children.failed * 100.0 / children.total <= pct
+
+    def children_succeeded(self, frame: Frame, state: st.State) -> None:
+        children = frame.children
+        assert children is not None and isinstance(state, st.RecoverableState)
+        frame.wait, frame.children = None, None
+        self.emit(frame, f"{state.type}StateSucceeded")
+        self.finish_output(frame, state, children.results)
+
+    def abort_children(self, parent: Frame) -> None:
+        state = self.state_of(parent)
+        for child in [f for f in self.run.frames.values() if f.parent == parent.id]:
+            if isinstance(state, st.MapState):
+                self.emit(parent, "MapIterationAborted", "mapIterationAbortedEventDetails",
+                          {"index": child.index, "name": state.name})
+            self.drop_frame(child)
+
+    def drop_frame(self, frame: Frame) -> None:
+        """Remove a frame and everything under it, cancelling what they wait on."""
+        if frame.children is not None:
+            for child in [f for f in self.run.frames.values() if f.parent == frame.id]:
+                self.drop_frame(child)
+        self.cancel(frame)
+        self.run.frames.pop(frame.id, None)
+
+    # -- errors: Retry, Catch, or fail the frame --------------------------------------------
+
+    def fail_state(self, frame: Frame, state: st.State, exc: StatesError) -> None:
+        if frame.id not in self.run.frames:
+            return
+        if frame.children is not None:
+            self.abort_children(frame)
+            frame.children = None
+        self.cancel(frame)
+        self.handle_error(frame, state, exc)
+
+    def handle_error(self, frame: Frame, state: st.State, exc: StatesError) -> None:
+        cause = exc.cause
+        if exc.located:
+            cause = (f"An error occurred while executing the state '{state.name}' "
+                     f"(entered at the event id #{frame.entered_event_id}). {cause or ''}")
+        error = exc.error or None
+        if isinstance(state, st.RecoverableState):
+            if self.retry(frame, state, exc.error):
+                return
+            catcher = _first_match(state.catch, exc.error)
+            if catcher is not None:
+                output = place_result(frame.input, {"Error": error, "Cause": cause},
+                                      catcher.result_path, catcher.result_path is None)
+                self.exit(frame, state, output, catcher.next)
+                return
+        self.finish_failed(frame, error, cause)
+
+    def retry(self, frame: Frame, state: st.RecoverableState, error: str) -> bool:
+        for index, retrier in enumerate(state.retry):
+            if not _matches(retrier.error_equals, error):
+                continue
+            used = frame.attempts.get(index, 0)
+            if used >= retrier.max_attempts:
+                return False
+            frame.attempts[index] = used + 1
+            frame.retry_count += 1
+            frame.children = None
+            wait = self.new_wait(frame, "retry")
+            self.set_timer(wait.id, "retry", self.now + retrier.delay(used, self.rng.random()))
+            return True
+        return False
+
+    # -- signals -------------------------------------------------------------------------------
+
+    def receive(self, signal: Signal) -> None:
+        if isinstance(signal, Stop):
+            self.emit(None, "ExecutionAborted", "executionAbortedEventDetails",
+                      {k: v for k, v in (("error", signal.error), ("cause", signal.cause)) if v is not None})
+            self.close(ABORTED, error=signal.error, cause=signal.cause)
+            return
+        if isinstance(signal, TimerFired) and signal.kind == "execution_timeout":
+            self.emit(None, "ExecutionTimedOut", "executionTimedOutEventDetails", {})
+            self.close(TIMED_OUT)
+            return
+        frame = self.waiting_frame(signal.wait_id)
+        if frame is None:
+            return
+        state = self.state_of(frame)
+        try:
+            self.on_signal(frame, state, signal)
+        except StatesError as exc:
+            self.fail_state(frame, state, exc)
+
+    def waiting_frame(self, wait_id: int) -> Frame | None:
+        for frame in self.run.frames.values():
+            if frame.wait is not None and frame.wait.id == wait_id:
+                return frame
+        return None
+
+    def on_signal(self, frame: Frame, state: st.State, signal: Signal) -> None:
+        wait = frame.wait
+        assert wait is not None
+        if isinstance(signal, TimerFired) and signal.kind == "wait" and isinstance(state, st.WaitState):
+            self.wait_over(frame, state)
+        elif isinstance(signal, TimerFired) and signal.kind == "retry":
+            frame.wait = None
+            self.begin_work(frame, state)
+        elif isinstance(state, st.TaskState):
+            self.on_task_signal(frame, state, wait, signal)
+
+    def on_task_signal(self, frame: Frame, state: st.TaskState, wait: Wait, signal: Signal) -> None:
+        kind = wait.resource_kind
+        if isinstance(signal, TaskStarted):
+            wait.started = True
+            self.emit(frame, *task_events.started(kind, state.resource, signal.worker_name))
+            heartbeat = limits.seconds(state.heartbeat, self.scope(frame, state, frame.input))
+            if heartbeat is not None:
+                self.set_timer(wait.id, "heartbeat", self.now + heartbeat)
+        elif isinstance(signal, TaskHeartbeat):
+            heartbeat = limits.seconds(state.heartbeat, self.scope(frame, state, frame.input))
+            if heartbeat is not None:
+                self.set_timer(wait.id, "heartbeat", self.now + heartbeat)
+        elif isinstance(signal, TaskSucceeded):
+            self.cancel(frame)
+            output_json = to_json(signal.output)
+            self.emit(frame, *task_events.succeeded(kind, state.resource, output_json))
+            self.finish_output(frame, state, signal.output)
+        elif isinstance(signal, TaskFailed):
+            self.cancel(frame)
+            self.emit(frame, *task_events.failed(kind, state.resource, signal.error, signal.cause))
+            self.handle_error(frame, state, StatesError(signal.error or "", signal.cause, located=False))
+        elif isinstance(signal, TimerFired) and signal.kind in ("timeout", "heartbeat"):
+            self.cancel(frame)
+            error = errors.TIMEOUT if signal.kind == "timeout" else errors.HEARTBEAT_TIMEOUT
+            self.emit(frame, *task_events.timed_out(kind, state.resource, error))
+            self.handle_error(frame, state, StatesError(error, None, located=False))
+
+    def close(self, status: str, *, output: str | None = None, error: str | None = None,
+              cause: str | None = None) -> None:
+        self.run.status, self.run.output, self.run.error, self.run.cause = status, output, error, cause
+        for frame in list(self.run.frames.values()):
+            self.cancel(frame)
+        self.run.frames.clear()
+        self.ready.clear()
+
+
+def _matches(names: tuple[str, ...], error: str) -> bool:
+    """Does an ErrorEquals list match ``error``? States.ALL and States.TaskFailed are wildcards."""
+    if error in names:
+        return True
+    if error in errors.NOT_CAUGHT_BY_ALL:
+        return False
+    return errors.ALL in names or (errors.TASK_FAILED in names and error != errors.TIMEOUT)
+
+
+def _first_match(catchers: tuple[st.Catcher, ...], error: str) -> st.Catcher | None:
+    return next((c for c in catchers if _matches(c.error_equals, error)), None)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return to_json(value)

@@ -1,0 +1,73 @@
+"""Numbers given literally or through a path: task timeouts, Map concurrency and tolerance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepforge.asl import errors, states as st
+from stepforge.asl.dataflow import select, to_json
+from stepforge.asl.errors import StatesError
+from stepforge.asl.scope import Scope
+
+
+def seconds(source: st.IntOrPath | None, scope: Scope) -> float | None:
+    """TimeoutSeconds(Path) / HeartbeatSeconds(Path): None when absent."""
+    if source is None:
+        return None
+    if source.path is None:
+        return source.value
+    value = select(source.path, scope)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise StatesError(
+            errors.RUNTIME,
+            f"The {source.field} field refers to value \"{_shown(value)}\" which is not a valid integer: "
+            f"{source.path.text}",
+        )
+    return float(value)
+
+
+def map_limits(state: st.MapState, scope: Scope) -> tuple[int, int | None, float | None]:
+    """(MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage) for one Map run."""
+    concurrency = _integer(state.max_concurrency, scope)
+    count = None if state.tolerated_failure_count is None else _integer(state.tolerated_failure_count, scope)
+    if count is not None and count < 0:
+        raise StatesError(errors.RUNTIME, "ToleratedFailureCount cannot be negative.")
+    percentage = None
+    if state.tolerated_failure_percentage is not None:
+        percentage = _float(state.tolerated_failure_percentage, scope)
+        if not 0 <= percentage <= 100:
+            raise StatesError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+    return concurrency or 0, count, percentage
+
+
+def _integer(source: st.IntOrPath, scope: Scope) -> int:
+    if source.path is None:
+        return int(source.value or 0)
+    value = select(source.path, scope)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _not_valid(source, value, "integer")
+    if source.field == "MaxConcurrencyPath" and value < 0:
+        raise StatesError(errors.RUNTIME, "MaxConcurrency cannot be negative.")
+    return value
+
+
+def _float(source: st.IntOrPath, scope: Scope) -> float:
+    if source.path is None:
+        return float(source.value or 0)
+    value = select(source.path, scope)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _not_valid(source, value, "float")
+    return float(value)
+
+
+def _not_valid(source: st.IntOrPath, value: Any, kind: str) -> StatesError:
+    assert source.path is not None
+    return StatesError(
+        errors.RUNTIME,
+        f"The {source.field} field refers to value \"{_shown(value)}\" which is not a valid {kind}: "
+        f"{source.path.text}",
+    )
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else to_json(value)

@@ -1,0 +1,184 @@
+"""The durable shape of a running execution, and what one interpreter step hands the engine.
+
+Everything here is plain data that serialises to JSON: a :class:`Run` (the frames of one
+execution plus its counters), the :class:`Event` s a step appends to the history, the
+:class:`Signal` s that wake an execution up, and the :class:`Command` s a step asks the engine
+to carry out (dispatch a task, set a timer). Python's call stack never holds durable state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RUNNING: Literal["RUNNING"] = "RUNNING"
+SUCCEEDED: Literal["SUCCEEDED"] = "SUCCEEDED"
+FAILED: Literal["FAILED"] = "FAILED"
+TIMED_OUT: Literal["TIMED_OUT"] = "TIMED_OUT"
+ABORTED: Literal["ABORTED"] = "ABORTED"
+
+
+@dataclass(slots=True)
+class Children:
+    """Progress of the branches (Parallel) or iterations (Map) a frame is waiting on."""
+
+    total: int
+    inputs: list[Any]            # one input per branch / item value per iteration
+    results: list[Any]
+    launched: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    max_concurrency: int = 0     # 0: unlimited
+    tolerated_count: int | None = None
+    tolerated_percentage: float | None = None
+    selector_input: Any = None   # the Map state's effective input, for ItemSelector
+    first_error: tuple[str | None, str | None] | None = None
+
+
+@dataclass(slots=True)
+class Wait:
+    """What a frame is blocked on. ``id`` is unique in the execution; stale signals carry old ids."""
+
+    id: int
+    kind: Literal["task", "timer", "retry", "children"]
+    resource_kind: str = ""      # for tasks: "activity", "lambda", "task"
+    started: bool = False
+
+
+@dataclass(slots=True)
+class Frame:
+    """One line of control: the top level, a Parallel branch, or a Map iteration."""
+
+    id: int
+    address: tuple[tuple[str, int], ...]  # which nested machine (see StateMachine.child)
+    state: str
+    input: Any
+    parent: int | None = None
+    index: int = 0
+    entered_event_id: int = 0
+    entered_time: str = ""
+    last_event_id: int = 0
+    attempts: dict[int, int] = field(default_factory=dict)
+    retry_count: int = 0
+    wait: Wait | None = None
+    children: Children | None = None
+
+
+@dataclass(slots=True)
+class Run:
+    """The interpreter's whole durable state for one execution."""
+
+    frames: dict[int, Frame] = field(default_factory=dict)
+    next_frame_id: int = 0
+    next_event_id: int = 1
+    next_wait_id: int = 1
+    status: str = RUNNING
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A history event in AWS's shape; ``details_key`` is e.g. ``stateEnteredEventDetails``."""
+
+    id: int
+    previous_event_id: int
+    type: str
+    timestamp: float  # seconds since the epoch
+    details_key: str | None = None
+    details: dict[str, Any] | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        shaped: dict[str, Any] = {
+            "timestamp": self.timestamp, "type": self.type, "id": self.id, "previousEventId": self.previous_event_id,
+        }
+        if self.details_key is not None:
+            shaped[self.details_key] = self.details or {}
+        return shaped
+
+
+# -- signals: what wakes an execution -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted:
+    wait_id: int
+    worker_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSucceeded:
+    wait_id: int
+    output: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed:
+    wait_id: int
+    error: str | None
+    cause: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskHeartbeat:
+    wait_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    wait_id: int
+    kind: Literal["wait", "retry", "timeout", "heartbeat", "execution_timeout"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    error: str | None = None
+    cause: str | None = None
+
+
+Signal = TaskStarted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Stop
+
+
+# -- commands: what a step asks the engine to do -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchTask:
+    wait_id: int
+    resource: str
+    resource_kind: str
+    input: Any
+    input_json: str
+    timeout_seconds: float | None
+    heartbeat_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    wait_id: int
+    kind: Literal["wait", "retry", "timeout", "heartbeat", "execution_timeout"]
+    due: float  # seconds since the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class CancelWait:
+    """Forget the task and timers of a wait that no longer matters (its frame moved on or ended)."""
+
+    wait_id: int
+
+
+Command = DispatchTask | SetTimer | CancelWait
+
+
+@dataclass(slots=True)
+class Step:
+    """What one interpreter step produced, to be committed together."""
+
+    events: list[Event] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return any(e.type.startswith("Execution") and e.type != "ExecutionStarted" for e in self.events)

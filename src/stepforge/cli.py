@@ -1,0 +1,93 @@
+"""The ``stepforge`` command: ``serve`` the API, ``run`` one execution in-process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from stepforge import __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="stepforge", description="Amazon States Language on your own machines.")
+    parser.add_argument("--version", action="version", version=f"stepforge {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the Step Functions API (and engine) on one port")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8083)
+    serve.add_argument("--data-dir", default="./.stepforge", type=Path)
+    serve.add_argument("--account", default="000000000000", help="account id in ARNs")
+    serve.add_argument("--log-level", default="warning")
+
+    run = commands.add_parser("run", help="run one execution in-process and print its output")
+    run.add_argument("definition", type=Path, help="an ASL definition (JSON)")
+    run.add_argument("--input", default="{}", help="the execution input: JSON text, or @FILE")
+    run.add_argument("--history", action="store_true", help="also print the event history")
+    run.add_argument("--name", default=None, help="the execution name")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _run(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from stepforge.server import build
+
+    app, engine = build(account=args.account)
+    data_dir: Path = args.data_dir
+    print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
+    print(f"data directory: {data_dir.resolve()} (this build keeps executions in memory; "
+          "the durable SQLite store is on the roadmap)", flush=True)
+    print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
+    engine.start()
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        engine.stop()
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from stepforge.local import LocalRunner, RunError
+
+    try:
+        definition = args.definition.read_text()
+        text = Path(args.input[1:]).read_text() if args.input.startswith("@") else args.input
+        result = LocalRunner().run(definition, text, name=args.name)
+    except (OSError, RunError) as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return 2
+    if args.history:
+        _print_history(result["events"])
+    if result["status"] == "SUCCEEDED":
+        print(json.dumps(json.loads(result["output"]), indent=2))
+        return 0
+    print(f"{result['status']}: {result.get('error')}: {result.get('cause')}", file=sys.stderr)
+    return 1
+
+
+def _print_history(events: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Execution history")
+    for column in ("id", "prev", "type", "details"):
+        table.add_column(column)
+    for event in events:
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), None)
+        stamp = time.strftime("%H:%M:%S", time.gmtime(event["timestamp"]))
+        table.add_row(str(event["id"]), str(event["previousEventId"]), f"{event['type']} @{stamp}",
+                      json.dumps(details) if details else "")
+    Console(stderr=True).print(table)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Activities and their tasks: create, describe, list, delete, poll, and close by token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from stepforge.asl.records import TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded
+from stepforge.service import arns
+from stepforge.service.context import Request, ServiceContext
+from stepforge.service.errors import ActivityDoesNotExist, InvalidOutput, InvalidToken, TaskDoesNotExist
+from stepforge.service.params import optional_str, page, required_str
+from stepforge.store.records import ActivityRecord, ActivityTaskRecord
+
+MAX_OUTPUT = 256 * 1024
+
+
+def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    name = arns.check_name(required_str(req.params, "name"))
+    arn = arns.build(req.region, ctx.account, "activity", name)
+    existing = ctx.store.get_activity(arn)
+    if existing is not None:
+        return {"activityArn": arn, "creationDate": existing.created}
+    record = ActivityRecord(arn=arn, name=name, created=ctx.engine.clock.now())
+    ctx.store.put_activity(record)
+    return {"activityArn": arn, "creationDate": record.created}
+
+
+def get(ctx: ServiceContext, arn: str) -> ActivityRecord:
+    arns.parse(arn, "activity")
+    record = ctx.store.get_activity(arn)
+    if record is None:
+        raise ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
+    return record
+
+
+def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    record = get(ctx, required_str(req.params, "activityArn"))
+    return {"activityArn": record.arn, "name": record.name, "creationDate": record.created}
+
+
+def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    items, token = page(ctx.store.list_activities(), req.params)
+    response: dict[str, Any] = {"activities": [
+        {"activityArn": r.arn, "name": r.name, "creationDate": r.created} for r in items
+    ]}
+    if token:
+        response["nextToken"] = token
+    return response
+
+
+def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    arn = required_str(req.params, "activityArn")
+    arns.parse(arn, "activity")
+    ctx.store.delete_activity(arn)
+    return {}
+
+
+def poll(ctx: ServiceContext, req: Request) -> dict[str, Any] | None:
+    """One non-blocking look for a task; the HTTP layer repeats it for up to 60 s (long poll)."""
+    record = get(ctx, required_str(req.params, "activityArn"))
+    worker = optional_str(req.params, "workerName", max_length=80)
+    task = ctx.store.poll_task(record.arn, worker)
+    if task is None:
+        return None
+    ctx.store.push_signal(task.execution_arn, TaskStarted(task.wait_id, worker))
+    ctx.engine.notify()
+    return {"taskToken": task.token, "input": task.input}
+
+
+def _task(ctx: ServiceContext, req: Request) -> ActivityTaskRecord:
+    token = required_str(req.params, "taskToken", max_length=2048)
+    task = ctx.store.get_task(token)
+    if task is None:
+        raise TaskDoesNotExist("Task Does Not Exist") if len(token) > 20 else InvalidToken("Invalid token")
+    return task
+
+
+def send_success(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    task = _task(ctx, req)
+    output = required_str(req.params, "output", max_length=MAX_OUTPUT)
+    try:
+        value = json.loads(output)
+    except ValueError as exc:
+        raise InvalidOutput(f"Invalid Output: '{exc}'") from None
+    _close(ctx, task, TaskSucceeded(task.wait_id, value))
+    return {}
+
+
+def send_failure(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    task = _task(ctx, req)
+    error = optional_str(req.params, "error", max_length=256)
+    cause = optional_str(req.params, "cause", max_length=32768)
+    _close(ctx, task, TaskFailed(task.wait_id, error, cause))
+    return {}
+
+
+def send_heartbeat(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    task = _task(ctx, req)
+    ctx.store.push_signal(task.execution_arn, TaskHeartbeat(task.wait_id))
+    ctx.engine.notify()
+    return {}
+
+
+def _close(ctx: ServiceContext, task: ActivityTaskRecord, signal: TaskSucceeded | TaskFailed) -> None:
+    ctx.store.remove_tasks(task.execution_arn, [task.wait_id])
+    ctx.store.push_signal(task.execution_arn, signal)
+    ctx.engine.notify()

@@ -1,0 +1,53 @@
+"""ARNs and names as AWS forms and checks them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from stepforge.service.errors import InvalidArn, InvalidName
+
+DEFAULT_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+_NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+_ARN = re.compile(r"arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):([a-zA-Z]+):(.+)\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Arn:
+    """A parsed Step Functions ARN: ``arn:aws:states:REGION:ACCOUNT:KIND:NAME[:EXTRA]``."""
+
+    partition: str
+    region: str
+    account: str
+    kind: str
+    rest: str
+
+    @property
+    def name(self) -> str:
+        return self.rest.split(":", 1)[0]
+
+
+def parse(text: str, *kinds: str) -> Arn:
+    """Parse an ARN of one of ``kinds`` or raise InvalidArn with AWS's message."""
+    if not isinstance(text, str):
+        raise InvalidArn("Invalid Arn: 'Resource type not valid in this context'")
+    match = _ARN.match(text)
+    if match is None:
+        raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {text}'")
+    arn = Arn(*match.groups())
+    if kinds and arn.kind not in kinds:
+        raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {arn.kind}'")
+    return arn
+
+
+def build(region: str, account: str, kind: str, *parts: str) -> str:
+    return f"arn:aws:states:{region}:{account}:{kind}:" + ":".join(parts)
+
+
+def check_name(name: object, what: str = "name") -> str:
+    """Names of state machines, executions and activities: 1-80 characters, no ARN punctuation."""
+    if not isinstance(name, str) or not 1 <= len(name) <= 80 or _NAME_FORBIDDEN.search(name):
+        raise InvalidName(f"Invalid Name: '{name}'")
+    return name

@@ -1,0 +1,47 @@
+"""API errors: one base class carrying AWS's error code and HTTP status, one subclass per code.
+
+The HTTP layer turns any :class:`ApiError` into AWS's JSON error body in one place.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error the Step Functions API returns; ``code`` is AWS's error name."""
+
+    code = "InternalFailure"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _error(code: str, status: int = 400) -> type[ApiError]:
+    return type(code, (ApiError,), {"code": code, "status": status, "__doc__": f"AWS's {code}."})
+
+
+ValidationException = _error("ValidationException")
+InvalidArn = _error("InvalidArn")
+InvalidName = _error("InvalidName")
+InvalidDefinition = _error("InvalidDefinition")
+InvalidExecutionInput = _error("InvalidExecutionInput")
+InvalidOutput = _error("InvalidOutput")
+InvalidToken = _error("InvalidToken")
+StateMachineDoesNotExist = _error("StateMachineDoesNotExist")
+StateMachineAlreadyExists = _error("StateMachineAlreadyExists")
+StateMachineDeleting = _error("StateMachineDeleting")
+StateMachineTypeNotSupported = _error("StateMachineTypeNotSupported")
+ExecutionDoesNotExist = _error("ExecutionDoesNotExist")
+ExecutionAlreadyExists = _error("ExecutionAlreadyExists")
+ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
+ActivityDoesNotExist = _error("ActivityDoesNotExist")
+ActivityAlreadyExists = _error("ActivityAlreadyExists")
+ActivityWorkerLimitExceeded = _error("ActivityWorkerLimitExceeded")
+TaskDoesNotExist = _error("TaskDoesNotExist")
+TaskTimedOut = _error("TaskTimedOut")
+ResourceNotFound = _error("ResourceNotFound")
+ConflictException = _error("ConflictException")
+UnknownOperation = _error("UnknownOperationException")
+SerializationException = _error("SerializationException")
+InternalFailure = _error("InternalFailure", 500)
