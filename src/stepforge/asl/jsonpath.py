@@ -14,12 +14,12 @@ and merges the members into one object.
 from __future__ import annotations
 
 import json
-import math
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, reduce
-from typing import Any, Callable, ClassVar, Literal, NamedTuple, NoReturn, Union
+from functools import lru_cache
+from typing import Any, ClassVar, Literal, NamedTuple, NoReturn
 
 from stepforge.asl import errors
 from stepforge.asl.scope import Scope
@@ -190,7 +190,7 @@ class Scan:
         return True
 
 
-Selector = Union[Name, Index, Slice, Wildcard, Filter, Scan]
+Selector = Name | Index | Slice | Wildcard | Filter | Scan
 
 
 # --- filter expressions ------------------------------------------------------------------------
@@ -217,22 +217,12 @@ class PathOperand:
         return self.path._find(item if self.relative else root, root)
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
-    """``/regex/flags`` on one side of ``=~``; the whole string must match (Java ``matches``)."""
-
-    regex: re.Pattern[str]
-
-    def resolve(self, item: Any, root: Any) -> Any:
-        return self
-
-
-Operand = Union[Value, PathOperand, Pattern]
+Operand = Value | PathOperand
 
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """``left op right`` with op one of ``== != < <= > >= =~ in nin``."""
+    """``left op right`` with op one of ``== != < <= > >= in nin``."""
 
     op: str
     left: Operand
@@ -277,7 +267,7 @@ class Logical:
         return self.left.test(item, root) or self.right.test(item, root)
 
 
-Expr = Union[Comparison, Exists, Not, Logical]
+Expr = Comparison | Exists | Not | Logical
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
@@ -306,46 +296,15 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     if op in ("in", "nin"):
         found = isinstance(right, list) and any(_equal(left, member) for member in right)
         return found == (op == "in")
-    if op == "=~":
-        return _regex_match(left, right)
     same_kind = (_is_number(left) and _is_number(right)) or (isinstance(left, str) and isinstance(right, str))
     return same_kind and _ORDER[op](left, right)
-
-
-def _regex_match(left: Any, right: Any) -> bool:
-    if isinstance(left, Pattern) == isinstance(right, Pattern):
-        return False
-    pattern, subject = (left, right) if isinstance(left, Pattern) else (right, left)
-    if isinstance(subject, bool):
-        subject = "true" if subject else "false"
-    text = subject if isinstance(subject, str) else str(subject) if _is_number(subject) else ""
-    return pattern.regex.fullmatch(text) is not None
 
 
 # --- functions (``$.a.length()``) ---------------------------------------------------------------
 
 
-def _aggregate(compute: Callable[[list[float]], float]) -> Callable[[Any], Any]:
-    def apply(value: Any) -> Any:
-        numbers = [float(item) for item in value if _is_number(item)] if isinstance(value, list) else []
-        if not numbers:
-            return _Miss("Aggregation function attempted to calculate value using empty array")
-        return compute(numbers)
-
-    return apply
-
-
-def _total(numbers: list[float]) -> float:
-    return reduce(operator.add, numbers, 0.0)
-
-
 _FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "length": lambda value: len(value) if isinstance(value, (list, dict)) else None,
-    "min": _aggregate(min),
-    "max": _aggregate(max),
-    "sum": _aggregate(_total),
-    "avg": _aggregate(lambda n: _total(n) / len(n)),
-    "stddev": _aggregate(lambda n: math.sqrt(_total([x * x for x in n]) / len(n) - (_total(n) / len(n)) ** 2)),
 }
 
 
@@ -379,14 +338,14 @@ class JsonPath:
             return self.evaluate(scope.input)
         if self.root == "context":
             return self.evaluate(scope.context)
-        if self.variable not in scope.variables:
-            raise PathNotFound(self, f"Variable '{self.variable}' is not defined")
-        return self.evaluate(scope.variables[self.variable])
+        name = self.variable or ""
+        if name not in scope.variables:
+            raise PathNotFound(self, f"Variable '{name}' is not defined")
+        return self.evaluate(scope.variables[name])
 
     def _find(self, document: Any, root: Any) -> Any:
-        found: Any = self._walk(document)
+        found: Any = [document] if self.many else self._walk(document)
         if self.many:
-            found = [document]
             for step in self.steps:
                 found = [match for node in found for match in step.select(node, root)]
         if self.function is None or isinstance(found, _Miss):
@@ -610,7 +569,7 @@ def _closing_paren(text: str, pos: int, end: int) -> int:
     depth, i = 0, pos
     while i < end:
         char = text[i]
-        if char in "'\"/":
+        if char in "'\"":
             i = _closing_quote(text, i, end)
         elif char in "()":
             depth += 1 if char == "(" else -1
@@ -630,14 +589,12 @@ _FILTER_TOKEN = re.compile(r"""
     (?P<blank>\s+)
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
-  | (?P<regex>/(?:[^/\\]|\\.)*/[A-Za-z]*)
-  | (?P<op>===|!==|==|!=|<=|>=|=~|&&|\|\||[<>!(),\[\]])
+  | (?P<op>===|!==|==|!=|<=|>=|&&|\|\||[<>!(),\[\]])
   | (?P<word>[A-Za-z]+)
   | (?P<path>[@$])
 """, re.VERBOSE | re.DOTALL)
 _JAVA_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 _STRICT = {"===": "==", "!==": "!="}  # Jayway's type-safe forms; our equality never coerces
-_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 
 
 def _lex_filter(text: str, pos: int, end: int) -> list[_Token]:
@@ -714,7 +671,7 @@ class _FilterParser:
                 self._fail("expected ')'")
             return expr
         left = self._operand()
-        op = self._take("==", "!=", "===", "!==", "<", "<=", ">", ">=", "=~", "in", "nin")
+        op = self._take("==", "!=", "===", "!==", "<", "<=", ">", ">=", "in", "nin")
         if op is not None:
             return Comparison(_STRICT.get(op, op), left, self._operand())
         if not isinstance(left, PathOperand):
@@ -729,10 +686,6 @@ class _FilterParser:
             self.i += 1
             steps, offsets, function = _PathParser(self.text, token.pos + 1, token.pos + len(token.text)).parse()
             return PathOperand(_build(token.text, "input", None, steps, offsets, function), token.text[0] == "@")
-        if token.kind == "regex":
-            self.i += 1
-            body, _, flags = token.text[1:].rpartition("/")
-            return Pattern(re.compile(body, reduce(operator.or_, (_REGEX_FLAGS.get(f, 0) for f in flags), 0)))
         if self._take("["):
             members = [] if self._take("]") else self._list_members()
             return Value(members)

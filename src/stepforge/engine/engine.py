@@ -84,7 +84,7 @@ class Engine:
         signals = self.store.pop_signals(BATCH)
         with self.store.transaction():
             for arn, signal in signals:
-                self._advance(arn, signal, now)
+                self._advance(arn, signal, max(now, self.clock.now()))
         return len(signals)
 
     def _advance(self, arn: str, signal: Signal | None, now: float) -> None:
@@ -111,7 +111,7 @@ class Engine:
                 self.store.remove_tasks(record.arn, [command.wait_id])
         run = record.run
         if run.status != RUNNING:
-            record.status, record.stopped = run.status, now
+            record.status, record.stopped = run.status, max(now, self.clock.now())
             record.output, record.error, record.cause = run.output, run.error, run.cause
             self.store.cancel_timers(record.arn)
             self.store.remove_tasks(record.arn)
