@@ -452,7 +452,7 @@ class _PathParser:
         self.pos += 2 if scan else 1
         if self.pos >= self.end:
             self.fail("a path must not end with '.' or '..'")
-        char = self.text[self.pos]
+        char, start = self.text[self.pos], self.pos
         if char == ".":
             self.fail("character '.' is not valid here")
         target: Selector | str
@@ -464,7 +464,7 @@ class _PathParser:
         if not scan:
             return target
         if isinstance(target, (str, Scan)):
-            self.fail("a deep scan '..' must be followed by a name, '*' or '['")
+            self.fail("a deep scan '..' must be followed by a name, '*' or '['", start)
         return Scan(target)
 
     def _name_or_function(self) -> Name | str:

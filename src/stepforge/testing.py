@@ -1,0 +1,127 @@
+"""A test harness for state machines: run executions in-process on a clock you move by hand.
+
+    harness = Harness()
+    result = harness.run(definition, {"x": 1})
+    assert result.status == "SUCCEEDED" and result.output == {...}
+
+Timers (Wait, Retry back-off, timeouts) fire by moving the manual clock to the next due time, so
+a one-year Wait takes no wall-clock time. Activity tasks are answered through ``harness.poll``
+and ``harness.succeed``/``fail``, exactly as a worker would through the API.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from stepforge.engine.clock import ManualClock
+from stepforge.engine.engine import Engine
+from stepforge.service import activities, executions, statemachines
+from stepforge.service.context import Request, ServiceContext
+from stepforge.store.memory import MemoryStore
+
+ROLE = "arn:aws:iam::000000000000:role/stepforge-test"
+
+
+@dataclass
+class Result:
+    """How an execution ended, with its history."""
+
+    arn: str
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def event_types(self) -> list[str]:
+        return [e["type"] for e in self.events]
+
+    def details(self, event_type: str) -> list[dict[str, Any]]:
+        """The details of every event of one type, in order."""
+        return [next(v for k, v in e.items() if k.endswith("EventDetails")) for e in self.events
+                if e["type"] == event_type and any(k.endswith("EventDetails") for k in e)]
+
+
+class Harness:
+    """One in-memory deployment with a manual clock."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.clock = ManualClock(start)
+        self.store = MemoryStore()
+        self.engine = Engine(self.store, self.clock)
+        self.ctx = ServiceContext(store=self.store, engine=self.engine)
+        self._machines = 0
+
+    def call(self, operation: Any, **params: Any) -> Any:
+        return operation(self.ctx, Request(params, "us-east-1"))
+
+    def create(self, definition: dict[str, Any] | str) -> str:
+        self._machines += 1
+        text = definition if isinstance(definition, str) else json.dumps(definition)
+        created = self.call(statemachines.create, name=f"m{self._machines}", definition=text, roleArn=ROLE)
+        return str(created["stateMachineArn"])
+
+    def start(self, definition: dict[str, Any] | str, value: Any = None, *, name: str | None = None) -> str:
+        params: dict[str, Any] = {"stateMachineArn": self.create(definition), "input": json.dumps({} if value is None else value)}
+        if name:
+            params["name"] = name
+        return str(self.call(executions.start, **params)["executionArn"])
+
+    def settle(self) -> None:
+        """Process queued work until nothing is ready now (timers in the future stay armed)."""
+        while self.engine.run_once(self.clock.now()):
+            pass
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward and process whatever became due."""
+        self.clock.advance(seconds)
+        self.settle()
+
+    def run_until_done(self, arn: str, *, max_seconds: float = 10 * 365 * 86400) -> Result:
+        """Settle, then jump the clock from timer to timer until the execution ends."""
+        start = self.clock.now()
+        self.settle()
+        while self.result(arn).status == "RUNNING":
+            due = self.store.next_due()
+            if due is None or due - start > max_seconds:
+                raise AssertionError(f"execution still RUNNING with nothing due: {self.result(arn).event_types}")
+            self.clock.advance(max(0.0, due - self.clock.now()))
+            self.settle()
+        return self.result(arn)
+
+    def run(self, definition: dict[str, Any] | str, value: Any = None) -> Result:
+        return self.run_until_done(self.start(definition, value))
+
+    def result(self, arn: str) -> Result:
+        record = self.store.get_execution(arn)
+        assert record is not None
+        output = None if record.output is None else json.loads(record.output)
+        return Result(arn, record.status, output, record.error, record.cause,
+                      [e.to_api() for e in record.events])
+
+    # -- activities, as a worker sees them -------------------------------------------------------
+
+    def create_activity(self, name: str) -> str:
+        return str(self.call(activities.create, name=name)["activityArn"])
+
+    def poll(self, activity_arn: str, worker: str = "worker") -> tuple[str, Any] | None:
+        """Take the next task of an activity: (token, input), or None if there is none."""
+        task = self.call(activities.poll, activityArn=activity_arn, workerName=worker)
+        self.settle()
+        return None if task is None else (task["taskToken"], json.loads(task["input"]))
+
+    def succeed(self, token: str, output: Any) -> None:
+        self.call(activities.send_success, taskToken=token, output=json.dumps(output))
+        self.settle()
+
+    def fail(self, token: str, error: str | None = None, cause: str | None = None) -> None:
+        params = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        self.call(activities.send_failure, taskToken=token, **params)
+        self.settle()
+
+    def heartbeat(self, token: str) -> None:
+        self.call(activities.send_heartbeat, taskToken=token)
+        self.settle()
