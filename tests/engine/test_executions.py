@@ -68,7 +68,7 @@ def test_history_ids_are_gap_free_and_chained(harness: Harness) -> None:
     assert result.event_types == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
                                   "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
     assert [e["id"] for e in result.events] == list(range(1, 7))
-    assert [e["previousEventId"] for e in result.events] == list(range(0, 6))
+    assert [e["previousEventId"] for e in result.events] == list(range(6))
 
 
 def test_an_oversized_output_fails_with_data_limit_exceeded(harness: Harness) -> None:

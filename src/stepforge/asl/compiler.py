@@ -8,13 +8,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from stepforge.asl import states as st
 from stepforge.asl.choice import compile_choice_rules
 from stepforge.asl.errors import DefinitionError
 from stepforge.asl.intrinsics import compile_intrinsic
-from stepforge.asl.jsonpath import JsonPath, PathSyntaxError, ReferencePath, compile_path, compile_reference_path
+from stepforge.asl.jsonpath import (
+    JsonPath,
+    PathSyntaxError,
+    ReferencePath,
+    compile_path,
+    compile_reference_path,
+)
 from stepforge.asl.payload import Template, compile_template
 
 MAX_NAME_LENGTH = 80

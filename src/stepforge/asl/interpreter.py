@@ -11,23 +11,46 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from stepforge.asl import errors
+from stepforge.asl import errors, limits, task_events, waits
 from stepforge.asl import states as st
 from stepforge.asl.choice import choose
 from stepforge.asl.dataflow import (
-    apply_template, check_size, field_value, place_result, select, to_json,
+    apply_template,
+    check_size,
+    field_value,
+    place_result,
+    select,
+    to_json,
 )
 from stepforge.asl.errors import StatesError
 from stepforge.asl.records import (
-    ABORTED, FAILED, SUCCEEDED, TIMED_OUT, CancelWait, Children, DispatchTask, Event, Frame, Run, SetTimer,
-    Signal, Step, Stop, TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded, TimerFired, Wait,
+    ABORTED,
+    FAILED,
+    SUCCEEDED,
+    TIMED_OUT,
+    CancelWait,
+    Children,
+    DispatchTask,
+    Event,
+    Frame,
+    Run,
+    SetTimer,
+    Signal,
+    Step,
+    Stop,
+    TaskFailed,
+    TaskHeartbeat,
+    TaskStarted,
+    TaskSucceeded,
+    TimerFired,
+    Wait,
 )
 from stepforge.asl.scope import Scope
-from stepforge.asl import limits, task_events, waits
 
 #: Resolves a Task's Resource to its kind ("activity", "lambda", "task") or raises StatesError.
 Resolver = Callable[[str], str]
@@ -58,7 +81,7 @@ class ExecutionInfo:
 
 def iso(now: float) -> str:
     """Seconds since the epoch as AWS's ISO-8601 timestamp with milliseconds."""
-    return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Interpreter:

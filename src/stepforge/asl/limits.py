@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepforge.asl import errors, states as st
+from stepforge.asl import errors
+from stepforge.asl import states as st
 from stepforge.asl.dataflow import select, to_json
 from stepforge.asl.errors import StatesError
 from stepforge.asl.scope import Scope

@@ -7,8 +7,9 @@ interpreter walks this tree, and :mod:`stepforge.asl.dataflow` applies the paths
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from stepforge.asl.choice import ChoiceRule
 from stepforge.asl.intrinsics import Intrinsic
@@ -137,12 +138,12 @@ class FailState(State):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParallelState(RecoverableState):
-    branches: tuple["StateMachine", ...] = ()
+    branches: tuple[StateMachine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MapState(RecoverableState):
-    processor: "StateMachine"
+    processor: StateMachine
     items_path: JsonPath | None = None
     item_selector: Template | None = None
     max_concurrency: IntOrPath = field(default_factory=IntOrPath)
@@ -164,7 +165,7 @@ class StateMachine:
     def __getitem__(self, name: str) -> State:
         return self.states[name]
 
-    def child(self, address: tuple[tuple[str, int], ...]) -> "StateMachine":
+    def child(self, address: tuple[tuple[str, int], ...]) -> StateMachine:
         """The nested machine at ``address``: ((state name, branch index), ...); () is self."""
         machine = self
         for state_name, index in address:

@@ -6,7 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from stepforge.asl import errors, states as st
+from stepforge.asl import errors
+from stepforge.asl import states as st
 from stepforge.asl.dataflow import select, to_json
 from stepforge.asl.errors import StatesError
 from stepforge.asl.scope import Scope

@@ -16,7 +16,13 @@ from collections import OrderedDict
 from stepforge.asl.compiler import compile_definition
 from stepforge.asl.interpreter import ExecutionInfo, Interpreter, iso
 from stepforge.asl.records import (
-    RUNNING, CancelWait, DispatchTask, SetTimer, Signal, Step, TimerFired,
+    RUNNING,
+    CancelWait,
+    DispatchTask,
+    SetTimer,
+    Signal,
+    Step,
+    TimerFired,
 )
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.store.base import Store

@@ -10,7 +10,10 @@ from stepforge.asl.records import RUNNING, Event, Stop
 from stepforge.service import arns, statemachines
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
-    ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidExecutionInput, ValidationException,
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    InvalidExecutionInput,
+    ValidationException,
 )
 from stepforge.service.params import optional_bool, optional_str, page, required_str
 from stepforge.store.records import ExecutionRecord

@@ -12,7 +12,10 @@ from stepforge.asl.errors import DefinitionError
 from stepforge.service import arns
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
-    InvalidDefinition, StateMachineAlreadyExists, StateMachineDoesNotExist, ValidationException,
+    InvalidDefinition,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
+    ValidationException,
 )
 from stepforge.service.params import optional_str, page, required_str
 from stepforge.store.records import StateMachineRecord
@@ -52,7 +55,7 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     record = StateMachineRecord(
         arn=arn, name=name, definition=definition, role_arn=role_arn, type=kind,
         created=ctx.engine.clock.now(), revision_id=_revision(definition, role_arn),
-        tags={t["key"]: t["value"] for t in params.get("tags") or [] if isinstance(t, dict)},  # type: ignore[union-attr]
+        tags=_tags(params.get("tags")),
     )
     for key in ("loggingConfiguration", "tracingConfiguration"):
         if isinstance(params.get(key), dict):
@@ -99,3 +102,8 @@ def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 def _revision(definition: str, role_arn: str) -> str:
     digest = hashlib.sha256(json.dumps([definition, role_arn]).encode()).hexdigest()
     return str(uuid.UUID(digest[:32]))
+
+
+def _tags(value: object) -> dict[str, str]:
+    tags = value if isinstance(value, list) else []
+    return {str(t.get("key")): str(t.get("value", "")) for t in tags if isinstance(t, dict)}

@@ -7,12 +7,17 @@ commits a whole step — frames, history events, timers, tasks — as one). Impl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from stepforge.asl.records import Signal
 from stepforge.store.records import (
-    ActivityRecord, ActivityTaskRecord, ExecutionRecord, StateMachineRecord, TimerRecord,
+    ActivityRecord,
+    ActivityTaskRecord,
+    ExecutionRecord,
+    StateMachineRecord,
+    TimerRecord,
 )
 
 

@@ -6,12 +6,16 @@ import heapq
 import itertools
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from typing import Iterable
 
 from stepforge.asl.records import Signal
 from stepforge.store.records import (
-    ActivityRecord, ActivityTaskRecord, ExecutionRecord, StateMachineRecord, TimerRecord,
+    ActivityRecord,
+    ActivityTaskRecord,
+    ExecutionRecord,
+    StateMachineRecord,
+    TimerRecord,
 )
 
 
