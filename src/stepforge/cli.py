@@ -24,6 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--data-dir", default="./.stepforge", type=Path)
     serve.add_argument("--account", default="000000000000", help="account id in ARNs")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
+                       help="SQLite durability: FULL survives power loss, NORMAL only process crashes")
+    serve.add_argument("--max-open-executions", type=int, default=1_000_000)
+
+    db = commands.add_parser("db", help="inspect the data directory")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    check = db_commands.add_parser("check", help="verify that histories and execution state agree")
+    check.add_argument("--data-dir", default="./.stepforge", type=Path)
 
     run = commands.add_parser("run", help="run one execution in-process and print its output")
     run.add_argument("definition", type=Path, help="an ASL definition (JSON)")
@@ -34,26 +42,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "db":
+        return _db_check(args)
     return _run(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from stepforge.server import build
+    from stepforge.server import build, open_store
 
-    app, engine = build(account=args.account)
-    data_dir: Path = args.data_dir
+    store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
+    app, engine = build(store=store, account=args.account, max_open_executions=args.max_open_executions)
     print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
-    print(f"data directory: {data_dir.resolve()} (this build keeps executions in memory; "
-          "the durable SQLite store is on the roadmap)", flush=True)
+    print(f"data: {getattr(store, 'path', 'memory')} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
     engine.start()
-    try:
+    try:  # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, then returns
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    except KeyboardInterrupt:
+        pass
     finally:
         engine.stop()
+        store.close()
     return 0
+
+
+def _db_check(args: argparse.Namespace) -> int:
+    from stepforge.store.check import check_store
+    from stepforge.store.sqlite import FILE_NAME, SqliteStore
+
+    if not (args.data_dir / FILE_NAME).exists():
+        print(f"stepforge: no database in {args.data_dir}", file=sys.stderr)
+        return 2
+    report = check_store(SqliteStore(args.data_dir))
+    for problem in report.problems:
+        print(problem)
+    print(f"{report.executions} executions, {report.events} events, {len(report.problems)} problems")
+    return 1 if report.problems else 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -47,7 +47,7 @@ class LocalRunner:
                                    "(an activity or callback); run it with `stepforge serve`")
                 time.sleep(max(0.0, min(1.0, due - self.engine.clock.now())))
         result = executions.describe(self.ctx, self._req(executionArn=arn))
-        result["events"] = [event.to_api() for event in self.store.get_execution(arn).events]  # type: ignore[union-attr]
+        result["events"] = [event.to_api() for event in self.store.get_events(arn)]
         return result
 
     @staticmethod

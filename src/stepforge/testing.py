@@ -19,6 +19,7 @@ from stepforge.engine.clock import ManualClock
 from stepforge.engine.engine import Engine
 from stepforge.service import activities, executions, statemachines
 from stepforge.service.context import Request, ServiceContext
+from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
 
 ROLE = "arn:aws:iam::000000000000:role/stepforge-test"
@@ -48,9 +49,9 @@ class Result:
 class Harness:
     """One in-memory deployment with a manual clock."""
 
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
+    def __init__(self, start: float = 1_700_000_000.0, *, store: Store | None = None) -> None:
         self.clock = ManualClock(start)
-        self.store = MemoryStore()
+        self.store = store or MemoryStore()
         self.engine = Engine(self.store, self.clock)
         self.ctx = ServiceContext(store=self.store, engine=self.engine)
         self._machines = 0
@@ -100,7 +101,7 @@ class Harness:
         assert record is not None
         output = None if record.output is None else json.loads(record.output)
         return Result(arn, record.status, output, record.error, record.cause,
-                      [e.to_api() for e in record.events])
+                      [e.to_api() for e in self.store.get_events(arn)])
 
     # -- activities, as a worker sees them -------------------------------------------------------
 

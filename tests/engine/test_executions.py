@@ -5,12 +5,14 @@ Time is a manual clock (stepforge.testing.Harness): no test sleeps.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stepforge.asl.records import Stop
 from stepforge.service.errors import ApiError
+from stepforge.store.sqlite import SqliteStore
 from stepforge.testing import Harness
 
 
@@ -26,9 +28,10 @@ def activity_task(arn: str, **fields: Any) -> dict[str, Any]:
     return {"Type": "Task", "Resource": arn, "End": True, **fields}
 
 
-@pytest.fixture
-def harness() -> Harness:
-    return Harness()
+@pytest.fixture(params=["memory", "sqlite"])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    """Every behaviour holds on the memory store and on the durable SQLite store."""
+    return Harness(store=SqliteStore(tmp_path) if request.param == "sqlite" else None)
 
 
 # -- Pass and the data flow ----------------------------------------------------------------------

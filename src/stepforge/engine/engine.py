@@ -15,10 +15,13 @@ from collections import OrderedDict
 
 from stepforge.asl.compiler import compile_definition
 from stepforge.asl.interpreter import ExecutionInfo, Interpreter, iso
+from stepforge.asl import errors
 from stepforge.asl.records import (
+    FAILED,
     RUNNING,
     CancelWait,
     DispatchTask,
+    Event,
     SetTimer,
     Signal,
     Step,
@@ -32,14 +35,17 @@ from stepforge.tasks.dispatch import Dispatcher
 log = logging.getLogger(__name__)
 
 BATCH = 256
-IDLE_WAIT = 1.0
+IDLE_WAIT = 0.25
+MAX_HISTORY_EVENTS = 25_000
 
 
 class Engine:
     """Advances executions kept in a store."""
 
-    def __init__(self, store: Store, clock: Clock | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None, *,
+                 max_history_events: int = MAX_HISTORY_EVENTS) -> None:
         self.store = store
+        self.max_history_events = max_history_events
         self.clock = clock or SystemClock()
         self.dispatcher = Dispatcher(store)
         self._interpreters: OrderedDict[str, Interpreter] = OrderedDict()
@@ -84,19 +90,29 @@ class Engine:
     # -- one batch -------------------------------------------------------------------------------
 
     def run_once(self, now: float) -> int:
-        """Fire due timers and process queued signals; returns how many signals were handled."""
-        for timer in self.store.due_timers(now, BATCH):
-            self.store.push_signal(timer.execution_arn, TimerFired(timer.wait_id, timer.kind))  # type: ignore[arg-type]
-        signals = self.store.pop_signals(BATCH)
-        with self.store.transaction():
-            for arn, signal in signals:
-                self._advance(arn, signal, max(now, self.clock.now()))
-        return len(signals)
+        """Fire due timers and handle queued signals as one transaction; returns how many were handled.
 
-    def _advance(self, arn: str, signal: Signal | None, now: float) -> None:
-        record = self.store.get_execution(arn)
+        Everything a batch does — frames, history events, timers, tasks, and the removal of the
+        signals and timers it consumed — commits together (group commit), or not at all.
+        """
+        with self.store.transaction():
+            work: list[tuple[str, Signal | None]] = [
+                (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
+                for t in self.store.due_timers(now, BATCH)
+            ]
+            work += self.store.pop_signals(BATCH - len(work))
+            touched: dict[str, ExecutionRecord] = {}
+            for arn, signal in work:
+                self._advance(arn, signal, max(now, self.clock.now()), touched)
+            for record in touched.values():
+                self.store.update_execution(record)
+        return len(work)
+
+    def _advance(self, arn: str, signal: Signal | None, now: float, touched: dict[str, ExecutionRecord]) -> None:
+        record = touched.get(arn) or self.store.get_execution(arn)
         if record is None or record.status != RUNNING:
             return
+        touched[arn] = record
         interpreter = self.interpreter(record.definition)
         info = self._info(record)
         if signal is None:
@@ -106,7 +122,9 @@ class Engine:
         self._commit(record, step, now)
 
     def _commit(self, record: ExecutionRecord, step: Step, now: float) -> None:
-        record.events.extend(step.events)
+        self._limit_history(record, step)
+        self.store.append_events(record.arn, step.events)
+        record.event_count += len(step.events)
         for command in step.commands:
             if isinstance(command, DispatchTask):
                 self.dispatcher.dispatch(record.arn, command, now)
@@ -122,7 +140,22 @@ class Engine:
             self.store.cancel_timers(record.arn)
             self.store.remove_tasks(record.arn)
             self._infos.pop(record.arn, None)
-        self.store.put_execution(record)
+
+    def _limit_history(self, record: ExecutionRecord, step: Step) -> None:
+        """Fail an execution whose history would pass AWS's limit, as AWS does."""
+        room = self.max_history_events - record.event_count
+        if len(step.events) < room:
+            return
+        kept = step.events[:max(0, room - 1)]
+        last = kept[-1].id if kept else record.event_count
+        cause = f"The execution reached the maximum number of history events ({self.max_history_events})."
+        kept.append(Event(last + 1, last, "ExecutionFailed", step.events[-1].timestamp,
+                          "executionFailedEventDetails", {"error": errors.RUNTIME, "cause": cause}))
+        step.events[:] = kept
+        step.commands[:] = [c for c in step.commands if isinstance(c, CancelWait)]
+        run = record.run
+        run.status, run.error, run.cause, run.output = FAILED, errors.RUNTIME, cause, None
+        run.frames.clear()
 
     # -- caches ----------------------------------------------------------------------------------
 
@@ -141,6 +174,8 @@ class Engine:
     def _info(self, record: ExecutionRecord) -> ExecutionInfo:
         info = self._infos.get(record.arn)
         if info is None:
+            if len(self._infos) >= 4096:
+                self._infos.pop(next(iter(self._infos)))
             info = self._infos[record.arn] = ExecutionInfo(
                 arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
                 state_machine_name=record.state_machine_name, role_arn=record.role_arn,

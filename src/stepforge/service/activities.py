@@ -60,10 +60,11 @@ def poll(ctx: ServiceContext, req: Request) -> dict[str, Any] | None:
     """One non-blocking look for a task; the HTTP layer repeats it for up to 60 s (long poll)."""
     record = get(ctx, required_str(req.params, "activityArn"))
     worker = optional_str(req.params, "workerName", max_length=80)
-    task = ctx.store.poll_task(record.arn, worker)
-    if task is None:
-        return None
-    ctx.store.push_signal(task.execution_arn, TaskStarted(task.wait_id, worker))
+    with ctx.store.transaction():
+        task = ctx.store.poll_task(record.arn, worker)
+        if task is None:
+            return None
+        ctx.store.push_signal(task.execution_arn, TaskStarted(task.wait_id, worker))
     ctx.engine.notify()
     return {"taskToken": task.token, "input": task.input}
 
@@ -103,6 +104,7 @@ def send_heartbeat(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 
 def _close(ctx: ServiceContext, task: ActivityTaskRecord, signal: TaskSucceeded | TaskFailed) -> None:
-    ctx.store.remove_tasks(task.execution_arn, [task.wait_id])
-    ctx.store.push_signal(task.execution_arn, signal)
+    with ctx.store.transaction():
+        ctx.store.remove_tasks(task.execution_arn, [task.wait_id])
+        ctx.store.push_signal(task.execution_arn, signal)
     ctx.engine.notify()

@@ -15,6 +15,7 @@ class ServiceContext:
     engine: Engine
     account: str = DEFAULT_ACCOUNT
     default_region: str = DEFAULT_REGION
+    max_open_executions: int = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,11 @@ from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
+    ExecutionLimitExceeded,
     InvalidExecutionInput,
     ValidationException,
 )
-from stepforge.service.params import optional_bool, optional_str, page, required_str
+from stepforge.service.params import optional_bool, optional_str, page, page_of, required_str
 from stepforge.store.records import ExecutionRecord
 
 MAX_INPUT = 256 * 1024
@@ -42,7 +43,9 @@ def start(ctx: ServiceContext, req: Request) -> dict[str, Any]:
             arn=arn, name=name, state_machine_arn=machine.arn, state_machine_name=machine.name,
             definition=machine.definition, role_arn=machine.role_arn, input=text, started=ctx.engine.clock.now(),
         )
-        ctx.store.put_execution(record)
+        if ctx.store.count_open_executions() >= ctx.max_open_executions:
+            raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
+        ctx.store.insert_execution(record)
         ctx.store.push_signal(arn, None)
     ctx.engine.notify()
     return {"executionArn": arn, "startDate": record.started}
@@ -110,10 +113,9 @@ def _summary(record: ExecutionRecord) -> dict[str, Any]:
 
 def history(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     record = get(ctx, required_str(req.params, "executionArn"))
-    events = list(record.events)
-    if optional_bool(req.params, "reverseOrder"):
-        events.reverse()
-    items, token = page(events, req.params)
+    reverse = optional_bool(req.params, "reverseOrder")
+    items, token = page_of(record.event_count, req.params,
+                           lambda start, size: ctx.store.get_events(record.arn, start, size, reverse))
     include_data = req.params.get("includeExecutionData", True) is not False
     response: dict[str, Any] = {"events": [_shaped(e, include_data) for e in items]}
     if token:

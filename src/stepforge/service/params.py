@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stepforge.service.errors import InvalidToken, ValidationException
@@ -55,11 +55,17 @@ def optional_bool(params: Mapping[str, Any], key: str) -> bool:
 
 def page(items: list[Any], params: Mapping[str, Any], default_size: int = 100) -> tuple[list[Any], str | None]:
     """One page of ``items`` after ``nextToken``, at most ``maxResults`` long, and the next token."""
+    return page_of(len(items), params, lambda start, size: items[start:start + size], default_size)
+
+
+def page_of(total: int, params: Mapping[str, Any], fetch: Callable[[int, int], list[Any]],
+            default_size: int = 100) -> tuple[list[Any], str | None]:
+    """Like :func:`page` for ``total`` items read by ``fetch(offset, size)`` (e.g. from a store)."""
     size = optional_int(params, "maxResults", minimum=0, maximum=1000) or default_size
     token = optional_str(params, "nextToken", max_length=1024)
     start = _decode_token(token) if token else 0
     end = start + size
-    return items[start:end], (_encode_token(end) if end < len(items) else None)
+    return fetch(start, size), (_encode_token(end) if end < total else None)
 
 
 def _encode_token(offset: int) -> str:

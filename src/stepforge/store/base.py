@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from stepforge.asl.records import Signal
+from stepforge.asl.records import Event, Signal
 from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
@@ -38,15 +38,31 @@ class Store(Protocol):
     def delete_state_machine(self, arn: str) -> None:
         """Forget a state machine (its executions stay)."""
 
-    # executions
-    def put_execution(self, record: ExecutionRecord) -> None:
-        """Insert or replace an execution, its run and its history."""
+    # executions and their history
+    def insert_execution(self, record: ExecutionRecord) -> None:
+        """Insert a new execution (the caller checked that its ARN is free)."""
+
+    def update_execution(self, record: ExecutionRecord) -> None:
+        """Write an execution's status, result, run and event count."""
 
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         """The execution with this ARN, or None."""
 
     def list_executions(self, state_machine_arn: str, status: str | None = None) -> list[ExecutionRecord]:
         """Executions of a state machine, newest first, optionally of one status."""
+
+    def count_open_executions(self) -> int:
+        """How many executions are RUNNING."""
+
+    def list_open_executions(self) -> list[str]:
+        """The ARNs of every RUNNING execution."""
+
+    def append_events(self, execution_arn: str, events: list[Event]) -> None:
+        """Append history events (their ids continue the execution's sequence)."""
+
+    def get_events(self, execution_arn: str, offset: int = 0, limit: int | None = None,
+                   reverse: bool = False) -> list[Event]:
+        """A slice of an execution's history, oldest first (newest first with ``reverse``)."""
 
     # activities and their tasks
     def put_activity(self, record: ActivityRecord) -> None:
@@ -81,7 +97,7 @@ class Store(Protocol):
         """Disarm the timers of these waits (all of the execution's when None)."""
 
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
-        """Remove and return up to ``limit`` timers due at ``now``, earliest first."""
+        """Remove and return up to ``limit`` timers due at ``now``, earliest first (inside a transaction)."""
 
     def next_due(self) -> float | None:
         """When the earliest armed timer is due, or None."""
@@ -89,5 +105,15 @@ class Store(Protocol):
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
         """Queue work for an execution (None: start it)."""
 
+    def pending_work(self, execution_arn: str) -> int:
+        """How many signals, timers and tasks an execution has waiting (for consistency checks)."""
+
     def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
-        """Remove and return up to ``limit`` queued signals, oldest first."""
+        """Remove and return up to ``limit`` queued signals, oldest first.
+
+        Called inside ``transaction()``: the removal commits with the step that handles them, so a
+        crash before that commit leaves them queued.
+        """
+
+    def close(self) -> None:
+        """Release connections and files."""

@@ -9,7 +9,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 
-from stepforge.asl.records import Signal
+from stepforge.asl.records import Event, Signal
 from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
@@ -31,9 +31,12 @@ class MemoryStore:
         self._queues: dict[str, OrderedDict[str, ActivityTaskRecord]] = {}
         self._tasks: dict[str, ActivityTaskRecord] = {}
         self._timers: list[tuple[float, int, TimerRecord]] = []
-        self._armed: dict[tuple[str, int, str], int] = {}
+        self._armed: dict[str, dict[tuple[int, str], int]] = {}
+        self._task_tokens: dict[str, set[str]] = {}
         self._sequence = itertools.count()
         self._signals: deque[tuple[str, Signal | None]] = deque()
+        self._events: dict[str, list[Event]] = {}
+        self._open: set[str] = set()
 
     def transaction(self) -> AbstractContextManager[None]:
         return self.lock  # type: ignore[return-value]
@@ -55,13 +58,39 @@ class MemoryStore:
         with self.lock:
             self._machines.pop(arn, None)
 
-    # -- executions ------------------------------------------------------------------------------
+    # -- executions and history ------------------------------------------------------------------
 
-    def put_execution(self, record: ExecutionRecord) -> None:
+    def insert_execution(self, record: ExecutionRecord) -> None:
         with self.lock:
-            if record.arn not in self._executions:
-                self._by_machine.setdefault(record.state_machine_arn, []).append(record.arn)
+            self._by_machine.setdefault(record.state_machine_arn, []).append(record.arn)
             self._executions[record.arn] = record
+            self._events[record.arn] = []
+            if record.status == "RUNNING":
+                self._open.add(record.arn)
+
+    def update_execution(self, record: ExecutionRecord) -> None:
+        with self.lock:
+            self._executions[record.arn] = record
+            if record.status != "RUNNING":
+                self._open.discard(record.arn)
+
+    def count_open_executions(self) -> int:
+        return len(self._open)
+
+    def list_open_executions(self) -> list[str]:
+        with self.lock:
+            return sorted(self._open)
+
+    def append_events(self, execution_arn: str, events: list[Event]) -> None:
+        with self.lock:
+            self._events[execution_arn].extend(events)
+
+    def get_events(self, execution_arn: str, offset: int = 0, limit: int | None = None,
+                   reverse: bool = False) -> list[Event]:
+        with self.lock:
+            events = self._events.get(execution_arn, [])
+            ordered = events[::-1] if reverse else events
+            return ordered[offset:] if limit is None else ordered[offset:offset + limit]
 
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         return self._executions.get(arn)
@@ -92,6 +121,7 @@ class MemoryStore:
     def add_task(self, task: ActivityTaskRecord) -> None:
         with self.lock:
             self._tasks[task.token] = task
+            self._task_tokens.setdefault(task.execution_arn, set()).add(task.token)
             self._queues.setdefault(task.activity_arn, OrderedDict())[task.token] = task
 
     def poll_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
@@ -109,33 +139,51 @@ class MemoryStore:
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         with self.lock:
             wanted = None if wait_ids is None else set(wait_ids)
-            for token, task in list(self._tasks.items()):
-                if task.execution_arn == execution_arn and (wanted is None or task.wait_id in wanted):
+            tokens = self._task_tokens.get(execution_arn, set())
+            for token in list(tokens):
+                task = self._tasks[token]
+                if wanted is None or task.wait_id in wanted:
                     del self._tasks[token]
+                    tokens.discard(token)
                     self._queues.get(task.activity_arn, OrderedDict()).pop(token, None)
+            if not tokens:
+                self._task_tokens.pop(execution_arn, None)
 
     # -- timers and signals ----------------------------------------------------------------------
 
     def set_timer(self, timer: TimerRecord) -> None:
         with self.lock:
             sequence = next(self._sequence)
-            self._armed[(timer.execution_arn, timer.wait_id, timer.kind)] = sequence
+            self._armed.setdefault(timer.execution_arn, {})[(timer.wait_id, timer.kind)] = sequence
             heapq.heappush(self._timers, (timer.due, sequence, timer))
 
     def cancel_timers(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         with self.lock:
-            wanted = None if wait_ids is None else set(wait_ids)
-            for key in [k for k in self._armed if k[0] == execution_arn and (wanted is None or k[1] in wanted)]:
-                del self._armed[key]
+            armed = self._armed.get(execution_arn)
+            if armed is None:
+                return
+            if wait_ids is None:
+                armed.clear()
+            else:
+                wanted = set(wait_ids)
+                for key in [k for k in armed if k[0] in wanted]:
+                    del armed[key]
+            if not armed:
+                del self._armed[execution_arn]
+
+    def _is_armed(self, timer: TimerRecord, sequence: int) -> bool:
+        return self._armed.get(timer.execution_arn, {}).get((timer.wait_id, timer.kind)) == sequence
 
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
         with self.lock:
             due: list[TimerRecord] = []
             while self._timers and self._timers[0][0] <= now and len(due) < limit:
                 _, sequence, timer = heapq.heappop(self._timers)
-                key = (timer.execution_arn, timer.wait_id, timer.kind)
-                if self._armed.get(key) == sequence:
-                    del self._armed[key]
+                if self._is_armed(timer, sequence):
+                    armed = self._armed[timer.execution_arn]
+                    del armed[(timer.wait_id, timer.kind)]
+                    if not armed:
+                        del self._armed[timer.execution_arn]
                     due.append(timer)
             return due
 
@@ -143,7 +191,7 @@ class MemoryStore:
         with self.lock:
             while self._timers:
                 due, sequence, timer = self._timers[0]
-                if self._armed.get((timer.execution_arn, timer.wait_id, timer.kind)) == sequence:
+                if self._is_armed(timer, sequence):
                     return due
                 heapq.heappop(self._timers)
             return None
@@ -156,3 +204,13 @@ class MemoryStore:
         with self.lock:
             count = min(limit, len(self._signals))
             return [self._signals.popleft() for _ in range(count)]
+
+    def pending_work(self, execution_arn: str) -> int:
+        with self.lock:
+            signals = sum(1 for arn, _ in self._signals if arn == execution_arn)
+            timers = len(self._armed.get(execution_arn, {}))
+            tasks = len(self._task_tokens.get(execution_arn, ()))
+            return signals + timers + tasks
+
+    def close(self) -> None:
+        pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from stepforge.asl.records import Event, Run
+from stepforge.asl.records import Run
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ class ExecutionRecord:
     error: str | None = None
     cause: str | None = None
     run: Run = field(default_factory=Run)
-    events: list[Event] = field(default_factory=list)
+    event_count: int = 0
 
 
 @dataclass(slots=True)

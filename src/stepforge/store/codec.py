@@ -1,0 +1,70 @@
+"""JSON encodings of the interpreter's records, for stores that keep them as text.
+
+A :class:`Run` (frames, counters), history :class:`Event` details and :data:`Signal` s round-trip
+through these functions unchanged. Decoding follows the dataclass fields, so a field added to a
+record travels without touching this module (as long as it holds JSON values).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from stepforge.asl import records as r
+
+_SIGNALS: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (r.TaskStarted, r.TaskSucceeded, r.TaskFailed, r.TaskHeartbeat, r.TimerFired, r.Stop)
+}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON of records and plain values (dataclasses become objects, tuples arrays)."""
+    return json.dumps(value, default=_plain, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_run(run: r.Run) -> str:
+    return dumps(run)
+
+
+def decode_run(text: str) -> r.Run:
+    data = json.loads(text)
+    frames = {int(k): _frame(v) for k, v in data.pop("frames").items()}
+    return r.Run(frames=frames, **data)
+
+
+def _frame(data: dict[str, Any]) -> r.Frame:
+    data["address"] = tuple((name, index) for name, index in data["address"])
+    data["attempts"] = {int(k): v for k, v in data["attempts"].items()}
+    if data.get("wait") is not None:
+        data["wait"] = r.Wait(**data["wait"])
+    if data.get("children") is not None:
+        children = data["children"]
+        if children.get("first_error") is not None:
+            children["first_error"] = tuple(children["first_error"])
+        data["children"] = r.Children(**children)
+    return r.Frame(**data)
+
+
+def encode_signal(signal: r.Signal | None) -> str:
+    if signal is None:
+        return "null"
+    return dumps({"kind": type(signal).__name__, **_plain(signal)})
+
+
+def decode_signal(text: str) -> r.Signal | None:
+    data = json.loads(text)
+    if data is None:
+        return None
+    cls = _SIGNALS[data.pop("kind")]
+    signal: r.Signal = cls(**data)
+    return signal

@@ -1,0 +1,92 @@
+"""The SQL schema, as numbered migrations applied in order; ``schema_version`` records the last one.
+
+Kept in plain SQL common to SQLite and PostgreSQL where it can be; a dialect module adapts the rest.
+Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE definitions (
+        hash TEXT PRIMARY KEY,
+        text TEXT NOT NULL
+    );
+    CREATE TABLE state_machines (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        definition_hash TEXT NOT NULL REFERENCES definitions(hash),
+        role_arn TEXT NOT NULL,
+        type TEXT NOT NULL,
+        created REAL NOT NULL,
+        revision_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        logging TEXT NOT NULL,
+        tracing TEXT NOT NULL,
+        description TEXT NOT NULL,
+        tags TEXT NOT NULL
+    );
+    CREATE TABLE executions (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        state_machine_arn TEXT NOT NULL,
+        state_machine_name TEXT NOT NULL,
+        definition_hash TEXT NOT NULL REFERENCES definitions(hash),
+        role_arn TEXT NOT NULL,
+        input TEXT NOT NULL,
+        started REAL NOT NULL,
+        status TEXT NOT NULL,
+        stopped REAL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        run TEXT NOT NULL,
+        event_count INTEGER NOT NULL
+    );
+    CREATE INDEX executions_by_machine ON executions (state_machine_arn, started);
+    CREATE INDEX executions_by_status ON executions (status);
+    CREATE TABLE events (
+        execution_arn TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        previous_id INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        details_key TEXT,
+        details TEXT,
+        PRIMARY KEY (execution_arn, id)
+    );
+    CREATE TABLE activities (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created REAL NOT NULL,
+        tags TEXT NOT NULL
+    );
+    CREATE TABLE activity_tasks (
+        token TEXT PRIMARY KEY,
+        activity_arn TEXT NOT NULL,
+        execution_arn TEXT NOT NULL,
+        wait_id INTEGER NOT NULL,
+        input TEXT NOT NULL,
+        scheduled REAL NOT NULL,
+        worker_name TEXT,
+        started INTEGER NOT NULL
+    );
+    CREATE INDEX activity_tasks_queue ON activity_tasks (activity_arn, started, scheduled);
+    CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_arn, wait_id);
+    CREATE TABLE timers (
+        execution_arn TEXT NOT NULL,
+        wait_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        due REAL NOT NULL,
+        PRIMARY KEY (execution_arn, wait_id, kind)
+    );
+    CREATE INDEX timers_by_due ON timers (due);
+    CREATE TABLE signals (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        execution_arn TEXT NOT NULL,
+        signal TEXT NOT NULL
+    );
+    CREATE INDEX signals_by_execution ON signals (execution_arn);
+    """,
+)
