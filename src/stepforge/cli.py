@@ -1,4 +1,4 @@
-"""The ``stepforge`` command: ``serve`` the API, ``run`` one execution in-process."""
+"""The ``stepforge`` command: ``serve`` the API, ``run`` one execution in-process, ``validate`` definitions."""
 
 from __future__ import annotations
 
@@ -39,7 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--history", action="store_true", help="also print the event history")
     run.add_argument("--name", default=None, help="the execution name")
 
+    lint = commands.add_parser("validate", help="validate definitions (JSON or YAML) like ValidateStateMachineDefinition")
+    lint.add_argument("files", nargs="+", type=Path, help="ASL definitions: .json, .yaml or .yml")
+    lint.add_argument("--type", default="STANDARD", choices=("STANDARD", "EXPRESS"), help="the state machine type")
+    lint.add_argument("--errors-only", action="store_true", help="do not show warnings")
+
     args = parser.parse_args(argv)
+    if args.command == "validate":
+        return _validate(args)
     if args.command == "serve":
         return _serve(args)
     if args.command == "db":
@@ -99,6 +106,30 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     print(f"{result['status']}: {result.get('error')}: {result.get('cause')}", file=sys.stderr)
     return 1
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Print ``file:line:col: CODE: message`` per diagnostic; 1 when any file has errors, 2 when unreadable."""
+    from stepforge.asl.validator import validate_source
+
+    status = 0
+    for path in args.files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{path}: cannot read: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        is_yaml = path.suffix.lower() in (".yaml", ".yml")
+        severity = "ERROR" if args.errors_only else "WARNING"
+        report, positions = validate_source(text, is_yaml=is_yaml, machine_type=args.type, severity=severity)
+        for diagnostic in report.diagnostics:
+            line, column = diagnostic.position or positions.locate(diagnostic.location)
+            suffix = " (warning)" if diagnostic.severity == "WARNING" else ""
+            print(f"{path}:{line}:{column}: {diagnostic.code}: {diagnostic.message.splitlines()[0]}{suffix}")
+        if report.result == "FAIL":
+            status = max(status, 1)
+    return status
 
 
 def _print_history(events: list[dict[str, Any]]) -> None:

@@ -17,6 +17,7 @@ OPERATIONS: dict[str, Handler] = {
     "DescribeStateMachine": statemachines.describe,
     "ListStateMachines": statemachines.list_,
     "DeleteStateMachine": statemachines.delete,
+    "ValidateStateMachineDefinition": statemachines.validate,
     "StartExecution": executions.start,
     "DescribeExecution": executions.describe,
     "StopExecution": executions.stop,

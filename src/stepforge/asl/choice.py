@@ -239,6 +239,7 @@ class ChoiceRule:
     condition: Condition
     next: str
     assign: Any = None
+    output: Any = None
 
     def matches(self, scope: Scope) -> bool:
         """Whether this rule's condition holds; may raise :class:`StatesError` (``States.Runtime``)."""
@@ -247,7 +248,13 @@ class ChoiceRule:
 
 def choose(rules: Iterable[ChoiceRule], scope: Scope) -> str | None:
     """The ``Next`` of the first rule that matches, or ``None`` (the caller applies ``Default``)."""
-    return next((rule.next for rule in rules if rule.matches(scope)), None)
+    rule = first_match(rules, scope)
+    return None if rule is None else rule.next
+
+
+def first_match(rules: Iterable[ChoiceRule], scope: Scope) -> ChoiceRule | None:
+    """The first rule that matches, or ``None``."""
+    return next((rule for rule in rules if rule.matches(scope)), None)
 
 
 def compile_choice_rules(choices: Any, path: str) -> tuple[ChoiceRule, ...]:

@@ -7,10 +7,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from stepforge.asl import compiler_jsonata as jsonata
 from stepforge.asl import states as st
 from stepforge.asl.choice import compile_choice_rules
 from stepforge.asl.errors import DefinitionError
@@ -23,6 +25,7 @@ from stepforge.asl.jsonpath import (
     compile_reference_path,
 )
 from stepforge.asl.payload import Template, compile_template
+from stepforge.asl.variables import check_scopes, compile_assign
 
 MAX_NAME_LENGTH = 80
 _ABSENT = object()
@@ -37,14 +40,19 @@ def compile_definition(definition: str | Mapping[str, Any]) -> st.StateMachine:
             raise DefinitionError(f"Definition is not valid JSON: {exc}", "") from exc
     if not isinstance(definition, Mapping):
         raise DefinitionError("Definition must be a JSON object", "")
-    language = definition.get("QueryLanguage", "JSONPath")
-    if language != "JSONPath":
-        raise DefinitionError(f"QueryLanguage {language!r} is not supported yet", "/QueryLanguage")
-    return _Compiler().machine(definition, "", top_level=True)
+    language = definition.get("QueryLanguage", st.JSONPATH)
+    if language not in jsonata.LANGUAGES:
+        raise DefinitionError(f"QueryLanguage must be one of {', '.join(jsonata.LANGUAGES)}", "/QueryLanguage")
+    machine = _Compiler(language).machine(definition, "", top_level=True)
+    check_scopes(machine)
+    return machine
 
 
 class _Compiler:
     """Walks a definition; each method compiles one construct found at a JSON pointer."""
+
+    def __init__(self, language: str = st.JSONPATH) -> None:
+        self.language = language
 
     def machine(self, obj: Any, at: str, *, top_level: bool = False) -> st.StateMachine:
         obj = _object(obj, at)
@@ -67,18 +75,28 @@ class _Compiler:
             raise DefinitionError(f"State name is longer than {MAX_NAME_LENGTH} characters", at)
         raw = _object(raw, at)
         kind = _string(raw.get("Type"), f"{at}/Type", required=True)
-        build = _BUILDERS.get(kind)
-        if build is None:
+        if kind not in _BUILDERS:
             raise DefinitionError(f"Unknown state type {kind!r}", f"{at}/Type")
-        common: dict[str, Any] = {"name": name, "type": kind, "comment": raw.get("Comment")}
+        language = jsonata.language_of(raw, at, self.language)
+        jsonata.check_fields(raw, at, language)
+        common: dict[str, Any] = {"name": name, "type": kind, "comment": raw.get("Comment"),
+                                  "query_language": language}
         if kind not in ("Choice", "Succeed", "Fail"):
             common.update(self._transition(raw, at))
         elif kind == "Choice" and "End" in raw:
             raise DefinitionError("A Choice state cannot have End", f"{at}/End")
+        if "Assign" in raw:
+            if kind in ("Succeed", "Fail"):
+                raise DefinitionError(f"A {kind} state cannot have Assign", f"{at}/Assign")
+            common["assign"] = compile_assign(raw["Assign"], f"{at}/Assign", language)
+        if language == st.JSONATA:
+            if kind != "Fail":
+                common["output"] = jsonata.optional_query(raw, "Output", at)
+            return jsonata.BUILDERS[kind](self, raw, at, common)
         if kind != "Fail":
             common["input_path"] = self.optional_path(raw, "InputPath", at)
             common["output_path"] = self.optional_path(raw, "OutputPath", at)
-        return build(self, raw, at, common)
+        return _BUILDERS[kind](self, raw, at, common)
 
     def _transition(self, raw: Mapping[str, Any], at: str) -> dict[str, Any]:
         has_next, end = "Next" in raw, raw.get("End", False)
@@ -125,8 +143,14 @@ class _Compiler:
         catch = _array(raw.get("Catch", []), f"{at}/Catch")
         return {
             "retry": tuple(_retrier(r, f"{at}/Retry/{i}") for i, r in enumerate(retry)),
-            "catch": tuple(_catcher(c, f"{at}/Catch/{i}") for i, c in enumerate(catch)),
+            "catch": tuple(self.catcher(c, f"{at}/Catch/{i}") for i, c in enumerate(catch)),
         }
+
+    def catcher(self, value: Any, at: str) -> st.Catcher:
+        caught = _catcher(value, at)
+        if "Assign" in value:
+            return dataclasses.replace(caught, assign=compile_assign(value["Assign"], f"{at}/Assign", st.JSONPATH))
+        return caught
 
     # -- one builder per state type ----------------------------------------------------------
 
@@ -150,8 +174,13 @@ class _Compiler:
         if not choices:
             raise DefinitionError("Choices must not be empty", f"{at}/Choices")
         default = raw.get("Default")
+        rules = tuple(
+            dataclasses.replace(rule, assign=compile_assign(rule.assign, f"{at}/Choices/{i}/Assign", st.JSONPATH))
+            if rule.assign is not None else rule
+            for i, rule in enumerate(compile_choice_rules(choices, f"{at}/Choices"))
+        )
         return st.ChoiceState(
-            **common, choices=compile_choice_rules(choices, f"{at}/Choices"),
+            **common, choices=rules,
             default=None if default is None else _string(default, f"{at}/Default"),
         )
 

@@ -40,14 +40,17 @@ class StatesError(Exception):
     ``located`` says whether the cause is a bare detail that the interpreter must prefix with
     AWS's "An error occurred while executing the state 'X' (entered at the event id #N). "
     (true for errors raised while evaluating a state's own fields: paths, templates, intrinsics),
-    or a cause to report verbatim (a Fail state, a task's failure).
+    or a cause to report verbatim (a Fail state, a task's failure). ``location`` names the field
+    that failed (``Arguments/FunctionName``) for the ``EvaluationFailed`` history event.
     """
 
-    def __init__(self, error: str, cause: str | None = None, *, located: bool = True) -> None:
+    def __init__(self, error: str, cause: str | None = None, *, located: bool = True,
+                 location: str | None = None) -> None:
         super().__init__(f"{error}: {cause}" if cause is not None else error)
         self.error = error
         self.cause = cause
         self.located = located
+        self.location = location
 
 
 class DefinitionError(Exception):

@@ -102,7 +102,7 @@ class Interpreter:
         """Begin an execution: ExecutionStarted, then run until every frame waits or it ends."""
         stepper = _Stepper(self, run, info, now, rng)
         root = stepper.new_frame((), self.machine.start_at, info.input, parent=None, index=0)
-        stepper.emit(root, "ExecutionStarted", "executionStartedEventDetails", {
+        stepper.emit(None, "ExecutionStarted", "executionStartedEventDetails", {
             "input": input_json, "inputDetails": {"truncated": False}, "roleArn": info.role_arn,
         })
         if self.machine.timeout_seconds is not None:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from stepforge.asl.choice import ChoiceRule
 from stepforge.asl.intrinsics import Intrinsic
 from stepforge.asl.jsonpath import JsonPath, ReferencePath
 from stepforge.asl.payload import Template
+from stepforge.asl.query import Query
+
+if TYPE_CHECKING:
+    from stepforge.asl.variables import Assign
+
+JSONPATH: Final = "JSONPath"
+JSONATA: Final = "JSONata"
 
 #: ``ResultPath``/``InputPath``/``OutputPath`` given as JSON ``null``: discard (or, for InputPath, ``{}``).
 NULL_PATH: None = None
@@ -48,6 +55,8 @@ class Catcher:
     error_equals: tuple[str, ...]
     next: str
     result_path: ReferencePath | None
+    assign: Assign | None = None
+    output: Query | None = None        # JSONata: the Catch's Output (default: $states.errorOutput)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +66,7 @@ class IntOrPath:
     value: float | None = None
     path: JsonPath | None = None
     field: str = ""
+    query: Query | None = None         # JSONata: a ``{% %}`` expression
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +80,13 @@ class State:
     input_path: JsonPath | None = None
     output_path: JsonPath | None = None
     comment: str | None = None
+    query_language: str = JSONPATH
+    assign: Assign | None = None
+    output: Query | None = None        # JSONata: the state's Output (default: result, else input)
+
+    @property
+    def jsonata(self) -> bool:
+        return self.query_language == JSONATA
 
     @property
     def event_prefix(self) -> str:
@@ -85,6 +102,7 @@ class ResultState(State):
     result_selector: Template | None = None
     result_path: ReferencePath | None = None
     discard_result: bool = False
+    arguments: Query | None = None     # JSONata: Arguments (Task, Parallel)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +139,8 @@ class WaitState(State):
     seconds_path: JsonPath | None = None
     timestamp: str | None = None
     timestamp_path: JsonPath | None = None
+    seconds_query: Query | None = None
+    timestamp_query: Query | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,6 +154,8 @@ class FailState(State):
     cause: str | None = None
     error_path: JsonPath | Intrinsic | None = None
     cause_path: JsonPath | Intrinsic | None = None
+    error_query: Query | None = None
+    cause_query: Query | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +168,8 @@ class MapState(RecoverableState):
     processor: StateMachine
     items_path: JsonPath | None = None
     item_selector: Template | None = None
+    items: Query | None = None         # JSONata: Items (default: the state input)
+    selector_query: Query | None = None  # JSONata: ItemSelector
     max_concurrency: IntOrPath = field(default_factory=IntOrPath)
     tolerated_failure_count: IntOrPath | None = None
     tolerated_failure_percentage: IntOrPath | None = None

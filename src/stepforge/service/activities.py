@@ -8,7 +8,7 @@ from typing import Any
 from stepforge.asl.records import TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded
 from stepforge.service import arns
 from stepforge.service.context import Request, ServiceContext
-from stepforge.service.errors import ActivityDoesNotExist, InvalidOutput, InvalidToken, TaskDoesNotExist
+from stepforge.service.errors import ActivityDoesNotExist, InvalidOutput, InvalidToken, TaskDoesNotExist, TaskTimedOut
 from stepforge.service.params import optional_str, page, required_str
 from stepforge.store.records import ActivityRecord, ActivityTaskRecord
 
@@ -74,6 +74,8 @@ def _task(ctx: ServiceContext, req: Request) -> ActivityTaskRecord:
     task = ctx.store.get_task(token)
     if task is None:
         raise TaskDoesNotExist("Task Does Not Exist") if len(token) > 20 else InvalidToken("Invalid token")
+    if task.closed:
+        raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
     return task
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from stepforge.asl import validator
 from stepforge.asl.compiler import compile_definition
 from stepforge.asl.errors import DefinitionError
 from stepforge.service import arns
@@ -17,15 +19,18 @@ from stepforge.service.errors import (
     StateMachineDoesNotExist,
     ValidationException,
 )
-from stepforge.service.params import optional_str, page, required_str
+from stepforge.service.params import optional_int, optional_str, page, required_str
 from stepforge.store.records import StateMachineRecord
 
 MAX_DEFINITION = 1024 * 1024
 TYPES = ("STANDARD", "EXPRESS")
 
 
-def check_definition(text: str) -> None:
-    """Compile a definition or raise InvalidDefinition with the failing field's location."""
+def check_definition(text: str, machine_type: str = "STANDARD") -> None:
+    """Validate a definition as AWS does, then compile it; raise InvalidDefinition in AWS's form."""
+    report = validator.validate(text, machine_type=machine_type, severity="ERROR")
+    if report.result == "FAIL":
+        raise InvalidDefinition(report.invalid_definition_message())
     try:
         compile_definition(text)
     except DefinitionError as exc:
@@ -34,6 +39,26 @@ def check_definition(text: str) -> None:
         ) from None
     except RecursionError:
         raise InvalidDefinition("Invalid State Machine Definition: 'Definition is nested too deeply'") from None
+
+
+def validate(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """ValidateStateMachineDefinition: the result and AWS's diagnostics, never an InvalidDefinition."""
+    params = req.params
+    definition = required_str(params, "definition", max_length=MAX_DEFINITION)
+    kind = _enum(params, "type", TYPES) or "STANDARD"
+    severity = _enum(params, "severity", ("ERROR", "WARNING")) or "ERROR"
+    max_results = optional_int(params, "maxResults", minimum=0, maximum=100) or 100
+    report = validator.validate(definition, max_results=max_results, machine_type=kind, severity=severity)
+    return {"result": report.result, "diagnostics": [d.to_api() for d in report.diagnostics],
+            "truncated": report.truncated}
+
+
+def _enum(params: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
+    value = optional_str(params, key)
+    if value is not None and value not in allowed:
+        raise ValidationException(f"Value '{value}' at '{key}' failed to satisfy constraint: "
+                                  f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+    return value
 
 
 def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -45,7 +70,9 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     if kind not in TYPES:
         raise ValidationException(f"Value '{kind}' at 'type' failed to satisfy constraint: "
                                   "Member must satisfy enum value set: [STANDARD, EXPRESS]")
-    check_definition(definition)
+    if params.get("versionDescription") is not None and params.get("publish") is not True:
+        raise ValidationException("Version description can only be set when publish is true")
+    check_definition(definition, kind)
     arn = arns.build(req.region, ctx.account, "stateMachine", name)
     existing = ctx.store.get_state_machine(arn)
     if existing is not None:

@@ -84,10 +84,10 @@ class Store(Protocol):
         """Hand the oldest unstarted task of an activity to a worker, marking it started."""
 
     def get_task(self, token: str) -> ActivityTaskRecord | None:
-        """The live task with this token, or None."""
+        """The task with this token (open or closed), or None if it never existed."""
 
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
-        """Drop the tasks of these waits (all of the execution's when None)."""
+        """Close the tasks of these waits (all of the execution's when None): their tokens are then refused."""
 
     # timers and ready signals
     def set_timer(self, timer: TimerRecord) -> None:

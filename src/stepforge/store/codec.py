@@ -58,13 +58,13 @@ def _frame(data: dict[str, Any]) -> r.Frame:
 def encode_signal(signal: r.Signal | None) -> str:
     if signal is None:
         return "null"
-    return dumps({"kind": type(signal).__name__, **_plain(signal)})
+    return dumps({"signal": type(signal).__name__, **_plain(signal)})
 
 
 def decode_signal(text: str) -> r.Signal | None:
     data = json.loads(text)
     if data is None:
         return None
-    cls = _SIGNALS[data.pop("kind")]
+    cls = _SIGNALS[data.pop("signal")]
     signal: r.Signal = cls(**data)
     return signal

@@ -143,7 +143,7 @@ class MemoryStore:
             for token in list(tokens):
                 task = self._tasks[token]
                 if wanted is None or task.wait_id in wanted:
-                    del self._tasks[token]
+                    task.closed = True
                     tokens.discard(token)
                     self._queues.get(task.activity_arn, OrderedDict()).pop(token, None)
             if not tokens:

@@ -63,6 +63,7 @@ class ActivityTaskRecord:
     scheduled: float
     worker_name: str | None = None
     started: bool = False
+    closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

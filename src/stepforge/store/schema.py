@@ -70,9 +70,10 @@ MIGRATIONS: tuple[str, ...] = (
         input TEXT NOT NULL,
         scheduled REAL NOT NULL,
         worker_name TEXT,
-        started INTEGER NOT NULL
+        started INTEGER NOT NULL,
+        closed INTEGER NOT NULL DEFAULT 0
     );
-    CREATE INDEX activity_tasks_queue ON activity_tasks (activity_arn, started, scheduled);
+    CREATE INDEX activity_tasks_queue ON activity_tasks (activity_arn, closed, started, scheduled);
     CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_arn, wait_id);
     CREATE TABLE timers (
         execution_arn TEXT NOT NULL,

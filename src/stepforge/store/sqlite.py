@@ -230,15 +230,16 @@ class SqliteStore:
         self._execute("DELETE FROM activities WHERE arn = ?", (arn,))
 
     def add_task(self, task: ActivityTaskRecord) -> None:
-        self._execute("INSERT INTO activity_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self._execute("INSERT INTO activity_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (task.token, task.activity_arn, task.execution_arn, task.wait_id, task.input,
-                       task.scheduled, task.worker_name, int(task.started)))
+                       task.scheduled, task.worker_name, int(task.started), int(task.closed)))
 
     def poll_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
         with self.transaction():
             row = self._execute(
                 "SELECT token, activity_arn, execution_arn, wait_id, input, scheduled FROM activity_tasks "
-                "WHERE activity_arn = ? AND started = 0 ORDER BY scheduled, rowid LIMIT 1", (activity_arn,),
+                "WHERE activity_arn = ? AND closed = 0 AND started = 0 ORDER BY scheduled, rowid LIMIT 1",
+                (activity_arn,),
             ).fetchone()
             if row is None:
                 return None
@@ -251,15 +252,16 @@ class SqliteStore:
         row = self._execute("SELECT * FROM activity_tasks WHERE token = ?", (token,)).fetchone()
         if row is None:
             return None
-        token, activity, execution, wait_id, input_, scheduled, worker, started = row
-        return ActivityTaskRecord(token, activity, execution, wait_id, input_, scheduled, worker, bool(started))
+        token, activity, execution, wait_id, input_, scheduled, worker, started, closed = row
+        return ActivityTaskRecord(token, activity, execution, wait_id, input_, scheduled, worker, bool(started),
+                                  bool(closed))
 
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         if wait_ids is None:
-            self._execute("DELETE FROM activity_tasks WHERE execution_arn = ?", (execution_arn,))
+            self._execute("UPDATE activity_tasks SET closed = 1 WHERE execution_arn = ?", (execution_arn,))
             return
         self._connection().executemany(
-            "DELETE FROM activity_tasks WHERE execution_arn = ? AND wait_id = ?",
+            "UPDATE activity_tasks SET closed = 1 WHERE execution_arn = ? AND wait_id = ?",
             [(execution_arn, wait_id) for wait_id in wait_ids],
         )
 
@@ -311,6 +313,7 @@ class SqliteStore:
     def pending_work(self, execution_arn: str) -> int:
         total = 0
         for table in ("signals", "timers", "activity_tasks"):
-            total += self._execute(f"SELECT COUNT(*) FROM {table} WHERE execution_arn = ?",
+            closed = " AND closed = 0" if table == "activity_tasks" else ""
+            total += self._execute(f"SELECT COUNT(*) FROM {table} WHERE execution_arn = ?{closed}",
                                    (execution_arn,)).fetchone()[0]
         return int(total)

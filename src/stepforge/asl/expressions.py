@@ -1,0 +1,132 @@
+"""A thin adapter over jsonata-python: compile a JSONata expression once, evaluate it guarded.
+
+:func:`compile_expression` parses at definition time (a syntax error is a
+:class:`~stepforge.asl.errors.DefinitionError`). :meth:`Expression.evaluate` binds ``$states``
+and the workflow variables, runs under the :mod:`stepforge.asl.guard` budget, and turns the
+library's result into a plain JSON value: JSONata ``null`` becomes ``None``, sequences become
+lists, integral numbers become ints. What AWS reports as a problem surfaces as a
+:class:`QueryError` whose ``kind`` says which (``undefined``, ``unsupported``, ``error``).
+
+Fixes to the library live here rather than in a fork: its errors are sometimes plain Python
+exceptions (``TypeError``, ``ZeroDivisionError``), which we report like JSONata's own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonata import JException, Jsonata, Utils
+
+from stepforge.asl.errors import DefinitionError
+from stepforge.asl.guard import DEFAULT_LIMITS, WATCHDOG, Budget, Exhausted, Limits
+from stepforge.asl.jsonata_functions import CURRENT, FUNCTIONS, FunctionError
+from stepforge.asl.scope import Scope
+
+OPEN, CLOSE = "{%", "%}"
+
+
+class QueryError(Exception):
+    """An expression did not produce a usable value. ``kind``: ``undefined``, ``unsupported``, ``error``."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(detail or kind)
+        self.kind = kind
+        self.detail = detail
+
+
+def is_expression(value: Any) -> bool:
+    """Whether a JSON string is a ``{% ... %}`` JSONata expression (no surrounding spaces allowed)."""
+    return isinstance(value, str) and value.startswith(OPEN) and value.endswith(CLOSE) and len(value) >= 4
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A parsed JSONata expression; ``text`` is what stood between ``{%`` and ``%}``, trimmed."""
+
+    text: str
+    program: Jsonata = field(compare=False, repr=False)
+
+    def evaluate(self, scope: Scope, states: Mapping[str, Any] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> Any:
+        """The expression's JSON value; ``states`` adds ``result``/``errorOutput`` to ``$states``."""
+        budget = Budget.start(limits)
+        bindings = self._bindings(scope, states, budget)
+        previous = CURRENT.budget, CURRENT.scope
+        CURRENT.budget, CURRENT.scope = budget, scope
+        try:
+            raw = WATCHDOG.run(limits.seconds, lambda: self.program.evaluate(None, bindings))
+        except Exhausted as exc:
+            raise QueryError("error", exc.reason) from None
+        except (JException, FunctionError) as exc:
+            raise QueryError("error", str(exc)) from None
+        except RecursionError:
+            raise QueryError("error", "The evaluation exceeded the maximum depth of nested calls") from None
+        except Exception as exc:  # the library reports some errors as plain Python exceptions
+            raise QueryError("error", f"{type(exc).__name__}: {exc}") from None
+        finally:
+            CURRENT.budget, CURRENT.scope = previous
+        if raw is None:
+            raise QueryError("undefined")
+        return to_json_value(raw)
+
+    @staticmethod
+    def _bindings(scope: Scope, states: Mapping[str, Any] | None, budget: Budget) -> dict[str, Any]:
+        bound = {name: (Utils.NULL_VALUE if value is None else value) for name, value in scope.variables.items()}
+        document = {"input": scope.input, "context": scope.context}
+        if states:
+            document.update(states)
+        bound["states"] = document
+        bound["__evaluate_entry"] = budget.enter
+        bound["__evaluate_exit"] = budget.leave
+        return bound
+
+
+def compile_expression(text: str, pointer: str) -> Expression:
+    """Parse the body of a ``{% ... %}`` string; ``pointer`` locates it for a DefinitionError."""
+    body = text[len(OPEN):-len(CLOSE)].strip() if is_expression(text) else text
+    if not body:
+        raise DefinitionError("The JSONata expression must not be empty", pointer)
+    try:
+        program = Jsonata(body)
+    except JException as exc:
+        raise DefinitionError(f"Invalid JSONata expression '{body}': {exc}", pointer) from None
+    except Exception as exc:  # noqa: BLE001 - the parser raises assorted errors on bad input
+        raise DefinitionError(f"Invalid JSONata expression '{body}': {exc}", pointer) from None
+    program.set_output_convert_nulls(False)
+    program.environment = Jsonata.Frame(FUNCTIONS)
+    return Expression(body, program)
+
+
+def to_json_value(value: Any) -> Any:
+    """A jsonata-python value as plain JSON; functions and regexes are ``unsupported``."""
+    if value is Utils.NULL_VALUE or value is None:
+        return None
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise QueryError("error", f"Number out of range: {value}")
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    if isinstance(value, list):
+        return [to_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json_value(item) for key, item in value.items() if item is not None}
+    raise QueryError("unsupported")
+
+
+def type_name(value: Any) -> str:
+    """JSONata's name for a JSON value's type, as AWS's messages use it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

@@ -1,0 +1,151 @@
+"""JSONata field values: a JSON value whose ``{% ... %}`` strings are expressions.
+
+``Arguments``, ``Output``, ``Assign`` values, ``Items``, ``ItemSelector``, a Choice ``Condition``,
+Wait ``Seconds``/``Timestamp``, Fail ``Error``/``Cause`` and the numeric Map/Task fields all take
+one. :func:`compile_query` builds a small frozen tree once; :meth:`Query.evaluate` builds a fresh
+value, naming the failing field the way AWS does (``Output/result``, ``Arguments/FunctionName``)
+in a ``States.QueryEvaluationError``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stepforge.asl import errors
+from stepforge.asl.dataflow import to_json
+from stepforge.asl.errors import StatesError
+from stepforge.asl.expressions import Expression, QueryError, compile_expression, is_expression, type_name
+from stepforge.asl.payload import copy_json
+from stepforge.asl.scope import Scope
+
+States = Mapping[str, Any] | None
+
+
+def query_error(cause: str, field: str) -> StatesError:
+    return StatesError(errors.QUERY_EVALUATION_ERROR, cause, location=field)
+
+
+class Query(abc.ABC):
+    """A compiled JSONata field value."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def evaluate(self, scope: Scope, field: str, states: States = None) -> Any:
+        """The value for ``scope``; ``field`` is the AWS field path used in error messages."""
+
+    def typed(self, scope: Scope, field: str, expected: str, states: States = None) -> Any:
+        """Evaluate and require a JSONata type (``array``, ``number``, ``string``, ``boolean``)."""
+        value = self.evaluate(scope, field, states)
+        if type_name(value) != expected:
+            raise query_error(self.unexpected(field, expected, value), field)
+        return value
+
+    def unexpected(self, field: str, expected: str, value: Any) -> str:
+        return (f"The field '{field}' has an unexpected type. Expected '{expected}', "
+                f"but was '{type_name(value)}' for value: {to_json(value)}")
+
+    @property
+    def references(self) -> tuple[Expression, ...]:
+        """Every expression in the tree (for variable references)."""
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Query):
+    """A value without expressions."""
+
+    value: Any
+
+    def evaluate(self, scope: Scope, field: str, states: States = None) -> Any:
+        return copy_json(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Dynamic(Query):
+    """One ``{% ... %}`` string."""
+
+    expression: Expression
+
+    def evaluate(self, scope: Scope, field: str, states: States = None) -> Any:
+        text = self.expression.text
+        try:
+            return self.expression.evaluate(scope, states)
+        except QueryError as exc:
+            prefix = f"The JSONata expression '{text}' specified for the field '{field}'"
+            if exc.kind == "undefined":
+                raise query_error(f"{prefix} returned nothing (undefined).", field) from None
+            if exc.kind == "unsupported":
+                raise query_error(f"{prefix} returned an unsupported result type.", field) from None
+            raise query_error(f"{prefix} threw an error during evaluation: {exc.detail}", field) from None
+
+    def unexpected(self, field: str, expected: str, value: Any) -> str:
+        return (f"The JSONata expression '{self.expression.text}' specified for the field '{field}' returned an "
+                f"unexpected result type. Expected '{expected}', but was '{type_name(value)}' for value: "
+                f"{to_json(value)}")
+
+    @property
+    def references(self) -> tuple[Expression, ...]:
+        return (self.expression,)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery(Query):
+    """An object with at least one expression among its values."""
+
+    fields: tuple[tuple[str, Query], ...]
+
+    def evaluate(self, scope: Scope, field: str, states: States = None) -> dict[str, Any]:
+        return {key: query.evaluate(scope, f"{field}/{key}", states) for key, query in self.fields}
+
+    @property
+    def references(self) -> tuple[Expression, ...]:
+        return tuple(e for _, query in self.fields for e in query.references)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayQuery(Query):
+    """An array with at least one expression among its items."""
+
+    items: tuple[Query, ...]
+
+    def evaluate(self, scope: Scope, field: str, states: States = None) -> list[Any]:
+        return [query.evaluate(scope, f"{field}/{index}", states) for index, query in enumerate(self.items)]
+
+    @property
+    def references(self) -> tuple[Expression, ...]:
+        return tuple(e for query in self.items for e in query.references)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCondition:
+    """A JSONata Choice rule's ``Condition``: an expression (or literal) that must be a boolean."""
+
+    query: Query
+
+    def matches(self, scope: Scope) -> bool:
+        return bool(self.query.typed(scope, "Condition", "boolean"))
+
+
+def compile_query(value: Any, pointer: str) -> Query:
+    """Compile a JSONata field value; ``pointer`` is its JSON pointer for definition errors."""
+    if is_expression(value):
+        return Dynamic(compile_expression(value, pointer))
+    if isinstance(value, dict):
+        fields = tuple((key, compile_query(item, f"{pointer}/{_escape(key)}")) for key, item in value.items())
+        if all(isinstance(query, Literal) for _, query in fields):
+            return Literal(value)
+        return ObjectQuery(fields)
+    if isinstance(value, list):
+        items = tuple(compile_query(item, f"{pointer}/{index}") for index, item in enumerate(value))
+        if all(isinstance(query, Literal) for query in items):
+            return Literal(value)
+        return ArrayQuery(items)
+    return Literal(value)
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,74 @@
+"""``stepforge validate FILE...``: one ``file:line:col: CODE: message`` line per diagnostic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stepforge.cli import main
+
+THREE_PLANTED_ERRORS = """{
+  "StartAt": "First",
+  "States": {
+    "First": {
+      "Type": "Pass",
+      "InputPath": "$.[",
+      "Next": "Second"
+    },
+    "Second": {
+      "Type": "Wait",
+      "Seconds": -1,
+      "Next": "Done"
+    },
+    "Done": {
+      "Type": "Fail",
+      "ErrorPath": "States.Nope(1)"
+    }
+  }
+}
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    status = main(["validate", *args])
+    return status, capsys.readouterr().out.splitlines()
+
+
+def test_three_planted_errors_give_three_located_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "machine.asl.json"
+    path.write_text(THREE_PLANTED_ERRORS)
+    status, lines = run(capsys, str(path))
+    assert status == 1
+    assert [line.split(": ", 2)[:2] for line in lines] == [
+        [f"{path}:6:7", "SCHEMA_VALIDATION_FAILED"],
+        [f"{path}:11:7", "SCHEMA_VALIDATION_FAILED"],
+        [f"{path}:16:7", "SCHEMA_VALIDATION_FAILED"],
+    ]
+    assert "InputPath" in lines[0] and "between 0 and" in lines[1] and "States.Nope" in lines[2]
+
+
+def test_yaml_and_several_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.json"
+    good.write_text('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}')
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("StartAt: A\nStates:\n  A:\n    Type: Pass\n    Resultt: 1\n    End: true\n")
+    status, lines = run(capsys, str(good), str(bad))
+    assert status == 1
+    assert lines == [f'{bad}:5:5: SCHEMA_VALIDATION_FAILED: The field "Resultt" is not supported by Step Functions']
+    assert run(capsys, str(good)) == (0, [])
+
+
+def test_syntax_errors_point_at_the_offending_character(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"a":\n  tru}')
+    status, lines = run(capsys, str(broken))
+    assert status == 1 and lines[0].startswith(f"{broken}:2:3: INVALID_JSON_DESCRIPTION: Unrecognized token 'tru'")
+    yaml_file = tmp_path / "broken.yml"
+    yaml_file.write_text("a: [1,\nb: }")
+    status, lines = run(capsys, str(yaml_file))
+    assert status == 1 and lines[0].startswith(f"{yaml_file}:2:") and "INVALID_YAML_DESCRIPTION" in lines[0]
+
+
+def test_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "missing.json")]) == 2
