@@ -55,23 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from stepforge.server import build, open_store
+    from stepforge.server import open_store, serve
 
     store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
-    app, engine = build(store=store, account=args.account, max_open_executions=args.max_open_executions)
     print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
     print(f"data: {getattr(store, 'path', 'memory')} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
-    engine.start()
-    try:  # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, then returns
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        engine.stop()
-        store.close()
+    serve(store, host=args.host, port=args.port, account=args.account, log_level=args.log_level,
+          max_open_executions=args.max_open_executions)
     return 0
 
 

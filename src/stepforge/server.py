@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from types import FrameType
+
+import uvicorn
 
 from starlette.applications import Starlette
 
@@ -24,9 +28,36 @@ def open_store(data_dir: Path | None, *, synchronous: str = "FULL") -> Store:
 
 
 def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: Clock | None = None,
-          long_poll_seconds: float = 60.0, max_open_executions: int = 1_000_000) -> tuple[Starlette, Engine]:
+          long_poll_seconds: float = 60.0, max_open_executions: int = 1_000_000,
+          stopping: threading.Event | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread)."""
     store = store or MemoryStore()
     engine = Engine(store, clock)
     context = ServiceContext(store=store, engine=engine, account=account, max_open_executions=max_open_executions)
-    return create_app(context, long_poll_seconds=long_poll_seconds), engine
+    return create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping), engine
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, telling the application when a shutdown begins (to end long polls)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: threading.Event) -> None:
+        super().__init__(config)
+        self.stopping = stopping
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.stopping.set()
+        super().handle_exit(sig, frame)
+
+
+def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
+          max_open_executions: int = 1_000_000) -> None:
+    """Run the API and the engine until SIGTERM/SIGINT; then finish requests and the current batch."""
+    stopping = threading.Event()
+    app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping)
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), stopping)
+    engine.start()
+    try:
+        server.run()
+    finally:
+        engine.stop()
+        store.close()

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,8 +26,14 @@ POLL_INTERVAL = 0.02
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
-def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS) -> Starlette:
-    """The ASGI application serving the Step Functions API for ``ctx``."""
+def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
+               stopping: threading.Event | None = None) -> Starlette:
+    """The ASGI application serving the Step Functions API for ``ctx``.
+
+    Long polls end early (with an empty answer) once ``stopping`` is set, so a graceful
+    shutdown does not wait a minute for idle workers.
+    """
+    stopping = stopping or threading.Event()
 
     async def api(http: HttpRequest) -> Response:
         target = http.headers.get("x-amz-target", "")
@@ -34,7 +41,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             request = Request(_params(await http.body()), _region(http, ctx.default_region))
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
             if operation in LONG_POLLS:
-                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds))
+                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping))
             handler = OPERATIONS.get(operation)
             if handler is None:
                 raise UnknownOperation(f"Unknown operation {target!r}")
@@ -53,13 +60,14 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     return Starlette(routes=[Route("/", api, methods=["POST"]), Route("/", home, methods=["GET"])])
 
 
-async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float) -> Any:
+async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
+                     stopping: threading.Event) -> Any:
     handler = LONG_POLLS[operation]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while True:
-        answer = handler(ctx, request)
-        if answer is not None or loop.time() >= deadline:
+        answer = None if stopping.is_set() else handler(ctx, request)
+        if answer is not None or loop.time() >= deadline or stopping.is_set():
             return answer or {}
         await asyncio.sleep(POLL_INTERVAL)
 

@@ -139,8 +139,9 @@ def wait(compiler: _Compiler, raw: Mapping[str, Any], at: str, common: dict[str,
     value = raw[given[0]]
     if is_expression(value):
         query = compile_query(value, f"{at}/{given[0]}")
-        key = "seconds_query" if given[0] == "Seconds" else "timestamp_query"
-        return st.WaitState(**common, **{key: query})
+        if given[0] == "Seconds":
+            return st.WaitState(**common, seconds_query=query)
+        return st.WaitState(**common, timestamp_query=query)
     if given[0] == "Seconds":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise DefinitionError("Expected an integer >= 0", f"{at}/Seconds")

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonata import JException, Jsonata, Utils
+from jsonata import JException, Jsonata, Utils  # type: ignore[import-untyped]
 
 from stepforge.asl.errors import DefinitionError
 from stepforge.asl.guard import DEFAULT_LIMITS, WATCHDOG, Budget, Exhausted, Limits
@@ -64,7 +64,7 @@ class Expression:
             raise QueryError("error", str(exc)) from None
         except RecursionError:
             raise QueryError("error", "The evaluation exceeded the maximum depth of nested calls") from None
-        except Exception as exc:  # the library reports some errors as plain Python exceptions
+        except Exception as exc:  # noqa: BLE001 - the library reports some errors as plain exceptions
             raise QueryError("error", f"{type(exc).__name__}: {exc}") from None
         finally:
             CURRENT.budget, CURRENT.scope = previous

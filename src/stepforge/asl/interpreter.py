@@ -16,17 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from stepforge.asl import errors, limits, task_events, waits
+from stepforge.asl import errors, flow, limits, task_events, waits
 from stepforge.asl import states as st
-from stepforge.asl.choice import choose
-from stepforge.asl.dataflow import (
-    apply_template,
-    check_size,
-    field_value,
-    place_result,
-    select,
-    to_json,
-)
+from stepforge.asl.dataflow import check_size, to_json
 from stepforge.asl.errors import StatesError
 from stepforge.asl.records import (
     ABORTED,
@@ -51,6 +43,7 @@ from stepforge.asl.records import (
     Wait,
 )
 from stepforge.asl.scope import Scope
+from stepforge.asl.variables import check_sizes, visible
 
 #: Resolves a Task's Resource to its kind ("activity", "lambda", "task") or raises StatesError.
 Resolver = Callable[[str], str]
@@ -180,7 +173,7 @@ class _Stepper:
         return ctx
 
     def scope(self, frame: Frame, state: st.State, value: Any) -> Scope:
-        return Scope(value, self.context(frame, state), {}, self.rng)
+        return Scope(value, self.context(frame, state), visible(self.run, frame), self.rng)
 
     # -- the main loop -------------------------------------------------------------------------
 
@@ -214,18 +207,22 @@ class _Stepper:
         elif isinstance(state, st.WaitState):
             self.run_wait(frame, state)
         elif isinstance(state, st.SucceedState):
-            effective = select(state.input_path, self.scope(frame, state, frame.input))
-            self.exit(frame, state, select(state.output_path, self.scope(frame, state, effective)))
+            self.exit(frame, state, *flow.pass_through(state, self.scope(frame, state, frame.input)))
         elif isinstance(state, st.FailState):
             self.run_fail(frame, state)
         elif isinstance(state, (st.TaskState, st.ParallelState, st.MapState)):
             self.begin_work(frame, state)
 
-    def exit(self, frame: Frame, state: st.State, output: Any, next_state: str | None = None) -> None:
+    def exit(self, frame: Frame, state: st.State, output: Any, assigned: flow.Assigned = None,
+             next_state: str | None = None) -> None:
         output_json = to_json(output)
         check_size(state.name, output_json)
+        details: dict[str, Any] = {}
+        if assigned is not None:
+            details = {"assignedVariables": check_sizes(assigned), "assignedVariablesDetails": {"truncated": False}}
+            frame.variables.update(assigned)
         self.emit(frame, f"{state.type}StateExited", "stateExitedEventDetails", {
-            "name": state.name, "output": output_json, "outputDetails": {"truncated": False},
+            **details, "name": state.name, "output": output_json, "outputDetails": {"truncated": False},
         })
         target = next_state or state.next
         if target is None:
@@ -233,51 +230,37 @@ class _Stepper:
         else:
             self.enter(frame, target, output)
 
-    def finish_output(self, frame: Frame, state: st.ResultState, result: Any) -> None:
-        """ResultSelector -> ResultPath -> OutputPath, then leave the state."""
-        scope = self.scope(frame, state, result)
-        selected = apply_template(state.result_selector, scope)
-        placed = place_result(frame.input, selected, state.result_path, state.discard_result)
-        self.exit(frame, state, select(state.output_path, scope.with_input(placed)))
+    def finish_output(self, frame: Frame, state: st.State, result: Any) -> None:
+        """ResultSelector -> Assign -> ResultPath -> OutputPath (or JSONata's Output and Assign), then leave."""
+        self.exit(frame, state, *flow.finish(state, self.scope(frame, state, frame.input), result))
 
     # -- pure states ---------------------------------------------------------------------------
 
     def run_pass(self, frame: Frame, state: st.PassState) -> None:
-        scope = self.scope(frame, state, frame.input)
-        effective = select(state.input_path, scope)
-        result = state.result if state.has_result else apply_template(state.parameters, scope.with_input(effective))
-        placed = place_result(frame.input, result, state.result_path, state.discard_result)
-        self.exit(frame, state, select(state.output_path, scope.with_input(placed)))
+        self.finish_output(frame, state, flow.pass_result(state, self.scope(frame, state, frame.input)))
 
     def run_choice(self, frame: Frame, state: st.ChoiceState) -> None:
-        scope = self.scope(frame, state, frame.input)
-        effective = select(state.input_path, scope)
-        target = choose(state.choices, scope.with_input(effective)) or state.default
+        target, output, assigned = flow.choose(state, self.scope(frame, state, frame.input))
         if target is None:
             raise StatesError(errors.NO_CHOICE_MATCHED, f"No Matches! at Choice state '{state.name}'", located=False)
-        self.exit(frame, state, select(state.output_path, scope.with_input(effective)), target)
+        self.exit(frame, state, output, assigned, target)
 
     def run_fail(self, frame: Frame, state: st.FailState) -> None:
-        scope = self.scope(frame, state, frame.input)
-        error = state.error if state.error_path is None else field_value(state.error_path, scope, "ErrorPath")
-        cause = state.cause if state.cause_path is None else field_value(state.cause_path, scope, "CausePath")
+        error, cause = flow.fail_fields(state, self.scope(frame, state, frame.input))
         self.finish_failed(frame, _text(error), _text(cause))
 
     def run_wait(self, frame: Frame, state: st.WaitState) -> None:
         scope = self.scope(frame, state, frame.input)
-        effective = select(state.input_path, scope)
-        due = waits.due_time(state, scope.with_input(effective), self.now)
+        due = waits.due_time(state, scope.with_input(flow.effective_input(state, scope)), self.now)
         if due <= self.now:
-            self.exit(frame, state, select(state.output_path, scope.with_input(effective)))
+            self.exit(frame, state, *flow.pass_through(state, scope))
             return
         wait = self.new_wait(frame, "timer")
         self.set_timer(wait.id, "wait", due)
 
     def wait_over(self, frame: Frame, state: st.WaitState) -> None:
         frame.wait = None
-        scope = self.scope(frame, state, frame.input)
-        effective = select(state.input_path, scope)
-        self.exit(frame, state, select(state.output_path, scope.with_input(effective)))
+        self.exit(frame, state, *flow.pass_through(state, self.scope(frame, state, frame.input)))
 
     # -- states that do work: Task, Parallel, Map --------------------------------------------
 
@@ -291,8 +274,7 @@ class _Stepper:
 
     def dispatch_task(self, frame: Frame, state: st.TaskState) -> None:
         scope = self.scope(frame, state, frame.input)
-        effective = select(state.input_path, scope)
-        task_input = apply_template(state.parameters, scope.with_input(effective))
+        task_input = flow.arguments(state, scope)
         timeout = limits.seconds(state.timeout, scope)
         heartbeat = limits.seconds(state.heartbeat, scope)
         kind = self.interp.resolve(state.resource)
@@ -307,9 +289,7 @@ class _Stepper:
             self.set_timer(wait.id, "timeout", self.now + timeout)
 
     def launch_branches(self, frame: Frame, state: st.ParallelState) -> None:
-        scope = self.scope(frame, state, frame.input)
-        effective = select(state.input_path, scope)
-        branch_input = apply_template(state.parameters, scope.with_input(effective))
+        branch_input = flow.arguments(state, self.scope(frame, state, frame.input))
         self.emit(frame, "ParallelStateStarted")
         count = len(state.branches)
         frame.children = Children(count, [branch_input] * count, [None] * count)
@@ -319,10 +299,7 @@ class _Stepper:
 
     def launch_map(self, frame: Frame, state: st.MapState) -> None:
         scope = self.scope(frame, state, frame.input)
-        effective = select(state.input_path, scope)
-        items = select(state.items_path, scope.with_input(effective))
-        if not isinstance(items, list):
-            raise StatesError(errors.RUNTIME, f"Map state input must be an array but was: {to_json(items)}")
+        items, effective = flow.map_items(state, scope)
         concurrency, tolerated_count, tolerated_pct = limits.map_limits(state, scope.with_input(effective))
         self.emit(frame, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         frame.children = Children(len(items), items, [None] * len(items), max_concurrency=concurrency,
@@ -362,11 +339,10 @@ class _Stepper:
         children = frame.children
         assert children is not None
         item = children.inputs[index]
-        if state.item_selector is None:
-            return item
         ctx = self.context(frame, state)
         ctx["Map"] = {"Item": {"Index": index, "Value": item}}
-        return state.item_selector.evaluate(Scope(children.selector_input, ctx, {}, self.rng))
+        scope = Scope(children.selector_input, ctx, visible(self.run, frame), self.rng)
+        return flow.item_input(state, scope, item)
 
     # -- children report back ----------------------------------------------------------------
 
@@ -482,24 +458,51 @@ class _Stepper:
             self.abort_children(frame)
             frame.children = None
         self.cancel(frame)
+        exc = self.locate(frame, state, exc)
+        if exc.error == errors.QUERY_EVALUATION_ERROR:
+            self.evaluation_failed(frame, state, exc)
+            if isinstance(state, (st.MapState, st.ParallelState)):
+                self.emit(frame, f"{state.type}StateFailed")
         self.handle_error(frame, state, exc)
 
+    def locate(self, frame: Frame, state: st.State, exc: StatesError) -> StatesError:
+        """The error with AWS's "An error occurred while executing the state ..." cause.
+
+        In a JSONata state, a field that cannot be evaluated is a States.QueryEvaluationError.
+        """
+        if not exc.located:
+            return exc
+        error = errors.QUERY_EVALUATION_ERROR if state.jsonata and exc.error == errors.RUNTIME else exc.error
+        cause = (f"An error occurred while executing the state '{state.name}' "
+                 f"(entered at the event id #{frame.entered_event_id}). {exc.cause or ''}")
+        return StatesError(error, cause, located=False, location=exc.location)
+
+    def evaluation_failed(self, frame: Frame, state: st.State, exc: StatesError) -> None:
+        details = {"cause": exc.cause, "error": exc.error, "location": exc.location, "state": state.name}
+        self.emit(frame, "EvaluationFailed", "evaluationFailedEventDetails",
+                  {k: v for k, v in details.items() if v is not None})
+
     def handle_error(self, frame: Frame, state: st.State, exc: StatesError) -> None:
-        cause = exc.cause
-        if exc.located:
-            cause = (f"An error occurred while executing the state '{state.name}' "
-                     f"(entered at the event id #{frame.entered_event_id}). {cause or ''}")
-        error = exc.error or None
+        exc = self.locate(frame, state, exc)
+        error, cause = exc.error or None, exc.cause
         if isinstance(state, st.RecoverableState):
             if self.retry(frame, state, exc.error):
                 return
             catcher = _first_match(state.catch, exc.error)
             if catcher is not None:
-                output = place_result(frame.input, {"Error": error, "Cause": cause},
-                                      catcher.result_path, catcher.result_path is None)
-                self.exit(frame, state, output, catcher.next)
+                self.catch(frame, state, catcher, {"Error": error, "Cause": cause})
                 return
         self.finish_failed(frame, error, cause)
+
+    def catch(self, frame: Frame, state: st.State, catcher: st.Catcher, error_output: dict[str, Any]) -> None:
+        try:
+            output, assigned = flow.caught(state, catcher, self.scope(frame, state, frame.input), error_output)
+            self.exit(frame, state, output, assigned, catcher.next)
+        except StatesError as exc:
+            exc = self.locate(frame, state, exc)
+            if exc.error == errors.QUERY_EVALUATION_ERROR:
+                self.evaluation_failed(frame, state, exc)
+            self.finish_failed(frame, exc.error, exc.cause)
 
     def retry(self, frame: Frame, state: st.RecoverableState, error: str) -> bool:
         for index, retrier in enumerate(state.retry):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from jsonata import Functions, JException, Jsonata, Utils
+from jsonata import Functions, JException, Jsonata, Utils  # type: ignore[import-untyped]
 
 from stepforge.asl.guard import Budget, Limits
 from stepforge.asl.scope import Scope
@@ -165,7 +165,7 @@ def millis() -> int:
     entered = CURRENT.scope.context.get("State", {}).get("EnteredTime")
     if not entered:
         return int(Functions.millis())
-    return int(datetime.fromisoformat(entered.replace("Z", "+00:00")).timestamp() * 1000)
+    return int(datetime.fromisoformat(entered).timestamp() * 1000)
 
 
 def _frame() -> Jsonata.Frame:

@@ -8,13 +8,26 @@ from stepforge.asl import errors
 from stepforge.asl import states as st
 from stepforge.asl.dataflow import select, to_json
 from stepforge.asl.errors import StatesError
+from stepforge.asl.query import query_error
 from stepforge.asl.scope import Scope
+
+
+def _queried(source: st.IntOrPath, scope: Scope, *, integer: bool = True) -> float:
+    """A JSONata TimeoutSeconds/MaxConcurrency/...: the expression must give a non-negative number."""
+    assert source.query is not None
+    value = source.query.typed(scope, source.field, "number")
+    if (integer and not float(value).is_integer()) or value < 0:
+        kind = "a non-negative integer" if integer else "a non-negative number"
+        raise query_error(f"The value of the field '{source.field}' must be {kind}, but was: {value}", source.field)
+    return float(value)
 
 
 def seconds(source: st.IntOrPath | None, scope: Scope) -> float | None:
     """TimeoutSeconds(Path) / HeartbeatSeconds(Path): None when absent."""
     if source is None:
         return None
+    if source.query is not None:
+        return _queried(source, scope)
     if source.path is None:
         return source.value
     value = select(source.path, scope)
@@ -42,6 +55,8 @@ def map_limits(state: st.MapState, scope: Scope) -> tuple[int, int | None, float
 
 
 def _integer(source: st.IntOrPath, scope: Scope) -> int:
+    if source.query is not None:
+        return int(_queried(source, scope))
     if source.path is None:
         return int(source.value or 0)
     value = select(source.path, scope)
@@ -53,6 +68,8 @@ def _integer(source: st.IntOrPath, scope: Scope) -> int:
 
 
 def _float(source: st.IntOrPath, scope: Scope) -> float:
+    if source.query is not None:
+        return _queried(source, scope, integer=False)
     if source.path is None:
         return float(source.value or 0)
     value = select(source.path, scope)

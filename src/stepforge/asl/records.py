@@ -63,6 +63,7 @@ class Frame:
     retry_count: int = 0
     wait: Wait | None = None
     children: Children | None = None
+    variables: dict[str, Any] = field(default_factory=dict)  # this scope's workflow variables (Assign)
 
 
 @dataclass(slots=True)

@@ -7,8 +7,9 @@ the engine can record what was drawn.
 from __future__ import annotations
 
 import random as _random
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,5 +21,5 @@ class Scope:
     variables: Mapping[str, Any] = field(default_factory=dict)
     random: _random.Random = field(default_factory=_random.Random)
 
-    def with_input(self, value: Any) -> "Scope":
+    def with_input(self, value: Any) -> Scope:
         return replace(self, input=value)

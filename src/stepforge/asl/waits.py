@@ -10,6 +10,7 @@ from stepforge.asl import errors
 from stepforge.asl import states as st
 from stepforge.asl.dataflow import select, to_json
 from stepforge.asl.errors import StatesError
+from stepforge.asl.query import query_error
 from stepforge.asl.scope import Scope
 
 #: AWS refuses a delay that does not fit a Java int of seconds.
@@ -42,6 +43,17 @@ def _offset(zone: str) -> timedelta:
 
 def due_time(state: st.WaitState, scope: Scope, now: float) -> float:
     """Seconds since the epoch at which the Wait state is over."""
+    if state.seconds_query is not None:
+        seconds = state.seconds_query.typed(scope, "Seconds", "number")
+        if not float(seconds).is_integer() or seconds < 0:
+            raise query_error(f"The Seconds field must be a non-negative integer, but was: {seconds}", "Seconds")
+        return _delay(now, int(seconds))
+    if state.timestamp_query is not None:
+        text = state.timestamp_query.typed(scope, "Timestamp", "string")
+        message = f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"
+        if parse_timestamp(text) is None:
+            raise query_error(message, "Timestamp")
+        return _until(now, text, message)
     if state.seconds is not None:
         return _delay(now, state.seconds)
     if state.seconds_path is not None:
