@@ -27,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
                        help="SQLite durability: FULL survives power loss, NORMAL only process crashes")
     serve.add_argument("--max-open-executions", type=int, default=1_000_000)
+    serve.add_argument("--max-history-events", type=int, default=25_000,
+                       help="fail an execution whose history grows past this, as AWS does (0: no limit)")
 
     db = commands.add_parser("db", help="inspect the data directory")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -62,7 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"data: {getattr(store, 'path', 'memory')} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
     serve(store, host=args.host, port=args.port, account=args.account, log_level=args.log_level,
-          max_open_executions=args.max_open_executions)
+          max_open_executions=args.max_open_executions, max_history_events=args.max_history_events)
     return 0
 
 

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from stepforge.api.app import create_app
 from stepforge.engine.clock import Clock
-from stepforge.engine.engine import Engine
+from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
 from stepforge.store.base import Store
@@ -29,10 +29,11 @@ def open_store(data_dir: Path | None, *, synchronous: str = "FULL") -> Store:
 
 def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: Clock | None = None,
           long_poll_seconds: float = 60.0, max_open_executions: int = 1_000_000,
-          stopping: threading.Event | None = None) -> tuple[Starlette, Engine]:
+          stopping: threading.Event | None = None,
+          max_history_events: int = MAX_HISTORY_EVENTS) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread)."""
     store = store or MemoryStore()
-    engine = Engine(store, clock)
+    engine = Engine(store, clock, max_history_events=max_history_events)
     context = ServiceContext(store=store, engine=engine, account=account, max_open_executions=max_open_executions)
     return create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping), engine
 
@@ -50,10 +51,11 @@ class _Server(uvicorn.Server):
 
 
 def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
-          max_open_executions: int = 1_000_000) -> None:
+          max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS) -> None:
     """Run the API and the engine until SIGTERM/SIGINT; then finish requests and the current batch."""
     stopping = threading.Event()
-    app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping)
+    app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
+                        max_history_events=max_history_events)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), stopping)
     engine.start()
     try:

@@ -115,7 +115,7 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, list):
         return [to_json_value(item) for item in value]
     if isinstance(value, dict):
-        return {key: to_json_value(item) for key, item in value.items() if item is not None}
+        return {key: to_json_value(item) for key, item in value.items()}
     raise QueryError("unsupported")
 
 

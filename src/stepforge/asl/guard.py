@@ -36,7 +36,7 @@ class Limits:
     """How much one evaluation may use: wall time, nesting depth and bytes allocated."""
 
     seconds: float = 1.0
-    max_depth: int = 1000
+    max_depth: int = 200  # nested evaluator calls (about 65 levels of JSONata recursion), under Python's limit
     max_bytes: int = 64 * 1024 * 1024
     check_every: int = 256
 

@@ -30,6 +30,7 @@ from stepforge.asl.records import (
     DispatchTask,
     Event,
     Frame,
+    Resume,
     Run,
     SetTimer,
     Signal,
@@ -44,6 +45,9 @@ from stepforge.asl.records import (
 )
 from stepforge.asl.scope import Scope
 from stepforge.asl.variables import check_sizes, visible
+
+#: The most events one step appends before it yields (see ``_Stepper.drain``).
+MAX_STEP_EVENTS = 5000
 
 #: Resolves a Task's Resource to its kind ("activity", "lambda", "task") or raises StatesError.
 Resolver = Callable[[str], str]
@@ -178,7 +182,15 @@ class _Stepper:
     # -- the main loop -------------------------------------------------------------------------
 
     def drain(self) -> None:
+        """Run ready frames until all wait, the execution ends, or the step is full.
+
+        A step holds at most MAX_STEP_EVENTS events, so that an endless pure loop cannot stall
+        the engine: it yields with ``more`` set, and a Resume signal goes on where it stopped.
+        """
         while self.ready and self.run.status == "RUNNING":
+            if len(self.step.events) >= MAX_STEP_EVENTS:
+                self.step.more = True
+                return
             frame = self.run.frames.get(self.ready.popleft())
             if frame is None or frame.wait is not None:
                 continue
@@ -522,6 +534,9 @@ class _Stepper:
     # -- signals -------------------------------------------------------------------------------
 
     def receive(self, signal: Signal) -> None:
+        if isinstance(signal, Resume):
+            self.ready.extend(f.id for f in self.run.frames.values() if f.wait is None)
+            return
         if isinstance(signal, Stop):
             self.emit(None, "ExecutionAborted", "executionAbortedEventDetails",
                       {k: v for k, v in (("error", signal.error), ("cause", signal.cause)) if v is not None})

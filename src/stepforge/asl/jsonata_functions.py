@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -38,6 +39,12 @@ class _Current(threading.local):
 
 
 CURRENT = _Current()
+
+# jsonata-python raises the process-wide recursion limit to 10000 when imported, deeper than an
+# engine thread's C stack may safely go, and changing how all other code meets deep input. Put
+# Python's default back: the guard's depth limit (Limits.max_depth) stays below it.
+if sys.getrecursionlimit() == 10000:
+    sys.setrecursionlimit(1000)
 
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 

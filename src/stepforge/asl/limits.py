@@ -59,7 +59,7 @@ def _integer(source: st.IntOrPath, scope: Scope) -> int:
         return int(_queried(source, scope))
     if source.path is None:
         return int(source.value or 0)
-    value = select(source.path, scope)
+    value = _numeral(select(source.path, scope), int)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _not_valid(source, value, "integer")
     if source.field == "MaxConcurrencyPath" and value < 0:
@@ -72,10 +72,20 @@ def _float(source: st.IntOrPath, scope: Scope) -> float:
         return _queried(source, scope, integer=False)
     if source.path is None:
         return float(source.value or 0)
-    value = select(source.path, scope)
+    value = _numeral(select(source.path, scope), float)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _not_valid(source, value, "float")
     return float(value)
+
+
+def _numeral(value: Any, kind: type[int | float]) -> Any:
+    """AWS parses a string the path selects as a number (``"1"`` is 1), as Java's parseInt would."""
+    if isinstance(value, str):
+        try:
+            return kind(value.strip()) if value.strip() == value else value
+        except ValueError:
+            return value
+    return value
 
 
 def _not_valid(source: st.IntOrPath, value: Any, kind: str) -> StatesError:

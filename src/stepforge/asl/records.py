@@ -134,12 +134,17 @@ class TimerFired:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """Go on with frames that were ready when the previous step reached its size limit."""
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
     error: str | None = None
     cause: str | None = None
 
 
-Signal = TaskStarted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Stop
+Signal = TaskStarted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Resume | Stop
 
 
 # -- commands: what a step asks the engine to do -----------------------------------------------
@@ -179,6 +184,7 @@ class Step:
 
     events: list[Event] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
+    more: bool = False  # stopped at the size limit with frames still ready: deliver Resume next
 
     @property
     def finished(self) -> bool:

@@ -19,6 +19,7 @@ from stepforge.asl import errors
 from stepforge.asl.records import (
     FAILED,
     RUNNING,
+    Resume,
     CancelWait,
     DispatchTask,
     Event,
@@ -123,6 +124,8 @@ class Engine:
 
     def _commit(self, record: ExecutionRecord, step: Step, now: float) -> None:
         self._limit_history(record, step)
+        if step.more and record.run.status == RUNNING:
+            self.store.push_signal(record.arn, Resume())
         self.store.append_events(record.arn, step.events)
         record.event_count += len(step.events)
         for command in step.commands:
@@ -143,6 +146,8 @@ class Engine:
 
     def _limit_history(self, record: ExecutionRecord, step: Step) -> None:
         """Fail an execution whose history would pass AWS's limit, as AWS does."""
+        if not self.max_history_events:
+            return
         room = self.max_history_events - record.event_count
         if len(step.events) < room:
             return

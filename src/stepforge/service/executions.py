@@ -34,7 +34,7 @@ def start(ctx: ServiceContext, req: Request) -> dict[str, Any]:
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
     arn = arns.build(req.region, ctx.account, "execution", machine.name, name)
     with ctx.store.transaction():
-        existing = ctx.store.get_execution(arn)
+        existing = ctx.store.get_execution(arn, with_run=False)
         if existing is not None:
             if existing.status == RUNNING and existing.input == text:
                 return {"executionArn": arn, "startDate": existing.started}
@@ -52,8 +52,9 @@ def start(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 
 def get(ctx: ServiceContext, arn: str) -> ExecutionRecord:
+    """An execution's record without its frames (what the API shows)."""
     arns.parse(arn, "execution")
-    record = ctx.store.get_execution(arn)
+    record = ctx.store.get_execution(arn, with_run=False)
     if record is None:
         raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
     return record

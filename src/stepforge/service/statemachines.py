@@ -11,6 +11,7 @@ from typing import Any
 from stepforge.asl import validator
 from stepforge.asl.compiler import compile_definition
 from stepforge.asl.errors import DefinitionError
+from stepforge.asl.references import variable_references
 from stepforge.service import arns
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
@@ -106,7 +107,13 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
         "definition": record.definition, "roleArn": record.role_arn, "type": record.type,
         "creationDate": record.created, "loggingConfiguration": record.logging_configuration,
         "tracingConfiguration": record.tracing_configuration, "revisionId": record.revision_id,
+        **_variable_references(record.definition),
     }
+
+
+def _variable_references(definition: str) -> dict[str, Any]:
+    references = variable_references(json.loads(definition))
+    return {} if references is None else {"variableReferences": references}
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:

@@ -45,8 +45,8 @@ class Store(Protocol):
     def update_execution(self, record: ExecutionRecord) -> None:
         """Write an execution's status, result, run and event count."""
 
-    def get_execution(self, arn: str) -> ExecutionRecord | None:
-        """The execution with this ARN, or None."""
+    def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
+        """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames."""
 
     def list_executions(self, state_machine_arn: str, status: str | None = None) -> list[ExecutionRecord]:
         """Executions of a state machine, newest first, optionally of one status."""

@@ -92,7 +92,7 @@ class MemoryStore:
             ordered = events[::-1] if reverse else events
             return ordered[offset:] if limit is None else ordered[offset:offset + limit]
 
-    def get_execution(self, arn: str) -> ExecutionRecord | None:
+    def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
         return self._executions.get(arn)
 
     def list_executions(self, state_machine_arn: str, status: str | None = None) -> list[ExecutionRecord]:

@@ -54,6 +54,8 @@ MIGRATIONS: tuple[str, ...] = (
         timestamp REAL NOT NULL,
         details_key TEXT,
         details TEXT,
+        payload_key TEXT,
+        payload TEXT,
         PRIMARY KEY (execution_arn, id)
     );
     CREATE TABLE activities (

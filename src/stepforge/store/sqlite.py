@@ -11,11 +11,12 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from stepforge.asl.records import Event, Signal
+from stepforge.asl.records import Event, Run, Signal
 from stepforge.store.codec import decode_run, decode_signal, dumps, encode_run, encode_signal
 from stepforge.store.records import (
     ActivityRecord, ActivityTaskRecord, ExecutionRecord, StateMachineRecord, TimerRecord,
@@ -39,6 +40,7 @@ class SqliteStore:
         self.synchronous = synchronous
         self._local = threading.local()
         self._definitions: dict[str, str] = {}
+        self._open_counted = (-10.0, 0)
         self._migrate()
 
     # -- connections and transactions ------------------------------------------------------------
@@ -171,12 +173,14 @@ class SqliteStore:
         return ExecutionRecord(
             arn=arn, name=name, state_machine_arn=machine_arn, state_machine_name=machine_name,
             definition=self._definition(digest), role_arn=role_arn, input=input_, started=started,
-            status=status, stopped=stopped, output=output, error=error, cause=cause, run=decode_run(run),
+            status=status, stopped=stopped, output=output, error=error, cause=cause,
+            run=Run() if run is None else decode_run(run),
             event_count=event_count,
         )
 
-    def get_execution(self, arn: str) -> ExecutionRecord | None:
-        row = self._execute(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", (arn,)).fetchone()
+    def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
+        columns = _EXECUTION_COLUMNS if with_run else _EXECUTION_COLUMNS.replace(", run,", ", NULL,")
+        row = self._execute(f"SELECT {columns} FROM executions WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else self._execution(row)
 
     def list_executions(self, state_machine_arn: str, status: str | None = None) -> list[ExecutionRecord]:
@@ -189,7 +193,12 @@ class SqliteStore:
         return [self._execution(row) for row in rows]
 
     def count_open_executions(self) -> int:
-        return int(self._execute("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'").fetchone()[0])
+        """Counted at most once a second: the limit it guards is a quota, not an exact bound."""
+        now = time.monotonic()
+        if now - self._open_counted[0] > 1.0:
+            count = int(self._execute("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'").fetchone()[0])
+            self._open_counted = (now, count)
+        return self._open_counted[1]
 
     def list_open_executions(self) -> list[str]:
         rows = self._execute("SELECT arn FROM executions WHERE status = 'RUNNING' ORDER BY arn").fetchall()
@@ -197,20 +206,20 @@ class SqliteStore:
 
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
         self._connection().executemany(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(execution_arn, e.id, e.previous_event_id, e.type, e.timestamp, e.details_key,
-              None if e.details is None else dumps(e.details)) for e in events],
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(execution_arn, e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, *_split(e.details))
+             for e in events],
         )
 
     def get_events(self, execution_arn: str, offset: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:
         order = "DESC" if reverse else "ASC"
         rows = self._execute(
-            f"SELECT id, previous_id, type, timestamp, details_key, details FROM events "
+            f"SELECT id, previous_id, type, timestamp, details_key, details, payload_key, payload FROM events "
             f"WHERE execution_arn = ? ORDER BY id {order} LIMIT ? OFFSET ?",
             (execution_arn, -1 if limit is None else limit, offset),
         ).fetchall()
-        return [Event(i, p, t, ts, k, None if d is None else json.loads(d)) for i, p, t, ts, k, d in rows]
+        return [Event(i, p, t, ts, k, _join(d, pk, pv)) for i, p, t, ts, k, d, pk, pv in rows]
 
     # -- activities and tasks --------------------------------------------------------------------
 
@@ -317,3 +326,28 @@ class SqliteStore:
             total += self._execute(f"SELECT COUNT(*) FROM {table} WHERE execution_arn = ?{closed}",
                                    (execution_arn,)).fetchone()[0]
         return int(total)
+
+
+#: Detail fields that carry a JSON document as text: stored in their own column, so the text is
+#: not escaped again inside the details' JSON (a 200 KB payload would cost twice).
+_PAYLOAD_KEYS = ("input", "output", "parameters")
+
+
+def _split(details: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
+    if details is None:
+        return None, None, None
+    for key in _PAYLOAD_KEYS:
+        value = details.get(key)
+        if isinstance(value, str):
+            rest = {k: v for k, v in details.items() if k != key}
+            return dumps(rest), key, value
+    return dumps(details), None, None
+
+
+def _join(details: str | None, payload_key: str | None, payload: str | None) -> dict[str, Any] | None:
+    if details is None:
+        return None
+    data: dict[str, Any] = json.loads(details)
+    if payload_key is not None:
+        data[payload_key] = payload
+    return data
