@@ -10,7 +10,16 @@ import pytest
 from stepforge.asl.records import Event, Frame, Run, Stop, TaskSucceeded, TimerFired, Wait
 from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
-from stepforge.store.records import ActivityRecord, ActivityTaskRecord, ExecutionRecord, StateMachineRecord, TimerRecord
+from stepforge.store.records import (
+    ActivityRecord,
+    ActivityTaskRecord,
+    AliasRecord,
+    ExecutionRecord,
+    MapRunRecord,
+    StateMachineRecord,
+    TimerRecord,
+    VersionRecord,
+)
 from stepforge.store.sqlite import SqliteStore
 
 MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
@@ -121,3 +130,63 @@ def test_activity_tasks_are_handed_out_once_in_order(store: Store) -> None:
     assert store.pending_work("x") == 2
     store.remove_tasks("x")
     assert store.pending_work("x") == 0
+
+
+def test_state_machine_settings_round_trip(store: Store) -> None:
+    record = StateMachineRecord(arn=MACHINE, name="m", definition="{}", role_arn="r", type="EXPRESS",
+                                created=1.5, revision_id="rev", status="DELETING", next_version=4,
+                                encryption_configuration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": "k"})
+    store.put_state_machine(record)
+    assert store.get_state_machine(MACHINE) == record
+
+
+def test_versions_list_newest_first_and_delete(store: Store) -> None:
+    for number in (1, 2, 3):
+        store.put_version(VersionRecord(arn=f"{MACHINE}:{number}", machine_arn=MACHINE, number=number,
+                                        definition="{}", role_arn="r", type="STANDARD", created=float(number),
+                                        revision_id=f"rev{number}", description="d"))
+    store.put_version(VersionRecord(arn=f"{MACHINE}x:1", machine_arn=f"{MACHINE}x", number=1, definition="{}",
+                                    role_arn="r", type="STANDARD", created=1.0, revision_id="r"))
+    assert [v.number for v in store.list_versions(MACHINE)] == [3, 2, 1]
+    store.delete_version(f"{MACHINE}:2")
+    assert store.get_version(f"{MACHINE}:2") is None
+    found = store.get_version(f"{MACHINE}:3")
+    assert found is not None and (found.revision_id, found.description) == ("rev3", "d")
+
+
+def test_aliases_round_trip(store: Store) -> None:
+    routing = [{"stateMachineVersionArn": f"{MACHINE}:1", "weight": 70},
+               {"stateMachineVersionArn": f"{MACHINE}:2", "weight": 30}]
+    alias = AliasRecord(arn=f"{MACHINE}:live", machine_arn=MACHINE, name="live", routing=routing,
+                        created=1.0, updated=1.0, description="d")
+    store.put_alias(alias)
+    store.put_alias(AliasRecord(arn=f"{MACHINE}:b", machine_arn=MACHINE, name="b", routing=routing[:1],
+                                created=2.0, updated=2.0))
+    assert store.get_alias(alias.arn) == alias
+    assert [a.name for a in store.list_aliases(MACHINE)] == ["live", "b"]
+    store.delete_alias(alias.arn)
+    assert store.get_alias(alias.arn) is None
+
+
+def test_map_runs_round_trip(store: Store) -> None:
+    run = MapRunRecord(arn="arn:aws:states:us-east-1:000000000000:mapRun:m/l:1", execution_arn="x",
+                       state_machine_arn=MACHINE, started=1.0, max_concurrency=5,
+                       item_counts={"total": 3}, execution_counts={"succeeded": 1})
+    store.put_map_run(run)
+    assert store.get_map_run(run.arn) == run
+    run.status = "SUCCEEDED"
+    store.put_map_run(run)
+    assert store.list_map_runs("x") == [run]
+    assert store.list_map_runs("y") == []
+
+
+def test_executions_keep_version_alias_and_redrive_fields(store: Store) -> None:
+    record = execution("v")
+    record.version_arn, record.alias_arn, record.map_run_arn = f"{MACHINE}:1", f"{MACHINE}:a", "mr"
+    store.insert_execution(record)
+    record.redrive_count, record.redrive_date = 2, 5.0
+    store.update_execution(record)
+    loaded = store.get_execution(record.arn, with_run=False)
+    assert loaded is not None
+    assert (loaded.version_arn, loaded.alias_arn, loaded.map_run_arn) == (f"{MACHINE}:1", f"{MACHINE}:a", "mr")
+    assert (loaded.redrive_count, loaded.redrive_date) == (2, 5.0)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,6 +18,7 @@ from starlette.routing import Route
 
 from stepforge.api.operations import LONG_POLLS, OPERATIONS, TARGET_PREFIX
 from stepforge.service.context import Request, ServiceContext
+from stepforge.store.committer import GroupCommitter
 from stepforge.service.errors import ApiError, SerializationException, UnknownOperation
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/x-amz-json-1.0"
 LONG_POLL_SECONDS = 60.0
 POLL_INTERVAL = 0.02
+#: Operations that only read: served on the event loop; every other one goes through group commit.
+_READS = ("Describe", "List", "Get", "Validate", "Test")
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
@@ -34,6 +39,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     shutdown does not wait a minute for idle workers.
     """
     stopping = stopping or threading.Event()
+    writes = GroupCommitter(ctx.store)
 
     async def api(http: HttpRequest) -> Response:
         target = http.headers.get("x-amz-target", "")
@@ -45,7 +51,9 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             handler = OPERATIONS.get(operation)
             if handler is None:
                 raise UnknownOperation(f"Unknown operation {target!r}")
-            return _ok(handler(ctx, request))
+            if operation.startswith(_READS):
+                return _ok(handler(ctx, request))
+            return _ok(await writes.run(lambda: handler(ctx, request)))
         except ApiError as exc:
             return _error(exc)
         except Exception:  # never a stack trace to the client
@@ -57,7 +65,13 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         return HTMLResponse("<!doctype html><title>stepforge</title><h1>stepforge</h1>"
                             "<p>The Step Functions API is served on this port (POST /).</p>")
 
-    return Starlette(routes=[Route("/", api, methods=["POST"]), Route("/", home, methods=["GET"])])
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        writes.close()
+
+    return Starlette(routes=[Route("/", api, methods=["POST"]), Route("/", home, methods=["GET"])],
+                     lifespan=lifespan)
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,

@@ -130,6 +130,7 @@ class _Stepper:
         self.step = Step()
         self.ready: deque[int] = deque()
         self._base_context = info.context()
+        self._contexts: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -169,15 +170,22 @@ class _Stepper:
         return self.interp.machine_at(frame.address).states[frame.state]
 
     def context(self, frame: Frame, state: st.State) -> dict[str, Any]:
+        """The context object ``$$`` of a frame's current state (cached while the state is current)."""
+        key = (frame.entered_event_id, frame.retry_count)
+        cached = self._contexts.get(frame.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         ctx = dict(self._base_context)
         entry: dict[str, Any] = {"Name": state.name, "EnteredTime": frame.entered_time}
         if isinstance(state, st.RecoverableState):
             entry["RetryCount"] = frame.retry_count
         ctx["State"] = entry
+        self._contexts[frame.id] = (key, ctx)
         return ctx
 
     def scope(self, frame: Frame, state: st.State, value: Any) -> Scope:
-        return Scope(value, self.context(frame, state), visible(self.run, frame), self.rng)
+        variables = frame.variables if frame.parent is None else visible(self.run, frame)
+        return Scope(value, self.context(frame, state), variables, self.rng)
 
     # -- the main loop -------------------------------------------------------------------------
 
@@ -200,13 +208,14 @@ class _Stepper:
             except StatesError as exc:
                 self.fail_state(frame, state, exc)
 
-    def enter(self, frame: Frame, name: str, value: Any) -> None:
+    def enter(self, frame: Frame, name: str, value: Any, value_json: str | None = None) -> None:
         frame.state, frame.input = name, value
         frame.attempts, frame.retry_count, frame.children = {}, 0, None
         frame.entered_time = self.now_iso
         state = self.state_of(frame)
         event = self.emit(frame, f"{state.type}StateEntered", "stateEnteredEventDetails", {
-            "name": name, "input": to_json(value), "inputDetails": {"truncated": False},
+            "name": name, "input": to_json(value) if value_json is None else value_json,
+            "inputDetails": {"truncated": False},
         })
         frame.entered_event_id = event.id
         self.ready.append(frame.id)
@@ -240,7 +249,7 @@ class _Stepper:
         if target is None:
             self.finish_frame(frame, output, output_json)
         else:
-            self.enter(frame, target, output)
+            self.enter(frame, target, output, output_json)
 
     def finish_output(self, frame: Frame, state: st.State, result: Any) -> None:
         """ResultSelector -> Assign -> ResultPath -> OutputPath (or JSONata's Output and Assign), then leave."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random as _random
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -22,4 +22,4 @@ class Scope:
     random: _random.Random = field(default_factory=_random.Random)
 
     def with_input(self, value: Any) -> Scope:
-        return replace(self, input=value)
+        return Scope(value, self.context, self.variables, self.random)

@@ -15,15 +15,21 @@ from stepforge.asl.records import Event, Signal
 from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
+    AliasRecord,
     ExecutionRecord,
+    MapRunRecord,
     StateMachineRecord,
     TimerRecord,
+    VersionRecord,
 )
 
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """Group the calls made inside into one atomic commit."""
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside a transaction: a block whose writes are undone alone if it raises."""
 
     # state machines
     def put_state_machine(self, record: StateMachineRecord) -> None:
@@ -37,6 +43,40 @@ class Store(Protocol):
 
     def delete_state_machine(self, arn: str) -> None:
         """Forget a state machine (its executions stay)."""
+
+    # versions, aliases and map runs
+    def put_version(self, record: VersionRecord) -> None:
+        """Insert a published version (versions never change once published)."""
+
+    def get_version(self, arn: str) -> VersionRecord | None:
+        """The version with this ARN, or None."""
+
+    def list_versions(self, machine_arn: str) -> list[VersionRecord]:
+        """A state machine's versions, newest (highest number) first."""
+
+    def delete_version(self, arn: str) -> None:
+        """Forget a version (its number is not reused)."""
+
+    def put_alias(self, record: AliasRecord) -> None:
+        """Insert or replace an alias."""
+
+    def get_alias(self, arn: str) -> AliasRecord | None:
+        """The alias with this ARN, or None."""
+
+    def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
+        """A state machine's aliases, oldest first."""
+
+    def delete_alias(self, arn: str) -> None:
+        """Forget an alias."""
+
+    def put_map_run(self, record: MapRunRecord) -> None:
+        """Insert or replace a Map Run."""
+
+    def get_map_run(self, arn: str) -> MapRunRecord | None:
+        """The Map Run with this ARN, or None."""
+
+    def list_map_runs(self, execution_arn: str) -> list[MapRunRecord]:
+        """The Map Runs an execution started, oldest first."""
 
     # executions and their history
     def insert_execution(self, record: ExecutionRecord) -> None:

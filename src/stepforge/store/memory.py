@@ -7,15 +7,18 @@ import itertools
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 
 from stepforge.asl.records import Event, Signal
 from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
+    AliasRecord,
     ExecutionRecord,
+    MapRunRecord,
     StateMachineRecord,
     TimerRecord,
+    VersionRecord,
 )
 
 
@@ -37,9 +40,15 @@ class MemoryStore:
         self._signals: deque[tuple[str, Signal | None]] = deque()
         self._events: dict[str, list[Event]] = {}
         self._open: set[str] = set()
+        self._versions: dict[str, VersionRecord] = {}
+        self._aliases: dict[str, AliasRecord] = {}
+        self._map_runs: dict[str, MapRunRecord] = {}
 
     def transaction(self) -> AbstractContextManager[None]:
         return self.lock  # type: ignore[return-value]
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     # -- state machines --------------------------------------------------------------------------
 
@@ -57,6 +66,52 @@ class MemoryStore:
     def delete_state_machine(self, arn: str) -> None:
         with self.lock:
             self._machines.pop(arn, None)
+
+    # -- versions, aliases and map runs ----------------------------------------------------------
+
+    def put_version(self, record: VersionRecord) -> None:
+        with self.lock:
+            self._versions[record.arn] = record
+
+    def get_version(self, arn: str) -> VersionRecord | None:
+        return self._versions.get(arn)
+
+    def list_versions(self, machine_arn: str) -> list[VersionRecord]:
+        with self.lock:
+            found = [r for r in self._versions.values() if r.machine_arn == machine_arn]
+        return sorted(found, key=lambda r: -r.number)
+
+    def delete_version(self, arn: str) -> None:
+        with self.lock:
+            self._versions.pop(arn, None)
+
+    def put_alias(self, record: AliasRecord) -> None:
+        with self.lock:
+            self._aliases[record.arn] = record
+
+    def get_alias(self, arn: str) -> AliasRecord | None:
+        return self._aliases.get(arn)
+
+    def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
+        with self.lock:
+            found = [r for r in self._aliases.values() if r.machine_arn == machine_arn]
+        return sorted(found, key=lambda r: (r.created, r.arn))
+
+    def delete_alias(self, arn: str) -> None:
+        with self.lock:
+            self._aliases.pop(arn, None)
+
+    def put_map_run(self, record: MapRunRecord) -> None:
+        with self.lock:
+            self._map_runs[record.arn] = record
+
+    def get_map_run(self, arn: str) -> MapRunRecord | None:
+        return self._map_runs.get(arn)
+
+    def list_map_runs(self, execution_arn: str) -> list[MapRunRecord]:
+        with self.lock:
+            found = [r for r in self._map_runs.values() if r.execution_arn == execution_arn]
+        return sorted(found, key=lambda r: (r.started, r.arn))
 
     # -- executions and history ------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The records a store keeps: state machines, executions, activities, activity tasks, timers."""
+"""The records a store keeps: state machines and their versions and aliases, executions, map runs,
+activities, activity tasks, timers."""
 
 from __future__ import annotations
 
@@ -22,6 +23,56 @@ class StateMachineRecord:
     tracing_configuration: dict[str, Any] = field(default_factory=lambda: {"enabled": False})
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    encryption_configuration: dict[str, Any] = field(default_factory=lambda: {"type": "AWS_OWNED_KEY"})
+    next_version: int = 1  # version numbers are never reused, even after a version is deleted
+
+
+@dataclass(slots=True)
+class VersionRecord:
+    """A published, immutable version of a state machine (``...:stateMachine:NAME:N``)."""
+
+    arn: str
+    machine_arn: str
+    number: int
+    definition: str
+    role_arn: str
+    type: str
+    created: float
+    revision_id: str
+    description: str = ""
+    logging_configuration: dict[str, Any] = field(default_factory=dict)
+    tracing_configuration: dict[str, Any] = field(default_factory=dict)
+    encryption_configuration: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AliasRecord:
+    """An alias routing executions to one or two versions by weight (``...:stateMachine:NAME:ALIAS``)."""
+
+    arn: str
+    machine_arn: str
+    name: str
+    routing: list[dict[str, Any]]  # [{"stateMachineVersionArn": ..., "weight": ...}]
+    created: float
+    updated: float
+    description: str = ""
+
+
+@dataclass(slots=True)
+class MapRunRecord:
+    """A Distributed Map's run: its child executions' settings and counts."""
+
+    arn: str
+    execution_arn: str
+    state_machine_arn: str
+    started: float
+    max_concurrency: int = 0
+    tolerated_failure_count: int = 0
+    tolerated_failure_percentage: float = 0.0
+    status: str = "RUNNING"
+    stopped: float | None = None
+    item_counts: dict[str, int] = field(default_factory=dict)
+    execution_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -41,6 +92,11 @@ class ExecutionRecord:
     cause: str | None = None
     run: Run = field(default_factory=Run)
     event_count: int = 0
+    version_arn: str | None = None
+    alias_arn: str | None = None
+    map_run_arn: str | None = None
+    redrive_count: int = 0
+    redrive_date: float | None = None
 
 
 @dataclass(slots=True)

@@ -92,4 +92,36 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX signals_by_execution ON signals (execution_arn);
     """,
+    # 2: versions, aliases, map runs; executions know their version, alias, map run and redrives
+    """
+    ALTER TABLE state_machines ADD COLUMN encryption TEXT NOT NULL DEFAULT '{"type":"AWS_OWNED_KEY"}';
+    ALTER TABLE state_machines ADD COLUMN next_version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE executions ADD COLUMN version_arn TEXT;
+    ALTER TABLE executions ADD COLUMN alias_arn TEXT;
+    ALTER TABLE executions ADD COLUMN map_run_arn TEXT;
+    ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN redrive_date REAL;
+    CREATE INDEX executions_by_map_run ON executions (map_run_arn);
+    CREATE TABLE state_machine_versions (
+        arn TEXT PRIMARY KEY,
+        machine_arn TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX versions_by_machine ON state_machine_versions (machine_arn, number);
+    CREATE TABLE state_machine_aliases (
+        arn TEXT PRIMARY KEY,
+        machine_arn TEXT NOT NULL,
+        created REAL NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX aliases_by_machine ON state_machine_aliases (machine_arn, created);
+    CREATE TABLE map_runs (
+        arn TEXT PRIMARY KEY,
+        execution_arn TEXT NOT NULL,
+        started REAL NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, started);
+    """,
 )

@@ -19,14 +19,16 @@ from typing import Any, Iterable, Iterator
 from stepforge.asl.records import Event, Run, Signal
 from stepforge.store.codec import decode_run, decode_signal, dumps, encode_run, encode_signal
 from stepforge.store.records import (
-    ActivityRecord, ActivityTaskRecord, ExecutionRecord, StateMachineRecord, TimerRecord,
+    ActivityRecord, ActivityTaskRecord, AliasRecord, ExecutionRecord, MapRunRecord, StateMachineRecord,
+    TimerRecord, VersionRecord,
 )
 from stepforge.store.schema import MIGRATIONS
 
 FILE_NAME = "stepforge.sqlite3"
 
 _EXECUTION_COLUMNS = ("arn, name, state_machine_arn, state_machine_name, definition_hash, role_arn, input, "
-                      "started, status, stopped, output, error, cause, run, event_count")
+                      "started, status, stopped, output, error, cause, run, event_count, version_arn, alias_arn, "
+                      "map_run_arn, redrive_count, redrive_date")
 
 
 class SqliteStore:
@@ -77,6 +79,19 @@ class SqliteStore:
         finally:
             self._local.depth = 0
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: undo only this block's writes if it raises."""
+        conn = self._connection()
+        conn.execute("SAVEPOINT item")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
+            raise
+        conn.execute("RELEASE item")
+
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         return self._connection().execute(sql, tuple(params))
 
@@ -121,19 +136,21 @@ class SqliteStore:
         with self.transaction():
             digest = self._store_definition(record.definition)
             self._execute(
-                "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.arn, record.name, digest, record.role_arn, record.type, record.created,
                  record.revision_id, record.status, dumps(record.logging_configuration),
-                 dumps(record.tracing_configuration), record.description, dumps(record.tags)),
+                 dumps(record.tracing_configuration), record.description, dumps(record.tags),
+                 dumps(record.encryption_configuration), record.next_version),
             )
 
     def _machine(self, row: sqlite3.Row | tuple[Any, ...]) -> StateMachineRecord:
         (arn, name, digest, role_arn, type_, created, revision, status, logging, tracing, description,
-         tags) = row
+         tags, encryption, next_version) = row
         return StateMachineRecord(
             arn=arn, name=name, definition=self._definition(digest), role_arn=role_arn, type=type_,
             created=created, revision_id=revision, status=status, logging_configuration=json.loads(logging),
             tracing_configuration=json.loads(tracing), description=description, tags=json.loads(tags),
+            encryption_configuration=json.loads(encryption), next_version=next_version,
         )
 
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
@@ -147,35 +164,84 @@ class SqliteStore:
     def delete_state_machine(self, arn: str) -> None:
         self._execute("DELETE FROM state_machines WHERE arn = ?", (arn,))
 
+    # -- versions, aliases and map runs (each a JSON body beside its keys) ------------------------
+
+    def put_version(self, record: VersionRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO state_machine_versions VALUES (?, ?, ?, ?)",
+                      (record.arn, record.machine_arn, record.number, dumps(record)))
+
+    def get_version(self, arn: str) -> VersionRecord | None:
+        row = self._execute("SELECT body FROM state_machine_versions WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else VersionRecord(**json.loads(row[0]))
+
+    def list_versions(self, machine_arn: str) -> list[VersionRecord]:
+        rows = self._execute("SELECT body FROM state_machine_versions WHERE machine_arn = ? ORDER BY number DESC",
+                             (machine_arn,)).fetchall()
+        return [VersionRecord(**json.loads(row[0])) for row in rows]
+
+    def delete_version(self, arn: str) -> None:
+        self._execute("DELETE FROM state_machine_versions WHERE arn = ?", (arn,))
+
+    def put_alias(self, record: AliasRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO state_machine_aliases VALUES (?, ?, ?, ?)",
+                      (record.arn, record.machine_arn, record.created, dumps(record)))
+
+    def get_alias(self, arn: str) -> AliasRecord | None:
+        row = self._execute("SELECT body FROM state_machine_aliases WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else AliasRecord(**json.loads(row[0]))
+
+    def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
+        rows = self._execute("SELECT body FROM state_machine_aliases WHERE machine_arn = ? ORDER BY created, arn",
+                             (machine_arn,)).fetchall()
+        return [AliasRecord(**json.loads(row[0])) for row in rows]
+
+    def delete_alias(self, arn: str) -> None:
+        self._execute("DELETE FROM state_machine_aliases WHERE arn = ?", (arn,))
+
+    def put_map_run(self, record: MapRunRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO map_runs VALUES (?, ?, ?, ?)",
+                      (record.arn, record.execution_arn, record.started, dumps(record)))
+
+    def get_map_run(self, arn: str) -> MapRunRecord | None:
+        row = self._execute("SELECT body FROM map_runs WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else MapRunRecord(**json.loads(row[0]))
+
+    def list_map_runs(self, execution_arn: str) -> list[MapRunRecord]:
+        rows = self._execute("SELECT body FROM map_runs WHERE execution_arn = ? ORDER BY started, arn",
+                             (execution_arn,)).fetchall()
+        return [MapRunRecord(**json.loads(row[0])) for row in rows]
+
     # -- executions and history ------------------------------------------------------------------
 
     def insert_execution(self, record: ExecutionRecord) -> None:
         with self.transaction():
             digest = self._store_definition(record.definition)
             self._execute(
-                f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 20)})",
                 (record.arn, record.name, record.state_machine_arn, record.state_machine_name, digest,
                  record.role_arn, record.input, record.started, record.status, record.stopped, record.output,
-                 record.error, record.cause, encode_run(record.run), record.event_count),
+                 record.error, record.cause, encode_run(record.run), record.event_count, record.version_arn,
+                 record.alias_arn, record.map_run_arn, record.redrive_count, record.redrive_date),
             )
 
     def update_execution(self, record: ExecutionRecord) -> None:
         self._execute(
             "UPDATE executions SET status = ?, stopped = ?, output = ?, error = ?, cause = ?, run = ?, "
-            "event_count = ? WHERE arn = ?",
+            "event_count = ?, redrive_count = ?, redrive_date = ? WHERE arn = ?",
             (record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
-             record.event_count, record.arn),
+             record.event_count, record.redrive_count, record.redrive_date, record.arn),
         )
 
     def _execution(self, row: tuple[Any, ...]) -> ExecutionRecord:
         (arn, name, machine_arn, machine_name, digest, role_arn, input_, started, status, stopped, output,
-         error, cause, run, event_count) = row
+         error, cause, run, event_count, version_arn, alias_arn, map_run_arn, redrive_count, redrive_date) = row
         return ExecutionRecord(
             arn=arn, name=name, state_machine_arn=machine_arn, state_machine_name=machine_name,
             definition=self._definition(digest), role_arn=role_arn, input=input_, started=started,
             status=status, stopped=stopped, output=output, error=error, cause=cause,
             run=Run() if run is None else decode_run(run),
-            event_count=event_count,
+            event_count=event_count, version_arn=version_arn, alias_arn=alias_arn, map_run_arn=map_run_arn,
+            redrive_count=redrive_count, redrive_date=redrive_date,
         )
 
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
@@ -244,6 +310,10 @@ class SqliteStore:
                        task.scheduled, task.worker_name, int(task.started), int(task.closed)))
 
     def poll_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
+        waiting = self._execute("SELECT 1 FROM activity_tasks WHERE activity_arn = ? AND closed = 0 AND started = 0 "
+                                "LIMIT 1", (activity_arn,)).fetchone()
+        if waiting is None:
+            return None  # idle long polls must not take the write lock every few milliseconds
         with self.transaction():
             row = self._execute(
                 "SELECT token, activity_arn, execution_arn, wait_id, input, scheduled FROM activity_tasks "
