@@ -6,12 +6,15 @@
 
 Timers (Wait, Retry back-off, timeouts) fire by moving the manual clock to the next due time, so
 a one-year Wait takes no wall-clock time. Activity tasks are answered through ``harness.poll``
-and ``harness.succeed``/``fail``, exactly as a worker would through the API.
+and ``harness.succeed``/``fail``, exactly as a worker would through the API; callback tasks
+(``.waitForTaskToken``) through ``harness.succeed``/``fail`` with their token. Python functions
+given as ``Harness(functions={"name": handler})`` run as Lambda functions, inline (``tasks.inline``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +24,8 @@ from stepforge.service import activities, executions, statemachines
 from stepforge.service.context import Request, ServiceContext
 from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
+from stepforge.tasks.config import TaskConfig
+from stepforge.tasks.functions import Handler
 
 ROLE = "arn:aws:iam::000000000000:role/stepforge-test"
 
@@ -49,10 +54,14 @@ class Result:
 class Harness:
     """One in-memory deployment with a manual clock."""
 
-    def __init__(self, start: float = 1_700_000_000.0, *, store: Store | None = None) -> None:
+    def __init__(self, start: float = 1_700_000_000.0, *, store: Store | None = None,
+                 functions: Mapping[str, Handler] | None = None, tasks: TaskConfig | None = None) -> None:
         self.clock = ManualClock(start)
         self.store = store or MemoryStore()
-        self.engine = Engine(self.store, self.clock)
+        self.tasks = tasks or TaskConfig(inline=True)
+        for name, handler in (functions or {}).items():
+            self.tasks.functions.add(name, handler)
+        self.engine = Engine(self.store, self.clock, tasks=self.tasks)
         self.ctx = ServiceContext(store=self.store, engine=self.engine)
         self._machines = 0
 

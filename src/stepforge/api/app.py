@@ -16,10 +16,12 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from stepforge.api.operations import LONG_POLLS, OPERATIONS, TARGET_PREFIX
+from stepforge.api.operations import LONG_POLLS, OPERATIONS, SYNC_EXECUTION, TARGET_PREFIX
+from stepforge.api.validation import validate
+from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
-from stepforge.store.committer import GroupCommitter
 from stepforge.service.errors import ApiError, SerializationException, UnknownOperation
+from stepforge.store.committer import GroupCommitter
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,12 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         try:
             request = Request(_params(await http.body()), _region(http, ctx.default_region))
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
+            if operation not in OPERATIONS and operation not in LONG_POLLS and operation != SYNC_EXECUTION:
+                raise UnknownOperation(f"Unknown operation {target!r}")
+            validate(operation, request.params)
+            if operation == SYNC_EXECUTION:
+                arn = await writes.run(lambda: sync.start(ctx, request))
+                return _ok(await _sync_result(ctx, arn, request))
             if operation in LONG_POLLS:
                 return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping))
             handler = OPERATIONS.get(operation)
@@ -83,6 +91,20 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
         answer = None if stopping.is_set() else handler(ctx, request)
         if answer is not None or loop.time() >= deadline or stopping.is_set():
             return answer or {}
+        await asyncio.sleep(POLL_INTERVAL)
+
+
+async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
+    """StartSyncExecution's answer: wait (without blocking the loop) for the execution to end."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + sync.MAX_SECONDS
+    while True:
+        answer = sync.result(ctx, arn, request)
+        if answer is not None:
+            return answer
+        if loop.time() >= deadline:
+            sync.give_up(ctx, arn)
+            deadline = loop.time() + 10.0
         await asyncio.sleep(POLL_INTERVAL)
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepforge.service import activities, executions, statemachines
+from stepforge.service import (
+    activities,
+    aliases,
+    executions,
+    maprun,
+    redrive,
+    statemachines,
+    tags,
+    teststate,
+    versions,
+)
 from stepforge.service.context import Request, ServiceContext
 
 Handler = Callable[[ServiceContext, Request], Any]
@@ -16,13 +26,31 @@ OPERATIONS: dict[str, Handler] = {
     "CreateStateMachine": statemachines.create,
     "DescribeStateMachine": statemachines.describe,
     "ListStateMachines": statemachines.list_,
+    "UpdateStateMachine": statemachines.update,
     "DeleteStateMachine": statemachines.delete,
     "ValidateStateMachineDefinition": statemachines.validate,
+    "PublishStateMachineVersion": versions.publish_version,
+    "ListStateMachineVersions": versions.list_versions,
+    "DeleteStateMachineVersion": versions.delete_version,
+    "CreateStateMachineAlias": aliases.create,
+    "DescribeStateMachineAlias": aliases.describe,
+    "UpdateStateMachineAlias": aliases.update,
+    "ListStateMachineAliases": aliases.list_,
+    "DeleteStateMachineAlias": aliases.delete,
     "StartExecution": executions.start,
     "DescribeExecution": executions.describe,
+    "DescribeStateMachineForExecution": executions.describe_state_machine,
     "StopExecution": executions.stop,
     "ListExecutions": executions.list_,
     "GetExecutionHistory": executions.history,
+    "RedriveExecution": redrive.redrive_execution,
+    "ListMapRuns": maprun.list_,
+    "DescribeMapRun": maprun.describe,
+    "UpdateMapRun": maprun.update,
+    "TestState": teststate.test_state,
+    "TagResource": tags.tag,
+    "UntagResource": tags.untag,
+    "ListTagsForResource": tags.list_,
     "CreateActivity": activities.create,
     "DescribeActivity": activities.describe,
     "ListActivities": activities.list_,
@@ -34,3 +62,6 @@ OPERATIONS: dict[str, Handler] = {
 
 #: Long-polled operations: the HTTP layer repeats them until they answer or the poll times out.
 LONG_POLLS: dict[str, Handler] = {"GetActivityTask": activities.poll}
+
+#: Answered once the EXPRESS execution it starts has ended (see ``service.sync``).
+SYNC_EXECUTION = "StartSyncExecution"

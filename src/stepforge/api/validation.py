@@ -41,10 +41,9 @@ def validate(operation: str, params: dict[str, Any]) -> None:
 
 
 def _check(name: str, value: Any, path: str, problems: list[str]) -> None:
-    shape = _SHAPES[name]
+    shape: dict[str, Any] = _SHAPES[name]
     kind = shape["type"]
-    if not isinstance(value, _TYPES[kind]) or (kind != "boolean" and isinstance(value, bool)) or (
-            kind in ("integer", "long") and isinstance(value, float)):
+    if not _is_a(value, kind):
         raise SerializationException(_type_message(value, kind, path))
     if kind == "structure":
         _check_structure(shape, value, path + ".", problems)
@@ -63,6 +62,14 @@ def _check(name: str, value: Any, path: str, problems: list[str]) -> None:
             _check_size(shape, value, path, problems, "length")
     elif kind in ("integer", "long", "float", "double"):
         _check_size(shape, value, path, problems, "value")
+
+
+def _is_a(value: Any, kind: str) -> bool:
+    if isinstance(value, bool):
+        return kind == "boolean"
+    if isinstance(value, float) and kind in ("integer", "long"):
+        return False
+    return isinstance(value, _TYPES[kind])
 
 
 def _check_structure(shape: dict[str, Any], value: dict[str, Any], prefix: str, problems: list[str]) -> None:

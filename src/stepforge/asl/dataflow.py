@@ -20,9 +20,12 @@ from stepforge.asl.scope import Scope
 MAX_PAYLOAD_BYTES = 256 * 1024
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def to_json(value: Any) -> str:
     """Compact JSON as AWS writes it in history events and API responses."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 def select(path: JsonPath | None, scope: Scope) -> Any:

@@ -10,6 +10,7 @@ engine carries out the returned commands.
 from __future__ import annotations
 
 import random
+import secrets
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +51,8 @@ from stepforge.asl.variables import check_sizes, visible
 MAX_STEP_EVENTS = 5000
 
 #: Resolves a Task's Resource to its kind ("activity", "lambda", "task") or raises StatesError.
-Resolver = Callable[[str], str]
+#: Called with (resource, execution ARN, state name): the execution and state select mocked responses.
+Resolver = Callable[[str, str, str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +67,15 @@ class ExecutionInfo:
     start_time: str
     input: Any
     redrive_count: int = 0
+    express: bool = False  # EXPRESS executions cannot be redriven: no RedriveCount in their context
 
     def context(self) -> dict[str, Any]:
+        execution = {"Id": self.arn, "Input": self.input, "StartTime": self.start_time, "Name": self.name,
+                     "RoleArn": self.role_arn}
+        if not self.express:
+            execution["RedriveCount"] = self.redrive_count
         return {
-            "Execution": {
-                "Id": self.arn, "Input": self.input, "StartTime": self.start_time, "Name": self.name,
-                "RoleArn": self.role_arn, "RedriveCount": self.redrive_count,
-            },
+            "Execution": execution,
             "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name},
         }
 
@@ -84,9 +88,11 @@ def iso(now: float) -> str:
 class Interpreter:
     """Runs one compiled machine; holds no per-execution state between calls."""
 
-    def __init__(self, machine: st.StateMachine, resolve: Resolver) -> None:
+    def __init__(self, machine: st.StateMachine, resolve: Resolver,
+                 new_token: Callable[[], str] = lambda: secrets.token_urlsafe(48)) -> None:
         self.machine = machine
         self.resolve = resolve
+        self.new_token = new_token  # task tokens are secrets: drawn here, recorded in the frame's wait
         self._machines: dict[tuple[tuple[str, int], ...], st.StateMachine] = {(): machine}
 
     def machine_at(self, address: tuple[tuple[str, int], ...]) -> st.StateMachine:
@@ -294,20 +300,30 @@ class _Stepper:
             self.launch_map(frame, state)
 
     def dispatch_task(self, frame: Frame, state: st.TaskState) -> None:
-        scope = self.scope(frame, state, frame.input)
+        token = self.interp.new_token()
+        scope = self.task_scope(frame, state, token)
         task_input = flow.arguments(state, scope)
         timeout = limits.seconds(state.timeout, scope)
         heartbeat = limits.seconds(state.heartbeat, scope)
-        kind = self.interp.resolve(state.resource)
+        kind = self.interp.resolve(state.resource, self.info.arn, state.name)
         wait = self.new_wait(frame, "task", kind)
+        wait.token = token
         input_json = to_json(task_input)
-        self.step.commands.append(
-            DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout, heartbeat)
-        )
+        self.step.commands.append(DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout,
+                                               heartbeat, token, state.name))
         type_, key, details = task_events.scheduled(kind, state.resource, input_json, timeout, heartbeat)
         self.emit(frame, type_, key, details)
         if timeout is not None:
             self.set_timer(wait.id, "timeout", self.now + timeout)
+        if kind != "activity":  # integrations start at once; activities when a worker polls
+            self.on_task_signal(frame, state, wait, TaskStarted(wait.id))
+
+    def task_scope(self, frame: Frame, state: st.TaskState, token: str) -> Scope:
+        """The scope of a Task's fields: with ``$$.Task.Token`` for the callback pattern."""
+        scope = self.scope(frame, state, frame.input)
+        if not state.resource.endswith(".waitForTaskToken"):
+            return scope
+        return Scope(scope.input, {**scope.context, "Task": {"Token": token}}, scope.variables, scope.random)
 
     def launch_branches(self, frame: Frame, state: st.ParallelState) -> None:
         branch_input = flow.arguments(state, self.scope(frame, state, frame.input))

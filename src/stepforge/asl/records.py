@@ -44,6 +44,7 @@ class Wait:
     kind: Literal["task", "timer", "retry", "children"]
     resource_kind: str = ""      # for tasks: "activity", "lambda", "task"
     started: bool = False
+    token: str = ""              # for tasks: the task token (``$$.Task.Token``, SendTask*), fixed at dispatch
 
 
 @dataclass(slots=True)
@@ -159,6 +160,8 @@ class DispatchTask:
     input_json: str
     timeout_seconds: float | None
     heartbeat_seconds: float | None
+    token: str = ""
+    state_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from stepforge.asl.records import (
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, TimerRecord
+from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,11 @@ class Engine:
     """Advances executions kept in a store."""
 
     def __init__(self, store: Store, clock: Clock | None = None, *,
-                 max_history_events: int = MAX_HISTORY_EVENTS) -> None:
+                 max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None) -> None:
         self.store = store
         self.max_history_events = max_history_events
         self.clock = clock or SystemClock()
-        self.dispatcher = Dispatcher(store)
+        self.dispatcher = Dispatcher(store, tasks, self.notify)
         self._interpreters: OrderedDict[str, Interpreter] = OrderedDict()
         self._infos: dict[str, ExecutionInfo] = {}
         self._wake = threading.Event()
@@ -59,6 +60,7 @@ class Engine:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.dispatcher.recover(self.clock.now())
         self._thread = threading.Thread(target=self._loop, name="stepforge-engine", daemon=True)
         self._thread.start()
 
@@ -67,6 +69,7 @@ class Engine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.dispatcher.close()
 
     def notify(self) -> None:
         """New work is in the store: wake the loop."""
@@ -96,18 +99,28 @@ class Engine:
         Everything a batch does — frames, history events, timers, tasks, and the removal of the
         signals and timers it consumed — commits together (group commit), or not at all.
         """
+        try:
+            work = self._run_batch(now)
+        except BaseException:
+            self.dispatcher.discard()
+            raise
+        self.dispatcher.flush(now)
+        return len(work)
+
+    def _run_batch(self, now: float) -> list[tuple[str, Signal | None]]:
         with self.store.transaction():
             work: list[tuple[str, Signal | None]] = [
                 (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
                 for t in self.store.due_timers(now, BATCH)
             ]
             work += self.store.pop_signals(BATCH - len(work))
+            work += self.dispatcher.take(BATCH - len(work))
             touched: dict[str, ExecutionRecord] = {}
             for arn, signal in work:
                 self._advance(arn, signal, max(now, self.clock.now()), touched)
             for record in touched.values():
                 self.store.update_execution(record)
-        return len(work)
+        return work
 
     def _advance(self, arn: str, signal: Signal | None, now: float, touched: dict[str, ExecutionRecord]) -> None:
         record = touched.get(arn) or self.store.get_execution(arn)
@@ -136,6 +149,7 @@ class Engine:
             elif isinstance(command, CancelWait):
                 self.store.cancel_timers(record.arn, [command.wait_id])
                 self.store.remove_tasks(record.arn, [command.wait_id])
+                self.dispatcher.cancel(record.arn, command.wait_id)
         run = record.run
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())
@@ -143,6 +157,7 @@ class Engine:
             self.store.cancel_timers(record.arn)
             self.store.remove_tasks(record.arn)
             self._infos.pop(record.arn, None)
+            self.dispatcher.finished(record)
 
     def _limit_history(self, record: ExecutionRecord, step: Step) -> None:
         """Fail an execution whose history would pass AWS's limit, as AWS does."""
@@ -185,5 +200,6 @@ class Engine:
                 arn=record.arn, name=record.name, state_machine_arn=record.state_machine_arn,
                 state_machine_name=record.state_machine_name, role_arn=record.role_arn,
                 start_time=iso(record.started), input=json.loads(record.input),
+                redrive_count=record.redrive_count, express=":express:" in record.arn,
             )
         return info

@@ -6,9 +6,15 @@ import json
 from typing import Any
 
 from stepforge.asl.records import TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded
-from stepforge.service import arns
+from stepforge.service import arns, tags
 from stepforge.service.context import Request, ServiceContext
-from stepforge.service.errors import ActivityDoesNotExist, InvalidOutput, InvalidToken, TaskDoesNotExist, TaskTimedOut
+from stepforge.service.errors import (
+    ActivityDoesNotExist,
+    InvalidOutput,
+    InvalidToken,
+    TaskDoesNotExist,
+    TaskTimedOut,
+)
 from stepforge.service.params import optional_str, page, required_str
 from stepforge.store.records import ActivityRecord, ActivityTaskRecord
 
@@ -21,7 +27,9 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     existing = ctx.store.get_activity(arn)
     if existing is not None:
         return {"activityArn": arn, "creationDate": existing.created}
-    record = ActivityRecord(arn=arn, name=name, created=ctx.engine.clock.now())
+    activity_tags = tags.parse(req.params.get("tags"))
+    tags.check_count(arn, activity_tags)
+    record = ActivityRecord(arn=arn, name=name, created=ctx.engine.clock.now(), tags=activity_tags)
     ctx.store.put_activity(record)
     return {"activityArn": arn, "creationDate": record.created}
 
@@ -36,7 +44,8 @@ def get(ctx: ServiceContext, arn: str) -> ActivityRecord:
 
 def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     record = get(ctx, required_str(req.params, "activityArn"))
-    return {"activityArn": record.arn, "name": record.name, "creationDate": record.created}
+    return {"activityArn": record.arn, "name": record.name, "creationDate": record.created,
+            "encryptionConfiguration": {"type": "AWS_OWNED_KEY"}}
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Executions: start, describe, stop, list, history."""
+"""Executions: start, describe, stop, list, history, and the definition an execution runs."""
 
 from __future__ import annotations
 
@@ -7,48 +7,57 @@ import uuid
 from typing import Any
 
 from stepforge.asl.records import RUNNING, Event, Stop
-from stepforge.service import arns, statemachines
+from stepforge.service import arns, maprun, redrive, versions
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionLimitExceeded,
     InvalidExecutionInput,
+    StateMachineTypeNotSupported,
     ValidationException,
 )
-from stepforge.service.params import optional_bool, optional_str, page, page_of, required_str
+from stepforge.service.params import listing, optional_bool, optional_str, page_of, required_str
 from stepforge.store.records import ExecutionRecord
 
 MAX_INPUT = 256 * 1024
-STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
 def start(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    machine = statemachines.get(ctx, required_str(req.params, "stateMachineArn"))
+    record = new_execution(ctx, req, "execution")
+    with ctx.store.transaction():
+        existing = ctx.store.get_execution(record.arn, with_run=False)
+        if existing is not None:
+            if existing.status == RUNNING and existing.input == record.input:
+                return {"executionArn": record.arn, "startDate": existing.started}
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'")
+        if ctx.store.count_open_executions() >= ctx.max_open_executions:
+            raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
+        ctx.store.insert_execution(record)
+        ctx.store.push_signal(record.arn, None)
+    ctx.engine.notify()
+    return {"executionArn": record.arn, "startDate": record.started}
+
+
+def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionRecord:
+    """The record of an execution a Start*Execution request asks for (not stored yet)."""
+    target = versions.resolve(ctx, required_str(req.params, "stateMachineArn"))
     name = arns.check_name(optional_str(req.params, "name") or str(uuid.uuid4()))
     text = optional_str(req.params, "input", max_length=MAX_INPUT)
     text = "{}" if text is None else text
     try:
         json.loads(text)
     except ValueError as exc:
-        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
-    arn = arns.build(req.region, ctx.account, "execution", machine.name, name)
-    with ctx.store.transaction():
-        existing = ctx.store.get_execution(arn, with_run=False)
-        if existing is not None:
-            if existing.status == RUNNING and existing.input == text:
-                return {"executionArn": arn, "startDate": existing.started}
-            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-        record = ExecutionRecord(
-            arn=arn, name=name, state_machine_arn=machine.arn, state_machine_name=machine.name,
-            definition=machine.definition, role_arn=machine.role_arn, input=text, started=ctx.engine.clock.now(),
-        )
-        if ctx.store.count_open_executions() >= ctx.max_open_executions:
-            raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
-        ctx.store.insert_execution(record)
-        ctx.store.push_signal(arn, None)
-    ctx.engine.notify()
-    return {"executionArn": arn, "startDate": record.started}
+        message = str(exc) if text.strip() else "Invalid execution input."
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{message}'") from None
+    machine = target.machine
+    parts = (machine.name, name) if kind == "execution" else (machine.name, name, str(uuid.uuid4()))
+    return ExecutionRecord(
+        arn=arns.build(req.region, ctx.account, kind, *parts), name=name, state_machine_arn=machine.arn,
+        state_machine_name=machine.name, definition=target.definition, role_arn=target.role_arn, input=text,
+        started=ctx.engine.clock.now(), version_arn=target.version.arn if target.version else None,
+        alias_arn=target.alias.arn if target.alias else None,
+    )
 
 
 def get(ctx: ServiceContext, arn: str) -> ExecutionRecord:
@@ -65,8 +74,7 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     response: dict[str, Any] = {
         "executionArn": record.arn, "stateMachineArn": record.state_machine_arn, "name": record.name,
         "status": record.status, "startDate": record.started, "input": record.input,
-        "inputDetails": {"included": True}, "redriveCount": 0,
-        "redriveStatus": "NOT_REDRIVABLE" if record.status in (RUNNING, "SUCCEEDED") else "REDRIVABLE",
+        "inputDetails": {"included": True}, **_redrive_fields(record),
     }
     if record.stopped is not None:
         response["stopDate"] = record.stopped
@@ -76,6 +84,46 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     for key in ("error", "cause"):
         if getattr(record, key) is not None:
             response[key] = getattr(record, key)
+    response.update(_links(record))
+    if req.params.get("includedData") == "METADATA_ONLY":
+        for key in ("input", "output", "inputDetails", "outputDetails"):
+            response.pop(key, None)
+    return response
+
+
+def _links(record: ExecutionRecord) -> dict[str, Any]:
+    links = {"stateMachineVersionArn": record.version_arn, "stateMachineAliasArn": record.alias_arn,
+             "mapRunArn": record.map_run_arn}
+    return {k: v for k, v in links.items() if v is not None}
+
+
+def _redrive_fields(record: ExecutionRecord) -> dict[str, Any]:
+    status, reason = redrive.status(record)
+    fields: dict[str, Any] = {"redriveCount": record.redrive_count, "redriveStatus": status}
+    if reason is not None:
+        fields["redriveStatusReason"] = reason
+    if record.redrive_date is not None:
+        fields["redriveDate"] = record.redrive_date
+    return fields
+
+
+def describe_state_machine(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """DescribeStateMachineForExecution: the definition the execution runs (its snapshot)."""
+    record = get(ctx, required_str(req.params, "executionArn"))
+    machine = ctx.store.get_state_machine(record.state_machine_arn)
+    version = ctx.store.get_version(record.version_arn) if record.version_arn else None
+    response: dict[str, Any] = {
+        "stateMachineArn": record.version_arn or record.state_machine_arn, "name": record.state_machine_name,
+        "definition": record.definition, "roleArn": record.role_arn,
+        "updateDate": version.created if version else (machine.created if machine else record.started),
+        "loggingConfiguration": machine.logging_configuration if machine else {"level": "OFF"},
+        "tracingConfiguration": machine.tracing_configuration if machine else {"enabled": False},
+        "revisionId": version.revision_id if version else (machine.revision_id if machine else ""),
+    }
+    if record.map_run_arn is not None:
+        response["mapRunArn"] = record.map_run_arn
+    if req.params.get("includedData") == "METADATA_ONLY":
+        response.pop("definition")
     return response
 
 
@@ -90,25 +138,48 @@ def stop(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    machine = statemachines.get(ctx, required_str(req.params, "stateMachineArn"))
-    status = optional_str(req.params, "statusFilter")
-    if status is not None and status not in STATUSES:
-        raise ValidationException(f"Value '{status}' at 'statusFilter' failed to satisfy constraint: "
-                                  f"Member must satisfy enum value set: [{', '.join(STATUSES)}]")
-    items, token = page(ctx.store.list_executions(machine.arn, status), req.params)
-    response: dict[str, Any] = {"executions": [_summary(r) for r in items]}
-    if token:
-        response["nextToken"] = token
-    return response
+    params = req.params
+    machine_arn, map_run_arn = optional_str(params, "stateMachineArn"), optional_str(params, "mapRunArn")
+    if (machine_arn is None) == (map_run_arn is None):
+        raise ValidationException("Must provide a StateMachine ARN or a MapRun ARN")
+    status = optional_str(params, "statusFilter")
+    if map_run_arn is not None:
+        found = maprun.executions(ctx, map_run_arn, status)
+    else:
+        found = _machine_executions(ctx, str(machine_arn), status)
+    redriven = optional_str(params, "redriveFilter")
+    if redriven is not None:
+        found = [r for r in found if (r.redrive_count > 0) == (redriven == "REDRIVEN")]
+    return listing("executions", found, params, _summary)
+
+
+def _machine_executions(ctx: ServiceContext, arn: str, status: str | None) -> list[ExecutionRecord]:
+    base, qualifier = versions.split(arn)
+    machine = versions.machine(ctx, base)
+    if machine.type == "EXPRESS":
+        raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
+    found = ctx.store.list_executions(machine.arn, status)
+    if qualifier is None:
+        return found
+    if qualifier.isdigit():
+        if ctx.store.get_version(arn) is None:
+            raise versions.not_found(arn)
+        return [r for r in found if r.version_arn == arn]
+    if ctx.store.get_alias(arn) is None:
+        raise versions.not_found(arn)
+    return [r for r in found if r.alias_arn == arn]
 
 
 def _summary(record: ExecutionRecord) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "executionArn": record.arn, "stateMachineArn": record.state_machine_arn, "name": record.name,
-        "status": record.status, "startDate": record.started, "redriveCount": 0,
+        "status": record.status, "startDate": record.started, "redriveCount": record.redrive_count,
+        **_links(record),
     }
     if record.stopped is not None:
         summary["stopDate"] = record.stopped
+    if record.redrive_date is not None:
+        summary["redriveDate"] = record.redrive_date
     return summary
 
 

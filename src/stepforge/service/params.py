@@ -80,3 +80,13 @@ def _decode_token(token: str) -> int:
     if not isinstance(offset, int) or offset < 0:
         raise InvalidToken("Invalid Token: 'Invalid token'")
     return offset
+
+
+def listing(key: str, items: list[Any], params: Mapping[str, Any],
+            shape: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """A paginated List* answer: ``{key: [shape(item), ...], "nextToken": ...}``."""
+    chosen, token = page(items, params)
+    response: dict[str, Any] = {key: [shape(item) for item in chosen]}
+    if token:
+        response["nextToken"] = token
+    return response

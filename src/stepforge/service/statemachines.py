@@ -1,4 +1,4 @@
-"""State machines: create, describe, list, delete."""
+"""State machines: create, describe, list, update, delete, validate."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from stepforge.asl import validator
 from stepforge.asl.compiler import compile_definition
 from stepforge.asl.errors import DefinitionError
 from stepforge.asl.references import variable_references
-from stepforge.service import arns
+from stepforge.service import arns, configs, tags, versions
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
     InvalidDefinition,
+    MissingRequiredParameter,
     StateMachineAlreadyExists,
+    StateMachineDeleting,
     StateMachineDoesNotExist,
     ValidationException,
 )
-from stepforge.service.params import optional_int, optional_str, page, required_str
+from stepforge.service.params import listing, optional_int, optional_str, required_str
 from stepforge.store.records import StateMachineRecord
 
 MAX_DEFINITION = 1024 * 1024
@@ -67,48 +69,76 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     name = arns.check_name(required_str(params, "name"))
     definition = required_str(params, "definition", max_length=MAX_DEFINITION)
     role_arn = required_str(params, "roleArn", max_length=256)
-    kind = optional_str(params, "type") or "STANDARD"
-    if kind not in TYPES:
-        raise ValidationException(f"Value '{kind}' at 'type' failed to satisfy constraint: "
-                                  "Member must satisfy enum value set: [STANDARD, EXPRESS]")
-    if params.get("versionDescription") is not None and params.get("publish") is not True:
+    kind = _enum(params, "type", TYPES) or "STANDARD"
+    publish = params.get("publish") is True
+    if params.get("versionDescription") is not None and not publish:
         raise ValidationException("Version description can only be set when publish is true")
     check_definition(definition, kind)
     arn = arns.build(req.region, ctx.account, "stateMachine", name)
-    existing = ctx.store.get_state_machine(arn)
-    if existing is not None:
-        if (existing.definition, existing.role_arn, existing.type) == (definition, role_arn, kind):
-            return {"stateMachineArn": arn, "creationDate": existing.created}
-        raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
     record = StateMachineRecord(
         arn=arn, name=name, definition=definition, role_arn=role_arn, type=kind,
         created=ctx.engine.clock.now(), revision_id=_revision(definition, role_arn),
-        tags=_tags(params.get("tags")),
+        tags=tags.parse(params.get("tags")),
+        logging_configuration=configs.logging(params) or dict(configs.DEFAULT_LOGGING),
+        tracing_configuration=configs.tracing(params) or dict(configs.DEFAULT_TRACING),
+        encryption_configuration=configs.encryption(params) or dict(configs.DEFAULT_ENCRYPTION),
     )
-    for key in ("loggingConfiguration", "tracingConfiguration"):
-        if isinstance(params.get(key), dict):
-            setattr(record, key[:-13] + "_configuration", params[key])
-    ctx.store.put_state_machine(record)
-    return {"stateMachineArn": arn, "creationDate": record.created}
+    tags.check_count(arn, record.tags)
+    with ctx.store.transaction():
+        existing = ctx.store.get_state_machine(arn)
+        if existing is not None:
+            return _existing(ctx, existing, record, publish)
+        ctx.store.put_state_machine(record)
+        response: dict[str, Any] = {"stateMachineArn": arn, "creationDate": record.created}
+        if publish:
+            response["stateMachineVersionArn"] = versions.publish(
+                ctx, record, optional_str(params, "versionDescription")).arn
+    return response
+
+
+def _existing(ctx: ServiceContext, existing: StateMachineRecord, wanted: StateMachineRecord,
+              publish: bool) -> dict[str, Any]:
+    """CreateStateMachine is idempotent: the same settings answer the existing machine."""
+    if existing.status == "DELETING":
+        raise StateMachineDeleting(f"State machine is being deleted: '{existing.arn}'")
+    same = ("definition", "role_arn", "type", "logging_configuration", "tracing_configuration")
+    if any(getattr(existing, key) != getattr(wanted, key) for key in same):
+        raise StateMachineAlreadyExists(f"State Machine Already Exists: '{existing.arn}'")
+    response: dict[str, Any] = {"stateMachineArn": existing.arn, "creationDate": existing.created}
+    if publish:
+        response["stateMachineVersionArn"] = versions.publish(ctx, existing, None).arn
+    return response
 
 
 def get(ctx: ServiceContext, arn: str) -> StateMachineRecord:
-    arns.parse(arn, "stateMachine")
-    record = ctx.store.get_state_machine(arn)
-    if record is None:
+    """The state machine with this (unqualified) ARN, or StateMachineDoesNotExist."""
+    base, qualifier = versions.split(arn)
+    if qualifier is not None:
         raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
-    return record
+    return versions.machine(ctx, base)
 
 
 def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    record = get(ctx, required_str(req.params, "stateMachineArn"))
-    return {
-        "stateMachineArn": record.arn, "name": record.name, "status": record.status,
-        "definition": record.definition, "roleArn": record.role_arn, "type": record.type,
-        "creationDate": record.created, "loggingConfiguration": record.logging_configuration,
-        "tracingConfiguration": record.tracing_configuration, "revisionId": record.revision_id,
-        **_variable_references(record.definition),
-    }
+    arn = required_str(req.params, "stateMachineArn")
+    base, qualifier = versions.split(arn)
+    record = versions.machine(ctx, base)
+    if qualifier is not None:
+        version = ctx.store.get_version(arn) if qualifier.isdigit() else None
+        if version is None:
+            raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+        response = versions.describe_version(version, record)
+    else:
+        response = {
+            "stateMachineArn": record.arn, "name": record.name, "status": record.status,
+            "definition": record.definition, "roleArn": record.role_arn, "type": record.type,
+            "creationDate": record.created, "loggingConfiguration": record.logging_configuration,
+            "tracingConfiguration": record.tracing_configuration, "revisionId": record.revision_id,
+            "encryptionConfiguration": record.encryption_configuration,
+        }
+    response.update(_variable_references(response["definition"]))
+    if req.params.get("includedData") == "METADATA_ONLY":
+        response.pop("definition")
+    return response
 
 
 def _variable_references(definition: str) -> dict[str, Any]:
@@ -117,27 +147,67 @@ def _variable_references(definition: str) -> dict[str, Any]:
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    items, token = page(ctx.store.list_state_machines(), req.params)
-    response: dict[str, Any] = {"stateMachines": [
-        {"stateMachineArn": r.arn, "name": r.name, "type": r.type, "creationDate": r.created} for r in items
-    ]}
-    if token:
-        response["nextToken"] = token
-    return response
+    machines = [r for r in ctx.store.list_state_machines() if r.status == "ACTIVE"]
+    return listing("stateMachines", machines, req.params,
+                   lambda r: {"stateMachineArn": r.arn, "name": r.name, "type": r.type, "creationDate": r.created})
 
 
 def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    arn = required_str(req.params, "stateMachineArn")
-    arns.parse(arn, "stateMachine")
-    ctx.store.delete_state_machine(arn)
+    """Mark the machine DELETING; it goes (with its versions and aliases) once nothing runs on it."""
+    base, qualifier = versions.split(required_str(req.params, "stateMachineArn"))
+    if qualifier is not None:
+        raise ValidationException("Use DeleteStateMachineVersion or DeleteStateMachineAlias to delete a "
+                                  f"version or an alias: '{base}:{qualifier}'")
+    with ctx.store.transaction():
+        record = ctx.store.get_state_machine(base)
+        if record is None:
+            return {}
+        record.status = "DELETING"
+        ctx.store.put_state_machine(record)
+    try:
+        versions.machine(ctx, base)
+    except StateMachineDoesNotExist:
+        pass
     return {}
+
+
+def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """UpdateStateMachine: running executions keep the definition they started with (their snapshot)."""
+    params = req.params
+    base, qualifier = versions.split(required_str(params, "stateMachineArn"))
+    if qualifier is not None:
+        raise ValidationException(f"Versions and aliases cannot be updated: '{base}:{qualifier}'")
+    publish = params.get("publish") is True
+    if params.get("versionDescription") is not None and not publish:
+        raise ValidationException("Version description can only be set when publish is true")
+    changes = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
+    if all(params.get(key) is None for key in changes) and not publish:
+        raise MissingRequiredParameter("Either the definition, the roleArn, the loggingConfiguration, the "
+                                       "tracingConfiguration or the encryptionConfiguration must be specified")
+    with ctx.store.transaction():
+        record = versions.machine(ctx, base, allow_deleting=False)
+        _apply_update(record, params)
+        ctx.store.put_state_machine(record)
+        response: dict[str, Any] = {"updateDate": ctx.engine.clock.now(), "revisionId": record.revision_id}
+        if publish:
+            version = versions.publish(ctx, record, optional_str(params, "versionDescription"))
+            response["stateMachineVersionArn"] = version.arn
+    return response
+
+
+def _apply_update(record: StateMachineRecord, params: Mapping[str, Any]) -> None:
+    definition = optional_str(params, "definition", max_length=MAX_DEFINITION)
+    if definition is not None:
+        check_definition(definition, record.type)
+        record.definition = definition
+    record.role_arn = optional_str(params, "roleArn") or record.role_arn
+    record.logging_configuration = configs.logging(params) or record.logging_configuration
+    record.tracing_configuration = configs.tracing(params) or record.tracing_configuration
+    record.encryption_configuration = configs.encryption(params) or record.encryption_configuration
+    record.revision_id = _revision(record.definition, record.role_arn)
 
 
 def _revision(definition: str, role_arn: str) -> str:
     digest = hashlib.sha256(json.dumps([definition, role_arn]).encode()).hexdigest()
     return str(uuid.UUID(digest[:32]))
 
-
-def _tags(value: object) -> dict[str, str]:
-    tags = value if isinstance(value, list) else []
-    return {str(t.get("key")): str(t.get("value", "")) for t in tags if isinstance(t, dict)}

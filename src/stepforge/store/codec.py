@@ -27,9 +27,12 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+_ENCODER = json.JSONEncoder(default=_plain, separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON of records and plain values (dataclasses become objects, tuples arrays)."""
-    return json.dumps(value, default=_plain, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def encode_run(run: r.Run) -> str:

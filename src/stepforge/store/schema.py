@@ -48,15 +48,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX executions_by_status ON executions (status);
     CREATE TABLE events (
         execution_arn TEXT NOT NULL,
-        id INTEGER NOT NULL,
-        previous_id INTEGER NOT NULL,
-        type TEXT NOT NULL,
-        timestamp REAL NOT NULL,
-        details_key TEXT,
-        details TEXT,
-        payload_key TEXT,
-        payload TEXT,
-        PRIMARY KEY (execution_arn, id)
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, first_id)
     );
     CREATE TABLE activities (
         arn TEXT PRIMARY KEY,

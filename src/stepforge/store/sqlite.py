@@ -12,19 +12,27 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from stepforge.asl.records import Event, Run, Signal
 from stepforge.store.codec import decode_run, decode_signal, dumps, encode_run, encode_signal
 from stepforge.store.records import (
-    ActivityRecord, ActivityTaskRecord, AliasRecord, ExecutionRecord, MapRunRecord, StateMachineRecord,
-    TimerRecord, VersionRecord,
+    ActivityRecord,
+    ActivityTaskRecord,
+    AliasRecord,
+    ExecutionRecord,
+    MapRunRecord,
+    StateMachineRecord,
+    TimerRecord,
+    VersionRecord,
 )
 from stepforge.store.schema import MIGRATIONS
 
 FILE_NAME = "stepforge.sqlite3"
+EVENTS_PER_CHUNK = 500
 
 _EXECUTION_COLUMNS = ("arn, name, state_machine_arn, state_machine_name, definition_hash, role_arn, input, "
                       "started, status, stopped, output, error, cause, run, event_count, version_arn, alias_arn, "
@@ -271,21 +279,29 @@ class SqliteStore:
         return [row[0] for row in rows]
 
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
-        self._connection().executemany(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(execution_arn, e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, *_split(e.details))
-             for e in events],
-        )
+        """History is stored in chunks of consecutive events, one row each: a step of thousands of
+        transitions costs a few inserts, not thousands."""
+        rows = []
+        for start in range(0, len(events), EVENTS_PER_CHUNK):
+            chunk = events[start:start + EVENTS_PER_CHUNK]
+            body = dumps([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in chunk])
+            rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
+        self._connection().executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
 
     def get_events(self, execution_arn: str, offset: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:
-        order = "DESC" if reverse else "ASC"
+        total = self._execute("SELECT MAX(last_id) FROM events WHERE execution_arn = ?",
+                              (execution_arn,)).fetchone()[0] or 0
+        count = total - offset if limit is None else min(limit, total - offset)
+        if count <= 0:
+            return []
+        low, high = (total - offset - count + 1, total - offset) if reverse else (offset + 1, offset + count)
         rows = self._execute(
-            f"SELECT id, previous_id, type, timestamp, details_key, details, payload_key, payload FROM events "
-            f"WHERE execution_arn = ? ORDER BY id {order} LIMIT ? OFFSET ?",
-            (execution_arn, -1 if limit is None else limit, offset),
+            "SELECT body FROM events WHERE execution_arn = ? AND first_id <= ? AND last_id >= ? ORDER BY first_id",
+            (execution_arn, high, low),
         ).fetchall()
-        return [Event(i, p, t, ts, k, _join(d, pk, pv)) for i, p, t, ts, k, d, pk, pv in rows]
+        events = [Event(*fields) for (body,) in rows for fields in json.loads(body) if low <= fields[0] <= high]
+        return events[::-1] if reverse else events
 
     # -- activities and tasks --------------------------------------------------------------------
 
@@ -396,28 +412,3 @@ class SqliteStore:
             total += self._execute(f"SELECT COUNT(*) FROM {table} WHERE execution_arn = ?{closed}",
                                    (execution_arn,)).fetchone()[0]
         return int(total)
-
-
-#: Detail fields that carry a JSON document as text: stored in their own column, so the text is
-#: not escaped again inside the details' JSON (a 200 KB payload would cost twice).
-_PAYLOAD_KEYS = ("input", "output", "parameters")
-
-
-def _split(details: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
-    if details is None:
-        return None, None, None
-    for key in _PAYLOAD_KEYS:
-        value = details.get(key)
-        if isinstance(value, str):
-            rest = {k: v for k, v in details.items() if k != key}
-            return dumps(rest), key, value
-    return dumps(details), None, None
-
-
-def _join(details: str | None, payload_key: str | None, payload: str | None) -> dict[str, Any] | None:
-    if details is None:
-        return None
-    data: dict[str, Any] = json.loads(details)
-    if payload_key is not None:
-        data[payload_key] = payload
-    return data

@@ -1,45 +1,223 @@
 """The one dispatch seam: what a Task's Resource reaches, and how a scheduled task gets there.
 
-This issue's targets are activities (queued for ``GetActivityTask`` long-polls). Every other
-resource fails the state with a clear ``States.Runtime`` error naming the resource, until its
-integration exists (Lambda-style Python functions, HTTP, child executions, mocks).
+Inside the engine's transaction, :meth:`Dispatcher.dispatch` only *records* a task: a row in the
+activity task table (for an activity: the queue entry a worker polls; for every other resource: an
+in-flight marker whose ``activity_arn`` no worker polls, keyed by the task token). After the
+transaction commits, :meth:`flush` starts the work outside the engine's thread; outcomes come back
+through :meth:`take`, which the engine drains into its next batch (so a result commits with the
+step that handles it). A crash loses in-flight work but not its row: :meth:`recover` re-dispatches
+every open row of a waiting task at start-up — tasks are at-least-once, as in AWS.
 """
 
 from __future__ import annotations
 
-import secrets
+import json
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
-from stepforge.asl.records import DispatchTask
+from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
 from stepforge.store.base import Store
-from stepforge.store.records import ActivityTaskRecord
+from stepforge.store.records import ActivityTaskRecord, ExecutionRecord
+from stepforge.tasks import children, resources
+from stepforge.tasks.config import TaskConfig
+from stepforge.tasks.invoke import Functions
+from stepforge.tasks.lambdas import Outcome
+from stepforge.tasks.mocks import Mocks
+from stepforge.tasks.resources import Target
+from stepforge.tasks.runner import Runner
+from stepforge.tasks.services import Services
 
-_ACTIVITY_MARK = ":activity:"
+log = logging.getLogger(__name__)
+
+#: ``activity_arn`` of an in-flight row: this prefix, then the task's resource.
+IN_FLIGHT = "stepforge:task:"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A dispatched task, as the integrations see it."""
+
+    execution_arn: str
+    wait_id: int
+    resource: str
+    target: Target
+    input: Any
+    input_json: str
+    token: str
+    state_name: str
+    child_name: str = ""
 
 
 class Dispatcher:
     """Resolves resources and hands scheduled tasks to their target."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, config: TaskConfig | None = None,
+                 notify: Callable[[], None] | None = None) -> None:
         self.store = store
+        self.config = config or TaskConfig()
+        self.notify = notify or (lambda: None)
+        self.runner = Runner(self.config.threads, self.config.processes, inline=self.config.inline)
+        self.functions = Functions(self.config, self.runner)
+        self.services = Services(self.config, self.runner)
+        self.mocks = Mocks(self.config.mocks) if self.config.mocks else None
+        self._pending: list[Job] = []
+        self._done: deque[tuple[str, Signal]] = deque()
+        self._taken: list[tuple[str, Signal]] = []
+        self._lock = threading.Lock()
 
-    def resolve(self, resource: str) -> str:
-        """The kind of ``resource`` ("activity", ...) or a StatesError the state fails with."""
-        if resource.startswith("arn:") and _ACTIVITY_MARK in resource:
+    # -- inside the engine's step ------------------------------------------------------------------
+
+    def resolve(self, resource: str, execution_arn: str = "", state_name: str = "") -> str:
+        """The kind of ``resource`` ("activity", "lambda", "task") or a StatesError the state fails with."""
+        target = resources.parse(resource)
+        if target is None:
+            raise StatesError(errors.RUNTIME, f"The resource '{resource}' is not supported by this stepforge "
+                                              "server: it is no Lambda, activity or service integration ARN.")
+        if self.mocks is not None and self.mocks.mocks(execution_arn, state_name):
+            return target.kind
+        if target.kind == "activity":
             if self.store.get_activity(resource) is None:
                 raise StatesError(errors.RUNTIME, f"The activity {resource} does not exist.")
-            return "activity"
-        raise StatesError(
-            errors.RUNTIME,
-            f"The resource '{resource}' is not supported by this stepforge server "
-            "(supported: activity ARNs).",
-        )
+        elif target.kind == "lambda":
+            if self.config.functions.get(target.function) is None:
+                raise StatesError(errors.RUNTIME, f"The resource '{resource}' is not supported by this stepforge "
+                                                  f"server: no Python function is named '{target.function}' "
+                                                  "(map it with --functions MODULE or [functions] in --config).")
+        else:
+            self.services.check(target, resource)
+        return target.kind
 
     def dispatch(self, execution_arn: str, command: DispatchTask, now: float) -> None:
-        """Queue an activity task; its token is what the worker sends back."""
-        token = secrets.token_urlsafe(48)
-        self.store.add_task(ActivityTaskRecord(
-            token=token, activity_arn=command.resource, execution_arn=execution_arn,
-            wait_id=command.wait_id, input=command.input_json, scheduled=now,
-        ))
+        """Record a scheduled task (inside the engine's transaction); :meth:`flush` starts it."""
+        target = resources.parse(command.resource) or Target("task")
+        token = command.token or _token()
+        if target.kind == "activity" and not self._mocked(execution_arn, command.state_name):
+            self.store.add_task(ActivityTaskRecord(token=token, activity_arn=command.resource,
+                                                   execution_arn=execution_arn, wait_id=command.wait_id,
+                                                   input=command.input_json, scheduled=now))
+            return
+        job = Job(execution_arn, command.wait_id, command.resource, target, command.input, command.input_json,
+                  token, command.state_name, _child_name(target, command.input))
+        envelope = json.dumps({"state": job.state_name, "child": job.child_name, "input": job.input})
+        self.store.add_task(ActivityTaskRecord(token=token, activity_arn=IN_FLIGHT + command.resource,
+                                               execution_arn=execution_arn, wait_id=command.wait_id,
+                                               input=envelope, scheduled=now))
+        self._pending.append(job)
+
+    def cancel(self, execution_arn: str, wait_id: int) -> None:
+        """A wait ended in the same batch that dispatched it: do not start its work."""
+        if self._pending:
+            self._pending = [j for j in self._pending if (j.execution_arn, j.wait_id) != (execution_arn, wait_id)]
+
+    def finished(self, record: ExecutionRecord) -> None:
+        """An execution ended (inside the engine's transaction): wake a parent waiting with ``.sync``."""
+        children.on_finished(self.store, record)
+        if self.mocks is not None and "#" in record.arn:
+            self.mocks.forget(record.arn)
+
+    # -- after the commit --------------------------------------------------------------------------
+
+    def flush(self, now: float) -> None:
+        """Start the work of every task recorded by the batch that just committed."""
+        jobs, self._pending = self._pending, []
+        self._taken = []
+        for job in jobs:
+            try:
+                self._start(job, now)
+            except Exception as exc:  # an integration's bug fails its task, never the engine
+                log.exception("starting %s failed", job.resource)
+                self._deliver(job, Outcome(error=errors.RUNTIME, cause=f"{type(exc).__name__}: {exc}"))
+
+    def discard(self) -> None:
+        """The batch rolled back: forget what it dispatched, give back the outcomes it took."""
+        self._pending = []
+        with self._lock:
+            self._done.extendleft(reversed(self._taken))
+        self._taken = []
+
+    def take(self, limit: int) -> list[tuple[str, Signal]]:
+        """Up to ``limit`` finished tasks' signals, for the engine's next batch."""
+        taken: list[tuple[str, Signal]] = []
+        with self._lock:
+            while self._done and len(taken) < limit:
+                taken.append(self._done.popleft())
+        self._taken.extend(taken)
+        return taken
+
+    def _start(self, job: Job, now: float) -> None:
+        deliver: Callable[[Outcome], None] = lambda outcome: self._deliver(job, outcome)
+        mocked = self.mocks.answer(job.execution_arn, job.state_name) if self.mocks is not None else None
+        if mocked is not None:
+            self._deliver(job, mocked, submitted=False)
+        elif job.target.service == "lambda":
+            self.functions.start(job.target, job.input, job.input_json, deliver)
+        elif job.target.service == "states" and job.target.action == "startExecution":
+            outcome = children.start(self.store, job.target, job.input, job.child_name, job.execution_arn,
+                                     job.wait_id, now)
+            self.notify()
+            if outcome is not None:
+                deliver(outcome)
+        else:
+            self.services.start(job.target, job.resource, job.input, deliver)
+
+    def _deliver(self, job: Job, outcome: Outcome, *, submitted: bool = True) -> None:
+        if submitted and job.target.waits_for_token and not outcome.failed:
+            return  # the work is submitted; SendTaskSuccess/Failure with the token closes the task
+        signal: Signal = (TaskFailed(job.wait_id, outcome.error, outcome.cause) if outcome.failed
+                          else TaskSucceeded(job.wait_id, outcome.output))
+        with self._lock:
+            self._done.append((job.execution_arn, signal))
+        self.notify()
+
+    def _mocked(self, execution_arn: str, state_name: str) -> bool:
+        return self.mocks is not None and self.mocks.mocks(execution_arn, state_name)
+
+    # -- start-up and shut-down ----------------------------------------------------------------
+
+    def recover(self, now: float) -> int:
+        """Re-dispatch the in-flight tasks of every open execution (after a crash); returns how many."""
+        count = 0
+        for arn in self.store.list_open_executions():
+            record = self.store.get_execution(arn)
+            if record is None:
+                continue
+            for frame in record.run.frames.values():
+                wait = frame.wait
+                if wait is None or wait.kind != "task" or not wait.token:
+                    continue
+                row = self.store.get_task(wait.token)
+                if row is None or row.closed or not row.activity_arn.startswith(IN_FLIGHT):
+                    continue
+                self._pending.append(_job_of(row))
+                count += 1
+        if count:
+            log.warning("re-dispatching %d task(s) that were in flight when the server stopped", count)
+            self.flush(now)
+        return count
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+def _job_of(row: ActivityTaskRecord) -> Job:
+    resource = row.activity_arn[len(IN_FLIGHT):]
+    envelope = json.loads(row.input)
+    value = envelope.get("input")
+    return Job(row.execution_arn, row.wait_id, resource, resources.parse(resource) or Target("task"), value,
+               json.dumps(value), row.token, envelope.get("state", ""), envelope.get("child", ""))
+
+
+def _child_name(target: Target, value: Any) -> str:
+    return children.child_name(value) if target.service == "states" and target.action == "startExecution" else ""
+
+
+def _token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(48)

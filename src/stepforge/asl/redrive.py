@@ -1,0 +1,70 @@
+"""Redrive: go on with a failed execution from the top-level state that did not succeed.
+
+The point to resume from is read from the history: the last top-level ``*StateEntered`` event
+(states nested in Parallel and Map are skipped by counting their Started/ended events) gives the
+state and its input, and the top-level ``assignedVariables`` give the variables it saw. Steps
+that succeeded are not run again. A Parallel or Map state that failed runs again as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from stepforge.asl.interpreter import ExecutionInfo, Interpreter, _Stepper
+from stepforge.asl.records import RUNNING, Event, Run, Step
+
+_OPENS = ("ParallelStateStarted", "MapStateStarted")
+_CLOSES = ("ParallelStateSucceeded", "ParallelStateFailed", "ParallelStateAborted", "MapStateSucceeded",
+           "MapStateFailed", "MapStateAborted")
+
+
+@dataclass(slots=True)
+class ResumePoint:
+    """Where a redriven execution starts again."""
+
+    state: str
+    input: Any
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+def resume_point(events: list[Event]) -> ResumePoint | None:
+    """The top-level state that was running when the execution ended, or None if there is none."""
+    depth = 0
+    point: ResumePoint | None = None
+    variables: dict[str, Any] = {}
+    for event in events:
+        details = event.details or {}
+        if event.type in _OPENS:
+            depth += 1
+        elif event.type in _CLOSES:
+            depth = max(0, depth - 1)
+        elif depth == 0 and event.type.endswith("StateEntered"):
+            point = ResumePoint(details["name"], json.loads(details["input"]), dict(variables))
+        elif depth == 0 and event.type.endswith("StateExited"):
+            variables.update(details.get("assignedVariables") or {})
+            point = None
+    if point is not None:
+        point.variables = {k: json.loads(v) if isinstance(v, str) else v for k, v in point.variables.items()}
+    return point
+
+
+def redrive(interp: Interpreter, run: Run, info: ExecutionInfo, point: ResumePoint, event_count: int,
+            now: float, rng: random.Random) -> Step:
+    """A fresh run that records ExecutionRedriven and enters ``point.state`` again."""
+    run.frames.clear()
+    run.status, run.output, run.error, run.cause = RUNNING, None, None, None
+    run.next_event_id = event_count + 1
+    stepper = _Stepper(interp, run, info, now, rng)
+    root = stepper.new_frame((), point.state, point.input, parent=None, index=0)
+    root.variables = dict(point.variables)
+    event = stepper.emit(None, "ExecutionRedriven", "executionRedrivenEventDetails",
+                         {"redriveCount": info.redrive_count})
+    root.last_event_id = event.id
+    if interp.machine.timeout_seconds is not None:
+        stepper.set_timer(0, "execution_timeout", now + interp.machine.timeout_seconds)
+    stepper.enter(root, point.state, point.input)
+    stepper.drain()
+    return stepper.step

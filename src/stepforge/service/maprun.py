@@ -1,0 +1,74 @@
+"""Map Runs of Distributed Map states: ListMapRuns, DescribeMapRun, UpdateMapRun."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepforge.service import arns
+from stepforge.service.context import Request, ServiceContext
+from stepforge.service.errors import ExecutionDoesNotExist, ResourceNotFound, ValidationException
+from stepforge.service.params import listing, required_str
+from stepforge.store.records import ExecutionRecord, MapRunRecord
+
+_COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten",
+           "failuresNotRedrivable", "pendingRedrive")
+
+
+def get(ctx: ServiceContext, arn: str) -> MapRunRecord:
+    arns.parse(arn, "mapRun")
+    record = ctx.store.get_map_run(arn)
+    if record is None:
+        raise ResourceNotFound(f"Resource not found: '{arn}'")
+    return record
+
+
+def executions(ctx: ServiceContext, arn: str, status: str | None) -> list[ExecutionRecord]:
+    """The child executions of a Map Run, newest first."""
+    record = get(ctx, arn)
+    return [r for r in ctx.store.list_executions(record.state_machine_arn, status) if r.map_run_arn == arn]
+
+
+def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    record = get(ctx, required_str(req.params, "mapRunArn"))
+    response: dict[str, Any] = {
+        "mapRunArn": record.arn, "executionArn": record.execution_arn, "status": record.status,
+        "startDate": record.started, "maxConcurrency": record.max_concurrency,
+        "toleratedFailurePercentage": record.tolerated_failure_percentage,
+        "toleratedFailureCount": record.tolerated_failure_count,
+        "itemCounts": {key: record.item_counts.get(key, 0) for key in _COUNTS},
+        "executionCounts": {key: record.execution_counts.get(key, 0) for key in _COUNTS},
+        "redriveCount": 0,
+    }
+    if record.stopped is not None:
+        response["stopDate"] = record.stopped
+    return response
+
+
+def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    arn = required_str(req.params, "executionArn")
+    arns.parse(arn, "execution")
+    execution = ctx.store.get_execution(arn, with_run=False)
+    if execution is None:
+        raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+    return listing("mapRuns", ctx.store.list_map_runs(arn), req.params, lambda r: {
+        "executionArn": r.execution_arn, "mapRunArn": r.arn, "stateMachineArn": r.state_machine_arn,
+        "startDate": r.started, **({"stopDate": r.stopped} if r.stopped is not None else {}),
+    })
+
+
+def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    params = req.params
+    keys = ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount")
+    if all(params.get(key) is None for key in keys):
+        raise ValidationException("Must provide at least one of maxConcurrency, toleratedFailurePercentage "
+                                  "or toleratedFailureCount")
+    with ctx.store.transaction():
+        record = get(ctx, required_str(params, "mapRunArn"))
+        if params.get("maxConcurrency") is not None:
+            record.max_concurrency = int(params["maxConcurrency"])  # type: ignore[call-overload]
+        if params.get("toleratedFailurePercentage") is not None:
+            record.tolerated_failure_percentage = float(params["toleratedFailurePercentage"])  # type: ignore[arg-type]
+        if params.get("toleratedFailureCount") is not None:
+            record.tolerated_failure_count = int(params["toleratedFailureCount"])  # type: ignore[call-overload]
+        ctx.store.put_map_run(record)
+    return {}
