@@ -29,6 +29,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--max-open-executions", type=int, default=1_000_000)
     serve.add_argument("--max-history-events", type=int, default=25_000,
                        help="fail an execution whose history grows past this, as AWS does (0: no limit)")
+    serve.add_argument("--functions", action="append", default=[], metavar="MODULE",
+                       help="serve the module's Python functions as Lambda functions (repeatable)")
+    serve.add_argument("--config", type=Path, default=None,
+                       help="task integrations: functions, mocks, HTTP, pass-through, approvals (TOML or JSON)")
+
+    work = commands.add_parser("worker", help="run @stepforge.activity handlers against a server")
+    work.add_argument("--activities", action="append", required=True, metavar="MODULE",
+                      help="a module with @stepforge.activity handlers (repeatable)")
+    work.add_argument("--endpoint", default="http://127.0.0.1:8083", help="the stepforge (or AWS) endpoint URL")
+    work.add_argument("--region", default="us-east-1")
+    work.add_argument("--concurrency", type=int, default=4, help="pollers (and tasks in hand) per activity")
+    work.add_argument("--name", default="stepforge-worker", help="the worker name sent with each poll")
 
     db = commands.add_parser("db", help="inspect the data directory")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -53,18 +65,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "db":
         return _db_check(args)
+    if args.command == "worker":
+        from stepforge.tasks.cli import run_worker
+
+        return run_worker(args)
     return _run(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from stepforge.server import open_store, serve
+    from stepforge.tasks.cli import task_config
 
+    tasks = task_config(args)
+    if tasks is None:
+        return 2
     store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
     print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
     print(f"data: {getattr(store, 'path', 'memory')} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
     serve(store, host=args.host, port=args.port, account=args.account, log_level=args.log_level,
-          max_open_executions=args.max_open_executions, max_history_events=args.max_history_events)
+          max_open_executions=args.max_open_executions, max_history_events=args.max_history_events, tasks=tasks)
     return 0
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
-
 from starlette.applications import Starlette
 
 from stepforge.api.app import create_app
@@ -18,6 +17,8 @@ from stepforge.service.context import ServiceContext
 from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
 from stepforge.store.sqlite import SqliteStore
+from stepforge.tasks import approval
+from stepforge.tasks.config import TaskConfig
 
 
 def open_store(data_dir: Path | None, *, synchronous: str = "FULL") -> Store:
@@ -30,12 +31,17 @@ def open_store(data_dir: Path | None, *, synchronous: str = "FULL") -> Store:
 def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: Clock | None = None,
           long_poll_seconds: float = 60.0, max_open_executions: int = 1_000_000,
           stopping: threading.Event | None = None,
-          max_history_events: int = MAX_HISTORY_EVENTS) -> tuple[Starlette, Engine]:
+          max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread)."""
     store = store or MemoryStore()
-    engine = Engine(store, clock, max_history_events=max_history_events)
+    tasks = tasks or TaskConfig()
+    tasks.account = account
+    engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
     context = ServiceContext(store=store, engine=engine, account=account, max_open_executions=max_open_executions)
-    return create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping), engine
+    app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping)
+    approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
+    app.router.routes.extend(approval.routes(context))
+    return app, engine
 
 
 class _Server(uvicorn.Server):
@@ -51,11 +57,12 @@ class _Server(uvicorn.Server):
 
 
 def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
-          max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS) -> None:
+          max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
+          tasks: TaskConfig | None = None) -> None:
     """Run the API and the engine until SIGTERM/SIGINT; then finish requests and the current batch."""
     stopping = threading.Event()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
-                        max_history_events=max_history_events)
+                        max_history_events=max_history_events, tasks=tasks)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), stopping)
     engine.start()
     try:

@@ -13,16 +13,16 @@ import random
 import threading
 from collections import OrderedDict
 
+from stepforge.asl import errors
 from stepforge.asl.compiler import compile_definition
 from stepforge.asl.interpreter import ExecutionInfo, Interpreter, iso
-from stepforge.asl import errors
 from stepforge.asl.records import (
     FAILED,
     RUNNING,
-    Resume,
     CancelWait,
     DispatchTask,
     Event,
+    Resume,
     SetTimer,
     Signal,
     Step,

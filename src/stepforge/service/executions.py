@@ -41,7 +41,8 @@ def start(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionRecord:
     """The record of an execution a Start*Execution request asks for (not stored yet)."""
-    target = versions.resolve(ctx, required_str(req.params, "stateMachineArn"))
+    machine_arn, test_case = _test_case(ctx, required_str(req.params, "stateMachineArn"))
+    target = versions.resolve(ctx, machine_arn)
     name = arns.check_name(optional_str(req.params, "name") or str(uuid.uuid4()))
     text = optional_str(req.params, "input", max_length=MAX_INPUT)
     text = "{}" if text is None else text
@@ -53,11 +54,19 @@ def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionReco
     machine = target.machine
     parts = (machine.name, name) if kind == "execution" else (machine.name, name, str(uuid.uuid4()))
     return ExecutionRecord(
-        arn=arns.build(req.region, ctx.account, kind, *parts), name=name, state_machine_arn=machine.arn,
+        arn=arns.build(req.region, ctx.account, kind, *parts) + test_case, name=name, state_machine_arn=machine.arn,
         state_machine_name=machine.name, definition=target.definition, role_arn=target.role_arn, input=text,
         started=ctx.engine.clock.now(), version_arn=target.version.arn if target.version else None,
         alias_arn=target.alias.arn if target.alias else None,
     )
+
+
+def _test_case(ctx: ServiceContext, machine_arn: str) -> tuple[str, str]:
+    """``ARN#TestCase`` runs a MockConfigFile test case (as Step Functions Local) when mocks are configured."""
+    head, hash_, case = machine_arn.partition("#")
+    if not hash_ or ctx.engine.dispatcher.mocks is None:
+        return machine_arn, ""
+    return head, f"#{case}"
 
 
 def get(ctx: ServiceContext, arn: str) -> ExecutionRecord:

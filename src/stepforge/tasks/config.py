@@ -83,7 +83,7 @@ def load(path: Path | None, modules: list[str] | None = None, config: TaskConfig
         for module in modules or []:
             config.functions.load_module(module)
         _functions(config, data.get("functions", {}))
-    except (ImportError, AttributeError, ValueError) as exc:
+    except (ImportError, AttributeError, ValueError, TypeError) as exc:
         raise ConfigError(f"functions: {exc}") from None
     _mocks(config, data.get("mocks", {}), base)
     http = data.get("http", {})

@@ -67,7 +67,7 @@ class FunctionRegistry:
     def add(self, name: str, handler: Handler, *, timeout: float | None = None, target: str = "",
             isolation: str | None = None) -> Function:
         if not callable(handler):
-            raise ValueError(f"function {name!r}: {handler!r} is not callable")
+            raise TypeError(f"function {name!r}: {handler!r} is not callable")
         if isolation not in (None, "thread", "process"):
             raise ValueError(f"function {name!r}: isolation must be 'thread' or 'process', not {isolation!r}")
         added = Function(name, handler, DEFAULT_TIMEOUT if timeout is None else float(timeout), target, isolation)
@@ -106,6 +106,6 @@ def import_target(target: str) -> Handler:
     for part in attribute.split("."):
         value = getattr(value, part)
     if not callable(value):
-        raise ValueError(f"{target!r} is not callable")
+        raise TypeError(f"{target!r} is not callable")
     handler: Handler = value
     return handler

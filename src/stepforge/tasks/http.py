@@ -112,7 +112,7 @@ def check_target(url: str, allow: list[str]) -> None:
     if parts.hostname in allow or f"{parts.hostname}:{port}" in allow:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
     except OSError as exc:
         raise Refused(f"Cannot resolve {parts.hostname}: {exc}") from None
     for address in addresses:

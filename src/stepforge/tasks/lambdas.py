@@ -60,7 +60,7 @@ def call(handler: Any, event_json: str, context: LambdaContext) -> Outcome:
     """Run ``handler(event, context)``; a handler's own errors become Lambda's error shapes."""
     try:
         result = handler(json.loads(event_json), context)
-    except Exception as exc:  # the handler's error is the task's error
+    except Exception as exc:  # noqa: BLE001 - the handler's error is the task's error
         return error_outcome(exc, context.aws_request_id)
     try:
         return Outcome(output=json.loads(json.dumps(result)))

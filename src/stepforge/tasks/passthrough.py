@@ -22,8 +22,8 @@ _CLIENT_NAMES = {"eventbridge": "events"}
 
 def call(target: Target, value: Any, endpoint_url: str, region: str) -> Outcome:
     """One API call against ``endpoint_url``."""
-    import boto3
-    import botocore.exceptions
+    import boto3  # type: ignore[import-untyped]
+    import botocore.exceptions  # type: ignore[import-untyped]
     from botocore import xform_name
 
     service = target.service.removeprefix("aws-sdk:")

@@ -26,7 +26,7 @@ Deliver = Callable[[Outcome], None]
 
 
 class _Call:
-    __slots__ = ("deliver", "expired", "lock", "done")
+    __slots__ = ("deliver", "done", "expired", "lock")
 
     def __init__(self, deliver: Deliver, expired: Callable[[], Outcome]) -> None:
         self.deliver = deliver
@@ -79,7 +79,7 @@ class Runner:
         except BrokenProcessPool as exc:
             self._processes = None
             return unknown(f"the worker process ended: {exc}")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be unpickled
             return unknown(f"{type(exc).__name__}: {exc}")
 
     def _process_pool(self) -> Executor:

@@ -41,9 +41,9 @@ class Services:
 
     def start(self, target: Target, resource: str, value: Any, deliver: Deliver) -> None:
         if (target.service, target.action) == ("http", "invoke"):
-            from stepforge.tasks import http
+            from stepforge.tasks import http as http_task
 
-            self.runner.run(http.invoke, value, self.config.http, deliver=deliver,
+            self.runner.run(http_task.invoke, value, self.config.http, deliver=deliver,
                             timeout=self.config.http.timeout + 5,
                             expired=lambda: Outcome(error="States.Http.Socket", cause="The request timed out."))
             return

@@ -1,0 +1,72 @@
+"""Child executions: states:startExecution plain, .sync, .sync:2 and with a callback token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from stepforge.testing import Harness
+
+START = "arn:aws:states:::states:startExecution"
+CHILD = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.n"}, "End": True}}}
+FAILING = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "child says no"}}}
+
+
+def parent(resource: str, child_arn: str, **params: Any) -> dict[str, Any]:
+    return {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": resource, "End": True,
+        "Parameters": {"StateMachineArn": child_arn, "Input": {"n.$": "$.n",
+                       "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}, **params}}}}
+
+
+@pytest.fixture
+def harness() -> Harness:
+    return Harness()
+
+
+def test_start_execution_returns_the_child_arn_at_once(harness: Harness) -> None:
+    child = harness.create(CHILD)
+    result = harness.run(parent(START, child, Name="kid-1"), {"n": 5})
+    assert result.output["ExecutionArn"].endswith(":kid-1")
+    kid = harness.run_until_done(result.output["ExecutionArn"])
+    assert kid.output == {"got": 5}
+    assert json.loads(kid.events[0]["executionStartedEventDetails"]["input"])[
+        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"] == result.arn
+
+
+def test_sync_waits_for_the_child_and_returns_its_output_as_text(harness: Harness) -> None:
+    result = harness.run(parent(START + ".sync", harness.create(CHILD)), {"n": 5})
+    assert result.status == "SUCCEEDED"
+    assert (result.output["Status"], result.output["Output"]) == ("SUCCEEDED", '{"got":5}')
+
+
+def test_sync2_returns_the_output_as_json(harness: Harness) -> None:
+    result = harness.run(parent(START + ".sync:2", harness.create(CHILD)), {"n": 5})
+    assert result.output["Output"] == {"got": 5}
+    assert result.event_types.count("TaskSucceeded") == 1
+
+
+def test_a_failed_child_fails_the_sync_task_with_its_description(harness: Harness) -> None:
+    result = harness.run(parent(START + ".sync", harness.create(FAILING)), {"n": 1})
+    assert (result.status, result.error) == ("FAILED", "States.TaskFailed")
+    assert json.loads(result.cause or "")["Error"] == "Nope"
+
+
+def test_a_missing_state_machine_fails_the_task(harness: Harness) -> None:
+    ghost = "arn:aws:states:us-east-1:000000000000:stateMachine:ghost"
+    result = harness.run(parent(START + ".sync", ghost), {"n": 1})
+    assert result.error == "StepFunctions.StateMachineDoesNotExistException"
+
+
+def test_a_child_can_answer_its_parent_by_token(harness: Harness) -> None:
+    child = harness.create({"StartAt": "W", "States": {"W": {"Type": "Pass", "End": True}}})
+    machine = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": START + ".waitForTaskToken", "End": True,
+        "Parameters": {"StateMachineArn": child, "Name": "answering", "Input": {"token.$": "$$.Task.Token"}}}}}
+    arn = harness.start(machine)
+    harness.settle()
+    kid = [e for e in harness.store.list_executions(child)][0]
+    harness.succeed(json.loads(kid.input)["token"], {"from": "child"})
+    assert harness.run_until_done(arn).output == {"from": "child"}
