@@ -46,7 +46,7 @@ def run(scenario: str, repeat: int, synchronous: str) -> dict[str, float]:
         out = Path(data) / "result.json"
         subprocess.run([sys.executable, str(KIT), "--endpoint", f"http://127.0.0.1:{port}", "--scenario", scenario,
                         "--repeat", str(repeat), "--server-pid", str(server.pid), "--json", str(out)],
-                       check=True, stdout=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result = json.loads(out.read_text())
         if not result.get("all_ok"):
             raise SystemExit(f"{scenario}: not every run was correct: {result}")

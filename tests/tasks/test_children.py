@@ -67,6 +67,6 @@ def test_a_child_can_answer_its_parent_by_token(harness: Harness) -> None:
         "Parameters": {"StateMachineArn": child, "Name": "answering", "Input": {"token.$": "$$.Task.Token"}}}}}
     arn = harness.start(machine)
     harness.settle()
-    kid = [e for e in harness.store.list_executions(child)][0]
+    kid = next(iter(harness.store.list_executions(child)))
     harness.succeed(json.loads(kid.input)["token"], {"from": "child"})
     assert harness.run_until_done(arn).output == {"from": "child"}

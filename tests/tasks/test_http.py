@@ -18,10 +18,10 @@ CONNECTION = "arn:aws:events:us-east-1:000000000000:connection/orders/abc"
 
 
 class Echo(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._answer()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._answer()
 
     def _answer(self) -> None:

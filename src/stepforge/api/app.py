@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +19,6 @@ from stepforge.api.validation import validate
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import ApiError, SerializationException, UnknownOperation
-from stepforge.store.committer import GroupCommitter
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +38,6 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     shutdown does not wait a minute for idle workers.
     """
     stopping = stopping or threading.Event()
-    writes = GroupCommitter(ctx.store)
 
     async def api(http: HttpRequest) -> Response:
         target = http.headers.get("x-amz-target", "")
@@ -52,7 +48,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                 raise UnknownOperation(f"Unknown operation {target!r}")
             validate(operation, request.params)
             if operation == SYNC_EXECUTION:
-                arn = await writes.run(lambda: sync.start(ctx, request))
+                arn = await ctx.engine.write(lambda: sync.start(ctx, request))
                 return _ok(await _sync_result(ctx, arn, request))
             if operation in LONG_POLLS:
                 return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping))
@@ -61,7 +57,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                 raise UnknownOperation(f"Unknown operation {target!r}")
             if operation.startswith(_READS):
                 return _ok(handler(ctx, request))
-            return _ok(await writes.run(lambda: handler(ctx, request)))
+            return _ok(await ctx.engine.write(lambda: handler(ctx, request)))
         except ApiError as exc:
             return _error(exc)
         except Exception:  # never a stack trace to the client
@@ -73,13 +69,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         return HTMLResponse("<!doctype html><title>stepforge</title><h1>stepforge</h1>"
                             "<p>The Step Functions API is served on this port (POST /).</p>")
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        writes.close()
-
-    return Starlette(routes=[Route("/", api, methods=["POST"]), Route("/", home, methods=["GET"])],
-                     lifespan=lifespan)
+    return Starlette(routes=[Route("/", api, methods=["POST"]), Route("/", home, methods=["GET"])])
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,

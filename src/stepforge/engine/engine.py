@@ -12,6 +12,8 @@ import logging
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 
 from stepforge.asl import errors
 from stepforge.asl.compiler import compile_definition
@@ -29,12 +31,14 @@ from stepforge.asl.records import (
     TimerFired,
 )
 from stepforge.engine.clock import Clock, SystemClock
+from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, TimerRecord
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH = 256
 IDLE_WAIT = 0.25
@@ -55,6 +59,7 @@ class Engine:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.writes = WriteQueue(self.notify)
         self.rng = random.Random()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -75,8 +80,20 @@ class Engine:
         """New work is in the store: wake the loop."""
         self._wake.set()
 
+    async def write(self, operation: Callable[[], T]) -> T:
+        """Run an API write in the engine's next batch transaction; returns once it is committed.
+
+        Without a running engine thread (tests, in-process use) it commits on its own right away.
+        """
+        if self._thread is None or not self._thread.is_alive():
+            with self.store.transaction():
+                return operation()
+        result: T = await self.writes.submit(operation)
+        return result
+
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            self._wake.clear()  # before the batch: a notify during it must not be lost
             try:
                 done = self.run_once(self.clock.now())
             except Exception:  # a bug must not kill the engine thread
@@ -89,7 +106,6 @@ class Engine:
         due = self.store.next_due()
         timeout = IDLE_WAIT if due is None else max(0.0, min(IDLE_WAIT, due - self.clock.now()))
         self._wake.wait(timeout)
-        self._wake.clear()
 
     # -- one batch -------------------------------------------------------------------------------
 
@@ -99,16 +115,21 @@ class Engine:
         Everything a batch does — frames, history events, timers, tasks, and the removal of the
         signals and timers it consumed — commits together (group commit), or not at all.
         """
+        jobs = self.writes.take(BATCH)
         try:
-            work = self._run_batch(now)
-        except BaseException:
+            work = self._run_batch(now, jobs)
+        except BaseException as exc:
             self.dispatcher.discard()
+            WriteQueue.settle(jobs, exc)
             raise
+        WriteQueue.settle(jobs)
         self.dispatcher.flush(now)
-        return len(work)
+        return len(work) + len(jobs)
 
-    def _run_batch(self, now: float) -> list[tuple[str, Signal | None]]:
+    def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
         with self.store.transaction():
+            for job in jobs:
+                WriteQueue.run(self.store, job)
             work: list[tuple[str, Signal | None]] = [
                 (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
                 for t in self.store.due_timers(now, BATCH)
@@ -127,13 +148,29 @@ class Engine:
         if record is None or record.status != RUNNING:
             return
         touched[arn] = record
-        interpreter = self.interpreter(record.definition)
-        info = self._info(record)
-        if signal is None:
-            step = interpreter.start(record.run, info, record.input, now, self.rng)
-        else:
-            step = interpreter.deliver(record.run, info, signal, now, self.rng)
-        self._commit(record, step, now)
+        try:
+            with self.store.savepoint():
+                interpreter = self.interpreter(record.definition)
+                info = self._info(record)
+                if signal is None:
+                    step = interpreter.start(record.run, info, record.input, now, self.rng)
+                else:
+                    step = interpreter.deliver(record.run, info, signal, now, self.rng)
+                self._commit(record, step, now)
+        except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
+            log.exception("internal error advancing %s", arn)
+            touched[arn] = self._fail_internally(arn, exc, now)
+
+    def _fail_internally(self, arn: str, exc: Exception, now: float) -> ExecutionRecord:
+        record = self.store.get_execution(arn)
+        assert record is not None
+        cause = f"stepforge internal error: {type(exc).__name__}: {exc}"
+        event = Event(record.event_count + 1, record.event_count, "ExecutionFailed", now,
+                      "executionFailedEventDetails", {"error": errors.RUNTIME, "cause": cause})
+        record.run.status, record.run.error, record.run.cause = FAILED, errors.RUNTIME, cause
+        record.run.frames.clear()
+        self._commit(record, Step(events=[event]), now)
+        return record
 
     def _commit(self, record: ExecutionRecord, step: Step, now: float) -> None:
         self._limit_history(record, step)

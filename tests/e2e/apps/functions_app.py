@@ -18,7 +18,7 @@ class EncoderBusy(Exception):
 
 def split(event: Any, context: Any) -> Any:
     """The video pipeline's first step: cut the video into chunks."""
-    return {"video": event["video"], "chunks": [f"{event['video']}#{i}" for i in range(event["parts"])]}
+    return {**event, "chunks": [f"{event['video']}#{i}" for i in range(event["parts"])]}
 
 
 @stepforge.function("start-encode")

@@ -1,0 +1,79 @@
+"""API writes that ride in the engine's batch: one transaction, one fsync, for both.
+
+With ``synchronous=FULL`` every commit waits for the disk, and SQLite has one writer. So instead
+of committing each StartExecution (and each SendTaskSuccess, ...) on its own, the HTTP layer queues
+the write here; the engine runs every queued write inside its next batch transaction — each in a
+savepoint, so one request's error undoes only its own writes — advances the executions those
+writes woke in the same transaction, commits once, and only then answers the requests. A Hello
+World execution is one transaction from StartExecution to ExecutionSucceeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stepforge.store.base import Store
+
+
+@dataclass(slots=True)
+class Job:
+    """One queued write and where to deliver its outcome."""
+
+    operation: Callable[[], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    ok: bool = False
+    value: Any = field(default=None)
+
+
+class WriteQueue:
+    """Writes waiting for the next engine batch."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._wake = wake
+
+    async def submit(self, operation: Callable[[], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        job = Job(operation, loop, loop.create_future())
+        self._jobs.put(job)
+        self._wake()
+        return await job.future
+
+    def take(self, limit: int) -> list[Job]:
+        jobs: list[Job] = []
+        while len(jobs) < limit:
+            try:
+                jobs.append(self._jobs.get_nowait())
+            except queue.Empty:
+                break
+        return jobs
+
+    @staticmethod
+    def run(store: Store, job: Job) -> None:
+        """Inside the batch transaction: run one write in its own savepoint."""
+        try:
+            with store.savepoint():
+                job.value, job.ok = job.operation(), True
+        except Exception as exc:  # noqa: BLE001 - any error belongs to the request, not the batch
+            job.value, job.ok = exc, False
+
+    @staticmethod
+    def settle(jobs: list[Job], failure: BaseException | None = None) -> None:
+        """After the commit (or its failure, which undid every write): answer the requests."""
+        for job in jobs:
+            ok, value = (False, failure) if failure is not None else (job.ok, job.value)
+            job.loop.call_soon_threadsafe(_deliver, job.future, ok, value)
+
+
+def _deliver(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
