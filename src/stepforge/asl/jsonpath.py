@@ -354,29 +354,32 @@ class JsonPath:
 
     def _walk(self, node: Any) -> Any:
         """Follow a definite path; a miss carries Jayway's message for it."""
-        prefix, leaf = "$", len(self.steps) - (1 if self.function is None else 0)
+        leaf = len(self.steps) - (1 if self.function is None else 0)
         for position, step in enumerate(self.steps):
             if isinstance(step, Name):
                 if not isinstance(node, dict):
                     return _Miss(f"Expected to find an object with property {step.fragment()} in path "
-                                 f"{prefix} but found '{_json_type(node)}'")
+                                 f"{self._prefix(position)} but found '{_json_type(node)}'")
                 if step.merge:
                     return step.select(node, None)[0]
                 if step.names[0] not in node:
                     return _Miss(f"No results for path: {self.normalized}" if position == leaf
-                                 else f"Missing property in path {prefix}{step.fragment()}")
+                                 else f"Missing property in path {self._prefix(position)}{step.fragment()}")
                 node = node[step.names[0]]
             elif isinstance(step, Index):
                 if not isinstance(node, list):
                     rest = "".join(later.fragment() for later in self.steps[position:])
-                    return _Miss(f"The path {prefix} is null" if node is None else
+                    return _Miss(f"The path {self._prefix(position)} is null" if node is None else
                                  f"Filter: {rest} can only be applied to arrays. Current context is: {_compact(node)}")
                 selected = step.select(node, None)
                 if not selected:
                     return _Miss(f"No results for path: {self.normalized}")
                 node = selected[0]
-            prefix += step.fragment()
         return node
+
+    def _prefix(self, position: int) -> str:
+        """Jayway's normalized form of the steps before ``position`` (built only for messages)."""
+        return "$" + "".join(step.fragment() for step in self.steps[:position])
 
 
 def _json_type(value: Any) -> str:
