@@ -11,10 +11,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request as HttpRequest
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from stepforge.api.operations import LONG_POLLS, OPERATIONS, SYNC_EXECUTION, TARGET_PREFIX
+from stepforge import console
 from stepforge.api.validation import validate
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
@@ -65,11 +66,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
 
-    async def home(http: HttpRequest) -> Response:
-        return HTMLResponse("<!doctype html><title>stepforge</title><h1>stepforge</h1>"
-                            "<p>The Step Functions API is served on this port (POST /).</p>")
-
-    return Starlette(routes=[Route("/", api, methods=["POST"]), Route("/", home, methods=["GET"])])
+    return Starlette(routes=[Route("/", api, methods=["POST"]), *console.routes(ctx, stopping)])
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,

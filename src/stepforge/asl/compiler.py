@@ -225,9 +225,6 @@ class _Compiler:
         )
 
     def map(self, raw: Mapping[str, Any], at: str, common: dict[str, Any]) -> st.State:
-        for unsupported in ("ItemReader", "ResultWriter", "ItemBatcher"):
-            if unsupported in raw:
-                raise DefinitionError(f"{unsupported} is not supported yet", f"{at}/{unsupported}")
         key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
         processor_raw = _object(raw.get(key), f"{at}/{key}")
         config = _object(processor_raw.get("ProcessorConfig", {}), f"{at}/{key}/ProcessorConfig")
@@ -247,6 +244,7 @@ class _Compiler:
             tolerated_failure_percentage=_int_or_path(raw, "ToleratedFailurePercentage", at, number=True),
             label=_optional_string(raw, "Label", at),
             distributed=config.get("Mode") == "DISTRIBUTED",
+            unsupported=jsonata.unsupported_map_field(raw),
         )
 
 

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from stepforge.asl.compiler import _Compiler
 
 LANGUAGES = (st.JSONPATH, st.JSONATA)
+
+
+def unsupported_map_field(raw: Mapping[str, Any]) -> str | None:
+    """The first of ItemReader/ItemBatcher/ResultWriter a Map uses: accepted as AWS accepts them, but
+    they need S3, so the state fails when it runs (see the interpreter)."""
+    return next((key for key in ("ItemReader", "ItemBatcher", "ResultWriter") if key in raw), None)
+
 #: Fields only a JSONPath state may have, and only a JSONata state may have.
 JSONPATH_ONLY = frozenset({
     "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "ItemsPath", "SecondsPath",
@@ -172,9 +179,6 @@ def parallel(compiler: _Compiler, raw: Mapping[str, Any], at: str, common: dict[
 
 
 def map_(compiler: _Compiler, raw: Mapping[str, Any], at: str, common: dict[str, Any]) -> st.State:
-    for unsupported in ("ItemReader", "ResultWriter", "ItemBatcher"):
-        if unsupported in raw:
-            raise DefinitionError(f"{unsupported} is not supported yet", f"{at}/{unsupported}")
     key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
     processor = raw.get(key)
     if not isinstance(processor, Mapping):
@@ -192,6 +196,7 @@ def map_(compiler: _Compiler, raw: Mapping[str, Any], at: str, common: dict[str,
         tolerated_failure_percentage=number_field(raw, "ToleratedFailurePercentage", at, number=True),
         label=raw.get("Label") if isinstance(raw.get("Label"), str) else None,
         distributed=isinstance(config, Mapping) and config.get("Mode") == "DISTRIBUTED",
+        unsupported=unsupported_map_field(raw),
     )
 
 

@@ -335,6 +335,10 @@ class _Stepper:
             self.launch_child(frame, state, index)
 
     def launch_map(self, frame: Frame, state: st.MapState) -> None:
+        if state.unsupported is not None:
+            error = errors.RESULT_WRITER_FAILED if state.unsupported == "ResultWriter" else errors.ITEM_READER_FAILED
+            raise StatesError(error, f"{state.unsupported} reads or writes Amazon S3, which this stepforge "
+                                     "server does not reach (not supported yet).")
         scope = self.scope(frame, state, frame.input)
         items, effective = flow.map_items(state, scope)
         concurrency, tolerated_count, tolerated_pct = limits.map_limits(state, scope.with_input(effective))

@@ -175,6 +175,7 @@ class MapState(RecoverableState):
     tolerated_failure_percentage: IntOrPath | None = None
     label: str | None = None
     distributed: bool = False
+    unsupported: str | None = None  # ItemReader/ItemBatcher/ResultWriter: accepted, fails at run time
 
 
 @dataclass(frozen=True, slots=True)

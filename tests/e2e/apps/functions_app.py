@@ -48,7 +48,9 @@ def decide_encoder(event: Any, context: Any) -> Any:
 
 def ask_approval(event: Any, context: Any) -> Any:
     """'Mail' the approver: write the approve/reject links where the test can read them."""
-    Path(event["outbox"]).write_text(json.dumps(stepforge.approval_links(event["token"])))
+    draft = Path(event["outbox"] + ".draft")
+    draft.write_text(json.dumps(stepforge.approval_links(event["token"])))
+    draft.replace(event["outbox"])  # the test sees the whole file or none
     return {"sent": True}
 
 
