@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +25,9 @@ def main() -> int:
         print(f"no conformance suite at {RUNNER}", file=sys.stderr)
         return 2
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL)
+    data = tempfile.mkdtemp(prefix="stepforge-conformance-")
+    server = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port),
+                               "--data-dir", data], stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
