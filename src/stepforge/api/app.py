@@ -14,8 +14,8 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stepforge.api.operations import LONG_POLLS, OPERATIONS, SYNC_EXECUTION, TARGET_PREFIX
 from stepforge import console
+from stepforge.api.operations import LONG_POLLS, OPERATIONS, SYNC_EXECUTION, TARGET_PREFIX
 from stepforge.api.validation import validate
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext

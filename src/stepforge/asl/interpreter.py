@@ -341,8 +341,9 @@ class _Stepper:
                                      "server does not reach (not supported yet).")
         scope = self.scope(frame, state, frame.input)
         items, effective = flow.map_items(state, scope)
-        concurrency, tolerated_count, tolerated_pct = limits.map_limits(state, scope.with_input(effective))
+        concurrency = limits.max_concurrency(state, scope.with_input(effective))
         self.emit(frame, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
+        tolerated_count, tolerated_pct = limits.tolerance(state, scope.with_input(effective))
         frame.children = Children(len(items), items, [None] * len(items), max_concurrency=concurrency,
                                   tolerated_count=tolerated_count, tolerated_percentage=tolerated_pct,
                                   selector_input=effective)
@@ -456,8 +457,8 @@ class _Stepper:
                 return
         self.abort_children(parent)
         parent.wait = None
-        self.emit(parent, f"{state.type}StateFailed")
-        self.handle_error(parent, state, StatesError(error or "", cause, located=False))
+        self.handle_error(parent, state, StatesError(error or "", cause, located=False),
+                          failed_event=f"{state.type}StateFailed")
 
     def tolerated(self, children: Children) -> bool:
         if children.tolerated_count is None and children.tolerated_percentage is None:
@@ -523,12 +524,16 @@ class _Stepper:
         self.emit(frame, "EvaluationFailed", "evaluationFailedEventDetails",
                   {k: v for k, v in details.items() if v is not None})
 
-    def handle_error(self, frame: Frame, state: st.State, exc: StatesError) -> None:
+    def handle_error(self, frame: Frame, state: st.State, exc: StatesError, failed_event: str | None = None) -> None:
+        """Retry, else Catch, else fail the frame. ``failed_event`` (Map/ParallelStateFailed) is
+        written only when the state does not retry: AWS's history shows retries as a new Started."""
         exc = self.locate(frame, state, exc)
         error, cause = exc.error or None, exc.cause
+        if isinstance(state, st.RecoverableState) and self.retry(frame, state, exc.error):
+            return
+        if failed_event is not None:
+            self.emit(frame, failed_event)
         if isinstance(state, st.RecoverableState):
-            if self.retry(frame, state, exc.error):
-                return
             catcher = _first_match(state.catch, exc.error)
             if catcher is not None:
                 self.catch(frame, state, catcher, {"Error": error, "Cause": cause})

@@ -40,9 +40,13 @@ def seconds(source: st.IntOrPath | None, scope: Scope) -> float | None:
     return float(value)
 
 
-def map_limits(state: st.MapState, scope: Scope) -> tuple[int, int | None, float | None]:
-    """(MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage) for one Map run."""
-    concurrency = _integer(state.max_concurrency, scope)
+def max_concurrency(state: st.MapState, scope: Scope) -> int:
+    """MaxConcurrency(Path) for one Map run: 0 means no limit (checked before MapStateStarted)."""
+    return _integer(state.max_concurrency, scope) or 0
+
+
+def tolerance(state: st.MapState, scope: Scope) -> tuple[int | None, float | None]:
+    """(ToleratedFailureCount, ToleratedFailurePercentage) for one Map run (checked after MapStateStarted)."""
     count = None if state.tolerated_failure_count is None else _integer(state.tolerated_failure_count, scope)
     if count is not None and count < 0:
         raise StatesError(errors.RUNTIME, "ToleratedFailureCount cannot be negative.")
@@ -51,7 +55,7 @@ def map_limits(state: st.MapState, scope: Scope) -> tuple[int, int | None, float
         percentage = _float(state.tolerated_failure_percentage, scope)
         if not 0 <= percentage <= 100:
             raise StatesError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
-    return concurrency or 0, count, percentage
+    return count, percentage
 
 
 def _integer(source: st.IntOrPath, scope: Scope) -> int:

@@ -15,7 +15,7 @@ from stepforge.asl.validator import validate_source
 from stepforge.console import pending
 from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service.context import ServiceContext
-from stepforge.service.errors import ApiError
+from stepforge.service.errors import ApiError, ValidationException
 from stepforge.store.records import ExecutionRecord
 
 MAX_PAGE = 200
@@ -94,7 +94,7 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
     async def validate(http: HttpRequest) -> Any:
         body = json.loads(await http.body() or b"{}")
         if not isinstance(body, dict) or not isinstance(body.get("definition"), str):
-            raise ValueError("Expected {\"definition\": \"...\"}")
+            raise ValidationException("Expected {\"definition\": \"...\"}")
         machine_type = "EXPRESS" if body.get("type") == "EXPRESS" else "STANDARD"
         return await run_in_threadpool(diagnostics, body["definition"], machine_type)
 
