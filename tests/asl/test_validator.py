@@ -157,3 +157,12 @@ def test_graph_rules_wait_until_the_schema_is_valid() -> None:
 def test_hostile_input_gives_diagnostics_not_exceptions(text: str) -> None:
     report = validate(text)
     assert report.result == "FAIL" and report.diagnostics
+
+
+def test_a_jsonata_syntax_error_is_refused_where_it_stands() -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": {"ok": "{% $states.input.a + 1 %}", "bad": "{% $sum( %}"}, "End": True}}}
+    report = validate(json.dumps(definition))
+    assert report.result == "FAIL"
+    assert [(d.code, d.location) for d in report.diagnostics] == [
+        ("SCHEMA_VALIDATION_FAILED", "/States/P/Output/bad")]

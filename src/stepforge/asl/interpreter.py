@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from stepforge.asl import errors, flow, limits, task_events, waits
+from stepforge.asl import distributed, errors, flow, limits, task_events, waits
 from stepforge.asl import states as st
 from stepforge.asl.dataflow import check_size, to_json
 from stepforge.asl.errors import StatesError
@@ -26,11 +26,13 @@ from stepforge.asl.records import (
     FAILED,
     SUCCEEDED,
     TIMED_OUT,
+    AbortMapRun,
     CancelWait,
     Children,
     DispatchTask,
     Event,
     Frame,
+    MapRunEnded,
     Resume,
     Run,
     SetTimer,
@@ -169,6 +171,8 @@ class _Stepper:
 
     def cancel(self, frame: Frame) -> None:
         if frame.wait is not None:
+            if frame.wait.kind == "children" and frame.wait.token:  # a Distributed Map's Map Run
+                self.step.commands.append(AbortMapRun(frame.wait.token))
             self.step.commands.append(CancelWait(frame.wait.id))
             frame.wait = None
 
@@ -344,6 +348,9 @@ class _Stepper:
         concurrency = limits.max_concurrency(state, scope.with_input(effective))
         self.emit(frame, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         tolerated_count, tolerated_pct = limits.tolerance(state, scope.with_input(effective))
+        if state.distributed:
+            distributed.launch(self, frame, state, items, effective, concurrency, (tolerated_count, tolerated_pct))
+            return
         frame.children = Children(len(items), items, [None] * len(items), max_concurrency=concurrency,
                                   tolerated_count=tolerated_count, tolerated_percentage=tolerated_pct,
                                   selector_input=effective)
@@ -603,6 +610,8 @@ class _Stepper:
         elif isinstance(signal, TimerFired) and signal.kind == "retry":
             frame.wait = None
             self.begin_work(frame, state)
+        elif isinstance(signal, MapRunEnded) and isinstance(state, st.MapState):
+            distributed.ended(self, frame, state, signal)
         elif isinstance(state, st.TaskState):
             self.on_task_signal(frame, state, wait, signal)
 

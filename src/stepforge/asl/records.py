@@ -34,6 +34,7 @@ class Children:
     tolerated_percentage: float | None = None
     selector_input: Any = None   # the Map state's effective input, for ItemSelector
     first_error: tuple[str | None, str | None] | None = None
+    map_run: str | None = None   # Distributed Map: the ARN of the Map Run running the items
 
 
 @dataclass(slots=True)
@@ -145,7 +146,18 @@ class Stop:
     cause: str | None = None
 
 
-Signal = TaskStarted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Resume | Stop
+@dataclass(frozen=True, slots=True)
+class MapRunEnded:
+    """A Distributed Map's Map Run ended: its results in item order, or why it failed."""
+
+    wait_id: int
+    status: str
+    results: list[Any] | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+Signal = TaskStarted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Resume | Stop | MapRunEnded
 
 
 # -- commands: what a step asks the engine to do -----------------------------------------------
@@ -178,7 +190,27 @@ class CancelWait:
     wait_id: int
 
 
-Command = DispatchTask | SetTimer | CancelWait
+@dataclass(frozen=True, slots=True)
+class StartMapRun:
+    """Start a Distributed Map's Map Run: one child execution per item input (JSON text)."""
+
+    wait_id: int
+    map_run_arn: str
+    address: tuple[tuple[str, int], ...]  # the Map state's ItemProcessor (see StateMachine.child)
+    inputs: list[str]
+    max_concurrency: int
+    tolerated_count: int | None
+    tolerated_percentage: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AbortMapRun:
+    """The Map state stopped waiting for its Map Run (aborted, timed out): stop its children."""
+
+    map_run_arn: str
+
+
+Command = DispatchTask | SetTimer | CancelWait | StartMapRun | AbortMapRun
 
 
 @dataclass(slots=True)

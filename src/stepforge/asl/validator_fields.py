@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Final, TypeGuard
 
 from stepforge.asl.errors import DefinitionError
+from stepforge.asl.expressions import compile_expression
 from stepforge.asl.intrinsics import compile_intrinsic, is_intrinsic
 from stepforge.asl.jsonpath import PathSyntaxError, compile_path, compile_reference_path
 from stepforge.asl.payload import DYNAMIC_SUFFIX, compile_template
@@ -312,11 +313,14 @@ def warn_static_paths(out: Collector, value: Any, at: str) -> None:
 
 
 def check_expression(out: Collector, value: Any, at: str, scope: Scope) -> None:
-    """A JSONata expression string ``{% ... %}`` (the expression's own syntax is not checked yet)."""
+    """A JSONata expression string ``{% ... %}``, parsed by the same parser the compiler uses."""
     if not is_expression(value):
         out.error("The value must be a JSONata expression enclosed in '{%' and '%}'", at)
-    elif not value[2:-2].strip():
-        out.error("The JSONata expression must not be empty", at)
+        return
+    try:
+        compile_expression(value, at)
+    except DefinitionError as exc:
+        out.error(exc.message, at)
 
 
 def check_jsonata_value(out: Collector, value: Any, at: str, scope: Scope) -> None:

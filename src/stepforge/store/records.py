@@ -73,6 +73,16 @@ class MapRunRecord:
     stopped: float | None = None
     item_counts: dict[str, int] = field(default_factory=dict)
     execution_counts: dict[str, int] = field(default_factory=dict)
+    # how to run the items (see tasks/maprun.py): the parent's wait, the children's machine and inputs
+    parent_wait: int = 0
+    child_machine_arn: str = ""
+    definition: str = ""
+    role_arn: str = ""
+    express: bool = False
+    inputs: list[str] = field(default_factory=list)      # one JSON text per item
+    children: list[str] = field(default_factory=list)    # child execution ARNs, in item order, as launched
+    statuses: list[str] = field(default_factory=list)    # each launched child's status
+    results: list[Any] = field(default_factory=list)     # each item's output (or Error/Cause), in item order
 
 
 @dataclass(slots=True)

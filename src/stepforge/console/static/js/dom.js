@@ -31,10 +31,13 @@ export function clear(node) {
   return node;
 }
 
+/** Replace a node's children (null, undefined and false are skipped). */
+export function fill(node, ...children) {
+  return attach(clear(node), {}, children);
+}
+
 export function mount(...children) {
-  const app = clear(document.getElementById('app'));
-  for (const child of children.flat()) if (child) app.append(child);
-  return app;
+  return fill(document.getElementById('app'), ...children);
 }
 
 export function time(seconds) {

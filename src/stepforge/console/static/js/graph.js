@@ -9,7 +9,8 @@ const LABEL_CHAR = 6.2;
 function nodeSize(node) {
   if (node.kind === 'terminal') return { width: 64, height: 28 };
   if (node.kind === 'join') return { width: Math.max(90, node.name.length * LABEL_CHAR + 20), height: 22 };
-  return { width: Math.max(120, node.name.length * CHAR + 36), height: 44 };
+  const marked = node.retry || node.catch;
+  return { width: Math.max(marked ? 130 : 120, node.name.length * CHAR + 36), height: marked ? 54 : 44 };
 }
 
 export function layout(model) {
@@ -92,10 +93,10 @@ function drawNode(g, node) {
   group.setAttribute('role', 'button');
   group.append(svg('title', {}, `${node.name} (${node.type})${node.retry ? ' · Retry' : ''}${node.catch ? ' · Catch' : ''}`),
     svg('rect', { x, y, width: box.width, height: box.height, rx: 6 }),
-    svg('text', { x: box.x, y: box.y - 2, 'text-anchor': 'middle', class: 'node-name' }, node.name),
-    svg('text', { x: box.x, y: box.y + 13, 'text-anchor': 'middle', class: 'node-type' }, node.type));
-  const marks = [node.retry ? '↻ Retry' : '', node.catch ? '⚑ Catch' : ''].filter(Boolean).join(' ');
-  if (marks) group.append(svg('text', { x: x + box.width - 4, y: y + 10, 'text-anchor': 'end', class: 'node-marks' }, marks));
+    svg('text', { x: box.x, y: y + 19, 'text-anchor': 'middle', class: 'node-name' }, node.name),
+    svg('text', { x: box.x, y: y + 34, 'text-anchor': 'middle', class: 'node-type' }, node.type));
+  const marks = [node.retry ? '↻ Retry' : '', node.catch ? '⚑ Catch' : ''].filter(Boolean).join('  ');
+  if (marks) group.append(svg('text', { x: box.x, y: y + 48, 'text-anchor': 'middle', class: 'node-marks' }, marks));
   return group;
 }
 

@@ -41,6 +41,7 @@ export function buildModel(definition) {
   model.nodes.push({ id: 'start:', name: 'Start', kind: 'terminal', parent: null });
   model.nodes.push({ id: 'end:', name: 'End', kind: 'terminal', parent: null });
   addScope(model, definition, null, 'start:', 'end:');
+  if (!model.edges.some((edge) => edge.to === 'end:')) model.nodes = model.nodes.filter((node) => node.id !== 'end:');
   return model;
 }
 

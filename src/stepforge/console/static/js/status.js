@@ -54,7 +54,7 @@ export class ExecutionState {
     const record = this.state(details.name, stateType);
     this.owner[event.id] = details.name;
     const run = { entered: event.timestamp, input: details.input, status: stateType === 'Fail' ? 'failed' : 'running', failed: false };
-    if (stateType === 'Fail') run.exited = event.timestamp;
+    if (stateType === 'Fail') { run.exited = event.timestamp; run.fail = true; }
     record.runs.push(run);
     if (stateType === 'Parallel' || stateType === 'Map') this.open.push(details.name);
   }
@@ -74,7 +74,11 @@ export class ExecutionState {
     this.owner[event.id] = name;
     if (name === undefined) return;
     const run = this.currentRun(name);
-    if (type.endsWith('Started') && run?.failed) { this.states[name].retries += 1; run.failed = false; }
+    if (type.endsWith('Started') && run) {
+      if (run.started) this.states[name].retries += 1;
+      run.started = true;
+      run.failed = false;
+    }
     if (type.endsWith('Failed') && run) {
       run.failed = true;
       this.failInner(event.timestamp);
@@ -99,7 +103,8 @@ export class ExecutionState {
     const record = this.state(name);
     const run = this.currentRun(name);
     if (SCHEDULES.test(type)) {
-      if (run?.failed) { record.retries += 1; run.failed = false; }
+      if (run?.scheduled) record.retries += 1;
+      if (run) { run.scheduled = true; run.failed = false; }
       record.tasks.push({ scheduled: event.timestamp, resource: details.resource, parameters: details.parameters, type });
       if (run) run.parameters = details.parameters;
       return;
@@ -121,6 +126,7 @@ export class ExecutionState {
     const status = type === 'ExecutionAborted' ? 'aborted' : 'failed';
     for (const record of Object.values(this.states)) {
       for (const run of record.runs) {
+        if (run.fail && !run.error && status === 'failed') { run.error = details.error; run.cause = details.cause; }
         if (run.status !== 'running') continue;
         run.status = status;
         run.exited = event.timestamp;

@@ -1,6 +1,6 @@
 // Activities and task tokens: pending tasks, approve (SendTaskSuccess) or reject (SendTaskFailure).
 import { aws, all, get } from '../api.js';
-import { clear, code, el, link, mount, notice, page, time } from '../dom.js';
+import { fill, code, el, link, mount, notice, page, time } from '../dom.js';
 
 function decide(task, row, messages) {
   const output = el('textarea', { rows: 2, class: 'task-output', 'aria-label': 'output' }, '{"approved": true}');
@@ -8,10 +8,10 @@ function decide(task, row, messages) {
     try {
       await aws(operation, { taskToken: task.token, ...params });
       row.classList.add('closed');
-      clear(messages).append(notice(text, 'ok'));
+      fill(messages, notice(text, 'ok'));
       setTimeout(() => row.remove(), 500);
     } catch (error) {
-      clear(messages).append(notice(`${error.code}: ${error.message}`));
+      fill(messages, notice(`${error.code}: ${error.message}`));
     }
   };
   return el('div', { class: 'decide' }, output,

@@ -1,6 +1,6 @@
 // The editor: a definition with inline diagnostics and a live graph; create/update; start an execution.
 import { aws } from '../api.js';
-import { clear, el, mount, notice, page, param } from '../dom.js';
+import { fill, el, mount, notice, page, param } from '../dom.js';
 import { drawGraph } from '../graph.js';
 import { DefinitionEditor } from '../texteditor.js';
 
@@ -57,14 +57,14 @@ class EditorPage {
     try { definition = JSON.parse(text); } catch { return; }
     try {
       const graph = drawGraph(definition);
-      clear(this.graphPane).append(graph.element);
+      fill(this.graphPane, graph.element);
     } catch (error) {
-      clear(this.graphPane).append(notice(`Cannot draw: ${error.message}`));
+      fill(this.graphPane, notice(`Cannot draw: ${error.message}`));
     }
   }
 
   say(message, kind) {
-    clear(this.messages).append(notice(message, kind));
+    fill(this.messages, notice(message, kind));
   }
 
   async submit() {

@@ -1,6 +1,6 @@
 // The execution page: the graph coloured live by each state's status, state details, history, timeline.
 import { aws } from '../api.js';
-import { badge, clear, code, duration, el, link, mount, notice, page, param, time } from '../dom.js';
+import { badge, fill, code, duration, el, link, mount, notice, page, param, time } from '../dom.js';
 import { drawGraph } from '../graph.js';
 import { HistoryTable } from '../history.js';
 import { ExecutionState } from '../status.js';
@@ -76,7 +76,7 @@ class ExecutionPage {
   }
 
   drawTimeline() {
-    clear(this.timeline).append(drawTimeline(this.state, this.description?.stopDate));
+    fill(this.timeline, drawTimeline(this.state, this.description?.stopDate));
   }
 
   describe(description) {
@@ -84,7 +84,7 @@ class ExecutionPage {
     const running = description.status === 'RUNNING';
     const stopButton = el('button', { type: 'button', class: 'danger', id: 'stop-execution', onclick: () => this.stop() }, 'Stop');
     const redrive = el('button', { type: 'button', id: 'redrive-execution', onclick: () => this.redrive() }, 'Redrive');
-    clear(this.header).append(
+    fill(this.header, 
       el('div', { class: 'meta' }, el('span', { id: 'execution-status' }, badge(description.status)),
         ' machine ', link(page('/console/machine', { arn: this.machine.stateMachineArn }), this.machine.name),
         ` · started ${time(description.startDate)}`,
@@ -95,7 +95,7 @@ class ExecutionPage {
         link(page('/console/editor', { arn: this.machine.stateMachineArn.split(':').slice(0, 7).join(':'), input: description.input }), 'New execution with this input', { class: 'button' })),
       description.error !== undefined ? el('div', { class: 'exec-error', role: 'alert' },
         el('strong', {}, description.error || 'Error'), el('div', { class: 'cause' }, description.cause || '')) : null);
-    clear(this.io).append(el('h3', {}, 'Input'), code(description.input),
+    fill(this.io, el('h3', {}, 'Input'), code(description.input),
       el('h3', {}, 'Output'), description.output !== undefined ? code(description.output) : el('p', { class: 'muted' }, 'No output.'));
     document.body.dataset.status = description.status;
     if (ENDED.includes(description.status)) this.drawTimeline();
@@ -104,7 +104,7 @@ class ExecutionPage {
   select(name) {
     this.selected = name;
     this.graph.select(name);
-    clear(this.panel).append(stateDetails(this.state.states[name], name));
+    fill(this.panel, stateDetails(this.state.states[name], name));
   }
 
   async act(operation, params) {

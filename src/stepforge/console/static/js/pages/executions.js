@@ -1,6 +1,6 @@
 // Executions: filter by machine, status, name and start time; page through; stop or redrive.
 import { aws, get } from '../api.js';
-import { badge, clear, duration, el, link, mount, notice, page, param, time } from '../dom.js';
+import { badge, fill, duration, el, link, mount, notice, page, param, time } from '../dom.js';
 
 const STATUSES = ['', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
 const PAGE = 25;
@@ -32,17 +32,17 @@ class ExecutionsPage {
     history.replaceState(null, '', page('/console/executions', { ...f, offset: this.offset || '' }));
     try {
       const result = await get('executions', { ...f, from: toSeconds(f.from), to: toSeconds(f.to), offset: this.offset, limit: PAGE });
-      clear(this.body).append(...result.executions.map((e) => this.row(e)));
+      fill(this.body, ...result.executions.map((e) => this.row(e)));
       if (result.executions.length === 0) this.body.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No executions match.')));
       this.drawPager(result);
     } catch (error) {
-      clear(this.messages).append(notice(error.message));
+      fill(this.messages, notice(error.message));
     }
   }
 
   drawPager({ total, offset }) {
     const go = (to) => { this.offset = to; this.load(); };
-    clear(this.pager).append(
+    fill(this.pager, 
       el('button', { type: 'button', disabled: offset === 0, onclick: () => go(Math.max(offset - PAGE, 0)) }, '← Newer'),
       el('span', {}, ` ${total ? offset + 1 : 0}–${Math.min(offset + PAGE, total)} of ${total} `),
       el('button', { type: 'button', disabled: offset + PAGE >= total, onclick: () => go(offset + PAGE) }, 'Older →'));
@@ -64,7 +64,7 @@ class ExecutionsPage {
       await aws(operation, { executionArn: execution.executionArn });
       setTimeout(() => this.load(), 300);
     } catch (error) {
-      clear(this.messages).append(notice(`${error.code}: ${error.message}`));
+      fill(this.messages, notice(`${error.code}: ${error.message}`));
     }
   }
 

@@ -1,6 +1,6 @@
 // The state machine list, with search.
 import { get } from '../api.js';
-import { clear, el, link, mount, notice, page, param, time } from '../dom.js';
+import { fill, el, link, mount, notice, page, param, time } from '../dom.js';
 
 function row(machine) {
   return el('tr', { class: 'machine-row' },
@@ -16,11 +16,11 @@ export async function render() {
   const load = async () => {
     try {
       const { stateMachines } = await get('machines', { q: search.value });
-      clear(body).append(...stateMachines.map(row));
+      fill(body, ...stateMachines.map(row));
       status.textContent = `${stateMachines.length} state machine(s)`;
       history.replaceState(null, '', page('/console/machines', { q: search.value }));
     } catch (error) {
-      clear(body).append(el('tr', {}, el('td', { colspan: 5 }, notice(error.message))));
+      fill(body, el('tr', {}, el('td', { colspan: 5 }, notice(error.message))));
     }
   };
   let timer;

@@ -1,0 +1,66 @@
+"""Distributed Map in the interpreter: start a Map Run, and take its end.
+
+A Distributed Map does not run its items as frames of the execution: the interpreter computes every
+item's input (ItemSelector), records ``MapRunStarted`` and asks the engine, with a
+:class:`StartMapRun` command, to run each item as a child execution. The frame then waits on the
+Map Run; the engine wakes it with a :class:`MapRunEnded` signal once the run succeeded (results in
+item order) or failed (States.ExceedToleratedFailureThreshold). Still pure: the Map Run's ARN draws
+its UUID from the step's random source, and the ARN is recorded in the history and the frame.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from stepforge.asl import errors
+from stepforge.asl import states as st
+from stepforge.asl.dataflow import to_json
+from stepforge.asl.errors import StatesError
+from stepforge.asl.records import SUCCEEDED, Children, Frame, MapRunEnded, StartMapRun
+
+if TYPE_CHECKING:
+    from stepforge.asl.interpreter import _Stepper
+
+#: What a failed Map Run's Map state fails with (as AWS).
+THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+def map_run_arn(stepper: _Stepper, state: st.MapState) -> str:
+    """``arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:UUID`` (Label, else the state's name)."""
+    parts = stepper.info.state_machine_arn.split(":")
+    region, account = (parts[3], parts[4]) if len(parts) > 4 else ("us-east-1", "000000000000")
+    run_id = uuid.UUID(int=stepper.rng.getrandbits(128), version=4)
+    label = state.label or state.name
+    return f"arn:aws:states:{region}:{account}:mapRun:{stepper.info.state_machine_name}/{label}:{run_id}"
+
+
+def launch(stepper: _Stepper, frame: Frame, state: st.MapState, items: list[Any], effective: Any,
+           concurrency: int, tolerated: tuple[int | None, float | None]) -> None:
+    """Items' inputs, ``MapRunStarted``, and the command that starts the run's child executions."""
+    frame.children = Children(len(items), items, [None] * len(items), max_concurrency=concurrency,
+                              tolerated_count=tolerated[0], tolerated_percentage=tolerated[1],
+                              selector_input=effective)
+    inputs = [to_json(stepper.item_input(frame, state, index)) for index in range(len(items))]
+    arn = map_run_arn(stepper, state)
+    frame.children.inputs, frame.children.results, frame.children.map_run = [], [], arn
+    stepper.emit(frame, "MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": arn})
+    wait = stepper.new_wait(frame, "children")
+    wait.token = arn
+    stepper.step.commands.append(StartMapRun(wait.id, arn, frame.address + ((state.name, 0),), inputs,
+                                             concurrency, tolerated[0], tolerated[1]))
+
+
+def ended(stepper: _Stepper, frame: Frame, state: st.MapState, signal: MapRunEnded) -> None:
+    """The Map Run ended: the Map state succeeds with its results, or fails (Retry/Catch apply)."""
+    frame.wait = None
+    if signal.status == SUCCEEDED:
+        stepper.emit(frame, "MapRunSucceeded")
+        frame.children = Children(len(signal.results or []), [], list(signal.results or []))
+        stepper.children_succeeded(frame, state)
+        return
+    frame.children = None
+    details = {k: v for k, v in (("error", signal.error), ("cause", signal.cause)) if v is not None}
+    stepper.emit(frame, "MapRunFailed", "mapRunFailedEventDetails", details)
+    error = StatesError(signal.error or errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, signal.cause, located=False)
+    stepper.handle_error(frame, state, error, failed_event="MapStateFailed")

@@ -1,0 +1,135 @@
+"""A ``stepforge serve`` process and a headless Chromium (Debian's, driven by Playwright) per session.
+
+Screenshots go to ``artifacts/screenshots/`` (CI keeps that folder as an artifact).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ROLE_ARN = "arn:aws:iam::000000000000:role/stepforge-console-test"
+STARTUP_SECONDS = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _up(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a ``stepforge serve`` subprocess."""
+    port, workdir = _free_port(), tmp_path_factory.mktemp("console-server")
+    command = [sys.executable, "-m", "stepforge.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--data-dir", str(workdir / "data")]
+    with open(workdir / "stderr.log", "wb") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _up(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"stepforge serve did not start: {(workdir / 'stderr.log').read_text()}")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def aws(server: str) -> Callable[..., dict[str, Any]]:
+    """``aws("StartExecution", stateMachineArn=...)`` -> the API's JSON answer (raises on an error)."""
+
+    def call(operation: str, **params: Any) -> dict[str, Any]:
+        request = urllib.request.Request(server + "/", data=json.dumps(params).encode(), headers={
+            "X-Amz-Target": f"AWSStepFunctions.{operation}", "Content-Type": "application/x-amz-json-1.0"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"{operation} failed: {exc.read().decode()}") from None
+
+    return call
+
+
+@pytest.fixture
+def machine(aws: Callable[..., dict[str, Any]]) -> Callable[[dict[str, Any]], str]:
+    """``machine(definition)`` -> the ARN of a new state machine with a unique name."""
+
+    def create(definition: dict[str, Any]) -> str:
+        name = f"console-{uuid.uuid4().hex[:12]}"
+        return str(aws("CreateStateMachine", name=name, definition=json.dumps(definition),
+                       roleArn=ROLE_ARN)["stateMachineArn"])
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page; any JavaScript error, dialog (``alert``) or CSP violation fails the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    page.on("console", lambda message: problems.append(f"console: {message.text}")
+            if message.type == "error" else None)
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+@pytest.fixture
+def screenshot(page: Any) -> Callable[[str], Path]:
+    """``screenshot("name")`` saves the whole page as ``artifacts/screenshots/name.png``."""
+
+    def save(name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save

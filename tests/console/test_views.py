@@ -1,0 +1,114 @@
+"""The console's HTTP side in-process: pages and their headers, JSON endpoints, the SSE stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from stepforge.console import live
+from stepforge.server import build
+from stepforge.service.context import ServiceContext
+from stepforge.store.memory import MemoryStore
+
+ROLE = "arn:aws:iam::000000000000:role/x"
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def client(store: MemoryStore) -> Iterator[TestClient]:
+    app, engine = build(store=store)
+    engine.start()
+    try:
+        with TestClient(app) as client:
+            client.ctx = ServiceContext(store=store, engine=engine)  # type: ignore[attr-defined]
+            yield client
+    finally:
+        engine.stop()
+
+
+def call(client: TestClient, operation: str, **params: Any) -> Any:
+    response = client.post("/", headers={"X-Amz-Target": f"AWSStepFunctions.{operation}"}, content=json.dumps(params))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def machine(client: TestClient, name: str, states: dict[str, Any], start: str) -> str:
+    definition = json.dumps({"StartAt": start, "States": states})
+    return str(call(client, "CreateStateMachine", name=name, definition=definition, roleArn=ROLE)["stateMachineArn"])
+
+
+@pytest.mark.parametrize("path", ["/", "/console/execution", "/console/editor"])
+def test_pages_are_the_shell_with_a_strict_csp(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert '<main id="app">' in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+
+
+def test_static_files_and_the_vendored_layout_library(client: TestClient) -> None:
+    assert client.get("/console/static/js/app.js").headers["content-type"].startswith("text/javascript")
+    assert "export" in client.get("/console/static/vendor/dagre.esm.js").text
+    assert client.get("/console/static/vendor/LICENSE.dagre").status_code == 200
+
+
+def test_the_api_still_answers_on_post(client: TestClient) -> None:
+    assert call(client, "ListStateMachines") == {"stateMachines": []}
+
+
+def test_validate_gives_line_column_and_path(client: TestClient) -> None:
+    text = '{\n  "StartAt": "A",\n  "States": {\n    "A": {"Type": "Pass", "Next": "B"}\n  }\n}'
+    report = client.post("/console/api/validate", json={"definition": text}).json()
+    assert report["result"] == "FAIL"
+    [found] = [d for d in report["diagnostics"] if d["location"] == "/States/A/Next"]
+    assert found["line"] == 4 and found["column"] > 1
+    assert client.post("/console/api/validate", json={"nope": 1}).status_code == 400
+
+
+def test_machines_search_and_execution_filters(client: TestClient) -> None:
+    arn = machine(client, "orders", {"P": {"Type": "Pass", "End": True}}, "P")
+    machine(client, "billing", {"P": {"Type": "Pass", "End": True}}, "P")
+    assert [m["name"] for m in client.get("/console/api/machines", params={"q": "ORD"}).json()["stateMachines"]] \
+        == ["orders"]
+    for name in ("first", "second", "third"):
+        call(client, "StartExecution", stateMachineArn=arn, name=name)
+    page = client.get("/console/api/executions", params={"machine": arn, "limit": 2}).json()
+    assert page["total"] == 3 and len(page["executions"]) == 2
+    assert [e["name"] for e in client.get("/console/api/executions", params={"q": "sec"}).json()["executions"]] \
+        == ["second"]
+    assert client.get("/console/api/executions", params={"from": "9999999999"}).json()["total"] == 0
+
+
+def test_the_stream_sends_history_status_and_end(client: TestClient) -> None:
+    arn = machine(client, "streamed", {"P": {"Type": "Pass", "End": True}}, "P")
+    execution = call(client, "StartExecution", stateMachineArn=arn)["executionArn"]
+    ctx: ServiceContext = client.ctx  # type: ignore[attr-defined]
+    messages = asyncio.run(_collect(ctx, execution))
+    kinds = [m.split("event: ")[1].split("\n")[0] for m in messages]
+    assert kinds[0] == "history" and kinds[-1] == "end" and "status" in kinds
+    events = json.loads(messages[0].split("data: ")[1])
+    assert events[0]["type"] == "ExecutionStarted"
+
+
+async def _collect(ctx: ServiceContext, arn: str) -> list[str]:
+    messages: list[str] = []
+    for _ in range(100):
+        messages = [m async for m in live.stream(ctx, arn, 0, threading.Event(), poll=0.02)]
+        if "SUCCEEDED" in messages[-1]:
+            return messages
+    return messages
+
+
+def test_an_unknown_execution_stream_is_404(client: TestClient) -> None:
+    response = client.get("/console/api/stream", params={"arn": "arn:aws:states:us-east-1:000000000000:execution:x:y"})
+    assert response.status_code == 404
