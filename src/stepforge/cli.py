@@ -81,7 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
     print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
-    print(f"data: {getattr(store, 'path', 'memory')} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
+    print(f"data: {Path(getattr(store, 'path', 'memory')).resolve()} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
     serve(store, host=args.host, port=args.port, account=args.account, log_level=args.log_level,
           max_open_executions=args.max_open_executions, max_history_events=args.max_history_events, tasks=tasks)
