@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from stepforge.console import live
 from stepforge.server import build
-from stepforge.service.context import ServiceContext
-from stepforge.store.memory import MemoryStore
 
 ROLE = "arn:aws:iam::000000000000:role/x"
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
-
-
-@pytest.fixture
-def client(store: MemoryStore) -> Iterator[TestClient]:
-    app, engine = build(store=store)
+def client() -> Iterator[TestClient]:
+    app, engine = build()
     engine.start()
     try:
         with TestClient(app) as client:
-            client.ctx = ServiceContext(store=store, engine=engine)  # type: ignore[attr-defined]
             yield client
     finally:
         engine.stop()
@@ -90,23 +79,27 @@ def test_machines_search_and_execution_filters(client: TestClient) -> None:
 
 
 def test_the_stream_sends_history_status_and_end(client: TestClient) -> None:
-    arn = machine(client, "streamed", {"P": {"Type": "Pass", "End": True}}, "P")
+    arn = machine(client, "streamed", {"W": {"Type": "Wait", "Seconds": 0, "End": True}}, "W")
     execution = call(client, "StartExecution", stateMachineArn=arn)["executionArn"]
-    ctx: ServiceContext = client.ctx  # type: ignore[attr-defined]
-    messages = asyncio.run(_collect(ctx, execution))
+    with client.stream("GET", "/console/api/stream", params={"arn": execution}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = "".join(response.iter_text())
+    messages = [m for m in text.split("\n\n") if m]
     kinds = [m.split("event: ")[1].split("\n")[0] for m in messages]
     assert kinds[0] == "history" and kinds[-1] == "end" and "status" in kinds
-    events = json.loads(messages[0].split("data: ")[1])
-    assert events[0]["type"] == "ExecutionStarted"
+    events = [e for m in messages if "event: history" in m for e in json.loads(m.split("data: ")[1])]
+    assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionSucceeded"
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
 
 
-async def _collect(ctx: ServiceContext, arn: str) -> list[str]:
-    messages: list[str] = []
-    for _ in range(100):
-        messages = [m async for m in live.stream(ctx, arn, 0, threading.Event(), poll=0.02)]
-        if "SUCCEEDED" in messages[-1]:
-            return messages
-    return messages
+def test_the_stream_resumes_after_last_event_id(client: TestClient) -> None:
+    arn = machine(client, "resumed", {"P": {"Type": "Pass", "End": True}}, "P")
+    execution = call(client, "StartExecution", stateMachineArn=arn)["executionArn"]
+    with client.stream("GET", "/console/api/stream", params={"arn": execution}) as response:
+        total = "".join(response.iter_text()).count('"previousEventId"')
+    with client.stream("GET", "/console/api/stream", params={"arn": execution},
+                       headers={"Last-Event-ID": str(total - 1)}) as response:
+        assert "".join(response.iter_text()).count('"previousEventId"') == 1
 
 
 def test_an_unknown_execution_stream_is_404(client: TestClient) -> None:

@@ -9,6 +9,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from stepforge.console import live, views
 from stepforge.console.headers import SECURITY_HEADERS
@@ -24,7 +25,7 @@ PAGES = ("/", "/console", "/console/machines", "/console/machine", "/console/edi
 class _SecureStatic(StaticFiles):
     """Static files with the console's security headers (and no caching during development)."""
 
-    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[type-arg, override]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         response.headers.update(SECURITY_HEADERS)
         response.headers["Cache-Control"] = "no-cache"
