@@ -119,11 +119,14 @@ def test_typed_reports_the_unexpected_type() -> None:
     ("$distinct([1..100000])", "time"),                            # a long loop inside a native function
 ])
 def test_runaway_expressions_fail_within_the_limits(text: str, reason: str) -> None:
+    # Only the guard under test may trip: the time limit is generous unless time is what is tested,
+    # so a slow, busy machine cannot turn a memory or depth case into a time-out.
+    seconds = 0.5 if reason == "time" else 30.0
     started = time.monotonic()
     with pytest.raises(QueryError) as caught:
-        evaluate(text, limits=Limits(seconds=0.5))
+        evaluate(text, limits=Limits(seconds=seconds))
     assert caught.value.kind == "error" and reason in caught.value.detail, caught.value.detail
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < seconds + 4.0
 
 
 def test_the_guard_leaves_ordinary_recursion_alone() -> None:
