@@ -50,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = commands.add_parser("run", help="run one execution in-process and print its output")
     run.add_argument("definition", type=Path, help="an ASL definition (JSON)")
     run.add_argument("--input", default="{}", help="the execution input: JSON text, or @FILE")
+    run.add_argument("--functions", action="append", default=[], metavar="MODULE",
+                     help="a module whose Python functions serve as Lambda functions (repeatable)")
+    run.add_argument("--config", type=Path, default=None, help="task integrations (TOML or JSON), as for serve")
     run.add_argument("--history", action="store_true", help="also print the event history")
     run.add_argument("--name", default=None, help="the execution name")
 
@@ -104,12 +107,16 @@ def _db_check(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from stepforge.local import LocalRunner, RunError
+    from stepforge.tasks.config import ConfigError, load
 
     try:
         definition = args.definition.read_text()
         text = Path(args.input[1:]).read_text() if args.input.startswith("@") else args.input
-        result = LocalRunner().run(definition, text, name=args.name)
-    except (OSError, RunError) as exc:
+        if args.functions or args.config:
+            sys.path.insert(0, str(Path.cwd()))
+        tasks = load(args.config, args.functions) if args.functions or args.config else None
+        result = LocalRunner(tasks).run(definition, text, name=args.name)
+    except (OSError, RunError, ConfigError) as exc:
         print(f"stepforge: {exc}", file=sys.stderr)
         return 2
     if args.history:
