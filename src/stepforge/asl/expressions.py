@@ -117,16 +117,3 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: to_json_value(item) for key, item in value.items()}
     raise QueryError("unsupported")
-
-
-def type_name(value: Any) -> str:
-    """JSONata's name for a JSON value's type, as AWS's messages use it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"

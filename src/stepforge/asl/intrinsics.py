@@ -26,6 +26,7 @@ from typing import Any, Final, NamedTuple
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
 from stepforge.asl.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
+from stepforge.asl.jsontypes import json_type
 from stepforge.asl.scope import Scope
 
 MAX_NESTING: Final = 10
@@ -327,17 +328,6 @@ def is_intrinsic(text: str) -> bool:
 # --- argument types -----------------------------------------------------------------------------------
 
 
-_KINDS: Final[dict[type, str]] = {str: "string", list: "array", dict: "object"}
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return _KINDS.get(type(value), type(value).__name__)
 
 
 def _convert(function: str, position: int, value: Any, kind: str) -> Any:
@@ -366,17 +356,17 @@ def _convert(function: str, position: int, value: Any, kind: str) -> Any:
         if kind == "int32" and number not in _INT32:
             raise _Failure(f"Invalid arguments in {function}: argument {position} must be a 32-bit integer")
         return int(number)
-    if _kind(value) != kind:
+    if json_type(value) != kind:
         raise _Failure(
             f"Invalid arguments in {function}: argument {position} must be of type {kind}, "
-            f"but was {_kind(value)}: {compact_json(value)}"
+            f"but was {json_type(value)}: {compact_json(value)}"
         )
     return value
 
 
 def _same(a: Any, b: Any) -> bool:
     """JSON equality: booleans are not numbers, 1 equals 1.0."""
-    if _kind(a) != _kind(b):
+    if json_type(a) != json_type(b):
         return False
     if isinstance(a, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))

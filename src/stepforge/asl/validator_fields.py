@@ -18,6 +18,7 @@ from stepforge.asl.errors import DefinitionError
 from stepforge.asl.expressions import compile_expression
 from stepforge.asl.intrinsics import compile_intrinsic, is_intrinsic
 from stepforge.asl.jsonpath import PathSyntaxError, compile_path, compile_reference_path
+from stepforge.asl.jsontypes import json_type
 from stepforge.asl.payload import DYNAMIC_SUFFIX, compile_template
 from stepforge.asl.positions import escape_token
 
@@ -115,18 +116,6 @@ def at_key(pointer: str, key: str) -> str:
 def is_object(value: Any) -> TypeGuard[dict[str, Any]]:
     """Whether ``value`` is a JSON object."""
     return isinstance(value, dict)
-
-
-def json_type(value: Any) -> str:
-    """AWS's name of a JSON value's type."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
-    return names.get(type(value), "unknown")
 
 
 def is_expression(value: Any) -> bool:
