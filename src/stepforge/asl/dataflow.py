@@ -13,7 +13,7 @@ from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
 from stepforge.asl.intrinsics import Intrinsic
 from stepforge.asl.jsonpath import JsonPath, PathNotFound, ReferencePath
-from stepforge.asl.payload import Template
+from stepforge.asl.payload import Template, evaluate_path_field
 from stepforge.asl.scope import Scope
 
 #: AWS's limit on a state's input or output, in bytes of UTF-8 JSON.
@@ -62,15 +62,7 @@ def field_value(source: JsonPath | Intrinsic, scope: Scope, field: str) -> Any:
     """ErrorPath/CausePath-style fields: a path or an intrinsic, with AWS's not-found message."""
     if isinstance(source, Intrinsic):
         return source.evaluate(scope)
-    try:
-        return source.resolve(scope)
-    except PathNotFound:
-        document = scope.context if source.root == "context" else scope.input
-        raise StatesError(
-            errors.RUNTIME,
-            f"The JSONPath '{source.text}' specified for the field '{field}' "
-            f"could not be found in the input '{to_json(document)}'",
-        ) from None
+    return evaluate_path_field(source, scope, field)
 
 
 def check_size(state_name: str, output_json: str) -> None:
