@@ -82,7 +82,7 @@ class Harness:
 
     def settle(self) -> None:
         """Process queued work until nothing is ready now (timers in the future stay armed)."""
-        while self.engine.run_once(self.clock.now()):
+        while self.engine.run_once(self.clock.now()) or self.engine.dispatcher.has_outcomes():
             pass
 
     def advance(self, seconds: float) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from stepforge.asl import distributed, errors, flow, limits, task_events, waits
+from stepforge.asl import distributed, errors, flow, limits, redrive_parts, task_events, waits
 from stepforge.asl import states as st
 from stepforge.asl.dataflow import check_size, to_json
 from stepforge.asl.errors import StatesError
@@ -329,16 +329,19 @@ class _Stepper:
             return scope
         return Scope(scope.input, {**scope.context, "Task": {"Token": token}}, scope.variables, scope.random)
 
-    def launch_branches(self, frame: Frame, state: st.ParallelState) -> None:
+    def launch_branches(self, frame: Frame, state: st.ParallelState, kept: dict[str, Any] | None = None) -> None:
         branch_input = flow.arguments(state, self.scope(frame, state, frame.input))
         self.emit(frame, "ParallelStateStarted")
         count = len(state.branches)
         frame.children = Children(count, [branch_input] * count, [None] * count)
         self.new_wait(frame, "children")
+        redrive_parts.prefill(frame.children, kept)
+        frame.children.launched += len(frame.children.kept)
         for index in range(count):
-            self.launch_child(frame, state, index)
+            if index not in frame.children.kept:
+                self.launch_child(frame, state, index)
 
-    def launch_map(self, frame: Frame, state: st.MapState) -> None:
+    def launch_map(self, frame: Frame, state: st.MapState, kept: dict[str, Any] | None = None) -> None:
         if state.unsupported is not None:
             error = errors.RESULT_WRITER_FAILED if state.unsupported == "ResultWriter" else errors.ITEM_READER_FAILED
             raise StatesError(error, f"{state.unsupported} reads or writes Amazon S3, which this stepforge "
@@ -355,6 +358,7 @@ class _Stepper:
                                   tolerated_count=tolerated_count, tolerated_percentage=tolerated_pct,
                                   selector_input=effective)
         self.new_wait(frame, "children")
+        redrive_parts.prefill(frame.children, kept)
         self.fill_map(frame, state)
 
     def fill_map(self, frame: Frame, state: st.MapState) -> None:
@@ -366,7 +370,12 @@ class _Stepper:
         while children.launched < children.total and (
             children.max_concurrency == 0 or children.running < children.max_concurrency
         ):
+            if children.kept and children.launched in children.kept:  # redriven: this one succeeded before
+                children.launched += 1
+                continue
             self.launch_child(frame, state, children.launched)
+        if children.kept and children.launched == children.total and children.running == 0:
+            self.children_succeeded(frame, state)
 
     def launch_child(self, frame: Frame, state: st.State, index: int) -> None:
         children = frame.children
@@ -429,6 +438,7 @@ class _Stepper:
         children = parent.children
         assert children is not None
         children.results[index] = output
+        children.done.append(index)
         children.running -= 1
         children.succeeded += 1
         if isinstance(state, st.MapState):
@@ -462,6 +472,8 @@ class _Stepper:
                 elif children.running == 0:
                     self.children_succeeded(parent, state)
                 return
+        if parent.parent is None:
+            redrive_parts.keep(self.run, parent, children)
         self.abort_children(parent)
         parent.wait = None
         self.handle_error(parent, state, StatesError(error or "", cause, located=False),

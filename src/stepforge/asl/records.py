@@ -35,6 +35,8 @@ class Children:
     selector_input: Any = None   # the Map state's effective input, for ItemSelector
     first_error: tuple[str | None, str | None] | None = None
     map_run: str | None = None   # Distributed Map: the ARN of the Map Run running the items
+    done: list[int] = field(default_factory=list)  # indexes that succeeded (their results are final)
+    kept: list[int] = field(default_factory=list)  # after a redrive: indexes whose results were kept
 
 
 @dataclass(slots=True)
@@ -80,6 +82,9 @@ class Run:
     output: str | None = None
     error: str | None = None
     cause: str | None = None
+    #: the top-level Map/Parallel that failed the execution: its entered event, results and done
+    #: indexes, so that a redrive reruns only the iterations/branches that did not succeed
+    failed_children: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

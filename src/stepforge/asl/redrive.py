@@ -3,7 +3,8 @@
 The point to resume from is read from the history: the last top-level ``*StateEntered`` event
 (states nested in Parallel and Map are skipped by counting their Started/ended events) gives the
 state and its input, and the top-level ``assignedVariables`` give the variables it saw. Steps
-that succeeded are not run again. A Parallel or Map state that failed runs again as a whole.
+that succeeded are not run again; of a Parallel or inline Map that failed, only the branches or
+iterations that did not succeed run again (see ``redrive_parts``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from stepforge.asl import redrive_parts
+from stepforge.asl import states as st
+from stepforge.asl.errors import StatesError
 from stepforge.asl.interpreter import ExecutionInfo, Interpreter, _Stepper
-from stepforge.asl.records import RUNNING, Event, Run, Step
+from stepforge.asl.records import RUNNING, Event, Frame, Run, Step
 
 _OPENS = ("ParallelStateStarted", "MapStateStarted")
 _CLOSES = ("ParallelStateSucceeded", "ParallelStateFailed", "ParallelStateAborted", "MapStateSucceeded",
@@ -28,6 +32,7 @@ class ResumePoint:
     state: str
     input: Any
     variables: dict[str, Any] = field(default_factory=dict)
+    event_id: int = 0  # its StateEntered event
 
 
 def resume_point(events: list[Event]) -> ResumePoint | None:
@@ -42,7 +47,7 @@ def resume_point(events: list[Event]) -> ResumePoint | None:
         elif event.type in _CLOSES:
             depth = max(0, depth - 1)
         elif depth == 0 and event.type.endswith("StateEntered"):
-            point = ResumePoint(details["name"], json.loads(details["input"]), dict(variables))
+            point = ResumePoint(details["name"], json.loads(details["input"]), dict(variables), event.id)
         elif depth == 0 and event.type.endswith("StateExited"):
             variables.update(details.get("assignedVariables") or {})
             point = None
@@ -53,7 +58,11 @@ def resume_point(events: list[Event]) -> ResumePoint | None:
 
 def redrive(interp: Interpreter, run: Run, info: ExecutionInfo, point: ResumePoint, event_count: int,
             now: float, rng: random.Random) -> Step:
-    """A fresh run that records ExecutionRedriven and enters ``point.state`` again."""
+    """A fresh run that records ExecutionRedriven and enters ``point.state`` again.
+
+    A Map or Parallel that failed reruns only its iterations or branches that had not succeeded.
+    """
+    kept = redrive_parts.kept_for(run, point.state, point.event_id)
     run.frames.clear()
     run.status, run.output, run.error, run.cause = RUNNING, None, None, None
     run.next_event_id = event_count + 1
@@ -66,5 +75,21 @@ def redrive(interp: Interpreter, run: Run, info: ExecutionInfo, point: ResumePoi
     if interp.machine.timeout_seconds is not None:
         stepper.set_timer(0, "execution_timeout", now + interp.machine.timeout_seconds)
     stepper.enter(root, point.state, point.input)
+    if kept is not None:
+        _relaunch(stepper, root, kept)
     stepper.drain()
     return stepper.step
+
+
+def _relaunch(stepper: _Stepper, root: Frame, kept: dict[str, Any]) -> None:
+    state = stepper.state_of(root)
+    if not isinstance(state, (st.ParallelState, st.MapState)) or getattr(state, "distributed", False):
+        return
+    stepper.ready.clear()
+    try:
+        if isinstance(state, st.ParallelState):
+            stepper.launch_branches(root, state, kept)
+        else:
+            stepper.launch_map(root, state, kept)
+    except StatesError as exc:
+        stepper.fail_state(root, state, exc)

@@ -21,12 +21,14 @@ from stepforge.asl.interpreter import ExecutionInfo, Interpreter, iso
 from stepforge.asl.records import (
     FAILED,
     RUNNING,
+    AbortMapRun,
     CancelWait,
     DispatchTask,
     Event,
     Resume,
     SetTimer,
     Signal,
+    StartMapRun,
     Step,
     TimerFired,
 )
@@ -34,6 +36,7 @@ from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, TimerRecord
+from stepforge.tasks import maprun
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.dispatch import Dispatcher
 
@@ -187,6 +190,10 @@ class Engine:
                 self.store.cancel_timers(record.arn, [command.wait_id])
                 self.store.remove_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
+            elif isinstance(command, StartMapRun):
+                maprun.start(self.store, record, command, now)
+            elif isinstance(command, AbortMapRun):
+                maprun.abort(self.store, command.map_run_arn, now)
         run = record.run
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())
@@ -209,7 +216,7 @@ class Engine:
         kept.append(Event(last + 1, last, "ExecutionFailed", step.events[-1].timestamp,
                           "executionFailedEventDetails", {"error": errors.RUNTIME, "cause": cause}))
         step.events[:] = kept
-        step.commands[:] = [c for c in step.commands if isinstance(c, CancelWait)]
+        step.commands[:] = [c for c in step.commands if isinstance(c, (CancelWait, AbortMapRun))]
         run = record.run
         run.status, run.error, run.cause, run.output = FAILED, errors.RUNTIME, cause, None
         run.frames.clear()

@@ -9,6 +9,7 @@ from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import ExecutionDoesNotExist, ResourceNotFound, ValidationException
 from stepforge.service.params import listing, required_str
 from stepforge.store.records import ExecutionRecord, MapRunRecord
+from stepforge.tasks import maprun as runs
 
 _COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten",
            "failuresNotRedrivable", "pendingRedrive")
@@ -25,7 +26,8 @@ def get(ctx: ServiceContext, arn: str) -> MapRunRecord:
 def executions(ctx: ServiceContext, arn: str, status: str | None) -> list[ExecutionRecord]:
     """The child executions of a Map Run, newest first."""
     record = get(ctx, arn)
-    return [r for r in ctx.store.list_executions(record.state_machine_arn, status) if r.map_run_arn == arn]
+    machine_arn = record.child_machine_arn or runs.child_machine_arn(arn)
+    return [r for r in ctx.store.list_executions(machine_arn, status) if r.map_run_arn == arn]
 
 
 def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -70,5 +72,6 @@ def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
             record.tolerated_failure_percentage = float(params["toleratedFailurePercentage"])  # type: ignore[arg-type]
         if params.get("toleratedFailureCount") is not None:
             record.tolerated_failure_count = int(params["toleratedFailureCount"])  # type: ignore[call-overload]
-        ctx.store.put_map_run(record)
+        runs.refill(ctx.store, record, ctx.engine.clock.now())
+    ctx.engine.notify()
     return {}

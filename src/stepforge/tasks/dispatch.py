@@ -24,7 +24,7 @@ from stepforge.asl.errors import StatesError
 from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
 from stepforge.store.base import Store
 from stepforge.store.records import ActivityTaskRecord, ExecutionRecord
-from stepforge.tasks import children, resources
+from stepforge.tasks import children, maprun, resources
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
 from stepforge.tasks.lambdas import Outcome
@@ -118,6 +118,7 @@ class Dispatcher:
     def finished(self, record: ExecutionRecord) -> None:
         """An execution ended (inside the engine's transaction): wake a parent waiting with ``.sync``."""
         children.on_finished(self.store, record)
+        maprun.on_child_finished(self.store, record)
         if self.mocks is not None and "#" in record.arn:
             self.mocks.forget(record.arn)
 
@@ -149,6 +150,11 @@ class Dispatcher:
                 taken.append(self._done.popleft())
         self._taken.extend(taken)
         return taken
+
+    def has_outcomes(self) -> bool:
+        """Are finished tasks' signals waiting for the engine's next batch?"""
+        with self._lock:
+            return bool(self._done)
 
     def _start(self, job: Job, now: float) -> None:
         deliver: Callable[[Outcome], None] = lambda outcome: self._deliver(job, outcome)

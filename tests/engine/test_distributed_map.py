@@ -1,0 +1,151 @@
+"""Distributed Map: items run as child executions of a Map Run, durable across restarts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stepforge.service import executions, maprun
+from stepforge.store.sqlite import SqliteStore
+from stepforge.testing import Harness
+
+START = 1_700_000_000.0
+
+
+def machine(processor: dict[str, Any], execution_type: str = "STANDARD", **fields: Any) -> dict[str, Any]:
+    return {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type}, **processor},
+        "End": True, **fields}}}
+
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+FAIL_ON_BAD = {"StartAt": "C", "States": {
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$.bad", "BooleanEquals": True, "Next": "F"}], "Default": "P"},
+    "F": {"Type": "Fail", "Error": "Bad", "Cause": "bad item"},
+    "P": {"Type": "Pass", "End": True}}}
+
+
+def activity_processor(activity: str) -> dict[str, Any]:
+    return {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": activity, "End": True}}}
+
+
+def only_run(h: Harness, arn: str) -> dict[str, Any]:
+    runs = h.call(maprun.list_, executionArn=arn)["mapRuns"]
+    assert len(runs) == 1
+    return dict(h.call(maprun.describe, mapRunArn=runs[0]["mapRunArn"]))
+
+
+def test_items_run_as_child_executions_and_results_keep_item_order() -> None:
+    h = Harness()
+    result = h.run(machine(PASS, ItemSelector={"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                           Label="Work"), [10, 20, 30])
+    assert result.status == "SUCCEEDED"
+    assert result.output == [{"v": 10, "i": 0}, {"v": 20, "i": 1}, {"v": 30, "i": 2}]
+    assert result.event_types == ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted",
+                                  "MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+    run_arn = result.details("MapRunStarted")[0]["mapRunArn"]
+    assert run_arn.startswith("arn:aws:states:us-east-1:000000000000:mapRun:m1/Work:")
+    described = only_run(h, result.arn)
+    assert described["status"] == "SUCCEEDED"
+    assert described["itemCounts"]["succeeded"] == 3 and described["executionCounts"]["total"] == 3
+    children = h.call(executions.list_, mapRunArn=run_arn)["executions"]
+    assert len(children) == 3
+    assert all(c["stateMachineArn"].endswith(":stateMachine:m1/Work") and c["mapRunArn"] == run_arn
+               for c in children)
+    assert all(":execution:m1/Work:" in c["executionArn"] for c in children)
+    top = h.call(executions.list_, stateMachineArn=result.arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0])
+    assert [e["executionArn"] for e in top["executions"]] == [result.arn]
+
+
+def test_the_label_defaults_to_the_state_name_and_express_children_get_express_arns() -> None:
+    h = Harness()
+    result = h.run(machine(PASS, "EXPRESS"), [1])
+    run_arn = result.details("MapRunStarted")[0]["mapRunArn"]
+    assert ":mapRun:m1/M:" in run_arn
+    children = h.call(executions.list_, mapRunArn=run_arn)["executions"]
+    assert ":express:m1/M:" in children[0]["executionArn"]
+
+
+def test_max_concurrency_limits_running_children_and_update_map_run_raises_it() -> None:
+    h = Harness()
+    activity = h.create_activity("work")
+    arn = h.start(machine(activity_processor(activity), MaxConcurrency=2), [1, 2, 3, 4, 5])
+    h.settle()
+    counts = only_run(h, arn)["executionCounts"]
+    assert (counts["running"], counts["pending"]) == (2, 3)
+    run_arn = only_run(h, arn)["mapRunArn"]
+    h.call(maprun.update, mapRunArn=run_arn, maxConcurrency=0)
+    h.settle()
+    assert only_run(h, arn)["executionCounts"]["running"] == 5
+    assert only_run(h, arn)["maxConcurrency"] == 0
+    while (task := h.poll(activity)) is not None:
+        h.succeed(task[0], task[1] * 2)
+    result = h.run_until_done(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", [2, 4, 6, 8, 10])
+
+
+def test_a_failed_item_fails_the_map_run_and_the_map_state() -> None:
+    h = Harness()
+    result = h.run(machine(FAIL_ON_BAD), [{"bad": False}, {"bad": True}])
+    assert (result.status, result.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert result.event_types[-4:] == ["MapRunStarted", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+    described = only_run(h, result.arn)
+    assert described["status"] == "FAILED"
+    assert described["itemCounts"]["failed"] == 1
+
+
+def test_tolerated_failures_keep_the_run_going_and_show_in_the_results() -> None:
+    h = Harness()
+    result = h.run(machine(FAIL_ON_BAD, ToleratedFailureCount=1), [{"bad": True}, {"bad": False}])
+    assert result.status == "SUCCEEDED"
+    assert result.output == [{"Error": "Bad", "Cause": "bad item"}, {"bad": False}]
+    assert only_run(h, result.arn)["toleratedFailureCount"] == 1
+
+
+def test_a_map_run_failure_can_be_caught() -> None:
+    h = Harness()
+    definition = machine(FAIL_ON_BAD, Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught"}])
+    del definition["States"]["M"]["End"]
+    definition["States"]["M"]["Next"] = "Done"
+    definition["States"]["Done"] = {"Type": "Succeed"}
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
+    result = h.run(definition, [{"bad": True}])
+    assert result.status == "SUCCEEDED"
+    assert result.output["Error"] == "States.ExceedToleratedFailureThreshold"
+
+
+def test_stopping_the_parent_aborts_the_map_run_and_its_children() -> None:
+    h = Harness()
+    activity = h.create_activity("slow")
+    arn = h.start(machine(activity_processor(activity)), [1, 2])
+    h.settle()
+    h.call(executions.stop, executionArn=arn)
+    h.settle()
+    described = only_run(h, arn)
+    assert described["status"] == "ABORTED"
+    assert described["executionCounts"]["aborted"] == 2
+    assert h.result(arn).status == "ABORTED"
+
+
+def test_an_empty_item_list_succeeds_with_an_empty_result() -> None:
+    result = Harness().run(machine(PASS), [])
+    assert (result.status, result.output) == ("SUCCEEDED", [])
+
+
+def test_a_map_run_survives_a_restart(tmp_path: Path) -> None:
+    before = Harness(start=START, store=SqliteStore(tmp_path))
+    activity = before.create_activity("durable")
+    arn = before.start(machine(activity_processor(activity), MaxConcurrency=1), ["a", "b"])
+    before.settle()
+    token, value = before.poll(activity) or ("", None)
+    before.store.close()
+
+    after = Harness(start=START + 10, store=SqliteStore(tmp_path))
+    after.succeed(token, value.upper())
+    token, value = after.poll(activity) or ("", None)
+    after.succeed(token, value.upper())
+    result = after.run_until_done(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", ["A", "B"])
+    assert json.loads(json.dumps(only_run(after, arn)["itemCounts"]))["succeeded"] == 2
