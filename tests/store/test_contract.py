@@ -190,3 +190,12 @@ def test_executions_keep_version_alias_and_redrive_fields(store: Store) -> None:
     assert loaded is not None
     assert (loaded.version_arn, loaded.alias_arn, loaded.map_run_arn) == (f"{MACHINE}:1", f"{MACHINE}:a", "mr")
     assert (loaded.redrive_count, loaded.redrive_date) == (2, 5.0)
+
+
+def test_open_tasks_lists_what_a_wait_still_holds(store: Store) -> None:
+    for index in range(3):
+        store.add_task(ActivityTaskRecord(f"o{index}", ACTIVITY, "x", index % 2, "{}", float(index)))
+    assert [t.token for t in store.open_tasks("x")] == ["o0", "o1", "o2"]
+    assert [t.token for t in store.open_tasks("x", [0])] == ["o0", "o2"]
+    store.remove_tasks("x", [0])
+    assert [t.token for t in store.open_tasks("x")] == ["o1"]

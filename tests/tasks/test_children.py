@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stepforge.asl.records import Stop
 from stepforge.testing import Harness
 
 START = "arn:aws:states:::states:startExecution"
@@ -70,3 +71,26 @@ def test_a_child_can_answer_its_parent_by_token(harness: Harness) -> None:
     kid = next(iter(harness.store.list_executions(child)))
     harness.succeed(json.loads(kid.input)["token"], {"from": "child"})
     assert harness.run_until_done(arn).output == {"from": "child"}
+
+
+def test_stopping_the_parent_stops_its_sync_child(harness: Harness) -> None:
+    slow = harness.create({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    arn = harness.start(parent(START + ".sync", slow, Name="slow-kid"), {"n": 1})
+    harness.settle()
+    kid = slow.replace(":stateMachine:", ":execution:") + ":slow-kid"
+    assert harness.result(kid).status == "RUNNING"
+    harness.store.push_signal(arn, Stop("Halt", "by a test"))
+    harness.settle()
+    assert harness.result(arn).status == "ABORTED"
+    assert harness.result(kid).status == "ABORTED"
+
+
+def test_a_sync_task_timing_out_stops_its_child(harness: Harness) -> None:
+    slow = harness.create({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    machine = parent(START + ".sync", slow, Name="late-kid")
+    machine["States"]["Run"]["TimeoutSeconds"] = 5
+    arn = harness.start(machine, {"n": 1})
+    harness.settle()
+    harness.advance(5)
+    assert harness.result(arn).error == "States.Timeout"
+    assert harness.result(slow.replace(":stateMachine:", ":execution:") + ":late-kid").status == "ABORTED"

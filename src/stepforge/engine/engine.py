@@ -36,7 +36,7 @@ from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, TimerRecord
-from stepforge.tasks import maprun
+from stepforge.tasks import children, maprun
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.dispatch import Dispatcher
 
@@ -188,6 +188,7 @@ class Engine:
                 self.store.set_timer(TimerRecord(command.due, record.arn, command.wait_id, command.kind))
             elif isinstance(command, CancelWait):
                 self.store.cancel_timers(record.arn, [command.wait_id])
+                children.stop_watched(self.store, record.arn, [command.wait_id])
                 self.store.remove_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
             elif isinstance(command, StartMapRun):

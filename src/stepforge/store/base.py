@@ -129,6 +129,9 @@ class Store(Protocol):
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         """Close the tasks of these waits (all of the execution's when None): their tokens are then refused."""
 
+    def open_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> list[ActivityTaskRecord]:
+        """The open tasks of these waits (all of the execution's when None)."""
+
     # timers and ready signals
     def set_timer(self, timer: TimerRecord) -> None:
         """Arm a timer, replacing one of the same (execution, wait, kind)."""

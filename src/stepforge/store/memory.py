@@ -191,6 +191,13 @@ class MemoryStore:
     def get_task(self, token: str) -> ActivityTaskRecord | None:
         return self._tasks.get(token)
 
+    def open_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> list[ActivityTaskRecord]:
+        with self.lock:
+            wanted = None if wait_ids is None else set(wait_ids)
+            tokens = self._task_tokens.get(execution_arn, set())
+            tasks = [self._tasks[token] for token in tokens]
+            return sorted((t for t in tasks if wanted is None or t.wait_id in wanted), key=lambda t: t.scheduled)
+
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         with self.lock:
             wanted = None if wait_ids is None else set(wait_ids)

@@ -351,6 +351,13 @@ class SqliteStore:
         return ActivityTaskRecord(token, activity, execution, wait_id, input_, scheduled, worker, bool(started),
                                   bool(closed))
 
+    def open_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> list[ActivityTaskRecord]:
+        rows = self._execute("SELECT token FROM activity_tasks WHERE execution_arn = ? AND closed = 0 ORDER BY rowid",
+                             (execution_arn,)).fetchall()
+        wanted = None if wait_ids is None else set(wait_ids)
+        tasks = [self.get_task(token) for (token,) in rows]
+        return [t for t in tasks if t is not None and (wanted is None or t.wait_id in wanted)]
+
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         if wait_ids is None:
             self._execute("UPDATE activity_tasks SET closed = 1 WHERE execution_arn = ?", (execution_arn,))

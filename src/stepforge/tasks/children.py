@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from stepforge.asl.records import RUNNING, SUCCEEDED, TaskFailed, TaskSucceeded
+from stepforge.asl.records import RUNNING, SUCCEEDED, Stop, TaskFailed, TaskSucceeded
 from stepforge.service import arns
 from stepforge.service.errors import ApiError, ExecutionAlreadyExists, StateMachineDoesNotExist
 from stepforge.store.base import Store
@@ -102,6 +102,18 @@ def on_finished(store: Store, child: ExecutionRecord) -> None:
     else:
         signal = TaskFailed(watch.wait_id, "States.TaskFailed", json.dumps(described))
     store.push_signal(watch.execution_arn, signal)
+
+
+def stop_watched(store: Store, parent_arn: str, wait_ids: list[int] | None) -> None:
+    """The parent's ``.sync`` wait ended without the child (stopped, timed out, its branch failed):
+    stop the child, as Step Functions does (called inside a transaction, before the wait closes)."""
+    for watch in store.open_tasks(parent_arn, wait_ids):
+        if watch.activity_arn != WATCH:
+            continue
+        child = store.get_execution(watch.token.removeprefix("stepforge-child:"), with_run=False)
+        if child is not None and child.status == RUNNING:
+            store.push_signal(child.arn, Stop("States.Aborted", f"The parent execution {parent_arn} stopped "
+                                                                "waiting for this execution."))
 
 
 def describe(child: ExecutionRecord, parsed: bool) -> dict[str, Any]:
