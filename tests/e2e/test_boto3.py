@@ -437,6 +437,13 @@ def test_a_request_body_that_is_not_an_object_gets_an_aws_shaped_400(endpoint: s
     assert body["__type"].endswith("SerializationException")
 
 
+def test_an_oversized_request_body_is_refused_without_harm(endpoint: str) -> None:
+    status, body = raw_call(endpoint, "AWSStepFunctions.ListStateMachines", b" " * (5 * 1024 * 1024) + b"{}")
+    assert status == 400
+    assert body["__type"].endswith("ValidationException")
+    assert raw_call(endpoint, "AWSStepFunctions.ListStateMachines", b"{}")[0] == 200
+
+
 def test_an_unknown_target_gets_an_aws_shaped_400(endpoint: str) -> None:
     status, body = raw_call(endpoint, "AWSStepFunctions.FlyToTheMoon", b"{}")
     assert status == 400

@@ -19,11 +19,13 @@ from stepforge.api.operations import LONG_POLLS, OPERATIONS, SYNC_EXECUTION, TAR
 from stepforge.api.validation import validate
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
-from stepforge.service.errors import ApiError, SerializationException, UnknownOperation
+from stepforge.service.errors import ApiError, SerializationException, UnknownOperation, ValidationException
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
+#: Larger than any valid request (a 1 MiB definition, 256 KiB payloads, JSON escaping).
+MAX_BODY_BYTES = 4 * 1024 * 1024
 LONG_POLL_SECONDS = 60.0
 POLL_INTERVAL = 0.02
 #: Operations that only read: served on the event loop; every other one goes through group commit.
@@ -43,7 +45,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     async def api(http: HttpRequest) -> Response:
         target = http.headers.get("x-amz-target", "")
         try:
-            request = Request(_params(await http.body()), _region(http, ctx.default_region))
+            request = Request(_params(await _body(http)), _region(http, ctx.default_region))
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
             if operation not in OPERATIONS and operation not in LONG_POLLS and operation != SYNC_EXECUTION:
                 raise UnknownOperation(f"Unknown operation {target!r}")
@@ -93,6 +95,18 @@ async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
             sync.give_up(ctx, arn)
             deadline = loop.time() + 10.0
         await asyncio.sleep(POLL_INTERVAL)
+
+
+async def _body(http: HttpRequest) -> bytes:
+    """The request body, refused past MAX_BODY_BYTES without reading the rest into memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in http.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ValidationException(f"Request body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _params(body: bytes) -> dict[str, Any]:
