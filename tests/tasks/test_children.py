@@ -94,3 +94,12 @@ def test_a_sync_task_timing_out_stops_its_child(harness: Harness) -> None:
     harness.advance(5)
     assert harness.result(arn).error == "States.Timeout"
     assert harness.result(slow.replace(":stateMachine:", ":execution:") + ":late-kid").status == "ABORTED"
+
+
+def test_a_sync_task_records_the_submitted_child_in_its_history(harness: Harness) -> None:
+    child = harness.create(CHILD)
+    result = harness.run(parent(START + ".sync", child, Name="seen-kid"), {"n": 2})
+    tasks = [t for t in result.event_types if t.startswith("Task") and not t.startswith("TaskState")]
+    assert tasks == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    submitted = json.loads(result.details("TaskSubmitted")[0]["output"])
+    assert submitted["ExecutionArn"].endswith(":seen-kid")

@@ -42,6 +42,7 @@ from stepforge.asl.records import (
     TaskFailed,
     TaskHeartbeat,
     TaskStarted,
+    TaskSubmitted,
     TaskSucceeded,
     TimerFired,
     Wait,
@@ -635,6 +636,8 @@ class _Stepper:
             heartbeat = limits.seconds(state.heartbeat, self.scope(frame, state, frame.input))
             if heartbeat is not None:
                 self.set_timer(wait.id, "heartbeat", self.now + heartbeat)
+        elif isinstance(signal, TaskSubmitted):
+            self.emit(frame, *task_events.submitted(kind, state.resource, to_json(signal.output)))
         elif isinstance(signal, TaskHeartbeat):
             heartbeat = limits.seconds(state.heartbeat, self.scope(frame, state, frame.input))
             if heartbeat is not None:

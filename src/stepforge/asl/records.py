@@ -117,6 +117,14 @@ class TaskStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskSubmitted:
+    """A ``.sync`` integration's job was accepted (e.g. the child execution started); the task goes on."""
+
+    wait_id: int
+    output: Any
+
+
+@dataclass(frozen=True, slots=True)
 class TaskSucceeded:
     wait_id: int
     output: Any
@@ -162,7 +170,7 @@ class MapRunEnded:
     cause: str | None = None
 
 
-Signal = TaskStarted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Resume | Stop | MapRunEnded
+Signal = TaskStarted | TaskSubmitted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Resume | Stop | MapRunEnded
 
 
 # -- commands: what a step asks the engine to do -----------------------------------------------

@@ -52,6 +52,12 @@ def started(kind: str, resource: str, worker_name: str | None) -> EventParts:
     return _event(kind, "Started", _resource_fields(kind, resource))
 
 
+def submitted(kind: str, resource: str, output_json: str) -> EventParts:
+    return _event(kind, "Submitted", {
+        **_resource_fields(kind, resource), "output": output_json, "outputDetails": {"truncated": False},
+    })
+
+
 def succeeded(kind: str, resource: str, output_json: str) -> EventParts:
     return _event(kind, "Succeeded", {
         **_resource_fields(kind, resource), "output": output_json, "outputDetails": {"truncated": False},

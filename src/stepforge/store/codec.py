@@ -15,7 +15,7 @@ from stepforge.asl import records as r
 
 _SIGNALS: dict[str, type[Any]] = {
     cls.__name__: cls
-    for cls in (r.TaskStarted, r.TaskSucceeded, r.TaskFailed, r.TaskHeartbeat, r.TimerFired, r.Resume, r.Stop,
+    for cls in (r.TaskStarted, r.TaskSubmitted, r.TaskSucceeded, r.TaskFailed, r.TaskHeartbeat, r.TimerFired, r.Resume, r.Stop,
                 r.MapRunEnded)
 }
 

@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from stepforge.asl.records import RUNNING, SUCCEEDED, Stop, TaskFailed, TaskSucceeded
+from stepforge.asl.records import RUNNING, SUCCEEDED, Stop, TaskFailed, TaskSubmitted, TaskSucceeded
 from stepforge.service import arns
 from stepforge.service.errors import ApiError, ExecutionAlreadyExists, StateMachineDoesNotExist
 from stepforge.store.base import Store
@@ -51,6 +51,7 @@ def start(store: Store, target: Target, value: Any, name: str, parent: str, wait
     if target.pattern in ("sync", SYNC2):
         with store.transaction():
             if store.get_task(watch_token(arn)) is None:
+                store.push_signal(parent, TaskSubmitted(wait_id, {"ExecutionArn": arn, "StartDate": int(now * 1000)}))
                 store.add_task(ActivityTaskRecord(watch_token(arn), WATCH, parent, wait_id,
                                                   json.dumps({"pattern": target.pattern}), now))
             record = store.get_execution(arn, with_run=False)
