@@ -54,6 +54,10 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.stopping.set()
         super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal once it has stopped serving, which would end the process
+        # before the engine finishes its batch and the store closes; ``serve`` exits cleanly instead.
+        if self._captured_signals and self._captured_signals[-1] == sig:
+            self._captured_signals.pop()
 
 
 def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",

@@ -244,3 +244,29 @@ def test_executions_survive_repeated_sigkill(server: Server) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     assert server.kills == KILLS
     print(f"survived {server.kills} SIGKILLs with {len(started)} executions: {check.stdout.strip()}")
+
+
+def test_sigterm_shuts_down_gracefully_and_a_restart_goes_on(server: Server) -> None:
+    sfn = client(server.port)
+    activity = sfn.create_activity(name="graceful")["activityArn"]
+    machine = sfn.create_state_machine(name="graceful", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 2, "Next": "Work"},
+                                     "Work": {"Type": "Task", "Resource": activity, "End": True}}}))
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"v": 1}')["executionArn"]
+    poll = threading.Thread(target=lambda: client(server.port).get_activity_task(activityArn=activity), daemon=True)
+    poll.start()  # an idle long poll must not hold the shutdown up for a minute
+    time.sleep(0.3)
+    assert server.process is not None
+    began = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=15) == 0
+    assert time.monotonic() - began < 10
+    server.start()
+    worker = Worker(server.port, activity)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    worker.stopping.set()
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"doubled": 2})
