@@ -10,6 +10,7 @@ Each ``check_*`` function looks at one JSON value found at a JSON pointer and ad
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, TypeGuard
@@ -224,15 +225,7 @@ def is_rfc3339(text: str) -> bool:
 
 def check_path(out: Collector, value: Any, at: str, scope: Scope) -> None:
     """A JSONPath (``$.x``, ``$$.x``, ``$var``); null is allowed where the field says so."""
-    if value is None:
-        return
-    if not isinstance(value, str):
-        _expected(out, "string", value, at)
-        return
-    try:
-        compile_path(value)
-    except PathSyntaxError as exc:
-        out.error(f"The value for the field '{_field(at)}' must be a valid JSONPath: {exc.problem}", at)
+    _check_path_text(out, value, at, compile_path, "JSONPath")
 
 
 def check_required_path(out: Collector, value: Any, at: str, scope: Scope) -> None:
@@ -245,15 +238,19 @@ def check_required_path(out: Collector, value: Any, at: str, scope: Scope) -> No
 
 def check_reference_path(out: Collector, value: Any, at: str, scope: Scope) -> None:
     """A reference path (``ResultPath``): a path to one node, or null."""
+    _check_path_text(out, value, at, compile_reference_path, "Reference Path")
+
+
+def _check_path_text(out: Collector, value: Any, at: str, compile_text: Callable[[str], object], what: str) -> None:
     if value is None:
         return
     if not isinstance(value, str):
         _expected(out, "string", value, at)
         return
     try:
-        compile_reference_path(value)
+        compile_text(value)
     except PathSyntaxError as exc:
-        out.error(f"The value for the field '{_field(at)}' must be a valid Reference Path: {exc.problem}", at)
+        out.error(f"The value for the field '{_field(at)}' must be a valid {what}: {exc.problem}", at)
 
 
 def check_path_or_intrinsic(out: Collector, value: Any, at: str, scope: Scope) -> None:
