@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stepforge.asl.validator import INTERNAL_ERROR, ValidationReport, validate
+from stepforge.asl.validator import INTERNAL_ERROR, ValidationReport, resolve_pointer, validate
 from stepforge.service import statemachines
 from stepforge.service.context import Request
 from stepforge.service.errors import ApiError
@@ -155,21 +155,6 @@ def mutation(seed_doc: Any, rng: random.Random) -> str:
     return _mutate_text(text, rng) if rng.random() < 0.15 else text
 
 
-def _pointer_exists(document: Any, pointer: str) -> bool:
-    if pointer == "/":
-        return True
-    node = document
-    for token in pointer[1:].split("/"):
-        key = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            return False
-    return True
-
-
 def located(report: ValidationReport, text: str) -> bool:
     """Whether every ERROR of ``report`` names a place that exists in ``text``."""
     try:
@@ -185,7 +170,7 @@ def located(report: ValidationReport, text: str) -> bool:
         elif diagnostic.location is None:
             if isinstance(document, dict):
                 return False
-        elif not diagnostic.location.startswith("/") or not _pointer_exists(document, diagnostic.location):
+        elif not diagnostic.location.startswith("/") or not _exists(document, diagnostic.location):
             return False
     return True
 
@@ -271,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     for example in figures.examples[:10]:
         print("  " + example, file=sys.stderr)
     return 1 if figures.crashes or figures.unlocated or figures.http_500 else 0
+
+
+def _exists(document: Any, pointer: str) -> bool:
+    return resolve_pointer(document, pointer) == pointer
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stepforge.asl.validator import INTERNAL_ERROR, validate
+from stepforge.asl.validator import INTERNAL_ERROR, resolve_pointer, validate
 from stepforge.service import statemachines
 from stepforge.service.errors import ApiError
 
@@ -76,16 +76,7 @@ def mutated(draw: st.DrawFn) -> str:
 
 
 def _exists(document: Any, pointer: str) -> bool:
-    node = document
-    for token in pointer[1:].split("/") if pointer != "/" else []:
-        key = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            return False
-    return True
+    return resolve_pointer(document, pointer) == pointer
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

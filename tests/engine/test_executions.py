@@ -5,6 +5,7 @@ Time is a manual clock (stepforge.testing.Harness): no test sleeps.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -216,14 +217,18 @@ def test_retry_delay_is_capped_by_max_delay_seconds(harness: Harness, retrier: d
     assert harness.poll(activity) is not None
 
 
-def test_full_jitter_never_waits_longer_than_the_delay(harness: Harness) -> None:
+def test_full_jitter_waits_a_random_part_of_the_delay(harness: Harness) -> None:
+    harness.engine.rng = random.Random(7)
+    delay = 8 * random.Random(7).random()  # the first draw of the engine's random source
     activity = harness.create_activity("jitter")
     retry = [{"ErrorEquals": ["E"], "IntervalSeconds": 8, "MaxAttempts": 1, "JitterStrategy": "FULL"}]
     harness.start(machine({"T": activity_task(activity, Retry=retry)}))
     harness.settle()
     token, _ = harness.poll(activity) or ("", None)
     harness.fail(token, "E")
-    harness.advance(8)
+    harness.advance(delay - 0.01)
+    assert harness.poll(activity) is None
+    harness.advance(0.01)
     assert harness.poll(activity) is not None
 
 

@@ -33,7 +33,6 @@ class Children:
     tolerated_count: int | None = None
     tolerated_percentage: float | None = None
     selector_input: Any = None   # the Map state's effective input, for ItemSelector
-    first_error: tuple[str | None, str | None] | None = None
     map_run: str | None = None   # Distributed Map: the ARN of the Map Run running the items
     done: list[int] = field(default_factory=list)  # indexes that succeeded (their results are final)
     kept: list[int] = field(default_factory=list)  # after a redrive: indexes whose results were kept
@@ -234,6 +233,3 @@ class Step:
     commands: list[Command] = field(default_factory=list)
     more: bool = False  # stopped at the size limit with frames still ready: deliver Resume next
 
-    @property
-    def finished(self) -> bool:
-        return any(e.type.startswith("Execution") and e.type != "ExecutionStarted" for e in self.events)

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 JSONPATH: Final = "JSONPath"
 JSONATA: Final = "JSONata"
 
-#: ``ResultPath``/``InputPath``/``OutputPath`` given as JSON ``null``: discard (or, for InputPath, ``{}``).
-NULL_PATH: None = None
-
 
 @dataclass(frozen=True, slots=True)
 class Retrier:

@@ -53,8 +53,6 @@ def _frame(data: dict[str, Any]) -> r.Frame:
         data["wait"] = r.Wait(**data["wait"])
     if data.get("children") is not None:
         children = data["children"]
-        if children.get("first_error") is not None:
-            children["first_error"] = tuple(children["first_error"])
         data["children"] = r.Children(**children)
     return r.Frame(**data)
 
