@@ -199,3 +199,11 @@ def test_open_tasks_lists_what_a_wait_still_holds(store: Store) -> None:
     assert [t.token for t in store.open_tasks("x", [0])] == ["o0", "o2"]
     store.remove_tasks("x", [0])
     assert [t.token for t in store.open_tasks("x")] == ["o1"]
+
+
+def test_open_tasks_of_finds_open_tasks_by_activity_prefix(store: Store) -> None:
+    store.add_task(ActivityTaskRecord("f1", "stepforge:task:lambda", "x", 1, "{}", 2.0))
+    store.add_task(ActivityTaskRecord("f2", "stepforge:task:http", "y", 1, "{}", 1.0))
+    store.add_task(ActivityTaskRecord("a1", ACTIVITY, "x", 2, "{}", 0.5))
+    store.remove_tasks("y", [1])
+    assert [t.token for t in store.open_tasks_of("stepforge:task:")] == ["f1"]

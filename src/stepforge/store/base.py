@@ -132,6 +132,9 @@ class Store(Protocol):
     def open_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> list[ActivityTaskRecord]:
         """The open tasks of these waits (all of the execution's when None)."""
 
+    def open_tasks_of(self, activity_prefix: str) -> list[ActivityTaskRecord]:
+        """Every open task whose activity ARN starts with ``activity_prefix``, oldest first."""
+
     # timers and ready signals
     def set_timer(self, timer: TimerRecord) -> None:
         """Arm a timer, replacing one of the same (execution, wait, kind)."""

@@ -198,6 +198,11 @@ class MemoryStore:
             tasks = [self._tasks[token] for token in tokens]
             return sorted((t for t in tasks if wanted is None or t.wait_id in wanted), key=lambda t: t.scheduled)
 
+    def open_tasks_of(self, activity_prefix: str) -> list[ActivityTaskRecord]:
+        with self.lock:
+            tasks = [self._tasks[token] for tokens in self._task_tokens.values() for token in tokens]
+            return sorted((t for t in tasks if t.activity_arn.startswith(activity_prefix)), key=lambda t: t.scheduled)
+
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         with self.lock:
             wanted = None if wait_ids is None else set(wait_ids)

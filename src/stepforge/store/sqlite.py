@@ -358,6 +358,13 @@ class SqliteStore:
         tasks = [self.get_task(token) for (token,) in rows]
         return [t for t in tasks if t is not None and (wanted is None or t.wait_id in wanted)]
 
+    def open_tasks_of(self, activity_prefix: str) -> list[ActivityTaskRecord]:
+        rows = self._execute(
+            "SELECT token FROM activity_tasks WHERE activity_arn >= ? AND activity_arn < ? AND closed = 0 "
+            "ORDER BY scheduled, rowid", (activity_prefix, activity_prefix + "\uffff"),
+        ).fetchall()
+        return [task for (token,) in rows if (task := self.get_task(token)) is not None]
+
     def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         if wait_ids is None:
             self._execute("UPDATE activity_tasks SET closed = 1 WHERE execution_arn = ?", (execution_arn,))
