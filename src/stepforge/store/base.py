@@ -89,7 +89,7 @@ class Store(Protocol):
         """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames."""
 
     def list_executions(self, state_machine_arn: str, status: str | None = None) -> list[ExecutionRecord]:
-        """Executions of a state machine, newest first, optionally of one status."""
+        """Executions of a state machine, newest first, optionally of one status (without their frames)."""
 
     def count_open_executions(self) -> int:
         """How many executions are RUNNING."""

@@ -37,6 +37,8 @@ EVENTS_PER_CHUNK = 500
 _EXECUTION_COLUMNS = ("arn, name, state_machine_arn, state_machine_name, definition_hash, role_arn, input, "
                       "started, status, stopped, output, error, cause, run, event_count, version_arn, alias_arn, "
                       "map_run_arn, redrive_count, redrive_date")
+#: The same without the frames (``run``), which only the engine needs: lists and the API skip decoding them.
+_SUMMARY_COLUMNS = _EXECUTION_COLUMNS.replace(", run,", ", NULL,")
 
 
 class SqliteStore:
@@ -253,12 +255,12 @@ class SqliteStore:
         )
 
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
-        columns = _EXECUTION_COLUMNS if with_run else _EXECUTION_COLUMNS.replace(", run,", ", NULL,")
+        columns = _EXECUTION_COLUMNS if with_run else _SUMMARY_COLUMNS
         row = self._execute(f"SELECT {columns} FROM executions WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else self._execution(row)
 
     def list_executions(self, state_machine_arn: str, status: str | None = None) -> list[ExecutionRecord]:
-        sql = f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = ?"
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM executions WHERE state_machine_arn = ?"
         params: list[Any] = [state_machine_arn]
         if status is not None:
             sql += " AND status = ?"
