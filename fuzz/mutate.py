@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stepforge.asl.validator import INTERNAL_ERROR, ValidationReport, resolve_pointer, validate
+from stepforge.asl.validation.validator import INTERNAL_ERROR, ValidationReport, resolve_pointer, validate
 from stepforge.service import statemachines
 from stepforge.service.context import Request
 from stepforge.service.errors import ApiError

@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Print ``file:line:col: CODE: message`` per diagnostic; 1 when any file has errors, 2 when unreadable."""
-    from stepforge.asl.validator import validate_source
+    from stepforge.asl.validation.validator import validate_source
 
     status = 0
     for path in args.files:

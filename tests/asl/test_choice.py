@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from stepforge.asl import errors
-from stepforge.asl.choice import ChoiceRule, choose, compile_choice_rules, parse_timestamp
+from stepforge.asl.compilation.choice import ChoiceRule, choose, compile_choice_rules, parse_timestamp
 from stepforge.asl.errors import DefinitionError, StatesError
 from stepforge.asl.scope import Scope
 

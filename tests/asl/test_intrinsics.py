@@ -10,7 +10,7 @@ import pytest
 
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
-from stepforge.asl.intrinsics import (
+from stepforge.asl.query.intrinsics import (
     Call,
     FormatString,
     Literal,

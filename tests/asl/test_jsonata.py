@@ -10,9 +10,9 @@ import pytest
 
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
-from stepforge.asl.expressions import QueryError, compile_expression
-from stepforge.asl.guard import DEFAULT_LIMITS, Limits
-from stepforge.asl.query import compile_query
+from stepforge.asl.query.fields import compile_query
+from stepforge.asl.query.guard import DEFAULT_LIMITS, Limits
+from stepforge.asl.query.jsonata import QueryError, compile_expression
 from stepforge.asl.scope import Scope
 
 CONTEXT = {"State": {"Name": "S", "EnteredTime": "2024-01-01T00:00:00.000Z"}}

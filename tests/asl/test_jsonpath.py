@@ -9,7 +9,7 @@ import pytest
 
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
-from stepforge.asl.jsonpath import (
+from stepforge.asl.query.jsonpath import (
     PathNotFound,
     PathSyntaxError,
     compile_path,

@@ -10,8 +10,8 @@ import pytest
 
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
-from stepforge.asl.jsonpath import compile_path
-from stepforge.asl.payload import Constant, compile_template, evaluate_path_field
+from stepforge.asl.query.jsonpath import compile_path
+from stepforge.asl.query.payload import Constant, compile_template, evaluate_path_field
 from stepforge.asl.scope import Scope
 
 CONTEXT = {"Execution": {"Name": "run-1", "Input": {"k": "v"}}, "Map": {"Item": {"Index": 2, "Value": "z"}}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stepforge.asl.positions import Positions, json_positions, yaml_positions
+from stepforge.asl.validation.positions import Positions, json_positions, yaml_positions
 
 TEXT = '{\n  "StartAt": "A",\n  "States": {\n    "A/b": {"Type": "Pass", "End": true},\n    "L": [1, {"x": null}]\n  }\n}'
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stepforge.asl.validator import MAX_DEFINITION_BYTES, validate
+from stepforge.asl.validation.validator import MAX_DEFINITION_BYTES, validate
 
 
 def machine(states: dict[str, Any], start: str | None = None, **top: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stepforge.asl.validator import INTERNAL_ERROR, resolve_pointer, validate
+from stepforge.asl.validation.validator import INTERNAL_ERROR, resolve_pointer, validate
 from stepforge.service import statemachines
 from stepforge.service.errors import ApiError
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from stepforge.asl import errors
-from stepforge.asl.compiler import compile_definition
+from stepforge.asl.compilation.compiler import compile_definition
+from stepforge.asl.compilation.variables import MAX_VARIABLE_BYTES, check_sizes, compile_assign, visible
 from stepforge.asl.errors import DefinitionError, StatesError
 from stepforge.asl.records import Frame, Run
-from stepforge.asl.references import variable_references
 from stepforge.asl.scope import Scope
-from stepforge.asl.variables import MAX_VARIABLE_BYTES, check_sizes, compile_assign, visible
+from stepforge.asl.validation.references import variable_references
 
 
 def test_jsonpath_assign_takes_paths_intrinsics_and_literals() -> None:

@@ -11,7 +11,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from stepforge.asl.validator import validate_source
+from stepforge.asl.validation.validator import validate_source
 from stepforge.console import pending
 from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service.context import ServiceContext

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from stepforge.asl import errors
-from stepforge.asl.compiler import compile_definition
-from stepforge.asl.interpreter import ExecutionInfo, Interpreter, iso
+from stepforge.asl.compilation.compiler import compile_definition
+from stepforge.asl.execution.interpreter import ExecutionInfo, Interpreter, iso
 from stepforge.asl.records import (
     FAILED,
     RUNNING,

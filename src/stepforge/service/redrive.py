@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stepforge.asl.execution.redrive import ResumePoint, redrive, resume_point
 from stepforge.asl.records import RUNNING
-from stepforge.asl.redrive import ResumePoint, redrive, resume_point
 from stepforge.service import arns
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import ExecutionDoesNotExist, ExecutionNotRedrivable

@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from stepforge.asl import validator
-from stepforge.asl.compiler import compile_definition
+from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.references import variable_references
+from stepforge.asl.validation import validator
+from stepforge.asl.validation.references import variable_references
 from stepforge.service import arns, configs, tags, versions
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (

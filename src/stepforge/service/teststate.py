@@ -6,13 +6,13 @@ import json
 import random
 from typing import Any
 
-from stepforge.asl.compiler import compile_definition
-from stepforge.asl.dataflow import to_json
+from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.interpreter import iso
+from stepforge.asl.execution.interpreter import iso
+from stepforge.asl.execution.teststate import Mock, Outcome
+from stepforge.asl.execution.teststate import test_state as run_test
+from stepforge.asl.query.dataflow import to_json
 from stepforge.asl.scope import Scope
-from stepforge.asl.teststate import Mock, Outcome
-from stepforge.asl.teststate import test_state as run_test
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from stepforge.service.params import optional_str, required_str

@@ -14,8 +14,8 @@ import json
 import uuid
 from typing import Any
 
-from stepforge.asl.distributed import THRESHOLD_CAUSE
 from stepforge.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
+from stepforge.asl.execution.distributed import THRESHOLD_CAUSE
 from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, StartMapRun, Stop
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, MapRunRecord

@@ -9,7 +9,7 @@ ever. Three mechanisms bound it, each cheap enough to run on every evaluation:
   nesting depth (recursion) and, every few hundred steps, the deadline; exit charges the size of
   every *new* string, array or object the node produced against an allocation budget.
 * **Argument checks** on the few built-ins that can build a huge value in one native call
-  (``$pad``, ``$join``, ``$range``, ...; see :mod:`stepforge.asl.jsonata_functions`): they refuse
+  (``$pad``, ``$join``, ``$range``, ...; see :mod:`stepforge.asl.query.jsonata_functions`): they refuse
   before allocating.
 * **A watchdog thread** (:class:`Watchdog`) for loops inside native functions that never return
   to the evaluator (``$sort`` of a large array): past the deadline it raises :class:`Exhausted`

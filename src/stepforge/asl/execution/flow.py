@@ -1,7 +1,7 @@
 """The data-flow stages of a state in either query language, written once per stage.
 
 Each function takes a compiled state and the values it needs, branches once on the state's query
-language, and returns new values: the JSONPath side delegates to :mod:`stepforge.asl.dataflow`
+language, and returns new values: the JSONPath side delegates to :mod:`stepforge.asl.query.dataflow`
 (InputPath, Parameters, ResultSelector, ResultPath, OutputPath), the JSONata side evaluates
 ``Arguments``/``Output`` with ``$states``. Stages that end a state also evaluate its ``Assign``
 and return the new variables beside the output; the interpreter applies them on exit, so every
@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from stepforge.asl import errors
-from stepforge.asl import states as st
-from stepforge.asl.choice import ChoiceRule, first_match
-from stepforge.asl.dataflow import apply_template, field_value, place_result, select, to_json
+from stepforge.asl.compilation import states as st
+from stepforge.asl.compilation.choice import ChoiceRule, first_match
+from stepforge.asl.compilation.variables import Assign
 from stepforge.asl.errors import StatesError
-from stepforge.asl.query import Query
+from stepforge.asl.query.dataflow import apply_template, field_value, place_result, select, to_json
+from stepforge.asl.query.fields import Query
 from stepforge.asl.scope import Scope
-from stepforge.asl.variables import Assign
 
 Assigned = dict[str, Any] | None
 Exit = tuple[Any, Assigned]

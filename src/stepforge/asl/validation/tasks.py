@@ -12,7 +12,7 @@ import re
 from typing import Any, Final
 
 from stepforge.asl import errors
-from stepforge.asl.validator_fields import Collector, Scope, is_object
+from stepforge.asl.validation.fields import Collector, Scope, is_object
 
 #: Optimized integrations: service -> actions (each may carry .sync, .sync:2 or .waitForTaskToken).
 INTEGRATIONS: Final[dict[str, frozenset[str]]] = {

@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any, Final, TypeGuard
 
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.expressions import compile_expression
-from stepforge.asl.intrinsics import compile_intrinsic, is_intrinsic
-from stepforge.asl.jsonpath import PathSyntaxError, compile_path, compile_reference_path
 from stepforge.asl.jsontypes import json_type
-from stepforge.asl.payload import DYNAMIC_SUFFIX, compile_template
-from stepforge.asl.positions import escape_token
+from stepforge.asl.query.intrinsics import compile_intrinsic, is_intrinsic
+from stepforge.asl.query.jsonata import compile_expression
+from stepforge.asl.query.jsonpath import PathSyntaxError, compile_path, compile_reference_path
+from stepforge.asl.query.payload import DYNAMIC_SUFFIX, compile_template
+from stepforge.asl.validation.positions import escape_token
 
 ERROR: Final = "ERROR"
 WARNING: Final = "WARNING"

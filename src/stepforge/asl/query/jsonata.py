@@ -2,7 +2,7 @@
 
 :func:`compile_expression` parses at definition time (a syntax error is a
 :class:`~stepforge.asl.errors.DefinitionError`). :meth:`Expression.evaluate` binds ``$states``
-and the workflow variables, runs under the :mod:`stepforge.asl.guard` budget, and turns the
+and the workflow variables, runs under the :mod:`stepforge.asl.query.guard` budget, and turns the
 library's result into a plain JSON value: JSONata ``null`` becomes ``None``, sequences become
 lists, integral numbers become ints. What AWS reports as a problem surfaces as a
 :class:`QueryError` whose ``kind`` says which (``undefined``, ``unsupported``, ``error``).
@@ -21,8 +21,8 @@ from typing import Any
 from jsonata import JException, Jsonata, Utils  # type: ignore[import-untyped]
 
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.guard import DEFAULT_LIMITS, WATCHDOG, Budget, Exhausted, Limits
-from stepforge.asl.jsonata_functions import CURRENT, FUNCTIONS, FunctionError
+from stepforge.asl.query.guard import DEFAULT_LIMITS, WATCHDOG, Budget, Exhausted, Limits
+from stepforge.asl.query.jsonata_functions import CURRENT, FUNCTIONS, FunctionError
 from stepforge.asl.scope import Scope
 
 OPEN, CLOSE = "{%", "%}"

@@ -1,4 +1,4 @@
-"""Compile an ASL definition (parsed JSON) into the immutable tree of :mod:`stepforge.asl.states`.
+"""Compile an ASL definition (parsed JSON) into the immutable tree of :mod:`stepforge.asl.compilation.states`.
 
 ``compile_definition`` is the one entry point. It refuses what the interpreter cannot run with a
 :class:`DefinitionError` carrying the JSON pointer of the offending field. The complete validator
@@ -12,20 +12,20 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from stepforge.asl import compiler_jsonata as jsonata
-from stepforge.asl import states as st
-from stepforge.asl.choice import compile_choice_rules
+from stepforge.asl.compilation import jsonata
+from stepforge.asl.compilation import states as st
+from stepforge.asl.compilation.choice import compile_choice_rules
+from stepforge.asl.compilation.variables import check_scopes, compile_assign
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.intrinsics import compile_intrinsic
-from stepforge.asl.jsonpath import (
+from stepforge.asl.query.intrinsics import compile_intrinsic
+from stepforge.asl.query.jsonpath import (
     JsonPath,
     PathSyntaxError,
     ReferencePath,
     compile_path,
     compile_reference_path,
 )
-from stepforge.asl.payload import Template, compile_template
-from stepforge.asl.variables import check_scopes, compile_assign
+from stepforge.asl.query.payload import Template, compile_template
 
 MAX_NAME_LENGTH = 80
 _ABSENT = object()

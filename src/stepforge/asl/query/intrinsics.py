@@ -25,8 +25,8 @@ from typing import Any, Final, NamedTuple
 
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
-from stepforge.asl.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
 from stepforge.asl.jsontypes import json_type
+from stepforge.asl.query.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
 from stepforge.asl.scope import Scope
 
 MAX_NESTING: Final = 10

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from stepforge.asl import errors, flow
-from stepforge.asl import states as st
-from stepforge.asl.dataflow import apply_template, place_result, select, to_json
+from stepforge.asl import errors
+from stepforge.asl.compilation import states as st
 from stepforge.asl.errors import StatesError
-from stepforge.asl.interpreter import _first_match, _matches
+from stepforge.asl.execution import flow
+from stepforge.asl.execution.interpreter import _first_match, _matches
+from stepforge.asl.query.dataflow import apply_template, place_result, select, to_json
 from stepforge.asl.scope import Scope
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
-from stepforge.asl.intrinsics import Intrinsic
-from stepforge.asl.jsonpath import JsonPath, PathNotFound, ReferencePath
-from stepforge.asl.payload import Template, evaluate_path_field
+from stepforge.asl.query.intrinsics import Intrinsic
+from stepforge.asl.query.jsonpath import JsonPath, PathNotFound, ReferencePath
+from stepforge.asl.query.payload import Template, evaluate_path_field
 from stepforge.asl.scope import Scope
 
 #: AWS's limit on a state's input or output, in bytes of UTF-8 JSON.

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from stepforge.asl.choice import compile_choice_rules
+from stepforge.asl.compilation.choice import compile_choice_rules
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.validator_fields import (
+from stepforge.asl.validation.fields import (
     JSONATA,
     JSONPATH,
     Collector,
@@ -38,7 +38,7 @@ from stepforge.asl.validator_fields import (
     number,
     one_of,
 )
-from stepforge.asl.validator_tasks import check_handlers, check_resource
+from stepforge.asl.validation.tasks import check_handlers, check_resource
 
 Check = Callable[[Collector, Any, str, Scope], None]
 MAX_STATE_NAME: Final = 80

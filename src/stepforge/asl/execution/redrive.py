@@ -14,10 +14,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from stepforge.asl import redrive_parts
-from stepforge.asl import states as st
+from stepforge.asl.compilation import states as st
 from stepforge.asl.errors import StatesError
-from stepforge.asl.interpreter import ExecutionInfo, Interpreter, _Stepper
+from stepforge.asl.execution import redrive_parts
+from stepforge.asl.execution.interpreter import ExecutionInfo, Interpreter, _Stepper
 from stepforge.asl.records import RUNNING, Event, Frame, Run, Step
 
 _OPENS = ("ParallelStateStarted", "MapStateStarted")

@@ -25,7 +25,7 @@ from typing import Any, Final, Protocol
 
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
-from stepforge.asl.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
+from stepforge.asl.query.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
 from stepforge.asl.scope import Scope
 
 #: Turns a JSON value into something the relation can compare, or ``None`` when it has the wrong type.

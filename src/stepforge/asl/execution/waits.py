@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from stepforge.asl import errors
-from stepforge.asl import states as st
-from stepforge.asl.dataflow import select, to_json
+from stepforge.asl.compilation import states as st
 from stepforge.asl.errors import StatesError
-from stepforge.asl.query import query_error
+from stepforge.asl.query.dataflow import select, to_json
+from stepforge.asl.query.fields import query_error
 from stepforge.asl.scope import Scope
 
 #: AWS refuses a delay that does not fit a Java int of seconds.

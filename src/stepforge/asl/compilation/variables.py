@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stepforge.asl import errors
-from stepforge.asl import states as st
-from stepforge.asl.dataflow import to_json
+from stepforge.asl.compilation import states as st
 from stepforge.asl.errors import DefinitionError, StatesError
-from stepforge.asl.payload import DYNAMIC_SUFFIX, Template, compile_template
-from stepforge.asl.query import Query, States, compile_query
+from stepforge.asl.query.dataflow import to_json
+from stepforge.asl.query.fields import Query, States, compile_query
+from stepforge.asl.query.payload import DYNAMIC_SUFFIX, Template, compile_template
 from stepforge.asl.records import Frame, Run
 from stepforge.asl.scope import Scope
 

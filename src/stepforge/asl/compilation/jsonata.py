@@ -1,9 +1,9 @@
 """Compiling the JSONata side of a definition: ``QueryLanguage``, field rules, JSONata state fields.
 
-:mod:`stepforge.asl.compiler` asks :func:`language_of` which language a state uses (a JSONPath
+:mod:`stepforge.asl.compilation.compiler` asks :func:`language_of` which language a state uses (a JSONPath
 machine may switch a state to JSONata, not the reverse), :func:`check_fields` refuses fields of
 the other language, and the builders here turn a JSONata state's fields into
-:class:`~stepforge.asl.query.Query` trees on the same state classes the JSONPath side uses.
+:class:`~stepforge.asl.query.fields.Query` trees on the same state classes the JSONPath side uses.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from stepforge.asl import states as st
-from stepforge.asl.choice import ChoiceRule
+from stepforge.asl.compilation import states as st
+from stepforge.asl.compilation.choice import ChoiceRule
+from stepforge.asl.compilation.variables import compile_assign
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.expressions import is_expression
-from stepforge.asl.query import Literal, Query, QueryCondition, compile_query
-from stepforge.asl.variables import compile_assign
+from stepforge.asl.query.fields import Literal, Query, QueryCondition, compile_query
+from stepforge.asl.query.jsonata import is_expression
 
 if TYPE_CHECKING:
-    from stepforge.asl.compiler import _Compiler
+    from stepforge.asl.compilation.compiler import _Compiler
 
 LANGUAGES = (st.JSONPATH, st.JSONATA)
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from stepforge.asl import distributed, errors, flow, limits, redrive_parts, task_events, waits
-from stepforge.asl import states as st
-from stepforge.asl.dataflow import check_size, to_json
+from stepforge.asl import errors
+from stepforge.asl.compilation import states as st
+from stepforge.asl.compilation.variables import check_sizes, visible
 from stepforge.asl.errors import StatesError
+from stepforge.asl.execution import distributed, flow, limits, redrive_parts, task_events, waits
+from stepforge.asl.query.dataflow import check_size, to_json
 from stepforge.asl.records import (
     ABORTED,
     FAILED,
@@ -48,7 +50,6 @@ from stepforge.asl.records import (
     Wait,
 )
 from stepforge.asl.scope import Scope
-from stepforge.asl.variables import check_sizes, visible
 
 #: The most events one step appends before it yields (see ``_Stepper.drain``).
 MAX_STEP_EVENTS = 5000

@@ -20,8 +20,8 @@ from typing import Any, Final
 
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
-from stepforge.asl.intrinsics import Intrinsic, compact_json, compile_intrinsic, is_intrinsic
-from stepforge.asl.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
+from stepforge.asl.query.intrinsics import Intrinsic, compact_json, compile_intrinsic, is_intrinsic
+from stepforge.asl.query.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
 from stepforge.asl.scope import Scope
 
 DYNAMIC_SUFFIX: Final = ".$"

@@ -14,13 +14,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from stepforge.asl import errors
-from stepforge.asl import states as st
-from stepforge.asl.dataflow import to_json
+from stepforge.asl.compilation import states as st
 from stepforge.asl.errors import StatesError
+from stepforge.asl.query.dataflow import to_json
 from stepforge.asl.records import SUCCEEDED, Children, Frame, MapRunEnded, StartMapRun
 
 if TYPE_CHECKING:
-    from stepforge.asl.interpreter import _Stepper
+    from stepforge.asl.execution.interpreter import _Stepper
 
 #: What a failed Map Run's Map state fails with (as AWS).
 THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"

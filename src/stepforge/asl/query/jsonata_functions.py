@@ -6,7 +6,7 @@ draw from the execution's injected random source, and ``$now``/``$millis`` read 
 was entered, so a replayed step computes the same values.
 
 Built-ins that can allocate a huge value in one native call (``$pad``, ``$join``, ``$replace``) are
-wrapped to check the projected size against the evaluation's :class:`~stepforge.asl.guard.Budget`
+wrapped to check the projected size against the evaluation's :class:`~stepforge.asl.query.guard.Budget`
 first.
 
 All of them are bound once in :data:`FUNCTIONS`, a frame shared by every compiled expression;
@@ -27,7 +27,7 @@ from typing import Any
 
 from jsonata import Functions, JException, Jsonata, Utils  # type: ignore[import-untyped]
 
-from stepforge.asl.guard import Budget, Limits
+from stepforge.asl.query.guard import Budget, Limits
 from stepforge.asl.scope import Scope
 
 

@@ -6,8 +6,8 @@ types anywhere, deep nesting and huge documents all become diagnostics. Codes an
 AWS's (``SCHEMA_VALIDATION_FAILED`` at ``/States/Fail/ErrorPath``); the syntax of paths, templates,
 intrinsic functions and choice rules is checked by the same compilers the interpreter uses.
 
-The per-state rules live in :mod:`stepforge.asl.validator_rules` and the per-field checks in
-:mod:`stepforge.asl.validator_fields`.
+The per-state rules live in :mod:`stepforge.asl.validation.rules` and the per-field checks in
+:mod:`stepforge.asl.validation.fields`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from stepforge.asl.positions import Positions, json_positions, yaml_positions
-from stepforge.asl.validator_fields import (
+from stepforge.asl.validation.fields import (
     ERROR,
     SCHEMA,
     WARNING,
@@ -29,7 +28,8 @@ from stepforge.asl.validator_fields import (
     at_key,
     is_object,
 )
-from stepforge.asl.validator_rules import check_machine
+from stepforge.asl.validation.positions import Positions, json_positions, yaml_positions
+from stepforge.asl.validation.rules import check_machine
 
 __all__ = ["MAX_DEFINITION_BYTES", "Diagnostic", "ValidationReport", "validate", "validate_document", "validate_source"]
 

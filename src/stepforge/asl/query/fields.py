@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from stepforge.asl import errors
-from stepforge.asl.dataflow import to_json
 from stepforge.asl.errors import StatesError
-from stepforge.asl.expressions import Expression, QueryError, compile_expression, is_expression
 from stepforge.asl.jsontypes import json_type as type_name
-from stepforge.asl.payload import copy_json
+from stepforge.asl.query.dataflow import to_json
+from stepforge.asl.query.jsonata import Expression, QueryError, compile_expression, is_expression
+from stepforge.asl.query.payload import copy_json
 from stepforge.asl.scope import Scope
 
 States = Mapping[str, Any] | None

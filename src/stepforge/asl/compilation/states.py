@@ -1,8 +1,8 @@
 """The compiled state tree: one small frozen class per ASL state type.
 
-A definition compiles (see :mod:`stepforge.asl.compiler`) into a :class:`StateMachine`, an
+A definition compiles (see :mod:`stepforge.asl.compilation.compiler`) into a :class:`StateMachine`, an
 immutable tree that Parallel branches and Map processors nest. Nothing here evaluates data: the
-interpreter walks this tree, and :mod:`stepforge.asl.dataflow` applies the paths and templates.
+interpreter walks this tree, and :mod:`stepforge.asl.query.dataflow` applies the paths and templates.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from stepforge.asl.choice import ChoiceRule
-from stepforge.asl.intrinsics import Intrinsic
-from stepforge.asl.jsonpath import JsonPath, ReferencePath
-from stepforge.asl.payload import Template
-from stepforge.asl.query import Query
+from stepforge.asl.compilation.choice import ChoiceRule
+from stepforge.asl.query.fields import Query
+from stepforge.asl.query.intrinsics import Intrinsic
+from stepforge.asl.query.jsonpath import JsonPath, ReferencePath
+from stepforge.asl.query.payload import Template
 
 if TYPE_CHECKING:
-    from stepforge.asl.variables import Assign
+    from stepforge.asl.compilation.variables import Assign
 
 JSONPATH: Final = "JSONPath"
 JSONATA: Final = "JSONata"

@@ -15,9 +15,9 @@ from typing import Any
 
 from jsonata import Jsonata  # type: ignore[import-untyped]
 
-from stepforge.asl.expressions import OPEN, is_expression
-from stepforge.asl.jsonata_functions import FUNCTIONS
-from stepforge.asl.jsonpath import PathSyntaxError, compile_path
+from stepforge.asl.query.jsonata import OPEN, is_expression
+from stepforge.asl.query.jsonata_functions import FUNCTIONS
+from stepforge.asl.query.jsonpath import PathSyntaxError, compile_path
 
 _NESTED = ("Branches", "ItemProcessor", "Iterator")
 _QUOTED = re.compile(r"'(?:\\.|[^'\\])*'")

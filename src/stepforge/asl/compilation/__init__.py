@@ -1,0 +1,1 @@
+"""Compilation of a validated definition into an immutable tree of typed state objects."""

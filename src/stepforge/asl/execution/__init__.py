@@ -1,0 +1,1 @@
+"""Execution: the pure step (machine, run, signal, now) -> (run', events, commands)."""

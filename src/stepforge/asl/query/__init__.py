@@ -1,0 +1,1 @@
+"""Query languages: JSONPath, intrinsic functions, payload templates, JSONata and its guard."""
