@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Print ``file:line:col: CODE: message`` per diagnostic; 1 when any file has errors, 2 when unreadable."""
-    from stepforge.asl.validation.validator import validate_source
+    from stepforge.asl.validation.validator import validate_and_compile
 
     status = 0
     for path in args.files:
@@ -142,9 +142,10 @@ def _validate(args: argparse.Namespace) -> int:
             continue
         is_yaml = path.suffix.lower() in (".yaml", ".yml")
         severity = "ERROR" if args.errors_only else "WARNING"
-        report, positions = validate_source(text, is_yaml=is_yaml, machine_type=args.type, severity=severity)
+        checked = validate_and_compile(text, is_yaml=is_yaml, machine_type=args.type, severity=severity)
+        report = checked.report
         for diagnostic in report.diagnostics:
-            line, column = diagnostic.position or positions.locate(diagnostic.location)
+            line, column = checked.position(diagnostic)
             suffix = " (warning)" if diagnostic.severity == "WARNING" else ""
             print(f"{path}:{line}:{column}: {diagnostic.code}: {diagnostic.message.splitlines()[0]}{suffix}")
         if report.result == "FAIL":

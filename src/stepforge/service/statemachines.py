@@ -8,8 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from stepforge.asl.compilation.compiler import compile_definition
-from stepforge.asl.errors import DefinitionError
+from stepforge.asl.compilation.states import StateMachine
 from stepforge.asl.validation import validator
 from stepforge.asl.validation.references import variable_references
 from stepforge.service import arns, configs, tags, versions
@@ -29,19 +28,12 @@ MAX_DEFINITION = 1024 * 1024
 TYPES = ("STANDARD", "EXPRESS")
 
 
-def check_definition(text: str, machine_type: str = "STANDARD") -> None:
-    """Validate a definition as AWS does, then compile it; raise InvalidDefinition in AWS's form."""
-    report = validator.validate(text, machine_type=machine_type, severity="ERROR")
-    if report.result == "FAIL":
-        raise InvalidDefinition(report.invalid_definition_message())
-    try:
-        compile_definition(text)
-    except DefinitionError as exc:
-        raise InvalidDefinition(
-            f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {exc.message} at {exc.path or '/'}'"
-        ) from None
-    except RecursionError:
-        raise InvalidDefinition("Invalid State Machine Definition: 'Definition is nested too deeply'") from None
+def check_definition(text: str, machine_type: str = "STANDARD") -> StateMachine:
+    """Validate a definition as AWS does and compile it; raise InvalidDefinition in AWS's form."""
+    checked = validator.validate_and_compile(text, machine_type=machine_type, severity="ERROR")
+    if checked.machine is None:
+        raise InvalidDefinition(checked.report.invalid_definition_message())
+    return checked.machine
 
 
 def validate(ctx: ServiceContext, req: Request) -> dict[str, Any]:

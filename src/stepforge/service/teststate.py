@@ -6,8 +6,6 @@ import json
 import random
 from typing import Any
 
-from stepforge.asl.compilation.compiler import compile_definition
-from stepforge.asl.errors import DefinitionError
 from stepforge.asl.execution.interpreter import iso
 from stepforge.asl.execution.teststate import Mock, Outcome
 from stepforge.asl.execution.teststate import test_state as run_test
@@ -26,11 +24,7 @@ def test_state(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     document = _json(required_str(params, "definition"), "definition", InvalidDefinition)
     name = optional_str(params, "stateName")
     machine_text, name = _machine(document, name)
-    check_definition(machine_text)
-    try:
-        state = compile_definition(machine_text).states[name]
-    except (DefinitionError, KeyError) as exc:
-        raise InvalidDefinition(f"Invalid State Machine Definition: '{exc}'") from None
+    state = check_definition(machine_text).states[name]
     value = _json(optional_str(params, "input") or "{}", "input", InvalidExecutionInput)
     variables = _json(optional_str(params, "variables") or "{}", "variables", ValidationException)
     context = _json(optional_str(params, "context") or "{}", "context", ValidationException)

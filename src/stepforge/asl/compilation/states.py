@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from stepforge.asl.compilation.choice import ChoiceRule
+from stepforge.asl.compilation.variables import Assign
 from stepforge.asl.query.fields import Query
 from stepforge.asl.query.intrinsics import Intrinsic
 from stepforge.asl.query.jsonpath import JsonPath, ReferencePath
+from stepforge.asl.query.languages import JSONATA, JSONPATH
 from stepforge.asl.query.payload import Template
-
-if TYPE_CHECKING:
-    from stepforge.asl.compilation.variables import Assign
-
-JSONPATH: Final = "JSONPath"
-JSONATA: Final = "JSONata"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,23 +7,22 @@ evaluated on the variables as they were when the state was entered; the interpre
 new values only once the state's output is known.
 
 Variables live per frame. A Parallel branch or Map iteration reads the variables of the frames
-above it (:func:`visible`) but assigns only its own; :func:`check_scopes` refuses, at definition
-time, an inner ``Assign`` of a name that an outer scope assigns (no shadowing).
+above it (:func:`visible`) but assigns only its own; the validator refuses an inner ``Assign`` of a
+name that an outer scope assigns (no shadowing, see :mod:`stepforge.asl.validation.assignments`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import ChainMap
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stepforge.asl import errors
-from stepforge.asl.compilation import states as st
-from stepforge.asl.errors import DefinitionError, StatesError
+from stepforge.asl.errors import StatesError
 from stepforge.asl.query.dataflow import to_json
 from stepforge.asl.query.fields import Query, States, compile_query
+from stepforge.asl.query.languages import JSONATA, JSONPATH
 from stepforge.asl.query.payload import DYNAMIC_SUFFIX, Template, compile_template
 from stepforge.asl.records import Frame, Run
 from stepforge.asl.scope import Scope
@@ -31,7 +30,6 @@ from stepforge.asl.scope import Scope
 #: AWS's limits: one variable, and everything one Assign sets, in bytes of UTF-8 JSON.
 MAX_VARIABLE_BYTES = 256 * 1024
 MAX_ASSIGN_BYTES = 256 * 1024
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class Assign(Protocol):
@@ -70,21 +68,18 @@ class QueryAssign:
         return {name: query.evaluate(scope, f"Assign/{name}", states) for name, query in self.fields}
 
 
-def compile_assign(value: Any, pointer: str, language: str) -> Assign | None:
-    """Compile an ``Assign`` object; an empty one assigns nothing (None)."""
-    if not isinstance(value, dict):
-        raise DefinitionError("Assign must be a JSON object", pointer)
-    names = []
-    for key in value:
-        name = key[: -len(DYNAMIC_SUFFIX)] if language == st.JSONPATH and key.endswith(DYNAMIC_SUFFIX) else key
-        if not _NAME.match(name) or name == "states":
-            raise DefinitionError(f"Invalid variable name '{name}'", f"{pointer}/{key}")
-        names.append(name)
+def compile_assign(value: Mapping[str, Any], pointer: str, language: str) -> Assign | None:
+    """Compile an ``Assign`` object the validator accepted; an empty one assigns nothing (None)."""
     if not value:
         return None
-    if language == st.JSONATA:
+    if language == JSONATA:
         return QueryAssign(tuple((key, compile_query(item, f"{pointer}/{key}")) for key, item in value.items()))
-    return PathAssign(compile_template(value, pointer), frozenset(names))
+    return PathAssign(compile_template(value, pointer), frozenset(assigned_name(key, language) for key in value))
+
+
+def assigned_name(key: str, language: str) -> str:
+    """The variable an ``Assign`` key sets: a JSONPath key ``name.$`` sets ``name``."""
+    return key[: -len(DYNAMIC_SUFFIX)] if language == JSONPATH and key.endswith(DYNAMIC_SUFFIX) else key
 
 
 def check_sizes(assigned: Mapping[str, Any]) -> dict[str, str]:
@@ -114,33 +109,3 @@ def visible(run: Run, frame: Frame) -> ChainMap[str, Any]:
         scopes.append(outer.variables)
         parent = outer.parent
     return ChainMap(*scopes)
-
-
-def _assigns(state: st.State) -> Iterator[Assign]:
-    if state.assign is not None:
-        yield state.assign
-    if isinstance(state, st.ChoiceState):
-        yield from (rule.assign for rule in state.choices if rule.assign is not None)
-    if isinstance(state, st.RecoverableState):
-        yield from (catcher.assign for catcher in state.catch if catcher.assign is not None)
-
-
-def assigned_names(machine: st.StateMachine) -> frozenset[str]:
-    """Every variable name the states of one scope (not nested ones) assign."""
-    return frozenset(name for state in machine.states.values() for assign in _assigns(state) for name in assign.names)
-
-
-def check_scopes(machine: st.StateMachine, outer: frozenset[str] = frozenset(), at: str = "") -> None:
-    """Refuse an inner-scope ``Assign`` of a name an enclosing scope assigns."""
-    mine = assigned_names(machine)
-    clash = sorted(mine & outer)
-    if clash:
-        raise DefinitionError(f"The variable '{clash[0]}' is assigned in an outer scope and cannot be "
-                              "assigned in a nested Parallel branch or Map iteration", at or "/")
-    for name, state in machine.states.items():
-        nested = (state.branches if isinstance(state, st.ParallelState)
-                  else (state.processor,) if isinstance(state, st.MapState) else ())
-        for index, inner in enumerate(nested):
-            where = f"{at}/States/{name}/" + (f"Branches/{index}" if isinstance(state, st.ParallelState)
-                                              else "ItemProcessor")
-            check_scopes(inner, outer | mine, where)

@@ -10,23 +10,55 @@ its UUID from the step's random source, and the ARN is recorded in the history a
 
 from __future__ import annotations
 
+import random
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from stepforge.asl import errors
 from stepforge.asl.compilation import states as st
 from stepforge.asl.errors import StatesError
 from stepforge.asl.query.dataflow import to_json
-from stepforge.asl.records import SUCCEEDED, Children, Frame, MapRunEnded, StartMapRun
+from stepforge.asl.records import SUCCEEDED, Children, Event, Frame, MapRunEnded, StartMapRun, Step, Wait
 
-if TYPE_CHECKING:
-    from stepforge.asl.execution.interpreter import _Stepper
+
+class MachineNames(Protocol):
+    """The part of the execution's identity a Map Run's ARN is built from."""
+
+    @property
+    def state_machine_arn(self) -> str: ...
+
+    @property
+    def state_machine_name(self) -> str: ...
+
+
+class Host(Protocol):
+    """What this module needs from the interpreter's step (the interpreter passes itself)."""
+
+    @property
+    def info(self) -> MachineNames: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+    @property
+    def step(self) -> Step: ...
+
+    def item_input(self, frame: Frame, state: st.MapState, index: int) -> Any: ...
+
+    def emit(self, frame: Frame | None, type_: str, key: str | None = None,
+             details: dict[str, Any] | None = None) -> Event: ...
+
+    def new_wait(self, frame: Frame, kind: Any, resource_kind: str = "") -> Wait: ...
+
+    def children_succeeded(self, frame: Frame, state: st.State) -> None: ...
+
+    def handle_error(self, frame: Frame, state: st.State, exc: StatesError, failed_event: str | None = None) -> None: ...
 
 #: What a failed Map Run's Map state fails with (as AWS).
 THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
 
 
-def map_run_arn(stepper: _Stepper, state: st.MapState) -> str:
+def map_run_arn(stepper: Host, state: st.MapState) -> str:
     """``arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:UUID`` (Label, else the state's name)."""
     parts = stepper.info.state_machine_arn.split(":")
     region, account = (parts[3], parts[4]) if len(parts) > 4 else ("us-east-1", "000000000000")
@@ -35,7 +67,7 @@ def map_run_arn(stepper: _Stepper, state: st.MapState) -> str:
     return f"arn:aws:states:{region}:{account}:mapRun:{stepper.info.state_machine_name}/{label}:{run_id}"
 
 
-def launch(stepper: _Stepper, frame: Frame, state: st.MapState, items: list[Any], effective: Any,
+def launch(stepper: Host, frame: Frame, state: st.MapState, items: list[Any], effective: Any,
            concurrency: int, tolerated: tuple[int | None, float | None]) -> None:
     """Items' inputs, ``MapRunStarted``, and the command that starts the run's child executions."""
     frame.children = Children(len(items), items, [None] * len(items), max_concurrency=concurrency,
@@ -51,7 +83,7 @@ def launch(stepper: _Stepper, frame: Frame, state: st.MapState, items: list[Any]
                                              concurrency, tolerated[0], tolerated[1]))
 
 
-def ended(stepper: _Stepper, frame: Frame, state: st.MapState, signal: MapRunEnded) -> None:
+def ended(stepper: Host, frame: Frame, state: st.MapState, signal: MapRunEnded) -> None:
     """The Map Run ended: the Map state succeeds with its results, or fails (Retry/Catch apply)."""
     frame.wait = None
     if signal.status == SUCCEEDED:

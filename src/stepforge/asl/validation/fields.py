@@ -15,21 +15,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, TypeGuard
 
+from stepforge.asl.compilation.variables import assigned_name
 from stepforge.asl.errors import DefinitionError
 from stepforge.asl.jsontypes import json_type
 from stepforge.asl.query.intrinsics import compile_intrinsic, is_intrinsic
 from stepforge.asl.query.jsonata import compile_expression
 from stepforge.asl.query.jsonpath import PathSyntaxError, compile_path, compile_reference_path
+from stepforge.asl.query.languages import JSONATA, JSONPATH
 from stepforge.asl.query.payload import DYNAMIC_SUFFIX, compile_template
 from stepforge.asl.validation.positions import escape_token
 
 ERROR: Final = "ERROR"
 WARNING: Final = "WARNING"
 SCHEMA: Final = "SCHEMA_VALIDATION_FAILED"
-JSONPATH: Final = "JSONPath"
-JSONATA: Final = "JSONata"
 MAX_INTEGER: Final = 99999999
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: ``$states`` is the JSONata state's own data: no variable may take its name.
+_RESERVED_VARIABLE: Final = "states"
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))\Z", re.ASCII
 )
@@ -330,14 +332,24 @@ def check_jsonata_object(out: Collector, value: Any, at: str, scope: Scope) -> N
         check_jsonata_value(out, value, at, scope)
 
 
+def check_jsonata_array(out: Collector, value: Any, at: str, scope: Scope) -> None:
+    """A JSONata Map's ``Items``: an array or a single expression."""
+    if not isinstance(value, list) and not is_expression(value):
+        out.error(f"The field '{_field(at)}' must be an array or a JSONata expression", at)
+    else:
+        check_jsonata_value(out, value, at, scope)
+
+
 def check_assign(out: Collector, value: Any, at: str, scope: Scope) -> None:
     """``Assign``: an object whose keys are variable names (``name.$`` in JSONPath)."""
     if not is_object(value):
         _expected(out, "object", value, at)
         return
     for key in value:
-        name = key[: -len(DYNAMIC_SUFFIX)] if scope.language == JSONPATH and key.endswith(DYNAMIC_SUFFIX) else key
-        if not _VARIABLE.match(name) or len(name) > 80:
+        name = assigned_name(key, scope.language)
+        if name == _RESERVED_VARIABLE:
+            out.error(f"The variable name '{name}' is reserved", at_key(at, key))
+        elif not _VARIABLE.match(name) or len(name) > 80:
             out.error(f"The variable name '{name}' is invalid: use letters, digits and '_', not starting "
                       "with a digit, at most 80 characters", at_key(at, key))
     if scope.language == JSONPATH:

@@ -13,15 +13,15 @@ from typing import Any, Final
 
 from stepforge.asl.compilation.choice import compile_choice_rules
 from stepforge.asl.errors import DefinitionError
+from stepforge.asl.query.languages import JSONATA, JSONPATH
 from stepforge.asl.validation.fields import (
-    JSONATA,
-    JSONPATH,
     Collector,
     Scope,
     at_key,
     check_assign,
     check_boolean,
     check_expression,
+    check_jsonata_array,
     check_jsonata_object,
     check_jsonata_value,
     check_non_empty_string,
@@ -124,7 +124,7 @@ STATE_FIELDS: Final[dict[str, tuple[dict[str, Check], dict[str, Check], dict[str
         {**_IO, **_RESULT, **_SELECTOR, "ItemSelector": check_template, "ItemsPath": check_reference_path,
          "MaxConcurrencyPath": check_required_path, "ToleratedFailureCountPath": check_required_path,
          "ToleratedFailurePercentagePath": check_required_path},
-        {**_OUTPUT, "Items": check_jsonata_value, "ItemSelector": check_jsonata_value},
+        {**_OUTPUT, "Items": check_jsonata_array, "ItemSelector": check_jsonata_value},
     ),
 }
 

@@ -1,23 +1,27 @@
-"""Validate a definition the way AWS does, collecting every problem as a :class:`Diagnostic`.
+"""Validate a definition the way AWS does, collecting every problem as a :class:`Diagnostic`; compile it.
 
-``validate`` is the one entry used by CreateStateMachine (``InvalidDefinition``),
-ValidateStateMachineDefinition and ``stepforge validate``. It never raises: malformed JSON, wrong
-types anywhere, deep nesting and huge documents all become diagnostics. Codes and locations are
-AWS's (``SCHEMA_VALIDATION_FAILED`` at ``/States/Fail/ErrorPath``); the syntax of paths, templates,
-intrinsic functions and choice rules is checked by the same compilers the interpreter uses.
+The validator is the only judge of a definition: it never raises (malformed JSON, wrong types
+anywhere, deep nesting and huge documents all become diagnostics), and the compiler
+(:mod:`stepforge.asl.compilation.compiler`) trusts what it accepted. :func:`validate_and_compile` is
+the entry that CreateStateMachine, UpdateStateMachine, TestState and ``stepforge validate`` use: it
+reads the text once and feeds the same document to both. :func:`validate` alone answers
+ValidateStateMachineDefinition. Codes and locations are AWS's (``SCHEMA_VALIDATION_FAILED`` at
+``/States/Fail/ErrorPath``); the syntax of paths, templates, intrinsic functions and choice rules is
+checked by the same compilers the interpreter uses.
 
-The per-state rules live in :mod:`stepforge.asl.validation.rules` and the per-field checks in
-:mod:`stepforge.asl.validation.fields`.
+The per-state rules live in :mod:`stepforge.asl.validation.rules`, the per-field checks in
+:mod:`stepforge.asl.validation.fields`, the reading of the text in :mod:`stepforge.asl.validation.parsing`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from stepforge.asl.compilation.compiler import compile_definition
+from stepforge.asl.compilation.states import StateMachine
+from stepforge.asl.validation.assignments import check_assignment_scopes
 from stepforge.asl.validation.fields import (
     ERROR,
     SCHEMA,
@@ -28,16 +32,17 @@ from stepforge.asl.validation.fields import (
     at_key,
     is_object,
 )
-from stepforge.asl.validation.positions import Positions, json_positions, yaml_positions
+from stepforge.asl.validation.parsing import MAX_DEFINITION_BYTES, NOT_AN_OBJECT, Parsed, parse
+from stepforge.asl.validation.positions import Position, Positions
 from stepforge.asl.validation.rules import check_machine
 
-__all__ = ["MAX_DEFINITION_BYTES", "Diagnostic", "ValidationReport", "validate", "validate_document", "validate_source"]
+__all__ = [
+    "MAX_DEFINITION_BYTES", "CheckedDefinition", "Diagnostic", "ValidationReport", "validate",
+    "validate_and_compile", "validate_source",
+]
 
-MAX_DEFINITION_BYTES: Final = 1024 * 1024
 #: Jackson's default maximum nesting depth, which AWS's parser applies.
 MAX_JSON_DEPTH: Final = 1000
-INVALID_JSON: Final = "INVALID_JSON_DESCRIPTION"
-NOT_AN_OBJECT: Final = "Definition must be a valid JSON object"
 INTERNAL_ERROR: Final = "Internal validator error"
 
 
@@ -60,40 +65,59 @@ class ValidationReport:
         return f"Invalid State Machine Definition: '{', '.join(d.describe() for d in self.errors)}'"
 
 
+@dataclass(frozen=True)
+class CheckedDefinition:
+    """A definition judged once: the report, where each JSON pointer is in the text, and the compiled
+    machine, which is there exactly when the report's result is ``OK``."""
+
+    report: ValidationReport
+    positions: Positions
+    machine: StateMachine | None
+
+    def position(self, diagnostic: Diagnostic) -> Position:
+        """The (line, column) of a diagnostic in the text: its own, or where its pointer lands."""
+        return diagnostic.position or self.positions.locate(diagnostic.location)
+
+
+def validate_and_compile(
+    text: str, *, machine_type: str = "STANDARD", max_results: int = 100, severity: str = WARNING,
+    is_yaml: bool = False,
+) -> CheckedDefinition:
+    """Read definition text once (JSON, or YAML when ``is_yaml``), validate it and, when it has no
+    error, compile it. ``severity="ERROR"`` drops warnings from the report."""
+    parsed = parse(text, is_yaml=is_yaml)
+    found = _judge(parsed, machine_type)
+    if any(d.severity == ERROR for d in found):
+        return CheckedDefinition(_report(found, max_results, severity), parsed.positions, None)
+    try:
+        machine = compile_definition(parsed.document)
+    except Exception as exc:  # noqa: BLE001 - a compiler bug must not become an HTTP 500; the fuzz tests count these
+        found = [*found, Diagnostic(ERROR, SCHEMA, f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}", "/")]
+        return CheckedDefinition(_report(found, max_results, severity), parsed.positions, None)
+    return CheckedDefinition(_report(found, max_results, severity), parsed.positions, machine)
+
+
 def validate(
-    definition_text: str, *, max_results: int = 100, machine_type: str = "STANDARD",
-    severity: str = WARNING, positions: Positions | None = None,
+    definition_text: str, *, max_results: int = 100, machine_type: str = "STANDARD", severity: str = WARNING,
 ) -> ValidationReport:
-    """Validate definition text (JSON). ``severity="ERROR"`` drops warnings from the report;
-    ``positions`` (from a YAML source, say) overrides where duplicate keys are looked up."""
-    found = _check_text(definition_text)
-    if found is None:
-        try:
-            document = json.loads(definition_text, parse_constant=_refuse_constant)
-        except RecursionError:
-            found = [Diagnostic(ERROR, INVALID_JSON, "Document nesting depth exceeds the maximum allowed", None)]
-        except ValueError as exc:
-            found = [_json_error(definition_text, exc)]
-        else:
-            duplicates = (positions or json_positions(definition_text)).duplicates
-            found = _collect(document, machine_type, duplicates)
-    return _report(found, max_results, severity)
+    """Validate definition text (JSON) without compiling it: ValidateStateMachineDefinition's answer.
+    ``severity="ERROR"`` drops warnings from the report."""
+    return _report(_judge(parse(definition_text), machine_type), max_results, severity)
 
 
-def validate_document(
-    document: Any, *, max_results: int = 100, machine_type: str = "STANDARD", severity: str = WARNING,
-) -> ValidationReport:
-    """Validate an already parsed definition (a YAML file, say)."""
-    return _report(_collect(document, machine_type, []), max_results, severity)
+def validate_source(
+    text: str, *, is_yaml: bool = False, machine_type: str = "STANDARD", severity: str = WARNING,
+) -> tuple[ValidationReport, Positions]:
+    """Validate the text of a definition file (JSON, or YAML when ``is_yaml``) and say where each
+    pointer is in it, for ``file:line:col`` diagnostics."""
+    parsed = parse(text, is_yaml=is_yaml)
+    return _report(_judge(parsed, machine_type), 100, severity), parsed.positions
 
 
-def _check_text(text: str) -> list[Diagnostic] | None:
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_DEFINITION_BYTES:
-        message = f"Definition exceeds the maximum size of {MAX_DEFINITION_BYTES} bytes"
-        return [Diagnostic(ERROR, SCHEMA, message, "/")]
-    if not text.strip():
-        return [Diagnostic(ERROR, SCHEMA, NOT_AN_OBJECT, None)]
-    return None
+def _judge(parsed: Parsed, machine_type: str) -> list[Diagnostic]:
+    if parsed.problem is not None:
+        return [parsed.problem]
+    return _collect(parsed.document, machine_type, parsed.positions.duplicates)
 
 
 def _collect(document: Any, machine_type: str, duplicates: list[str]) -> list[Diagnostic]:
@@ -113,6 +137,7 @@ def _collect(document: Any, machine_type: str, duplicates: list[str]) -> list[Di
     except Exception as exc:  # noqa: BLE001 - a validator bug must not become an HTTP 500; fuzz/mutate.py counts these
         out.error(f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}", "")
     if not any(d.severity == ERROR for d in out.items):
+        check_assignment_scopes(out, document, scope.top_language)
         out.items.extend(scope.graph.items)
     return [replace(d, location=resolve_pointer(document, d.location)) for d in out.items]
 
@@ -163,87 +188,3 @@ def _report(found: list[Diagnostic], max_results: int, severity: str) -> Validat
     shown.sort(key=lambda d: d.severity != ERROR)
     limit = max(0, max_results)
     return ValidationReport(shown[:limit], result, truncated=len(shown) > limit)
-
-
-class _NonStandardToken(ValueError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Non-standard token '{name}': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS`")
-        self.name = name
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _NonStandardToken(name)
-
-
-_EXPECTING: Final = ("was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')")
-_TOKEN = re.compile(r"[A-Za-z0-9_$.+-]+")
-
-
-def _json_error(text: str, exc: ValueError) -> Diagnostic:
-    """INVALID_JSON_DESCRIPTION in the shape of AWS's (Jackson's) message, located by line and column."""
-    if isinstance(exc, json.JSONDecodeError):
-        offset = exc.pos
-    else:
-        offset = max(0, text.find(exc.name)) if isinstance(exc, _NonStandardToken) else 0
-    line = text.count("\n", 0, offset) + 1
-    position = (line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
-    problem = _jackson_problem(text, offset, exc)
-    source = text if len(text) <= 500 else text[:500] + "[truncated]"
-    token = _TOKEN.match(text, offset)
-    column = position[1] + (len(token.group()) if token and problem.startswith("Unrecognized") else 0)
-    location = f'[Source: (String)"{source}"; line: {position[0]}, column: {column}]'
-    return Diagnostic(ERROR, INVALID_JSON, f"{problem}\n at {location}", location, position)
-
-
-def _jackson_problem(text: str, offset: int, exc: ValueError) -> str:
-    if not isinstance(exc, json.JSONDecodeError):
-        return str(exc)
-    token = _TOKEN.match(text, offset)
-    if exc.msg == "Expecting value" and token:
-        return f"Unrecognized token '{token.group()}': {_EXPECTING}"
-    if offset >= len(text):
-        return "Unexpected end-of-input"
-    if exc.msg.startswith("Expecting property name"):
-        return (f"Unexpected character ('{text[offset]}' (code {ord(text[offset])})): "
-                "was expecting double-quote to start field name")
-    if exc.msg == "Extra data":
-        return f"Unexpected character ('{text[offset]}' (code {ord(text[offset])})): expected end of input"
-    return f"Unexpected character ('{text[offset]}' (code {ord(text[offset])})): {exc.msg.lower()}"
-
-
-
-def validate_source(
-    text: str, *, is_yaml: bool = False, machine_type: str = "STANDARD", severity: str = WARNING,
-) -> tuple[ValidationReport, Positions]:
-    """Validate the text of a definition file (JSON, or YAML when ``is_yaml``) and say where each
-    pointer is in it, for ``file:line:col`` diagnostics."""
-    if not is_yaml:
-        positions = json_positions(text)
-        return validate(text, machine_type=machine_type, severity=severity, positions=positions), positions
-    positions = yaml_positions(text)
-    try:
-        as_json = _yaml_as_json(text)
-    except _YamlProblem as exc:
-        found = [Diagnostic(ERROR, "INVALID_YAML_DESCRIPTION", exc.message, None, exc.position)]
-        return _report(found, 100, severity), positions
-    return validate(as_json, machine_type=machine_type, severity=severity, positions=positions), positions
-
-
-class _YamlProblem(Exception):
-    def __init__(self, message: str, position: tuple[int, int]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-
-
-def _yaml_as_json(text: str) -> str:
-    import yaml  # type: ignore[import-untyped]
-
-    try:
-        return json.dumps(yaml.safe_load(text), default=str)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise _YamlProblem(f"{exc.problem or exc}", where) from None
-    except (yaml.YAMLError, RecursionError, TypeError, ValueError) as exc:
-        raise _YamlProblem(f"Unreadable YAML: {exc}", (1, 1)) from None

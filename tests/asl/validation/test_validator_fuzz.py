@@ -1,5 +1,5 @@
-"""Property: mutating valid definitions never crashes the validator or the API path, and every
-refusal names a place that exists in the mutated input."""
+"""Property: mutating valid definitions never crashes the validator, the compiler or the API path; every
+refusal names a place that exists in the mutated input; whatever the validator accepts compiles."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stepforge.asl.validation.validator import INTERNAL_ERROR, resolve_pointer, validate
+from stepforge.asl.validation.validator import INTERNAL_ERROR, resolve_pointer, validate, validate_and_compile
 from stepforge.service import statemachines
 from stepforge.service.errors import ApiError
 
@@ -82,9 +82,11 @@ def _exists(document: Any, pointer: str) -> bool:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutations_never_crash_and_refusals_are_located(text: str) -> None:
-    report = validate(text)
+    checked = validate_and_compile(text)
+    report = checked.report
     document = json.loads(text)
-    assert not any(d.message.startswith(INTERNAL_ERROR) for d in report.diagnostics)
+    assert not any(d.message.startswith(INTERNAL_ERROR) for d in report.diagnostics), report
+    assert (checked.machine is not None) == (report.result == "OK")
     for diagnostic in report.errors:
         assert diagnostic.position is None and diagnostic.location is not None and _exists(document, diagnostic.location), diagnostic
     try:
