@@ -72,3 +72,16 @@ def test_syntax_errors_point_at_the_offending_character(tmp_path: Path, capsys: 
 
 def test_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path / "missing.json")]) == 2
+
+
+def test_an_inner_scope_assigning_an_outer_variable_is_located(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "shadow.asl.json"
+    path.write_text("""{"StartAt": "A", "States": {
+  "A": {"Type": "Pass", "Assign": {"total": 0}, "Next": "P"},
+  "P": {"Type": "Parallel", "End": true, "Branches": [
+    {"StartAt": "B", "States": {"B": {"Type": "Pass", "Assign": {"total": 1}, "End": true}}}]}}}""")
+    status, lines = run(capsys, str(path))
+    assert status == 1
+    assert lines == [f"{path}:4:5: SCHEMA_VALIDATION_FAILED: The variable 'total' is assigned in an outer scope "
+                     "and cannot be assigned in a nested Parallel branch or Map iteration"]
