@@ -83,5 +83,5 @@ def test_an_inner_scope_assigning_an_outer_variable_is_located(tmp_path: Path,
     {"StartAt": "B", "States": {"B": {"Type": "Pass", "Assign": {"total": 1}, "End": true}}}]}}}""")
     status, lines = run(capsys, str(path))
     assert status == 1
-    assert lines == [f"{path}:4:5: SCHEMA_VALIDATION_FAILED: The variable 'total' is assigned in an outer scope "
-                     "and cannot be assigned in a nested Parallel branch or Map iteration"]
+    assert lines == [(f"{path}:4:5: SCHEMA_VALIDATION_FAILED: The variable 'total' is assigned in an outer scope "
+                      "and cannot be assigned in a nested Parallel branch or Map iteration")]

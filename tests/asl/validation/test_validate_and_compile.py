@@ -79,6 +79,16 @@ def test_warnings_do_not_stop_compilation() -> None:
     assert [d.code for d in checked.report.diagnostics] == ["NO_DOLLAR"] and checked.machine is not None
 
 
+def test_a_value_too_deep_to_compile_is_refused_not_raised() -> None:
+    deep: Any = 1
+    for _ in range(900):
+        deep = [deep]
+    checked = validate_and_compile(json.dumps({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Output": deep, "End": True}}}))
+    assert checked.machine is None
+    assert [(d.code, d.location) for d in checked.report.errors] == [("TOO_DEEPLY_NESTED", "/")]
+
+
 # -- corpus: every definition that validates compiles ------------------------------------------------
 
 

@@ -44,6 +44,7 @@ __all__ = [
 #: Jackson's default maximum nesting depth, which AWS's parser applies.
 MAX_JSON_DEPTH: Final = 1000
 INTERNAL_ERROR: Final = "Internal validator error"
+DEEP: Final = "TOO_DEEPLY_NESTED"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,12 @@ def validate_and_compile(
         return CheckedDefinition(_report(found, max_results, severity), parsed.positions, None)
     try:
         machine = compile_definition(parsed.document)
+    except RecursionError:
+        # A value nested within Jackson's depth can still be deeper than Python's stack lets the
+        # compiler's recursion go. The rules report such JSONPath templates at the value (they compile
+        # them, a few frames higher); whatever is left is the same finding for the whole definition.
+        found = [*found, Diagnostic(ERROR, DEEP, "The definition is nested too deeply", "/")]
+        return CheckedDefinition(_report(found, max_results, severity), parsed.positions, None)
     except Exception as exc:  # noqa: BLE001 - a compiler bug must not become an HTTP 500; the fuzz tests count these
         found = [*found, Diagnostic(ERROR, SCHEMA, f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}", "/")]
         return CheckedDefinition(_report(found, max_results, severity), parsed.positions, None)
@@ -125,7 +132,7 @@ def _collect(document: Any, machine_type: str, duplicates: list[str]) -> list[Di
         return [Diagnostic(ERROR, SCHEMA, NOT_AN_OBJECT, None)]
     depth_problem = _too_deep(document)
     if depth_problem is not None:
-        return [Diagnostic(ERROR, "TOO_DEEPLY_NESTED", "The definition is nested too deeply", depth_problem)]
+        return [Diagnostic(ERROR, DEEP, "The definition is nested too deeply", depth_problem)]
     out = Collector()
     for pointer in duplicates:
         _duplicate_key(out, pointer)
@@ -133,7 +140,7 @@ def _collect(document: Any, machine_type: str, duplicates: list[str]) -> list[Di
     try:
         check_machine(out, document, scope)
     except RecursionError:
-        out.error("The definition is nested too deeply", "", code="TOO_DEEPLY_NESTED")
+        out.error("The definition is nested too deeply", "", code=DEEP)
     except Exception as exc:  # noqa: BLE001 - a validator bug must not become an HTTP 500; fuzz/mutate.py counts these
         out.error(f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}", "")
     if not any(d.severity == ERROR for d in out.items):
