@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from stepforge.asl.validation.validator import MAX_DEFINITION_BYTES, validate
+from stepforge.asl.validation.parsing import MAX_DEFINITION_BYTES
+from stepforge.asl.validation.validator import validate
 
 
 def machine(states: dict[str, Any], start: str | None = None, **top: Any) -> str:

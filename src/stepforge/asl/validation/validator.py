@@ -32,14 +32,11 @@ from stepforge.asl.validation.fields import (
     at_key,
     is_object,
 )
-from stepforge.asl.validation.parsing import MAX_DEFINITION_BYTES, NOT_AN_OBJECT, Parsed, parse
+from stepforge.asl.validation.parsing import NOT_AN_OBJECT, Parsed, parse
 from stepforge.asl.validation.positions import Position, Positions
 from stepforge.asl.validation.rules import check_machine
 
-__all__ = [
-    "MAX_DEFINITION_BYTES", "CheckedDefinition", "Diagnostic", "ValidationReport", "validate",
-    "validate_and_compile", "validate_source",
-]
+__all__ = ["CheckedDefinition", "Diagnostic", "ValidationReport", "validate", "validate_and_compile", "validate_source"]
 
 #: Jackson's default maximum nesting depth, which AWS's parser applies.
 MAX_JSON_DEPTH: Final = 1000
