@@ -5,8 +5,9 @@ Two families live here:
 * :class:`StatesError` — a runtime error *value* with an ASL error name (``States.Runtime``,
   ``States.TaskFailed``, a user's ``"MyError"``) and a cause. Evaluation raises it; the interpreter
   turns it into Retry/Catch handling or a failed execution.
-* :class:`DefinitionError` — a definition that cannot run, with the JSON pointer of the offending
-  field. The API turns it into ``InvalidDefinition``.
+* :class:`DefinitionError` — a piece of a definition with bad syntax (a path, a payload template, an
+  intrinsic call, a choice rule, a JSONata expression), with the JSON pointer of the offending
+  field. The parsers of those pieces raise it; the validator turns it into a diagnostic.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class StatesError(Exception):
 
 
 class DefinitionError(Exception):
-    """A definition that cannot be compiled; ``path`` is a JSON pointer such as ``/States/A/Next``."""
+    """A piece of a definition that does not parse; ``path`` is a JSON pointer such as ``/States/A/Next``."""
 
     def __init__(self, message: str, path: str = "") -> None:
         super().__init__(f"{message} at {path or '/'}")

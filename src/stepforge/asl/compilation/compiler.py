@@ -32,7 +32,7 @@ def compile_definition(definition: str | Mapping[str, Any]) -> st.StateMachine:
     return _Compiler(document.get("QueryLanguage", JSONPATH)).machine(document, "", top_level=True)
 
 
-def escape(name: str) -> str:
+def _escape(name: str) -> str:
     """A key as a JSON pointer token (RFC 6901)."""
     return name.replace("~", "~0").replace("/", "~1")
 
@@ -44,7 +44,7 @@ class _Compiler:
         self.top_language = top_language
 
     def machine(self, raw: Raw, at: str, *, top_level: bool = False) -> st.StateMachine:
-        states = {name: self.state(name, state, f"{at}/States/{escape(name)}") for name, state in raw["States"].items()}
+        states = {name: self.state(name, state, f"{at}/States/{_escape(name)}") for name, state in raw["States"].items()}
         timeout = raw.get("TimeoutSeconds") if top_level else None
         return st.StateMachine(raw["StartAt"], states, timeout, raw.get("Comment"))
 

@@ -93,7 +93,7 @@ def _query(raw: Raw, key: str, at: str) -> Query | None:
     return compile_query(raw[key], f"{at}/{key}") if key in raw else None
 
 
-def _path(raw: Raw, key: str, at: str) -> JsonPath | None:
+def _path(raw: Raw, key: str) -> JsonPath | None:
     """A path field: absent means ``$``; JSON null stays None (each field gives null its meaning)."""
     value = raw.get(key, "$")
     return None if value is None else compile_path(value)
@@ -112,7 +112,7 @@ class JsonPathDialect:
     name: Final = JSONPATH
 
     def io(self, raw: Raw, at: str) -> Fields:
-        return {"input_path": _path(raw, "InputPath", at), "output_path": _path(raw, "OutputPath", at)}
+        return {"input_path": _path(raw, "InputPath"), "output_path": _path(raw, "OutputPath")}
 
     def result(self, raw: Raw, at: str) -> Fields:
         result_path = raw.get("ResultPath", "$")
@@ -165,7 +165,7 @@ class JsonPathDialect:
 
     def items(self, raw: Raw, at: str) -> Fields:
         selector = "ItemSelector" if "ItemSelector" in raw else "Parameters"
-        return {"items_path": _path(raw, "ItemsPath", at), "item_selector": _template(raw, selector, at)}
+        return {"items_path": _path(raw, "ItemsPath"), "item_selector": _template(raw, selector, at)}
 
 
 class JsonataDialect:
