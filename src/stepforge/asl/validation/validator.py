@@ -3,9 +3,10 @@
 The validator is the only judge of a definition: it never raises (malformed JSON, wrong types
 anywhere, deep nesting and huge documents all become diagnostics), and the compiler
 (:mod:`stepforge.asl.compilation.compiler`) trusts what it accepted. :func:`validate_and_compile` is
-the entry that CreateStateMachine, UpdateStateMachine, TestState and ``stepforge validate`` use: it
-reads the text once and feeds the same document to both. :func:`validate` alone answers
-ValidateStateMachineDefinition. Codes and locations are AWS's (``SCHEMA_VALIDATION_FAILED`` at
+the one entry: it reads the text once and feeds the same document to both. CreateStateMachine,
+UpdateStateMachine, TestState and ``stepforge validate`` use it; :func:`validate`
+(ValidateStateMachineDefinition) and :func:`validate_source` (the console) give its report, so every
+entry gives the same verdict. Codes and locations are AWS's (``SCHEMA_VALIDATION_FAILED`` at
 ``/States/Fail/ErrorPath``); the syntax of paths, templates, intrinsic functions and choice rules is
 checked by the same compilers the interpreter uses.
 
@@ -104,18 +105,19 @@ def validate_and_compile(
 def validate(
     definition_text: str, *, max_results: int = 100, machine_type: str = "STANDARD", severity: str = WARNING,
 ) -> ValidationReport:
-    """Validate definition text (JSON) without compiling it: ValidateStateMachineDefinition's answer.
-    ``severity="ERROR"`` drops warnings from the report."""
-    return _report(_judge(parse(definition_text), machine_type), max_results, severity)
+    """The report of :func:`validate_and_compile` (JSON text): ValidateStateMachineDefinition's answer,
+    the same verdict CreateStateMachine gives."""
+    return validate_and_compile(definition_text, machine_type=machine_type, max_results=max_results,
+                                severity=severity).report
 
 
 def validate_source(
     text: str, *, is_yaml: bool = False, machine_type: str = "STANDARD", severity: str = WARNING,
 ) -> tuple[ValidationReport, Positions]:
-    """Validate the text of a definition file (JSON, or YAML when ``is_yaml``) and say where each
-    pointer is in it, for ``file:line:col`` diagnostics."""
-    parsed = parse(text, is_yaml=is_yaml)
-    return _report(_judge(parsed, machine_type), 100, severity), parsed.positions
+    """The report of :func:`validate_and_compile` for the text of a definition file (JSON, or YAML when
+    ``is_yaml``), and where each pointer is in it, for ``file:line:col`` diagnostics."""
+    checked = validate_and_compile(text, is_yaml=is_yaml, machine_type=machine_type, severity=severity)
+    return checked.report, checked.positions
 
 
 def _judge(parsed: Parsed, machine_type: str) -> list[Diagnostic]:
