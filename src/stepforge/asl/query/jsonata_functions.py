@@ -5,9 +5,12 @@ AWS Step Functions adds ``$partition``, ``$range``, ``$hash``, ``$random`` (with
 draw from the execution's injected random source, and ``$now``/``$millis`` read the time the state
 was entered, so a replayed step computes the same values.
 
-Built-ins that can allocate a huge value in one native call (``$pad``, ``$join``, ``$replace``) are
-wrapped to check the projected size against the evaluation's :class:`~stepforge.asl.query.guard.Budget`
-first.
+Built-ins that could run long or allocate a huge value without returning to the evaluator are
+replaced by guarded versions (keeping the built-in's signature): ``$pad``, ``$join``, ``$replace``
+and ``$split`` reserve their output size against the evaluation's
+:class:`~stepforge.asl.query.guard.Budget` before allocating; ``$sort`` and ``$distinct`` spend the
+budget per comparison; regex literals run with the time left as their timeout
+(:class:`BoundedPattern`, the ``regex_engine`` every expression is parsed with).
 
 All of them are bound once in :data:`FUNCTIONS`, a frame shared by every compiled expression;
 what varies per evaluation (budget, random source, entry time) is in :data:`CURRENT`.
@@ -18,23 +21,27 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import regex  # type: ignore[import-untyped]
 from jsonata import Functions, JException, Jsonata, Utils  # type: ignore[import-untyped]
+from jsonata.regex_engine import RegexFlags  # type: ignore[import-untyped]
 
-from stepforge.asl.query.guard import Budget, Limits
+from stepforge.asl.query.guard import Budget, Exhausted
 from stepforge.asl.scope import Scope
 
 
 class _Current(threading.local):
     """The evaluation running on this thread."""
 
-    budget: Budget = Budget(Limits(), float("inf"))
+    budget: Budget = Budget.unbounded()
     scope: Scope = Scope(None)
 
 
@@ -130,12 +137,14 @@ def eval_(*args: Any) -> Any:
 
 
 def pad(text: Any = None, width: Any = None, char: Any = None) -> Any:
+    """``$pad``, refused before it builds a string past the budget."""
     if isinstance(width, (int, float)) and not isinstance(width, bool) and math.isfinite(width):
         CURRENT.budget.reserve(abs(int(width)) * max(1, len(char) if isinstance(char, str) else 1))
     return Functions.pad(text, width, char)
 
 
 def join(strings: Any = None, separator: Any = None) -> Any:
+    """``$join``, refused before it builds a string past the budget."""
     if isinstance(strings, list):
         gap = len(separator) if isinstance(separator, str) else 0
         CURRENT.budget.reserve(sum(len(s) for s in strings if isinstance(s, str)) + gap * len(strings))
@@ -143,11 +152,147 @@ def join(strings: Any = None, separator: Any = None) -> Any:
 
 
 def replace(text: Any = None, pattern: Any = None, replacement: Any = None, limit: Any = None) -> Any:
+    """``$replace``: a string pattern with a string replacement is replaced in one native call
+    (the library loops in Python per occurrence); the output size is reserved first."""
     if isinstance(text, str) and isinstance(replacement, str) and isinstance(pattern, str) and pattern:
         CURRENT.budget.reserve(len(text) + text.count(pattern) * len(replacement))
+        if limit is None or (isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit >= 0):
+            count = -1 if limit is None or limit >= len(text) else math.ceil(limit)
+            return text.replace(pattern, _literal_replacement(pattern, replacement), count)
     elif isinstance(text, str) and isinstance(replacement, str):
         CURRENT.budget.reserve(len(text) * (len(replacement) + 1))
     return Functions.replace(text, pattern, replacement, limit)
+
+
+def _literal_replacement(pattern: str, replacement: str) -> str:
+    """What JSONata substitutes for each match of a string pattern: ``$$`` is ``$``, ``$0`` the
+    match; a string pattern has no groups, so any other ``$`` stays as it is."""
+    parts: list[str] = []
+    position = 0
+    while (index := replacement.find("$", position)) != -1:
+        parts.append(replacement[position:index])
+        following = replacement[index + 1:index + 2]
+        parts.append("$" if following == "$" else pattern if following == "0" else "$")
+        position = index + (2 if following in ("$", "0") else 1)
+    parts.append(replacement[position:])
+    return "".join(parts)
+
+
+def split(text: Any = None, separator: Any = None, limit: Any = None) -> Any:
+    """``$split``, refused before it builds more pieces than the budget allows (a regex separator
+    charges its pieces one by one, see :class:`BoundedPattern`)."""
+    if isinstance(text, str) and isinstance(separator, str):
+        pieces = len(text) if not separator else text.count(separator) + 1
+        CURRENT.budget.reserve(64 * pieces)
+    return Functions.split(text, separator, limit)
+
+
+def sort(array: Any = None, comparator: Any = None) -> Any:
+    """``$sort``: the default order counts its comparisons against the budget on large arrays
+    (a comparator function is evaluated, so the evaluator's hook counts it)."""
+    if comparator is not None or not isinstance(array, list) or len(array) <= _SMALL:
+        return Functions.sort(array, comparator)
+    budget = CURRENT.budget
+    return [item.value for item in sorted(_Counted(value, budget) for value in array)]
+
+
+_SMALL = 1024  # sorted in one native call: a few thousand comparisons at most
+
+
+class _Counted:
+    """A sort key that spends one unit of the budget per comparison."""
+
+    __slots__ = ("budget", "value")
+
+    def __init__(self, value: Any, budget: Budget) -> None:
+        self.value = value
+        self.budget = budget
+
+    def __lt__(self, other: _Counted) -> bool:
+        self.budget.spend(1)
+        return bool(self.value < other.value)
+
+
+def distinct(array: Any = None) -> Any:
+    """``$distinct``, the library's quadratic scan with its comparisons counted against the budget."""
+    if not isinstance(array, list) or len(array) <= 1:
+        return Functions.distinct(array)
+    budget = CURRENT.budget
+    results: list[Any] = Utils.create_sequence() if isinstance(array, Utils.JList) else []
+    for item in array:
+        budget.spend(len(results))
+        if item not in results:
+            results.append(item)
+    return results
+
+
+# -- regular expressions ---------------------------------------------------------------------------
+
+
+class BoundedPattern:
+    """A JSONata regex literal (``/.../flags``) whose every use ends by the evaluation's deadline.
+
+    Python's ``re`` backtracks in C and cannot be interrupted: ``/^(a|aa)+$/`` against forty
+    characters runs for minutes. Patterns run on the ``regex`` package instead, whose matcher takes
+    a ``timeout`` and checks it while backtracking; each call gets the time the evaluation has left
+    and a time-out is the guard's own time-limit error. We chose it over a linear-time engine
+    (RE2) because JSONata regexes are JavaScript regexes, with lookarounds and backreferences RE2
+    refuses, and because ``regex`` matches exactly as ``re`` did for the syntax ``re`` accepts.
+    A twin compiled with ``re`` keeps ``re``'s compile errors and replacement-template errors,
+    which jsonata-python's ``$replace`` parses to drop references to missing groups.
+
+    The library calls only ``search``, ``finditer``, ``sub`` and ``split`` (its ``CompiledPattern``).
+    """
+
+    __slots__ = ("_pattern", "_twin")
+
+    def __init__(self, source: str, flags: RegexFlags) -> None:
+        twin_flags = (re.IGNORECASE if flags.case_insensitive else 0) | (re.MULTILINE if flags.multiline else 0)
+        self._twin = re.compile(source, twin_flags)
+        self._pattern = regex.compile(source, (regex.IGNORECASE if flags.case_insensitive else 0)
+                                      | (regex.MULTILINE if flags.multiline else 0))
+
+    def search(self, string: str) -> Any:
+        budget = CURRENT.budget
+        with _timed_out_is_exhausted():
+            return self._pattern.search(string, timeout=budget.remaining(), concurrent=True)
+
+    def finditer(self, string: str) -> Iterator[Any]:
+        budget = CURRENT.budget
+        with _timed_out_is_exhausted():
+            for match in self._pattern.finditer(string, timeout=budget.remaining(), concurrent=True):
+                budget.reserve(64)
+                yield match
+
+    def sub(self, repl: Any, string: str, count: int = 0) -> str:
+        if isinstance(repl, str):
+            self._twin.sub(repl, "")  # raises re's error for a reference to a missing group
+        budget = CURRENT.budget
+        with _timed_out_is_exhausted():
+            return str(self._pattern.sub(repl, string, count=count, timeout=budget.remaining(), concurrent=True))
+
+    def split(self, string: str, maxsplit: int = 0) -> list[Any]:
+        budget = CURRENT.budget
+        pieces: list[Any] = []
+        with _timed_out_is_exhausted():
+            for piece in self._pattern.splititer(string, maxsplit=maxsplit, timeout=budget.remaining(),
+                                                 concurrent=True):
+                budget.reserve(64)
+                pieces.append(piece)
+        return pieces
+
+
+@contextmanager
+def _timed_out_is_exhausted() -> Iterator[None]:
+    try:
+        yield
+    except TimeoutError:
+        raise Exhausted() from None
+
+
+def bounded_regex(source: str, flags: RegexFlags) -> BoundedPattern:
+    """The ``regex_engine`` every expression is parsed with (see :class:`BoundedPattern`)."""
+    return BoundedPattern(source, flags)
 
 
 def shuffle(array: Any = None) -> Any:
@@ -177,17 +322,31 @@ def millis() -> int:
 
 def _frame() -> Jsonata.Frame:
     frame = Jsonata.Frame(Jsonata.static_frame)
-    bound: dict[str, Callable[..., Any]] = {
+    added: dict[str, Callable[..., Any]] = {
         "partition": partition, "range": range_, "hash": hash_, "random": random_, "uuid": uuid_,
-        "parse": parse, "eval": eval_, "pad": pad, "join": join, "replace": replace,
-        "shuffle": shuffle, "now": now, "millis": millis,
+        "parse": parse, "eval": eval_, "shuffle": shuffle, "now": now, "millis": millis,
     }
-    for name, function in bound.items():
+    for name, function in added.items():
         frame.bind(name, Jsonata.JLambda(function))
+    guarded: dict[str, Callable[..., Any]] = {
+        "pad": pad, "join": join, "replace": replace, "split": split, "sort": sort, "distinct": distinct,
+    }
+    for name, function in guarded.items():
+        frame.bind(name, _with_signature_of(name, function))
     return frame
+
+
+def _with_signature_of(name: str, function: Callable[..., Any]) -> Jsonata.JFunction:
+    """``function`` in place of the built-in ``name``, its arguments validated and coerced by the
+    built-in's own signature (so ``$s.$pad(3)`` and ``$sort(5)`` behave as before)."""
+    builtin = Jsonata.static_frame.lookup(name)
+    wrapped = Jsonata.JFunction(Jsonata.JLambda(function), None)
+    wrapped.signature = builtin.signature
+    wrapped.function_name = name
+    return wrapped
 
 
 #: The frame every compiled expression evaluates under (its parent is jsonata's built-ins).
 FUNCTIONS = _frame()
 
-__all__ = ["CURRENT", "FUNCTIONS", "FunctionError", "JException"]
+__all__ = ["CURRENT", "FUNCTIONS", "BoundedPattern", "FunctionError", "JException", "bounded_regex"]
