@@ -188,29 +188,28 @@ def split(text: Any = None, separator: Any = None, limit: Any = None) -> Any:
 
 
 def sort(array: Any = None, comparator: Any = None) -> Any:
-    """``$sort``: the default order counts its comparisons against the budget on large arrays
-    (a comparator function is evaluated, so the evaluator's hook counts it)."""
-    if comparator is not None or not isinstance(array, list) or len(array) <= _SMALL:
+    """``$sort``: a large array in the default order is sorted in runs, then the runs are merged
+    pairwise, each a native call bounded by its size, the deadline checked between them (the
+    result is exactly the one-call sort: both are stable). A comparator function is evaluated,
+    so the evaluator's hook bounds it."""
+    if comparator is not None or not isinstance(array, list) or len(array) <= _RUN:
         return Functions.sort(array, comparator)
     budget = CURRENT.budget
-    return [item.value for item in sorted(_Counted(value, budget) for value in array)]
+    runs: list[list[Any]] = []
+    for start in range(0, len(array), _RUN):
+        budget.spend(_RUN)
+        runs.append(sorted(array[start:start + _RUN]))
+    while len(runs) > 1:
+        merged: list[list[Any]] = []
+        for index in range(0, len(runs), 2):
+            pair = runs[index] + runs[index + 1] if index + 1 < len(runs) else runs[index]
+            budget.spend(len(pair))
+            merged.append(sorted(pair))  # two sorted runs: the native sort merges them in linear time
+        runs = merged
+    return runs[0]
 
 
-_SMALL = 1024  # sorted in one native call: a few thousand comparisons at most
-
-
-class _Counted:
-    """A sort key that spends one unit of the budget per comparison."""
-
-    __slots__ = ("budget", "value")
-
-    def __init__(self, value: Any, budget: Budget) -> None:
-        self.value = value
-        self.budget = budget
-
-    def __lt__(self, other: _Counted) -> bool:
-        self.budget.spend(1)
-        return bool(self.value < other.value)
+_RUN = 32768  # elements sorted in one native call before the deadline is checked again
 
 
 def distinct(array: Any = None) -> Any:
