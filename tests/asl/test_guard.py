@@ -195,7 +195,8 @@ def test_runaway_expressions_fail_alone_inside_a_batch_that_commits(tmp_path: An
     runaways = {reason: harness.start(machine(text)) for reason, text in RUNAWAYS.items()}
     assert harness.engine.run_once(harness.clock.now()) == len(ordinary) + len(runaways)  # one batch
     reopened = SqliteStore(tmp_path)  # what the batch committed, read back through a new connection
-    assert [json.loads(reopened.get_execution(arn).output) for arn in ordinary] == [0, 2, 4]  # type: ignore[union-attr]
+    outputs = [record.output if (record := reopened.get_execution(arn)) else None for arn in ordinary]
+    assert [json.loads(output or "null") for output in outputs] == [0, 2, 4]
     for reason, arn in runaways.items():
         record = reopened.get_execution(arn)
         assert record is not None and (record.status, record.error) == ("FAILED", "States.QueryEvaluationError")
