@@ -231,14 +231,17 @@ def distinct(array: Any = None) -> Any:
 class BoundedPattern:
     """A JSONata regex literal (``/.../flags``) whose every use ends by the evaluation's deadline.
 
-    Python's ``re`` backtracks in C and cannot be interrupted: ``/^(a|aa)+$/`` against forty
-    characters runs for minutes. Patterns run on the ``regex`` package instead, whose matcher takes
-    a ``timeout`` and checks it while backtracking; each call gets the time the evaluation has left
-    and a time-out is the guard's own time-limit error. We chose it over a linear-time engine
-    (RE2) because JSONata regexes are JavaScript regexes, with lookarounds and backreferences RE2
-    refuses, and because ``regex`` matches exactly as ``re`` did for the syntax ``re`` accepts.
-    A twin compiled with ``re`` keeps ``re``'s compile errors and replacement-template errors,
-    which jsonata-python's ``$replace`` parses to drop references to missing groups.
+    Python's ``re`` backtracks in C, holding the GIL, and cannot be interrupted: ``/^(a+)+$/``
+    against 28 characters ran for ten seconds under a one-second limit. Patterns run on the
+    ``regex`` package instead, whose matcher takes a ``timeout`` and checks it while backtracking
+    (and releases the GIL meanwhile, ``concurrent=True``); each call gets the time the evaluation
+    has left, and a time-out is the guard's own time-limit error. We chose a time-bounded engine
+    over a linear-time one (RE2, or a translation to a safe subset) because JSONata regexes are
+    JavaScript regexes, with lookarounds and backreferences that RE2 refuses, and because
+    ``regex`` (in its default ``VERSION0``) is built to match as ``re`` does, so no expression
+    that works today changes meaning. A twin compiled with ``re`` keeps ``re``'s compile errors
+    and its replacement-template errors, which jsonata-python's ``$replace`` parses to drop
+    references to missing groups.
 
     The library calls only ``search``, ``finditer``, ``sub`` and ``split`` (its ``CompiledPattern``).
     """
