@@ -106,6 +106,11 @@ def test_splitting_into_too_many_pieces_is_refused_before_it_allocates(text: str
     assert failure(text, seconds=30, max_bytes=1_000_000) == "The evaluation exceeded its memory limit"
 
 
+def test_splitting_into_characters_up_to_a_limit_reserves_only_the_pieces_kept() -> None:
+    limits = Limits(max_bytes=1_000_000)
+    assert evaluate("$split($pad('', 20000, 'a'), '', 2)", limits=limits) == ["a", "a"]
+
+
 def test_sorting_with_a_comparator_is_bounded_by_the_evaluator() -> None:
     detail = failure("$sort([1..100000], function($a, $b){ $a < $b })")
     assert detail == "The evaluation exceeded its time limit"

@@ -182,7 +182,10 @@ def split(text: Any = None, separator: Any = None, limit: Any = None) -> Any:
     """``$split``, refused before it builds more pieces than the budget allows (a regex separator
     charges its pieces one by one, see :class:`BoundedPattern`)."""
     if isinstance(text, str) and isinstance(separator, str):
-        pieces = len(text) if not separator else text.count(separator) + 1
+        if separator:
+            pieces = text.count(separator) + 1  # the library splits in full, then truncates to the limit
+        else:
+            pieces = len(text) if not isinstance(limit, (int, float)) else min(len(text), max(0, int(limit)))
         CURRENT.budget.reserve(64 * pieces)
     return Functions.split(text, separator, limit)
 
