@@ -26,7 +26,6 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -258,41 +257,40 @@ class BoundedPattern:
                                       | (regex.MULTILINE if flags.multiline else 0))
 
     def search(self, string: str) -> Any:
-        budget = CURRENT.budget
-        with _timed_out_is_exhausted():
-            return self._pattern.search(string, timeout=budget.remaining(), concurrent=True)
+        try:
+            return self._pattern.search(string, timeout=CURRENT.budget.remaining(), concurrent=True)
+        except TimeoutError:
+            raise Exhausted() from None
 
     def finditer(self, string: str) -> Iterator[Any]:
         budget = CURRENT.budget
-        with _timed_out_is_exhausted():
+        try:
             for match in self._pattern.finditer(string, timeout=budget.remaining(), concurrent=True):
                 budget.reserve(64)
                 yield match
+        except TimeoutError:
+            raise Exhausted() from None
 
     def sub(self, repl: Any, string: str, count: int = 0) -> str:
         if isinstance(repl, str):
             self._twin.sub(repl, "")  # raises re's error for a reference to a missing group
-        budget = CURRENT.budget
-        with _timed_out_is_exhausted():
-            return str(self._pattern.sub(repl, string, count=count, timeout=budget.remaining(), concurrent=True))
+        try:
+            return str(self._pattern.sub(repl, string, count=count, timeout=CURRENT.budget.remaining(),
+                                         concurrent=True))
+        except TimeoutError:
+            raise Exhausted() from None
 
     def split(self, string: str, maxsplit: int = 0) -> list[Any]:
         budget = CURRENT.budget
         pieces: list[Any] = []
-        with _timed_out_is_exhausted():
+        try:
             for piece in self._pattern.splititer(string, maxsplit=maxsplit, timeout=budget.remaining(),
                                                  concurrent=True):
                 budget.reserve(64)
                 pieces.append(piece)
+        except TimeoutError:
+            raise Exhausted() from None
         return pieces
-
-
-@contextmanager
-def _timed_out_is_exhausted() -> Iterator[None]:
-    try:
-        yield
-    except TimeoutError:
-        raise Exhausted() from None
 
 
 def bounded_regex(source: str, flags: RegexFlags) -> BoundedPattern:
