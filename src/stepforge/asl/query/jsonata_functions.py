@@ -241,9 +241,9 @@ class BoundedPattern:
     over a linear-time one (RE2, or a translation to a safe subset) because JSONata regexes are
     JavaScript regexes, with lookarounds and backreferences that RE2 refuses, and because
     ``regex`` (in its default ``VERSION0``) is built to match as ``re`` does, so no expression
-    that works today changes meaning. A twin compiled with ``re`` keeps ``re``'s compile errors
-    and its replacement-template errors, which jsonata-python's ``$replace`` parses to drop
-    references to missing groups.
+    that works today changes meaning. A twin compiled with ``re`` keeps ``re``'s compile errors,
+    and its replacement-template errors where ``regex`` refuses a template: jsonata-python's
+    ``$replace`` parses ``re``'s message to drop references to missing groups.
 
     The library calls only ``search``, ``finditer``, ``sub`` and ``split`` (its ``CompiledPattern``).
     """
@@ -272,13 +272,15 @@ class BoundedPattern:
             raise Exhausted() from None
 
     def sub(self, repl: Any, string: str, count: int = 0) -> str:
-        if isinstance(repl, str):
-            self._twin.sub(repl, "")  # raises re's error for a reference to a missing group
         try:
             return str(self._pattern.sub(repl, string, count=count, timeout=CURRENT.budget.remaining(),
                                          concurrent=True))
         except TimeoutError:
             raise Exhausted() from None
+        except regex.error:
+            if isinstance(repl, str):
+                self._twin.sub(repl, "")  # re's error (and message) for the same bad template
+            raise
 
     def split(self, string: str, maxsplit: int = 0) -> list[Any]:
         budget = CURRENT.budget
