@@ -133,7 +133,8 @@ class Wildcard:
     must start the string, the last end it, and each middle piece is found, leftmost, after the
     previous one. Taking the leftmost occurrence never loses a match (a star can absorb whatever
     a later occurrence would have left), so the cost is one ``str.find`` per piece — O(n*m) at
-    worst, where a backtracking regex (``.*a.*a.*b``) is exponential in the number of stars.
+    worst — where a backtracking regex (``.*a.*a.*b``) takes time growing as n to the power of the
+    number of stars.
     """
 
     pieces: tuple[str, ...]  # the literals around the stars: len(pieces) == stars + 1
