@@ -208,3 +208,10 @@ def test_runaway_expressions_fail_alone_inside_a_batch_that_commits(tmp_path: An
         assert reason.split()[0] in (record.cause or ""), record.cause
     report = check_store(reopened)
     assert report.executions == 7 and report.problems == []
+
+
+def test_outside_an_evaluation_the_guarded_built_ins_never_refuse() -> None:
+    outside = jsonata_functions.CURRENT.budget
+    outside.reserve(2 * DEFAULT_LIMITS.max_bytes)
+    outside.spend(10 * DEFAULT_LIMITS.check_every)
+    assert jsonata_functions.sort([3, 1, 2] * 20_000)[:2] == [1, 1]
