@@ -245,6 +245,10 @@ class BoundedPattern:
     and its replacement-template errors where ``regex`` refuses a template: jsonata-python's
     ``$replace`` parses ``re``'s message to drop references to missing groups.
 
+    ``regex`` counts its timeout in the process's CPU time (C ``clock()``): on a CPU of its own
+    that is the wall-clock time left; while other threads of the process are busy it fires
+    sooner; on an oversubscribed machine the wall time stretches, but the work stays bounded.
+
     The library calls only ``search``, ``finditer``, ``sub`` and ``split`` (its ``CompiledPattern``).
     """
 
