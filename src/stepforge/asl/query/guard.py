@@ -14,12 +14,13 @@ engine evaluates inside an open store transaction). Two kinds of checks do it:
   against an allocation budget.
 * **Guarded natives** (:mod:`stepforge.asl.query.jsonata_functions`): a built-in that can loop or
   allocate at length without returning to the evaluator either reserves its output size before
-  allocating (``$pad``, ``$join``, ``$range``, ``$split``, ``$replace``), counts its inner loop's
-  work with :meth:`Budget.spend` (``$sort``, ``$distinct``), or runs with the time left as its
-  timeout (regular expressions, :meth:`Budget.remaining`).
+  allocating (``$pad``, ``$join``, ``$range``, ``$split``, ``$replace``), splits its work into
+  bounded native steps and counts them with :meth:`Budget.spend` (``$sort`` in runs, ``$distinct``
+  per item), or runs with the time left as its timeout (regular expressions, :meth:`Budget.remaining`).
 
 Natives left unguarded do work linear in values that already exist, and every such value was
-charged when it was made, so the allocation budget bounds them too.
+charged when it was made, so the allocation budget bounds them too. (The one value charged only
+after it is built is the evaluator's own ``[a..b]``, which jsonata caps at ten million items.)
 
 The guard reads a monotonic clock, but only to bound resources: results never depend on it.
 """

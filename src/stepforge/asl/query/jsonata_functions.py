@@ -8,9 +8,10 @@ was entered, so a replayed step computes the same values.
 Built-ins that could run long or allocate a huge value without returning to the evaluator are
 replaced by guarded versions (keeping the built-in's signature): ``$pad``, ``$join``, ``$replace``
 and ``$split`` reserve their output size against the evaluation's
-:class:`~stepforge.asl.query.guard.Budget` before allocating; ``$sort`` and ``$distinct`` spend the
-budget per comparison; regex literals run with the time left as their timeout
-(:class:`BoundedPattern`, the ``regex_engine`` every expression is parsed with).
+:class:`~stepforge.asl.query.guard.Budget` before allocating; ``$sort`` sorts a large array in
+bounded runs and ``$distinct`` counts its comparisons, checking the deadline as they go; regex
+literals run with the time left as their timeout (:class:`BoundedPattern`, the ``regex_engine``
+every expression is parsed with).
 
 All of them are bound once in :data:`FUNCTIONS`, a frame shared by every compiled expression;
 what varies per evaluation (budget, random source, entry time) is in :data:`CURRENT`.
