@@ -132,6 +132,7 @@ def test_guarded_built_ins_keep_their_results_and_signatures() -> None:
     shuffled = random.Random(3).sample(range(100_000), 100_000)  # large enough to sort in runs
     assert evaluate("$sort($states.input)", shuffled, Limits(seconds=30)) == sorted(shuffled)
     assert evaluate("$sort(['b', 'a'])") == ["a", "b"]
+    assert evaluate("$sort([1..100000])", limits=Limits(seconds=30)) == list(range(1, 100_001))
     assert evaluate("$sort(5)") == [5]
     assert evaluate("$distinct([1, 2, 1, 'a', 'a'])") == [1, 2, "a"]
     assert evaluate("$split('a,b', ',')") == ["a", "b"]

@@ -19,8 +19,7 @@ engine evaluates inside an open store transaction). Two kinds of checks do it:
   per item), or runs with the time left as its timeout (regular expressions, :meth:`Budget.remaining`).
 
 Natives left unguarded do work linear in values that already exist, and every such value was
-charged when it was made, so the allocation budget bounds them too. (The one value charged only
-after it is built is the evaluator's own ``[a..b]``, which jsonata caps at ten million items.)
+charged when it was made, so the allocation budget bounds them too.
 
 The guard reads a monotonic clock, but only to bound resources: results never depend on it.
 """

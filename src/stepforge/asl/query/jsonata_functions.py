@@ -198,10 +198,11 @@ def sort(array: Any = None, comparator: Any = None) -> Any:
     if comparator is not None or not isinstance(array, list) or len(array) <= _RUN:
         return Functions.sort(array, comparator)
     budget = CURRENT.budget
+    values = list(array)  # a plain list: jsonata's lazy [a..b] cannot be sliced
     runs: list[list[Any]] = []
-    for start in range(0, len(array), _RUN):
+    for start in range(0, len(values), _RUN):
         budget.spend(_RUN)
-        runs.append(sorted(array[start:start + _RUN]))
+        runs.append(sorted(values[start:start + _RUN]))
     while len(runs) > 1:
         merged: list[list[Any]] = []
         for index in range(0, len(runs), 2):
