@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stepforge.asl import errors
-from stepforge.asl.compilation.choice import ChoiceRule, choose, compile_choice_rules, parse_timestamp
+from stepforge.asl.compilation.choice import (
+    ChoiceRule,
+    Wildcard,
+    choose,
+    compile_choice_rules,
+    parse_timestamp,
+)
 from stepforge.asl.errors import DefinitionError, StatesError
 from stepforge.asl.scope import Scope
 
@@ -155,6 +164,26 @@ def test_string_operators(op: str, value: Any, operand: str, expected: bool) -> 
 )
 def test_string_matches_wildcards_and_escapes(pattern: str, value: Any, expected: bool) -> None:
     assert holds({"StringMatches": pattern}, value) is expected
+
+
+def test_string_matches_does_not_backtrack() -> None:
+    # A backtracking regex (.*a.*a...b) tries some n**8 splits of 5,000 characters; the matcher does not backtrack.
+    assert holds({"StringMatches": "*a*a*a*a*a*a*a*b"}, "a" * 5000) is False
+    assert holds({"StringMatches": "*a*a*a*a*a*a*a*b"}, "a" * 5000 + "b") is True
+
+
+def regex_translation(pattern: str) -> re.Pattern[str]:
+    """The translation StringMatches used before the wildcard matcher: the reference semantics."""
+    pieces = {"*": ".*", "\\*": re.escape("*"), "\\\\": re.escape("\\")}
+    tokens = re.split(r"(\\[\\*]|\*)", pattern)
+    return re.compile("".join(pieces.get(token, re.escape(token)) for token in tokens), re.DOTALL)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=st.text(alphabet="ab*\\", max_size=8), value=st.text(alphabet="ab*\\\n", max_size=10))
+def test_wildcard_matches_exactly_as_the_regex_translation(pattern: str, value: str) -> None:
+    expected = regex_translation(pattern).fullmatch(value) is not None
+    assert Wildcard.parse(pattern).fullmatch(value) is expected
 
 
 @pytest.mark.parametrize(

@@ -121,13 +121,51 @@ def _resolve(path: JsonPath, scope: Scope) -> Any:
 
 
 _WILDCARD_TOKEN: Final = re.compile(r"(\\[\\*]|\*)")
-_WILDCARD_PIECES: Final = {"*": ".*", "\\*": re.escape("*"), "\\\\": re.escape("\\")}
+_ESCAPES: Final = {"\\*": "*", "\\\\": "\\"}
 
 
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    r"""``StringMatches``: ``*`` is any run of characters; ``\*`` and ``\\`` are a literal ``*`` and ``\``."""
-    pieces = (_WILDCARD_PIECES.get(piece, re.escape(piece)) for piece in _WILDCARD_TOKEN.split(pattern))
-    return re.compile("".join(pieces), re.DOTALL)
+@dataclass(frozen=True, slots=True)
+class Wildcard:
+    r"""A ``StringMatches`` pattern: ``*`` is any run of characters (newlines too); ``\*`` and
+    ``\\`` are a literal ``*`` and ``\``; the whole string must match, case-sensitively.
+
+    Kept as the literal pieces between the stars, matched without backtracking: the first piece
+    must start the string, the last end it, and each middle piece is found, leftmost, after the
+    previous one. Taking the leftmost occurrence never loses a match (a star can absorb whatever
+    a later occurrence would have left), so the cost is one ``str.find`` per piece — O(n*m) at
+    worst — where a backtracking regex (``.*a.*a.*b``) takes time growing as n to the power of the
+    number of stars.
+    """
+
+    pieces: tuple[str, ...]  # the literals around the stars: len(pieces) == stars + 1
+
+    @classmethod
+    def parse(cls, pattern: str) -> Wildcard:
+        pieces: list[str] = []
+        literal: list[str] = []
+        for token in _WILDCARD_TOKEN.split(pattern):
+            if token == "*":
+                pieces.append("".join(literal))
+                literal = []
+            else:
+                literal.append(_ESCAPES.get(token, token))
+        pieces.append("".join(literal))
+        return cls(tuple(pieces))
+
+    def fullmatch(self, value: str) -> bool:
+        if len(self.pieces) == 1:
+            return value == self.pieces[0]
+        first, *middle, last = self.pieces
+        end = len(value) - len(last)
+        if end < len(first) or not value.startswith(first) or not value.endswith(last):
+            return False
+        position = len(first)
+        for piece in middle:
+            found = value.find(piece, position, end)
+            if found < 0:
+                return False
+            position = found + len(piece)
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +206,11 @@ class StringMatch:
 
     variable: JsonPath
     pattern: str
-    regex: re.Pattern[str]
+    wildcard: Wildcard
 
     def matches(self, scope: Scope) -> bool:
         value = _resolve(self.variable, scope)
-        return isinstance(value, str) and self.regex.fullmatch(value) is not None
+        return isinstance(value, str) and self.wildcard.fullmatch(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +368,7 @@ def _data_test(name: str, rule: dict[str, Any], path: str) -> Condition:
     if name == "StringMatches":
         if not isinstance(operand, str):
             raise DefinitionError("The value for the field 'StringMatches' must be a STRING", where)
-        return StringMatch(variable, operand, _wildcard(operand))
+        return StringMatch(variable, operand, Wildcard.parse(operand))
     if name.endswith("Path"):
         key, relation, _ = COMPARISONS[name.removesuffix("Path")]
         return PathComparison(variable, name, _compile_path(operand, where), key, relation)

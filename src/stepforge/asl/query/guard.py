@@ -1,34 +1,34 @@
 """The bounded-evaluation guard: a runaway JSONata expression fails fast and alone.
 
 jsonata-python is a pure-Python tree walker, so one expression (infinite recursion,
-``$range(0, 1e9)``, a huge ``$pad``) could otherwise hold an engine thread and its memory for
-ever. Three mechanisms bound it, each cheap enough to run on every evaluation:
+``$range(0, 1e9)``, a huge ``$pad``, a catastrophic regex) could otherwise hold a thread and its
+memory for ever. The guard bounds every evaluation *from inside the evaluating thread*: nothing
+ever interrupts that thread from outside, so an evaluation can only stop where the evaluator or
+a guarded function checks its :class:`Budget` — never in the middle of the caller's code (the
+engine evaluates inside an open store transaction). Two kinds of checks do it:
 
-* **A step hook** (:class:`Budget`): the adapter binds jsonata's ``__evaluate_entry`` /
-  ``__evaluate_exit`` callbacks, so every node the evaluator visits counts. Entry checks the
-  nesting depth (recursion) and, every few hundred steps, the deadline; exit charges the size of
-  every *new* string, array or object the node produced against an allocation budget.
-* **Argument checks** on the few built-ins that can build a huge value in one native call
-  (``$pad``, ``$join``, ``$range``, ...; see :mod:`stepforge.asl.query.jsonata_functions`): they refuse
-  before allocating.
-* **A watchdog thread** (:class:`Watchdog`) for loops inside native functions that never return
-  to the evaluator (``$sort`` of a large array): past the deadline it raises :class:`Exhausted`
-  asynchronously in the evaluating thread (CPython delivers it at the next bytecode boundary).
+* **A step hook**: the adapter binds jsonata's ``__evaluate_entry`` / ``__evaluate_exit``
+  callbacks to :meth:`Budget.enter` / :meth:`Budget.leave`, so every node the evaluator visits
+  counts. Entry checks the nesting depth (recursion) and, every ``check_every`` steps, the
+  deadline; exit charges the size of every *new* string, array or object the node produced
+  against an allocation budget.
+* **Guarded natives** (:mod:`stepforge.asl.query.jsonata_functions`): a built-in that can loop or
+  allocate at length without returning to the evaluator either reserves its output size before
+  allocating (``$pad``, ``$join``, ``$range``, ``$split``, ``$replace``), splits its work into
+  bounded native steps and counts them with :meth:`Budget.spend` (``$sort`` in runs, ``$distinct``
+  per item), or runs with the time left as its timeout (regular expressions, :meth:`Budget.remaining`).
+
+Natives left unguarded do work linear in values that already exist, and every such value was
+charged when it was made, so the allocation budget bounds them too.
 
 The guard reads a monotonic clock, but only to bound resources: results never depend on it.
 """
 
 from __future__ import annotations
 
-import ctypes
-import heapq
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,31 +61,63 @@ class _TooBig(Exhausted):
 
 @dataclass(slots=True)
 class Budget:
-    """What one evaluation has used so far; its methods are jsonata's entry/exit callbacks."""
+    """What one evaluation has used so far; its methods are jsonata's entry/exit callbacks.
+
+    Every method that refuses raises :class:`Exhausted` (or a subclass naming the limit) in the
+    calling thread; the budget never acts on another thread.
+    """
 
     limits: Limits
     deadline: float
     depth: int = 0
     steps: int = 0
+    next_check: int = 0
     allocated: int = 0
     seen: set[int] = field(default_factory=set)
 
     @classmethod
     def start(cls, limits: Limits) -> Budget:
-        return cls(limits, time.monotonic() + limits.seconds)
+        return cls(limits, time.monotonic() + limits.seconds, next_check=limits.check_every)
+
+    @classmethod
+    def unbounded(cls) -> Budget:
+        """A budget that never refuses, for code that runs outside any evaluation."""
+        return cls(Limits(max_depth=2**63, max_bytes=2**63), float("inf"))
 
     def enter(self, expr: Any, value: Any, env: Any) -> None:
         self.depth += 1
         if self.depth > self.limits.max_depth:
             raise _TooDeep()
         self.steps += 1
-        if self.steps % self.limits.check_every == 0 and time.monotonic() > self.deadline:
-            raise Exhausted()
+        if self.steps >= self.next_check:
+            self.check_time()
 
     def leave(self, expr: Any, value: Any, env: Any, result: Any) -> None:
         self.depth -= 1
         if isinstance(result, (str, list, dict)) and len(result) > 16:
             self.charge(result)
+
+    def spend(self, work: int) -> None:
+        """Count ``work`` units (comparisons, iterations) done by a native loop; the deadline is
+        checked once per ``check_every`` units, as for evaluator steps."""
+        self.steps += work
+        if self.steps >= self.next_check:
+            self.check_time()
+
+    def check_time(self) -> None:
+        """Refuse if the deadline has passed."""
+        self.next_check = self.steps + self.limits.check_every
+        if time.monotonic() > self.deadline:
+            raise Exhausted()
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (``None`` if there is none); refuses if none are left."""
+        if self.deadline == float("inf"):
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise Exhausted()
+        return left
 
     def charge(self, value: str | list[Any] | dict[Any, Any]) -> None:
         """Count a produced value once (by identity): strings by length, containers per entry."""
@@ -101,72 +133,3 @@ class Budget:
         if self.allocated > self.limits.max_bytes:
             raise _TooBig()
 
-    def room(self) -> int:
-        return self.limits.max_bytes - self.allocated
-
-
-@dataclass(order=True, slots=True)
-class _Entry:
-    deadline: float
-    thread_id: int = field(compare=False)
-    done: bool = field(default=False, compare=False)
-
-
-class Watchdog:
-    """One daemon thread that interrupts evaluations still running past their deadline."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._heap: list[_Entry] = []
-        self._thread: threading.Thread | None = None
-
-    def run(self, seconds: float, work: Callable[[], T]) -> T:
-        """Run ``work`` in this thread; raise :class:`Exhausted` if it outlives ``seconds``."""
-        entry = self._register(seconds)
-        try:
-            try:
-                return work()
-            finally:
-                self._finish(entry)
-        except Exhausted:
-            self._finish(entry)
-            raise
-
-    def _register(self, seconds: float) -> _Entry:
-        entry = _Entry(time.monotonic() + seconds, threading.get_ident())
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="stepforge-jsonata-watchdog", daemon=True)
-                self._thread.start()
-            if not self._heap:
-                self._wake.notify()
-            heapq.heappush(self._heap, entry)
-        return entry
-
-    def _finish(self, entry: _Entry) -> None:
-        with self._lock:
-            entry.done = True
-        # An interrupt injected just before ``done`` was set may still be pending: drop it.
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(entry.thread_id), None)
-
-    def _loop(self) -> None:
-        with self._lock:
-            while True:
-                while self._heap and self._heap[0].done:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._wake.wait(1.0)
-                    continue
-                first = self._heap[0]
-                delay = first.deadline - time.monotonic()
-                if delay > 0:
-                    self._wake.wait(min(delay, 0.1))
-                    continue
-                heapq.heappop(self._heap)
-                first.done = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(first.thread_id),
-                                                           ctypes.py_object(Exhausted))
-
-
-WATCHDOG = Watchdog()

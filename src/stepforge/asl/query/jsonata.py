@@ -2,7 +2,8 @@
 
 :func:`compile_expression` parses at definition time (a syntax error is a
 :class:`~stepforge.asl.errors.DefinitionError`). :meth:`Expression.evaluate` binds ``$states``
-and the workflow variables, runs under the :mod:`stepforge.asl.query.guard` budget, and turns the
+and the workflow variables, runs under the :mod:`stepforge.asl.query.guard` budget (in the calling
+thread, which nothing interrupts from outside), and turns the
 library's result into a plain JSON value: JSONata ``null`` becomes ``None``, sequences become
 lists, integral numbers become ints. What AWS reports as a problem surfaces as a
 :class:`QueryError` whose ``kind`` says which (``undefined``, ``unsupported``, ``error``).
@@ -21,8 +22,8 @@ from typing import Any
 from jsonata import JException, Jsonata, Utils  # type: ignore[import-untyped]
 
 from stepforge.asl.errors import DefinitionError
-from stepforge.asl.query.guard import DEFAULT_LIMITS, WATCHDOG, Budget, Exhausted, Limits
-from stepforge.asl.query.jsonata_functions import CURRENT, FUNCTIONS, FunctionError
+from stepforge.asl.query.guard import DEFAULT_LIMITS, Budget, Exhausted, Limits
+from stepforge.asl.query.jsonata_functions import CURRENT, FUNCTIONS, FunctionError, bounded_regex
 from stepforge.asl.scope import Scope
 
 OPEN, CLOSE = "{%", "%}"
@@ -51,13 +52,17 @@ class Expression:
 
     def evaluate(self, scope: Scope, states: Mapping[str, Any] | None = None,
                  limits: Limits = DEFAULT_LIMITS) -> Any:
-        """The expression's JSON value; ``states`` adds ``result``/``errorOutput`` to ``$states``."""
+        """The expression's JSON value; ``states`` adds ``result``/``errorOutput`` to ``$states``.
+
+        Bounded by ``limits`` from inside this thread: an evaluation past them raises
+        :class:`QueryError` (kind ``error``, the limit in its detail) and leaves no state behind.
+        """
         budget = Budget.start(limits)
         bindings = self._bindings(scope, states, budget)
         previous = CURRENT.budget, CURRENT.scope
         CURRENT.budget, CURRENT.scope = budget, scope
         try:
-            raw = WATCHDOG.run(limits.seconds, lambda: self.program.evaluate(None, bindings))
+            raw = self.program.evaluate(None, bindings)
         except Exhausted as exc:
             raise QueryError("error", exc.reason) from None
         except (JException, FunctionError) as exc:
@@ -90,7 +95,7 @@ def compile_expression(text: str, pointer: str) -> Expression:
     if not body:
         raise DefinitionError("The JSONata expression must not be empty", pointer)
     try:
-        program = Jsonata(body)
+        program = Jsonata(body, bounded_regex)
     except JException as exc:
         raise DefinitionError(f"Invalid JSONata expression '{body}': {exc}", pointer) from None
     except Exception as exc:  # noqa: BLE001 - the parser raises assorted errors on bad input
