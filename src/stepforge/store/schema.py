@@ -161,6 +161,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX map_run_items_by_child ON map_run_items (child_arn) WHERE child_arn IS NOT NULL;
     DROP INDEX executions_by_map_run;
     CREATE INDEX executions_by_machine_status ON executions (state_machine_arn, status, started);
+    CREATE INDEX executions_by_started ON executions (started);
     CREATE INDEX executions_by_version ON executions (version_arn, started) WHERE version_arn IS NOT NULL;
     CREATE INDEX executions_by_alias ON executions (alias_arn, started) WHERE alias_arn IS NOT NULL;
     CREATE INDEX executions_by_map_run ON executions (map_run_arn, started) WHERE map_run_arn IS NOT NULL;
