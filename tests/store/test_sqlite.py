@@ -42,8 +42,8 @@ def test_foreign_keys_are_on_for_every_connection(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("sql, params", [
-    ("INSERT INTO state_machines VALUES (?, 'm', 'no-such-hash', 'r', 'STANDARD', 1, 'rev', 'ACTIVE', '{}', '{}', "
-     "'', '{}', '{}', 1)", (MACHINE,)),
+    (("INSERT INTO state_machines VALUES (?, 'm', 'no-such-hash', 'r', 'STANDARD', 1, 'rev', 'ACTIVE', '{}', '{}', "
+     "'', '{}', '{}', 1)"), (MACHINE,)),
     ("INSERT INTO map_run_items VALUES ('no-such-run', 0, '{}', NULL, 'PENDING', NULL)", ()),
 ])
 def test_a_dangling_reference_is_refused(tmp_path: Path, sql: str, params: tuple[str, ...]) -> None:
@@ -63,10 +63,10 @@ def test_task_rows_refer_to_their_executions(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("sql", [
-    "SELECT * FROM executions WHERE state_machine_arn = 'm' AND (started, rowid) < (1, 2) "
-    "ORDER BY started DESC, rowid DESC LIMIT 101",
-    "SELECT * FROM executions WHERE state_machine_arn = 'm' AND status = 'RUNNING' AND (started, rowid) < (1, 2) "
-    "ORDER BY started DESC, rowid DESC LIMIT 101",
+    ("SELECT * FROM executions WHERE state_machine_arn = 'm' AND (started, rowid) < (1, 2) "
+    "ORDER BY started DESC, rowid DESC LIMIT 101"),
+    ("SELECT * FROM executions WHERE state_machine_arn = 'm' AND status = 'RUNNING' AND (started, rowid) < (1, 2) "
+    "ORDER BY started DESC, rowid DESC LIMIT 101"),
     "SELECT * FROM executions WHERE version_arn = 'v' ORDER BY started DESC, rowid DESC LIMIT 101",
     "SELECT * FROM executions WHERE map_run_arn = 'r' ORDER BY started DESC, rowid DESC LIMIT 101",
     "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'",
