@@ -119,9 +119,6 @@ class ExecutionStore(Protocol):
     def count_open_executions(self) -> int:
         """How many executions are RUNNING (may lag by a second: it guards a quota)."""
 
-    def list_open_executions(self, limit: int) -> list[str]:
-        """The ARNs of up to ``limit`` RUNNING executions, in ARN order."""
-
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
         """Append history events; their ids continue the execution's sequence 1, 2, 3, ..."""
 

@@ -237,10 +237,6 @@ class MemoryStore:
     def count_open_executions(self) -> int:
         return len(self._open)
 
-    def list_open_executions(self, limit: int) -> list[str]:
-        with self.lock:
-            return sorted(self._open)[:limit]
-
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
         with self.lock:
             history = self._events[execution_arn]

@@ -96,11 +96,6 @@ class SqliteExecutions(SqliteDatabase):
             self._open_counted = (now, count)
         return self._open_counted[1]
 
-    def list_open_executions(self, limit: int) -> list[str]:
-        rows = self._execute("SELECT arn FROM executions WHERE status = 'RUNNING' ORDER BY arn LIMIT ?",
-                             (limit,)).fetchall()
-        return [row[0] for row in rows]
-
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
         """History is stored in chunks of consecutive events, one row each: a step of thousands of
         transitions costs a few inserts, not thousands."""
