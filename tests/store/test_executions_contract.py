@@ -6,7 +6,7 @@ import pytest
 from store_samples import MACHINE, execution
 
 from stepforge.asl.records import Event, Frame, Run, Wait
-from stepforge.store.base import ExecutionQuery, Store
+from stepforge.store.base import Conflict, ExecutionQuery, Store
 
 BY_MACHINE = ExecutionQuery(state_machine_arn=MACHINE)
 
@@ -31,8 +31,10 @@ def test_an_execution_keeps_its_run_across_updates(store: Store) -> None:
 
 def test_an_arn_is_inserted_once(store: Store) -> None:
     store.insert_execution(execution("once"))
-    with pytest.raises(Exception):  # noqa: B017 - each backend raises its own kind
-        store.insert_execution(execution("once"))
+    with pytest.raises(Conflict):
+        store.insert_execution(execution("once", started=2.0))
+    found = store.get_execution(execution("once").arn)
+    assert found is not None and found.started == 1.0
 
 
 def test_executions_list_newest_first_and_filter_by_status(store: Store) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from store_samples import inserted, map_run
 
-from stepforge.store.base import Store
+from stepforge.store.base import Conflict, Store
 from stepforge.store.records import MapRunItem
 
 
@@ -18,6 +19,14 @@ def test_map_runs_round_trip(store: Store) -> None:
     assert store.get_map_run(run.arn) == run
     assert store.list_map_runs(parent, limit=10).items == [run]
     assert store.list_map_runs("y", limit=10).items == []
+
+
+def test_a_map_run_is_inserted_once(store: Store) -> None:
+    run = map_run("l", inserted(store, "parent"))
+    store.insert_map_run(run, ["1"])
+    with pytest.raises(Conflict):
+        store.insert_map_run(run, ["2", "3"])
+    assert [i.input for i in store.map_run_items(run.arn, limit=10)] == ["1"]
 
 
 def test_map_runs_page_oldest_first(store: Store) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from store_samples import ACTIVITY, execution, inserted
 
-from stepforge.store.base import Store
+from stepforge.store.base import Conflict, Store
 from stepforge.store.records import ActivityRecord, ActivityTaskRecord, ChildWatchRecord, DispatchRecord
 
 LAMBDA = "arn:aws:lambda:us-east-1:000000000000:function:f"
@@ -104,3 +105,15 @@ def test_closing_a_wait_closes_each_kind_of_task_it_holds(store: Store) -> None:
     store.close_tasks(parent, [1])
     assert store.pending_work(parent) == 1
     assert [d.token for d in store.open_dispatches(limit=10).items] == ["other-wait"]
+
+
+def test_a_token_is_stored_once(store: Store) -> None:
+    x = inserted(store, "x")
+    store.add_activity_task(ActivityTaskRecord("t", ACTIVITY, x, 1, "{}", 1.0))
+    store.add_dispatch(dispatch("d", x, 2, 1.0))
+    with pytest.raises(Conflict):
+        store.add_activity_task(ActivityTaskRecord("t", ACTIVITY, x, 3, "{}", 2.0))
+    with pytest.raises(Conflict):
+        store.add_dispatch(dispatch("d", x, 4, 2.0))
+    task, found = store.get_activity_task("t"), store.get_dispatch("d")
+    assert task is not None and found is not None and (task.wait_id, found.wait_id) == (1, 2)

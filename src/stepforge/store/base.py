@@ -35,6 +35,10 @@ from stepforge.store.records import (
 )
 
 
+class Conflict(Exception):
+    """An insert whose key is already stored (an execution ARN, a task token, a Map Run ARN)."""
+
+
 class StateMachineStore(Protocol):
     """State machines, their published versions and their aliases.
 
@@ -101,7 +105,7 @@ class ExecutionStore(Protocol):
     """Executions (with their frames) and their history."""
 
     def insert_execution(self, record: ExecutionRecord) -> None:
-        """Insert a new execution; an ARN already stored is an error (the caller checks first)."""
+        """Insert a new execution; raises :class:`Conflict` if its ARN is stored (callers check first)."""
 
     def update_execution(self, record: ExecutionRecord) -> None:
         """Write an execution's status, result, frames, event count and redrive fields."""
@@ -178,7 +182,7 @@ class TaskStore(Protocol):
         """Forget an activity (its queued tasks stay until their waits end)."""
 
     def add_activity_task(self, task: ActivityTaskRecord) -> None:
-        """Queue a scheduled activity task (its token must be new)."""
+        """Queue a scheduled activity task; raises :class:`Conflict` if its token is stored."""
 
     def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
         """Hand the oldest open, unstarted task of an activity to a worker, marking it started.
@@ -193,7 +197,7 @@ class TaskStore(Protocol):
         """Up to ``limit`` open activity tasks, oldest first."""
 
     def add_dispatch(self, dispatch: DispatchRecord) -> None:
-        """Record a task's in-flight work (its token must be new)."""
+        """Record a task's in-flight work; raises :class:`Conflict` if its token is stored."""
 
     def get_dispatch(self, token: str) -> DispatchRecord | None:
         """The dispatch with this token (open or closed), or None if it never existed."""
@@ -222,7 +226,8 @@ class MapRunStore(Protocol):
     """Map Runs of Distributed Map states, and their items (one row each, however many)."""
 
     def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
-        """Insert a Map Run and one PENDING item per input (JSON text), indexed 0, 1, 2, ..."""
+        """Insert a Map Run and one PENDING item per input (JSON text), indexed 0, 1, 2, ...; raises
+        :class:`Conflict` if its ARN is stored."""
 
     def update_map_run(self, record: MapRunRecord) -> None:
         """Write a Map Run's settings, status and counts."""

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from stepforge.asl.records import Event, Signal
 from stepforge.store import cursors
-from stepforge.store.base import ExecutionQuery
+from stepforge.store.base import Conflict, ExecutionQuery
 from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
@@ -193,8 +193,7 @@ class MemoryStore:
 
     def insert_execution(self, record: ExecutionRecord) -> None:
         with self.lock:
-            if record.arn in self._executions:
-                raise KeyError(f"execution {record.arn} exists")
+            _new(self._executions, record.arn)
             arns = self._by_machine.setdefault(record.state_machine_arn, [])
             arns.append(record.arn)
             self._on_undo(lambda: _drop_last(arns))
@@ -273,6 +272,7 @@ class MemoryStore:
 
     def add_activity_task(self, task: ActivityTaskRecord) -> None:
         with self.lock:
+            _new(self._tasks, task.token)
             self._set(self._tasks, task.token, _copy(task))
 
     def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
@@ -296,6 +296,7 @@ class MemoryStore:
 
     def add_dispatch(self, dispatch: DispatchRecord) -> None:
         with self.lock:
+            _new(self._dispatches, dispatch.token)
             self._set(self._dispatches, dispatch.token, _copy(dispatch))
 
     def get_dispatch(self, token: str) -> DispatchRecord | None:
@@ -397,6 +398,7 @@ class MemoryStore:
 
     def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
         with self.lock:
+            _new(self._map_runs, record.arn)
             self._set(self._map_runs, record.arn, _copy(record))
             self._set(self._items, record.arn, [MapRunItem(record.arn, i, text) for i, text in enumerate(inputs)])
 
@@ -439,6 +441,11 @@ class MemoryStore:
             self._on_undo(lambda: items.__setitem__(item.index, old))
             if item.child_arn is not None:
                 self._set(self._item_of, item.child_arn, (item.map_run_arn, item.index))
+
+
+def _new(table: dict[str, Any], key: str) -> None:
+    if key in table:
+        raise Conflict(f"{key} is already stored")
 
 
 def _drop_last(items: list[Any] | deque[Any]) -> None:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from stepforge.store.base import Conflict
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
 
@@ -88,6 +89,15 @@ class SqliteDatabase:
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         return self._connection().execute(sql, tuple(params))
+
+    def _insert(self, sql: str, params: Iterable[Any]) -> None:
+        """An INSERT whose key must be new: a stored key raises :class:`Conflict`."""
+        try:
+            self._execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            if str(exc).startswith("UNIQUE constraint failed"):
+                raise Conflict(str(exc)) from exc
+            raise
 
     def _execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         self._connection().executemany(sql, (tuple(row) for row in rows))

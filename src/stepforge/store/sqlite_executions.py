@@ -33,7 +33,7 @@ class SqliteExecutions(SqliteDatabase):
     def insert_execution(self, record: ExecutionRecord) -> None:
         with self.transaction():
             digest = self._store_definition(record.definition)
-            self._execute(
+            self._insert(
                 f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 20)})",
                 (record.arn, record.name, record.state_machine_arn, record.state_machine_name, digest,
                  record.role_arn, record.input, record.started, record.status, record.stopped, record.output,

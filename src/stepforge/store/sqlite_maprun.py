@@ -23,7 +23,7 @@ class SqliteMapRuns(SqliteDatabase):
 
     def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
         with self.transaction():
-            self._execute("INSERT INTO map_runs (arn, execution_arn, started, body, status) VALUES (?, ?, ?, ?, ?)",
+            self._insert("INSERT INTO map_runs (arn, execution_arn, started, body, status) VALUES (?, ?, ?, ?, ?)",
                           (record.arn, record.execution_arn, record.started, dumps(record), record.status))
             self._execute_many(f"INSERT INTO map_run_items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, NULL, 'PENDING', NULL)",
                                ((record.arn, index, text) for index, text in enumerate(inputs)))

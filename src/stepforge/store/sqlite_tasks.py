@@ -56,7 +56,7 @@ class SqliteTasks(SqliteDatabase):
     # -- activity tasks --------------------------------------------------------------------------
 
     def add_activity_task(self, task: ActivityTaskRecord) -> None:
-        self._execute(f"INSERT INTO activity_tasks ({_TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._insert(f"INSERT INTO activity_tasks ({_TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (task.token, task.activity_arn, task.execution_arn, task.wait_id, task.input,
                        task.scheduled, task.worker_name, int(task.started), int(task.closed), task.state_name))
 
@@ -91,7 +91,7 @@ class SqliteTasks(SqliteDatabase):
     # -- dispatches ------------------------------------------------------------------------------
 
     def add_dispatch(self, dispatch: DispatchRecord) -> None:
-        self._execute(f"INSERT INTO task_dispatches ({_DISPATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._insert(f"INSERT INTO task_dispatches ({_DISPATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (dispatch.token, dispatch.execution_arn, dispatch.wait_id, dispatch.resource,
                        dispatch.state_name, dispatch.child_name, dispatch.input, dispatch.created,
                        int(dispatch.callback), int(dispatch.closed)))
