@@ -76,6 +76,7 @@ def test_task_rows_refer_to_their_executions(tmp_path: Path) -> None:
     "SELECT * FROM task_dispatches WHERE closed = 0 ORDER BY created, token LIMIT 3",
     "SELECT * FROM task_dispatches WHERE closed = 0 AND callback = 1 ORDER BY created LIMIT 3",
     "SELECT * FROM activity_tasks WHERE closed = 0 ORDER BY scheduled LIMIT 3",
+    "SELECT * FROM activities WHERE (created, arn) > (1, 'a') ORDER BY created, arn LIMIT 3",
     "SELECT * FROM map_run_items WHERE map_run_arn = 'r' AND status = 'PENDING' AND idx > 5 ORDER BY idx LIMIT 3",
 ])
 def test_paged_lists_read_an_index_in_order(tmp_path: Path, sql: str) -> None:

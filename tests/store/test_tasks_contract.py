@@ -20,9 +20,17 @@ def dispatch(token: str, execution_arn: str, wait_id: int, created: float, *, ca
 def test_activities_round_trip(store: Store) -> None:
     store.put_activity(ActivityRecord(ACTIVITY, "a", 1.0, {"k": "v"}))
     assert store.get_activity(ACTIVITY) == ActivityRecord(ACTIVITY, "a", 1.0, {"k": "v"})
-    assert [a.name for a in store.list_activities()] == ["a"]
+    assert [a.name for a in store.list_activities(limit=10).items] == ["a"]
     store.delete_activity(ACTIVITY)
     assert store.get_activity(ACTIVITY) is None
+
+
+def test_activities_page_oldest_first(store: Store) -> None:
+    for index in range(3):
+        store.put_activity(ActivityRecord(f"{ACTIVITY}{index}", f"a{index}", float(2 - index)))
+    first = store.list_activities(limit=2)
+    second = store.list_activities(after=first.next, limit=2)
+    assert [a.name for a in first.items + second.items] == ["a2", "a1", "a0"] and second.next is None
 
 
 def test_activity_tasks_are_handed_out_once_in_order(store: Store) -> None:

@@ -15,7 +15,7 @@ from stepforge.service.errors import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
-from stepforge.service.params import optional_str, page, required_str
+from stepforge.service.params import answer, optional_str, required_str, store_page
 from stepforge.store.records import ActivityRecord, ActivityTaskRecord, DispatchRecord
 
 MAX_OUTPUT = 256 * 1024
@@ -49,13 +49,11 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    items, token = page(ctx.store.list_activities(), req.params)
-    response: dict[str, Any] = {"activities": [
-        {"activityArn": r.arn, "name": r.name, "creationDate": r.created} for r in items
-    ]}
-    if token:
-        response["nextToken"] = token
-    return response
+    """ListActivities: one page read from the store, oldest first."""
+    items, token = store_page("activities", req.params,
+                              lambda after, limit: ctx.store.list_activities(after=after, limit=limit))
+    return answer("activities", [{"activityArn": r.arn, "name": r.name, "creationDate": r.created}
+                                 for r in items], token)
 
 
 def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:

@@ -175,8 +175,11 @@ class TaskStore(Protocol):
     def get_activity(self, arn: str) -> ActivityRecord | None:
         """The activity with this ARN, or None."""
 
-    def list_activities(self) -> list[ActivityRecord]:
-        """Every activity, oldest first."""
+    def list_activities(self, *, after: str | None = None, limit: int) -> Page[ActivityRecord]:
+        """Activities, oldest first (creation time, then ARN).
+
+        Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
+        """
 
     def delete_activity(self, arn: str) -> None:
         """Forget an activity (its queued tasks stay until their waits end)."""

@@ -262,9 +262,12 @@ class MemoryStore:
     def get_activity(self, arn: str) -> ActivityRecord | None:
         return _copy(self._activities.get(arn))
 
-    def list_activities(self) -> list[ActivityRecord]:
+    def list_activities(self, *, after: str | None = None, limit: int) -> Page[ActivityRecord]:
+        start = None if after is None else cursors.decode(after, float, str)
         with self.lock:
-            return sorted((_copy(r) for r in self._activities.values()), key=lambda r: (r.created, r.arn))
+            rows = sorted((r for r in self._activities.values() if start is None or (r.created, r.arn) > start),
+                          key=lambda r: (r.created, r.arn))
+            return _page(rows, limit, lambda r: (r.created, r.arn))
 
     def delete_activity(self, arn: str) -> None:
         with self.lock:

@@ -166,6 +166,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX executions_by_alias ON executions (alias_arn, started) WHERE alias_arn IS NOT NULL;
     CREATE INDEX executions_by_map_run ON executions (map_run_arn, started) WHERE map_run_arn IS NOT NULL;
     CREATE INDEX state_machines_by_created ON state_machines (status, created, arn);
+    CREATE INDEX activities_by_created ON activities (created, arn);
     ALTER TABLE map_runs ADD COLUMN status TEXT NOT NULL DEFAULT 'RUNNING';
     DROP INDEX map_runs_by_execution;
     CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, started, arn);

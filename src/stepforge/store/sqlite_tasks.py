@@ -46,9 +46,15 @@ class SqliteTasks(SqliteDatabase):
         row = self._execute("SELECT arn, name, created, tags FROM activities WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else ActivityRecord(row[0], row[1], row[2], json.loads(row[3]))
 
-    def list_activities(self) -> list[ActivityRecord]:
-        rows = self._execute("SELECT arn, name, created, tags FROM activities ORDER BY created, arn").fetchall()
-        return [ActivityRecord(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+    def list_activities(self, *, after: str | None = None, limit: int) -> Page[ActivityRecord]:
+        sql, params = "SELECT arn, name, created, tags FROM activities", list[Any]()
+        if after is not None:
+            sql += " WHERE (created, arn) > (?, ?)"
+            params += cursors.decode(after, float, str)
+        rows = self._execute(sql + " ORDER BY created, arn LIMIT ?", (*params, limit + 1)).fetchall()
+        found = [ActivityRecord(r[0], r[1], r[2], json.loads(r[3])) for r in rows[:limit]]
+        more = len(rows) > limit and found
+        return Page(found, cursors.encode(found[-1].created, found[-1].arn) if more else None)
 
     def delete_activity(self, arn: str) -> None:
         self._execute("DELETE FROM activities WHERE arn = ?", (arn,))
