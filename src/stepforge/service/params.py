@@ -61,7 +61,7 @@ def optional_bool(params: Mapping[str, Any], key: str) -> bool:
 def page(items: list[Any], params: Mapping[str, Any], default_size: int = 100) -> tuple[list[Any], str | None]:
     """One page of ``items`` after ``nextToken``, at most ``maxResults`` long, and the next token.
 
-    For short lists only (activities, versions, aliases); a list that can grow without bound is read
+    For short lists only (versions, aliases: AWS caps them); a list that can grow without bound is read
     a page at a time from the store with :func:`store_page`.
     """
     size = page_size(params, default_size)
