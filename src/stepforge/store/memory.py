@@ -7,16 +7,17 @@ transaction or savepoint that raises leaves the store as it found it — the sam
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import heapq
 import itertools
+import pickle
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from stepforge.asl.records import Event, Signal
+from stepforge.asl.records import Event, Run, Signal
 from stepforge.store import cursors
 from stepforge.store.base import Conflict, ExecutionQuery
 from stepforge.store.records import (
@@ -40,13 +41,20 @@ _MISSING: Any = object()
 
 
 def _copy(record: T) -> T:
-    return copy.deepcopy(record)
+    """A deep copy (through pickle: several times faster than ``copy.deepcopy`` on large runs)."""
+    copied: T = pickle.loads(pickle.dumps(record, pickle.HIGHEST_PROTOCOL))
+    return copied
 
 
-def _page(rows: list[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> Page[T]:
+def _execution_copy(record: ExecutionRecord, *, with_run: bool = True) -> ExecutionRecord:
+    """A copy sharing the immutable fields; only the frames (``run``) are mutable."""
+    return dataclasses.replace(record, run=_copy(record.run) if with_run else Run())
+
+
+def _page(rows: list[T], limit: int, key: Callable[[T], tuple[Any, ...]], *, copy: bool = True) -> Page[T]:
     found = rows[:limit]
     more = len(rows) > limit and found
-    return Page([_copy(row) for row in found], cursors.encode(*key(found[-1])) if more else None)
+    return Page([_copy(row) for row in found] if copy else found, cursors.encode(*key(found[-1])) if more else None)
 
 
 class MemoryStore:
@@ -197,7 +205,7 @@ class MemoryStore:
             arns = self._by_machine.setdefault(record.state_machine_arn, [])
             arns.append(record.arn)
             self._on_undo(lambda: _drop_last(arns))
-            self._set(self._executions, record.arn, _copy(record))
+            self._set(self._executions, record.arn, _execution_copy(record))
             self._set(self._inserted, record.arn, next(self._sequence))
             self._set(self._events, record.arn, [])
             if record.status == "RUNNING":
@@ -205,12 +213,13 @@ class MemoryStore:
 
     def update_execution(self, record: ExecutionRecord) -> None:
         with self.lock:
-            self._set(self._executions, record.arn, _copy(record))
+            self._set(self._executions, record.arn, _execution_copy(record))
             if record.status != "RUNNING":
                 self._drop(self._open, record.arn)
 
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
-        return _copy(self._executions.get(arn))
+        found = self._executions.get(arn)
+        return None if found is None else _execution_copy(found, with_run=with_run)
 
     def list_executions(self, query: ExecutionQuery, *, after: str | None = None,
                         limit: int) -> Page[ExecutionRecord]:
@@ -223,7 +232,8 @@ class MemoryStore:
             rows = [r for r in candidates if self._selects(query, r)
                     and (start is None or (r.started, self._inserted[r.arn]) < start)]
             rows.sort(key=lambda r: (r.started, self._inserted[r.arn]), reverse=True)
-            return _page(rows, limit, lambda r: (r.started, self._inserted[r.arn]))
+            page = _page(rows, limit, lambda r: (r.started, self._inserted[r.arn]), copy=False)
+            return Page([_execution_copy(r, with_run=False) for r in page.items], page.next)
 
     @staticmethod
     def _selects(query: ExecutionQuery, record: ExecutionRecord) -> bool:
