@@ -101,7 +101,7 @@ def _write_waits(db: sqlite3.Connection) -> None:
             if wait is not None:
                 map_run_arn = wait.pop("map_run_arn")
                 wait["token"] = map_run_arn or wait["token"]
-        db.execute("UPDATE main.executions SET run = ? WHERE arn = ?", (json.dumps(run), arn))
+        db.execute("UPDATE main.executions SET run = ? WHERE arn = ?", (json.dumps(run, separators=(",", ":")), arn))
 
 
 def test_a_released_store_migrates_and_its_executions_go_on(tmp_path: Path) -> None:

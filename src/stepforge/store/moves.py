@@ -65,7 +65,8 @@ def _move_map_run_items(execute: Execute) -> None:
 
 
 def _move_map_run_waits(execute: Execute) -> None:
-    rows = execute("SELECT arn, run FROM executions WHERE status = 'RUNNING' AND run LIKE '%\"children\"%'").fetchall()
+    rows = execute("SELECT arn, run FROM executions WHERE status = 'RUNNING' AND run LIKE ?",
+                   ('%:mapRun:%',)).fetchall()  # only runs that name a Map Run
     for arn, text in rows:
         run = json.loads(text)
         moved = False
