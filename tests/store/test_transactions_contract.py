@@ -69,3 +69,13 @@ def test_a_savepoint_undoes_only_its_own_writes(store: Store) -> None:
             raise RuntimeError("this step fails")
         store.push_signal("after", None)
     assert [arn for arn, _ in store.pop_signals(10)] == ["kept", "after"]
+
+
+def test_a_timer_cancelled_in_a_failed_transaction_stays_armed(store: Store) -> None:
+    store.set_timer(TimerRecord(3.0, "x", 1, "wait"))
+    with pytest.raises(RuntimeError), store.transaction():
+        store.cancel_timers("x")
+        assert store.next_due() is None
+        raise RuntimeError("crash before commit")
+    assert store.next_due() == 3.0
+    assert store.due_timers(5.0, 10) == [TimerRecord(3.0, "x", 1, "wait")]

@@ -393,7 +393,8 @@ class MemoryStore:
                 due, sequence, timer = self._timers[0]
                 if self._is_armed(timer, sequence):
                     return due
-                heapq.heappop(self._timers)
+                entry = heapq.heappop(self._timers)  # disarmed: a rollback that re-arms it pushes it back
+                self._on_undo(lambda entry=entry: heapq.heappush(self._timers, entry))  # type: ignore[misc]
             return None
 
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
