@@ -339,8 +339,9 @@ class MemoryStore:
     def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
-            return [_copy(w) for w in self._watches.values() if w.parent_arn == parent_arn and not w.closed
-                    and (wanted is None or w.wait_id in wanted)]
+            found = [w for w in self._watches.values() if w.parent_arn == parent_arn and not w.closed
+                     and (wanted is None or w.wait_id in wanted)]
+            return [_copy(w) for w in sorted(found, key=lambda w: w.created)]
 
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         wanted = None if wait_ids is None else set(wait_ids)
