@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from stepforge.asl.records import Stop
+from stepforge.store.base import ExecutionQuery
 from stepforge.testing import Harness
 
 START = "arn:aws:states:::states:startExecution"
@@ -68,7 +69,7 @@ def test_a_child_can_answer_its_parent_by_token(harness: Harness) -> None:
         "Parameters": {"StateMachineArn": child, "Name": "answering", "Input": {"token.$": "$$.Task.Token"}}}}}
     arn = harness.start(machine)
     harness.settle()
-    kid = next(iter(harness.store.list_executions(child)))
+    kid = harness.store.list_executions(ExecutionQuery(state_machine_arn=child), limit=1).items[0]
     harness.succeed(json.loads(kid.input)["token"], {"from": "child"})
     assert harness.run_until_done(arn).output == {"from": "child"}
 

@@ -47,6 +47,7 @@ class Wait:
     resource_kind: str = ""      # for tasks: "activity", "lambda", "task"
     started: bool = False
     token: str = ""              # for tasks: the task token (``$$.Task.Token``, SendTask*), fixed at dispatch
+    map_run_arn: str = ""        # for a Distributed Map's children: the Map Run running the items
 
 
 @dataclass(slots=True)

@@ -16,9 +16,12 @@ from stepforge.console import pending
 from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ApiError, ValidationException
+from stepforge.store.base import ExecutionQuery
 from stepforge.store.records import ExecutionRecord
 
 MAX_PAGE = 200
+#: The most machines, and executions per machine, a console list reads (the store pages its lists).
+CONSOLE_ROWS = 10_000
 Endpoint = Callable[[HttpRequest], Awaitable[Response]]
 
 
@@ -39,7 +42,8 @@ def _guarded(handler: Callable[[HttpRequest], Awaitable[Any]]) -> Endpoint:
 
 def machines(ctx: ServiceContext, query: str) -> list[dict[str, Any]]:
     """State machines whose name contains ``query`` (case-insensitive), newest first."""
-    found = [m for m in ctx.store.list_state_machines() if query.lower() in m.name.lower()]
+    every = ctx.store.list_state_machines(limit=CONSOLE_ROWS).items
+    found = [m for m in every if query.lower() in m.name.lower()]
     found.sort(key=lambda m: m.created, reverse=True)
     return [{"name": m.name, "stateMachineArn": m.arn, "type": m.type, "creationDate": m.created,
              "status": m.status} for m in found]
@@ -48,11 +52,12 @@ def machines(ctx: ServiceContext, query: str) -> list[dict[str, Any]]:
 def executions(ctx: ServiceContext, params: dict[str, str]) -> dict[str, Any]:
     """Executions of one machine (or all), filtered by status, name and start time, one page of them."""
     machine = params.get("machine") or None
-    arns = [machine] if machine else [m.arn for m in ctx.store.list_state_machines()]
+    arns = [machine] if machine else [m.arn for m in ctx.store.list_state_machines(limit=CONSOLE_ROWS).items]
     status = params.get("status") or None
     found: list[ExecutionRecord] = []
     for arn in arns:
-        found += ctx.store.list_executions(arn, status)
+        found += ctx.store.list_executions(ExecutionQuery(state_machine_arn=arn, status=status),
+                                           limit=CONSOLE_ROWS).items
     found = [r for r in found if _matches(r, params)]
     found.sort(key=lambda r: r.started, reverse=True)
     offset = max(int(params.get("offset") or 0), 0)

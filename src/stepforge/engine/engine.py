@@ -189,7 +189,7 @@ class Engine:
             elif isinstance(command, CancelWait):
                 self.store.cancel_timers(record.arn, [command.wait_id])
                 children.stop_watched(self.store, record.arn, [command.wait_id])
-                self.store.remove_tasks(record.arn, [command.wait_id])
+                self.store.close_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
             elif isinstance(command, StartMapRun):
                 maprun.start(self.store, record, command, now)
@@ -200,7 +200,7 @@ class Engine:
             record.status, record.stopped = run.status, max(now, self.clock.now())
             record.output, record.error, record.cause = run.output, run.error, run.cause
             self.store.cancel_timers(record.arn)
-            self.store.remove_tasks(record.arn)
+            self.store.close_tasks(record.arn)
             self._infos.pop(record.arn, None)
             self.dispatcher.finished(record)
 

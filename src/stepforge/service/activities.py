@@ -15,8 +15,8 @@ from stepforge.service.errors import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
-from stepforge.service.params import optional_str, page, required_str
-from stepforge.store.records import ActivityRecord, ActivityTaskRecord
+from stepforge.service.params import answer, optional_str, required_str, store_page
+from stepforge.store.records import ActivityRecord, ActivityTaskRecord, DispatchRecord
 
 MAX_OUTPUT = 256 * 1024
 
@@ -49,13 +49,11 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    items, token = page(ctx.store.list_activities(), req.params)
-    response: dict[str, Any] = {"activities": [
-        {"activityArn": r.arn, "name": r.name, "creationDate": r.created} for r in items
-    ]}
-    if token:
-        response["nextToken"] = token
-    return response
+    """ListActivities: one page read from the store, oldest first."""
+    items, token = store_page("activities", req.params,
+                              lambda after, limit: ctx.store.list_activities(after=after, limit=limit))
+    return answer("activities", [{"activityArn": r.arn, "name": r.name, "creationDate": r.created}
+                                 for r in items], token)
 
 
 def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -70,7 +68,7 @@ def poll(ctx: ServiceContext, req: Request) -> dict[str, Any] | None:
     record = get(ctx, required_str(req.params, "activityArn"))
     worker = optional_str(req.params, "workerName", max_length=80)
     with ctx.store.transaction():
-        task = ctx.store.poll_task(record.arn, worker)
+        task = ctx.store.poll_activity_task(record.arn, worker)
         if task is None:
             return None
         ctx.store.push_signal(task.execution_arn, TaskStarted(task.wait_id, worker))
@@ -78,9 +76,10 @@ def poll(ctx: ServiceContext, req: Request) -> dict[str, Any] | None:
     return {"taskToken": task.token, "input": task.input}
 
 
-def _task(ctx: ServiceContext, req: Request) -> ActivityTaskRecord:
+def _task(ctx: ServiceContext, req: Request) -> ActivityTaskRecord | DispatchRecord:
+    """The activity task or the callback dispatch a task token names, while it is open."""
     token = required_str(req.params, "taskToken", max_length=2048)
-    task = ctx.store.get_task(token)
+    task: ActivityTaskRecord | DispatchRecord | None = ctx.store.get_activity_task(token) or ctx.store.get_dispatch(token)
     if task is None:
         raise TaskDoesNotExist("Task Does Not Exist") if len(token) > 20 else InvalidToken("Invalid token")
     if task.closed:
@@ -114,8 +113,9 @@ def send_heartbeat(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     return {}
 
 
-def _close(ctx: ServiceContext, task: ActivityTaskRecord, signal: TaskSucceeded | TaskFailed) -> None:
+def _close(ctx: ServiceContext, task: ActivityTaskRecord | DispatchRecord,
+           signal: TaskSucceeded | TaskFailed) -> None:
     with ctx.store.transaction():
-        ctx.store.remove_tasks(task.execution_arn, [task.wait_id])
+        ctx.store.close_tasks(task.execution_arn, [task.wait_id])
         ctx.store.push_signal(task.execution_arn, signal)
     ctx.engine.notify()

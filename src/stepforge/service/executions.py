@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from typing import Any
@@ -17,8 +18,10 @@ from stepforge.service.errors import (
     StateMachineTypeNotSupported,
     ValidationException,
 )
-from stepforge.service.params import listing, optional_bool, optional_str, page_of, required_str
-from stepforge.store.records import ExecutionRecord
+from stepforge.service.params import answer, optional_bool, optional_str, required_str, store_page
+from stepforge.store import cursors
+from stepforge.store.base import ExecutionQuery
+from stepforge.store.records import ExecutionRecord, Page
 
 MAX_INPUT = 256 * 1024
 
@@ -147,36 +150,40 @@ def stop(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """ListExecutions: one page read from the store, newest first."""
     params = req.params
     machine_arn, map_run_arn = optional_str(params, "stateMachineArn"), optional_str(params, "mapRunArn")
     if (machine_arn is None) == (map_run_arn is None):
         raise ValidationException("Must provide a StateMachine ARN or a MapRun ARN")
     status = optional_str(params, "statusFilter")
-    if map_run_arn is not None:
-        found = maprun.executions(ctx, map_run_arn, status)
-    else:
-        found = _machine_executions(ctx, str(machine_arn), status)
     redriven = optional_str(params, "redriveFilter")
+    if map_run_arn is not None:
+        query = maprun.executions_query(ctx, map_run_arn, status)
+    else:
+        query = _machine_query(ctx, str(machine_arn), status)
     if redriven is not None:
-        found = [r for r in found if (r.redrive_count > 0) == (redriven == "REDRIVEN")]
-    return listing("executions", found, params, _summary)
+        query = dataclasses.replace(query, redriven=redriven == "REDRIVEN")
+    found, token = store_page("executions", params,
+                              lambda after, limit: ctx.store.list_executions(query, after=after, limit=limit))
+    return answer("executions", [_summary(r) for r in found], token)
 
 
-def _machine_executions(ctx: ServiceContext, arn: str, status: str | None) -> list[ExecutionRecord]:
+def _machine_query(ctx: ServiceContext, arn: str, status: str | None) -> ExecutionQuery:
+    """Which executions a state machine, version or alias ARN lists (checking that it exists)."""
     base, qualifier = versions.split(arn)
     machine = versions.machine(ctx, base)
     if machine.type == "EXPRESS":
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
-    found = ctx.store.list_executions(machine.arn, status)
+    query = ExecutionQuery(state_machine_arn=machine.arn, status=status)
     if qualifier is None:
-        return found
+        return query
     if qualifier.isdigit():
         if ctx.store.get_version(arn) is None:
             raise versions.not_found(arn)
-        return [r for r in found if r.version_arn == arn]
+        return dataclasses.replace(query, version_arn=arn)
     if ctx.store.get_alias(arn) is None:
         raise versions.not_found(arn)
-    return [r for r in found if r.alias_arn == arn]
+    return dataclasses.replace(query, alias_arn=arn)
 
 
 def _summary(record: ExecutionRecord) -> dict[str, Any]:
@@ -193,15 +200,20 @@ def _summary(record: ExecutionRecord) -> dict[str, Any]:
 
 
 def history(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """GetExecutionHistory: one page of events, read by event id (the cursor is the last id shown)."""
     record = get(ctx, required_str(req.params, "executionArn"))
     reverse = optional_bool(req.params, "reverseOrder")
-    items, token = page_of(record.event_count, req.params,
-                           lambda start, size: ctx.store.get_events(record.arn, start, size, reverse))
+    items, token = store_page("history", req.params, lambda after, limit: _events(ctx, record.arn, after, limit,
+                                                                                   reverse))
     include_data = req.params.get("includeExecutionData", True) is not False
-    response: dict[str, Any] = {"events": [_shaped(e, include_data) for e in items]}
-    if token:
-        response["nextToken"] = token
-    return response
+    return answer("events", [_shaped(e, include_data) for e in items], token)
+
+
+def _events(ctx: ServiceContext, arn: str, after: str | None, limit: int, reverse: bool) -> Page[Event]:
+    last = 0 if after is None else int(cursors.decode(after, int)[0])
+    events = ctx.store.get_events(arn, last, limit + 1, reverse)
+    more = len(events) > limit > 0
+    return Page(events[:limit], cursors.encode(events[limit - 1].id) if more else None)
 
 
 def _shaped(event: Event, include_data: bool) -> dict[str, Any]:

@@ -7,8 +7,9 @@ from typing import Any
 from stepforge.service import arns
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import ExecutionDoesNotExist, ResourceNotFound, ValidationException
-from stepforge.service.params import listing, required_str
-from stepforge.store.records import ExecutionRecord, MapRunRecord
+from stepforge.service.params import answer, required_str, store_page
+from stepforge.store.base import ExecutionQuery
+from stepforge.store.records import MapRunRecord
 from stepforge.tasks import maprun as runs
 
 _COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten",
@@ -23,11 +24,10 @@ def get(ctx: ServiceContext, arn: str) -> MapRunRecord:
     return record
 
 
-def executions(ctx: ServiceContext, arn: str, status: str | None) -> list[ExecutionRecord]:
-    """The child executions of a Map Run, newest first."""
-    record = get(ctx, arn)
-    machine_arn = record.child_machine_arn or runs.child_machine_arn(arn)
-    return [r for r in ctx.store.list_executions(machine_arn, status) if r.map_run_arn == arn]
+def executions_query(ctx: ServiceContext, arn: str, status: str | None) -> ExecutionQuery:
+    """Which executions ListExecutions shows for a Map Run: its children (checking that it exists)."""
+    get(ctx, arn)
+    return ExecutionQuery(map_run_arn=arn, status=status)
 
 
 def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -52,10 +52,12 @@ def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     execution = ctx.store.get_execution(arn, with_run=False)
     if execution is None:
         raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
-    return listing("mapRuns", ctx.store.list_map_runs(arn), req.params, lambda r: {
+    found, token = store_page("mapRuns", req.params,
+                              lambda after, limit: ctx.store.list_map_runs(arn, after=after, limit=limit))
+    return answer("mapRuns", [{
         "executionArn": r.execution_arn, "mapRunArn": r.arn, "stateMachineArn": r.state_machine_arn,
         "startDate": r.started, **({"stopDate": r.stopped} if r.stopped is not None else {}),
-    })
+    } for r in found], token)
 
 
 def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from stepforge.service.errors import InvalidToken, ValidationException
+from stepforge.store.cursors import InvalidCursor
+from stepforge.store.records import Page
+
+T = TypeVar("T")
 
 
 def required_str(params: Mapping[str, Any], key: str, *, max_length: int | None = None) -> str:
@@ -54,18 +59,59 @@ def optional_bool(params: Mapping[str, Any], key: str) -> bool:
 
 
 def page(items: list[Any], params: Mapping[str, Any], default_size: int = 100) -> tuple[list[Any], str | None]:
-    """One page of ``items`` after ``nextToken``, at most ``maxResults`` long, and the next token."""
-    return page_of(len(items), params, lambda start, size: items[start:start + size], default_size)
+    """One page of ``items`` after ``nextToken``, at most ``maxResults`` long, and the next token.
 
-
-def page_of(total: int, params: Mapping[str, Any], fetch: Callable[[int, int], list[Any]],
-            default_size: int = 100) -> tuple[list[Any], str | None]:
-    """Like :func:`page` for ``total`` items read by ``fetch(offset, size)`` (e.g. from a store)."""
-    size = optional_int(params, "maxResults", minimum=0, maximum=1000) or default_size
+    For short lists only (versions, aliases: AWS caps them); a list that can grow without bound is read
+    a page at a time from the store with :func:`store_page`.
+    """
+    size = page_size(params, default_size)
     token = optional_str(params, "nextToken", max_length=1024)
     start = _decode_token(token) if token else 0
     end = start + size
-    return fetch(start, size), (_encode_token(end) if end < total else None)
+    return items[start:end], (_encode_token(end) if end < len(items) else None)
+
+
+def page_size(params: Mapping[str, Any], default_size: int = 100) -> int:
+    """``maxResults`` (1..1000; 0 or absent: ``default_size``)."""
+    return optional_int(params, "maxResults", minimum=0, maximum=1000) or default_size
+
+
+def store_page(kind: str, params: Mapping[str, Any], read: Callable[[str | None, int], Page[T]],
+               default_size: int = 100) -> tuple[list[T], str | None]:
+    """One page read from the store by ``read(after, limit)``, and the ``nextToken`` of the next one.
+
+    The token wraps the store's keyset cursor with the list's ``kind`` and a checksum, so a token of
+    another list, or one edited by hand, is refused with InvalidToken.
+    """
+    size = page_size(params, default_size)
+    token = optional_str(params, "nextToken", max_length=1024)
+    try:
+        found = read(None if token is None else cursor_of(kind, token), size)
+    except InvalidCursor as exc:
+        raise InvalidToken("Invalid Token: 'Invalid token'") from exc
+    return found.items, None if found.next is None else token_of(kind, found.next)
+
+
+def token_of(kind: str, cursor: str) -> str:
+    """The opaque ``nextToken`` for a store cursor of the list ``kind``."""
+    body = json.dumps({"list": kind, "after": cursor, "check": _check(kind, cursor)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(body.encode()).decode()
+
+
+def cursor_of(kind: str, token: str) -> str:
+    """The store cursor in a ``nextToken`` of the list ``kind``; InvalidToken for any other text."""
+    try:
+        body = json.loads(base64.urlsafe_b64decode(token.encode()))
+        kind_, cursor, check = body["list"], body["after"], body["check"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidToken("Invalid Token: 'Invalid token'") from exc
+    if kind_ != kind or not isinstance(cursor, str) or check != _check(kind, cursor):
+        raise InvalidToken("Invalid Token: 'Invalid token'")
+    return cursor
+
+
+def _check(kind: str, cursor: str) -> str:
+    return hashlib.sha256(f"stepforge:{kind}:{cursor}".encode()).hexdigest()[:16]
 
 
 def _encode_token(offset: int) -> str:
@@ -86,7 +132,12 @@ def listing(key: str, items: list[Any], params: Mapping[str, Any],
             shape: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     """A paginated List* answer: ``{key: [shape(item), ...], "nextToken": ...}``."""
     chosen, token = page(items, params)
-    response: dict[str, Any] = {key: [shape(item) for item in chosen]}
+    return answer(key, [shape(item) for item in chosen], token)
+
+
+def answer(key: str, shaped: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
+    """``{key: shaped, "nextToken": token}``, without the token on the last page."""
+    response: dict[str, Any] = {key: shaped}
     if token:
         response["nextToken"] = token
     return response

@@ -21,7 +21,7 @@ from stepforge.service.errors import (
     StateMachineDoesNotExist,
     ValidationException,
 )
-from stepforge.service.params import listing, optional_int, optional_str, required_str
+from stepforge.service.params import answer, optional_int, optional_str, required_str, store_page
 from stepforge.store.records import StateMachineRecord
 
 MAX_DEFINITION = 1024 * 1024
@@ -139,9 +139,11 @@ def _variable_references(definition: str) -> dict[str, Any]:
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
-    machines = [r for r in ctx.store.list_state_machines() if r.status == "ACTIVE"]
-    return listing("stateMachines", machines, req.params,
-                   lambda r: {"stateMachineArn": r.arn, "name": r.name, "type": r.type, "creationDate": r.created})
+    """ListStateMachines: one page of the ACTIVE machines read from the store, oldest first."""
+    found, token = store_page("stateMachines", req.params, lambda after, limit: ctx.store.list_state_machines(
+        status="ACTIVE", after=after, limit=limit))
+    return answer("stateMachines", [{"stateMachineArn": r.arn, "name": r.name, "type": r.type,
+                                     "creationDate": r.created} for r in found], token)
 
 
 def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from stepforge.service.errors import (
     StateMachineDoesNotExist,
 )
 from stepforge.service.params import listing, optional_str, required_str
+from stepforge.store.base import ExecutionQuery
 from stepforge.store.records import AliasRecord, StateMachineRecord, VersionRecord
 
 MAX_VERSIONS = 1000
@@ -54,7 +55,7 @@ def machine(ctx: ServiceContext, arn: str, *, allow_deleting: bool = True) -> St
     """The state machine with this unqualified ARN; one marked DELETING goes once nothing runs on it."""
     record = ctx.store.get_state_machine(arn)
     if record is not None and record.status == "DELETING":
-        if not ctx.store.list_executions(arn, "RUNNING"):
+        if not ctx.store.list_executions(ExecutionQuery(state_machine_arn=arn, status="RUNNING"), limit=1).items:
             purge(ctx, record)
             record = None
         elif not allow_deleting:

@@ -1,14 +1,21 @@
-"""The Store protocol: everything the service and the engine keep, behind one interface.
+"""The Store protocol, split by aggregate: what the service and the engine keep, behind one interface.
 
 Every method is atomic on its own; ``transaction()`` groups several into one commit (the engine
-commits a whole step — frames, history events, timers, tasks — as one). Implementations: memory
-(tests, ``stepforge run``, EXPRESS); SQLite and PostgreSQL implement the same contract.
+commits a whole step — frames, history events, timers, tasks — as one), and a transaction that
+raises leaves nothing behind. Methods documented "inside a transaction" must be called in one.
+Implementations: memory (tests, ``stepforge run``, EXPRESS), SQLite; PostgreSQL implements the
+same contract. ``tests/store`` holds the contract, one module per aggregate, run on every backend.
+
+Lists the API pages take ``after`` (a cursor from the previous :class:`Page`, None for the first
+page) and ``limit``, and read one page from the store, never every row. Cursors are keyset
+positions: rows inserted after a page was read never shift the pages that follow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 from stepforge.asl.records import Event, Signal
@@ -16,35 +23,45 @@ from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
     AliasRecord,
+    ChildWatchRecord,
+    DispatchRecord,
     ExecutionRecord,
+    MapRunItem,
     MapRunRecord,
+    Page,
     StateMachineRecord,
     TimerRecord,
     VersionRecord,
 )
 
 
-class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[None]:
-        """Group the calls made inside into one atomic commit."""
+class Conflict(Exception):
+    """An insert whose key is already stored (an execution ARN, a task token, a Map Run ARN)."""
 
-    def savepoint(self) -> AbstractContextManager[None]:
-        """Inside a transaction: a block whose writes are undone alone if it raises."""
 
-    # state machines
+class StateMachineStore(Protocol):
+    """State machines, their published versions and their aliases.
+
+    Definitions are kept content-addressed (one copy of each text, however many machines,
+    versions and executions use it); that is invisible through this protocol.
+    """
+
     def put_state_machine(self, record: StateMachineRecord) -> None:
-        """Insert or replace a state machine."""
+        """Insert a state machine, or replace the one with the same ARN."""
 
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
         """The state machine with this ARN, or None."""
 
-    def list_state_machines(self) -> list[StateMachineRecord]:
-        """Every state machine, oldest first."""
+    def list_state_machines(self, *, status: str | None = None, after: str | None = None,
+                            limit: int) -> Page[StateMachineRecord]:
+        """State machines (of one ``status`` if given), oldest first (creation time, then ARN).
+
+        Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
+        """
 
     def delete_state_machine(self, arn: str) -> None:
-        """Forget a state machine (its executions stay)."""
+        """Forget a state machine (its executions stay); nothing happens if there is none."""
 
-    # versions, aliases and map runs
     def put_version(self, record: VersionRecord) -> None:
         """Insert a published version (versions never change once published)."""
 
@@ -52,90 +69,74 @@ class Store(Protocol):
         """The version with this ARN, or None."""
 
     def list_versions(self, machine_arn: str) -> list[VersionRecord]:
-        """A state machine's versions, newest (highest number) first."""
+        """A state machine's versions, newest (highest number) first (at most 1,000, as on AWS)."""
 
     def delete_version(self, arn: str) -> None:
         """Forget a version (its number is not reused)."""
 
     def put_alias(self, record: AliasRecord) -> None:
-        """Insert or replace an alias."""
+        """Insert an alias, or replace the one with the same ARN."""
 
     def get_alias(self, arn: str) -> AliasRecord | None:
         """The alias with this ARN, or None."""
 
     def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
-        """A state machine's aliases, oldest first."""
+        """A state machine's aliases, oldest first (at most 100, as on AWS)."""
 
     def delete_alias(self, arn: str) -> None:
         """Forget an alias."""
 
-    def put_map_run(self, record: MapRunRecord) -> None:
-        """Insert or replace a Map Run."""
 
-    def get_map_run(self, arn: str) -> MapRunRecord | None:
-        """The Map Run with this ARN, or None."""
+@dataclass(frozen=True, slots=True)
+class ExecutionQuery:
+    """Which executions a list shows: those of a state machine, or of a Map Run (every execution when
+    neither is given: for ``stepforge db check``), narrowed by the other fields (``redriven``: True
+    for executions redriven at least once, False for none)."""
 
-    def list_map_runs(self, execution_arn: str) -> list[MapRunRecord]:
-        """The Map Runs an execution started, oldest first."""
+    state_machine_arn: str | None = None
+    map_run_arn: str | None = None
+    status: str | None = None
+    version_arn: str | None = None
+    alias_arn: str | None = None
+    redriven: bool | None = None
 
-    # executions and their history
+
+class ExecutionStore(Protocol):
+    """Executions (with their frames) and their history."""
+
     def insert_execution(self, record: ExecutionRecord) -> None:
-        """Insert a new execution (the caller checked that its ARN is free)."""
+        """Insert a new execution; raises :class:`Conflict` if its ARN is stored (callers check first)."""
 
     def update_execution(self, record: ExecutionRecord) -> None:
-        """Write an execution's status, result, run and event count."""
+        """Write an execution's status, result, frames, event count and redrive fields."""
 
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
         """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames."""
 
-    def list_executions(self, state_machine_arn: str, status: str | None = None) -> list[ExecutionRecord]:
-        """Executions of a state machine, newest first, optionally of one status (without their frames)."""
+    def list_executions(self, query: ExecutionQuery, *, after: str | None = None,
+                        limit: int) -> Page[ExecutionRecord]:
+        """The executions ``query`` selects, newest first (start time, then insertion), without frames.
+
+        Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
+        """
 
     def count_open_executions(self) -> int:
-        """How many executions are RUNNING."""
-
-    def list_open_executions(self) -> list[str]:
-        """The ARNs of every RUNNING execution."""
+        """How many executions are RUNNING (may lag by a second: it guards a quota)."""
 
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
-        """Append history events (their ids continue the execution's sequence)."""
+        """Append history events; their ids continue the execution's sequence 1, 2, 3, ..."""
 
-    def get_events(self, execution_arn: str, offset: int = 0, limit: int | None = None,
+    def get_events(self, execution_arn: str, after: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:
-        """A slice of an execution's history, oldest first (newest first with ``reverse``)."""
+        """Up to ``limit`` history events after event id ``after``, oldest first.
 
-    # activities and their tasks
-    def put_activity(self, record: ActivityRecord) -> None:
-        """Insert an activity."""
+        With ``reverse``: the events before id ``after`` (0: from the last one), newest first.
+        """
 
-    def get_activity(self, arn: str) -> ActivityRecord | None:
-        """The activity with this ARN, or None."""
 
-    def list_activities(self) -> list[ActivityRecord]:
-        """Every activity, oldest first."""
+class TimerSignalStore(Protocol):
+    """Timers (due times of waits) and signals (work queued for an execution)."""
 
-    def delete_activity(self, arn: str) -> None:
-        """Forget an activity."""
-
-    def add_task(self, task: ActivityTaskRecord) -> None:
-        """Queue a scheduled activity task."""
-
-    def poll_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
-        """Hand the oldest unstarted task of an activity to a worker, marking it started."""
-
-    def get_task(self, token: str) -> ActivityTaskRecord | None:
-        """The task with this token (open or closed), or None if it never existed."""
-
-    def remove_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
-        """Close the tasks of these waits (all of the execution's when None): their tokens are then refused."""
-
-    def open_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> list[ActivityTaskRecord]:
-        """The open tasks of these waits (all of the execution's when None)."""
-
-    def open_tasks_of(self, activity_prefix: str) -> list[ActivityTaskRecord]:
-        """Every open task whose activity ARN starts with ``activity_prefix``, oldest first."""
-
-    # timers and ready signals
     def set_timer(self, timer: TimerRecord) -> None:
         """Arm a timer, replacing one of the same (execution, wait, kind)."""
 
@@ -143,7 +144,10 @@ class Store(Protocol):
         """Disarm the timers of these waits (all of the execution's when None)."""
 
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
-        """Remove and return up to ``limit`` timers due at ``now``, earliest first (inside a transaction)."""
+        """Remove and return up to ``limit`` timers due at ``now``, earliest first.
+
+        Called inside ``transaction()``: the removal commits with the step that handles them.
+        """
 
     def next_due(self) -> float | None:
         """When the earliest armed timer is due, or None."""
@@ -151,15 +155,121 @@ class Store(Protocol):
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
         """Queue work for an execution (None: start it)."""
 
-    def pending_work(self, execution_arn: str) -> int:
-        """How many signals, timers and tasks an execution has waiting (for consistency checks)."""
-
     def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
         """Remove and return up to ``limit`` queued signals, oldest first.
 
         Called inside ``transaction()``: the removal commits with the step that handles them, so a
         crash before that commit leaves them queued.
         """
+
+
+class TaskStore(Protocol):
+    """Activities and the three kinds of task a wait holds, each in its own table: activity tasks
+    (a queue workers poll), dispatches (in-flight work of every other task) and child watches
+    (``.sync`` waits on a child execution). Each is open while its wait is; closing keeps the row, so
+    a late SendTask* with its token is told the task timed out rather than never existed."""
+
+    def put_activity(self, record: ActivityRecord) -> None:
+        """Insert an activity, or replace the one with the same ARN."""
+
+    def get_activity(self, arn: str) -> ActivityRecord | None:
+        """The activity with this ARN, or None."""
+
+    def list_activities(self, *, after: str | None = None, limit: int) -> Page[ActivityRecord]:
+        """Activities, oldest first (creation time, then ARN).
+
+        Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
+        """
+
+    def delete_activity(self, arn: str) -> None:
+        """Forget an activity (its queued tasks stay until their waits end)."""
+
+    def add_activity_task(self, task: ActivityTaskRecord) -> None:
+        """Queue a scheduled activity task; raises :class:`Conflict` if its token is stored."""
+
+    def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
+        """Hand the oldest open, unstarted task of an activity to a worker, marking it started.
+
+        Atomic: two concurrent polls never get the same task.
+        """
+
+    def get_activity_task(self, token: str) -> ActivityTaskRecord | None:
+        """The activity task with this token (open or closed), or None if it never existed."""
+
+    def open_activity_tasks(self, limit: int) -> list[ActivityTaskRecord]:
+        """Up to ``limit`` open activity tasks, oldest first."""
+
+    def add_dispatch(self, dispatch: DispatchRecord) -> None:
+        """Record a task's in-flight work; raises :class:`Conflict` if its token is stored."""
+
+    def get_dispatch(self, token: str) -> DispatchRecord | None:
+        """The dispatch with this token (open or closed), or None if it never existed."""
+
+    def open_dispatches(self, *, after: str | None = None, limit: int) -> Page[DispatchRecord]:
+        """Open dispatches, oldest first (the work to redo after a restart)."""
+
+    def open_callbacks(self, limit: int) -> list[DispatchRecord]:
+        """Up to ``limit`` open ``.waitForTaskToken`` dispatches, oldest first."""
+
+    def add_child_watch(self, watch: ChildWatchRecord) -> None:
+        """Record a parent's ``.sync`` wait on a child; a second watch of the same child is ignored."""
+
+    def get_child_watch(self, child_arn: str) -> ChildWatchRecord | None:
+        """The watch on this child (open or closed), or None."""
+
+    def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
+        """The open watches of these waits of a parent (all of its waits when None), oldest first."""
+
+    def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
+        """Close the activity tasks, dispatches and child watches of these waits (all of the
+        execution's when None): their tokens are refused from then on."""
+
+
+class MapRunStore(Protocol):
+    """Map Runs of Distributed Map states, and their items (one row each, however many)."""
+
+    def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
+        """Insert a Map Run and one PENDING item per input (JSON text), indexed 0, 1, 2, ...; raises
+        :class:`Conflict` if its ARN is stored."""
+
+    def update_map_run(self, record: MapRunRecord) -> None:
+        """Write a Map Run's settings, status and counts."""
+
+    def get_map_run(self, arn: str) -> MapRunRecord | None:
+        """The Map Run with this ARN, or None."""
+
+    def list_map_runs(self, execution_arn: str, *, after: str | None = None,
+                      limit: int) -> Page[MapRunRecord]:
+        """The Map Runs an execution started, oldest first.
+
+        Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
+        """
+
+    def map_run_items(self, map_run_arn: str, *, status: str | None = None, after: int = -1,
+                      limit: int) -> list[MapRunItem]:
+        """Up to ``limit`` items of a Map Run with index above ``after`` (of one ``status`` if
+        given), in index order."""
+
+    def map_run_item_of(self, child_arn: str) -> MapRunItem | None:
+        """The item the child execution ``child_arn`` runs, or None."""
+
+    def update_map_run_item(self, item: MapRunItem) -> None:
+        """Write an item's child, status and result."""
+
+
+class Store(StateMachineStore, ExecutionStore, TimerSignalStore, TaskStore, MapRunStore, Protocol):
+    """Everything a deployment keeps, with transactions."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group the calls made inside into one atomic commit; they nest (inner blocks join the
+        outer one). An exception undoes every write of the outermost block and propagates."""
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside a transaction: a block whose writes are undone alone if it raises."""
+
+    def pending_work(self, execution_arn: str) -> int:
+        """How many signals, timers, open tasks and running Map Runs an execution waits on (for
+        consistency checks: a RUNNING execution with none is stuck)."""
 
     def close(self) -> None:
         """Release connections and files."""

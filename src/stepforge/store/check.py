@@ -1,15 +1,22 @@
-"""``stepforge db check``: verify that every execution's history and frames agree."""
+"""``stepforge db check``: verify that every execution's history, frames, tasks and Map Runs agree."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from stepforge.asl.records import RUNNING
-from stepforge.store.base import Store
-from stepforge.store.records import ExecutionRecord
+from stepforge.store.base import ExecutionQuery, Store
+from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord, Page
 
+T = TypeVar("T")
+PAGE = 1000
 _CLOSING = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT",
             "ExecutionAborted": "ABORTED"}
+_COUNTED = {"PENDING": "pending", "RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
+            "TIMED_OUT": "timedOut", "ABORTED": "aborted"}
 
 
 @dataclass
@@ -20,15 +27,34 @@ class CheckReport:
 
 
 def check_store(store: Store) -> CheckReport:
-    """Every execution: event ids 1..N with no gap, a status that matches its last event, and a
-    RUNNING execution that has something to wait on (a signal, a timer or an activity task)."""
+    """Every execution: event ids 1..N with no gap, a status that matches its last event, a RUNNING
+    execution that has something to wait on (a signal, a timer, an open task or a running Map Run),
+    an ended one that holds no open task; every Map Run: counts that match its items' rows."""
     report = CheckReport()
-    for machine in store.list_state_machines():
-        for record in store.list_executions(machine.arn):
-            report.executions += 1
-            report.events += record.event_count
-            report.problems += check_execution(store, record)
+    for record in pages(lambda after: store.list_executions(ExecutionQuery(), after=after, limit=PAGE)):
+        report.executions += 1
+        report.events += record.event_count
+        report.problems += check_execution(store, record)
+        for run in _map_runs(store, record.arn):
+            report.problems += check_map_run(store, run)
+    for dispatch in pages(lambda after: store.open_dispatches(after=after, limit=PAGE)):
+        report.problems += _held(store, dispatch.execution_arn, f"dispatch {dispatch.token[:12]}...")
     return report
+
+
+def pages(read: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Every item of a paged list, reading one page at a time."""
+    after: str | None = None
+    while True:
+        page = read(after)
+        yield from page.items
+        if page.next is None:
+            return
+        after = page.next
+
+
+def _map_runs(store: Store, execution_arn: str) -> Iterator[MapRunRecord]:
+    return pages(lambda after: store.list_map_runs(execution_arn, after=after, limit=PAGE))
 
 
 def check_execution(store: Store, record: ExecutionRecord) -> list[str]:
@@ -45,8 +71,35 @@ def check_execution(store: Store, record: ExecutionRecord) -> list[str]:
             problems.append(f"{record.arn}: RUNNING but its history ends with {events[-1].type}")
         if store.pending_work(record.arn) == 0:
             problems.append(f"{record.arn}: RUNNING with nothing to wait on (lost work)")
-    elif closing != record.status:
-        problems.append(f"{record.arn}: status {record.status} but history ends with "
-                        f"{events[-1].type if events else 'nothing'}")
+    else:
+        if closing != record.status:
+            problems.append(f"{record.arn}: status {record.status} but history ends with "
+                            f"{events[-1].type if events else 'nothing'}")
+        if store.open_child_watches(record.arn):
+            problems.append(f"{record.arn}: {record.status} but still watches a child execution")
     return problems
 
+
+def check_map_run(store: Store, run: MapRunRecord) -> list[str]:
+    """A Map Run's counts against its items' rows (read a page at a time)."""
+    tally: Counter[str] = Counter()
+    for item in pages(lambda after: _items(store, run.arn, after)):
+        tally[_COUNTED.get(item.status, "failed")] += 1
+    counted = {key: run.item_counts.get(key, 0) for key in _COUNTED.values()}
+    stored = {key: tally.get(key, 0) for key in _COUNTED.values()}
+    if counted != stored or run.item_counts.get("total", 0) != sum(tally.values()):
+        return [f"{run.arn}: counts {counted} but its items are {stored}"]
+    return []
+
+
+def _items(store: Store, arn: str, after: str | None) -> Page[MapRunItem]:
+    last = -1 if after is None else int(after)
+    items = store.map_run_items(arn, after=last, limit=PAGE)
+    return Page(list(items), str(items[-1].index) if len(items) == PAGE else None)
+
+
+def _held(store: Store, execution_arn: str, what: str) -> list[str]:
+    record = store.get_execution(execution_arn, with_run=False)
+    if record is None or record.status != RUNNING:
+        return [f"{execution_arn}: {what} is open but the execution is {record.status if record else 'missing'}"]
+    return []

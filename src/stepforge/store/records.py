@@ -1,10 +1,10 @@
-"""The records a store keeps: state machines and their versions and aliases, executions, map runs,
-activities, activity tasks, timers."""
+"""The records a store keeps: state machines and their versions and aliases, executions, map runs and
+their items, activities, activity tasks, task dispatches, child watches, timers; and a page of a list."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from stepforge.asl.records import Run
 
@@ -60,7 +60,12 @@ class AliasRecord:
 
 @dataclass(slots=True)
 class MapRunRecord:
-    """A Distributed Map's run: its child executions' settings and counts."""
+    """A Distributed Map's run: its settings and counts (its items are :class:`MapRunItem` rows).
+
+    The counts are kept up to date as items start and end (never recounted from the items):
+    ``item_counts`` has AWS's keys (pending, running, succeeded, failed, timedOut, aborted, total,
+    resultsWritten); ``execution_counts`` is the same for the child executions.
+    """
 
     arn: str
     execution_arn: str
@@ -73,16 +78,28 @@ class MapRunRecord:
     stopped: float | None = None
     item_counts: dict[str, int] = field(default_factory=dict)
     execution_counts: dict[str, int] = field(default_factory=dict)
-    # how to run the items (see tasks/maprun.py): the parent's wait, the children's machine and inputs
+    # how to run the items (see tasks/maprun.py): the parent's wait, the children's machine
     parent_wait: int = 0
     child_machine_arn: str = ""
     definition: str = ""
     role_arn: str = ""
     express: bool = False
-    inputs: list[str] = field(default_factory=list)      # one JSON text per item
-    children: list[str] = field(default_factory=list)    # child execution ARNs, in item order, as launched
-    statuses: list[str] = field(default_factory=list)    # each launched child's status
-    results: list[Any] = field(default_factory=list)     # each item's output (or Error/Cause), in item order
+
+
+@dataclass(slots=True)
+class MapRunItem:
+    """One item of a Map Run: its input, then the child execution that runs it and how it ended.
+
+    ``status`` is PENDING until the child starts, then the child's status; ``result`` is the JSON text
+    of the child's output (or of ``{"Error": ..., "Cause": ...}``) once it ended.
+    """
+
+    map_run_arn: str
+    index: int
+    input: str
+    child_arn: str | None = None
+    status: str = "PENDING"
+    result: str | None = None
 
 
 @dataclass(slots=True)
@@ -130,6 +147,39 @@ class ActivityTaskRecord:
     worker_name: str | None = None
     started: bool = False
     closed: bool = False
+    state_name: str = ""
+
+
+@dataclass(slots=True)
+class DispatchRecord:
+    """The in-flight work of a task that is no activity (a function, an integration, a callback).
+
+    Open while the task's wait is; a server that stops with it open starts the work again. For a
+    ``.waitForTaskToken`` task (``callback``) the token is what SendTaskSuccess/Failure send back.
+    """
+
+    token: str
+    execution_arn: str
+    wait_id: int
+    resource: str
+    state_name: str
+    child_name: str
+    input: str          # the task's input, JSON text
+    created: float
+    callback: bool = False
+    closed: bool = False
+
+
+@dataclass(slots=True)
+class ChildWatchRecord:
+    """A parent's ``.sync`` wait on a child execution: the child's end wakes the parent's wait."""
+
+    child_arn: str
+    parent_arn: str
+    wait_id: int
+    pattern: str        # "sync" or "sync:2"
+    created: float
+    closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +188,18 @@ class TimerRecord:
     execution_arn: str
     wait_id: int
     kind: str
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list, and the cursor after its last item (None: nothing follows).
+
+    A cursor is a store's own text (a keyset position, not an offset): pass it back as ``after`` to
+    read the next page. The service wraps it into the API's opaque ``nextToken``.
+    """
+
+    items: list[T]
+    next: str | None = None

@@ -119,4 +119,56 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, started);
     """,
+    # 3: one table per meaning (task dispatches and child watches leave activity_tasks), Map Run items
+    # as rows, indexes for keyset paging; store/moves.py moves the rows of a released store
+    """
+    ALTER TABLE activity_tasks ADD COLUMN state_name TEXT NOT NULL DEFAULT '';
+    CREATE INDEX activity_tasks_open ON activity_tasks (scheduled) WHERE closed = 0;
+    CREATE TABLE task_dispatches (
+        token TEXT PRIMARY KEY,
+        execution_arn TEXT NOT NULL REFERENCES executions(arn),
+        wait_id INTEGER NOT NULL,
+        resource TEXT NOT NULL,
+        state_name TEXT NOT NULL,
+        child_name TEXT NOT NULL,
+        input TEXT NOT NULL,
+        created REAL NOT NULL,
+        callback INTEGER NOT NULL,
+        closed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX task_dispatches_open ON task_dispatches (created, token) WHERE closed = 0;
+    CREATE INDEX task_dispatches_callbacks ON task_dispatches (created) WHERE closed = 0 AND callback = 1;
+    CREATE INDEX task_dispatches_by_execution ON task_dispatches (execution_arn, wait_id);
+    CREATE TABLE child_watches (
+        child_arn TEXT PRIMARY KEY REFERENCES executions(arn),
+        parent_arn TEXT NOT NULL REFERENCES executions(arn),
+        wait_id INTEGER NOT NULL,
+        pattern TEXT NOT NULL,
+        created REAL NOT NULL,
+        closed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX child_watches_by_parent ON child_watches (parent_arn, wait_id);
+    CREATE TABLE map_run_items (
+        map_run_arn TEXT NOT NULL REFERENCES map_runs(arn),
+        idx INTEGER NOT NULL,
+        input TEXT NOT NULL,
+        child_arn TEXT,
+        status TEXT NOT NULL,
+        result TEXT,
+        PRIMARY KEY (map_run_arn, idx)
+    );
+    CREATE INDEX map_run_items_by_status ON map_run_items (map_run_arn, status, idx);
+    CREATE UNIQUE INDEX map_run_items_by_child ON map_run_items (child_arn) WHERE child_arn IS NOT NULL;
+    DROP INDEX executions_by_map_run;
+    CREATE INDEX executions_by_machine_status ON executions (state_machine_arn, status, started);
+    CREATE INDEX executions_by_started ON executions (started);
+    CREATE INDEX executions_by_version ON executions (version_arn, started) WHERE version_arn IS NOT NULL;
+    CREATE INDEX executions_by_alias ON executions (alias_arn, started) WHERE alias_arn IS NOT NULL;
+    CREATE INDEX executions_by_map_run ON executions (map_run_arn, started) WHERE map_run_arn IS NOT NULL;
+    CREATE INDEX state_machines_by_created ON state_machines (status, created, arn);
+    CREATE INDEX activities_by_created ON activities (created, arn);
+    ALTER TABLE map_runs ADD COLUMN status TEXT NOT NULL DEFAULT 'RUNNING';
+    DROP INDEX map_runs_by_execution;
+    CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, started, arn);
+    """,
 )

@@ -1,9 +1,9 @@
 """Child executions: ``arn:aws:states:::states:startExecution`` (plain, ``.sync``, ``.sync:2``, callback).
 
 A child is a normal execution of another state machine in the same store. For ``.sync`` the parent's
-wait is linked to the child by a *watch* row in the activity task table, keyed by the child's ARN
-(``watch_token``); when the child ends, the engine calls :func:`on_finished`, which wakes the parent
-with the child's DescribeExecution-shaped result. The parent's wait closing closes the watch row.
+wait is linked to the child by a row of the child watch table, keyed by the child's ARN; when the
+child ends, the engine calls :func:`on_finished`, which wakes the parent with the child's
+DescribeExecution-shaped result. The parent's wait closing closes the watch.
 """
 
 from __future__ import annotations
@@ -16,16 +16,11 @@ from stepforge.asl.records import RUNNING, SUCCEEDED, Stop, TaskFailed, TaskSubm
 from stepforge.service import arns
 from stepforge.service.errors import ApiError, ExecutionAlreadyExists, StateMachineDoesNotExist
 from stepforge.store.base import Store
-from stepforge.store.records import ActivityTaskRecord, ExecutionRecord
+from stepforge.store.records import ChildWatchRecord, ExecutionRecord
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import SYNC2, Target
 
-WATCH = "stepforge:child-watch"
 _MAX_INPUT = 256 * 1024
-
-
-def watch_token(child_arn: str) -> str:
-    return f"stepforge-child:{child_arn}"
 
 
 def child_name(value: Any) -> str:
@@ -50,10 +45,9 @@ def start(store: Store, target: Target, value: Any, name: str, parent: str, wait
                              f"Error Code: {exc.code})")
     if target.pattern in ("sync", SYNC2):
         with store.transaction():
-            if store.get_task(watch_token(arn)) is None:
+            if store.get_child_watch(arn) is None:
                 store.push_signal(parent, TaskSubmitted(wait_id, {"ExecutionArn": arn, "StartDate": int(now * 1000)}))
-                store.add_task(ActivityTaskRecord(watch_token(arn), WATCH, parent, wait_id,
-                                                  json.dumps({"pattern": target.pattern}), now))
+                store.add_child_watch(ChildWatchRecord(arn, parent, wait_id, target.pattern, now))
             record = store.get_execution(arn, with_run=False)
             if record is not None and record.status != RUNNING:
                 on_finished(store, record)
@@ -93,25 +87,23 @@ def _insert(store: Store, machine_arn: str, text: str, name: str, now: float) ->
 
 def on_finished(store: Store, child: ExecutionRecord) -> None:
     """Wake the parent waiting on ``child`` with ``.sync``, if any (called inside a transaction)."""
-    watch = store.get_task(watch_token(child.arn))
+    watch = store.get_child_watch(child.arn)
     if watch is None or watch.closed:
         return
-    store.remove_tasks(watch.execution_arn, [watch.wait_id])
-    described = describe(child, json.loads(watch.input).get("pattern") == SYNC2)
+    store.close_tasks(watch.parent_arn, [watch.wait_id])
+    described = describe(child, watch.pattern == SYNC2)
     if child.status == SUCCEEDED:
         signal: TaskSucceeded | TaskFailed = TaskSucceeded(watch.wait_id, described)
     else:
         signal = TaskFailed(watch.wait_id, "States.TaskFailed", json.dumps(described))
-    store.push_signal(watch.execution_arn, signal)
+    store.push_signal(watch.parent_arn, signal)
 
 
 def stop_watched(store: Store, parent_arn: str, wait_ids: list[int] | None) -> None:
     """The parent's ``.sync`` wait ended without the child (stopped, timed out, its branch failed):
     stop the child, as Step Functions does (called inside a transaction, before the wait closes)."""
-    for watch in store.open_tasks(parent_arn, wait_ids):
-        if watch.activity_arn != WATCH:
-            continue
-        child = store.get_execution(watch.token.removeprefix("stepforge-child:"), with_run=False)
+    for watch in store.open_child_watches(parent_arn, wait_ids):
+        child = store.get_execution(watch.child_arn, with_run=False)
         if child is not None and child.status == RUNNING:
             store.push_signal(child.arn, Stop("States.Aborted", f"The parent execution {parent_arn} stopped "
                                                                 "waiting for this execution."))

@@ -1,12 +1,12 @@
 """The one dispatch seam: what a Task's Resource reaches, and how a scheduled task gets there.
 
-Inside the engine's transaction, :meth:`Dispatcher.dispatch` only *records* a task: a row in the
-activity task table (for an activity: the queue entry a worker polls; for every other resource: an
-in-flight marker whose ``activity_arn`` no worker polls, keyed by the task token). After the
-transaction commits, :meth:`flush` starts the work outside the engine's thread; outcomes come back
-through :meth:`take`, which the engine drains into its next batch (so a result commits with the
-step that handles it). A crash loses in-flight work but not its row: :meth:`recover` re-dispatches
-every open row of a waiting task at start-up — tasks are at-least-once, as in AWS.
+Inside the engine's transaction, :meth:`Dispatcher.dispatch` only *records* a task: for an activity,
+an activity task (the queue entry a worker polls); for every other resource, a dispatch (its
+in-flight work, keyed by the task token). After the transaction commits, :meth:`flush` starts the
+work outside the engine's thread; outcomes come back through :meth:`take`, which the engine drains
+into its next batch (so a result commits with the step that handles it). A crash loses in-flight
+work but not its dispatch: :meth:`recover` re-dispatches every open one at start-up — tasks are
+at-least-once, as in AWS.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
 from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
 from stepforge.store.base import Store
-from stepforge.store.records import ActivityTaskRecord, ExecutionRecord
+from stepforge.store.records import ActivityTaskRecord, DispatchRecord, ExecutionRecord
 from stepforge.tasks import children, maprun, resources
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
@@ -35,8 +35,8 @@ from stepforge.tasks.services import Services
 
 log = logging.getLogger(__name__)
 
-#: ``activity_arn`` of an in-flight row: this prefix, then the task's resource.
-IN_FLIGHT = "stepforge:task:"
+#: How many open dispatches :meth:`Dispatcher.recover` reads at a time.
+RECOVER_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +98,16 @@ class Dispatcher:
         target = resources.parse(command.resource) or Target("task")
         token = command.token or _token()
         if target.kind == "activity" and not self._mocked(execution_arn, command.state_name):
-            self.store.add_task(ActivityTaskRecord(token=token, activity_arn=command.resource,
-                                                   execution_arn=execution_arn, wait_id=command.wait_id,
-                                                   input=command.input_json, scheduled=now))
+            self.store.add_activity_task(ActivityTaskRecord(
+                token=token, activity_arn=command.resource, execution_arn=execution_arn, wait_id=command.wait_id,
+                input=command.input_json, scheduled=now, state_name=command.state_name))
             return
         job = Job(execution_arn, command.wait_id, command.resource, target, command.input, command.input_json,
                   token, command.state_name, _child_name(target, command.input))
-        envelope = json.dumps({"state": job.state_name, "child": job.child_name, "input": job.input})
-        self.store.add_task(ActivityTaskRecord(token=token, activity_arn=IN_FLIGHT + command.resource,
-                                               execution_arn=execution_arn, wait_id=command.wait_id,
-                                               input=envelope, scheduled=now))
+        self.store.add_dispatch(DispatchRecord(
+            token=token, execution_arn=execution_arn, wait_id=command.wait_id, resource=command.resource,
+            state_name=job.state_name, child_name=job.child_name, input=command.input_json, created=now,
+            callback=target.waits_for_token))
         self._pending.append(job)
 
     def cancel(self, execution_arn: str, wait_id: int) -> None:
@@ -189,12 +189,17 @@ class Dispatcher:
     def recover(self, now: float) -> int:
         """Re-dispatch the tasks that were in flight when the server stopped; returns how many.
 
-        An in-flight row stays open exactly as long as its wait does (the wait's end closes it), so
-        the open rows are the work to redo: an index scan, not a read of every open execution.
+        A dispatch stays open exactly as long as its wait does (the wait's end closes it), so the
+        open dispatches are the work to redo: an index scan, not a read of every open execution.
         """
-        rows = self.store.open_tasks_of(IN_FLIGHT)
-        self._pending.extend(_job_of(row) for row in rows)
-        count = len(rows)
+        count, after = 0, None
+        while True:
+            page = self.store.open_dispatches(after=after, limit=RECOVER_PAGE)
+            count += len(page.items)
+            self._pending.extend(_job_of(row) for row in page.items)
+            if page.next is None:
+                break
+            after = page.next
         if count:
             log.warning("re-dispatching %d task(s) that were in flight when the server stopped", count)
             self.flush(now)
@@ -204,12 +209,9 @@ class Dispatcher:
         self.runner.close()
 
 
-def _job_of(row: ActivityTaskRecord) -> Job:
-    resource = row.activity_arn[len(IN_FLIGHT):]
-    envelope = json.loads(row.input)
-    value = envelope.get("input")
-    return Job(row.execution_arn, row.wait_id, resource, resources.parse(resource) or Target("task"), value,
-               json.dumps(value), row.token, envelope.get("state", ""), envelope.get("child", ""))
+def _job_of(row: DispatchRecord) -> Job:
+    return Job(row.execution_arn, row.wait_id, row.resource, resources.parse(row.resource) or Target("task"),
+               json.loads(row.input), row.input, row.token, row.state_name, row.child_name)
 
 
 def _child_name(target: Target, value: Any) -> str:

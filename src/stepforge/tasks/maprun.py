@@ -1,11 +1,15 @@
 """Map Runs: a Distributed Map's items run as child executions, and their end wakes the parent.
 
-Everything here runs inside the engine's transaction. :func:`start` records the Map Run (its item
-inputs, settings and the parent's wait) and starts the first children, up to MaxConcurrency;
-:func:`on_child_finished` (called as a child's end commits, like ``.sync`` children in
-``children.on_finished``) records its result, starts the next items, and when the run is over or
-exceeds its tolerated failures pushes a :class:`MapRunEnded` signal to the parent. The record is
-the whole state of the run, so a crash at any point resumes where the last commit left it.
+Everything here runs inside the engine's transaction. :func:`start` records the Map Run (its
+settings, counts and the parent's wait) with one item row per input, and starts the first children,
+up to MaxConcurrency; :func:`on_child_finished` (called as a child's end commits, like ``.sync``
+children in ``children.on_finished``) records its result in its item's row, starts the next pending
+items (read in index order, a page at a time), and when the run is over or exceeds its tolerated
+failures pushes a :class:`MapRunEnded` signal to the parent. The run's row and its items are the
+whole state of the run, so a crash at any point resumes where the last commit left it.
+
+Items are never all in memory at once, except the results the parent's Map state receives when the
+run succeeds: an inline Map result is one JSON array, so that list is inherent.
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ from stepforge.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
 from stepforge.asl.execution.distributed import THRESHOLD_CAUSE
 from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, StartMapRun, Stop
 from stepforge.store.base import Store
-from stepforge.store.records import ExecutionRecord, MapRunRecord
+from stepforge.store.codec import dumps
+from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
 
+#: How many item rows are read at a time.
+PAGE = 1000
+PENDING = "PENDING"
 _COUNTED = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut",
             "ABORTED": "aborted"}
 
@@ -40,19 +48,23 @@ def processor_definition(definition: str, address: tuple[tuple[str, int], ...]) 
 
 
 def start(store: Store, parent: ExecutionRecord, command: StartMapRun, now: float) -> None:
-    """Record a new Map Run and start its first children (idempotent on the Map Run ARN)."""
+    """Record a new Map Run and its items, and start the first children (idempotent on the Map Run ARN)."""
     if store.get_map_run(command.map_run_arn) is not None:
         return
     definition, express = processor_definition(parent.definition, command.address)
+    total = len(command.inputs)
+    counts = {"pending": total, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0,
+              "total": total, "resultsWritten": 0}
     record = MapRunRecord(
         arn=command.map_run_arn, execution_arn=parent.arn, state_machine_arn=parent.state_machine_arn,
         started=now, max_concurrency=command.max_concurrency,
         tolerated_failure_count=command.tolerated_count or 0,
         tolerated_failure_percentage=float(command.tolerated_percentage or 0.0),
+        item_counts=dict(counts), execution_counts=dict(counts),
         parent_wait=command.wait_id, child_machine_arn=child_machine_arn(command.map_run_arn),
-        definition=definition, role_arn=parent.role_arn, express=express, inputs=list(command.inputs),
-        results=[None] * len(command.inputs),
+        definition=definition, role_arn=parent.role_arn, express=express,
     )
+    store.insert_map_run(record, command.inputs)
     _advance(store, record, now)
 
 
@@ -62,18 +74,18 @@ def child_machine_arn(map_run_arn: str) -> str:
 
 
 def on_child_finished(store: Store, child: ExecutionRecord) -> None:
-    """A child execution ended: record its result and move the Map Run on."""
+    """A child execution ended: record its result in its item and move the Map Run on."""
     if child.map_run_arn is None:
         return
+    item = store.map_run_item_of(child.arn)
     record = store.get_map_run(child.map_run_arn)
-    if record is None or child.arn not in record.children:
+    if item is None or record is None or item.status != RUNNING:
         return
-    index = record.children.index(child.arn)
-    record.statuses[index] = child.status
-    if child.status == SUCCEEDED:
-        record.results[index] = json.loads(child.output or "null")
-    else:
-        record.results[index] = {"Error": child.error, "Cause": child.cause}
+    item.status = child.status
+    item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
+        {"Error": child.error, "Cause": child.cause})
+    store.update_map_run_item(item)
+    _count(record, RUNNING, child.status)
     _advance(store, record, child.stopped or record.started)
 
 
@@ -84,7 +96,7 @@ def abort(store: Store, arn: str, now: float) -> None:
         return
     record.status, record.stopped = "ABORTED", now
     _stop_children(store, record)
-    _save(store, record)
+    store.update_map_run(record)
 
 
 def refill(store: Store, record: MapRunRecord, now: float) -> None:
@@ -92,7 +104,7 @@ def refill(store: Store, record: MapRunRecord, now: float) -> None:
     if record.status == RUNNING:
         _advance(store, record, now)
     else:
-        _save(store, record)
+        store.update_map_run(record)
 
 
 def _advance(store: Store, record: MapRunRecord, now: float) -> None:
@@ -101,32 +113,50 @@ def _advance(store: Store, record: MapRunRecord, now: float) -> None:
             _end(store, record, FAILED, now)
         else:
             _fill(store, record, now)
-            if len(record.children) == len(record.inputs) and RUNNING not in record.statuses:
+            if record.item_counts["pending"] == 0 and record.item_counts["running"] == 0:
                 _end(store, record, SUCCEEDED, now)
-    _save(store, record)
+    store.update_map_run(record)
+
+
+def _count(record: MapRunRecord, was: str, now: str) -> None:
+    """Move one item from status ``was`` to ``now`` in the run's counts."""
+    for counts in (record.item_counts, record.execution_counts):
+        counts[_key(was)] -= 1
+        counts[_key(now)] += 1
+
+
+def _key(status: str) -> str:
+    return "pending" if status == PENDING else _COUNTED.get(status, "failed")
 
 
 def _failed(record: MapRunRecord) -> int:
-    return sum(1 for s in record.statuses if s not in (RUNNING, SUCCEEDED))
+    counts = record.item_counts
+    return counts["failed"] + counts["timedOut"] + counts["aborted"]
 
 
 def _tolerated(record: MapRunRecord) -> bool:
-    failed, total = _failed(record), len(record.inputs)
+    failed, total = _failed(record), record.item_counts["total"]
     if failed <= record.tolerated_failure_count:
         return True
     return total > 0 and failed * 100.0 / total <= record.tolerated_failure_percentage
 
 
 def _fill(store: Store, record: MapRunRecord, now: float) -> None:
-    limit, running = record.max_concurrency, record.statuses.count(RUNNING)
-    while len(record.children) < len(record.inputs) and (limit == 0 or running < limit):
-        _launch(store, record, len(record.children), now)
-        running += 1
+    """Start pending items in index order while MaxConcurrency leaves room (0: no limit)."""
+    counts = record.item_counts
+    while counts["pending"] and (record.max_concurrency == 0 or counts["running"] < record.max_concurrency):
+        room = counts["pending"] if record.max_concurrency == 0 else record.max_concurrency - counts["running"]
+        launched = counts["total"] - counts["pending"]  # items start in index order
+        items = store.map_run_items(record.arn, status=PENDING, after=launched - 1, limit=min(room, PAGE))
+        if not items:
+            break
+        for item in items:
+            _launch(store, record, item, now)
 
 
-def _launch(store: Store, record: MapRunRecord, index: int, now: float) -> None:
+def _launch(store: Store, record: MapRunRecord, item: MapRunItem, now: float) -> None:
     run_id = record.arn.rsplit(":", 1)[1]
-    name = str(uuid.uuid5(uuid.UUID(run_id), str(index)))
+    name = str(uuid.uuid5(uuid.UUID(run_id), str(item.index)))
     machine_name = record.child_machine_arn.split(":stateMachine:", 1)[1]
     if record.express:
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':express:', 1)}:{name}:{run_id}"
@@ -134,36 +164,39 @@ def _launch(store: Store, record: MapRunRecord, index: int, now: float) -> None:
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
     store.insert_execution(ExecutionRecord(
         arn=arn, name=name, state_machine_arn=record.child_machine_arn, state_machine_name=machine_name,
-        definition=record.definition, role_arn=record.role_arn, input=record.inputs[index], started=now,
+        definition=record.definition, role_arn=record.role_arn, input=item.input, started=now,
         map_run_arn=record.arn,
     ))
     store.push_signal(arn, None)
-    record.children.append(arn)
-    record.statuses.append(RUNNING)
+    item.child_arn, item.status = arn, RUNNING
+    store.update_map_run_item(item)
+    _count(record, PENDING, RUNNING)
 
 
 def _end(store: Store, record: MapRunRecord, status: str, now: float) -> None:
     record.status, record.stopped = status, now
     if status == SUCCEEDED:
-        signal = MapRunEnded(record.parent_wait, SUCCEEDED, list(record.results))
+        for counts in (record.item_counts, record.execution_counts):
+            counts["resultsWritten"] = counts["succeeded"]
+        signal = MapRunEnded(record.parent_wait, SUCCEEDED, _results(store, record.arn))
     else:
         _stop_children(store, record)
         signal = MapRunEnded(record.parent_wait, FAILED, None, EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)
     store.push_signal(record.execution_arn, signal)
 
 
+def _results(store: Store, arn: str) -> list[Any]:
+    """Every item's result in item order: the Map state's output (the one list of the whole run)."""
+    results: list[Any] = []
+    while items := store.map_run_items(arn, after=len(results) - 1, limit=PAGE):
+        results += [None if item.result is None else json.loads(item.result) for item in items]
+    return results
+
+
 def _stop_children(store: Store, record: MapRunRecord) -> None:
-    for arn, status in zip(record.children, record.statuses, strict=True):
-        if status == RUNNING:
-            store.push_signal(arn, Stop())
-
-
-def _save(store: Store, record: MapRunRecord) -> None:
-    counts = {key: 0 for key in ("pending", "running", "succeeded", "failed", "timedOut", "aborted")}
-    for status in record.statuses:
-        counts[_COUNTED.get(status, "failed")] += 1
-    counts["pending"] = len(record.inputs) - len(record.children)
-    counts["total"] = len(record.inputs)
-    counts["resultsWritten"] = counts["succeeded"] if record.status == SUCCEEDED else 0
-    record.item_counts, record.execution_counts = dict(counts), dict(counts)
-    store.put_map_run(record)
+    after = -1
+    while items := store.map_run_items(record.arn, status=RUNNING, after=after, limit=PAGE):
+        for item in items:
+            if item.child_arn is not None:
+                store.push_signal(item.child_arn, Stop())
+        after = items[-1].index

@@ -78,7 +78,7 @@ def launch(stepper: Host, frame: Frame, state: st.MapState, items: list[Any], ef
     frame.children.inputs, frame.children.results, frame.children.map_run = [], [], arn
     stepper.emit(frame, "MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": arn})
     wait = stepper.new_wait(frame, "children")
-    wait.token = arn
+    wait.map_run_arn = arn
     stepper.step.commands.append(StartMapRun(wait.id, arn, frame.address + ((state.name, 0),), inputs,
                                              concurrency, tolerated[0], tolerated[1]))
 

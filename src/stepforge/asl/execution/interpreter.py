@@ -173,8 +173,8 @@ class _Stepper:
 
     def cancel(self, frame: Frame) -> None:
         if frame.wait is not None:
-            if frame.wait.kind == "children" and frame.wait.token:  # a Distributed Map's Map Run
-                self.step.commands.append(AbortMapRun(frame.wait.token))
+            if frame.wait.map_run_arn:  # a Distributed Map's Map Run
+                self.step.commands.append(AbortMapRun(frame.wait.map_run_arn))
             self.step.commands.append(CancelWait(frame.wait.id))
             frame.wait = None
 

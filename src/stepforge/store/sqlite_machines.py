@@ -1,0 +1,91 @@
+"""SQLite: state machines, their versions and aliases (each a JSON body beside its keys)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from stepforge.store import cursors
+from stepforge.store.codec import dumps
+from stepforge.store.records import AliasRecord, Page, StateMachineRecord, VersionRecord
+from stepforge.store.sqlite_db import SqliteDatabase
+
+
+class SqliteMachines(SqliteDatabase):
+    """The state machine aggregate of :class:`~stepforge.store.base.StateMachineStore`."""
+
+    def put_state_machine(self, record: StateMachineRecord) -> None:
+        with self.transaction():
+            digest = self._store_definition(record.definition)
+            self._execute(
+                "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.arn, record.name, digest, record.role_arn, record.type, record.created,
+                 record.revision_id, record.status, dumps(record.logging_configuration),
+                 dumps(record.tracing_configuration), record.description, dumps(record.tags),
+                 dumps(record.encryption_configuration), record.next_version),
+            )
+
+    def _machine(self, row: sqlite3.Row | tuple[Any, ...]) -> StateMachineRecord:
+        (arn, name, digest, role_arn, type_, created, revision, status, logging, tracing, description,
+         tags, encryption, next_version) = row
+        return StateMachineRecord(
+            arn=arn, name=name, definition=self._definition(digest), role_arn=role_arn, type=type_,
+            created=created, revision_id=revision, status=status, logging_configuration=json.loads(logging),
+            tracing_configuration=json.loads(tracing), description=description, tags=json.loads(tags),
+            encryption_configuration=json.loads(encryption), next_version=next_version,
+        )
+
+    def get_state_machine(self, arn: str) -> StateMachineRecord | None:
+        row = self._execute("SELECT * FROM state_machines WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else self._machine(row)
+
+    def list_state_machines(self, *, status: str | None = None, after: str | None = None,
+                            limit: int) -> Page[StateMachineRecord]:
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if after is not None:
+            where.append("(created, arn) > (?, ?)")
+            params += cursors.decode(after, float, str)
+        rows = self._execute(f"SELECT * FROM state_machines WHERE {' AND '.join(where)} ORDER BY created, arn "
+                             "LIMIT ?", (*params, limit + 1)).fetchall()
+        found = [self._machine(row) for row in rows[:limit]]
+        more = len(rows) > limit and found
+        return Page(found, cursors.encode(found[-1].created, found[-1].arn) if more else None)
+
+    def delete_state_machine(self, arn: str) -> None:
+        self._execute("DELETE FROM state_machines WHERE arn = ?", (arn,))
+
+    def put_version(self, record: VersionRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO state_machine_versions VALUES (?, ?, ?, ?)",
+                      (record.arn, record.machine_arn, record.number, dumps(record)))
+
+    def get_version(self, arn: str) -> VersionRecord | None:
+        row = self._execute("SELECT body FROM state_machine_versions WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else VersionRecord(**json.loads(row[0]))
+
+    def list_versions(self, machine_arn: str) -> list[VersionRecord]:
+        rows = self._execute("SELECT body FROM state_machine_versions WHERE machine_arn = ? ORDER BY number DESC",
+                             (machine_arn,)).fetchall()
+        return [VersionRecord(**json.loads(row[0])) for row in rows]
+
+    def delete_version(self, arn: str) -> None:
+        self._execute("DELETE FROM state_machine_versions WHERE arn = ?", (arn,))
+
+    def put_alias(self, record: AliasRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO state_machine_aliases VALUES (?, ?, ?, ?)",
+                      (record.arn, record.machine_arn, record.created, dumps(record)))
+
+    def get_alias(self, arn: str) -> AliasRecord | None:
+        row = self._execute("SELECT body FROM state_machine_aliases WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else AliasRecord(**json.loads(row[0]))
+
+    def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
+        rows = self._execute("SELECT body FROM state_machine_aliases WHERE machine_arn = ? ORDER BY created, arn",
+                             (machine_arn,)).fetchall()
+        return [AliasRecord(**json.loads(row[0])) for row in rows]
+
+    def delete_alias(self, arn: str) -> None:
+        self._execute("DELETE FROM state_machine_aliases WHERE arn = ?", (arn,))
