@@ -8,14 +8,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from stepforge.asl.compilation.compiler import compile_definition
-from stepforge.asl.errors import DefinitionError
 from stepforge.asl.validation import validator
 from stepforge.asl.validation.references import variable_references
 from stepforge.service import arns, configs, tags, versions
 from stepforge.service.context import Request, ServiceContext
+from stepforge.service.definitions import check_definition
 from stepforge.service.errors import (
-    InvalidDefinition,
     MissingRequiredParameter,
     StateMachineAlreadyExists,
     StateMachineDeleting,
@@ -27,21 +25,6 @@ from stepforge.store.records import StateMachineRecord
 
 MAX_DEFINITION = 1024 * 1024
 TYPES = ("STANDARD", "EXPRESS")
-
-
-def check_definition(text: str, machine_type: str = "STANDARD") -> None:
-    """Validate a definition as AWS does, then compile it; raise InvalidDefinition in AWS's form."""
-    report = validator.validate(text, machine_type=machine_type, severity="ERROR")
-    if report.result == "FAIL":
-        raise InvalidDefinition(report.invalid_definition_message())
-    try:
-        compile_definition(text)
-    except DefinitionError as exc:
-        raise InvalidDefinition(
-            f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {exc.message} at {exc.path or '/'}'"
-        ) from None
-    except RecursionError:
-        raise InvalidDefinition("Invalid State Machine Definition: 'Definition is nested too deeply'") from None
 
 
 def validate(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -164,10 +147,7 @@ def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
             return {}
         record.status = "DELETING"
         ctx.store.put_state_machine(record)
-    try:
-        versions.machine(ctx, base)
-    except StateMachineDoesNotExist:
-        pass
+        versions.purge_if_idle(ctx, base)
     return {}
 
 

@@ -14,9 +14,9 @@ from stepforge.asl.execution.teststate import test_state as run_test
 from stepforge.asl.query.dataflow import to_json
 from stepforge.asl.scope import Scope
 from stepforge.service.context import Request, ServiceContext
+from stepforge.service.definitions import check_definition
 from stepforge.service.errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from stepforge.service.params import optional_str, required_str
-from stepforge.service.statemachines import check_definition
 
 _TEST_STATE = "TestState"
 
