@@ -54,14 +54,16 @@ def machine(ctx: ServiceContext, arn: str, *, allow_deleting: bool = True) -> St
     """The state machine with this unqualified ARN. Reads only: one marked DELETING reads as gone once
     nothing runs on it (its rows go in :func:`purge_if_idle`, run by the writes that end its use)."""
     record = ctx.store.get_state_machine(arn)
-    if record is not None and record.status == "DELETING":
-        if not _running(ctx, arn):
-            record = None
-        elif not allow_deleting:
-            raise StateMachineDeleting(f"State machine is being deleted: '{arn}'")
-    if record is None:
+    if record is None or gone(ctx, record):
         raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+    if record.status == "DELETING" and not allow_deleting:
+        raise StateMachineDeleting(f"State machine is being deleted: '{arn}'")
     return record
+
+
+def gone(ctx: ServiceContext, record: StateMachineRecord) -> bool:
+    """Does this machine read as deleted: marked DELETING, with nothing running on it any more?"""
+    return record.status == "DELETING" and not _running(ctx, record.arn)
 
 
 def _running(ctx: ServiceContext, machine_arn: str) -> bool:
