@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from stepforge.server import build
+from stepforge.service import console_queries
 
 ROLE = "arn:aws:iam::000000000000:role/x"
 
@@ -105,3 +109,38 @@ def test_the_stream_resumes_after_last_event_id(client: TestClient) -> None:
 def test_an_unknown_execution_stream_is_404(client: TestClient) -> None:
     response = client.get("/console/api/stream", params={"arn": "arn:aws:states:us-east-1:000000000000:execution:x:y"})
     assert response.status_code == 404
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_a_slow_console_query_does_not_hold_up_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    entered, opened, in_time = threading.Event(), threading.Event(), []
+    machines = console_queries.machines
+
+    def held(*args: Any) -> Any:
+        entered.set()
+        in_time.append(opened.wait(10))
+        return machines(*args)
+
+    monkeypatch.setattr(console_queries, "machines", held)
+    app, engine = build()
+    order: list[str] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as http:
+
+        async def slow() -> None:
+            assert (await http.get("/console/api/machines")).json() == {"stateMachines": []}
+            order.append("machines")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(slow)
+            while not entered.is_set():
+                await anyio.sleep(0.001)
+            assert (await http.get("/console/api/executions")).json()["total"] == 0
+            order.append("executions")
+            opened.set()
+    engine.dispatcher.close()
+    assert (order, in_time) == (["executions", "machines"], [True])
