@@ -10,6 +10,7 @@ import anyio.lowlevel
 import pytest
 from api_kit import PASS, ROLE, Api
 
+from stepforge.api import app as app_module
 from stepforge.asl.validation import validator
 from stepforge.service import definitions
 
@@ -98,3 +99,23 @@ async def test_a_refused_definition_is_refused_by_the_write_too(api: Api) -> Non
                               roleArn=ROLE)
     assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#InvalidDefinition")
     assert await api.ok("ListStateMachines") == {"stateMachines": []}
+
+
+async def test_a_large_body_is_parsed_and_a_read_answered_off_the_loop(api: Api,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    loop_thread, threads = threading.get_ident(), {}
+    params, ok = app_module._params, app_module._ok
+
+    def parse(body: bytes) -> Any:
+        threads["parse"] = threading.get_ident()
+        return params(body)
+
+    def answer(payload: Any) -> Any:
+        threads["answer"] = threading.get_ident()
+        return ok(payload)
+
+    monkeypatch.setattr(app_module, "_params", parse)
+    monkeypatch.setattr(app_module, "_ok", answer)
+    padding = "x" * (app_module.LARGE_BODY_BYTES + 1)
+    await api.ok("ValidateStateMachineDefinition", definition=PASS.replace('"P"', f'"{padding}"'))
+    assert loop_thread not in threads.values() and set(threads) == {"parse", "answer"}

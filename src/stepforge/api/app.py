@@ -15,7 +15,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stepforge.api.operations import LONG_POLLS, OPERATIONS, PRECHECKS, SYNC_EXECUTION, TARGET_PREFIX
+from stepforge.api.operations import LONG_POLLS, OPERATIONS, PRECHECKS, SYNC_EXECUTION, TARGET_PREFIX, Handler
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
 from stepforge.engine import notices
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/x-amz-json-1.0"
 #: Larger than any valid request (a 1 MiB definition, 256 KiB payloads, JSON escaping).
 MAX_BODY_BYTES = 4 * 1024 * 1024
+#: Bodies past this size are parsed in a worker thread (smaller ones are not worth the hop).
+LARGE_BODY_BYTES = 64 * 1024
 LONG_POLL_SECONDS = 60.0
 #: A waiting long poll or StartSyncExecution reads the store again this often even without a notice
 #: from the engine (a task queued by another process sharing the store fires no notice here).
@@ -51,7 +53,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     async def api(http: HttpRequest) -> Response:
         target = http.headers.get("x-amz-target", "")
         try:
-            request = Request(_params(await _body(http)), _region(http, ctx.default_region))
+            request = await _request(http, ctx.default_region)
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
             if operation not in OPERATIONS and operation not in LONG_POLLS and operation != SYNC_EXECUTION:
                 raise UnknownOperation(f"Unknown operation {target!r}")
@@ -65,7 +67,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             if handler is None:
                 raise UnknownOperation(f"Unknown operation {target!r}")
             if operation.startswith(_READS):
-                return _ok(await run_in_threadpool(handler, ctx, request))
+                return await run_in_threadpool(_answer, handler, ctx, request)
             precheck = PRECHECKS.get(operation)
             if precheck is not None:
                 await run_in_threadpool(precheck, ctx, request)
@@ -109,6 +111,19 @@ async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
                 await run_in_threadpool(sync.give_up, ctx, arn)
                 deadline = loop.time() + 10.0
             await subscription.wait(min(RECHECK_SECONDS, max(0.0, deadline - loop.time())))
+
+
+async def _request(http: HttpRequest, default_region: str) -> Request:
+    """The request's parameters; a large body (a definition, a payload) is parsed in a worker thread."""
+    body, region = await _body(http), _region(http, default_region)
+    if len(body) > LARGE_BODY_BYTES:
+        return Request(await run_in_threadpool(_params, body), region)
+    return Request(_params(body), region)
+
+
+def _answer(handler: Handler, ctx: ServiceContext, request: Request) -> Response:
+    """In a worker thread: a read and the serialising of its (maybe large) answer."""
+    return _ok(handler(ctx, request))
 
 
 async def _body(http: HttpRequest) -> bytes:
