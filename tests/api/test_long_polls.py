@@ -8,12 +8,10 @@ from typing import Any
 
 import anyio
 import pytest
-from api_kit import ROLE, Api
+from api_kit import ROLE, Api, with_api
 
 from stepforge.engine import notices
 from stepforge.service import sync
-
-pytestmark = pytest.mark.anyio
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -38,6 +36,7 @@ def run_engine(api: Api) -> None:
     api.engine.run_once(api.engine.clock.now())
 
 
+@with_api
 async def test_an_idle_long_poll_looks_again_only_when_a_task_of_its_activity_commits(
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("stepforge.api.app.RECHECK_SECONDS", 3600.0)
@@ -59,6 +58,7 @@ async def test_an_idle_long_poll_looks_again_only_when_a_task_of_its_activity_co
     assert api.engine.notices.waiting(notices.activity(activity)) == 0
 
 
+@with_api
 async def test_a_task_committed_elsewhere_is_found_by_the_slow_recheck(
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("stepforge.api.app.RECHECK_SECONDS", 0.01)
@@ -73,6 +73,7 @@ async def test_a_task_committed_elsewhere_is_found_by_the_slow_recheck(
     assert "taskToken" in answers[0]
 
 
+@with_api
 async def test_stopping_ends_a_waiting_long_poll_at_once(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("stepforge.api.app.RECHECK_SECONDS", 3600.0)
     activity, _ = await activity_machine(api, "work")
@@ -85,11 +86,13 @@ async def test_stopping_ends_a_waiting_long_poll_at_once(api: Api, monkeypatch: 
     assert answers == [{}]
 
 
+@with_api
 async def test_a_long_poll_for_a_missing_activity_fails_at_once(api: Api) -> None:
     response = await api.call("GetActivityTask", activityArn="arn:aws:states:us-east-1:000000000000:activity:nope")
     assert response.json()["__type"] == "com.amazonaws.states#ActivityDoesNotExist"
 
 
+@with_api
 async def test_start_sync_execution_answers_when_the_engine_commits_the_end(
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("stepforge.api.app.RECHECK_SECONDS", 3600.0)

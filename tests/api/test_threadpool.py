@@ -8,13 +8,11 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
-from api_kit import PASS, ROLE, Api
+from api_kit import PASS, ROLE, Api, with_api
 
 from stepforge.api import app as app_module
 from stepforge.asl.validation import validator
 from stepforge.service import definitions
-
-pytestmark = pytest.mark.anyio
 
 
 class Gate:
@@ -52,6 +50,7 @@ async def answered_while_held(api: Api, gate: Gate, slow: Any) -> list[str]:
     return finished
 
 
+@with_api
 async def test_validation_runs_off_the_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     gate, validate = Gate(), validator.validate
 
@@ -64,6 +63,7 @@ async def test_validation_runs_off_the_loop(api: Api, monkeypatch: pytest.Monkey
     assert order == ["list", "slow"]
 
 
+@with_api
 async def test_test_state_runs_off_the_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     gate, check = Gate(), definitions.check_definition
 
@@ -76,6 +76,7 @@ async def test_test_state_runs_off_the_loop(api: Api, monkeypatch: pytest.Monkey
     assert order == ["list", "slow"]
 
 
+@with_api
 async def test_a_definition_is_checked_off_the_loop_before_its_write_and_only_once(
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     gate, check, checked = Gate(), definitions._check, []
@@ -94,6 +95,7 @@ async def test_a_definition_is_checked_off_the_loop_before_its_write_and_only_on
     assert [m["name"] for m in (await api.ok("ListStateMachines"))["stateMachines"]] == ["m"]
 
 
+@with_api
 async def test_a_refused_definition_is_refused_by_the_write_too(api: Api) -> None:
     response = await api.call("CreateStateMachine", name="bad", definition='{"StartAt": "X", "States": {}}',
                               roleArn=ROLE)
@@ -101,6 +103,7 @@ async def test_a_refused_definition_is_refused_by_the_write_too(api: Api) -> Non
     assert await api.ok("ListStateMachines") == {"stateMachines": []}
 
 
+@with_api
 async def test_a_large_body_is_parsed_and_a_read_answered_off_the_loop(api: Api,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     loop_thread, threads = threading.get_ident(), {}
