@@ -14,10 +14,9 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from stepforge.asl.validation.validator import validate_source
 from stepforge.console import pending
 from stepforge.console.headers import SECURITY_HEADERS
-from stepforge.service import console_queries
+from stepforge.service import console_queries, definitions
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ApiError, ValidationException
 
@@ -39,16 +38,6 @@ def _guarded(handler: Callable[[HttpRequest], Awaitable[Any]]) -> Endpoint:
     return endpoint
 
 
-def diagnostics(text: str, machine_type: str) -> dict[str, Any]:
-    """The validator's findings, each with the line and column it points at."""
-    report, positions = validate_source(text, machine_type=machine_type)
-    found = []
-    for diagnostic in report.diagnostics:
-        line, column = diagnostic.position or positions.locate(diagnostic.location)
-        found.append({**diagnostic.to_api(), "line": line, "column": column})
-    return {"result": report.result, "truncated": report.truncated, "diagnostics": found}
-
-
 def routes(ctx: ServiceContext) -> list[BaseRoute]:
     async def list_machines(http: HttpRequest) -> Any:
         found = await run_in_threadpool(console_queries.machines, ctx, http.query_params.get("q", ""))
@@ -62,7 +51,7 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
         if not isinstance(body, dict) or not isinstance(body.get("definition"), str):
             raise ValidationException("Expected {\"definition\": \"...\"}")
         machine_type = "EXPRESS" if body.get("type") == "EXPRESS" else "STANDARD"
-        return await run_in_threadpool(diagnostics, body["definition"], machine_type)
+        return await run_in_threadpool(definitions.diagnostics, body["definition"], machine_type)
 
     async def tasks(http: HttpRequest) -> Any:
         return {"tasks": await run_in_threadpool(pending.tasks, ctx)}

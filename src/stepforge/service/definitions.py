@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.errors import DefinitionError
 from stepforge.asl.validation import validator
+from stepforge.asl.validation.validator import validate_source
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import InvalidDefinition
 from stepforge.service.params import optional_str
@@ -77,3 +79,14 @@ def _machine_type(ctx: ServiceContext, req: Request) -> str | None:
         return None if record is None else record.type
     kind = optional_str(req.params, "type") or "STANDARD"
     return kind if kind in ("STANDARD", "EXPRESS") else None
+
+
+def diagnostics(text: str, machine_type: str) -> dict[str, Any]:
+    """Every finding of the validator (as ValidateStateMachineDefinition), each with the line and
+    column of the source it points at (for the console's editor)."""
+    report, positions = validate_source(text, machine_type=machine_type)
+    found = []
+    for diagnostic in report.diagnostics:
+        line, column = diagnostic.position or positions.locate(diagnostic.location)
+        found.append({**diagnostic.to_api(), "line": line, "column": column})
+    return {"result": report.result, "truncated": report.truncated, "diagnostics": found}
