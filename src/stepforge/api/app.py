@@ -84,13 +84,16 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
                      stopping: threading.Event) -> Any:
-    """Answer as soon as the poll finds work; between looks, sleep until the engine's notice."""
+    """Answer as soon as a look claims work; between looks, sleep until the engine's notice.
+
+    Each look claims a task if there is one, so it rides in the engine's batch like any write.
+    """
     handler, key = LONG_POLLS[operation]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     with ctx.engine.notices.subscribe(key(request)) as subscription:
         while not stopping.is_set():
-            answer = await run_in_threadpool(handler, ctx, request)
+            answer = await ctx.engine.write(lambda: handler(ctx, request))  # a claim is a write
             remaining = deadline - loop.time()
             if answer is not None or remaining <= 0:
                 return answer or {}
