@@ -117,3 +117,30 @@ async def test_start_sync_execution_answers_when_the_engine_commits_the_end(
         run_engine(api)
     assert (answers[0]["status"], json.loads(answers[0]["output"])) == ("SUCCEEDED", {"ok": 1})
     assert len(looks) == 2
+
+
+@with_api
+async def test_start_sync_execution_stops_an_execution_past_the_express_limit(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("stepforge.api.app.RECHECK_SECONDS", 3600.0)
+    monkeypatch.setattr(sync, "MAX_SECONDS", 0.0)
+    stopped: list[str] = []
+    give_up = sync.give_up
+
+    def counted(ctx: Any, arn: str) -> None:
+        stopped.append(arn)
+        give_up(ctx, arn)
+
+    monkeypatch.setattr(sync, "give_up", counted)
+    definition = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    machine = await api.ok("CreateStateMachine", name="slow", definition=definition, roleArn=ROLE, type="EXPRESS")
+    answers: list[Any] = []
+
+    async def start() -> None:
+        answers.append(await api.ok("StartSyncExecution", stateMachineArn=machine["stateMachineArn"]))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(start)
+        await until(lambda: len(stopped) == 1)
+        run_engine(api)
+    assert (answers[0]["status"], answers[0]["error"]) == ("ABORTED", "States.Timeout")

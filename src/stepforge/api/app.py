@@ -111,7 +111,7 @@ async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
             if answer is not None:
                 return answer
             if loop.time() >= deadline:
-                await run_in_threadpool(sync.give_up, ctx, arn)
+                await ctx.engine.write(lambda: sync.give_up(ctx, arn))
                 deadline = loop.time() + 10.0
             await subscription.wait(min(RECHECK_SECONDS, max(0.0, deadline - loop.time())))
 
