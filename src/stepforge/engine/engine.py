@@ -68,7 +68,9 @@ class Engine:
         self._thread: threading.Thread | None = None
         self.writes = WriteQueue(self.notify)
         self.rng = random.Random()
+        #: Fired after each commit: activities that got tasks, executions that ended (see ``notices``).
         self.notices = Notices()
+        #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
         self.on_ended: EndHook | None = None
         self._ended: list[ExecutionRecord] = []
 
