@@ -1,11 +1,12 @@
 """CPU of a `stepforge serve` holding idle GetActivityTask long polls (issue 11: target <= 5 % of one core).
 
-    .venv/bin/python bench/long_polls.py [--polls 200] [--seconds 20] [--python /work/main/.venv/bin/python]
+    .venv/bin/python bench/long_polls.py [--polls 200] [--seconds 20] [--before /work/main/.venv/bin/python]
 
-Starts a fresh server (SQLite, synchronous=FULL) with ``--python`` (default: this interpreter; give
-another checkout's venv to measure that code), creates one activity, opens ``--polls`` long polls
-on it (no task ever comes) and samples the server process's CPU time (psutil) over ``--seconds``.
-Every poll must still be waiting at the end of the window; SIGTERM then ends them.
+Starts a fresh server (SQLite, synchronous=FULL) with this interpreter's stepforge, creates one
+activity, opens ``--polls`` long polls on it (no task ever comes) and samples the server process's
+CPU time (psutil) over ``--seconds``. Every poll must still be waiting at the end of the window;
+SIGTERM then ends them. ``--before PYTHON`` first measures the stepforge of another interpreter
+(another checkout's venv, e.g. the unchanged main) the same way.
 """
 
 from __future__ import annotations
@@ -79,18 +80,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--polls", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--python", default=sys.executable, help="the interpreter whose stepforge serves")
+    parser.add_argument("--before", default=None, metavar="PYTHON", help="measure this interpreter's stepforge first")
     args = parser.parse_args()
+    runs = ([("before", args.before)] if args.before else []) + [("after" if args.before else "now", sys.executable)]
+    for label, python in runs:
+        percent, answered = bench(python, args.polls, args.seconds)
+        print(f"{label:>6}: {args.polls} idle long polls for {args.seconds:.0f} s ({python}): server CPU "
+              f"{percent:.1f} % of one core (target <= 5 %); answered early: {answered}", flush=True)
+
+
+def bench(python: str, polls: int, seconds: float) -> tuple[float, int]:
     port = free_port()
-    server = start_server(args.python, port)
+    server = start_server(python, port)
     try:
-        percent, answered = asyncio.run(measure(f"http://127.0.0.1:{port}", psutil.Process(server.pid),
-                                                args.polls, args.seconds))
+        return asyncio.run(measure(f"http://127.0.0.1:{port}", psutil.Process(server.pid), polls, seconds))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"{args.polls} idle long polls for {args.seconds:.0f} s ({args.python}): server CPU {percent:.1f} % "
-          f"of one core (target <= 5 %); answered early: {answered}")
 
 
 if __name__ == "__main__":
