@@ -68,6 +68,7 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     )
     tags.check_count(arn, record.tags)
     with ctx.store.transaction():
+        versions.purge_if_idle(ctx, arn)  # a machine marked DELETING that nothing runs on makes way
         existing = ctx.store.get_state_machine(arn)
         if existing is not None:
             return _existing(ctx, existing, record, publish)
