@@ -13,18 +13,8 @@ import functools
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[1] / "src"
 ROOT = "stepforge"
-
-#: Cycles that other work in progress removes; each must go, and then leave this list (strict xfail).
-KNOWN_CYCLES: dict[tuple[str, ...], str] = {
-    ("stepforge.console", "stepforge.console.routes", "stepforge.console.views"):
-        "removed by the console work in parallel",
-    ("stepforge.engine", "stepforge.service", "stepforge.tasks"):
-        "service <-> tasks: removed by the service work in parallel",
-}
 
 #: asl's subpackages and the ones each may import (besides asl's top-level modules).
 ASL_LAYERS: dict[str, frozenset[str]] = {
@@ -156,18 +146,9 @@ def test_packages_collapse_to_their_direct_children() -> None:
     assert _cycles(_collapsed(edges, "stepforge.p")) == [("stepforge.p.a", "stepforge.p.b")]
 
 
-def test_no_new_import_cycle() -> None:
-    new = [cycle for cycle in all_cycles() if cycle not in KNOWN_CYCLES]
-    assert new == [], "new import cycles: " + "; ".join(" <-> ".join(cycle) for cycle in new)
-
-
-@pytest.mark.parametrize("cycle", [
-    pytest.param(cycle, id=" <-> ".join(cycle), marks=pytest.mark.xfail(strict=True, reason=reason))
-    for cycle, reason in KNOWN_CYCLES.items()
-])
-def test_known_cycle_is_gone(cycle: tuple[str, ...]) -> None:
-    """Fails while the cycle exists (expected); once it is gone, remove it from KNOWN_CYCLES."""
-    assert cycle not in all_cycles()
+def test_no_import_cycle_anywhere() -> None:
+    cycles = all_cycles()
+    assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(cycle) for cycle in cycles)
 
 
 def test_asl_subpackages_depend_in_one_direction() -> None:

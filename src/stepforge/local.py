@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from stepforge.engine.engine import Engine
-from stepforge.service import executions, statemachines
+from stepforge.service import executions, ports, statemachines
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import ApiError
 from stepforge.store.memory import MemoryStore
@@ -25,7 +25,7 @@ class LocalRunner:
     def __init__(self, tasks: TaskConfig | None = None) -> None:
         self.store = MemoryStore()
         self.engine = Engine(self.store, tasks=tasks)
-        self.ctx = ServiceContext(store=self.store, engine=self.engine)
+        self.ctx = ports.connect(ServiceContext(store=self.store, engine=self.engine))
 
     def run(self, definition: str, input_text: str, *, name: str | None = None,
             timeout: float | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from stepforge.api.app import create_app
 from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
+from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
 from stepforge.store.base import Store
@@ -37,22 +38,24 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
     tasks = tasks or TaskConfig()
     tasks.account = account
     engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
-    context = ServiceContext(store=store, engine=engine, account=account, max_open_executions=max_open_executions)
+    context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
+                                           max_open_executions=max_open_executions))
     app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping)
     approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
-    app.router.routes.extend(approval.routes(context))
     return app, engine
 
 
 class _Server(uvicorn.Server):
     """uvicorn, telling the application when a shutdown begins (to end long polls)."""
 
-    def __init__(self, config: uvicorn.Config, stopping: threading.Event) -> None:
+    def __init__(self, config: uvicorn.Config, stopping: threading.Event, engine: Engine) -> None:
         super().__init__(config)
         self.stopping = stopping
+        self.engine = engine
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.stopping.set()
+        self.engine.notices.wake_all()  # long polls see ``stopping`` and answer now
         super().handle_exit(sig, frame)
         # uvicorn re-raises the signal once it has stopped serving, which would end the process
         # before the engine finishes its batch and the store closes; ``serve`` exits cleanly instead.
@@ -67,7 +70,7 @@ def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT,
     stopping = threading.Event()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks)
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), stopping)
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), stopping, engine)
     engine.start()
     try:
         server.run()

@@ -20,7 +20,7 @@ from typing import Any
 
 from stepforge.engine.clock import ManualClock
 from stepforge.engine.engine import Engine
-from stepforge.service import activities, executions, statemachines
+from stepforge.service import activities, executions, ports, statemachines
 from stepforge.service.context import Request, ServiceContext
 from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
@@ -62,7 +62,7 @@ class Harness:
         for name, handler in (functions or {}).items():
             self.tasks.functions.add(name, handler)
         self.engine = Engine(self.store, self.clock, tasks=self.tasks)
-        self.ctx = ServiceContext(store=self.store, engine=self.engine)
+        self.ctx = ports.connect(ServiceContext(store=self.store, engine=self.engine))
         self._machines = 0
 
     def call(self, operation: Any, **params: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from stepforge.server import build
+from stepforge.service import console_queries
 
 ROLE = "arn:aws:iam::000000000000:role/x"
 
@@ -105,3 +107,31 @@ def test_the_stream_resumes_after_last_event_id(client: TestClient) -> None:
 def test_an_unknown_execution_stream_is_404(client: TestClient) -> None:
     response = client.get("/console/api/stream", params={"arn": "arn:aws:states:us-east-1:000000000000:execution:x:y"})
     assert response.status_code == 404
+
+
+
+def test_a_slow_console_query_does_not_hold_up_the_others(client: TestClient,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    entered, opened, in_time = threading.Event(), threading.Event(), []
+    machines = console_queries.machines
+
+    def held(*args: Any) -> Any:
+        entered.set()
+        in_time.append(opened.wait(10))
+        return machines(*args)
+
+    monkeypatch.setattr(console_queries, "machines", held)
+    order: list[str] = []
+
+    def slow() -> None:
+        assert client.get("/console/api/machines").json() == {"stateMachines": []}
+        order.append("machines")
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    assert entered.wait(10)
+    assert client.get("/console/api/executions").json()["total"] == 0
+    order.append("executions")
+    opened.set()
+    thread.join()
+    assert (order, in_time) == (["executions", "machines"], [True])

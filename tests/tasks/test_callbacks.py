@@ -9,6 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from stepforge.console.approval import routes as approval_routes
 from stepforge.tasks import approval
 from stepforge.testing import Harness
 
@@ -51,7 +52,7 @@ def harness(outbox: Outbox) -> Harness:
 @pytest.fixture
 def links(harness: Harness) -> TestClient:
     approval.configure(b"k" * 32, "http://testserver")
-    return TestClient(Starlette(routes=approval.routes(harness.ctx)))
+    return TestClient(Starlette(routes=approval_routes(harness.ctx)))
 
 
 def test_the_task_waits_for_its_token_and_takes_the_callback_output(harness: Harness, outbox: Outbox) -> None:

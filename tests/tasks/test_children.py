@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
 from stepforge.asl.records import Stop
+from stepforge.service import aliases, executions, ports, statemachines, versions
 from stepforge.store.base import ExecutionQuery
+from stepforge.tasks.children import StartRefused
 from stepforge.testing import Harness
 
 START = "arn:aws:states:::states:startExecution"
@@ -104,3 +107,54 @@ def test_a_sync_task_records_the_submitted_child_in_its_history(harness: Harness
     assert tasks == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
     submitted = json.loads(result.details("TaskSubmitted")[0]["output"])
     assert submitted["ExecutionArn"].endswith(":seen-kid")
+
+
+# -- a child starts as StartExecution does (through the service layer's port) -----------------------
+
+
+def test_a_child_starts_on_a_version_arn(harness: Harness) -> None:
+    child = harness.create(CHILD)
+    version = harness.call(versions.publish_version, stateMachineArn=child)["stateMachineVersionArn"]
+    result = harness.run(parent(START + ".sync", version, Name="versioned"), {"n": 3})
+    assert (result.status, json.loads(result.output["Output"])) == ("SUCCEEDED", {"got": 3})
+    kid = harness.call(executions.describe, executionArn=result.output["ExecutionArn"])
+    assert kid["stateMachineVersionArn"] == version
+
+
+def test_a_child_starts_on_an_alias_arn(harness: Harness) -> None:
+    child = harness.create(CHILD)
+    version = harness.call(versions.publish_version, stateMachineArn=child)["stateMachineVersionArn"]
+    alias = harness.call(aliases.create, name="live", routingConfiguration=[
+        {"stateMachineVersionArn": version, "weight": 100}])["stateMachineAliasArn"]
+    result = harness.run(parent(START + ".sync", alias, Name="aliased"), {"n": 4})
+    assert result.status == "SUCCEEDED"
+    kid = harness.call(executions.describe, executionArn=result.output["ExecutionArn"])
+    assert (kid["stateMachineAliasArn"], kid["stateMachineVersionArn"]) == (alias, version)
+
+
+def test_a_child_counts_against_the_open_execution_quota(harness: Harness) -> None:
+    harness.ctx = ports.connect(dataclasses.replace(harness.ctx, max_open_executions=1))
+    result = harness.run(parent(START, harness.create(CHILD)), {"n": 1})  # the parent is the one open execution
+    assert (result.status, result.error) == ("FAILED", "StepFunctions.ExecutionLimitExceededException")
+    assert "Status Code: 400; Error Code: ExecutionLimitExceeded" in (result.cause or "")
+
+
+def test_a_child_of_a_machine_being_deleted_is_refused(harness: Harness) -> None:
+    slow = harness.create({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    harness.call(executions.start, stateMachineArn=slow, name="still-running")
+    harness.call(statemachines.delete, stateMachineArn=slow)
+    result = harness.run(parent(START, slow, Name="too-late"), {"n": 1})
+    assert (result.status, result.error) == ("FAILED", "StepFunctions.StateMachineDeletingException")
+    assert harness.store.get_execution(slow.replace(":stateMachine:", ":execution:") + ":too-late") is None
+
+
+def test_a_child_started_twice_is_the_same_child(harness: Harness) -> None:
+    """A task may be dispatched again after a crash (at-least-once): it must find its first child."""
+    child = harness.create(CHILD)
+    start = harness.ctx.engine.dispatcher.start_execution
+    first = start(child, '{"n": 1}', "again")
+    harness.settle()
+    assert harness.result(first).status == "SUCCEEDED"
+    assert start(child, '{"n": 1}', "again") == first
+    with pytest.raises(StartRefused, match="Execution Already Exists"):
+        start(child, '{"n": 2}', "again")

@@ -10,13 +10,15 @@ import threading
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stepforge import console
-from stepforge.api.operations import LONG_POLLS, OPERATIONS, SYNC_EXECUTION, TARGET_PREFIX
+from stepforge.api.operations import LONG_POLLS, OPERATIONS, PRECHECKS, SYNC_EXECUTION, TARGET_PREFIX, Handler
 from stepforge.api.validation import validate
+from stepforge.console.routes import routes as console_routes
+from stepforge.engine import notices
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import ApiError, SerializationException, UnknownOperation, ValidationException
@@ -26,9 +28,13 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/x-amz-json-1.0"
 #: Larger than any valid request (a 1 MiB definition, 256 KiB payloads, JSON escaping).
 MAX_BODY_BYTES = 4 * 1024 * 1024
+#: Bodies past this size are parsed in a worker thread (smaller ones are not worth the hop).
+LARGE_BODY_BYTES = 64 * 1024
 LONG_POLL_SECONDS = 60.0
-POLL_INTERVAL = 0.02
-#: Operations that only read: served on the event loop; every other one goes through group commit.
+#: A waiting long poll or StartSyncExecution reads the store again this often even without a notice
+#: from the engine (a task queued by another process sharing the store fires no notice here).
+RECHECK_SECONDS = 5.0
+#: Operations that only read: served in a worker thread; every other one goes through group commit.
 _READS = ("Describe", "List", "Get", "Validate", "Test")
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
@@ -37,15 +43,17 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                stopping: threading.Event | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
-    Long polls end early (with an empty answer) once ``stopping`` is set, so a graceful
-    shutdown does not wait a minute for idle workers.
+    Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
+    are woken (``engine.notices.wake_all()``), so a graceful shutdown does not wait a minute for
+    idle workers. No handler runs on the event loop: reads and the CPU work ahead of a write run in
+    worker threads, writes in the engine's batch.
     """
     stopping = stopping or threading.Event()
 
     async def api(http: HttpRequest) -> Response:
         target = http.headers.get("x-amz-target", "")
         try:
-            request = Request(_params(await _body(http)), _region(http, ctx.default_region))
+            request = await _request(http, ctx.default_region)
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
             if operation not in OPERATIONS and operation not in LONG_POLLS and operation != SYNC_EXECUTION:
                 raise UnknownOperation(f"Unknown operation {target!r}")
@@ -59,7 +67,10 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             if handler is None:
                 raise UnknownOperation(f"Unknown operation {target!r}")
             if operation.startswith(_READS):
-                return _ok(handler(ctx, request))
+                return await run_in_threadpool(_answer, handler, ctx, request)
+            precheck = PRECHECKS.get(operation)
+            if precheck is not None:
+                await run_in_threadpool(precheck, ctx, request)
             return _ok(await ctx.engine.write(lambda: handler(ctx, request)))
         except ApiError as exc:
             return _error(exc)
@@ -68,33 +79,54 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
 
-    return Starlette(routes=[Route("/", api, methods=["POST"]), *console.routes(ctx, stopping)])
+    return Starlette(routes=[Route("/", api, methods=["POST"]), *console_routes(ctx, stopping)])
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
                      stopping: threading.Event) -> Any:
-    handler = LONG_POLLS[operation]
+    """Answer as soon as a look claims work; between looks, sleep until the engine's notice.
+
+    Each look claims a task if there is one, so it rides in the engine's batch like any write.
+    """
+    handler, key = LONG_POLLS[operation]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while True:
-        answer = None if stopping.is_set() else handler(ctx, request)
-        if answer is not None or loop.time() >= deadline or stopping.is_set():
-            return answer or {}
-        await asyncio.sleep(POLL_INTERVAL)
+    with ctx.engine.notices.subscribe(key(request)) as subscription:
+        while not stopping.is_set():
+            answer = await ctx.engine.write(lambda: handler(ctx, request))  # a claim is a write
+            remaining = deadline - loop.time()
+            if answer is not None or remaining <= 0:
+                return answer or {}
+            await subscription.wait(min(RECHECK_SECONDS, remaining))
+    return {}
 
 
 async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
     """StartSyncExecution's answer: wait (without blocking the loop) for the execution to end."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + sync.MAX_SECONDS
-    while True:
-        answer = sync.result(ctx, arn, request)
-        if answer is not None:
-            return answer
-        if loop.time() >= deadline:
-            sync.give_up(ctx, arn)
-            deadline = loop.time() + 10.0
-        await asyncio.sleep(POLL_INTERVAL)
+    with ctx.engine.notices.subscribe(notices.execution(arn)) as subscription:
+        while True:
+            answer = await run_in_threadpool(sync.result, ctx, arn, request)
+            if answer is not None:
+                return answer
+            if loop.time() >= deadline:
+                await ctx.engine.write(lambda: sync.give_up(ctx, arn))
+                deadline = loop.time() + 10.0
+            await subscription.wait(min(RECHECK_SECONDS, max(0.0, deadline - loop.time())))
+
+
+async def _request(http: HttpRequest, default_region: str) -> Request:
+    """The request's parameters; a large body (a definition, a payload) is parsed in a worker thread."""
+    body, region = await _body(http), _region(http, default_region)
+    if len(body) > LARGE_BODY_BYTES:
+        return Request(await run_in_threadpool(_params, body), region)
+    return Request(_params(body), region)
+
+
+def _answer(handler: Handler, ctx: ServiceContext, request: Request) -> Response:
+    """In a worker thread: a read and the serialising of its (maybe large) answer."""
+    return _ok(handler(ctx, request))
 
 
 async def _body(http: HttpRequest) -> bytes:

@@ -8,6 +8,7 @@ from typing import Any
 from stepforge.service import (
     activities,
     aliases,
+    definitions,
     executions,
     maprun,
     redrive,
@@ -60,8 +61,17 @@ OPERATIONS: dict[str, Handler] = {
     "SendTaskHeartbeat": activities.send_heartbeat,
 }
 
-#: Long-polled operations: the HTTP layer repeats them until they answer or the poll times out.
-LONG_POLLS: dict[str, Handler] = {"GetActivityTask": activities.poll}
+#: CPU work a write does before it is queued for the engine's batch (run in a worker thread).
+PRECHECKS: dict[str, Callable[[ServiceContext, Request], None]] = {
+    "CreateStateMachine": definitions.precheck,
+    "UpdateStateMachine": definitions.precheck,
+}
+
+#: Long-polled operations: the handler (None while there is nothing to answer yet) and the engine
+#: notice key that says it is worth calling again.
+LONG_POLLS: dict[str, tuple[Handler, Callable[[Request], str]]] = {
+    "GetActivityTask": (activities.poll, activities.notice_key),
+}
 
 #: Answered once the EXPRESS execution it starts has ended (see ``service.sync``).
 SYNC_EXECUTION = "StartSyncExecution"

@@ -3,11 +3,5 @@
 Writes (create, update, start, stop, redrive, SendTask*) go through the AWS API itself (``POST /``
 with ``X-Amz-Target``) from the browser, so they share its validation and group commit; the
 endpoints here answer only what the API cannot: searches across machines, diagnostics with line and
-column, pending tasks, and the live history stream.
+column, pending tasks, and the live history stream. The routes are in :mod:`stepforge.console.routes`.
 """
-
-from __future__ import annotations
-
-from stepforge.console.routes import routes
-
-__all__ = ["routes"]

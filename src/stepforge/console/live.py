@@ -1,6 +1,6 @@
 """``GET /console/api/stream?arn=...``: an execution's history and status as server-sent events.
 
-The stream polls the store (every ``POLL_SECONDS``, never blocking the event loop in between) and
+The stream reads the execution (every ``POLL_SECONDS``, in a worker thread: never on the event loop) and
 sends new history events in batches, then the execution's description whenever its status changes.
 It ends when the execution has ended and every event was sent; the browser's EventSource resumes
 from ``Last-Event-ID`` if the connection drops or the stream reaches ``MAX_SECONDS``.
@@ -14,14 +14,16 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response, StreamingResponse
 
 from stepforge.asl.records import RUNNING
 from stepforge.console.headers import SECURITY_HEADERS
-from stepforge.service import executions
+from stepforge.service import console_queries, executions
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import ApiError
+from stepforge.store.records import ExecutionRecord
 
 POLL_SECONDS = 0.25
 BATCH = 500
@@ -41,20 +43,25 @@ async def stream(ctx: ServiceContext, arn: str, after: int, stopping: threading.
     deadline = loop.time() + MAX_SECONDS
     last_status = None
     while not stopping.is_set() and loop.time() < deadline:
-        record = executions.get(ctx, arn)
-        events = ctx.store.get_events(arn, after, BATCH)
+        record, events = await run_in_threadpool(_look, ctx, arn, after)
         if events:
             after += len(events)
-            yield frame("history", [e.to_api() for e in events], after)
+            yield frame("history", events, after)
             if len(events) == BATCH:
                 continue
         if record.status != last_status:
             last_status = record.status
-            yield frame("status", executions.describe(ctx, Request({"executionArn": arn}, ctx.default_region)))
+            request = Request({"executionArn": arn}, ctx.default_region)
+            yield frame("status", await run_in_threadpool(executions.describe, ctx, request))
         if record.status != RUNNING and after >= record.event_count:
             yield frame("end", {"status": record.status})
             return
         await asyncio.sleep(poll)
+
+
+def _look(ctx: ServiceContext, arn: str, after: int) -> tuple[ExecutionRecord, list[dict[str, Any]]]:
+    """The execution and its history events after ``after`` (in a worker thread)."""
+    return executions.get(ctx, arn), console_queries.events(ctx, arn, after, BATCH)
 
 
 def endpoint(ctx: ServiceContext, stopping: threading.Event) -> Callable[[HttpRequest], Awaitable[Response]]:
@@ -62,7 +69,7 @@ def endpoint(ctx: ServiceContext, stopping: threading.Event) -> Callable[[HttpRe
         arn = http.query_params.get("arn", "")
         resume = http.headers.get("last-event-id") or http.query_params.get("after") or "0"
         try:
-            executions.get(ctx, arn)
+            await run_in_threadpool(executions.get, ctx, arn)
             after = max(int(resume), 0)
         except (ApiError, ValueError) as exc:
             message = exc.message if isinstance(exc, ApiError) else "Invalid Last-Event-ID"

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from stepforge.console import live, views
+from stepforge.console import approval, live, views
 from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service.context import ServiceContext
 
@@ -41,7 +41,7 @@ async def page(http: HttpRequest) -> Response:
 
 
 def routes(ctx: ServiceContext, stopping: threading.Event | None = None) -> list[BaseRoute]:
-    """Every GET route of the console (the API keeps ``POST /``)."""
+    """Every route of the console (the API keeps ``POST /``), with the approval links' pages."""
     stopping = stopping or threading.Event()
     pages: list[BaseRoute] = [Route(path, page, methods=["GET"]) for path in PAGES]
     return [
@@ -49,4 +49,5 @@ def routes(ctx: ServiceContext, stopping: threading.Event | None = None) -> list
         Mount("/console/static", app=_SecureStatic(directory=STATIC), name="console-static"),
         *views.routes(ctx),
         Route("/console/api/stream", live.endpoint(ctx, stopping), methods=["GET"]),
+        *approval.routes(ctx),
     ]

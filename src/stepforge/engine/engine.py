@@ -32,7 +32,9 @@ from stepforge.asl.records import (
     Step,
     TimerFired,
 )
+from stepforge.engine import notices
 from stepforge.engine.clock import Clock, SystemClock
+from stepforge.engine.notices import Notices
 from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, TimerRecord
@@ -42,6 +44,8 @@ from stepforge.tasks.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Called inside the batch transaction for each execution that ended in it, after its record is saved.
+EndHook = Callable[[ExecutionRecord], None]
 
 BATCH = 256
 IDLE_WAIT = 0.25
@@ -64,6 +68,11 @@ class Engine:
         self._thread: threading.Thread | None = None
         self.writes = WriteQueue(self.notify)
         self.rng = random.Random()
+        #: Fired after each commit: activities that got tasks, executions that ended (see ``notices``).
+        self.notices = Notices()
+        #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
+        self.on_ended: EndHook | None = None
+        self._ended: list[ExecutionRecord] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -126,10 +135,12 @@ class Engine:
             WriteQueue.settle(jobs, exc)
             raise
         WriteQueue.settle(jobs)
+        self._announce()
         self.dispatcher.flush(now)
         return len(work) + len(jobs)
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
+        self._ended = []
         with self.store.transaction():
             for job in jobs:
                 WriteQueue.run(self.store, job)
@@ -144,7 +155,26 @@ class Engine:
                 self._advance(arn, signal, max(now, self.clock.now()), touched)
             for record in touched.values():
                 self.store.update_execution(record)
+            self._run_end_hook()
         return work
+
+    def _run_end_hook(self) -> None:
+        if self.on_ended is None:
+            return
+        for record in self._ended:
+            try:
+                with self.store.savepoint():
+                    self.on_ended(record)
+            except Exception:  # a bug in the hook must not undo the batch
+                log.exception("end hook failed for %s", record.arn)
+
+    def _announce(self) -> None:
+        """After the commit: wake the requests waiting on what this batch committed."""
+        keys = [notices.activity(arn) for arn in self.dispatcher.take_activities()]
+        keys += [notices.execution(record.arn) for record in self._ended]
+        self._ended = []
+        if keys:
+            self.notices.fire(keys)
 
     def _advance(self, arn: str, signal: Signal | None, now: float, touched: dict[str, ExecutionRecord]) -> None:
         record = touched.get(arn) or self.store.get_execution(arn)
@@ -203,6 +233,7 @@ class Engine:
             self.store.close_tasks(record.arn)
             self._infos.pop(record.arn, None)
             self.dispatcher.finished(record)
+            self._ended.append(record)
 
     def _limit_history(self, record: ExecutionRecord, step: Step) -> None:
         """Fail an execution whose history would pass AWS's limit, as AWS does."""

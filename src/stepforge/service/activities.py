@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from stepforge.asl.records import TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded
+from stepforge.engine import notices
 from stepforge.service import arns, tags
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
@@ -64,7 +65,8 @@ def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 
 def poll(ctx: ServiceContext, req: Request) -> dict[str, Any] | None:
-    """One non-blocking look for a task; the HTTP layer repeats it for up to 60 s (long poll)."""
+    """One non-blocking look for a task; the HTTP layer repeats it for up to 60 s (long poll), each
+    time the engine's notice :func:`notice_key` says a task of the activity has committed."""
     record = get(ctx, required_str(req.params, "activityArn"))
     worker = optional_str(req.params, "workerName", max_length=80)
     with ctx.store.transaction():
@@ -74,6 +76,11 @@ def poll(ctx: ServiceContext, req: Request) -> dict[str, Any] | None:
         ctx.store.push_signal(task.execution_arn, TaskStarted(task.wait_id, worker))
     ctx.engine.notify()
     return {"taskToken": task.token, "input": task.input}
+
+
+def notice_key(req: Request) -> str:
+    """The engine notice a GetActivityTask long poll waits on: new tasks of its activity."""
+    return notices.activity(required_str(req.params, "activityArn"))
 
 
 def _task(ctx: ServiceContext, req: Request) -> ActivityTaskRecord | DispatchRecord:

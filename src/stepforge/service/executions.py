@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from stepforge.asl.records import RUNNING, Event, Stop
@@ -27,19 +28,42 @@ MAX_INPUT = 256 * 1024
 
 
 def start(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """StartExecution: idempotent for a RUNNING execution of the same name and input."""
     record = new_execution(ctx, req, "execution")
+    existing = _insert(ctx, record, reuse=lambda found: found.status == RUNNING)
+    return {"executionArn": record.arn, "startDate": (existing or record).started}
+
+
+def start_child(ctx: ServiceContext, machine_arn: str, input_text: str, name: str) -> str:
+    """StartExecution for a Task's ``states:startExecution``: the child's ARN.
+
+    As the API does, it resolves versions and aliases, refuses machines being deleted and honours
+    the open-execution quota. Unlike the API, a child of the same name and input is reused whatever
+    its status: the engine may start a task twice (at-least-once) and must find the same child.
+    """
+    region = arns.parse(machine_arn, "stateMachine").region
+    params: dict[str, object] = {"stateMachineArn": machine_arn, "input": input_text, "name": name}
+    record = new_execution(ctx, Request(params, region), "execution")
+    _insert(ctx, record, reuse=lambda found: True)
+    return record.arn
+
+
+def _insert(ctx: ServiceContext, record: ExecutionRecord,
+            reuse: Callable[[ExecutionRecord], bool]) -> ExecutionRecord | None:
+    """Store a new execution and queue its start; an existing one of the same name and input that
+    ``reuse`` accepts is returned instead (any other is ExecutionAlreadyExists)."""
     with ctx.store.transaction():
         existing = ctx.store.get_execution(record.arn, with_run=False)
         if existing is not None:
-            if existing.status == RUNNING and existing.input == record.input:
-                return {"executionArn": record.arn, "startDate": existing.started}
+            if existing.input == record.input and reuse(existing):
+                return existing
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'")
         if ctx.store.count_open_executions() >= ctx.max_open_executions:
             raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
         ctx.store.insert_execution(record)
         ctx.store.push_signal(record.arn, None)
     ctx.engine.notify()
-    return {"executionArn": record.arn, "startDate": record.started}
+    return None
 
 
 def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionRecord:

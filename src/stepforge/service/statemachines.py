@@ -8,13 +8,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from stepforge.asl.compilation.states import StateMachine
 from stepforge.asl.validation import validator
 from stepforge.asl.validation.references import variable_references
 from stepforge.service import arns, configs, tags, versions
 from stepforge.service.context import Request, ServiceContext
+from stepforge.service.definitions import check_definition
 from stepforge.service.errors import (
-    InvalidDefinition,
     MissingRequiredParameter,
     StateMachineAlreadyExists,
     StateMachineDeleting,
@@ -26,14 +25,6 @@ from stepforge.store.records import StateMachineRecord
 
 MAX_DEFINITION = 1024 * 1024
 TYPES = ("STANDARD", "EXPRESS")
-
-
-def check_definition(text: str, machine_type: str = "STANDARD") -> StateMachine:
-    """Validate a definition as AWS does and compile it; raise InvalidDefinition in AWS's form."""
-    checked = validator.validate_and_compile(text, machine_type=machine_type, severity="ERROR")
-    if checked.machine is None:
-        raise InvalidDefinition(checked.report.invalid_definition_message())
-    return checked.machine
 
 
 def validate(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -77,6 +68,7 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     )
     tags.check_count(arn, record.tags)
     with ctx.store.transaction():
+        versions.purge_if_idle(ctx, arn)  # a machine marked DELETING that nothing runs on makes way
         existing = ctx.store.get_state_machine(arn)
         if existing is not None:
             return _existing(ctx, existing, record, publish)
@@ -158,10 +150,7 @@ def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
             return {}
         record.status = "DELETING"
         ctx.store.put_state_machine(record)
-    try:
-        versions.machine(ctx, base)
-    except StateMachineDoesNotExist:
-        pass
+        versions.purge_if_idle(ctx, base)
     return {}
 
 

@@ -1,7 +1,8 @@
 """StartSyncExecution: run an EXPRESS execution and answer with its result (200 even when it fails).
 
 The execution runs on the shared engine like any other (so activities and task integrations work);
-the HTTP layer polls :func:`result` without blocking its event loop until the execution ends.
+the HTTP layer reads :func:`result` (in a worker thread) when the engine's notice says the
+execution ended (``engine.notices.execution``), and otherwise only on a slow safety re-check.
 """
 
 from __future__ import annotations

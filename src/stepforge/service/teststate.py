@@ -12,9 +12,9 @@ from stepforge.asl.execution.teststate import test_state as run_test
 from stepforge.asl.query.dataflow import to_json
 from stepforge.asl.scope import Scope
 from stepforge.service.context import Request, ServiceContext
+from stepforge.service.definitions import checked_machine
 from stepforge.service.errors import InvalidDefinition, InvalidExecutionInput, ValidationException
 from stepforge.service.params import optional_str, required_str
-from stepforge.service.statemachines import check_definition
 
 _TEST_STATE = "TestState"
 
@@ -24,7 +24,7 @@ def test_state(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     document = _json(required_str(params, "definition"), "definition", InvalidDefinition)
     name = optional_str(params, "stateName")
     machine_text, name = _machine(document, name)
-    state = check_definition(machine_text).states[name]
+    state = checked_machine(machine_text).states[name]
     value = _json(optional_str(params, "input") or "{}", "input", InvalidExecutionInput)
     variables = _json(optional_str(params, "variables") or "{}", "variables", ValidationException)
     context = _json(optional_str(params, "context") or "{}", "context", ValidationException)

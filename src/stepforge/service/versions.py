@@ -52,17 +52,38 @@ def split(arn: str) -> tuple[str, str | None]:
 
 
 def machine(ctx: ServiceContext, arn: str, *, allow_deleting: bool = True) -> StateMachineRecord:
-    """The state machine with this unqualified ARN; one marked DELETING goes once nothing runs on it."""
+    """The state machine with this unqualified ARN. Reads only: one marked DELETING reads as gone once
+    nothing runs on it (its rows go in :func:`purge_if_idle`, run by the writes that end its use)."""
     record = ctx.store.get_state_machine(arn)
-    if record is not None and record.status == "DELETING":
-        if not ctx.store.list_executions(ExecutionQuery(state_machine_arn=arn, status="RUNNING"), limit=1).items:
-            purge(ctx, record)
-            record = None
-        elif not allow_deleting:
-            raise StateMachineDeleting(f"State machine is being deleted: '{arn}'")
-    if record is None:
+    if record is None or gone(ctx, record):
         raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+    if record.status == "DELETING" and not allow_deleting:
+        raise StateMachineDeleting(f"State machine is being deleted: '{arn}'")
     return record
+
+
+def gone(ctx: ServiceContext, record: StateMachineRecord) -> bool:
+    """Does this machine read as deleted: marked DELETING, with nothing running on it any more?"""
+    return record.status == "DELETING" and not _running(ctx, record.arn)
+
+
+def _running(ctx: ServiceContext, machine_arn: str) -> bool:
+    query = ExecutionQuery(state_machine_arn=machine_arn, status="RUNNING")
+    return bool(ctx.store.list_executions(query, limit=1).items)
+
+
+def purge_if_idle(ctx: ServiceContext, machine_arn: str) -> bool:
+    """A write: delete a machine marked DELETING once nothing runs on it; True if it went.
+
+    DeleteStateMachine calls it, and the engine (inside its batch, through the end hook that
+    :mod:`stepforge.service.ports` connects) whenever an execution ends.
+    """
+    with ctx.store.transaction():
+        record = ctx.store.get_state_machine(machine_arn)
+        if record is None or record.status != "DELETING" or _running(ctx, machine_arn):
+            return False
+        purge(ctx, record)
+    return True
 
 
 def purge(ctx: ServiceContext, record: StateMachineRecord) -> None:

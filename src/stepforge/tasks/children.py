@@ -10,17 +10,34 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from stepforge.asl.records import RUNNING, SUCCEEDED, Stop, TaskFailed, TaskSubmitted, TaskSucceeded
-from stepforge.service import arns
-from stepforge.service.errors import ApiError, ExecutionAlreadyExists, StateMachineDoesNotExist
 from stepforge.store.base import Store
 from stepforge.store.records import ChildWatchRecord, ExecutionRecord
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import SYNC2, Target
 
 _MAX_INPUT = 256 * 1024
+
+
+class StartRefused(Exception):
+    """The service refused to start a child: AWS's error code, message and HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class StartExecution(Protocol):
+    """The port a child starts through: StartExecution as the service layer means it.
+
+    Given a state machine, version or alias ARN, the input as JSON text and the execution's name,
+    it starts the execution (or finds the one this task started before) and returns its ARN, or
+    raises :class:`StartRefused`. The service layer implements it (``service.ports``).
+    """
+
+    def __call__(self, machine_arn: str, input_text: str, name: str) -> str: ...
 
 
 def child_name(value: Any) -> str:
@@ -30,16 +47,16 @@ def child_name(value: Any) -> str:
     return str(uuid.uuid4())
 
 
-def start(store: Store, target: Target, value: Any, name: str, parent: str, wait_id: int,
-          now: float) -> Outcome | None:
+def start(store: Store, start_execution: StartExecution, target: Target, value: Any, name: str, parent: str,
+          wait_id: int, now: float) -> Outcome | None:
     """Start the child; returns the task's outcome, or None when it completes later (``.sync``)."""
     if not isinstance(value, dict) or not isinstance(value.get("StateMachineArn"), str):
         return Outcome(error="States.Runtime", cause="The field 'StateMachineArn' is required by states:startExecution.")
     try:
-        arn = _insert(store, value["StateMachineArn"], _input(value.get("Input")), name, now)
+        arn = start_execution(value["StateMachineArn"], _input(value.get("Input")), name)
     except ValueError as exc:
         return Outcome(error="StepFunctions.InvalidExecutionInputException", cause=f"Invalid input: {exc}")
-    except ApiError as exc:
+    except StartRefused as exc:
         return Outcome(error=f"StepFunctions.{exc.code}Exception".replace("ExceptionException", "Exception"),
                        cause=f"{exc.message} (Service: AWSStepFunctions; Status Code: {exc.status}; "
                              f"Error Code: {exc.code})")
@@ -63,26 +80,6 @@ def _input(given: Any) -> str:
     if len(text.encode()) > _MAX_INPUT:
         raise ValueError("the child's input is larger than 256 KiB")
     return text
-
-
-def _insert(store: Store, machine_arn: str, text: str, name: str, now: float) -> str:
-    parsed = arns.parse(machine_arn, "stateMachine")
-    machine = store.get_state_machine(machine_arn)
-    if machine is None:
-        raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{machine_arn}'")
-    arn = arns.build(parsed.region, parsed.account, "execution", machine.name, arns.check_name(name))
-    with store.transaction():
-        existing = store.get_execution(arn, with_run=False)
-        if existing is not None:
-            if existing.input == text:
-                return arn
-            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-        store.insert_execution(ExecutionRecord(
-            arn=arn, name=name, state_machine_arn=machine.arn, state_machine_name=machine.name,
-            definition=machine.definition, role_arn=machine.role_arn, input=text, started=now,
-        ))
-        store.push_signal(arn, None)
-    return arn
 
 
 def on_finished(store: Store, child: ExecutionRecord) -> None:

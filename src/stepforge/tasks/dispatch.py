@@ -69,7 +69,10 @@ class Dispatcher:
         self._pending: list[Job] = []
         self._done: deque[tuple[str, Signal]] = deque()
         self._taken: list[tuple[str, Signal]] = []
+        self._activities: set[str] = set()
         self._lock = threading.Lock()
+        #: How child executions start; the service layer connects it (``service.ports.connect``).
+        self.start_execution: children.StartExecution = _unconnected
 
     # -- inside the engine's step ------------------------------------------------------------------
 
@@ -101,6 +104,7 @@ class Dispatcher:
             self.store.add_activity_task(ActivityTaskRecord(
                 token=token, activity_arn=command.resource, execution_arn=execution_arn, wait_id=command.wait_id,
                 input=command.input_json, scheduled=now, state_name=command.state_name))
+            self._activities.add(command.resource)
             return
         job = Job(execution_arn, command.wait_id, command.resource, target, command.input, command.input_json,
                   token, command.state_name, _child_name(target, command.input))
@@ -124,6 +128,11 @@ class Dispatcher:
 
     # -- after the commit --------------------------------------------------------------------------
 
+    def take_activities(self) -> set[str]:
+        """The activities the batch that just committed queued tasks for (and forget them)."""
+        found, self._activities = self._activities, set()
+        return found
+
     def flush(self, now: float) -> None:
         """Start the work of every task recorded by the batch that just committed."""
         jobs, self._pending = self._pending, []
@@ -138,6 +147,7 @@ class Dispatcher:
     def discard(self) -> None:
         """The batch rolled back: forget what it dispatched, give back the outcomes it took."""
         self._pending = []
+        self._activities = set()
         with self._lock:
             self._done.extendleft(reversed(self._taken))
         self._taken = []
@@ -164,8 +174,8 @@ class Dispatcher:
         elif job.target.service == "lambda":
             self.functions.start(job.target, job.input, job.input_json, deliver)
         elif job.target.service == "states" and job.target.action == "startExecution":
-            outcome = children.start(self.store, job.target, job.input, job.child_name, job.execution_arn,
-                                     job.wait_id, now)
+            outcome = children.start(self.store, self.start_execution, job.target, job.input, job.child_name,
+                                     job.execution_arn, job.wait_id, now)
             self.notify()
             if outcome is not None:
                 deliver(outcome)
@@ -212,6 +222,11 @@ class Dispatcher:
 def _job_of(row: DispatchRecord) -> Job:
     return Job(row.execution_arn, row.wait_id, row.resource, resources.parse(row.resource) or Target("task"),
                json.loads(row.input), row.input, row.token, row.state_name, row.child_name)
+
+
+def _unconnected(machine_arn: str, input_text: str, name: str) -> str:
+    raise children.StartRefused("ServiceUnavailable", "child executions need the service layer "
+                                "(stepforge.service.ports.connect)", 503)
 
 
 def _child_name(target: Target, value: Any) -> str:

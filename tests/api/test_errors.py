@@ -1,0 +1,62 @@
+"""The HTTP layer's edges: AWS's error body in one place, body limits, unknown operations, bugs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from api_kit import Api, with_api
+
+from stepforge.api import app as app_module
+from stepforge.api.operations import OPERATIONS
+
+
+async def post(api: Api, body: bytes, target: str = "AWSStepFunctions.ListStateMachines") -> Any:
+    return await api.http.post("/", headers={"X-Amz-Target": target}, content=body)
+
+
+@with_api
+async def test_an_api_error_is_awss_json_body_with_its_status_and_type_header(api: Api) -> None:
+    response = await api.call("DescribeActivity", activityArn="arn:aws:states:us-east-1:000000000000:activity:x")
+    assert response.status_code == 400
+    assert response.headers["x-amzn-ErrorType"] == "ActivityDoesNotExist"
+    assert response.headers["content-type"] == "application/x-amz-json-1.0"
+    assert response.json() == {"__type": "com.amazonaws.states#ActivityDoesNotExist",
+                               "message": "Activity Does Not Exist: 'arn:aws:states:us-east-1:000000000000:activity:x'"}
+
+
+@with_api
+async def test_a_body_past_the_limit_is_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module, "MAX_BODY_BYTES", 64)
+    response = await post(api, b'{"maxResults": 1, "nextToken": "' + b"x" * 100 + b'"}')
+    assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#ValidationException")
+    assert "larger than 64 bytes" in response.json()["message"]
+
+
+@pytest.mark.parametrize("body", [b"{nope", b"[1, 2]"])
+@with_api
+async def test_a_body_that_is_no_json_object_is_a_serialization_error(api: Api, body: bytes) -> None:
+    response = await post(api, body)
+    assert response.json()["__type"] == "com.amazonaws.states#SerializationException"
+
+
+@with_api
+async def test_an_empty_body_is_an_empty_request(api: Api) -> None:
+    assert (await post(api, b"")).json() == {"stateMachines": []}
+
+
+@with_api
+async def test_an_unknown_target_is_an_unknown_operation(api: Api) -> None:
+    response = await post(api, b"{}", target="AWSStepFunctions.Teleport")
+    assert response.json()["__type"] == "com.amazonaws.states#UnknownOperationException"
+
+
+@with_api
+async def test_a_bug_is_an_internal_failure_without_a_stack_trace(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: Any, req: Any) -> Any:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setitem(OPERATIONS, "ListActivities", broken)
+    response = await api.call("ListActivities")
+    assert response.status_code == 500
+    assert response.json() == {"__type": "InternalFailure", "message": "Internal failure"}
