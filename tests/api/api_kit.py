@@ -34,7 +34,7 @@ PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}
 class CountingStore(MemoryStore):
     """The memory store, counting the calls of the methods a test names."""
 
-    def __init__(self, counted: tuple[str, ...] = ("poll_task", "get_execution")) -> None:
+    def __init__(self, counted: tuple[str, ...] = ("poll_activity_task", "get_execution")) -> None:
         super().__init__()
         self.calls: Counter[str] = Counter()
         for name in counted:

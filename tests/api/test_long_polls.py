@@ -46,15 +46,15 @@ async def test_an_idle_long_poll_looks_again_only_when_a_task_of_its_activity_co
     async with anyio.create_task_group() as group:
         group.start_soon(polled, api, activity, answers)
         await until(lambda: api.engine.notices.waiting(notices.activity(activity)) == 1)
-        looks = api.store.calls["poll_task"]
+        looks = api.store.calls["poll_activity_task"]
         await api.ok("StartExecution", stateMachineArn=other_machine)
         run_engine(api)  # a task of another activity commits: no reason to look
         await anyio.sleep(0.2)  # idle: a poll loop would have read the store ~10 times by now
-        assert api.store.calls["poll_task"] == looks
+        assert api.store.calls["poll_activity_task"] == looks
         await api.ok("StartExecution", stateMachineArn=machine, input='{"n": 1}')
         run_engine(api)
     assert json.loads(answers[0]["input"]) == {"n": 1}
-    assert api.store.calls["poll_task"] == looks + 1
+    assert api.store.calls["poll_activity_task"] == looks + 1
     assert api.engine.notices.waiting(notices.activity(activity)) == 0
 
 

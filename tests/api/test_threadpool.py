@@ -65,13 +65,13 @@ async def test_validation_runs_off_the_loop(api: Api, monkeypatch: pytest.Monkey
 
 @with_api
 async def test_test_state_runs_off_the_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    gate, check = Gate(), definitions.check_definition
+    gate, check = Gate(), definitions.checked_machine
 
-    def slow_check(*args: Any, **kwargs: Any) -> None:
+    def slow_check(*args: Any, **kwargs: Any) -> Any:
         gate.hold()
-        check(*args, **kwargs)
+        return check(*args, **kwargs)
 
-    monkeypatch.setattr("stepforge.service.teststate.check_definition", slow_check)
+    monkeypatch.setattr("stepforge.service.teststate.checked_machine", slow_check)
     order = await answered_while_held(api, gate, lambda: api.ok("TestState", definition=PASS, roleArn=ROLE))
     assert order == ["list", "slow"]
 
