@@ -29,10 +29,10 @@ def test_an_aws_sdk_task_calls_the_configured_endpoint(endpoint: str, sfn: Any, 
 def test_a_service_error_is_the_tasks_error_and_can_be_caught(endpoint: str) -> None:
     missing = "arn:aws:states:us-east-1:000000000000:activity:never-created"
     machine = sdk_task("describeActivity", Parameters={"ActivityArn": missing},
-                       Catch=[{"ErrorEquals": ["Sfn.ActivityDoesNotExist"], "Next": "Handled"}])
+                       Catch=[{"ErrorEquals": ["Sfn.ActivityDoesNotExistException"], "Next": "Handled"}])
     machine["States"]["Call"].pop("End")
     machine["States"]["Call"]["Next"] = "Done"
     machine["States"].update({"Done": {"Type": "Succeed"}, "Handled": {"Type": "Pass", "End": True}})
     result = Harness(tasks=TaskConfig(inline=True, endpoint_url=endpoint)).run(machine)
     assert result.status == "SUCCEEDED"
-    assert result.output["Error"] == "Sfn.ActivityDoesNotExist"
+    assert result.output["Error"] == "Sfn.ActivityDoesNotExistException"

@@ -47,7 +47,7 @@ def start(store: Store, target: Target, value: Any, name: str, parent: str, wait
     except ApiError as exc:
         return Outcome(error=f"StepFunctions.{exc.code}Exception".replace("ExceptionException", "Exception"),
                        cause=f"{exc.message} (Service: AWSStepFunctions; Status Code: {exc.status}; "
-                             f"Error Code: {exc.code})")
+                             f"Error Code: {exc.code}; Request ID: {uuid.uuid4()}; Proxy: null)")
     if target.pattern in ("sync", SYNC2):
         with store.transaction():
             if store.get_task(watch_token(arn)) is None:
@@ -123,7 +123,6 @@ def describe(child: ExecutionRecord, parsed: bool) -> dict[str, Any]:
         "ExecutionArn": child.arn, "StateMachineArn": child.state_machine_arn, "Name": child.name,
         "Status": child.status, "StartDate": int(child.started * 1000),
         "Input": json.loads(child.input) if parsed else child.input, "InputDetails": {"Included": True},
-        "RedriveCount": 0, "RedriveStatus": "NOT_REDRIVABLE" if child.status == SUCCEEDED else "REDRIVABLE",
     }
     if child.stopped is not None:
         shown["StopDate"] = int(child.stopped * 1000)

@@ -62,12 +62,13 @@ def result(service: str, optimized: bool, response: dict[str, Any], shape: Any) 
 def to_model(value: Any, shape: Any) -> Any:
     """Step Functions' PascalCase parameters to the service's own member names (``ActivityArn`` ->
     ``activityArn``), matched case-insensitively along the operation's input shape; map keys stay.
-    A JSON object or array where the shape takes a string becomes its compact JSON text."""
+    A JSON object or array where the shape takes a string becomes its compact JSON text; a null
+    member is left out, as the AWS SDKs leave it out (so the service reports a missing one)."""
     if shape is None:
         return value
     if shape.type_name == "structure" and isinstance(value, dict):
         members = {name.lower(): name for name in shape.members}
-        renamed = {members.get(key.lower(), key): item for key, item in value.items()}
+        renamed = {members.get(key.lower(), key): item for key, item in value.items() if item is not None}
         return {key: to_model(item, shape.members.get(key)) for key, item in renamed.items()}
     if shape.type_name == "list" and isinstance(value, list):
         return [to_model(item, shape.member) for item in value]
