@@ -64,7 +64,7 @@ def start(store: Store, target: Target, value: Any, name: str, parent: str, wait
 
 
 def _input(given: Any) -> str:
-    text = "{}" if given is None else given if isinstance(given, str) else json.dumps(given)
+    text = "{}" if given is None else given if isinstance(given, str) else json.dumps(given, separators=(",", ":"))
     json.loads(text)
     if len(text.encode()) > _MAX_INPUT:
         raise ValueError("the child's input is larger than 256 KiB")
