@@ -40,18 +40,18 @@ def optimized(service: str, model: Any, error: dict[str, Any], meta: dict[str, A
     status, request_id = meta.get("HTTPStatusCode", 400), meta.get("RequestId", "")
     cause = (f"{message} (Service: {client}; Status Code: {status}; Error Code: {code}; "
              f"Request ID: {request_id}; Proxy: null)")
-    return Outcome(error=f"{prefix}.{_modeled(model, code) or generic}", cause=cause)
+    return Outcome(error=f"{prefix}.{_modeled(model, error) or generic}", cause=cause)
 
 
 def sdk(model: Any, error: dict[str, Any], meta: dict[str, Any]) -> Outcome:
     """The failure of an ``aws-sdk:*`` call that the service refused."""
     name = sdk_v2_name(model.service_id)
-    code, message = str(error.get("Code") or "Unknown"), str(error.get("Message") or "")
+    message = str(error.get("Message") or "")
     status, request_id = meta.get("HTTPStatusCode", 400), meta.get("RequestId", "")
     cause = f"{message} (Service: {name}, Status Code: {status}, Request ID: {request_id}"
     extended = (meta.get("HTTPHeaders") or {}).get("x-amz-id-2") or meta.get("HostId")
     cause += f", Extended Request ID: {extended})" if extended else ")"
-    return Outcome(error=f"{name}.{_modeled(model, code) or name + 'Exception'}", cause=cause)
+    return Outcome(error=f"{name}.{_modeled(model, error) or name + 'Exception'}", cause=cause)
 
 
 def unreachable(service: str, model: Any, optimized_integration: bool, exc: Exception) -> Outcome:
@@ -68,8 +68,11 @@ def _v1(service: str, model: Any) -> tuple[str, str, str]:
     return compact, f"Amazon{compact}", f"Amazon{compact}Exception"
 
 
-def _modeled(model: Any, code: str) -> str | None:
+def _modeled(model: Any, error: dict[str, Any]) -> str | None:
+    """The exception class of an error the model declares (by its code, or the JSON code of a
+    query-compatible service such as SQS: ``AWS.SimpleQueueService.NonExistentQueue``)."""
+    codes = {error.get("QueryErrorCode"), error.get("Code")} - {None}
     for shape in model.error_shapes:
-        if shape.error_code == code or shape.name == code:
+        if shape.error_code in codes or shape.name in codes:
             return str(shape.name) if shape.name.endswith("Exception") else f"{shape.name}Exception"
     return None
