@@ -11,6 +11,7 @@ import base64
 import json
 import socket
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,14 +77,15 @@ class LambdaApi:
 
     def answer(self, request: BaseHTTPRequestHandler) -> None:
         body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
-        name = request.path.split("/functions/", 1)[1].split("/", 1)[0].rsplit(":function:", 1)[-1].split(":")[0]
+        ref = urllib.parse.unquote(request.path.split("/functions/", 1)[1].split("/", 1)[0])
+        name = ref.rsplit(":function:", 1)[-1].split(":")[0]
         self.requests.append({"name": name, "body": body, "headers": dict(request.headers)})
         request_id = str(uuid.uuid4())
         handler = self.handlers.get(name)
         if handler is None:
             message = f"Function not found: arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
             return self.reply(request, 404, json.dumps({"Type": "User", "message": message}).encode(),
-                              {"x-amzn-ErrorType": "ResourceNotFoundException"})
+                              {"x-amzn-ErrorType": "ResourceNotFoundException", "x-amzn-RequestId": request_id})
         headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": request_id}
         if request.headers.get("X-Amz-Log-Type") == "Tail":
             headers["X-Amz-Log-Result"] = base64.b64encode(f"START RequestId: {request_id}\n".encode()).decode()
