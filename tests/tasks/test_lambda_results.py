@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stepforge.tasks.config import TaskConfig
+from stepforge.tasks.config import TaskConfig, load
 from stepforge.testing import Harness
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:"
@@ -150,3 +150,15 @@ def test_a_function_the_endpoint_does_not_know_is_resource_not_found(lambda_api:
     assert result.output["Cause"].startswith("Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost "
                                              "(Service: AWSLambda; Status Code: 404; Error Code: "
                                              "ResourceNotFoundException; Request ID: ")
+
+
+def test_a_per_service_endpoint_takes_the_lambda_calls(lambda_api: Any, tmp_path: Any) -> None:
+    config_file = tmp_path / "stepforge.toml"
+    config_file.write_text('[passthrough]\nendpoint_url = "http://127.0.0.1:9"\npoll_seconds = 2\n'
+                           f'[passthrough.endpoints]\nlambda = "{lambda_api.url}"\n')
+    config = load(config_file)
+    config.inline = True
+    assert (config.endpoint_for("lambda"), config.endpoint_for("sqs"), config.poll_seconds) == (
+        lambda_api.url, "http://127.0.0.1:9", 2.0)
+    lambda_api.handlers["echo"] = lambda event: event
+    assert Harness(tasks=config).run(arn_task("echo"), {"via": "lambda endpoint"}).output == {"via": "lambda endpoint"}

@@ -166,7 +166,11 @@ class Dispatcher:
             if outcome is not None:
                 deliver(_with_metadata(outcome) if job.target.pattern == "" else outcome)
         else:
-            self.services.start(job.target, job.resource, job.input, deliver)
+            def still_waiting() -> bool:
+                row = self.store.get_task(job.token)
+                return row is not None and not row.closed
+
+            self.services.start(job.target, job.resource, job.input, deliver, still_waiting)
 
     def _deliver(self, job: Job, outcome: Outcome, *, submitted: bool = True) -> None:
         if submitted and job.target.waits_for_token and not outcome.failed:

@@ -79,11 +79,11 @@ class Functions:
             deliver(call)
             return
         function = self.config.functions.get(call.name)
+        endpoint = self.config.endpoint_for("lambda")
         if function is not None:
             self._run_here(call, function, deliver)
-        elif self.config.endpoint_url:
-            self.runner.run(lambda_api.invoke, call.request(), self.config.endpoint_url, self.config.region,
-                            deliver=deliver)
+        elif endpoint:
+            self.runner.run(lambda_api.invoke, call.request(), endpoint, self.config.region, deliver=deliver)
         else:
             arn = resources.function_arn(call.name, call.qualifier or "$LATEST", self.config.region,
                                          self.config.account)

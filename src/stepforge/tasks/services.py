@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from stepforge.tasks import passthrough
+from stepforge.tasks.aws import sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import Target
@@ -30,7 +32,10 @@ class Services:
         self.config = config
         self.runner = runner
 
-    def start(self, target: Target, resource: str, value: Any, deliver: Deliver) -> None:
+    def start(self, target: Target, resource: str, value: Any, deliver: Deliver,
+              still_waiting: Callable[[], bool] = lambda: True) -> None:
+        """Start the task's work; ``still_waiting`` tells a ``.sync`` job's poll whether to go on."""
+        waiting = sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
         if (target.service, target.action) == ("http", "invoke"):
             from stepforge.tasks import http as http_task
 
@@ -38,13 +43,11 @@ class Services:
                             timeout=self.config.http.timeout + 5,
                             expired=lambda: Outcome(error="States.Http.Socket", cause="The request timed out."))
             return
-        if not self.config.endpoint_url:
+        endpoint = self.config.endpoint_for(passthrough.client_name(target))
+        if not endpoint:
             deliver(unreachable(resource))
             return
-        from stepforge.tasks import passthrough
-
-        self.runner.run(passthrough.call, target, value, self.config.endpoint_url, self.config.region,
-                        deliver=deliver)
+        self.runner.run(passthrough.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
 
 
 def unreachable(resource: str) -> Outcome:
