@@ -12,7 +12,7 @@ from stepforge.tasks import passthrough
 from stepforge.tasks.aws import sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
-from stepforge.tasks.resources import parse
+from stepforge.tasks.resources import Target, parse
 from stepforge.testing import Harness
 
 Aws = Callable[[str], Any]
@@ -85,3 +85,18 @@ def test_an_ecs_task_succeeds_when_every_container_exits_with_zero(codes: list[i
     described = {"Tasks": [{"LastStatus": "STOPPED", "Containers": [{"ExitCode": code} for code in codes]}]}
     assert sync.JOBS[("ecs", "runTask")].status(described) == status
     assert sync.JOBS[("ecs", "runTask")].status({"Tasks": [{"LastStatus": "RUNNING"}]}) == "RUNNING"
+
+
+@pytest.mark.parametrize(("service", "action"), sorted(sync.JOBS))
+def test_every_sync_job_names_operations_and_members_its_service_has(service: str, action: str) -> None:
+    import botocore.session
+
+    job = sync.JOBS[(service, action)]
+    model = botocore.session.get_session().get_service_model(passthrough.client_name(Target("task", service, action)))
+    model.operation_model(action[:1].upper() + action[1:])
+    calls = [(job.describe, job.request({}, {}))]
+    if job.stop_request is not None:
+        calls.append((job.stop, job.stop_request({}, {})))
+    for operation, params in calls:
+        members = {name.lower() for name in model.operation_model(operation).input_shape.members}
+        assert {key.lower() for key in params} <= members, operation

@@ -6,7 +6,8 @@ its JSON text, as Step Functions does. The result is the API's response without
 ``ResponseMetadata``, timestamps as ISO-8601 text; optimized integrations add ``SdkHttpMetadata``
 and ``SdkResponseMetadata`` (see :mod:`stepforge.tasks.aws.metadata`). Service errors are named as
 Step Functions names them (see :mod:`stepforge.tasks.aws.errors`). ``.sync`` on a job service
-(Glue, Athena, Batch, ECS, CodeBuild, SageMaker) waits for the job's end (:mod:`stepforge.tasks.aws.sync`).
+(Glue, Athena, Batch, ECS, CodeBuild, DataBrew, EMR Serverless, SageMaker) waits for the job's end
+(:mod:`stepforge.tasks.aws.sync`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """``.sync`` on job services: start the job, then poll its description until it ends, as Step Functions does.
 
-``arn:aws:states:::glue:startJobRun.sync`` (and Athena, Batch, ECS, CodeBuild, SageMaker training)
+``arn:aws:states:::glue:startJobRun.sync`` (and Athena, Batch, ECS, CodeBuild, DataBrew, EMR
+Serverless, SageMaker training/transform/processing jobs)
 starts the job, then describes it every ``interval`` seconds: a job that succeeds is the task's
 result (its description, e.g. Glue's ``JobRun``), one that fails, stops or times out fails the task
 with ``States.TaskFailed`` and the description as the cause. When the task stops waiting (its
@@ -83,6 +84,22 @@ JOBS: dict[tuple[str, str], Job] = {
         lambda d: _first(d.get("Builds")).get("BuildStatus"), frozenset({"SUCCEEDED"}),
         frozenset({"FAILED", "FAULT", "STOPPED", "TIMED_OUT"}), "StopBuild",
         lambda p, r: {"Id": (r.get("Build") or {}).get("Id")}, lambda d: {"Build": _first(d.get("Builds"))}),
+    ("databrew", "startJobRun"): Job(
+        "DescribeJobRun", lambda p, r: {"Name": p.get("Name"), "RunId": r.get("RunId")}, lambda d: d.get("State"),
+        frozenset({"SUCCEEDED"}), frozenset({"FAILED", "STOPPED", "TIMEOUT"}), "StopJobRun",
+        lambda p, r: {"Name": p.get("Name"), "RunId": r.get("RunId")}),
+    ("emr-serverless", "startJobRun"): Job(
+        "GetJobRun", lambda p, r: {"ApplicationId": r.get("ApplicationId"), "JobRunId": r.get("JobRunId")},
+        lambda d: (d.get("JobRun") or {}).get("State"), frozenset({"SUCCESS"}), frozenset({"FAILED", "CANCELLED"}),
+        "CancelJobRun", lambda p, r: {"ApplicationId": r.get("ApplicationId"), "JobRunId": r.get("JobRunId")}),
+    ("sagemaker", "createTransformJob"): Job(
+        "DescribeTransformJob", lambda p, r: {"TransformJobName": p.get("TransformJobName")},
+        lambda d: d.get("TransformJobStatus"), frozenset({"Completed"}), frozenset({"Failed", "Stopped"}),
+        "StopTransformJob", lambda p, r: {"TransformJobName": p.get("TransformJobName")}),
+    ("sagemaker", "createProcessingJob"): Job(
+        "DescribeProcessingJob", lambda p, r: {"ProcessingJobName": p.get("ProcessingJobName")},
+        lambda d: d.get("ProcessingJobStatus"), frozenset({"Completed"}), frozenset({"Failed", "Stopped"}),
+        "StopProcessingJob", lambda p, r: {"ProcessingJobName": p.get("ProcessingJobName")}),
     ("sagemaker", "createTrainingJob"): Job(
         "DescribeTrainingJob", lambda p, r: {"TrainingJobName": p.get("TrainingJobName")},
         lambda d: d.get("TrainingJobStatus"), frozenset({"Completed"}), frozenset({"Failed", "Stopped"}),
