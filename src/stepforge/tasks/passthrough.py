@@ -12,6 +12,7 @@ Step Functions names them (see :mod:`stepforge.tasks.aws.errors`). ``.sync`` on 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from stepforge.tasks.aws import clients, errors, metadata, sync
@@ -88,6 +89,4 @@ def _result(api: Api, answer: Outcome) -> Outcome:
 
 
 def _compact(value: Any) -> str:
-    import json
-
     return json.dumps(value, separators=(",", ":"))

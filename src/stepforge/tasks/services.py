@@ -35,7 +35,6 @@ class Services:
     def start(self, target: Target, resource: str, value: Any, deliver: Deliver,
               still_waiting: Callable[[], bool] = lambda: True) -> None:
         """Start the task's work; ``still_waiting`` tells a ``.sync`` job's poll whether to go on."""
-        waiting = sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
         if (target.service, target.action) == ("http", "invoke"):
             from stepforge.tasks import http as http_task
 
@@ -47,6 +46,7 @@ class Services:
         if not endpoint:
             deliver(unreachable(resource))
             return
+        waiting = sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
         self.runner.run(passthrough.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
 
 

@@ -6,6 +6,9 @@ service's response plus the HTTP status and headers of the call, as the Java SDK
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from typing import Any
 
 #: Optimized integrations whose results carry the HTTP metadata (EventBridge's do not).
@@ -29,10 +32,6 @@ def http_metadata(headers: dict[str, str], status: int, request_id: str) -> dict
 
 def synthesized(body: dict[str, Any]) -> dict[str, Any]:
     """The metadata members of a response this server makes itself (e.g. a child's StartExecution)."""
-    import json
-    import time
-    import uuid
-
     request_id = str(uuid.uuid4())
     headers = {"Content-Type": "application/x-amz-json-1.0", "Content-Length": str(len(json.dumps(body))),
                "Date": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()), "x-amzn-RequestId": request_id}
