@@ -123,3 +123,15 @@ def test_without_an_endpoint_a_service_task_is_an_ordinary_catchable_and_retryab
                                                   ("API Gateway", "ApiGateway"), ("SQS", "Sqs")])
 def test_service_names_follow_the_java_sdk_v2(service_id: str, name: str) -> None:
     assert sdk_v2_name(service_id) == name
+
+
+def test_without_an_endpoint_a_jsonata_task_is_caught_by_states_all_too() -> None:
+    machine = {"QueryLanguage": "JSONata", "StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": True,
+                 "Arguments": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "{% $states.input %}"},
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput.Error %}",
+                            "Next": "Handled"}]},
+        "Handled": {"Type": "Pass", "End": True}}}
+    result = Harness().run(machine, {"hello": 1})
+    assert (result.status, result.output) == ("SUCCEEDED", "States.TaskFailed")
+    assert "TaskFailed" in result.event_types
