@@ -135,3 +135,11 @@ def test_without_an_endpoint_a_jsonata_task_is_caught_by_states_all_too() -> Non
     result = Harness().run(machine, {"hello": 1})
     assert (result.status, result.output) == ("SUCCEEDED", "States.TaskFailed")
     assert "TaskFailed" in result.event_types
+
+
+def test_a_result_over_256_kib_is_a_data_limit_error(moto_url: str, aws: Aws) -> None:
+    aws("s3").create_bucket(Bucket="big-objects")
+    aws("s3").put_object(Bucket="big-objects", Key="big", Body=b"a" * (257 * 1024))
+    result = run(moto_url, task("arn:aws:states:::aws-sdk:s3:getObject", {"Bucket": "big-objects", "Key": "big"}))
+    assert result.error == "States.DataLimitExceeded"
+    assert (result.cause or "").startswith("The state/task 'aws-sdk:s3' returned a result with a size exceeding")

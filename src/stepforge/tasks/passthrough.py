@@ -3,7 +3,7 @@
 Parameters are the API's own (``Bucket``, ``QueueUrl``, ...), as in AWS; a JSON object or array
 given where the API takes a string (``MessageBody``, ``Message``, ``Detail``, ``Input``) is sent as
 its JSON text, as Step Functions does. The result is the API's response without
-``ResponseMetadata``, timestamps as ISO-8601 text; optimized integrations add ``SdkHttpMetadata``
+``ResponseMetadata``, timestamps as ISO-8601 text (over 256 KiB: ``States.DataLimitExceeded``); optimized integrations add ``SdkHttpMetadata``
 and ``SdkResponseMetadata`` (see :mod:`stepforge.tasks.aws.metadata`). Service errors are named as
 Step Functions names them (see :mod:`stepforge.tasks.aws.errors`). ``.sync`` on a job service
 (Glue, Athena, Batch, ECS, CodeBuild, DataBrew, EMR Serverless, SageMaker) waits for the job's end
@@ -17,7 +17,7 @@ from typing import Any
 
 from stepforge.tasks.aws import clients, errors, metadata, sync
 from stepforge.tasks.aws.shapes import plain, to_model
-from stepforge.tasks.lambdas import Outcome
+from stepforge.tasks.lambdas import MAX_RESULT, Outcome
 from stepforge.tasks.resources import SYNC, SYNC2, Target
 
 _CLIENT_NAMES = {"eventbridge": "events", "sfn": "stepfunctions", "states": "stepfunctions"}
@@ -33,6 +33,7 @@ class Api:
     """One service at one endpoint; :meth:`call` answers with the result or the task's error."""
 
     def __init__(self, target: Target, endpoint_url: str, region: str) -> None:
+        self.target = target
         self.optimized = not target.service.startswith("aws-sdk:")
         self.service = target.service.removeprefix("aws-sdk:")
         self.client = clients.client(client_name(target), endpoint_url, region)
@@ -81,6 +82,10 @@ def _result(api: Api, answer: Outcome) -> Outcome:
     if answer.failed:
         return answer
     output, meta = answer.output["result"], answer.output["meta"]
+    if len(_compact(output).encode()) > MAX_RESULT:
+        return Outcome(error="States.DataLimitExceeded", cause=(
+            f"The state/task '{api.target.service}' returned a result with a size exceeding the maximum number "
+            "of bytes service limit."))
     if api.optimized and api.service == "events" and output.get("FailedEntryCount"):
         return Outcome(error="EventBridge.FailedEntry", cause=_compact(output))
     if api.optimized and api.service in metadata.WITH_METADATA:
