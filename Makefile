@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8083
 DATA_DIR ?= ./.stepforge
 
-.PHONY: venv run test lint conformance bench clean
+.PHONY: venv run test lint conformance conformance-integ bench clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,9 @@ lint: venv
 
 conformance: venv
 	$(BIN)/python scripts/conformance.py
+
+conformance-integ: venv  # the integ_* categories against a local backend (moto + Lambda emulation)
+	$(BIN)/python scripts/conformance.py --integ
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -411,14 +411,16 @@ def test_a_task_on_an_activity_that_does_not_exist_fails_with_states_runtime(run
                                   f"The activity {ghost} does not exist.")
 
 
-def test_a_task_with_an_unsupported_resource_fails_with_a_runtime_cause_naming_it(run_machine: Runner) -> None:
+def test_a_task_whose_function_cannot_be_reached_is_an_ordinary_catchable_failure(run_machine: Runner) -> None:
     resource = "arn:aws:lambda:us-east-1:000000000000:function:nope"
     machine = asl({"Work": {"Type": "Task", "Resource": resource, "End": True,
-                            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Swallowed"}]},
+                            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Swallowed"}]},
                    "Swallowed": {"Type": "Succeed"}})
     described = run_machine(machine)
-    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
-    assert resource in described["cause"] and "not supported" in described["cause"]
+    assert described["status"] == "SUCCEEDED"
+    error = json.loads(described["output"])["error"]
+    assert error["Error"] == "Lambda.ResourceNotFoundException"
+    assert error["Cause"].startswith(f"Function not found: {resource}:$LATEST")
 
 
 # -- the wire protocol -----------------------------------------------------------------------------

@@ -210,7 +210,7 @@ def test_a_mock_config_file_suite_for_step_functions_local_runs_unchanged(sfn: A
     retry_events = history(sfn, outcomes["RetryPath"]["executionArn"])
     assert retry_events.count("TaskFailed") == 3
     hybrid = outcomes["HybridPath"]  # SQSState is not mocked: the real SQS needs the pass-through
-    assert (hybrid["status"], hybrid["error"]) == ("FAILED", "States.Runtime")
+    assert (hybrid["status"], hybrid["error"]) == ("FAILED", "States.TaskFailed")
     assert "passthrough" in hybrid["cause"]
 
 

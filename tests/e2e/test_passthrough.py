@@ -6,6 +6,7 @@ server, standing in for AWS — and come back as AWS's aws-sdk integration shape
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from stepforge.tasks.config import TaskConfig
@@ -29,10 +30,21 @@ def test_an_aws_sdk_task_calls_the_configured_endpoint(endpoint: str, sfn: Any, 
 def test_a_service_error_is_the_tasks_error_and_can_be_caught(endpoint: str) -> None:
     missing = "arn:aws:states:us-east-1:000000000000:activity:never-created"
     machine = sdk_task("describeActivity", Parameters={"ActivityArn": missing},
-                       Catch=[{"ErrorEquals": ["Sfn.ActivityDoesNotExist"], "Next": "Handled"}])
+                       Catch=[{"ErrorEquals": ["Sfn.ActivityDoesNotExistException"], "Next": "Handled"}])
     machine["States"]["Call"].pop("End")
     machine["States"]["Call"]["Next"] = "Done"
     machine["States"].update({"Done": {"Type": "Succeed"}, "Handled": {"Type": "Pass", "End": True}})
     result = Harness(tasks=TaskConfig(inline=True, endpoint_url=endpoint)).run(machine)
     assert result.status == "SUCCEEDED"
-    assert result.output["Error"] == "Sfn.ActivityDoesNotExist"
+    assert result.output["Error"] == "Sfn.ActivityDoesNotExistException"
+
+
+def test_an_input_object_of_aws_sdk_start_execution_is_sent_as_json_text(
+        endpoint: str, sfn: Any, create_machine: Any, wait_for_execution: Any) -> None:
+    child = create_machine(json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    machine = sdk_task("startExecution", Parameters={"StateMachineArn": child, "Input": {"order": 7, "tags": ["a"]}})
+    result = Harness(tasks=TaskConfig(inline=True, endpoint_url=endpoint)).run(machine)
+    assert result.status == "SUCCEEDED", result.cause
+    assert not {"SdkHttpMetadata", "SdkResponseMetadata"} & set(result.output)  # aws-sdk results carry none
+    described = wait_for_execution(result.output["ExecutionArn"])
+    assert described["input"] == '{"order":7,"tags":["a"]}'

@@ -91,10 +91,23 @@ def test_an_unknown_function_in_lambda_invoke_is_resource_not_found_and_catchabl
     assert "Function not found" in result.output["Cause"]
 
 
-def test_an_unmapped_function_arn_fails_with_states_runtime_naming_the_setting(harness: Harness) -> None:
-    result = harness.run(machine({"T": task(FN + "ghost")}))
-    assert result.error == "States.Runtime"
-    assert "--functions" in (result.cause or "")
+def test_an_unmapped_function_arn_is_an_ordinary_catchable_lambda_failure(harness: Harness) -> None:
+    result = harness.run(machine({
+        "T": task(FN + "ghost", End=None, Next="Done", Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Done"}]),
+        "Done": {"Type": "Pass", "End": True}}))
+    assert result.status == "SUCCEEDED"
+    assert result.output["Error"] == "Lambda.ResourceNotFoundException"
+    assert result.output["Cause"].startswith(
+        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost:$LATEST (Service: AWSLambda; "
+        "Status Code: 404; Error Code: ResourceNotFoundException; Request ID: ")
+    assert result.event_types[2:5] == ["LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed"]
+
+
+def test_an_unmapped_function_is_retried_as_any_failure(harness: Harness) -> None:
+    retry = [{"ErrorEquals": ["Lambda.ResourceNotFoundException"], "IntervalSeconds": 1, "MaxAttempts": 2}]
+    result = harness.run(machine({"T": task(FN + "ghost", Retry=retry)}))
+    assert (result.status, result.error) == ("FAILED", "Lambda.ResourceNotFoundException")
+    assert result.event_types.count("LambdaFunctionFailed") == 3
 
 
 def test_retry_on_a_custom_error_calls_the_function_again() -> None:

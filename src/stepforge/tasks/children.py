@@ -59,7 +59,7 @@ def start(store: Store, start_execution: StartExecution, target: Target, value: 
     except StartRefused as exc:
         return Outcome(error=f"StepFunctions.{exc.code}Exception".replace("ExceptionException", "Exception"),
                        cause=f"{exc.message} (Service: AWSStepFunctions; Status Code: {exc.status}; "
-                             f"Error Code: {exc.code})")
+                             f"Error Code: {exc.code}; Request ID: {uuid.uuid4()}; Proxy: null)")
     if target.pattern in ("sync", SYNC2):
         with store.transaction():
             if store.get_child_watch(arn) is None:
@@ -75,7 +75,7 @@ def start(store: Store, start_execution: StartExecution, target: Target, value: 
 
 
 def _input(given: Any) -> str:
-    text = "{}" if given is None else given if isinstance(given, str) else json.dumps(given)
+    text = "{}" if given is None else given if isinstance(given, str) else json.dumps(given, separators=(",", ":"))
     json.loads(text)
     if len(text.encode()) > _MAX_INPUT:
         raise ValueError("the child's input is larger than 256 KiB")
@@ -112,7 +112,6 @@ def describe(child: ExecutionRecord, parsed: bool) -> dict[str, Any]:
         "ExecutionArn": child.arn, "StateMachineArn": child.state_machine_arn, "Name": child.name,
         "Status": child.status, "StartDate": int(child.started * 1000),
         "Input": json.loads(child.input) if parsed else child.input, "InputDetails": {"Included": True},
-        "RedriveCount": 0, "RedriveStatus": "NOT_REDRIVABLE" if child.status == SUCCEEDED else "REDRIVABLE",
     }
     if child.stopped is not None:
         shown["StopDate"] = int(child.stopped * 1000)

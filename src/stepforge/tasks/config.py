@@ -17,6 +17,9 @@
 
     [passthrough]
     endpoint_url = "http://localhost:4566"        # aws-sdk:* and other integrations, via boto3
+    poll_seconds = 5                              # how often .sync describes a Glue/Batch/ECS/... job
+    [passthrough.endpoints]
+    lambda = "http://localhost:9001"              # per service (boto3's name), before endpoint_url
 
     [approval]
     base_url = "http://127.0.0.1:8083"            # where approve/reject links point
@@ -58,10 +61,17 @@ class TaskConfig:
     mocks: dict[str, Any] | None = None
     http: HttpSettings = field(default_factory=HttpSettings)
     endpoint_url: str | None = None   # the AWS pass-through
+    endpoints: dict[str, str] = field(default_factory=dict)  # per service, e.g. {"lambda": URL}
+    poll_seconds: float = 5.0         # .sync on job services: seconds between two describe calls
     approval_base_url: str = "http://127.0.0.1:8083"
     approval_secret: bytes = b""
     region: str = "us-east-1"
     account: str = "000000000000"
+
+
+    def endpoint_for(self, service: str) -> str | None:
+        """Where calls to ``service`` (boto3's name: "lambda", "sqs", "stepfunctions", ...) go, if anywhere."""
+        return self.endpoints.get(service) or self.endpoint_url
 
 
 class ConfigError(Exception):
@@ -89,7 +99,10 @@ def load(path: Path | None, modules: list[str] | None = None, config: TaskConfig
     http = data.get("http", {})
     config.http = HttpSettings(list(http.get("allow", [])), dict(http.get("connections", {})),
                                float(http.get("timeout", 60.0)))
-    config.endpoint_url = data.get("passthrough", {}).get("endpoint_url") or config.endpoint_url
+    passthrough = data.get("passthrough", {})
+    config.endpoint_url = passthrough.get("endpoint_url") or config.endpoint_url
+    config.endpoints.update({str(k): str(v) for k, v in (passthrough.get("endpoints") or {}).items()})
+    config.poll_seconds = float(passthrough.get("poll_seconds", config.poll_seconds))
     approval = data.get("approval", {})
     config.approval_base_url = approval.get("base_url", config.approval_base_url)
     if approval.get("secret"):

@@ -25,6 +25,7 @@ from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceede
 from stepforge.store.base import Store
 from stepforge.store.records import ActivityTaskRecord, DispatchRecord, ExecutionRecord
 from stepforge.tasks import children, maprun, resources
+from stepforge.tasks.aws import metadata
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
 from stepforge.tasks.lambdas import Outcome
@@ -77,23 +78,18 @@ class Dispatcher:
     # -- inside the engine's step ------------------------------------------------------------------
 
     def resolve(self, resource: str, execution_arn: str = "", state_name: str = "") -> str:
-        """The kind of ``resource`` ("activity", "lambda", "task") or a StatesError the state fails with."""
+        """The kind of ``resource`` ("activity", "lambda", "task") or a StatesError the state fails with.
+
+        Only a resource that is no ARN at all, or an activity that does not exist, fails here; a
+        function or service this server cannot reach fails when the task runs, as an ordinary
+        task failure (catchable, retryable, with its scheduled/started/failed events)."""
         target = resources.parse(resource)
         if target is None:
             raise StatesError(errors.RUNTIME, f"The resource '{resource}' is not supported by this stepforge "
                                               "server: it is no Lambda, activity or service integration ARN.")
-        if self.mocks is not None and self.mocks.mocks(execution_arn, state_name):
-            return target.kind
-        if target.kind == "activity":
-            if self.store.get_activity(resource) is None:
-                raise StatesError(errors.RUNTIME, f"The activity {resource} does not exist.")
-        elif target.kind == "lambda":
-            if self.config.functions.get(target.function) is None:
-                raise StatesError(errors.RUNTIME, f"The resource '{resource}' is not supported by this stepforge "
-                                                  f"server: no Python function is named '{target.function}' "
-                                                  "(map it with --functions MODULE or [functions] in --config).")
-        else:
-            self.services.check(target, resource)
+        if (target.kind == "activity" and not self._mocked(execution_arn, state_name)
+                and self.store.get_activity(resource) is None):
+            raise StatesError(errors.RUNTIME, f"The activity {resource} does not exist.")
         return target.kind
 
     def dispatch(self, execution_arn: str, command: DispatchTask, now: float) -> None:
@@ -172,15 +168,19 @@ class Dispatcher:
         if mocked is not None:
             self._deliver(job, mocked, submitted=False)
         elif job.target.service == "lambda":
-            self.functions.start(job.target, job.input, job.input_json, deliver)
+            self.functions.start(job.target, job.input, job.input_json, deliver, job.resource)
         elif job.target.service == "states" and job.target.action == "startExecution":
             outcome = children.start(self.store, self.start_execution, job.target, job.input, job.child_name,
                                      job.execution_arn, job.wait_id, now)
             self.notify()
             if outcome is not None:
-                deliver(outcome)
+                deliver(_with_metadata(outcome) if job.target.pattern == "" else outcome)
         else:
-            self.services.start(job.target, job.resource, job.input, deliver)
+            def still_waiting() -> bool:
+                row = self.store.get_task(job.token)
+                return row is not None and not row.closed
+
+            self.services.start(job.target, job.resource, job.input, deliver, still_waiting)
 
     def _deliver(self, job: Job, outcome: Outcome, *, submitted: bool = True) -> None:
         if submitted and job.target.waits_for_token and not outcome.failed:
@@ -227,6 +227,13 @@ def _job_of(row: DispatchRecord) -> Job:
 def _unconnected(machine_arn: str, input_text: str, name: str) -> str:
     raise children.StartRefused("ServiceUnavailable", "child executions need the service layer "
                                 "(stepforge.service.ports.connect)", 503)
+
+
+def _with_metadata(outcome: Outcome) -> Outcome:
+    """A child started without waiting, as the optimized integration reports StartExecution."""
+    if outcome.failed or not isinstance(outcome.output, dict):
+        return outcome
+    return Outcome(output={**outcome.output, **metadata.synthesized(outcome.output)})
 
 
 def _child_name(target: Target, value: Any) -> str:

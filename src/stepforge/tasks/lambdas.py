@@ -1,13 +1,20 @@
-"""Calling a Python function as Lambda would, and shaping what comes back as Lambda reports it.
+"""Calling a Python function as Lambda would, and shaping what comes back as Step Functions reports it.
 
-A handler's exception becomes ``errorType`` -> the task's Error and ``{"errorMessage", "errorType",
-"requestId", "stackTrace"}`` -> its Cause; a result that is not JSON is ``Runtime.MarshalError``;
-a handler past its timeout is ``Sandbox.Timedout``; a worker process that dies is ``Lambda.Unknown``.
+:func:`call` runs a handler as Lambda's Python runtime does and answers with the *raw* response: on
+success the payload text (a ``bytes`` result as it is, anything else as JSON), on failure the
+``errorType`` and the error document ``{"errorMessage", "errorType", "requestId", "stackTrace"}``
+(trace paths relative to the task root ``/var/task``); a result that is not JSON is
+``Runtime.MarshalError``, a handler past its timeout ``Sandbox.Timedout``, a worker process that dies
+``Lambda.Unknown``. :func:`finish` turns a raw response - from a Python function or from the Lambda
+API - into the task's outcome: the payload parsed (over 256 KiB: ``States.DataLimitExceeded``), the
+error document as the Cause (compact JSON for ``lambda:invoke``, Lambda's own text for a function ARN).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import sys
 import time
 import traceback
 import uuid
@@ -52,18 +59,29 @@ class LambdaContext:
         return max(0, int((self.started + self.timeout - time.monotonic()) * 1000))
 
 
+#: The largest result a state may have, in bytes of UTF-8.
+MAX_RESULT = 256 * 1024
+_TASK_ROOT = "/var/task/"
+
+
 def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
 def call(handler: Any, event_json: str, context: LambdaContext) -> Outcome:
-    """Run ``handler(event, context)``; a handler's own errors become Lambda's error shapes."""
+    """Run ``handler(event, context)``; the raw response, as Lambda's runtime returns it."""
     try:
-        result = handler(json.loads(event_json), context)
+        event = json.loads(event_json) if event_json.strip() else {}
+    except ValueError as exc:
+        return _failure("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}", context.aws_request_id)
+    try:
+        result = handler(event, context)
     except Exception as exc:  # noqa: BLE001 - the handler's error is the task's error
         return error_outcome(exc, context.aws_request_id)
+    if isinstance(result, (bytes, bytearray)):
+        return Outcome(output=bytes(result).decode(errors="replace"))
     try:
-        return Outcome(output=json.loads(json.dumps(result)))
+        return Outcome(output=json.dumps(result))
     except (TypeError, ValueError) as exc:
         return _failure("Runtime.MarshalError", f"Unable to marshal response: {exc}", context.aws_request_id)
 
@@ -73,9 +91,34 @@ def call_target(target: str, event_json: str, context: LambdaContext) -> Outcome
     return call(import_target(target), event_json, context)
 
 
+def finish(raw: Outcome, wrapped: bool, label: str) -> Outcome:
+    """The task's outcome from a raw response; ``label`` names the task in a data-limit error."""
+    if raw.failed:
+        return Outcome(error=raw.error, cause=_compact(raw.cause) if wrapped else raw.cause)
+    text = raw.output if isinstance(raw.output, str) else json.dumps(raw.output)
+    if len(text.encode()) > MAX_RESULT:
+        return Outcome(error="States.DataLimitExceeded", cause=(
+            f"The state/task '{label}' returned a result with a size exceeding the maximum number of bytes "
+            "service limit."))
+    try:
+        return Outcome(output=json.loads(text) if text else "")
+    except ValueError:
+        return Outcome(output=text)
+
+
 def error_outcome(exc: BaseException, request_id: str) -> Outcome:
-    stack = traceback.format_list(traceback.extract_tb(exc.__traceback__)[1:])
-    return _failure(type(exc).__name__, str(exc), request_id, stack)
+    frames = traceback.extract_tb(exc.__traceback__)[1:]
+    for frame in frames:
+        frame.filename = task_path(frame.filename)
+    return _failure(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
+
+
+def task_path(filename: str) -> str:
+    """A source file as Lambda shows it: relative to the task root, not this machine's folders."""
+    roots = sorted((entry for entry in sys.path if entry and filename.startswith(entry.rstrip("/") + "/")),
+                   key=len, reverse=True)
+    relative = filename[len(roots[0].rstrip("/")) + 1:] if roots else filename.rsplit("/", 1)[-1]
+    return _TASK_ROOT + relative
 
 
 def timed_out(request_id: str, seconds: float) -> Outcome:
@@ -90,9 +133,22 @@ def unknown(detail: str) -> Outcome:
                                                  f"return an error type. Returned payload: {payload}")
 
 
+def function_error(payload: str) -> Outcome:
+    """The raw failure of a response that Lambda marked with ``X-Amz-Function-Error``."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("errorType"), str):
+        return Outcome(error=document["errorType"], cause=payload)
+    return Outcome(error="Lambda.Unknown", cause="The cause could not be determined because Lambda did not "
+                                                 f"return an error type. Returned payload: {payload}")
+
+
 def not_found(arn: str, request_id: str) -> Outcome:
     return Outcome(error="Lambda.ResourceNotFoundException", cause=(
-        f"Function not found: {arn} (Service: Lambda, Status Code: 404, Request ID: {request_id})"))
+        f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; "
+        f"Request ID: {request_id}; Proxy: null)"))
 
 
 def _failure(error_type: str, message: str, request_id: str, stack: list[str] | None = None) -> Outcome:
@@ -100,17 +156,16 @@ def _failure(error_type: str, message: str, request_id: str, stack: list[str] | 
     return Outcome(error=error_type, cause=json.dumps(cause))
 
 
-def invoke_output(payload: Any, version: str, request_id: str, status: int = 200) -> dict[str, Any]:
-    """The result of ``arn:aws:states:::lambda:invoke``, as AWS shapes Lambda's Invoke response."""
-    headers = {"Connection": "keep-alive", "Content-Type": "application/json",
-               "Date": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()),
-               "X-Amz-Executed-Version": version, "x-amzn-Remapped-Content-Length": "0",
-               "x-amzn-RequestId": request_id}
-    return {
-        "ExecutedVersion": version,
-        "Payload": payload,
-        "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()}, "HttpHeaders": headers,
-                            "HttpStatusCode": status},
-        "SdkResponseMetadata": {"RequestId": request_id},
-        "StatusCode": status,
-    }
+def _compact(cause: str | None) -> str | None:
+    try:
+        document = json.loads(cause or "")
+    except ValueError:
+        return cause
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False) if isinstance(document, dict) else cause
+
+
+def log_tail(request_id: str, version: str) -> str:
+    """``LogResult`` of an invocation with ``LogType: Tail``: the base64 of its log's last lines."""
+    text = (f"START RequestId: {request_id} Version: {version}\nEND RequestId: {request_id}\n"
+            f"REPORT RequestId: {request_id}\n")
+    return base64.b64encode(text.encode()).decode()

@@ -1,85 +1,97 @@
 """The AWS pass-through: ``aws-sdk:SERVICE:ACTION`` and optimized integrations, called with boto3.
 
-Parameters are the API's own (``Bucket``, ``QueueUrl``, ...), as in AWS; the result is the API's
-response without ``ResponseMetadata``, timestamps as ISO-8601 text. A service error is the task's
-error ``Service.ErrorCode`` (``DynamoDB.ConditionalCheckFailedException``), cause its message.
+Parameters are the API's own (``Bucket``, ``QueueUrl``, ...), as in AWS; a JSON object or array
+given where the API takes a string (``MessageBody``, ``Message``, ``Detail``, ``Input``) is sent as
+its JSON text, as Step Functions does. The result is the API's response without
+``ResponseMetadata``, timestamps as ISO-8601 text (over 256 KiB: ``States.DataLimitExceeded``); optimized integrations add ``SdkHttpMetadata``
+and ``SdkResponseMetadata`` (see :mod:`stepforge.tasks.aws.metadata`). Service errors are named as
+Step Functions names them (see :mod:`stepforge.tasks.aws.errors`). ``.sync`` on a job service
+(Glue, Athena, Batch, ECS, CodeBuild, DataBrew, EMR Serverless, SageMaker) waits for the job's end
+(:mod:`stepforge.tasks.aws.sync`).
 """
 
 from __future__ import annotations
 
-import base64
-import datetime
 import json
 from typing import Any
 
-from stepforge.tasks.lambdas import Outcome
-from stepforge.tasks.resources import Target
+from stepforge.tasks.aws import clients, errors, metadata, sync
+from stepforge.tasks.aws.shapes import plain, to_model
+from stepforge.tasks.lambdas import MAX_RESULT, Outcome
+from stepforge.tasks.resources import SYNC, SYNC2, Target
 
-_ALIASES = {"dynamodb": "DynamoDB", "sqs": "SQS", "sns": "SNS", "s3": "S3", "ecs": "ECS", "glue": "Glue",
-            "events": "EventBridge", "eventbridge": "EventBridge", "sfn": "Sfn"}
-_CLIENT_NAMES = {"eventbridge": "events", "sfn": "stepfunctions"}
+_CLIENT_NAMES = {"eventbridge": "events", "sfn": "stepfunctions", "states": "stepfunctions"}
 
 
-def call(target: Target, value: Any, endpoint_url: str, region: str) -> Outcome:
-    """One API call against ``endpoint_url``."""
-    import boto3  # type: ignore[import-untyped]
-    import botocore.exceptions  # type: ignore[import-untyped]
-    from botocore import xform_name
-
+def client_name(target: Target) -> str:
+    """boto3's name of the service a target calls ("sqs", "stepfunctions", ...)."""
     service = target.service.removeprefix("aws-sdk:")
-    client = boto3.client(_CLIENT_NAMES.get(service, service), endpoint_url=endpoint_url, region_name=region,
-                          aws_access_key_id="stepforge", aws_secret_access_key="stepforge")
-    try:
-        operation = client.meta.service_model.operation_model(target.action[:1].upper() + target.action[1:])
-    except botocore.exceptions.OperationNotFoundError as exc:
-        return Outcome(error="States.Runtime", cause=f"{service} has no action {target.action!r}: {exc}")
-    params = to_model(value if isinstance(value, dict) else {}, operation.input_shape)
-    try:
-        response = getattr(client, xform_name(target.action))(**params)
-    except botocore.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        message = exc.response.get("Error", {}).get("Message", str(exc))
-        return Outcome(error=f"{_ALIASES.get(service, service.capitalize())}.{code}", cause=message)
-    except (botocore.exceptions.BotoCoreError, AttributeError, TypeError) as exc:
-        return Outcome(error="States.TaskFailed", cause=f"{type(exc).__name__}: {exc}")
-    response.pop("ResponseMetadata", None)
-    return Outcome(output=json.loads(json.dumps(from_model(response, operation.output_shape), default=_plain)))
+    return _CLIENT_NAMES.get(service, service)
 
 
-def to_model(value: Any, shape: Any) -> Any:
-    """Step Functions' PascalCase parameters to the service's own member names (``ActivityArn`` ->
-    ``activityArn``), matched case-insensitively along the operation's input shape; map keys stay."""
-    if shape is None:
-        return value
-    if shape.type_name == "structure" and isinstance(value, dict):
-        members = {name.lower(): name for name in shape.members}
-        renamed = {members.get(key.lower(), key): item for key, item in value.items()}
-        return {key: to_model(item, shape.members.get(key)) for key, item in renamed.items()}
-    if shape.type_name == "list" and isinstance(value, list):
-        return [to_model(item, shape.member) for item in value]
-    if shape.type_name == "map" and isinstance(value, dict):
-        return {key: to_model(item, shape.value) for key, item in value.items()}
-    return value
+class Api:
+    """One service at one endpoint; :meth:`call` answers with the result or the task's error."""
+
+    def __init__(self, target: Target, endpoint_url: str, region: str) -> None:
+        self.target = target
+        self.optimized = not target.service.startswith("aws-sdk:")
+        self.service = target.service.removeprefix("aws-sdk:")
+        self.client = clients.client(client_name(target), endpoint_url, region)
+        self.model = self.client.meta.service_model
+
+    def call(self, action: str, value: Any) -> Outcome:
+        """Call ``action`` (``sendMessage`` or ``SendMessage``) with Step Functions-shaped parameters."""
+        import botocore.exceptions  # type: ignore[import-untyped]
+        from botocore import xform_name
+
+        try:
+            operation = self.model.operation_model(action[:1].upper() + action[1:])
+        except botocore.exceptions.OperationNotFoundError as exc:
+            return Outcome(error="States.Runtime", cause=f"{self.service} has no action {action!r}: {exc}")
+        params = to_model(value if isinstance(value, dict) else {}, operation.input_shape)
+        try:
+            response = getattr(self.client, xform_name(operation.name))(**params)
+        except botocore.exceptions.ClientError as exc:
+            error, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
+            if self.optimized:
+                return errors.optimized(self.service, self.model, error, meta)
+            return errors.sdk(self.model, error, meta)
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
+            return errors.unreachable(self.service, self.model, self.optimized, exc)
+        except (botocore.exceptions.BotoCoreError, AttributeError, TypeError, ValueError) as exc:
+            return Outcome(error="States.TaskFailed", cause=f"{type(exc).__name__}: {exc}")
+        meta = response.pop("ResponseMetadata", {})
+        return Outcome(output={"result": plain(response, operation.output_shape), "meta": meta})
 
 
-def from_model(value: Any, shape: Any) -> Any:
-    """A response with structure member names in PascalCase, as Step Functions returns them."""
-    if shape is None:
-        return value
-    if shape.type_name == "structure" and isinstance(value, dict):
-        return {key[:1].upper() + key[1:]: from_model(item, shape.members.get(key)) for key, item in value.items()}
-    if shape.type_name == "list" and isinstance(value, list):
-        return [from_model(item, shape.member) for item in value]
-    if shape.type_name == "map" and isinstance(value, dict):
-        return {key: from_model(item, shape.value) for key, item in value.items()}
-    return value
+def call(target: Target, value: Any, endpoint_url: str, region: str, waiting: sync.Waiting | None = None) -> Outcome:
+    """One API call against ``endpoint_url`` (for ``.sync`` on a job service: until the job ends)."""
+    api = Api(target, endpoint_url, region)
+    answer = api.call(target.action, value)
+    if answer.failed:
+        return answer
+    job = sync.JOBS.get((api.service, target.action)) if api.optimized and target.pattern in (SYNC, SYNC2) else None
+    if job is not None:
+        return sync.wait(job, lambda action, params: _result(api, api.call(action, params)), value,
+                         answer.output["result"], waiting or sync.Waiting())
+    return _result(api, answer)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode()
-    if hasattr(value, "read"):
-        return value.read().decode(errors="replace")
-    return str(value)
+def _result(api: Api, answer: Outcome) -> Outcome:
+    """An answer as the task's result (or the failure an optimized integration reports in it)."""
+    if answer.failed:
+        return answer
+    output, meta = answer.output["result"], answer.output["meta"]
+    if len(_compact(output).encode()) > MAX_RESULT:
+        return Outcome(error="States.DataLimitExceeded", cause=(
+            f"The state/task '{api.target.service}' returned a result with a size exceeding the maximum number "
+            "of bytes service limit."))
+    if api.optimized and api.service == "events" and output.get("FailedEntryCount"):
+        return Outcome(error="EventBridge.FailedEntry", cause=_compact(output))
+    if api.optimized and api.service in metadata.WITH_METADATA:
+        output.update(metadata.from_response(meta))
+    return Outcome(output=output)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

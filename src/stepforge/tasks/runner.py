@@ -57,6 +57,7 @@ class Runner:
         self._seq = itertools.count()
         self._wake = threading.Condition()
         self._closing = False
+        self.closed = threading.Event()  # set by close(): long waits (``.sync`` polls) end
         self._monitor: threading.Thread | None = None
 
     def run(self, work: Callable[..., Outcome], *args: Any, deliver: Deliver, timeout: float | None = None,
@@ -112,6 +113,7 @@ class Runner:
 
     def close(self) -> None:
         """Stop taking work; running handlers finish in the background."""
+        self.closed.set()
         with self._wake:
             self._closing = True
             self._wake.notify()

@@ -3,7 +3,8 @@
 ``arn:aws:states:::http:invoke`` calls an HTTP API with httpx (see :mod:`stepforge.tasks.http`).
 ``aws-sdk:SERVICE:ACTION`` and the other optimized integrations (SQS, SNS, DynamoDB, ...) reach a
 configured AWS-compatible endpoint through boto3 when the operator sets ``[passthrough]
-endpoint_url``; without it they fail with a States.Runtime error that names the setting.
+endpoint_url``; without it the task fails as any task does (``States.TaskFailed``, catchable and
+retryable, with its events), its cause naming the setting.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepforge.asl import errors
-from stepforge.asl.errors import StatesError
+from stepforge.tasks import passthrough
+from stepforge.tasks.aws import sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import Target
@@ -20,26 +21,20 @@ from stepforge.tasks.runner import Runner
 
 Deliver = Callable[[Outcome], None]
 
-_OWN = {("lambda", "invoke"), ("http", "invoke"), ("states", "startExecution")}
+#: The error of a task whose service this server cannot reach.
+UNREACHABLE = "States.TaskFailed"
 
 
 class Services:
-    """Checks and starts HTTP and pass-through tasks on the runner's threads."""
+    """Starts HTTP and pass-through tasks on the runner's threads."""
 
     def __init__(self, config: TaskConfig, runner: Runner) -> None:
         self.config = config
         self.runner = runner
 
-    def check(self, target: Target, resource: str) -> None:
-        """Raise the StatesError a state fails with when ``resource`` cannot be reached here."""
-        if (target.service, target.action) in _OWN or self.config.endpoint_url:
-            return
-        raise StatesError(errors.RUNTIME, (
-            f"The resource '{resource}' is not supported by this stepforge server: the AWS pass-through "
-            "is off. Set [passthrough] endpoint_url in the --config file to call an AWS-compatible "
-            "endpoint, or mock this state (MockConfigFile)."))
-
-    def start(self, target: Target, resource: str, value: Any, deliver: Deliver) -> None:
+    def start(self, target: Target, resource: str, value: Any, deliver: Deliver,
+              still_waiting: Callable[[], bool] = lambda: True) -> None:
+        """Start the task's work; ``still_waiting`` tells a ``.sync`` job's poll whether to go on."""
         if (target.service, target.action) == ("http", "invoke"):
             from stepforge.tasks import http as http_task
 
@@ -47,7 +42,17 @@ class Services:
                             timeout=self.config.http.timeout + 5,
                             expired=lambda: Outcome(error="States.Http.Socket", cause="The request timed out."))
             return
-        from stepforge.tasks import passthrough
+        endpoint = self.config.endpoint_for(passthrough.client_name(target))
+        if not endpoint:
+            deliver(unreachable(resource))
+            return
+        waiting = sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
+        self.runner.run(passthrough.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
 
-        endpoint = self.config.endpoint_url or ""
-        self.runner.run(passthrough.call, target, value, endpoint, self.config.region, deliver=deliver)
+
+def unreachable(resource: str) -> Outcome:
+    """The failure of a task whose service is not reachable with this server's configuration."""
+    return Outcome(error=UNREACHABLE, cause=(
+        f"The resource '{resource}' cannot be reached by this stepforge server: the AWS pass-through is off. "
+        "Set [passthrough] endpoint_url in the --config file to call an AWS-compatible endpoint, or mock "
+        "this state (MockConfigFile)."))

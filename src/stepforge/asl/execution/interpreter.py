@@ -654,7 +654,8 @@ class _Stepper:
             self.handle_error(frame, state, StatesError(signal.error or "", signal.cause, located=False))
         elif isinstance(signal, TimerFired) and signal.kind in ("timeout", "heartbeat"):
             self.cancel(frame)
-            error = errors.TIMEOUT if signal.kind == "timeout" else errors.HEARTBEAT_TIMEOUT
+            # AWS reports a missed heartbeat of a service integration (callback) as States.Timeout
+            error = errors.HEARTBEAT_TIMEOUT if signal.kind == "heartbeat" and kind == "activity" else errors.TIMEOUT
             self.emit(frame, *task_events.timed_out(kind, state.resource, error))
             self.handle_error(frame, state, StatesError(error, None, located=False))
 
