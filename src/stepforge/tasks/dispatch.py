@@ -177,7 +177,7 @@ class Dispatcher:
                 deliver(_with_metadata(outcome) if job.target.pattern == "" else outcome)
         else:
             def still_waiting() -> bool:
-                row = self.store.get_task(job.token)
+                row = self.store.get_dispatch(job.token)
                 return row is not None and not row.closed
 
             self.services.start(job.target, job.resource, job.input, deliver, still_waiting)
