@@ -80,3 +80,14 @@ def test_aliases_round_trip(store: Store) -> None:
     assert [a.name for a in store.list_aliases(MACHINE)] == ["live", "b"]
     store.delete_alias(alias.arn)
     assert store.get_alias(alias.arn) is None
+
+
+def test_state_machines_filter_by_name_ascii_case_insensitively(store: Store) -> None:
+    for index, name in enumerate(["Orders", "billing", "orders-eu", "ÜBER"]):
+        store.put_state_machine(machine(name, float(index)))
+    found = store.list_state_machines(name_contains="ORDER", limit=1)
+    assert [m.name for m in found.items] == ["Orders"] and found.next is not None
+    rest = store.list_state_machines(name_contains="ORDER", after=found.next, limit=1)
+    assert ([m.name for m in rest.items], rest.next) == (["orders-eu"], None)
+    assert [m.name for m in store.list_state_machines(name_contains="über", limit=5).items] == []
+    assert [m.name for m in store.list_state_machines(name_contains="ÜB", limit=5).items] == ["ÜBER"]

@@ -71,6 +71,16 @@ def test_task_rows_refer_to_their_executions(tmp_path: Path) -> None:
     "SELECT * FROM executions WHERE map_run_arn = 'r' ORDER BY started DESC, rowid DESC LIMIT 101",
     "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'",
     "SELECT * FROM executions WHERE (started, rowid) < (1, 2) ORDER BY started DESC, rowid DESC LIMIT 101",
+    ("SELECT * FROM executions WHERE status = 'FAILED' AND (started, rowid) < (1, 2) "
+     "ORDER BY started DESC, rowid DESC LIMIT 26"),
+    ("SELECT * FROM executions WHERE started >= 1 AND started <= 9 AND (started, rowid) < (5, 2) "
+     "ORDER BY started DESC, rowid DESC LIMIT 26"),
+    ("SELECT * FROM executions WHERE state_machine_arn = 'm' AND started >= 1 AND started <= 9 "
+     "ORDER BY started DESC, rowid DESC LIMIT 26"),
+    ("SELECT * FROM executions WHERE status = 'FAILED' AND started >= 1 AND started <= 9 "
+     "ORDER BY started DESC, rowid DESC LIMIT 26"),
+    ("SELECT * FROM executions WHERE instr(lower(name), lower('x')) > 0 AND (started, rowid) < (1, 2) "
+     "ORDER BY started DESC, rowid DESC LIMIT 26"),
     "SELECT * FROM state_machines WHERE status = 'ACTIVE' AND (created, arn) > (1, 'a') ORDER BY created, arn LIMIT 3",
     "SELECT body FROM map_runs WHERE execution_arn = 'x' AND (started, arn) > (1, 'a') ORDER BY started, arn LIMIT 3",
     "SELECT * FROM task_dispatches WHERE closed = 0 ORDER BY created, token LIMIT 3",

@@ -52,9 +52,10 @@ class StateMachineStore(Protocol):
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
         """The state machine with this ARN, or None."""
 
-    def list_state_machines(self, *, status: str | None = None, after: str | None = None,
-                            limit: int) -> Page[StateMachineRecord]:
-        """State machines (of one ``status`` if given), oldest first (creation time, then ARN).
+    def list_state_machines(self, *, status: str | None = None, name_contains: str | None = None,
+                            after: str | None = None, limit: int) -> Page[StateMachineRecord]:
+        """State machines (of one ``status`` if given; whose name contains ``name_contains`` if given,
+        ASCII letters case-insensitively), oldest first (creation time, then ARN).
 
         Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
         """
@@ -90,8 +91,14 @@ class StateMachineStore(Protocol):
 @dataclass(frozen=True, slots=True)
 class ExecutionQuery:
     """Which executions a list shows: those of a state machine, or of a Map Run (every execution when
-    neither is given: for ``stepforge db check``), narrowed by the other fields (``redriven``: True
-    for executions redriven at least once, False for none)."""
+    neither is given: the console's list of all executions, ``stepforge db check``), narrowed by the
+    other fields (``redriven``: True for executions redriven at least once, False for none).
+
+    ``name_contains`` keeps executions whose name contains it, ASCII letters compared
+    case-insensitively (as SQLite's ``lower()``; other characters exactly). ``started_from`` and
+    ``started_to`` bound the start time, both inclusive. A name search may read many rows but
+    never more than it needs for one page; the other filters are read through an index.
+    """
 
     state_machine_arn: str | None = None
     map_run_arn: str | None = None
@@ -99,6 +106,9 @@ class ExecutionQuery:
     version_arn: str | None = None
     alias_arn: str | None = None
     redriven: bool | None = None
+    name_contains: str | None = None
+    started_from: float | None = None
+    started_to: float | None = None
 
 
 class ExecutionStore(Protocol):

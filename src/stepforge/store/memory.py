@@ -11,6 +11,7 @@ import dataclasses
 import heapq
 import itertools
 import pickle
+import string
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +50,14 @@ def _copy(record: T) -> T:
 def _execution_copy(record: ExecutionRecord, *, with_run: bool = True) -> ExecutionRecord:
     """A copy sharing the immutable fields; only the frames (``run``) are mutable."""
     return dataclasses.replace(record, run=_copy(record.run) if with_run else Run())
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _name_contains(name: str, part: str | None) -> bool:
+    """Does ``name`` contain ``part``, ASCII letters case-insensitively (as SQLite's ``lower()``)?"""
+    return part is None or part.translate(_ASCII_LOWER) in name.translate(_ASCII_LOWER)
 
 
 def _page(rows: list[T], limit: int, key: Callable[[T], tuple[Any, ...]], *, copy: bool = True) -> Page[T]:
@@ -152,12 +161,12 @@ class MemoryStore:
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
         return _copy(self._machines.get(arn))
 
-    def list_state_machines(self, *, status: str | None = None, after: str | None = None,
-                            limit: int) -> Page[StateMachineRecord]:
+    def list_state_machines(self, *, status: str | None = None, name_contains: str | None = None,
+                            after: str | None = None, limit: int) -> Page[StateMachineRecord]:
         start = None if after is None else cursors.decode(after, float, str)
         with self.lock:
-            rows = sorted((r for r in self._machines.values() if status is None or r.status == status),
-                          key=lambda r: (r.created, r.arn))
+            rows = sorted((r for r in self._machines.values() if (status is None or r.status == status)
+                           and _name_contains(r.name, name_contains)), key=lambda r: (r.created, r.arn))
         rows = [r for r in rows if start is None or (r.created, r.arn) > start]
         return _page(rows, limit, lambda r: (r.created, r.arn))
 
@@ -241,7 +250,10 @@ class MemoryStore:
                 and (query.status is None or record.status == query.status)
                 and (query.version_arn is None or record.version_arn == query.version_arn)
                 and (query.alias_arn is None or record.alias_arn == query.alias_arn)
-                and (query.redriven is None or (record.redrive_count > 0) == query.redriven))
+                and (query.redriven is None or (record.redrive_count > 0) == query.redriven)
+                and (query.started_from is None or record.started >= query.started_from)
+                and (query.started_to is None or record.started <= query.started_to)
+                and _name_contains(record.name, query.name_contains))
 
     def count_open_executions(self) -> int:
         return len(self._open)

@@ -171,4 +171,9 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX map_runs_by_execution;
     CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, started, arn);
     """,
+    # 4: executions of one status across machines list newest first from an index (the console's filter)
+    """
+    DROP INDEX executions_by_status;
+    CREATE INDEX executions_by_status ON executions (status, started);
+    """,
 )

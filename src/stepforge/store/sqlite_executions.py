@@ -77,6 +77,11 @@ class SqliteExecutions(SqliteDatabase):
                 params.append(value)
         if query.redriven is not None:
             where.append("redrive_count > 0" if query.redriven else "redrive_count = 0")
+        for bound, test in ((query.started_from, "started >= ?"), (query.started_to, "started <= ?"),
+                            (query.name_contains, "instr(lower(name), lower(?)) > 0")):
+            if bound is not None:
+                where.append(test)
+                params.append(bound)
         if after is not None:
             where.append("(started, rowid) < (?, ?)")
             params += cursors.decode(after, float, int)

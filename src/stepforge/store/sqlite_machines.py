@@ -40,12 +40,15 @@ class SqliteMachines(SqliteDatabase):
         row = self._execute("SELECT * FROM state_machines WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else self._machine(row)
 
-    def list_state_machines(self, *, status: str | None = None, after: str | None = None,
-                            limit: int) -> Page[StateMachineRecord]:
+    def list_state_machines(self, *, status: str | None = None, name_contains: str | None = None,
+                            after: str | None = None, limit: int) -> Page[StateMachineRecord]:
         where, params = ["1 = 1"], []
         if status is not None:
             where.append("status = ?")
             params.append(status)
+        if name_contains is not None:
+            where.append("instr(lower(name), lower(?)) > 0")
+            params.append(name_contains)
         if after is not None:
             where.append("(created, arn) > (?, ?)")
             params += cursors.decode(after, float, str)
