@@ -74,10 +74,31 @@ def test_machines_search_and_execution_filters(client: TestClient) -> None:
     for name in ("first", "second", "third"):
         call(client, "StartExecution", stateMachineArn=arn, name=name)
     page = client.get("/console/api/executions", params={"machine": arn, "limit": 2}).json()
-    assert page["total"] == 3 and len(page["executions"]) == 2
+    assert set(page) == {"executions", "next"} and len(page["executions"]) == 2
+    rest = client.get("/console/api/executions", params={"machine": arn, "limit": 2, "next": page["next"]}).json()
+    assert len(rest["executions"]) == 1 and rest["next"] is None
+    assert [e["name"] for e in page["executions"] + rest["executions"]] == ["third", "second", "first"]
     assert [e["name"] for e in client.get("/console/api/executions", params={"q": "sec"}).json()["executions"]] \
         == ["second"]
-    assert client.get("/console/api/executions", params={"from": "9999999999"}).json()["total"] == 0
+    assert client.get("/console/api/executions", params={"from": "9999999999"}).json() == {"executions": [],
+                                                                                            "next": None}
+
+
+def test_machines_page_with_tokens(client: TestClient) -> None:
+    for name in ("a-machine", "b-machine", "c-machine"):
+        machine(client, name, {"P": {"Type": "Pass", "End": True}}, "P")
+    first = client.get("/console/api/machines", params={"limit": 2}).json()
+    rest = client.get("/console/api/machines", params={"limit": 2, "next": first["next"]}).json()
+    assert [m["name"] for m in first["stateMachines"] + rest["stateMachines"]] == ["a-machine", "b-machine",
+                                                                                   "c-machine"]
+    assert rest["next"] is None
+
+
+def test_a_bad_token_or_filter_is_a_400_with_the_error_code(client: TestClient) -> None:
+    bad_token = client.get("/console/api/executions", params={"next": "forged"})
+    assert (bad_token.status_code, bad_token.json()["error"]) == (400, "InvalidToken")
+    bad_time = client.get("/console/api/executions", params={"from": "soon"})
+    assert (bad_time.status_code, bad_time.json()["error"]) == (400, "ValidationException")
 
 
 def test_the_stream_sends_history_status_and_end(client: TestClient) -> None:
@@ -124,13 +145,13 @@ def test_a_slow_console_query_does_not_hold_up_the_others(client: TestClient,
     order: list[str] = []
 
     def slow() -> None:
-        assert client.get("/console/api/machines").json() == {"stateMachines": []}
+        assert client.get("/console/api/machines").json() == {"stateMachines": [], "next": None}
         order.append("machines")
 
     thread = threading.Thread(target=slow)
     thread.start()
     assert entered.wait(10)
-    assert client.get("/console/api/executions").json()["total"] == 0
+    assert client.get("/console/api/executions").json() == {"executions": [], "next": None}
     order.append("executions")
     opened.set()
     thread.join()

@@ -40,8 +40,7 @@ def _guarded(handler: Callable[[HttpRequest], Awaitable[Any]]) -> Endpoint:
 
 def routes(ctx: ServiceContext) -> list[BaseRoute]:
     async def list_machines(http: HttpRequest) -> Any:
-        found = await run_in_threadpool(console_queries.machines, ctx, http.query_params.get("q", ""))
-        return {"stateMachines": found}
+        return await run_in_threadpool(console_queries.machines, ctx, dict(http.query_params))
 
     async def list_executions(http: HttpRequest) -> Any:
         return await run_in_threadpool(console_queries.executions, ctx, dict(http.query_params))

@@ -1,51 +1,88 @@
 """Reads the web console needs that no single API call answers: searches across machines.
 
-Pure reads, like every Describe/List; the console calls them from a worker thread.
+Pure reads, like every Describe/List; the console calls them from a worker thread. Every list reads
+one page from the store (keyset paging in SQL, never every row) and answers ``next``: an opaque,
+tamper-evident token for the page after it (None on the last page), as the API's ``nextToken``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from stepforge.service import versions
 from stepforge.service.context import ServiceContext
+from stepforge.service.errors import ValidationException
+from stepforge.service.params import store_page
 from stepforge.store.base import ExecutionQuery
-from stepforge.store.records import ExecutionRecord
+from stepforge.store.records import ExecutionRecord, Page, StateMachineRecord
 
+T = TypeVar("T")
+
+#: The longest page a console list answers.
 MAX_PAGE = 200
-#: The most machines or executions one console list reads from the store.
-CONSOLE_ROWS = 10_000
+#: The page length when the console asks for none.
+DEFAULT_PAGE = 50
 
 
-def machines(ctx: ServiceContext, query: str) -> list[dict[str, Any]]:
-    """State machines whose name contains ``query`` (case-insensitive), newest first; a machine
-    being deleted shows while executions still run on it, as DescribeStateMachine does."""
-    found = [m for m in ctx.store.list_state_machines(limit=CONSOLE_ROWS).items
-             if query.lower() in m.name.lower() and not versions.gone(ctx, m)]
-    found.sort(key=lambda m: m.created, reverse=True)
-    return [{"name": m.name, "stateMachineArn": m.arn, "type": m.type, "creationDate": m.created,
-             "status": m.status} for m in found]
+def machines(ctx: ServiceContext, params: Mapping[str, str]) -> dict[str, Any]:
+    """One page of state machines whose name contains ``q`` (ASCII case-insensitive), in the order
+    ListStateMachines lists them (oldest first), after the page of the token ``next``.
+
+    A machine being deleted shows while executions still run on it, as DescribeStateMachine does;
+    one that reads as deleted is left out, so a page may be shorter than ``limit``.
+    """
+    name = params.get("q") or None
+    found, token = _page("console-machines", params, lambda after, limit: ctx.store.list_state_machines(
+        name_contains=name, after=after, limit=limit))
+    return {"stateMachines": [_machine(m) for m in found if not versions.gone(ctx, m)], "next": token}
 
 
 def executions(ctx: ServiceContext, params: Mapping[str, str]) -> dict[str, Any]:
-    """Executions of one machine (or all), filtered by status, name (``q``) and start time
-    (``from``/``to``), newest first, one page of them (``offset``, ``limit``)."""
-    machine = params.get("machine") or None
-    status = params.get("status") or None
-    query = ExecutionQuery(state_machine_arn=machine, status=status)
-    found = [r for r in ctx.store.list_executions(query, limit=CONSOLE_ROWS).items if _matches(r, params)]
-    offset = max(int(params.get("offset") or 0), 0)
-    limit = min(max(int(params.get("limit") or 50), 1), MAX_PAGE)
-    return {"total": len(found), "offset": offset, "limit": limit,
-            "executions": [_summary(r) for r in found[offset:offset + limit]]}
+    """One page of the executions of one machine (``machine``; all when absent), newest first,
+    filtered by ``status``, name (``q``, contains, ASCII case-insensitive) and start time (``from``
+    and ``to``, epoch seconds, inclusive), after the page of the token ``next``."""
+    query = ExecutionQuery(state_machine_arn=params.get("machine") or None, status=params.get("status") or None,
+                           name_contains=params.get("q") or None, started_from=_seconds(params, "from"),
+                           started_to=_seconds(params, "to"))
+    found, token = _page("console-executions", params,
+                         lambda after, limit: ctx.store.list_executions(query, after=after, limit=limit))
+    return {"executions": [_summary(r) for r in found], "next": token}
 
 
-def _matches(record: ExecutionRecord, params: Mapping[str, str]) -> bool:
-    query = (params.get("q") or "").lower()
-    since, until = params.get("from"), params.get("to")
-    return (query in record.name.lower() and (not since or record.started >= float(since))
-            and (not until or record.started <= float(until)))
+def _page(kind: str, params: Mapping[str, str], read: Callable[[str | None, int], Page[T]]) -> tuple[list[T], str | None]:
+    """The page of ``read`` after the token ``next``, ``limit`` long (1..:data:`MAX_PAGE`), and its token."""
+    paging = {"maxResults": min(_positive(params, "limit") or DEFAULT_PAGE, MAX_PAGE),
+              "nextToken": params.get("next") or None}
+    return store_page(kind, paging, read, DEFAULT_PAGE)
+
+
+def _positive(params: Mapping[str, str], key: str) -> int | None:
+    text = params.get(key) or ""
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValidationException(f"Value at '{key}' must be a positive integer")
+    return int(text)
+
+
+def _seconds(params: Mapping[str, str], key: str) -> float | None:
+    text = params.get(key) or ""
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise ValidationException(f"Value at '{key}' must be a time in seconds since the epoch")
+    return seconds
+
+
+def _machine(record: StateMachineRecord) -> dict[str, Any]:
+    return {"name": record.name, "stateMachineArn": record.arn, "type": record.type,
+            "creationDate": record.created, "status": record.status}
 
 
 def _summary(record: ExecutionRecord) -> dict[str, Any]:
