@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 expect = pytest.importorskip("playwright.sync_api").expect
 
 XSS = "<img src=x onerror=alert(1)>"
+ROLE = "arn:aws:iam::000000000000:role/stepforge-console-test"
 BROKEN = {
     "StartAt": "Greet",
     "States": {
@@ -133,6 +135,56 @@ def test_execution_list_filters_and_redrive(page: Any, server: str, machine: Cal
     expect(page.locator("tr.execution-row")).to_have_count(1)
     page.locator("tr.execution-row button", has_text="Redrive").click()
     expect(page.locator("tr.execution-row .badge")).to_have_text("FAILED")
+    page.fill("#from-filter", "2999-01-01T00:00")
+    expect(page.locator("tr.execution-row")).to_have_count(0)
+    page.fill("#from-filter", "2000-01-01T00:00")
+    page.fill("#to-filter", "2999-01-01T00:00")
+    expect(page.locator("tr.execution-row")).to_have_count(1)
+
+
+def test_execution_list_pages_older_and_newer_and_comes_back_to_its_page(
+        page: Any, server: str, machine: Callable[[dict[str, Any]], str], aws: Callable[..., dict[str, Any]],
+        screenshot: Callable[[str], Path]) -> None:
+    arn = machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    for index in range(30):
+        aws("StartExecution", stateMachineArn=arn, name=f"paged-{index:02d}", input="{}")
+    page.goto(f"{server}/console/executions?machine={urllib.parse.quote(arn)}")
+    rows, older, newer = page.locator("tr.execution-row"), page.locator(".pager .page-forward"), \
+        page.locator(".pager .page-back")
+    expect(rows).to_have_count(25)
+    expect(rows.first.locator(".execution-link")).to_have_text("paged-29")
+    expect(page.locator(".pager .page-number")).to_have_text("page 1")
+    expect(newer).to_be_disabled()
+    older.click()
+    expect(page.locator(".pager .page-number")).to_have_text("page 2")
+    expect(rows).to_have_count(5)
+    expect(rows.last.locator(".execution-link")).to_have_text("paged-00")
+    expect(older).to_be_disabled()
+    screenshot("executions-page-2")
+    rows.first.locator(".execution-link").click()
+    expect(page.locator("#execution-status")).to_have_text("SUCCEEDED")
+    page.go_back()
+    expect(page.locator(".pager .page-number")).to_have_text("page 2")
+    expect(rows.first.locator(".execution-link")).to_have_text("paged-04")
+    newer.click()
+    expect(page.locator(".pager .page-number")).to_have_text("page 1")
+    expect(rows.first.locator(".execution-link")).to_have_text("paged-29")
+    page.fill("#name-filter", "paged-0")
+    expect(rows).to_have_count(10)
+    expect(older).to_be_disabled()
+    assert page.locator(".pager").inner_text().count("of") == 0
+
+
+def test_machine_search_pages_in_store_order(page: Any, server: str, aws: Callable[..., dict[str, Any]]) -> None:
+    marker = f"srch{uuid.uuid4().hex[:8]}"
+    for index in range(3):
+        aws("CreateStateMachine", name=f"{marker}-{index}", roleArn=ROLE,
+            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    page.goto(f"{server}/console/machines?q={marker.upper()}")
+    expect(page.locator("tr.machine-row .machine-link")).to_have_text([f"{marker}-{i}" for i in range(3)])
+    expect(page.locator(".pager .page-number")).to_have_text("page 1")
+    page.fill("#machine-search", f"{marker}-2")
+    expect(page.locator("tr.machine-row")).to_have_count(1)
 
 
 def test_approve_a_waiting_activity_task_and_see_the_timeline(
@@ -142,6 +194,7 @@ def test_approve_a_waiting_activity_task_and_see_the_timeline(
     arn = machine({"StartAt": "Approve", "States": {"Approve": {"Type": "Task", "Resource": activity, "End": True}}})
     started = aws("StartExecution", stateMachineArn=arn, name="needs-approval", input='{"amount": 42}')
     page.goto(f"{server}/console/activities")
+    expect(page.locator("tr.activity-row", has_text="console-approval")).to_have_count(1)
     row = page.locator("tr.task-row", has_text="needs-approval")
     expect(row).to_contain_text("waiting for a worker")
     screenshot("activities")

@@ -1,6 +1,7 @@
 // Activities and task tokens: pending tasks, approve (SendTaskSuccess) or reject (SendTaskFailure).
-import { aws, all, get } from '../api.js';
+import { aws, get } from '../api.js';
 import { fill, code, el, link, mount, notice, page, time } from '../dom.js';
+import { Pager } from '../pager.js';
 
 function decide(task, row, messages) {
   const output = el('textarea', { rows: 2, class: 'task-output', 'aria-label': 'output' }, '{"approved": true}');
@@ -28,17 +29,40 @@ function taskRow(task, messages) {
   return row;
 }
 
+const PAGE = 50;
+
+function activityRow(activity) {
+  return el('tr', { class: 'activity-row' }, el('td', {}, activity.name), el('td', {}, el('code', {}, activity.activityArn)),
+    el('td', {}, time(activity.creationDate)));
+}
+
+/** The activities, a page at a time (ListActivities with its nextToken), oldest first. */
+function activityList(messages) {
+  const body = el('tbody');
+  const show = ({ activities }) => {
+    fill(body, ...activities.map(activityRow));
+    if (activities.length === 0) body.append(el('tr', {}, el('td', { colspan: 3, class: 'muted' }, 'No activities.')));
+  };
+  const failed = (error) => fill(messages, notice(`${error.code}: ${error.message}`));
+  const pager = new Pager(async (token) => {
+    const found = await aws('ListActivities', token ? { maxResults: PAGE, nextToken: token } : { maxResults: PAGE });
+    return { activities: found.activities || [], next: found.nextToken || null };
+  }, show, { onError: failed, back: '← Previous', forward: 'Next →' });
+  const table = el('table', { class: 'list' }, el('thead', {}, el('tr', {}, el('th', {}, 'Name'), el('th', {}, 'ARN'), el('th', {}, 'Created'))), body);
+  return { element: el('div', { class: 'activities' }, table, pager.element), shown: pager.show() };
+}
+
 export async function render() {
   const messages = el('div');
   try {
-    const [{ tasks }, activities] = await Promise.all([get('tasks'), all('ListActivities', {}, 'activities')]);
+    const { tasks } = await get('tasks');
+    const activities = activityList(messages);
     mount(el('h1', {}, 'Activities & task tokens'), messages,
       el('h2', {}, `Pending tasks (${tasks.length})`),
       tasks.length ? el('table', { class: 'list' }, el('thead', {}, el('tr', {}, ...['Execution', 'State', 'Kind', 'Resource', 'Status', 'Input', 'Decision'].map((h) => el('th', {}, h)))),
         el('tbody', {}, ...tasks.map((t) => taskRow(t, messages)))) : el('p', { class: 'muted' }, 'No task is waiting for a token.'),
-      el('h2', {}, `Activities (${activities.length})`),
-      el('table', { class: 'list' }, el('thead', {}, el('tr', {}, el('th', {}, 'Name'), el('th', {}, 'ARN'), el('th', {}, 'Created'))),
-        el('tbody', {}, ...activities.map((a) => el('tr', {}, el('td', {}, a.name), el('td', {}, el('code', {}, a.activityArn)), el('td', {}, time(a.creationDate)))))));
+      el('h2', {}, 'Activities'), activities.element);
+    await activities.shown;
   } catch (error) {
     mount(notice(`${error.code || 'Error'}: ${error.message}`));
   }

@@ -1,5 +1,6 @@
-// Executions: filter by machine, status, name and start time; page through; stop or redrive.
+// Executions: filter by machine, status, name and start time; page through newest first; stop or redrive.
 import { aws, get } from '../api.js';
+import { Pager } from '../pager.js';
 import { badge, fill, duration, el, link, mount, notice, page, param, time } from '../dom.js';
 
 const STATUSES = ['', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
@@ -17,35 +18,37 @@ class ExecutionsPage {
     this.query = el('input', { type: 'search', id: 'name-filter', placeholder: 'name contains', value: param('q') });
     this.from = el('input', { type: 'datetime-local', id: 'from-filter', value: param('from') });
     this.to = el('input', { type: 'datetime-local', id: 'to-filter', value: param('to') });
-    this.offset = Number(param('offset') || 0);
     this.body = el('tbody');
-    this.pager = el('div', { class: 'pager' });
     this.messages = el('div');
+    this.pager = new Pager((token) => this.fetch(token), (found) => this.show(found),
+      { onError: (error) => this.failed(error), saved: history.state?.executions });
   }
 
   filters() {
     return { machine: this.machine, status: this.status.value, q: this.query.value, from: this.from.value, to: this.to.value };
   }
 
-  async load() {
+  fetch(token) {
     const f = this.filters();
-    history.replaceState(null, '', page('/console/executions', { ...f, offset: this.offset || '' }));
-    try {
-      const result = await get('executions', { ...f, from: toSeconds(f.from), to: toSeconds(f.to), offset: this.offset, limit: PAGE });
-      fill(this.body, ...result.executions.map((e) => this.row(e)));
-      if (result.executions.length === 0) this.body.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No executions match.')));
-      this.drawPager(result);
-    } catch (error) {
-      fill(this.messages, notice(error.message));
-    }
+    return get('executions', { ...f, from: toSeconds(f.from), to: toSeconds(f.to), limit: PAGE, next: token });
   }
 
-  drawPager({ total, offset }) {
-    const go = (to) => { this.offset = to; this.load(); };
-    fill(this.pager, 
-      el('button', { type: 'button', disabled: offset === 0, onclick: () => go(Math.max(offset - PAGE, 0)) }, '← Newer'),
-      el('span', {}, ` ${total ? offset + 1 : 0}–${Math.min(offset + PAGE, total)} of ${total} `),
-      el('button', { type: 'button', disabled: offset + PAGE >= total, onclick: () => go(offset + PAGE) }, 'Older →'));
+  show(found) {
+    fill(this.messages);
+    fill(this.body, ...found.executions.map((e) => this.row(e)));
+    if (found.executions.length === 0) this.body.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No executions match.')));
+    history.replaceState({ executions: this.pager.state }, '', page('/console/executions', this.filters()));
+  }
+
+  /** A page kept in history.state may hold a token the server no longer takes: start over. */
+  failed(error) {
+    if (error.code === 'InvalidToken' && this.pager.token) return this.pager.first();
+    fill(this.messages, notice(error.message));
+  }
+
+  /** The current page again (after a filter change: the first page). */
+  load(fromStart = false) {
+    return fromStart ? this.pager.first() : this.pager.show();
   }
 
   row(e) {
@@ -70,7 +73,7 @@ class ExecutionsPage {
 
   render() {
     let timer;
-    const reload = () => { clearTimeout(timer); timer = setTimeout(() => { this.offset = 0; this.load(); }, 200); };
+    const reload = () => { clearTimeout(timer); timer = setTimeout(() => this.load(true), 200); };
     for (const input of [this.status, this.query, this.from, this.to]) input.addEventListener('input', reload);
     mount(el('h1', {}, 'Executions'),
       this.machine ? el('p', { class: 'meta' }, 'of ', link(page('/console/machine', { arn: this.machine }), this.machine.split(':').pop()),
@@ -79,7 +82,7 @@ class ExecutionsPage {
         el('label', {}, 'Started after ', this.from), el('label', {}, 'before ', this.to)),
       this.messages,
       el('table', { class: 'list' }, el('thead', {}, el('tr', {}, ...['Name', 'State machine', 'Status', 'Started', 'Duration', ''].map((h) => el('th', {}, h)))), this.body),
-      this.pager);
+      this.pager.element);
     return this.load();
   }
 }
