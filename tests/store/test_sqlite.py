@@ -82,6 +82,8 @@ def test_task_rows_refer_to_their_executions(tmp_path: Path) -> None:
     ("SELECT * FROM executions WHERE instr(lower(name), lower('x')) > 0 AND (started, rowid) < (1, 2) "
      "ORDER BY started DESC, rowid DESC LIMIT 26"),
     "SELECT * FROM state_machines WHERE status = 'ACTIVE' AND (created, arn) > (1, 'a') ORDER BY created, arn LIMIT 3",
+    ("SELECT * FROM state_machines WHERE 1 = 1 AND instr(lower(name), lower('x')) > 0 AND (created, arn) > (1, 'a') "
+     "ORDER BY created, arn LIMIT 51"),
     "SELECT body FROM map_runs WHERE execution_arn = 'x' AND (started, arn) > (1, 'a') ORDER BY started, arn LIMIT 3",
     "SELECT * FROM task_dispatches WHERE closed = 0 ORDER BY created, token LIMIT 3",
     "SELECT * FROM task_dispatches WHERE closed = 0 AND callback = 1 ORDER BY created LIMIT 3",

@@ -171,9 +171,11 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX map_runs_by_execution;
     CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, started, arn);
     """,
-    # 4: executions of one status across machines list newest first from an index (the console's filter)
+    # 4: the console's lists read an index in order: executions of one status across machines, newest
+    # first; state machines of any status (ACTIVE and DELETING), searched by name, oldest first
     """
     DROP INDEX executions_by_status;
     CREATE INDEX executions_by_status ON executions (status, started);
+    CREATE INDEX state_machines_by_creation ON state_machines (created, arn);
     """,
 )
