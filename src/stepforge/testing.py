@@ -66,7 +66,10 @@ class Harness:
         self._machines = 0
 
     def call(self, operation: Any, **params: Any) -> Any:
-        return operation(self.ctx, Request(params, "us-east-1"))
+        """Run a service operation (a read or a write) with a unit of work of its own, committed
+        when it returns — as ``engine.write`` runs API writes when no engine thread runs."""
+        with self.store.transaction() as tx:
+            return operation(self.ctx.within(tx), Request(params, "us-east-1"))
 
     def create(self, definition: dict[str, Any] | str) -> str:
         self._machines += 1
