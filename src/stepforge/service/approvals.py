@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from stepforge.service import activities
-from stepforge.service.context import Request, ServiceContext, WriteContext
+from stepforge.service.context import Request, WriteContext
 from stepforge.tasks import approval
 
 

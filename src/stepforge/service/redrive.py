@@ -7,7 +7,7 @@ from typing import Any
 from stepforge.asl.execution.redrive import ResumePoint, redrive, resume_point
 from stepforge.asl.records import RUNNING
 from stepforge.service import arns
-from stepforge.service.context import Request, ServiceContext, WriteContext
+from stepforge.service.context import Request, WriteContext
 from stepforge.service.errors import ExecutionDoesNotExist, ExecutionNotRedrivable
 from stepforge.service.params import optional_str, required_str
 from stepforge.store.records import ExecutionRecord

@@ -6,6 +6,7 @@ committed). Code that writes takes the unit of work as a parameter, so which tra
 belongs to is visible at the call site (the engine commits a whole batch — frames, history events,
 timers, tasks, the API writes that arrived meanwhile — through one). A transaction that raises
 leaves nothing behind.
+
 Implementations: memory (tests, ``stepforge run``, EXPRESS), SQLite; PostgreSQL implements the
 same contract. ``tests/store`` holds the contract, one module per aggregate, run on every backend.
 
@@ -60,7 +61,6 @@ class StateMachineReads(Protocol):
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
         """The state machine with this ARN, or None."""
 
-
     def list_state_machines(self, *, status: str | None = None, after: str | None = None,
                             limit: int) -> Page[StateMachineRecord]:
         """State machines (of one ``status`` if given), oldest first (creation time, then ARN).
@@ -68,46 +68,36 @@ class StateMachineReads(Protocol):
         Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
         """
 
-
     def get_version(self, arn: str) -> VersionRecord | None:
         """The version with this ARN, or None."""
-
 
     def list_versions(self, machine_arn: str) -> list[VersionRecord]:
         """A state machine's versions, newest (highest number) first (at most 1,000, as on AWS)."""
 
-
     def get_alias(self, arn: str) -> AliasRecord | None:
         """The alias with this ARN, or None."""
-
 
     def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
         """A state machine's aliases, oldest first (at most 100, as on AWS)."""
 
 
-
 class StateMachineWrites(StateMachineReads, Protocol):
-    """What a unit of work writes to the StateMachine aggregate (see :class:`StateMachineReads`)."""
+    """What a unit of work writes to state machines, versions and aliases (see :class:`StateMachineReads`)."""
 
     def put_state_machine(self, record: StateMachineRecord) -> None:
         """Insert a state machine, or replace the one with the same ARN."""
 
-
     def delete_state_machine(self, arn: str) -> None:
         """Forget a state machine (its executions stay); nothing happens if there is none."""
-
 
     def put_version(self, record: VersionRecord) -> None:
         """Insert a published version (versions never change once published)."""
 
-
     def delete_version(self, arn: str) -> None:
         """Forget a version (its number is not reused)."""
 
-
     def put_alias(self, record: AliasRecord) -> None:
         """Insert an alias, or replace the one with the same ARN."""
-
 
     def delete_alias(self, arn: str) -> None:
         """Forget an alias."""
@@ -133,7 +123,6 @@ class ExecutionReads(Protocol):
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
         """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames."""
 
-
     def list_executions(self, query: ExecutionQuery, *, after: str | None = None,
                         limit: int) -> Page[ExecutionRecord]:
         """The executions ``query`` selects, newest first (start time, then insertion), without frames.
@@ -141,10 +130,8 @@ class ExecutionReads(Protocol):
         Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
         """
 
-
     def count_open_executions(self) -> int:
         """How many executions are RUNNING (may lag by a second: it guards a quota)."""
-
 
     def get_events(self, execution_arn: str, after: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:
@@ -155,19 +142,16 @@ class ExecutionReads(Protocol):
 
 
 class ExecutionWrites(ExecutionReads, Protocol):
-    """What a unit of work writes to the Execution aggregate (see :class:`ExecutionReads`)."""
+    """What a unit of work writes to executions and their history (see :class:`ExecutionReads`)."""
 
     def insert_execution(self, record: ExecutionRecord) -> None:
         """Insert a new execution; raises :class:`Conflict` if its ARN is stored (callers check first)."""
 
-
     def update_execution(self, record: ExecutionRecord) -> None:
         """Write an execution's status, result, frames, event count and redrive fields."""
 
-
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
         """Append history events; their ids continue the execution's sequence 1, 2, 3, ..."""
-
 
 
 class TimerSignalReads(Protocol):
@@ -177,33 +161,28 @@ class TimerSignalReads(Protocol):
         """When the earliest armed timer is due, or None."""
 
 
-
 class TimerSignalWrites(TimerSignalReads, Protocol):
-    """What a unit of work writes to the TimerSignal aggregate (see :class:`TimerSignalReads`)."""
+    """What a unit of work writes to timers and signals (see :class:`TimerSignalReads`)."""
 
     def set_timer(self, timer: TimerRecord) -> None:
         """Arm a timer, replacing one of the same (execution, wait, kind)."""
 
-
     def cancel_timers(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         """Disarm the timers of these waits (all of the execution's when None)."""
-
 
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
         """Remove and return up to ``limit`` timers due at ``now``, earliest first.
 
-        Called inside ``transaction()``: the removal commits with the step that handles them.
+        The removal commits with the transaction (the engine's batch) that handles them.
         """
-
 
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
         """Queue work for an execution (None: start it)."""
 
-
     def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
         """Remove and return up to ``limit`` queued signals, oldest first.
 
-        Called inside ``transaction()``: the removal commits with the step that handles them, so a
+        The removal commits with the transaction (the engine's batch) that handles them, so a
         crash before that commit leaves them queued.
         """
 
@@ -217,57 +196,45 @@ class TaskReads(Protocol):
     def get_activity(self, arn: str) -> ActivityRecord | None:
         """The activity with this ARN, or None."""
 
-
     def list_activities(self, *, after: str | None = None, limit: int) -> Page[ActivityRecord]:
         """Activities, oldest first (creation time, then ARN).
 
         Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
         """
 
-
     def get_activity_task(self, token: str) -> ActivityTaskRecord | None:
         """The activity task with this token (open or closed), or None if it never existed."""
-
 
     def open_activity_tasks(self, limit: int) -> list[ActivityTaskRecord]:
         """Up to ``limit`` open activity tasks, oldest first."""
 
-
     def get_dispatch(self, token: str) -> DispatchRecord | None:
         """The dispatch with this token (open or closed), or None if it never existed."""
-
 
     def open_dispatches(self, *, after: str | None = None, limit: int) -> Page[DispatchRecord]:
         """Open dispatches, oldest first (the work to redo after a restart)."""
 
-
     def open_callbacks(self, limit: int) -> list[DispatchRecord]:
         """Up to ``limit`` open ``.waitForTaskToken`` dispatches, oldest first."""
 
-
     def get_child_watch(self, child_arn: str) -> ChildWatchRecord | None:
         """The watch on this child (open or closed), or None."""
-
 
     def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
         """The open watches of these waits of a parent (all of its waits when None), oldest first."""
 
 
-
 class TaskWrites(TaskReads, Protocol):
-    """What a unit of work writes to the Task aggregate (see :class:`TaskReads`)."""
+    """What a unit of work writes to activities and tasks (see :class:`TaskReads`)."""
 
     def put_activity(self, record: ActivityRecord) -> None:
         """Insert an activity, or replace the one with the same ARN."""
 
-
     def delete_activity(self, arn: str) -> None:
         """Forget an activity (its queued tasks stay until their waits end)."""
 
-
     def add_activity_task(self, task: ActivityTaskRecord) -> None:
         """Queue a scheduled activity task; raises :class:`Conflict` if its token is stored."""
-
 
     def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
         """Hand the oldest open, unstarted task of an activity to a worker, marking it started.
@@ -275,14 +242,11 @@ class TaskWrites(TaskReads, Protocol):
         Atomic: two concurrent polls never get the same task.
         """
 
-
     def add_dispatch(self, dispatch: DispatchRecord) -> None:
         """Record a task's in-flight work; raises :class:`Conflict` if its token is stored."""
 
-
     def add_child_watch(self, watch: ChildWatchRecord) -> None:
         """Record a parent's ``.sync`` wait on a child; a second watch of the same child is ignored."""
-
 
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         """Close the activity tasks, dispatches and child watches of these waits (all of the
@@ -295,7 +259,6 @@ class MapRunReads(Protocol):
     def get_map_run(self, arn: str) -> MapRunRecord | None:
         """The Map Run with this ARN, or None."""
 
-
     def list_map_runs(self, execution_arn: str, *, after: str | None = None,
                       limit: int) -> Page[MapRunRecord]:
         """The Map Runs an execution started, oldest first.
@@ -303,29 +266,24 @@ class MapRunReads(Protocol):
         Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
         """
 
-
     def map_run_items(self, map_run_arn: str, *, status: str | None = None, after: int = -1,
                       limit: int) -> list[MapRunItem]:
         """Up to ``limit`` items of a Map Run with index above ``after`` (of one ``status`` if
         given), in index order."""
 
-
     def map_run_item_of(self, child_arn: str) -> MapRunItem | None:
         """The item the child execution ``child_arn`` runs, or None."""
 
 
-
 class MapRunWrites(MapRunReads, Protocol):
-    """What a unit of work writes to the MapRun aggregate (see :class:`MapRunReads`)."""
+    """What a unit of work writes to Map Runs and their items (see :class:`MapRunReads`)."""
 
     def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
         """Insert a Map Run and one PENDING item per input (JSON text), indexed 0, 1, 2, ...; raises
         :class:`Conflict` if its ARN is stored."""
 
-
     def update_map_run(self, record: MapRunRecord) -> None:
         """Write a Map Run's settings, status and counts."""
-
 
     def update_map_run_item(self, item: MapRunItem) -> None:
         """Write an item's child, status and result."""

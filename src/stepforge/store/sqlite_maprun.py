@@ -50,7 +50,7 @@ class SqliteMapRunReads(SqliteSession):
 
 
 class SqliteMapRunWrites(SqliteMapRunReads, SqliteWriter):
-    """The writes of the Map Run aggregate (:class:`~stepforge.store.base.MapRunWrites`), inside a transaction."""
+    """The writes of the Map Run aggregate (:class:`~stepforge.store.base.MapRunWrites`)."""
 
     def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
         self._insert("INSERT INTO map_runs (arn, execution_arn, started, body, status) VALUES (?, ?, ?, ?, ?)",

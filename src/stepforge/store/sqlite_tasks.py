@@ -104,7 +104,7 @@ class SqliteTaskReads(SqliteSession):
 
 
 class SqliteTaskWrites(SqliteTaskReads, SqliteWriter):
-    """The writes of the task aggregate (:class:`~stepforge.store.base.TaskWrites`), inside a transaction."""
+    """The writes of the task aggregate (:class:`~stepforge.store.base.TaskWrites`)."""
 
     def put_activity(self, record: ActivityRecord) -> None:
         self._execute("INSERT OR REPLACE INTO activities VALUES (?, ?, ?, ?)",
