@@ -125,6 +125,8 @@ class SqliteDatabase(SqliteSession):
         self._writer_conn: sqlite3.Connection | None = None
         self._texts: dict[str, str] = {}    # definition texts by hash (a pure function: safe to cache any time)
         self._stored: set[str] = set()      # hashes whose definition row is committed
+        #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
+        self.open_counted = (-10.0, 0)
         self._migrate()
 
     # -- connections and transactions ------------------------------------------------------------

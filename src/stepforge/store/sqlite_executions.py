@@ -27,7 +27,6 @@ _FILTERS = (("state_machine_arn", "state_machine_arn"), ("map_run_arn", "map_run
 
 class SqliteExecutionReads(SqliteSession):
     """The reads of the execution aggregate (:class:`~stepforge.store.base.ExecutionReads`)."""
-    _open_counted = (-10.0, 0)
 
     def _execution(self, row: tuple[Any, ...]) -> ExecutionRecord:
         (arn, name, machine_arn, machine_name, digest, role_arn, input_, started, status, stopped, output,
@@ -69,12 +68,13 @@ class SqliteExecutionReads(SqliteSession):
         return Page(found, None if last is None else cursors.encode(last[7], last[-1]))
 
     def count_open_executions(self) -> int:
-        """Counted at most once a second: the limit it guards is a quota, not an exact bound."""
-        now = time.monotonic()
-        if now - self._open_counted[0] > 1.0:
+        """Counted at most once a second (the count is kept by the database, for every session): the
+        limit it guards is a quota, not an exact bound."""
+        now, database = time.monotonic(), self._database
+        if now - database.open_counted[0] > 1.0:
             count = int(self._execute("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'").fetchone()[0])
-            self._open_counted = (now, count)
-        return self._open_counted[1]
+            database.open_counted = (now, count)
+        return database.open_counted[1]
 
     def get_events(self, execution_arn: str, after: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:

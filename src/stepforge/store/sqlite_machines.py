@@ -14,6 +14,7 @@ from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
 class SqliteMachineReads(SqliteSession):
     """The reads of the state machine aggregate (:class:`~stepforge.store.base.StateMachineReads`)."""
+
     def _machine(self, row: sqlite3.Row | tuple[Any, ...]) -> StateMachineRecord:
         (arn, name, digest, role_arn, type_, created, revision, status, logging, tracing, description,
          tags, encryption, next_version) = row

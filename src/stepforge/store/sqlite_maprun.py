@@ -20,6 +20,7 @@ def _item(row: tuple[Any, ...]) -> MapRunItem:
 
 class SqliteMapRunReads(SqliteSession):
     """The reads of the Map Run aggregate (:class:`~stepforge.store.base.MapRunReads`)."""
+
     def get_map_run(self, arn: str) -> MapRunRecord | None:
         row = self._execute("SELECT body FROM map_runs WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else MapRunRecord(**json.loads(row[0]))

@@ -37,6 +37,7 @@ def _watch(row: tuple[Any, ...]) -> ChildWatchRecord:
 
 class SqliteTaskReads(SqliteSession):
     """The reads of the task aggregate (:class:`~stepforge.store.base.TaskReads`)."""
+
     def get_activity(self, arn: str) -> ActivityRecord | None:
         row = self._execute("SELECT arn, name, created, tags FROM activities WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else ActivityRecord(row[0], row[1], row[2], json.loads(row[3]))
