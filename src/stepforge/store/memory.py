@@ -279,6 +279,9 @@ class MemoryUnitOfWork(_MemoryReads):
 
     @property
     def _db(self) -> _Tables:
+        return self._live()
+
+    def _live(self) -> _Tables:
         if self._tables is None:
             raise TransactionClosed("this unit of work's transaction has ended")
         return self._tables
@@ -288,8 +291,8 @@ class MemoryUnitOfWork(_MemoryReads):
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
+        self._live()
         mark = len(self._undo)
-        self._db  # noqa: B018 - a closed unit of work refuses here
         try:
             yield
         except BaseException:
