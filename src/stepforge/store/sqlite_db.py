@@ -27,6 +27,8 @@ from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
 
 FILE_NAME = "stepforge.sqlite3"
+#: How long a transaction waits for the writer (another thread's or process's) before it fails.
+BUSY_SECONDS = 30
 
 
 class SqliteSession:
@@ -132,10 +134,10 @@ class SqliteDatabase(SqliteSession):
     # -- connections and transactions ------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
@@ -151,14 +153,16 @@ class SqliteDatabase(SqliteSession):
         commit, or roll back if the block raises. The session refuses every call afterwards."""
         if self._writer_thread == threading.get_ident():
             raise NestedTransaction("a transaction is already open on this thread: pass its unit of work")
-        with self._write_lock:
-            self._writer_thread = threading.get_ident()
-            try:
-                if self._writer_conn is None:
-                    self._writer_conn = self._open()
-                yield from self._run(self._writer_conn, bind(self, self._writer_conn))
-            finally:
-                self._writer_thread = None
+        if not self._write_lock.acquire(timeout=BUSY_SECONDS):  # as SQLite's busy timeout does
+            raise sqlite3.OperationalError(f"database is locked: the writer was busy for {BUSY_SECONDS} s")
+        self._writer_thread = threading.get_ident()
+        try:
+            if self._writer_conn is None:
+                self._writer_conn = self._open()
+            yield from self._run(self._writer_conn, bind(self, self._writer_conn))
+        finally:
+            self._writer_thread = None
+            self._write_lock.release()
 
     def _run(self, conn: sqlite3.Connection, tx: W) -> Iterator[W]:
         conn.execute("BEGIN IMMEDIATE")
