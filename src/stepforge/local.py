@@ -30,11 +30,13 @@ class LocalRunner:
     def run(self, definition: str, input_text: str, *, name: str | None = None,
             timeout: float | None = None) -> dict[str, Any]:
         try:
-            machine = statemachines.create(self.ctx, self._req(name="local", definition=definition, roleArn=ROLE))
-            params = {"stateMachineArn": machine["stateMachineArn"], "input": input_text}
-            if name:
-                params["name"] = name
-            arn = executions.start(self.ctx, self._req(**params))["executionArn"]
+            with self.store.transaction() as tx:
+                machine = statemachines.create(self.ctx.within(tx), self._req(name="local", definition=definition,
+                                                                              roleArn=ROLE))
+                params = {"stateMachineArn": machine["stateMachineArn"], "input": input_text}
+                if name:
+                    params["name"] = name
+                arn = executions.start(self.ctx.within(tx), self._req(**params))["executionArn"]
         except ApiError as exc:
             raise RunError(f"{exc.code}: {exc.message}") from None
         deadline = None if timeout is None else time.monotonic() + timeout

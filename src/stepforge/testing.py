@@ -14,15 +14,15 @@ given as ``Harness(functions={"name": handler})`` run as Lambda functions, inlin
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from stepforge.engine.clock import ManualClock
 from stepforge.engine.engine import Engine
 from stepforge.service import activities, executions, ports, statemachines
 from stepforge.service.context import Request, ServiceContext
-from stepforge.store.base import Store
+from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.memory import MemoryStore
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.functions import Handler
@@ -51,6 +51,18 @@ class Result:
                 if e["type"] == event_type and any(k.endswith("EventDetails") for k in e)]
 
 
+T = TypeVar("T")
+
+
+def write(store: Store, operation: Callable[[UnitOfWork], T]) -> T:
+    """Run ``operation`` with a unit of work of its own and commit it; returns what it returned.
+
+    For tests that set up or change stored state directly: ``write(store, lambda tx: tx.push_signal(arn, None))``.
+    """
+    with store.transaction() as tx:
+        return operation(tx)
+
+
 class Harness:
     """One in-memory deployment with a manual clock."""
 
@@ -66,7 +78,10 @@ class Harness:
         self._machines = 0
 
     def call(self, operation: Any, **params: Any) -> Any:
-        return operation(self.ctx, Request(params, "us-east-1"))
+        """Run a service operation (a read or a write) with a unit of work of its own, committed
+        when it returns — as ``engine.write`` runs API writes when no engine thread runs."""
+        with self.store.transaction() as tx:
+            return operation(self.ctx.within(tx), Request(params, "us-east-1"))
 
     def create(self, definition: dict[str, Any] | str) -> str:
         self._machines += 1

@@ -15,8 +15,8 @@ import inspect
 import json
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 
 from stepforge.engine.engine import Engine
 from stepforge.server import build
+from stepforge.store.base import UnitOfWork
 from stepforge.store.memory import MemoryStore
 
 ROLE = "arn:aws:iam::000000000000:role/x"
@@ -32,13 +33,22 @@ PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}
 
 
 class CountingStore(MemoryStore):
-    """The memory store, counting the calls of the methods a test names."""
+    """The memory store, counting the calls of the methods a test names (on the store and its units of work)."""
 
     def __init__(self, counted: tuple[str, ...] = ("poll_activity_task", "get_execution")) -> None:
         super().__init__()
+        self.counted = counted
         self.calls: Counter[str] = Counter()
         for name in counted:
-            setattr(self, name, self._counting(name, getattr(self, name)))
+            if hasattr(self, name):  # a read; writes exist only on units of work
+                setattr(self, name, self._counting(name, getattr(self, name)))
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        with super().transaction() as tx:
+            for name in self.counted:
+                setattr(tx, name, self._counting(name, getattr(tx, name)))
+            yield tx
 
     def _counting(self, name: str, method: Any) -> Any:
         def counted(*args: Any, **kwargs: Any) -> Any:

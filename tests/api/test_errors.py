@@ -8,7 +8,7 @@ import pytest
 from api_kit import Api, with_api
 
 from stepforge.api import app as app_module
-from stepforge.api.operations import OPERATIONS
+from stepforge.api.operations import READ_OPERATIONS
 
 
 async def post(api: Api, body: bytes, target: str = "AWSStepFunctions.ListStateMachines") -> Any:
@@ -56,7 +56,7 @@ async def test_a_bug_is_an_internal_failure_without_a_stack_trace(api: Api, monk
     def broken(ctx: Any, req: Any) -> Any:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setitem(OPERATIONS, "ListActivities", broken)
+    monkeypatch.setitem(READ_OPERATIONS, "ListActivities", broken)
     response = await api.call("ListActivities")
     assert response.status_code == 500
     assert response.json() == {"__type": "InternalFailure", "message": "Internal failure"}

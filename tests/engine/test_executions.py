@@ -14,7 +14,7 @@ import pytest
 from stepforge.asl.records import Stop
 from stepforge.service.errors import ApiError
 from stepforge.store.sqlite import SqliteStore
-from stepforge.testing import Harness
+from stepforge.testing import Harness, write
 
 
 def machine(states: dict[str, Any], start: str | None = None, **top: Any) -> dict[str, Any]:
@@ -392,7 +392,7 @@ def test_execution_timeout_ends_a_long_wait_as_timed_out(harness: Harness) -> No
 def test_stop_aborts_a_waiting_execution(harness: Harness) -> None:
     arn = harness.start(machine({"W": {"Type": "Wait", "Seconds": 60, "End": True}}))
     harness.settle()
-    harness.store.push_signal(arn, Stop("Stopped", "by a test"))
+    write(harness.store, lambda tx: tx.push_signal(arn, Stop("Stopped", "by a test")))
     harness.settle()
     result = harness.result(arn)
     assert (result.status, result.error, result.cause) == ("ABORTED", "Stopped", "by a test")

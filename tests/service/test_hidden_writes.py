@@ -10,7 +10,7 @@ import pytest
 from stepforge.service import aliases, executions, statemachines, versions
 from stepforge.service.errors import StateMachineDeleting, StateMachineDoesNotExist
 from stepforge.store.memory import MemoryStore
-from stepforge.testing import ROLE, Harness
+from stepforge.testing import ROLE, Harness, write
 
 WRITES = ("put_", "delete_", "insert_", "update_", "append_", "add_", "remove_", "set_", "cancel_", "push_",
           "pop_", "poll_")
@@ -99,7 +99,7 @@ def test_a_leftover_deleting_machine_reads_as_gone_and_stays_until_a_write(harne
     record = store.get_state_machine(arn)
     assert record is not None
     record.status = "DELETING"
-    store.put_state_machine(record)  # as a server stopped between the mark and the purge left it
+    write(store, lambda tx: tx.put_state_machine(record))  # as a server stopped between the mark and the purge left it
     store.writes.clear()
     assert reads(harness, arn)[0] == "StateMachineDoesNotExist"
     assert store.writes == [] and store.get_state_machine(arn) is not None
@@ -113,7 +113,7 @@ def test_a_leftover_deleting_machine_makes_way_for_a_new_one_of_its_name(harness
     record = store.get_state_machine(arn)
     assert record is not None
     record.status = "DELETING"
-    store.put_state_machine(record)
+    write(store, lambda tx: tx.put_state_machine(record))
     again = harness.call(statemachines.create, name=record.name, definition=json.dumps(WAITING), roleArn=ROLE)
     assert again["stateMachineArn"] == arn
     assert harness.call(statemachines.describe, stateMachineArn=arn)["status"] == "ACTIVE"

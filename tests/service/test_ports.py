@@ -13,7 +13,7 @@ from stepforge.service import ports, statemachines
 from stepforge.service.context import Request, ServiceContext
 from stepforge.store.memory import MemoryStore
 from stepforge.tasks.children import StartRefused
-from stepforge.testing import Harness
+from stepforge.testing import Harness, write
 
 SRC = Path(stepforge.__file__).parent
 CHILD = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
@@ -57,6 +57,6 @@ def test_connect_plugs_the_child_start_and_the_end_hook_into_the_engine() -> Non
 def test_a_child_is_named_in_the_region_of_its_machine() -> None:
     harness = Harness()
     request = Request({"name": "kid", "definition": CHILD, "roleArn": "arn:aws:iam::000000000000:role/x"}, "eu-west-1")
-    machine = statemachines.create(harness.ctx, request)["stateMachineArn"]
+    machine = write(harness.store, lambda tx: statemachines.create(harness.ctx.within(tx), request))["stateMachineArn"]
     arn = harness.ctx.engine.dispatcher.start_execution(machine, "{}", "n1")
     assert arn == "arn:aws:states:eu-west-1:000000000000:execution:kid:n1"

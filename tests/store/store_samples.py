@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, MapRunRecord, StateMachineRecord
+from stepforge.testing import write
 
 REGION = "arn:aws:states:us-east-1:000000000000"
 MACHINE = f"{REGION}:stateMachine:m"
@@ -19,7 +20,7 @@ def execution(name: str, started: float = 1.0, status: str = "RUNNING", machine:
 def inserted(store: Store, name: str, started: float = 1.0, status: str = "RUNNING") -> str:
     """The ARN of a new execution (task rows refer to their execution)."""
     record = execution(name, started, status)
-    store.insert_execution(record)
+    write(store, lambda tx: tx.insert_execution(record))
     return record.arn
 
 

@@ -8,21 +8,22 @@ from stepforge.asl.records import Event
 from stepforge.store.base import Store
 from stepforge.store.check import check_store
 from stepforge.store.records import ChildWatchRecord, DispatchRecord
+from stepforge.testing import write
 
 
 def ended(store: Store, name: str) -> str:
     record = execution(name, status="SUCCEEDED")
-    store.insert_execution(record)
-    store.append_events(record.arn, [Event(1, 0, "ExecutionStarted", 1.0), Event(2, 1, "ExecutionSucceeded", 2.0)])
+    write(store, lambda tx: tx.insert_execution(record))
+    write(store, lambda tx: tx.append_events(record.arn, [Event(1, 0, "ExecutionStarted", 1.0), Event(2, 1, "ExecutionSucceeded", 2.0)]))
     record.event_count = 2
-    store.update_execution(record)
+    write(store, lambda tx: tx.update_execution(record))
     return record.arn
 
 
 def test_a_consistent_store_has_no_problems(store: Store) -> None:
     ended(store, "done")
     running = inserted(store, "running")
-    store.push_signal(running, None)
+    write(store, lambda tx: tx.push_signal(running, None))
     report = check_store(store)
     assert (report.executions, report.problems) == (2, [])
 
@@ -34,8 +35,8 @@ def test_a_running_execution_with_nothing_to_wait_on_is_lost_work(store: Store) 
 
 def test_tasks_still_open_for_an_ended_execution_are_reported(store: Store) -> None:
     done, child = ended(store, "done"), ended(store, "child")
-    store.add_dispatch(DispatchRecord("d" * 20, done, 1, "arn:aws:lambda:f", "S", "", "{}", 1.0))
-    store.add_child_watch(ChildWatchRecord(child, done, 2, "sync", 1.0))
+    write(store, lambda tx: tx.add_dispatch(DispatchRecord("d" * 20, done, 1, "arn:aws:lambda:f", "S", "", "{}", 1.0)))
+    write(store, lambda tx: tx.add_child_watch(ChildWatchRecord(child, done, 2, "sync", 1.0)))
     problems = check_store(store).problems
     assert any("still watches a child" in p for p in problems)
     assert any("dispatch" in p and "is open but the execution is SUCCEEDED" in p for p in problems)
@@ -43,8 +44,8 @@ def test_tasks_still_open_for_an_ended_execution_are_reported(store: Store) -> N
 
 def test_map_run_counts_must_match_its_items(store: Store) -> None:
     parent = inserted(store, "parent")
-    store.push_signal(parent, None)
+    write(store, lambda tx: tx.push_signal(parent, None))
     run = map_run("l", parent)
-    store.insert_map_run(run, ["1", "2"])  # the sample counts 3 pending items
+    write(store, lambda tx: tx.insert_map_run(run, ["1", "2"]))  # the sample counts 3 pending items
     problems = check_store(store).problems
     assert len(problems) == 1 and problems[0].startswith(f"{run.arn}: counts")

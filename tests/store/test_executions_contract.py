@@ -7,6 +7,7 @@ from store_samples import MACHINE, execution
 
 from stepforge.asl.records import Event, Frame, Run, Wait
 from stepforge.store.base import Conflict, ExecutionQuery, Store
+from stepforge.testing import write
 
 BY_MACHINE = ExecutionQuery(state_machine_arn=MACHINE)
 
@@ -17,12 +18,12 @@ def names(store: Store, query: ExecutionQuery, limit: int = 100) -> list[str]:
 
 def test_an_execution_keeps_its_run_across_updates(store: Store) -> None:
     record = execution("e1")
-    store.insert_execution(record)
+    write(store, lambda tx: tx.insert_execution(record))
     record.run = Run(frames={0: Frame(id=0, address=(("M", 2),), state="W", input={"a": [1]},
                                       attempts={0: 1}, wait=Wait(3, "children", map_run_arn="mr"))},
                      next_frame_id=1, next_wait_id=4)
     record.event_count = 2
-    store.update_execution(record)
+    write(store, lambda tx: tx.update_execution(record))
     loaded = store.get_execution(record.arn)
     assert loaded is not None
     assert loaded.run == record.run
@@ -30,33 +31,36 @@ def test_an_execution_keeps_its_run_across_updates(store: Store) -> None:
 
 
 def test_an_arn_is_inserted_once(store: Store) -> None:
-    store.insert_execution(execution("once"))
+    write(store, lambda tx: tx.insert_execution(execution("once")))
     with pytest.raises(Conflict):
-        store.insert_execution(execution("once", started=2.0))
+        write(store, lambda tx: tx.insert_execution(execution("once", started=2.0)))
     found = store.get_execution(execution("once").arn)
     assert found is not None and found.started == 1.0
 
 
 def test_executions_list_newest_first_and_filter_by_status(store: Store) -> None:
-    for index, status in enumerate(["SUCCEEDED", "RUNNING", "FAILED"]):
-        store.insert_execution(execution(f"e{index}", started=float(index), status=status))
+    with store.transaction() as tx:
+        for index, status in enumerate(["SUCCEEDED", "RUNNING", "FAILED"]):
+            tx.insert_execution(execution(f"e{index}", started=float(index), status=status))
     assert names(store, BY_MACHINE) == ["e2", "e1", "e0"]
     assert names(store, ExecutionQuery(state_machine_arn=MACHINE, status="RUNNING")) == ["e1"]
     assert store.count_open_executions() == 1
 
 
 def test_executions_started_together_list_newest_inserted_first(store: Store) -> None:
-    for index in range(3):
-        store.insert_execution(execution(f"same{index}", started=5.0))
+    with store.transaction() as tx:
+        for index in range(3):
+            tx.insert_execution(execution(f"same{index}", started=5.0))
     assert names(store, BY_MACHINE) == ["same2", "same1", "same0"]
 
 
 def test_execution_pages_follow_their_cursor_whatever_is_inserted_meanwhile(store: Store) -> None:
-    for index in range(5):
-        store.insert_execution(execution(f"e{index}", started=float(index)))
+    with store.transaction() as tx:
+        for index in range(5):
+            tx.insert_execution(execution(f"e{index}", started=float(index)))
     first = store.list_executions(BY_MACHINE, limit=2)
     assert [r.name for r in first.items] == ["e4", "e3"] and first.next is not None
-    store.insert_execution(execution("newer", started=10.0))
+    write(store, lambda tx: tx.insert_execution(execution("newer", started=10.0)))
     second = store.list_executions(BY_MACHINE, after=first.next, limit=2)
     assert [r.name for r in second.items] == ["e2", "e1"]
     third = store.list_executions(BY_MACHINE, after=second.next, limit=2)
@@ -64,8 +68,9 @@ def test_execution_pages_follow_their_cursor_whatever_is_inserted_meanwhile(stor
 
 
 def test_a_full_last_page_has_no_cursor(store: Store) -> None:
-    for index in range(2):
-        store.insert_execution(execution(f"e{index}", started=float(index)))
+    with store.transaction() as tx:
+        for index in range(2):
+            tx.insert_execution(execution(f"e{index}", started=float(index)))
     assert store.list_executions(BY_MACHINE, limit=2).next is None
 
 
@@ -74,10 +79,11 @@ def test_executions_filter_by_version_alias_map_run_and_redrive(store: Store) ->
                                         enumerate(["plain", "versioned", "aliased", "child"]))
     versioned.version_arn, aliased.alias_arn, child.map_run_arn = f"{MACHINE}:1", f"{MACHINE}:live", "mr"
     child.state_machine_arn = f"{MACHINE}/Map"
-    for record in (plain, versioned, aliased, child):
-        store.insert_execution(record)
+    with store.transaction() as tx:
+        for record in (plain, versioned, aliased, child):
+            tx.insert_execution(record)
     aliased.redrive_count = 1
-    store.update_execution(aliased)
+    write(store, lambda tx: tx.update_execution(aliased))
     assert names(store, ExecutionQuery(state_machine_arn=MACHINE, version_arn=f"{MACHINE}:1")) == ["versioned"]
     assert names(store, ExecutionQuery(state_machine_arn=MACHINE, alias_arn=f"{MACHINE}:live")) == ["aliased"]
     assert names(store, ExecutionQuery(map_run_arn="mr")) == ["child"]
@@ -89,9 +95,9 @@ def test_executions_filter_by_version_alias_map_run_and_redrive(store: Store) ->
 def test_executions_keep_version_alias_and_redrive_fields(store: Store) -> None:
     record = execution("v")
     record.version_arn, record.alias_arn, record.map_run_arn = f"{MACHINE}:1", f"{MACHINE}:a", "mr"
-    store.insert_execution(record)
+    write(store, lambda tx: tx.insert_execution(record))
     record.redrive_count, record.redrive_date = 2, 5.0
-    store.update_execution(record)
+    write(store, lambda tx: tx.update_execution(record))
     loaded = store.get_execution(record.arn, with_run=False)
     assert loaded is not None
     assert (loaded.version_arn, loaded.alias_arn, loaded.map_run_arn) == (f"{MACHINE}:1", f"{MACHINE}:a", "mr")
@@ -100,11 +106,11 @@ def test_executions_keep_version_alias_and_redrive_fields(store: Store) -> None:
 
 def test_events_append_and_read_after_an_id_both_ways(store: Store) -> None:
     record = execution("h")
-    store.insert_execution(record)
+    write(store, lambda tx: tx.insert_execution(record))
     events = [Event(i, i - 1, "PassStateEntered", 1.0, "stateEnteredEventDetails", {"name": str(i)})
               for i in range(1, 6)]
-    store.append_events(record.arn, events[:2])
-    store.append_events(record.arn, events[2:])
+    write(store, lambda tx: tx.append_events(record.arn, events[:2]))
+    write(store, lambda tx: tx.append_events(record.arn, events[2:]))
     assert store.get_events(record.arn) == events
     assert [e.id for e in store.get_events(record.arn, 1, 2)] == [2, 3]
     assert [e.id for e in store.get_events(record.arn, 4)] == [5]
@@ -116,8 +122,9 @@ def test_events_append_and_read_after_an_id_both_ways(store: Store) -> None:
 
 
 def test_pages_split_executions_started_together(store: Store) -> None:
-    for index in range(5):
-        store.insert_execution(execution(f"same{index}", started=5.0))
+    with store.transaction() as tx:
+        for index in range(5):
+            tx.insert_execution(execution(f"same{index}", started=5.0))
     first = store.list_executions(BY_MACHINE, limit=2)
     second = store.list_executions(BY_MACHINE, after=first.next, limit=2)
     third = store.list_executions(BY_MACHINE, after=second.next, limit=2)

@@ -10,14 +10,15 @@ from store_samples import MACHINE, REGION, execution, machine
 
 from stepforge.store.records import ChildWatchRecord, DispatchRecord
 from stepforge.store.sqlite import SqliteStore
+from stepforge.testing import write
 
 
 def test_a_definition_whose_insert_rolled_back_is_inserted_again(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
-    with pytest.raises(RuntimeError), store.transaction():
-        store.insert_execution(execution("lost"))
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.insert_execution(execution("lost"))
         raise RuntimeError("rolled back")
-    store.insert_execution(execution("kept"))  # the same definition text as the rolled-back one
+    write(store, lambda tx: tx.insert_execution(execution("kept")))  # the same definition text as the rolled-back one
     store.close()
     reopened = SqliteStore(tmp_path)
     found = reopened.get_execution(execution("kept").arn)
@@ -26,11 +27,11 @@ def test_a_definition_whose_insert_rolled_back_is_inserted_again(tmp_path: Path)
 
 def test_a_definition_whose_savepoint_rolled_back_is_inserted_again(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
-    with store.transaction():
-        with pytest.raises(RuntimeError), store.savepoint():
-            store.put_state_machine(machine("lost", 1.0))
+    with store.transaction() as tx:
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.put_state_machine(machine("lost", 1.0))
             raise RuntimeError("this step fails")
-        store.put_state_machine(machine("kept", 2.0))
+        tx.put_state_machine(machine("kept", 2.0))
     store.close()
     found = SqliteStore(tmp_path).get_state_machine(machine("kept", 2.0).arn)
     assert found is not None and found.definition == "{}"
@@ -56,10 +57,10 @@ def test_task_rows_refer_to_their_executions(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
     ghost = f"{REGION}:execution:m:ghost"
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_dispatch(DispatchRecord("t", ghost, 1, "arn:aws:lambda:f", "S", "", "{}", 1.0))
-    store.insert_execution(execution("parent"))
+        write(store, lambda tx: tx.add_dispatch(DispatchRecord("t", ghost, 1, "arn:aws:lambda:f", "S", "", "{}", 1.0)))
+    write(store, lambda tx: tx.insert_execution(execution("parent")))
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_child_watch(ChildWatchRecord(ghost, execution("parent").arn, 1, "sync", 1.0))
+        write(store, lambda tx: tx.add_child_watch(ChildWatchRecord(ghost, execution("parent").arn, 1, "sync", 1.0)))
 
 
 @pytest.mark.parametrize("sql", [

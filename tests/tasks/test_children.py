@@ -12,7 +12,7 @@ from stepforge.asl.records import Stop
 from stepforge.service import aliases, executions, ports, statemachines, versions
 from stepforge.store.base import ExecutionQuery
 from stepforge.tasks.children import StartRefused
-from stepforge.testing import Harness
+from stepforge.testing import Harness, write
 
 START = "arn:aws:states:::states:startExecution"
 CHILD = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.n"}, "End": True}}}
@@ -83,7 +83,7 @@ def test_stopping_the_parent_stops_its_sync_child(harness: Harness) -> None:
     harness.settle()
     kid = slow.replace(":stateMachine:", ":execution:") + ":slow-kid"
     assert harness.result(kid).status == "RUNNING"
-    harness.store.push_signal(arn, Stop("Halt", "by a test"))
+    write(harness.store, lambda tx: tx.push_signal(arn, Stop("Halt", "by a test")))
     harness.settle()
     assert harness.result(arn).status == "ABORTED"
     assert harness.result(kid).status == "ABORTED"

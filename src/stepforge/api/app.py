@@ -15,7 +15,15 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stepforge.api.operations import LONG_POLLS, OPERATIONS, PRECHECKS, SYNC_EXECUTION, TARGET_PREFIX, Handler
+from stepforge.api.operations import (
+    LONG_POLLS,
+    PRECHECKS,
+    READ_OPERATIONS,
+    SYNC_EXECUTION,
+    TARGET_PREFIX,
+    WRITE_OPERATIONS,
+    Handler,
+)
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
 from stepforge.engine import notices
@@ -34,8 +42,6 @@ LONG_POLL_SECONDS = 60.0
 #: A waiting long poll or StartSyncExecution reads the store again this often even without a notice
 #: from the engine (a task queued by another process sharing the store fires no notice here).
 RECHECK_SECONDS = 5.0
-#: Operations that only read: served in a worker thread; every other one goes through group commit.
-_READS = ("Describe", "List", "Get", "Validate", "Test")
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
@@ -55,23 +61,23 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         try:
             request = await _request(http, ctx.default_region)
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
-            if operation not in OPERATIONS and operation not in LONG_POLLS and operation != SYNC_EXECUTION:
+            if (operation not in READ_OPERATIONS and operation not in WRITE_OPERATIONS
+                    and operation not in LONG_POLLS and operation != SYNC_EXECUTION):
                 raise UnknownOperation(f"Unknown operation {target!r}")
             validate(operation, request.params)
             if operation == SYNC_EXECUTION:
-                arn = await ctx.engine.write(lambda: sync.start(ctx, request))
+                arn = await ctx.engine.write(lambda tx: sync.start(ctx.within(tx), request))
                 return _ok(await _sync_result(ctx, arn, request))
             if operation in LONG_POLLS:
                 return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping))
-            handler = OPERATIONS.get(operation)
-            if handler is None:
-                raise UnknownOperation(f"Unknown operation {target!r}")
-            if operation.startswith(_READS):
-                return await run_in_threadpool(_answer, handler, ctx, request)
+            reader = READ_OPERATIONS.get(operation)
+            if reader is not None:
+                return await run_in_threadpool(_answer, reader, ctx, request)
+            writer = WRITE_OPERATIONS[operation]
             precheck = PRECHECKS.get(operation)
             if precheck is not None:
                 await run_in_threadpool(precheck, ctx, request)
-            return _ok(await ctx.engine.write(lambda: handler(ctx, request)))
+            return _ok(await ctx.engine.write(lambda tx: writer(ctx.within(tx), request)))
         except ApiError as exc:
             return _error(exc)
         except Exception:  # never a stack trace to the client
@@ -93,7 +99,7 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
     deadline = loop.time() + seconds
     with ctx.engine.notices.subscribe(key(request)) as subscription:
         while not stopping.is_set():
-            answer = await ctx.engine.write(lambda: handler(ctx, request))  # a claim is a write
+            answer = await ctx.engine.write(lambda tx: handler(ctx.within(tx), request))  # a claim is a write
             remaining = deadline - loop.time()
             if answer is not None or remaining <= 0:
                 return answer or {}
@@ -111,7 +117,7 @@ async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
             if answer is not None:
                 return answer
             if loop.time() >= deadline:
-                await ctx.engine.write(lambda: sync.give_up(ctx, arn))
+                await ctx.engine.write(lambda tx: sync.give_up(ctx.within(tx), arn))
                 deadline = loop.time() + 10.0
             await subscription.wait(min(RECHECK_SECONDS, max(0.0, deadline - loop.time())))
 

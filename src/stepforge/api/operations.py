@@ -17,44 +17,50 @@ from stepforge.service import (
     teststate,
     versions,
 )
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 
 Handler = Callable[[ServiceContext, Request], Any]
+WriteHandler = Callable[[WriteContext, Request], Any]
 
 TARGET_PREFIX = "AWSStepFunctions."
 
-OPERATIONS: dict[str, Handler] = {
-    "CreateStateMachine": statemachines.create,
+#: Operations that only read: served in a worker thread, with the store.
+READ_OPERATIONS: dict[str, Handler] = {
     "DescribeStateMachine": statemachines.describe,
     "ListStateMachines": statemachines.list_,
-    "UpdateStateMachine": statemachines.update,
-    "DeleteStateMachine": statemachines.delete,
     "ValidateStateMachineDefinition": statemachines.validate,
-    "PublishStateMachineVersion": versions.publish_version,
     "ListStateMachineVersions": versions.list_versions,
-    "DeleteStateMachineVersion": versions.delete_version,
-    "CreateStateMachineAlias": aliases.create,
     "DescribeStateMachineAlias": aliases.describe,
-    "UpdateStateMachineAlias": aliases.update,
     "ListStateMachineAliases": aliases.list_,
-    "DeleteStateMachineAlias": aliases.delete,
-    "StartExecution": executions.start,
     "DescribeExecution": executions.describe,
     "DescribeStateMachineForExecution": executions.describe_state_machine,
-    "StopExecution": executions.stop,
     "ListExecutions": executions.list_,
     "GetExecutionHistory": executions.history,
-    "RedriveExecution": redrive.redrive_execution,
     "ListMapRuns": maprun.list_,
     "DescribeMapRun": maprun.describe,
-    "UpdateMapRun": maprun.update,
     "TestState": teststate.test_state,
-    "TagResource": tags.tag,
-    "UntagResource": tags.untag,
     "ListTagsForResource": tags.list_,
-    "CreateActivity": activities.create,
     "DescribeActivity": activities.describe,
     "ListActivities": activities.list_,
+}
+
+#: Operations that write: each runs in the engine's batch, with its unit of work (``ctx.within(tx)``).
+WRITE_OPERATIONS: dict[str, WriteHandler] = {
+    "CreateStateMachine": statemachines.create,
+    "UpdateStateMachine": statemachines.update,
+    "DeleteStateMachine": statemachines.delete,
+    "PublishStateMachineVersion": versions.publish_version,
+    "DeleteStateMachineVersion": versions.delete_version,
+    "CreateStateMachineAlias": aliases.create,
+    "UpdateStateMachineAlias": aliases.update,
+    "DeleteStateMachineAlias": aliases.delete,
+    "StartExecution": executions.start,
+    "StopExecution": executions.stop,
+    "RedriveExecution": redrive.redrive_execution,
+    "UpdateMapRun": maprun.update,
+    "TagResource": tags.tag,
+    "UntagResource": tags.untag,
+    "CreateActivity": activities.create,
     "DeleteActivity": activities.delete,
     "SendTaskSuccess": activities.send_success,
     "SendTaskFailure": activities.send_failure,
@@ -69,7 +75,7 @@ PRECHECKS: dict[str, Callable[[ServiceContext, Request], None]] = {
 
 #: Long-polled operations: the handler (None while there is nothing to answer yet) and the engine
 #: notice key that says it is worth calling again.
-LONG_POLLS: dict[str, tuple[Handler, Callable[[Request], str]]] = {
+LONG_POLLS: dict[str, tuple[WriteHandler, Callable[[Request], str]]] = {
     "GetActivityTask": (activities.poll, activities.notice_key),
 }
 

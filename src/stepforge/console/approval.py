@@ -41,7 +41,7 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
             return page("Invalid link", "This approval link is not valid.", 403)
         comment = str(form.get("comment", ""))
         try:
-            await ctx.engine.write(lambda: approvals.decide(ctx, action, token, comment))
+            await ctx.engine.write(lambda tx: approvals.decide(ctx.within(tx), action, token, comment))
         except ApiError:
             return page("Already decided", "This request was already decided, or it timed out.", 410)
         return page("Approved" if action == "approve" else "Rejected", "Your decision was recorded.", 200)

@@ -36,7 +36,7 @@ from stepforge.engine import notices
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.notices import Notices
 from stepforge.engine.writes import Job, WriteQueue
-from stepforge.store.base import Store
+from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ExecutionRecord, TimerRecord
 from stepforge.tasks import children, maprun
 from stepforge.tasks.config import TaskConfig
@@ -44,8 +44,8 @@ from stepforge.tasks.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-#: Called inside the batch transaction for each execution that ended in it, after its record is saved.
-EndHook = Callable[[ExecutionRecord], None]
+#: Called with the batch's unit of work for each execution that ended in it, after its record is saved.
+EndHook = Callable[[UnitOfWork, ExecutionRecord], None]
 
 BATCH = 256
 IDLE_WAIT = 0.25
@@ -92,14 +92,15 @@ class Engine:
         """New work is in the store: wake the loop."""
         self._wake.set()
 
-    async def write(self, operation: Callable[[], T]) -> T:
-        """Run an API write in the engine's next batch transaction; returns once it is committed.
+    async def write(self, operation: Callable[[UnitOfWork], T]) -> T:
+        """Run an API write with the unit of work of the engine's next batch; returns once it is committed.
 
-        Without a running engine thread (tests, in-process use) it commits on its own right away.
+        Without a running engine thread (tests, in-process use) it runs in a transaction of its own,
+        committed right away.
         """
         if self._thread is None or not self._thread.is_alive():
-            with self.store.transaction():
-                return operation()
+            with self.store.transaction() as tx:
+                return operation(tx)
         result: T = await self.writes.submit(operation)
         return result
 
@@ -141,30 +142,30 @@ class Engine:
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
         self._ended = []
-        with self.store.transaction():
+        with self.store.transaction() as tx:
             for job in jobs:
-                WriteQueue.run(self.store, job)
+                WriteQueue.run(tx, job)
             work: list[tuple[str, Signal | None]] = [
                 (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
-                for t in self.store.due_timers(now, BATCH)
+                for t in tx.due_timers(now, BATCH)
             ]
-            work += self.store.pop_signals(BATCH - len(work))
+            work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
             touched: dict[str, ExecutionRecord] = {}
             for arn, signal in work:
-                self._advance(arn, signal, max(now, self.clock.now()), touched)
+                self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
             for record in touched.values():
-                self.store.update_execution(record)
-            self._run_end_hook()
+                tx.update_execution(record)
+            self._run_end_hook(tx)
         return work
 
-    def _run_end_hook(self) -> None:
+    def _run_end_hook(self, tx: UnitOfWork) -> None:
         if self.on_ended is None:
             return
         for record in self._ended:
             try:
-                with self.store.savepoint():
-                    self.on_ended(record)
+                with tx.savepoint():
+                    self.on_ended(tx, record)
             except Exception:  # a bug in the hook must not undo the batch
                 log.exception("end hook failed for %s", record.arn)
 
@@ -176,63 +177,64 @@ class Engine:
         if keys:
             self.notices.fire(keys)
 
-    def _advance(self, arn: str, signal: Signal | None, now: float, touched: dict[str, ExecutionRecord]) -> None:
-        record = touched.get(arn) or self.store.get_execution(arn)
+    def _advance(self, tx: UnitOfWork, arn: str, signal: Signal | None, now: float,
+                 touched: dict[str, ExecutionRecord]) -> None:
+        record = touched.get(arn) or tx.get_execution(arn)
         if record is None or record.status != RUNNING:
             return
         touched[arn] = record
         try:
-            with self.store.savepoint():
+            with tx.savepoint():
                 interpreter = self.interpreter(record.definition)
                 info = self._info(record)
                 if signal is None:
                     step = interpreter.start(record.run, info, record.input, now, self.rng)
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
-                self._commit(record, step, now)
+                self._commit(tx, record, step, now)
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
-            touched[arn] = self._fail_internally(arn, exc, now)
+            touched[arn] = self._fail_internally(tx, arn, exc, now)
 
-    def _fail_internally(self, arn: str, exc: Exception, now: float) -> ExecutionRecord:
-        record = self.store.get_execution(arn)
+    def _fail_internally(self, tx: UnitOfWork, arn: str, exc: Exception, now: float) -> ExecutionRecord:
+        record = tx.get_execution(arn)
         assert record is not None
         cause = f"stepforge internal error: {type(exc).__name__}: {exc}"
         event = Event(record.event_count + 1, record.event_count, "ExecutionFailed", now,
                       "executionFailedEventDetails", {"error": errors.RUNTIME, "cause": cause})
         record.run.status, record.run.error, record.run.cause = FAILED, errors.RUNTIME, cause
         record.run.frames.clear()
-        self._commit(record, Step(events=[event]), now)
+        self._commit(tx, record, Step(events=[event]), now)
         return record
 
-    def _commit(self, record: ExecutionRecord, step: Step, now: float) -> None:
+    def _commit(self, tx: UnitOfWork, record: ExecutionRecord, step: Step, now: float) -> None:
         self._limit_history(record, step)
         if step.more and record.run.status == RUNNING:
-            self.store.push_signal(record.arn, Resume())
-        self.store.append_events(record.arn, step.events)
+            tx.push_signal(record.arn, Resume())
+        tx.append_events(record.arn, step.events)
         record.event_count += len(step.events)
         for command in step.commands:
             if isinstance(command, DispatchTask):
-                self.dispatcher.dispatch(record.arn, command, now)
+                self.dispatcher.dispatch(tx, record.arn, command, now)
             elif isinstance(command, SetTimer):
-                self.store.set_timer(TimerRecord(command.due, record.arn, command.wait_id, command.kind))
+                tx.set_timer(TimerRecord(command.due, record.arn, command.wait_id, command.kind))
             elif isinstance(command, CancelWait):
-                self.store.cancel_timers(record.arn, [command.wait_id])
-                children.stop_watched(self.store, record.arn, [command.wait_id])
-                self.store.close_tasks(record.arn, [command.wait_id])
+                tx.cancel_timers(record.arn, [command.wait_id])
+                children.stop_watched(tx, record.arn, [command.wait_id])
+                tx.close_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
             elif isinstance(command, StartMapRun):
-                maprun.start(self.store, record, command, now)
+                maprun.start(tx, record, command, now)
             elif isinstance(command, AbortMapRun):
-                maprun.abort(self.store, command.map_run_arn, now)
+                maprun.abort(tx, command.map_run_arn, now)
         run = record.run
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())
             record.output, record.error, record.cause = run.output, run.error, run.cause
-            self.store.cancel_timers(record.arn)
-            self.store.close_tasks(record.arn)
+            tx.cancel_timers(record.arn)
+            tx.close_tasks(record.arn)
             self._infos.pop(record.arn, None)
-            self.dispatcher.finished(record)
+            self.dispatcher.finished(tx, record)
             self._ended.append(record)
 
     def _limit_history(self, record: ExecutionRecord, step: Step) -> None:

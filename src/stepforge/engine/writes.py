@@ -2,7 +2,7 @@
 
 With ``synchronous=FULL`` every commit waits for the disk, and SQLite has one writer. So instead
 of committing each StartExecution (and each SendTaskSuccess, ...) on its own, the HTTP layer queues
-the write here; the engine runs every queued write inside its next batch transaction — each in a
+the write here; the engine runs every queued write with its next batch's unit of work — each in a
 savepoint, so one request's error undoes only its own writes — advances the executions those
 writes woke in the same transaction, commits once, and only then answers the requests. A Hello
 World execution is one transaction from StartExecution to ExecutionSucceeded.
@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stepforge.store.base import Store
+from stepforge.store.base import UnitOfWork
 
 
 @dataclass(slots=True)
 class Job:
     """One queued write and where to deliver its outcome."""
 
-    operation: Callable[[], Any]
+    operation: Callable[[UnitOfWork], Any]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
     ok: bool = False
@@ -37,7 +37,7 @@ class WriteQueue:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._wake = wake
 
-    async def submit(self, operation: Callable[[], Any]) -> Any:
+    async def submit(self, operation: Callable[[UnitOfWork], Any]) -> Any:
         loop = asyncio.get_running_loop()
         job = Job(operation, loop, loop.create_future())
         self._jobs.put(job)
@@ -54,11 +54,11 @@ class WriteQueue:
         return jobs
 
     @staticmethod
-    def run(store: Store, job: Job) -> None:
-        """Inside the batch transaction: run one write in its own savepoint."""
+    def run(tx: UnitOfWork, job: Job) -> None:
+        """Run one write with the batch's unit of work, in a savepoint of its own."""
         try:
-            with store.savepoint():
-                job.value, job.ok = job.operation(), True
+            with tx.savepoint():
+                job.value, job.ok = job.operation(tx), True
         except Exception as exc:  # noqa: BLE001 - any error belongs to the request, not the batch
             job.value, job.ok = exc, False
 

@@ -8,7 +8,7 @@ from typing import Any
 from stepforge.asl.records import TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded
 from stepforge.engine import notices
 from stepforge.service import arns, tags
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import (
     ActivityDoesNotExist,
     InvalidOutput,
@@ -22,7 +22,7 @@ from stepforge.store.records import ActivityRecord, ActivityTaskRecord, Dispatch
 MAX_OUTPUT = 256 * 1024
 
 
-def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def create(ctx: WriteContext, req: Request) -> dict[str, Any]:
     name = arns.check_name(required_str(req.params, "name"))
     arn = arns.build(req.region, ctx.account, "activity", name)
     existing = ctx.store.get_activity(arn)
@@ -57,23 +57,22 @@ def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
                                  for r in items], token)
 
 
-def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def delete(ctx: WriteContext, req: Request) -> dict[str, Any]:
     arn = required_str(req.params, "activityArn")
     arns.parse(arn, "activity")
     ctx.store.delete_activity(arn)
     return {}
 
 
-def poll(ctx: ServiceContext, req: Request) -> dict[str, Any] | None:
+def poll(ctx: WriteContext, req: Request) -> dict[str, Any] | None:
     """One non-blocking look for a task; the HTTP layer repeats it for up to 60 s (long poll), each
     time the engine's notice :func:`notice_key` says a task of the activity has committed."""
     record = get(ctx, required_str(req.params, "activityArn"))
     worker = optional_str(req.params, "workerName", max_length=80)
-    with ctx.store.transaction():
-        task = ctx.store.poll_activity_task(record.arn, worker)
-        if task is None:
-            return None
-        ctx.store.push_signal(task.execution_arn, TaskStarted(task.wait_id, worker))
+    task = ctx.store.poll_activity_task(record.arn, worker)
+    if task is None:
+        return None
+    ctx.store.push_signal(task.execution_arn, TaskStarted(task.wait_id, worker))
     ctx.engine.notify()
     return {"taskToken": task.token, "input": task.input}
 
@@ -94,7 +93,7 @@ def _task(ctx: ServiceContext, req: Request) -> ActivityTaskRecord | DispatchRec
     return task
 
 
-def send_success(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def send_success(ctx: WriteContext, req: Request) -> dict[str, Any]:
     task = _task(ctx, req)
     output = required_str(req.params, "output", max_length=MAX_OUTPUT)
     try:
@@ -105,7 +104,7 @@ def send_success(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     return {}
 
 
-def send_failure(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def send_failure(ctx: WriteContext, req: Request) -> dict[str, Any]:
     task = _task(ctx, req)
     error = optional_str(req.params, "error", max_length=256)
     cause = optional_str(req.params, "cause", max_length=32768)
@@ -113,16 +112,15 @@ def send_failure(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     return {}
 
 
-def send_heartbeat(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def send_heartbeat(ctx: WriteContext, req: Request) -> dict[str, Any]:
     task = _task(ctx, req)
     ctx.store.push_signal(task.execution_arn, TaskHeartbeat(task.wait_id))
     ctx.engine.notify()
     return {}
 
 
-def _close(ctx: ServiceContext, task: ActivityTaskRecord | DispatchRecord,
+def _close(ctx: WriteContext, task: ActivityTaskRecord | DispatchRecord,
            signal: TaskSucceeded | TaskFailed) -> None:
-    with ctx.store.transaction():
-        ctx.store.close_tasks(task.execution_arn, [task.wait_id])
-        ctx.store.push_signal(task.execution_arn, signal)
+    ctx.store.close_tasks(task.execution_arn, [task.wait_id])
+    ctx.store.push_signal(task.execution_arn, signal)
     ctx.engine.notify()

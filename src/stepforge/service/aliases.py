@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from stepforge.service import versions
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ConflictException, InvalidArn, InvalidName, ValidationException
 from stepforge.service.params import listing, optional_str, required_str
 from stepforge.store.records import AliasRecord
@@ -44,7 +44,7 @@ def _alias(ctx: ServiceContext, arn: str) -> AliasRecord:
     return record
 
 
-def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def create(ctx: WriteContext, req: Request) -> dict[str, Any]:
     name = required_str(req.params, "name")
     if not _ALIAS_NAME.match(name):
         raise InvalidName(f"Invalid Name: '{name}'")
@@ -76,7 +76,7 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     return response
 
 
-def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def update(ctx: WriteContext, req: Request) -> dict[str, Any]:
     record = _alias(ctx, required_str(req.params, "stateMachineAliasArn"))
     description = optional_str(req.params, "description")
     routing = req.params.get("routingConfiguration")
@@ -101,7 +101,7 @@ def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
                    lambda a: {"stateMachineAliasArn": a.arn, "creationDate": a.created})
 
 
-def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def delete(ctx: WriteContext, req: Request) -> dict[str, Any]:
     record = _alias(ctx, required_str(req.params, "stateMachineAliasArn"))
     ctx.store.delete_alias(record.arn)
     return {}

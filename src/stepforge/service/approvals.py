@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from stepforge.service import activities
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, WriteContext
 from stepforge.tasks import approval
 
 
@@ -18,7 +18,7 @@ def genuine(action: str, token: str, signature: str) -> bool:
     return approval.verify(action, token, signature)
 
 
-def decide(ctx: ServiceContext, action: str, token: str, comment: str) -> None:
+def decide(ctx: WriteContext, action: str, token: str, comment: str) -> None:
     """A write: close the task of ``token`` as the approver decided (ApiError if it is closed already)."""
     if action == "approve":
         output = json.dumps({"Status": "Approved", "Approved": True, "Comment": comment})

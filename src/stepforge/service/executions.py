@@ -10,7 +10,7 @@ from typing import Any
 
 from stepforge.asl.records import RUNNING, Event, Stop
 from stepforge.service import arns, maprun, redrive, versions
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -27,14 +27,14 @@ from stepforge.store.records import ExecutionRecord, Page
 MAX_INPUT = 256 * 1024
 
 
-def start(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def start(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """StartExecution: idempotent for a RUNNING execution of the same name and input."""
     record = new_execution(ctx, req, "execution")
     existing = _insert(ctx, record, reuse=lambda found: found.status == RUNNING)
     return {"executionArn": record.arn, "startDate": (existing or record).started}
 
 
-def start_child(ctx: ServiceContext, machine_arn: str, input_text: str, name: str) -> str:
+def start_child(ctx: WriteContext, machine_arn: str, input_text: str, name: str) -> str:
     """StartExecution for a Task's ``states:startExecution``: the child's ARN.
 
     As the API does, it resolves versions and aliases, refuses machines being deleted and honours
@@ -48,20 +48,19 @@ def start_child(ctx: ServiceContext, machine_arn: str, input_text: str, name: st
     return record.arn
 
 
-def _insert(ctx: ServiceContext, record: ExecutionRecord,
+def _insert(ctx: WriteContext, record: ExecutionRecord,
             reuse: Callable[[ExecutionRecord], bool]) -> ExecutionRecord | None:
     """Store a new execution and queue its start; an existing one of the same name and input that
     ``reuse`` accepts is returned instead (any other is ExecutionAlreadyExists)."""
-    with ctx.store.transaction():
-        existing = ctx.store.get_execution(record.arn, with_run=False)
-        if existing is not None:
-            if existing.input == record.input and reuse(existing):
-                return existing
-            raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'")
-        if ctx.store.count_open_executions() >= ctx.max_open_executions:
-            raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
-        ctx.store.insert_execution(record)
-        ctx.store.push_signal(record.arn, None)
+    existing = ctx.store.get_execution(record.arn, with_run=False)
+    if existing is not None:
+        if existing.input == record.input and reuse(existing):
+            return existing
+        raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'")
+    if ctx.store.count_open_executions() >= ctx.max_open_executions:
+        raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
+    ctx.store.insert_execution(record)
+    ctx.store.push_signal(record.arn, None)
     ctx.engine.notify()
     return None
 
@@ -163,7 +162,7 @@ def describe_state_machine(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     return response
 
 
-def stop(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def stop(ctx: WriteContext, req: Request) -> dict[str, Any]:
     record = get(ctx, required_str(req.params, "executionArn"))
     error = optional_str(req.params, "error", max_length=256)
     cause = optional_str(req.params, "cause", max_length=32768)

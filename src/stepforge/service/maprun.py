@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stepforge.service import arns
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ExecutionDoesNotExist, ResourceNotFound, ValidationException
 from stepforge.service.params import answer, required_str, store_page
 from stepforge.store.base import ExecutionQuery
@@ -60,20 +60,19 @@ def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     } for r in found], token)
 
 
-def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def update(ctx: WriteContext, req: Request) -> dict[str, Any]:
     params = req.params
     keys = ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount")
     if all(params.get(key) is None for key in keys):
         raise ValidationException("Must provide at least one of maxConcurrency, toleratedFailurePercentage "
                                   "or toleratedFailureCount")
-    with ctx.store.transaction():
-        record = get(ctx, required_str(params, "mapRunArn"))
-        if params.get("maxConcurrency") is not None:
-            record.max_concurrency = int(params["maxConcurrency"])  # type: ignore[call-overload]
-        if params.get("toleratedFailurePercentage") is not None:
-            record.tolerated_failure_percentage = float(params["toleratedFailurePercentage"])  # type: ignore[arg-type]
-        if params.get("toleratedFailureCount") is not None:
-            record.tolerated_failure_count = int(params["toleratedFailureCount"])  # type: ignore[call-overload]
-        runs.refill(ctx.store, record, ctx.engine.clock.now())
+    record = get(ctx, required_str(params, "mapRunArn"))
+    if params.get("maxConcurrency") is not None:
+        record.max_concurrency = int(params["maxConcurrency"])  # type: ignore[call-overload]
+    if params.get("toleratedFailurePercentage") is not None:
+        record.tolerated_failure_percentage = float(params["toleratedFailurePercentage"])  # type: ignore[arg-type]
+    if params.get("toleratedFailureCount") is not None:
+        record.tolerated_failure_count = int(params["toleratedFailureCount"])  # type: ignore[call-overload]
+    runs.refill(ctx.store, record, ctx.engine.clock.now())
     ctx.engine.notify()
     return {}

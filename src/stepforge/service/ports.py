@@ -14,6 +14,7 @@ from __future__ import annotations
 from stepforge.service import executions, versions
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ApiError
+from stepforge.store.base import UnitOfWork
 from stepforge.store.records import ExecutionRecord
 from stepforge.tasks.children import StartRefused
 
@@ -32,8 +33,10 @@ class ChildStarter:
         self.ctx = ctx
 
     def __call__(self, machine_arn: str, input_text: str, name: str) -> str:
+        """Start the child in a transaction of its own (called after the commit that dispatched it)."""
         try:
-            return executions.start_child(self.ctx, machine_arn, input_text, name)
+            with self.ctx.engine.store.transaction() as tx:
+                return executions.start_child(self.ctx.within(tx), machine_arn, input_text, name)
         except ApiError as exc:
             raise StartRefused(exc.code, exc.message, exc.status) from None
 
@@ -44,5 +47,5 @@ class EndedExecution:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def __call__(self, record: ExecutionRecord) -> None:
-        versions.purge_if_idle(self.ctx, record.state_machine_arn)
+    def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        versions.purge_if_idle(self.ctx.within(tx), record.state_machine_arn)

@@ -7,7 +7,7 @@ from typing import Any
 from stepforge.asl.execution.redrive import ResumePoint, redrive, resume_point
 from stepforge.asl.records import RUNNING
 from stepforge.service import arns
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, WriteContext
 from stepforge.service.errors import ExecutionDoesNotExist, ExecutionNotRedrivable
 from stepforge.service.params import optional_str, required_str
 from stepforge.store.records import ExecutionRecord
@@ -29,29 +29,28 @@ def status(record: ExecutionRecord, now: float | None = None) -> tuple[str, str 
     return "REDRIVABLE", None
 
 
-def redrive_execution(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def redrive_execution(ctx: WriteContext, req: Request) -> dict[str, Any]:
     arn = required_str(req.params, "executionArn")
     arns.parse(arn, "execution")
     token = optional_str(req.params, "clientToken")
     now = ctx.engine.clock.now()
-    with ctx.store.transaction():
-        record = ctx.store.get_execution(arn)
-        if record is None:
-            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
-        if token is not None and record.status == RUNNING and record.redrive_count > 0:
-            return {"redriveDate": record.redrive_date}  # the same request again: already redriven
-        state, reason = status(record, now)
-        if state != "REDRIVABLE":
-            raise ExecutionNotRedrivable(f"Execution is not redrivable: {reason}")
-        point = resume_point(ctx.store.get_events(arn))
-        if point is None:
-            raise ExecutionNotRedrivable("Execution is not redrivable: it has no state to redrive from")
-        _restart(ctx, record, point, now)
+    record = ctx.store.get_execution(arn)
+    if record is None:
+        raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+    if token is not None and record.status == RUNNING and record.redrive_count > 0:
+        return {"redriveDate": record.redrive_date}  # the same request again: already redriven
+    state, reason = status(record, now)
+    if state != "REDRIVABLE":
+        raise ExecutionNotRedrivable(f"Execution is not redrivable: {reason}")
+    point = resume_point(ctx.store.get_events(arn))
+    if point is None:
+        raise ExecutionNotRedrivable("Execution is not redrivable: it has no state to redrive from")
+    _restart(ctx, record, point, now)
     ctx.engine.notify()
     return {"redriveDate": now}
 
 
-def _restart(ctx: ServiceContext, record: ExecutionRecord, point: ResumePoint, now: float) -> None:
+def _restart(ctx: WriteContext, record: ExecutionRecord, point: ResumePoint, now: float) -> None:
     record.redrive_count += 1
     record.redrive_date = now
     record.status, record.stopped, record.output, record.error, record.cause = RUNNING, None, None, None, None
@@ -59,5 +58,5 @@ def _restart(ctx: ServiceContext, record: ExecutionRecord, point: ResumePoint, n
     info = engine._info(record)  # the engine's own construction, so $$ matches its executions
     step = redrive(engine.interpreter(record.definition), record.run, info, point, record.event_count, now,
                    engine.rng)
-    engine._commit(record, step, now)
+    engine._commit(ctx.store, record, step, now)
     ctx.store.update_execution(record)

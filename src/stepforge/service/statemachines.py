@@ -11,7 +11,7 @@ from typing import Any
 from stepforge.asl.validation import validator
 from stepforge.asl.validation.references import variable_references
 from stepforge.service import arns, configs, tags, versions
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.definitions import check_definition
 from stepforge.service.errors import (
     MissingRequiredParameter,
@@ -47,7 +47,7 @@ def _enum(params: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str 
     return value
 
 
-def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def create(ctx: WriteContext, req: Request) -> dict[str, Any]:
     params = req.params
     name = arns.check_name(required_str(params, "name"))
     definition = required_str(params, "definition", max_length=MAX_DEFINITION)
@@ -67,20 +67,19 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
         encryption_configuration=configs.encryption(params) or dict(configs.DEFAULT_ENCRYPTION),
     )
     tags.check_count(arn, record.tags)
-    with ctx.store.transaction():
-        versions.purge_if_idle(ctx, arn)  # a machine marked DELETING that nothing runs on makes way
-        existing = ctx.store.get_state_machine(arn)
-        if existing is not None:
-            return _existing(ctx, existing, record, publish)
-        ctx.store.put_state_machine(record)
-        response: dict[str, Any] = {"stateMachineArn": arn, "creationDate": record.created}
-        if publish:
-            response["stateMachineVersionArn"] = versions.publish(
-                ctx, record, optional_str(params, "versionDescription")).arn
+    versions.purge_if_idle(ctx, arn)  # a machine marked DELETING that nothing runs on makes way
+    existing = ctx.store.get_state_machine(arn)
+    if existing is not None:
+        return _existing(ctx, existing, record, publish)
+    ctx.store.put_state_machine(record)
+    response: dict[str, Any] = {"stateMachineArn": arn, "creationDate": record.created}
+    if publish:
+        response["stateMachineVersionArn"] = versions.publish(
+            ctx, record, optional_str(params, "versionDescription")).arn
     return response
 
 
-def _existing(ctx: ServiceContext, existing: StateMachineRecord, wanted: StateMachineRecord,
+def _existing(ctx: WriteContext, existing: StateMachineRecord, wanted: StateMachineRecord,
               publish: bool) -> dict[str, Any]:
     """CreateStateMachine is idempotent: the same settings answer the existing machine."""
     if existing.status == "DELETING":
@@ -138,23 +137,22 @@ def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
                                      "creationDate": r.created} for r in found], token)
 
 
-def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def delete(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """Mark the machine DELETING; it goes (with its versions and aliases) once nothing runs on it."""
     base, qualifier = versions.split(required_str(req.params, "stateMachineArn"))
     if qualifier is not None:
         raise ValidationException("Use DeleteStateMachineVersion or DeleteStateMachineAlias to delete a "
                                   f"version or an alias: '{base}:{qualifier}'")
-    with ctx.store.transaction():
-        record = ctx.store.get_state_machine(base)
-        if record is None:
-            return {}
-        record.status = "DELETING"
-        ctx.store.put_state_machine(record)
-        versions.purge_if_idle(ctx, base)
+    record = ctx.store.get_state_machine(base)
+    if record is None:
+        return {}
+    record.status = "DELETING"
+    ctx.store.put_state_machine(record)
+    versions.purge_if_idle(ctx, base)
     return {}
 
 
-def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def update(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """UpdateStateMachine: running executions keep the definition they started with (their snapshot)."""
     params = req.params
     base, qualifier = versions.split(required_str(params, "stateMachineArn"))
@@ -167,14 +165,13 @@ def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     if all(params.get(key) is None for key in changes) and not publish:
         raise MissingRequiredParameter("Either the definition, the roleArn, the loggingConfiguration, the "
                                        "tracingConfiguration or the encryptionConfiguration must be specified")
-    with ctx.store.transaction():
-        record = versions.machine(ctx, base, allow_deleting=False)
-        _apply_update(record, params)
-        ctx.store.put_state_machine(record)
-        response: dict[str, Any] = {"updateDate": ctx.engine.clock.now(), "revisionId": record.revision_id}
-        if publish:
-            version = versions.publish(ctx, record, optional_str(params, "versionDescription"))
-            response["stateMachineVersionArn"] = version.arn
+    record = versions.machine(ctx, base, allow_deleting=False)
+    _apply_update(record, params)
+    ctx.store.put_state_machine(record)
+    response: dict[str, Any] = {"updateDate": ctx.engine.clock.now(), "revisionId": record.revision_id}
+    if publish:
+        version = versions.publish(ctx, record, optional_str(params, "versionDescription"))
+        response["stateMachineVersionArn"] = version.arn
     return response
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from stepforge.asl.records import RUNNING, Stop
 from stepforge.service import executions
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import StateMachineTypeNotSupported
 from stepforge.service.params import optional_str
 from stepforge.store.records import ExecutionRecord
@@ -21,15 +21,14 @@ from stepforge.store.records import ExecutionRecord
 MAX_SECONDS = 300.0
 
 
-def start(ctx: ServiceContext, req: Request) -> str:
+def start(ctx: WriteContext, req: Request) -> str:
     """Start the execution; its ARN is what :func:`result` is polled with."""
     record = executions.new_execution(ctx, req, "express")
     machine = ctx.store.get_state_machine(record.state_machine_arn)
     if machine is None or machine.type != "EXPRESS":
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
-    with ctx.store.transaction():
-        ctx.store.insert_execution(record)
-        ctx.store.push_signal(record.arn, None)
+    ctx.store.insert_execution(record)
+    ctx.store.push_signal(record.arn, None)
     ctx.engine.notify()
     return record.arn
 
@@ -57,7 +56,7 @@ def result(ctx: ServiceContext, arn: str, req: Request) -> dict[str, Any] | None
     return response
 
 
-def give_up(ctx: ServiceContext, arn: str) -> None:
+def give_up(ctx: WriteContext, arn: str) -> None:
     """Stop an execution that ran past the EXPRESS limit."""
     ctx.store.push_signal(arn, Stop("States.Timeout", "The execution exceeded the EXPRESS time limit"))
     ctx.engine.notify()

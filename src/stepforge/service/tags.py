@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stepforge.service import arns, versions
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import InvalidArn, TooManyTags
 from stepforge.service.params import required_str
 from stepforge.store.records import ActivityRecord, StateMachineRecord
@@ -42,31 +42,29 @@ def _resource(ctx: ServiceContext, arn: str) -> StateMachineRecord | ActivityRec
     return found
 
 
-def _save(ctx: ServiceContext, record: StateMachineRecord | ActivityRecord) -> None:
+def _save(ctx: WriteContext, record: StateMachineRecord | ActivityRecord) -> None:
     if isinstance(record, ActivityRecord):
         ctx.store.put_activity(record)
     else:
         ctx.store.put_state_machine(record)
 
 
-def tag(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def tag(ctx: WriteContext, req: Request) -> dict[str, Any]:
     arn = required_str(req.params, "resourceArn")
-    with ctx.store.transaction():
-        record = _resource(ctx, arn)
-        merged = {**record.tags, **parse(req.params["tags"])}
-        check_count(arn, merged)
-        record.tags = merged
-        _save(ctx, record)
+    record = _resource(ctx, arn)
+    merged = {**record.tags, **parse(req.params["tags"])}
+    check_count(arn, merged)
+    record.tags = merged
+    _save(ctx, record)
     return {}
 
 
-def untag(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def untag(ctx: WriteContext, req: Request) -> dict[str, Any]:
     arn = required_str(req.params, "resourceArn")
     keys = set(req.params["tagKeys"])  # type: ignore[call-overload]
-    with ctx.store.transaction():
-        record = _resource(ctx, arn)
-        record.tags = {k: v for k, v in record.tags.items() if k not in keys}
-        _save(ctx, record)
+    record = _resource(ctx, arn)
+    record.tags = {k: v for k, v in record.tags.items() if k not in keys}
+    _save(ctx, record)
     return {}
 
 

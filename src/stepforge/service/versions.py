@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stepforge.service import arns
-from stepforge.service.context import Request, ServiceContext
+from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import (
     ApiError,
     ConflictException,
@@ -72,28 +72,26 @@ def _running(ctx: ServiceContext, machine_arn: str) -> bool:
     return bool(ctx.store.list_executions(query, limit=1).items)
 
 
-def purge_if_idle(ctx: ServiceContext, machine_arn: str) -> bool:
+def purge_if_idle(ctx: WriteContext, machine_arn: str) -> bool:
     """A write: delete a machine marked DELETING once nothing runs on it; True if it went.
 
     DeleteStateMachine calls it, and the engine (inside its batch, through the end hook that
     :mod:`stepforge.service.ports` connects) whenever an execution ends.
     """
-    with ctx.store.transaction():
-        record = ctx.store.get_state_machine(machine_arn)
-        if record is None or record.status != "DELETING" or _running(ctx, machine_arn):
-            return False
-        purge(ctx, record)
+    record = ctx.store.get_state_machine(machine_arn)
+    if record is None or record.status != "DELETING" or _running(ctx, machine_arn):
+        return False
+    purge(ctx, record)
     return True
 
 
-def purge(ctx: ServiceContext, record: StateMachineRecord) -> None:
+def purge(ctx: WriteContext, record: StateMachineRecord) -> None:
     """Delete a state machine with its versions and aliases."""
-    with ctx.store.transaction():
-        for alias in ctx.store.list_aliases(record.arn):
-            ctx.store.delete_alias(alias.arn)
-        for version in ctx.store.list_versions(record.arn):
-            ctx.store.delete_version(version.arn)
-        ctx.store.delete_state_machine(record.arn)
+    for alias in ctx.store.list_aliases(record.arn):
+        ctx.store.delete_alias(alias.arn)
+    for version in ctx.store.list_versions(record.arn):
+        ctx.store.delete_version(version.arn)
+    ctx.store.delete_state_machine(record.arn)
 
 
 def resolve(ctx: ServiceContext, arn: str, rng: random.Random | None = None) -> Target:
@@ -126,7 +124,7 @@ def _pick(routing: list[dict[str, Any]], rng: random.Random) -> str:
     return str(routing[-1]["stateMachineVersionArn"])
 
 
-def publish(ctx: ServiceContext, record: StateMachineRecord, description: str | None) -> VersionRecord:
+def publish(ctx: WriteContext, record: StateMachineRecord, description: str | None) -> VersionRecord:
     """Publish the machine's current revision, or return the latest version if it is that revision."""
     existing = ctx.store.list_versions(record.arn)
     if existing and existing[0].revision_id == record.revision_id:
@@ -142,13 +140,12 @@ def publish(ctx: ServiceContext, record: StateMachineRecord, description: str | 
         encryption_configuration=record.encryption_configuration,
     )
     record.next_version += 1
-    with ctx.store.transaction():
-        ctx.store.put_version(version)
-        ctx.store.put_state_machine(record)
+    ctx.store.put_version(version)
+    ctx.store.put_state_machine(record)
     return version
 
 
-def publish_version(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def publish_version(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """PublishStateMachineVersion."""
     arn = required_str(req.params, "stateMachineArn")
     base, qualifier = split(arn)
@@ -172,7 +169,7 @@ def list_versions(ctx: ServiceContext, req: Request) -> dict[str, Any]:
                    lambda v: {"stateMachineVersionArn": v.arn, "creationDate": v.created})
 
 
-def delete_version(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+def delete_version(ctx: WriteContext, req: Request) -> dict[str, Any]:
     arn = required_str(req.params, "stateMachineVersionArn")
     base, qualifier = split(arn)
     if qualifier is None or not qualifier.isdigit():

@@ -1,8 +1,12 @@
 """The Store protocol, split by aggregate: what the service and the engine keep, behind one interface.
 
-Every method is atomic on its own; ``transaction()`` groups several into one commit (the engine
-commits a whole step — frames, history events, timers, tasks — as one), and a transaction that
-raises leaves nothing behind. Methods documented "inside a transaction" must be called in one.
+Transactions are explicit: ``with store.transaction() as tx:`` yields a :class:`UnitOfWork`, the
+only thing that writes; the :class:`Store` itself only reads (each read on its own, seeing what is
+committed). Code that writes takes the unit of work as a parameter, so which transaction a write
+belongs to is visible at the call site (the engine commits a whole batch — frames, history events,
+timers, tasks, the API writes that arrived meanwhile — through one). A transaction that raises
+leaves nothing behind.
+
 Implementations: memory (tests, ``stepforge run``, EXPRESS), SQLite; PostgreSQL implements the
 same contract. ``tests/store`` holds the contract, one module per aggregate, run on every backend.
 
@@ -39,15 +43,20 @@ class Conflict(Exception):
     """An insert whose key is already stored (an execution ARN, a task token, a Map Run ARN)."""
 
 
-class StateMachineStore(Protocol):
+class TransactionClosed(RuntimeError):
+    """A unit of work used after the ``with store.transaction()`` block that made it ended."""
+
+
+class NestedTransaction(RuntimeError):
+    """``store.transaction()`` called by a thread that already holds an open one: pass that one instead."""
+
+
+class StateMachineReads(Protocol):
     """State machines, their published versions and their aliases.
 
     Definitions are kept content-addressed (one copy of each text, however many machines,
     versions and executions use it); that is invisible through this protocol.
     """
-
-    def put_state_machine(self, record: StateMachineRecord) -> None:
-        """Insert a state machine, or replace the one with the same ARN."""
 
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
         """The state machine with this ARN, or None."""
@@ -60,29 +69,36 @@ class StateMachineStore(Protocol):
         Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
         """
 
-    def delete_state_machine(self, arn: str) -> None:
-        """Forget a state machine (its executions stay); nothing happens if there is none."""
-
-    def put_version(self, record: VersionRecord) -> None:
-        """Insert a published version (versions never change once published)."""
-
     def get_version(self, arn: str) -> VersionRecord | None:
         """The version with this ARN, or None."""
 
     def list_versions(self, machine_arn: str) -> list[VersionRecord]:
         """A state machine's versions, newest (highest number) first (at most 1,000, as on AWS)."""
 
-    def delete_version(self, arn: str) -> None:
-        """Forget a version (its number is not reused)."""
-
-    def put_alias(self, record: AliasRecord) -> None:
-        """Insert an alias, or replace the one with the same ARN."""
-
     def get_alias(self, arn: str) -> AliasRecord | None:
         """The alias with this ARN, or None."""
 
     def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
         """A state machine's aliases, oldest first (at most 100, as on AWS)."""
+
+
+class StateMachineWrites(StateMachineReads, Protocol):
+    """What a unit of work writes to state machines, versions and aliases (see :class:`StateMachineReads`)."""
+
+    def put_state_machine(self, record: StateMachineRecord) -> None:
+        """Insert a state machine, or replace the one with the same ARN."""
+
+    def delete_state_machine(self, arn: str) -> None:
+        """Forget a state machine (its executions stay); nothing happens if there is none."""
+
+    def put_version(self, record: VersionRecord) -> None:
+        """Insert a published version (versions never change once published)."""
+
+    def delete_version(self, arn: str) -> None:
+        """Forget a version (its number is not reused)."""
+
+    def put_alias(self, record: AliasRecord) -> None:
+        """Insert an alias, or replace the one with the same ARN."""
 
     def delete_alias(self, arn: str) -> None:
         """Forget an alias."""
@@ -111,14 +127,8 @@ class ExecutionQuery:
     started_to: float | None = None
 
 
-class ExecutionStore(Protocol):
+class ExecutionReads(Protocol):
     """Executions (with their frames) and their history."""
-
-    def insert_execution(self, record: ExecutionRecord) -> None:
-        """Insert a new execution; raises :class:`Conflict` if its ARN is stored (callers check first)."""
-
-    def update_execution(self, record: ExecutionRecord) -> None:
-        """Write an execution's status, result, frames, event count and redrive fields."""
 
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
         """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames."""
@@ -133,9 +143,6 @@ class ExecutionStore(Protocol):
     def count_open_executions(self) -> int:
         """How many executions are RUNNING (may lag by a second: it guards a quota)."""
 
-    def append_events(self, execution_arn: str, events: list[Event]) -> None:
-        """Append history events; their ids continue the execution's sequence 1, 2, 3, ..."""
-
     def get_events(self, execution_arn: str, after: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:
         """Up to ``limit`` history events after event id ``after``, oldest first.
@@ -144,8 +151,28 @@ class ExecutionStore(Protocol):
         """
 
 
-class TimerSignalStore(Protocol):
+class ExecutionWrites(ExecutionReads, Protocol):
+    """What a unit of work writes to executions and their history (see :class:`ExecutionReads`)."""
+
+    def insert_execution(self, record: ExecutionRecord) -> None:
+        """Insert a new execution; raises :class:`Conflict` if its ARN is stored (callers check first)."""
+
+    def update_execution(self, record: ExecutionRecord) -> None:
+        """Write an execution's status, result, frames, event count and redrive fields."""
+
+    def append_events(self, execution_arn: str, events: list[Event]) -> None:
+        """Append history events; their ids continue the execution's sequence 1, 2, 3, ..."""
+
+
+class TimerSignalReads(Protocol):
     """Timers (due times of waits) and signals (work queued for an execution)."""
+
+    def next_due(self) -> float | None:
+        """When the earliest armed timer is due, or None."""
+
+
+class TimerSignalWrites(TimerSignalReads, Protocol):
+    """What a unit of work writes to timers and signals (see :class:`TimerSignalReads`)."""
 
     def set_timer(self, timer: TimerRecord) -> None:
         """Arm a timer, replacing one of the same (execution, wait, kind)."""
@@ -156,11 +183,8 @@ class TimerSignalStore(Protocol):
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
         """Remove and return up to ``limit`` timers due at ``now``, earliest first.
 
-        Called inside ``transaction()``: the removal commits with the step that handles them.
+        The removal commits with the transaction (the engine's batch) that handles them.
         """
-
-    def next_due(self) -> float | None:
-        """When the earliest armed timer is due, or None."""
 
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
         """Queue work for an execution (None: start it)."""
@@ -168,19 +192,16 @@ class TimerSignalStore(Protocol):
     def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
         """Remove and return up to ``limit`` queued signals, oldest first.
 
-        Called inside ``transaction()``: the removal commits with the step that handles them, so a
+        The removal commits with the transaction (the engine's batch) that handles them, so a
         crash before that commit leaves them queued.
         """
 
 
-class TaskStore(Protocol):
+class TaskReads(Protocol):
     """Activities and the three kinds of task a wait holds, each in its own table: activity tasks
     (a queue workers poll), dispatches (in-flight work of every other task) and child watches
     (``.sync`` waits on a child execution). Each is open while its wait is; closing keeps the row, so
     a late SendTask* with its token is told the task timed out rather than never existed."""
-
-    def put_activity(self, record: ActivityRecord) -> None:
-        """Insert an activity, or replace the one with the same ARN."""
 
     def get_activity(self, arn: str) -> ActivityRecord | None:
         """The activity with this ARN, or None."""
@@ -190,6 +211,34 @@ class TaskStore(Protocol):
 
         Raises :class:`~stepforge.store.cursors.InvalidCursor` for an ``after`` that no page returned.
         """
+
+    def get_activity_task(self, token: str) -> ActivityTaskRecord | None:
+        """The activity task with this token (open or closed), or None if it never existed."""
+
+    def open_activity_tasks(self, limit: int) -> list[ActivityTaskRecord]:
+        """Up to ``limit`` open activity tasks, oldest first."""
+
+    def get_dispatch(self, token: str) -> DispatchRecord | None:
+        """The dispatch with this token (open or closed), or None if it never existed."""
+
+    def open_dispatches(self, *, after: str | None = None, limit: int) -> Page[DispatchRecord]:
+        """Open dispatches, oldest first (the work to redo after a restart)."""
+
+    def open_callbacks(self, limit: int) -> list[DispatchRecord]:
+        """Up to ``limit`` open ``.waitForTaskToken`` dispatches, oldest first."""
+
+    def get_child_watch(self, child_arn: str) -> ChildWatchRecord | None:
+        """The watch on this child (open or closed), or None."""
+
+    def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
+        """The open watches of these waits of a parent (all of its waits when None), oldest first."""
+
+
+class TaskWrites(TaskReads, Protocol):
+    """What a unit of work writes to activities and tasks (see :class:`TaskReads`)."""
+
+    def put_activity(self, record: ActivityRecord) -> None:
+        """Insert an activity, or replace the one with the same ARN."""
 
     def delete_activity(self, arn: str) -> None:
         """Forget an activity (its queued tasks stay until their waits end)."""
@@ -203,47 +252,19 @@ class TaskStore(Protocol):
         Atomic: two concurrent polls never get the same task.
         """
 
-    def get_activity_task(self, token: str) -> ActivityTaskRecord | None:
-        """The activity task with this token (open or closed), or None if it never existed."""
-
-    def open_activity_tasks(self, limit: int) -> list[ActivityTaskRecord]:
-        """Up to ``limit`` open activity tasks, oldest first."""
-
     def add_dispatch(self, dispatch: DispatchRecord) -> None:
         """Record a task's in-flight work; raises :class:`Conflict` if its token is stored."""
 
-    def get_dispatch(self, token: str) -> DispatchRecord | None:
-        """The dispatch with this token (open or closed), or None if it never existed."""
-
-    def open_dispatches(self, *, after: str | None = None, limit: int) -> Page[DispatchRecord]:
-        """Open dispatches, oldest first (the work to redo after a restart)."""
-
-    def open_callbacks(self, limit: int) -> list[DispatchRecord]:
-        """Up to ``limit`` open ``.waitForTaskToken`` dispatches, oldest first."""
-
     def add_child_watch(self, watch: ChildWatchRecord) -> None:
         """Record a parent's ``.sync`` wait on a child; a second watch of the same child is ignored."""
-
-    def get_child_watch(self, child_arn: str) -> ChildWatchRecord | None:
-        """The watch on this child (open or closed), or None."""
-
-    def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
-        """The open watches of these waits of a parent (all of its waits when None), oldest first."""
 
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         """Close the activity tasks, dispatches and child watches of these waits (all of the
         execution's when None): their tokens are refused from then on."""
 
 
-class MapRunStore(Protocol):
+class MapRunReads(Protocol):
     """Map Runs of Distributed Map states, and their items (one row each, however many)."""
-
-    def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
-        """Insert a Map Run and one PENDING item per input (JSON text), indexed 0, 1, 2, ...; raises
-        :class:`Conflict` if its ARN is stored."""
-
-    def update_map_run(self, record: MapRunRecord) -> None:
-        """Write a Map Run's settings, status and counts."""
 
     def get_map_run(self, arn: str) -> MapRunRecord | None:
         """The Map Run with this ARN, or None."""
@@ -263,23 +284,52 @@ class MapRunStore(Protocol):
     def map_run_item_of(self, child_arn: str) -> MapRunItem | None:
         """The item the child execution ``child_arn`` runs, or None."""
 
+
+class MapRunWrites(MapRunReads, Protocol):
+    """What a unit of work writes to Map Runs and their items (see :class:`MapRunReads`)."""
+
+    def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
+        """Insert a Map Run and one PENDING item per input (JSON text), indexed 0, 1, 2, ...; raises
+        :class:`Conflict` if its ARN is stored."""
+
+    def update_map_run(self, record: MapRunRecord) -> None:
+        """Write a Map Run's settings, status and counts."""
+
     def update_map_run_item(self, item: MapRunItem) -> None:
         """Write an item's child, status and result."""
 
 
-class Store(StateMachineStore, ExecutionStore, TimerSignalStore, TaskStore, MapRunStore, Protocol):
-    """Everything a deployment keeps, with transactions."""
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """Group the calls made inside into one atomic commit; they nest (inner blocks join the
-        outer one). An exception undoes every write of the outermost block and propagates."""
-
-    def savepoint(self) -> AbstractContextManager[None]:
-        """Inside a transaction: a block whose writes are undone alone if it raises."""
+class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapRunReads, Protocol):
+    """Every read of every aggregate: what both a :class:`Store` and a :class:`UnitOfWork` answer."""
 
     def pending_work(self, execution_arn: str) -> int:
         """How many signals, timers, open tasks and running Map Runs an execution waits on (for
         consistency checks: a RUNNING execution with none is stuck)."""
+
+
+class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, TaskWrites, MapRunWrites, Protocol):
+    """One open transaction: every read and write of every aggregate, bound to it.
+
+    Its reads see its own writes. It is valid only inside the ``with store.transaction() as tx:``
+    block that made it; any call after the block ends raises :class:`TransactionClosed`.
+    """
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A block whose writes are undone alone if it raises (the exception propagates); the
+        transaction goes on. Savepoints nest."""
+
+
+class Store(Reads, Protocol):
+    """Everything a deployment keeps: reads on their own, writes only through :meth:`transaction`."""
+
+    def transaction(self) -> AbstractContextManager[UnitOfWork]:
+        """Open a transaction and yield its unit of work; commit when the block ends, or undo every
+        write if it raises (the exception propagates).
+
+        Transactions do not nest: code that already holds a unit of work receives it as a
+        parameter. Opening a second one on a thread whose transaction is open raises
+        :class:`NestedTransaction` rather than waiting forever on itself.
+        """
 
     def close(self) -> None:
         """Release connections and files."""

@@ -1,8 +1,10 @@
 """The memory store: the Store protocol in dictionaries, for tests, ``stepforge run`` and EXPRESS.
 
-One re-entrant lock makes each call and transaction atomic. Records go in and come out as copies (as
-they would through a database), and every write inside a transaction logs how to undo itself, so a
-transaction or savepoint that raises leaves the store as it found it — the same contract as SQLite.
+A transaction holds the store's one re-entrant lock and yields a :class:`MemoryUnitOfWork` over the
+same tables; every write it makes logs how to undo itself, so a transaction or savepoint that raises
+leaves the store as it found it — the same contract as SQLite. Records go in and come out as copies
+(as they would through a database). Reads on the store that take the lock wait for an open
+transaction; the few that do not (single-key lookups) may see its writes before it commits.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, TypeVar
 
 from stepforge.asl.records import Event, Run, Signal
 from stepforge.store import cursors
-from stepforge.store.base import Conflict, ExecutionQuery
+from stepforge.store.base import Conflict, ExecutionQuery, NestedTransaction, TransactionClosed, UnitOfWork
 from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
@@ -66,168 +68,87 @@ def _page(rows: list[T], limit: int, key: Callable[[T], tuple[Any, ...]], *, cop
     return Page([_copy(row) for row in found] if copy else found, cursors.encode(*key(found[-1])) if more else None)
 
 
-class MemoryStore:
-    """Everything in process memory, with transactions that roll back."""
+class _Tables:
+    """The memory store's data, shared by the store and each of its units of work."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self._undo: list[Callable[[], None]] | None = None
-        self._machines: dict[str, StateMachineRecord] = {}
-        self._versions: dict[str, VersionRecord] = {}
-        self._aliases: dict[str, AliasRecord] = {}
-        self._executions: dict[str, ExecutionRecord] = {}
-        self._inserted: dict[str, int] = {}          # execution ARN -> insertion sequence (the keyset tiebreak)
-        self._by_machine: dict[str, list[str]] = {}
-        self._events: dict[str, list[Event]] = {}
-        self._open: dict[str, None] = {}
-        self._activities: dict[str, ActivityRecord] = {}
-        self._tasks: dict[str, ActivityTaskRecord] = {}
-        self._dispatches: dict[str, DispatchRecord] = {}
-        self._watches: dict[str, ChildWatchRecord] = {}
-        self._timers: list[tuple[float, int, TimerRecord]] = []
-        self._armed: dict[tuple[str, int, str], int] = {}
-        self._signals: deque[tuple[str, Signal | None]] = deque()
-        self._map_runs: dict[str, MapRunRecord] = {}
-        self._items: dict[str, list[MapRunItem]] = {}
-        self._item_of: dict[str, tuple[str, int]] = {}
-        self._sequence = itertools.count()
+        self.machines: dict[str, StateMachineRecord] = {}
+        self.versions: dict[str, VersionRecord] = {}
+        self.aliases: dict[str, AliasRecord] = {}
+        self.executions: dict[str, ExecutionRecord] = {}
+        self.inserted: dict[str, int] = {}          # execution ARN -> insertion sequence (the keyset tiebreak)
+        self.by_machine: dict[str, list[str]] = {}
+        self.events: dict[str, list[Event]] = {}
+        self.open: dict[str, None] = {}
+        self.activities: dict[str, ActivityRecord] = {}
+        self.tasks: dict[str, ActivityTaskRecord] = {}
+        self.dispatches: dict[str, DispatchRecord] = {}
+        self.watches: dict[str, ChildWatchRecord] = {}
+        self.timers: list[tuple[float, int, TimerRecord]] = []
+        self.armed: dict[tuple[str, int, str], int] = {}
+        self.signals: deque[tuple[str, Signal | None]] = deque()
+        self.map_runs: dict[str, MapRunRecord] = {}
+        self.items: dict[str, list[MapRunItem]] = {}
+        self.item_of: dict[str, tuple[str, int]] = {}
+        self.sequence = itertools.count()
 
-    # -- transactions ----------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.lock:
-            if self._undo is not None:
-                yield
-                return
-            self._undo = []
-            try:
-                yield
-            except BaseException:
-                self._rollback(0)
-                raise
-            finally:
-                self._undo = None
+class _MemoryReads:
+    """Every read, over the tables ``_db`` gives (the store's, or a live unit of work's)."""
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        with self.lock:
-            mark = len(self._undo) if self._undo is not None else None
-            try:
-                yield
-            except BaseException:
-                if mark is not None:
-                    self._rollback(mark)
-                raise
+    lock: threading.RLock
 
-    def _rollback(self, mark: int) -> None:
-        assert self._undo is not None
-        while len(self._undo) > mark:
-            self._undo.pop()()
+    @property
+    def _db(self) -> _Tables:
+        raise NotImplementedError
 
     def _on_undo(self, undo: Callable[[], None]) -> None:
-        if self._undo is not None:
-            self._undo.append(undo)
-
-    def _set(self, table: dict[K, Any], key: K, value: Any) -> None:
-        old = table.get(key, _MISSING)
-        table[key] = value
-        self._on_undo(lambda: table.__setitem__(key, old) if old is not _MISSING else table.pop(key, None))
-
-    def _drop(self, table: dict[K, Any], key: K) -> None:
-        old = table.pop(key, _MISSING)
-        if old is not _MISSING:
-            self._on_undo(lambda: table.__setitem__(key, old))
+        """A read that tidies (``next_due`` drops disarmed timers) outside a transaction: nothing to undo."""
 
     def pending_work(self, execution_arn: str) -> int:
         with self.lock:
-            signals = sum(1 for arn, _ in self._signals if arn == execution_arn)
-            timers = sum(1 for key in self._armed if key[0] == execution_arn)
-            tasks = sum(1 for table in (self._tasks, self._dispatches) for t in table.values()
+            signals = sum(1 for arn, _ in self._db.signals if arn == execution_arn)
+            timers = sum(1 for key in self._db.armed if key[0] == execution_arn)
+            tasks = sum(1 for table in (self._db.tasks, self._db.dispatches) for t in table.values()
                         if t.execution_arn == execution_arn and not t.closed)
-            watches = sum(1 for w in self._watches.values() if w.parent_arn == execution_arn and not w.closed)
-            runs = sum(1 for r in self._map_runs.values() if r.execution_arn == execution_arn and r.status == "RUNNING")
+            watches = sum(1 for w in self._db.watches.values() if w.parent_arn == execution_arn and not w.closed)
+            runs = sum(1 for r in self._db.map_runs.values() if r.execution_arn == execution_arn and r.status == "RUNNING")
             return signals + timers + tasks + watches + runs
-
-    def close(self) -> None:
-        pass
 
     # -- state machines, versions, aliases -------------------------------------------------------
 
-    def put_state_machine(self, record: StateMachineRecord) -> None:
-        with self.lock:
-            self._set(self._machines, record.arn, _copy(record))
-
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
-        return _copy(self._machines.get(arn))
+        return _copy(self._db.machines.get(arn))
 
     def list_state_machines(self, *, status: str | None = None, name_contains: str | None = None,
                             after: str | None = None, limit: int) -> Page[StateMachineRecord]:
         start = None if after is None else cursors.decode(after, float, str)
         with self.lock:
-            rows = sorted((r for r in self._machines.values() if (status is None or r.status == status)
+            rows = sorted((r for r in self._db.machines.values() if (status is None or r.status == status)
                            and _name_contains(r.name, name_contains)), key=lambda r: (r.created, r.arn))
         rows = [r for r in rows if start is None or (r.created, r.arn) > start]
         return _page(rows, limit, lambda r: (r.created, r.arn))
 
-    def delete_state_machine(self, arn: str) -> None:
-        with self.lock:
-            self._drop(self._machines, arn)
-
-    def put_version(self, record: VersionRecord) -> None:
-        with self.lock:
-            self._set(self._versions, record.arn, _copy(record))
-
     def get_version(self, arn: str) -> VersionRecord | None:
-        return _copy(self._versions.get(arn))
+        return _copy(self._db.versions.get(arn))
 
     def list_versions(self, machine_arn: str) -> list[VersionRecord]:
         with self.lock:
-            found = [_copy(r) for r in self._versions.values() if r.machine_arn == machine_arn]
+            found = [_copy(r) for r in self._db.versions.values() if r.machine_arn == machine_arn]
         return sorted(found, key=lambda r: -r.number)
 
-    def delete_version(self, arn: str) -> None:
-        with self.lock:
-            self._drop(self._versions, arn)
-
-    def put_alias(self, record: AliasRecord) -> None:
-        with self.lock:
-            self._set(self._aliases, record.arn, _copy(record))
-
     def get_alias(self, arn: str) -> AliasRecord | None:
-        return _copy(self._aliases.get(arn))
+        return _copy(self._db.aliases.get(arn))
 
     def list_aliases(self, machine_arn: str) -> list[AliasRecord]:
         with self.lock:
-            found = [_copy(r) for r in self._aliases.values() if r.machine_arn == machine_arn]
+            found = [_copy(r) for r in self._db.aliases.values() if r.machine_arn == machine_arn]
         return sorted(found, key=lambda r: (r.created, r.arn))
-
-    def delete_alias(self, arn: str) -> None:
-        with self.lock:
-            self._drop(self._aliases, arn)
 
     # -- executions and history ------------------------------------------------------------------
 
-    def insert_execution(self, record: ExecutionRecord) -> None:
-        with self.lock:
-            _new(self._executions, record.arn)
-            arns = self._by_machine.setdefault(record.state_machine_arn, [])
-            arns.append(record.arn)
-            self._on_undo(lambda: _drop_last(arns))
-            self._set(self._executions, record.arn, _execution_copy(record))
-            self._set(self._inserted, record.arn, next(self._sequence))
-            self._set(self._events, record.arn, [])
-            if record.status == "RUNNING":
-                self._set(self._open, record.arn, None)
-
-    def update_execution(self, record: ExecutionRecord) -> None:
-        with self.lock:
-            self._set(self._executions, record.arn, _execution_copy(record))
-            if record.status != "RUNNING":
-                self._drop(self._open, record.arn)
-
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
-        found = self._executions.get(arn)
+        found = self._db.executions.get(arn)
         return None if found is None else _execution_copy(found, with_run=with_run)
 
     def list_executions(self, query: ExecutionQuery, *, after: str | None = None,
@@ -235,13 +156,13 @@ class MemoryStore:
         start = None if after is None else cursors.decode(after, float, int)
         with self.lock:
             if query.state_machine_arn is not None:
-                candidates = [self._executions[a] for a in self._by_machine.get(query.state_machine_arn, [])]
+                candidates = [self._db.executions[a] for a in self._db.by_machine.get(query.state_machine_arn, [])]
             else:
-                candidates = list(self._executions.values())
+                candidates = list(self._db.executions.values())
             rows = [r for r in candidates if self._selects(query, r)
-                    and (start is None or (r.started, self._inserted[r.arn]) < start)]
-            rows.sort(key=lambda r: (r.started, self._inserted[r.arn]), reverse=True)
-            page = _page(rows, limit, lambda r: (r.started, self._inserted[r.arn]), copy=False)
+                    and (start is None or (r.started, self._db.inserted[r.arn]) < start)]
+            rows.sort(key=lambda r: (r.started, self._db.inserted[r.arn]), reverse=True)
+            page = _page(rows, limit, lambda r: (r.started, self._db.inserted[r.arn]), copy=False)
             return Page([_execution_copy(r, with_run=False) for r in page.items], page.next)
 
     @staticmethod
@@ -256,19 +177,12 @@ class MemoryStore:
                 and _name_contains(record.name, query.name_contains))
 
     def count_open_executions(self) -> int:
-        return len(self._open)
-
-    def append_events(self, execution_arn: str, events: list[Event]) -> None:
-        with self.lock:
-            history = self._events[execution_arn]
-            size = len(history)
-            history.extend(events)
-            self._on_undo(lambda: history.__delitem__(slice(size, None)))
+        return len(self._db.open)
 
     def get_events(self, execution_arn: str, after: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:
         with self.lock:
-            events = self._events.get(execution_arn, [])
+            events = self._db.events.get(execution_arn, [])
             if not reverse:
                 return events[after:] if limit is None else events[after:after + limit]
             end = len(events) if after <= 0 else min(after - 1, len(events))
@@ -277,170 +191,75 @@ class MemoryStore:
 
     # -- activities and tasks --------------------------------------------------------------------
 
-    def put_activity(self, record: ActivityRecord) -> None:
-        with self.lock:
-            self._set(self._activities, record.arn, _copy(record))
-
     def get_activity(self, arn: str) -> ActivityRecord | None:
-        return _copy(self._activities.get(arn))
+        return _copy(self._db.activities.get(arn))
 
     def list_activities(self, *, after: str | None = None, limit: int) -> Page[ActivityRecord]:
         start = None if after is None else cursors.decode(after, float, str)
         with self.lock:
-            rows = sorted((r for r in self._activities.values() if start is None or (r.created, r.arn) > start),
+            rows = sorted((r for r in self._db.activities.values() if start is None or (r.created, r.arn) > start),
                           key=lambda r: (r.created, r.arn))
             return _page(rows, limit, lambda r: (r.created, r.arn))
 
-    def delete_activity(self, arn: str) -> None:
-        with self.lock:
-            self._drop(self._activities, arn)
-
-    def add_activity_task(self, task: ActivityTaskRecord) -> None:
-        with self.lock:
-            _new(self._tasks, task.token)
-            self._set(self._tasks, task.token, _copy(task))
-
-    def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
-        with self.lock:
-            waiting = [t for t in self._tasks.values() if t.activity_arn == activity_arn and not t.closed
-                       and not t.started]
-            if not waiting:
-                return None
-            polled = _copy(min(waiting, key=lambda t: t.scheduled))  # min keeps the first of equals
-            polled.started, polled.worker_name = True, worker_name
-            self._set(self._tasks, polled.token, polled)
-            return _copy(polled)
-
     def get_activity_task(self, token: str) -> ActivityTaskRecord | None:
-        return _copy(self._tasks.get(token))
+        return _copy(self._db.tasks.get(token))
 
     def open_activity_tasks(self, limit: int) -> list[ActivityTaskRecord]:
         with self.lock:
-            found = sorted((t for t in self._tasks.values() if not t.closed), key=lambda t: t.scheduled)
+            found = sorted((t for t in self._db.tasks.values() if not t.closed), key=lambda t: t.scheduled)
             return [_copy(t) for t in found[:limit]]
 
-    def add_dispatch(self, dispatch: DispatchRecord) -> None:
-        with self.lock:
-            _new(self._dispatches, dispatch.token)
-            self._set(self._dispatches, dispatch.token, _copy(dispatch))
-
     def get_dispatch(self, token: str) -> DispatchRecord | None:
-        return _copy(self._dispatches.get(token))
+        return _copy(self._db.dispatches.get(token))
 
     def open_dispatches(self, *, after: str | None = None, limit: int) -> Page[DispatchRecord]:
         start = None if after is None else cursors.decode(after, float, str)
         with self.lock:
-            found = sorted((d for d in self._dispatches.values() if not d.closed
+            found = sorted((d for d in self._db.dispatches.values() if not d.closed
                             and (start is None or (d.created, d.token) > start)), key=lambda d: (d.created, d.token))
             return _page(found, limit, lambda d: (d.created, d.token))
 
     def open_callbacks(self, limit: int) -> list[DispatchRecord]:
         with self.lock:
-            found = sorted((d for d in self._dispatches.values() if not d.closed and d.callback),
+            found = sorted((d for d in self._db.dispatches.values() if not d.closed and d.callback),
                            key=lambda d: d.created)
             return [_copy(d) for d in found[:limit]]
 
-    def add_child_watch(self, watch: ChildWatchRecord) -> None:
-        with self.lock:
-            if watch.child_arn not in self._watches:
-                self._set(self._watches, watch.child_arn, _copy(watch))
-
     def get_child_watch(self, child_arn: str) -> ChildWatchRecord | None:
-        return _copy(self._watches.get(child_arn))
+        return _copy(self._db.watches.get(child_arn))
 
     def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
-            found = [w for w in self._watches.values() if w.parent_arn == parent_arn and not w.closed
+            found = [w for w in self._db.watches.values() if w.parent_arn == parent_arn and not w.closed
                      and (wanted is None or w.wait_id in wanted)]
             return [_copy(w) for w in sorted(found, key=lambda w: w.created)]
 
-    def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
-        wanted = None if wait_ids is None else set(wait_ids)
-        with self.lock:
-            for key, task in list(self._tasks.items()):
-                if task.execution_arn == execution_arn and not task.closed and (wanted is None or
-                                                                                 task.wait_id in wanted):
-                    self._set(self._tasks, key, _closed(task))
-            for key, dispatch in list(self._dispatches.items()):
-                if dispatch.execution_arn == execution_arn and not dispatch.closed and (wanted is None or
-                                                                                         dispatch.wait_id in wanted):
-                    self._set(self._dispatches, key, _closed(dispatch))
-            for key, watch in list(self._watches.items()):
-                if watch.parent_arn == execution_arn and not watch.closed and (wanted is None or
-                                                                                 watch.wait_id in wanted):
-                    self._set(self._watches, key, _closed(watch))
-
     # -- timers and signals ----------------------------------------------------------------------
 
-    def set_timer(self, timer: TimerRecord) -> None:
-        with self.lock:
-            sequence = next(self._sequence)
-            self._set(self._armed, (timer.execution_arn, timer.wait_id, timer.kind), sequence)
-            heapq.heappush(self._timers, (timer.due, sequence, timer))
-
-    def cancel_timers(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
-        wanted = None if wait_ids is None else set(wait_ids)
-        with self.lock:
-            for key in [k for k in self._armed if k[0] == execution_arn and (wanted is None or k[1] in wanted)]:
-                self._drop(self._armed, key)
-
     def _is_armed(self, timer: TimerRecord, sequence: int) -> bool:
-        return self._armed.get((timer.execution_arn, timer.wait_id, timer.kind)) == sequence
-
-    def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
-        with self.lock:
-            due: list[TimerRecord] = []
-            while self._timers and self._timers[0][0] <= now and len(due) < limit:
-                entry = heapq.heappop(self._timers)
-                _, sequence, timer = entry
-                if self._is_armed(timer, sequence):
-                    self._drop(self._armed, (timer.execution_arn, timer.wait_id, timer.kind))
-                    self._on_undo(lambda entry=entry: heapq.heappush(self._timers, entry))  # type: ignore[misc]
-                    due.append(timer)
-            return due
+        return self._db.armed.get((timer.execution_arn, timer.wait_id, timer.kind)) == sequence
 
     def next_due(self) -> float | None:
         with self.lock:
-            while self._timers:
-                due, sequence, timer = self._timers[0]
+            while self._db.timers:
+                due, sequence, timer = self._db.timers[0]
                 if self._is_armed(timer, sequence):
                     return due
-                entry = heapq.heappop(self._timers)  # disarmed: a rollback that re-arms it pushes it back
-                self._on_undo(lambda entry=entry: heapq.heappush(self._timers, entry))  # type: ignore[misc]
+                entry = heapq.heappop(self._db.timers)  # disarmed: a rollback that re-arms it pushes it back
+                self._on_undo(lambda entry=entry: heapq.heappush(self._db.timers, entry))  # type: ignore[misc]
             return None
-
-    def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
-        with self.lock:
-            self._signals.append((execution_arn, signal))
-            self._on_undo(lambda: _drop_last(self._signals))
-
-    def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
-        with self.lock:
-            popped = [self._signals.popleft() for _ in range(min(limit, len(self._signals)))]
-            self._on_undo(lambda: self._signals.extendleft(reversed(popped)))
-            return popped
 
     # -- map runs --------------------------------------------------------------------------------
 
-    def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
-        with self.lock:
-            _new(self._map_runs, record.arn)
-            self._set(self._map_runs, record.arn, _copy(record))
-            self._set(self._items, record.arn, [MapRunItem(record.arn, i, text) for i, text in enumerate(inputs)])
-
-    def update_map_run(self, record: MapRunRecord) -> None:
-        with self.lock:
-            self._set(self._map_runs, record.arn, _copy(record))
-
     def get_map_run(self, arn: str) -> MapRunRecord | None:
-        return _copy(self._map_runs.get(arn))
+        return _copy(self._db.map_runs.get(arn))
 
     def list_map_runs(self, execution_arn: str, *, after: str | None = None,
                       limit: int) -> Page[MapRunRecord]:
         start = None if after is None else cursors.decode(after, float, str)
         with self.lock:
-            rows = sorted((r for r in self._map_runs.values() if r.execution_arn == execution_arn
+            rows = sorted((r for r in self._db.map_runs.values() if r.execution_arn == execution_arn
                            and (start is None or (r.started, r.arn) > start)), key=lambda r: (r.started, r.arn))
             return _page(rows, limit, lambda r: (r.started, r.arn))
 
@@ -448,7 +267,7 @@ class MemoryStore:
                       limit: int) -> list[MapRunItem]:
         with self.lock:
             found: list[MapRunItem] = []
-            for item in self._items.get(map_run_arn, [])[after + 1:]:
+            for item in self._db.items.get(map_run_arn, [])[after + 1:]:
                 if len(found) >= limit:
                     break
                 if status is None or item.status == status:
@@ -457,17 +276,252 @@ class MemoryStore:
 
     def map_run_item_of(self, child_arn: str) -> MapRunItem | None:
         with self.lock:
-            key = self._item_of.get(child_arn)
-            return None if key is None else _copy(self._items[key[0]][key[1]])
+            key = self._db.item_of.get(child_arn)
+            return None if key is None else _copy(self._db.items[key[0]][key[1]])
+
+
+class MemoryUnitOfWork(_MemoryReads):
+    """The :class:`~stepforge.store.base.UnitOfWork` of one memory transaction: reads and writes, each
+    write logging its undo."""
+
+    def __init__(self, tables: _Tables, lock: threading.RLock) -> None:
+        self.lock = lock
+        self._tables: _Tables | None = tables
+        self._undo: list[Callable[[], None]] = []
+
+    @property
+    def _db(self) -> _Tables:
+        return self._live()
+
+    def _live(self) -> _Tables:
+        if self._tables is None:
+            raise TransactionClosed("this unit of work's transaction has ended")
+        return self._tables
+
+    def _end(self) -> None:
+        self._tables = None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._live()
+        mark = len(self._undo)
+        try:
+            yield
+        except BaseException:
+            self._rollback(mark)
+            raise
+
+    def _rollback(self, mark: int) -> None:
+        while len(self._undo) > mark:
+            self._undo.pop()()
+
+    def _on_undo(self, undo: Callable[[], None]) -> None:
+        self._undo.append(undo)
+
+    def _set(self, table: dict[K, Any], key: K, value: Any) -> None:
+        old = table.get(key, _MISSING)
+        table[key] = value
+        self._on_undo(lambda: table.__setitem__(key, old) if old is not _MISSING else table.pop(key, None))
+
+    def _drop(self, table: dict[K, Any], key: K) -> None:
+        old = table.pop(key, _MISSING)
+        if old is not _MISSING:
+            self._on_undo(lambda: table.__setitem__(key, old))
+
+    # -- state machines, versions, aliases -------------------------------------------------------
+
+    def put_state_machine(self, record: StateMachineRecord) -> None:
+        with self.lock:
+            self._set(self._db.machines, record.arn, _copy(record))
+
+    def delete_state_machine(self, arn: str) -> None:
+        with self.lock:
+            self._drop(self._db.machines, arn)
+
+    def put_version(self, record: VersionRecord) -> None:
+        with self.lock:
+            self._set(self._db.versions, record.arn, _copy(record))
+
+    def delete_version(self, arn: str) -> None:
+        with self.lock:
+            self._drop(self._db.versions, arn)
+
+    def put_alias(self, record: AliasRecord) -> None:
+        with self.lock:
+            self._set(self._db.aliases, record.arn, _copy(record))
+
+    def delete_alias(self, arn: str) -> None:
+        with self.lock:
+            self._drop(self._db.aliases, arn)
+
+    # -- executions and history ------------------------------------------------------------------
+
+    def insert_execution(self, record: ExecutionRecord) -> None:
+        with self.lock:
+            _new(self._db.executions, record.arn)
+            arns = self._db.by_machine.setdefault(record.state_machine_arn, [])
+            arns.append(record.arn)
+            self._on_undo(lambda: _drop_last(arns))
+            self._set(self._db.executions, record.arn, _execution_copy(record))
+            self._set(self._db.inserted, record.arn, next(self._db.sequence))
+            self._set(self._db.events, record.arn, [])
+            if record.status == "RUNNING":
+                self._set(self._db.open, record.arn, None)
+
+    def update_execution(self, record: ExecutionRecord) -> None:
+        with self.lock:
+            self._set(self._db.executions, record.arn, _execution_copy(record))
+            if record.status != "RUNNING":
+                self._drop(self._db.open, record.arn)
+
+    def append_events(self, execution_arn: str, events: list[Event]) -> None:
+        with self.lock:
+            history = self._db.events[execution_arn]
+            size = len(history)
+            history.extend(events)
+            self._on_undo(lambda: history.__delitem__(slice(size, None)))
+
+    # -- activities and tasks --------------------------------------------------------------------
+
+    def put_activity(self, record: ActivityRecord) -> None:
+        with self.lock:
+            self._set(self._db.activities, record.arn, _copy(record))
+
+    def delete_activity(self, arn: str) -> None:
+        with self.lock:
+            self._drop(self._db.activities, arn)
+
+    def add_activity_task(self, task: ActivityTaskRecord) -> None:
+        with self.lock:
+            _new(self._db.tasks, task.token)
+            self._set(self._db.tasks, task.token, _copy(task))
+
+    def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
+        with self.lock:
+            waiting = [t for t in self._db.tasks.values() if t.activity_arn == activity_arn and not t.closed
+                       and not t.started]
+            if not waiting:
+                return None
+            polled = _copy(min(waiting, key=lambda t: t.scheduled))  # min keeps the first of equals
+            polled.started, polled.worker_name = True, worker_name
+            self._set(self._db.tasks, polled.token, polled)
+            return _copy(polled)
+
+    def add_dispatch(self, dispatch: DispatchRecord) -> None:
+        with self.lock:
+            _new(self._db.dispatches, dispatch.token)
+            self._set(self._db.dispatches, dispatch.token, _copy(dispatch))
+
+    def add_child_watch(self, watch: ChildWatchRecord) -> None:
+        with self.lock:
+            if watch.child_arn not in self._db.watches:
+                self._set(self._db.watches, watch.child_arn, _copy(watch))
+
+    def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
+        wanted = None if wait_ids is None else set(wait_ids)
+        with self.lock:
+            for key, task in list(self._db.tasks.items()):
+                if task.execution_arn == execution_arn and not task.closed and (wanted is None or
+                                                                                 task.wait_id in wanted):
+                    self._set(self._db.tasks, key, _closed(task))
+            for key, dispatch in list(self._db.dispatches.items()):
+                if dispatch.execution_arn == execution_arn and not dispatch.closed and (wanted is None or
+                                                                                         dispatch.wait_id in wanted):
+                    self._set(self._db.dispatches, key, _closed(dispatch))
+            for key, watch in list(self._db.watches.items()):
+                if watch.parent_arn == execution_arn and not watch.closed and (wanted is None or
+                                                                                 watch.wait_id in wanted):
+                    self._set(self._db.watches, key, _closed(watch))
+
+    # -- timers and signals ----------------------------------------------------------------------
+
+    def set_timer(self, timer: TimerRecord) -> None:
+        with self.lock:
+            sequence = next(self._db.sequence)
+            self._set(self._db.armed, (timer.execution_arn, timer.wait_id, timer.kind), sequence)
+            heapq.heappush(self._db.timers, (timer.due, sequence, timer))
+
+    def cancel_timers(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
+        wanted = None if wait_ids is None else set(wait_ids)
+        with self.lock:
+            for key in [k for k in self._db.armed if k[0] == execution_arn and (wanted is None or k[1] in wanted)]:
+                self._drop(self._db.armed, key)
+
+    def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
+        with self.lock:
+            due: list[TimerRecord] = []
+            while self._db.timers and self._db.timers[0][0] <= now and len(due) < limit:
+                entry = heapq.heappop(self._db.timers)
+                _, sequence, timer = entry
+                if self._is_armed(timer, sequence):
+                    self._drop(self._db.armed, (timer.execution_arn, timer.wait_id, timer.kind))
+                    self._on_undo(lambda entry=entry: heapq.heappush(self._db.timers, entry))  # type: ignore[misc]
+                    due.append(timer)
+            return due
+
+    def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
+        with self.lock:
+            self._db.signals.append((execution_arn, signal))
+            self._on_undo(lambda: _drop_last(self._db.signals))
+
+    def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
+        with self.lock:
+            popped = [self._db.signals.popleft() for _ in range(min(limit, len(self._db.signals)))]
+            self._on_undo(lambda: self._db.signals.extendleft(reversed(popped)))
+            return popped
+
+    # -- map runs --------------------------------------------------------------------------------
+
+    def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
+        with self.lock:
+            _new(self._db.map_runs, record.arn)
+            self._set(self._db.map_runs, record.arn, _copy(record))
+            self._set(self._db.items, record.arn, [MapRunItem(record.arn, i, text) for i, text in enumerate(inputs)])
+
+    def update_map_run(self, record: MapRunRecord) -> None:
+        with self.lock:
+            self._set(self._db.map_runs, record.arn, _copy(record))
 
     def update_map_run_item(self, item: MapRunItem) -> None:
         with self.lock:
-            items = self._items[item.map_run_arn]
+            items = self._db.items[item.map_run_arn]
             old = items[item.index]
             items[item.index] = _copy(item)
             self._on_undo(lambda: items.__setitem__(item.index, old))
             if item.child_arn is not None:
-                self._set(self._item_of, item.child_arn, (item.map_run_arn, item.index))
+                self._set(self._db.item_of, item.child_arn, (item.map_run_arn, item.index))
+
+
+class MemoryStore(_MemoryReads):
+    """Everything in process memory, with transactions that roll back."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._tables = _Tables()
+        self._owner: int | None = None
+
+    @property
+    def _db(self) -> _Tables:
+        return self._tables
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        if self._owner == threading.get_ident():
+            raise NestedTransaction("a transaction is already open on this thread: pass its unit of work")
+        with self.lock:
+            self._owner = threading.get_ident()
+            tx = MemoryUnitOfWork(self._tables, self.lock)
+            try:
+                yield tx
+            except BaseException:
+                tx._rollback(0)
+                raise
+            finally:
+                tx._end()
+                self._owner = None
+
+    def close(self) -> None:
+        pass
 
 
 def _new(table: dict[str, Any], key: str) -> None:

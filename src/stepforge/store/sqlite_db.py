@@ -1,8 +1,15 @@
 """The SQLite database under the store: connections, transactions, migrations, shared definitions.
 
-Each thread gets its own connection (WAL, foreign keys on). ``transaction()`` opens ``BEGIN
-IMMEDIATE`` (one writer at a time, readers never blocked) and nests: inner blocks join the outer
-one, so a whole engine batch commits at once. Calls outside a transaction commit on their own.
+SQL runs in a :class:`SqliteSession`: the aggregate classes (``sqlite_machines``, ...) call
+``self._execute`` and never ask which connection it is. Two kinds of session run the same code:
+
+- the database itself reads, on a connection of the calling thread (WAL: readers never wait for
+  the writer, and see only what is committed; a read needs no BEGIN);
+- a :class:`SqliteWriter` (a unit of work) is bound to the one writer connection for the span of a
+  ``BEGIN IMMEDIATE`` transaction, and refuses every call once that ends.
+
+One writer at a time (SQLite has one): :meth:`SqliteDatabase._transaction` holds a lock around the
+writer connection, and refuses to nest on the thread that holds it.
 """
 
 from __future__ import annotations
@@ -10,82 +17,27 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from stepforge.store.base import Conflict
+from stepforge.store.base import Conflict, NestedTransaction, TransactionClosed
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
 
 FILE_NAME = "stepforge.sqlite3"
+#: How long a transaction waits for the writer (another thread's or process's) before it fails.
+BUSY_SECONDS = 30
 
 
-class SqliteDatabase:
-    """One SQLite file, migrated to the latest schema when opened."""
+class SqliteSession:
+    """Where SQL runs: a connection, and the database's cache of definition texts."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
-        self.path = Path(path)
-        if self.path.suffix == "" or self.path.is_dir():
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.path = self.path / FILE_NAME
-        self.synchronous = synchronous
-        self._local = threading.local()
-        self._texts: dict[str, str] = {}    # definition texts by hash (a pure function: safe to cache any time)
-        self._stored: set[str] = set()      # hashes whose definition row is committed
-        self._migrate()
-
-    # -- connections and transactions ------------------------------------------------------------
+    _database: SqliteDatabase
 
     def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self.synchronous}")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn, self._local.depth, self._local.fresh = conn, 0, []
-        return conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        conn = self._connection()
-        if self._local.depth:
-            self._local.depth += 1
-            try:
-                yield
-            finally:
-                self._local.depth -= 1
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        self._local.depth = 1
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
-            self._stored.update(self._local.fresh)
-        finally:
-            self._local.depth, self._local.fresh = 0, []
-
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Inside a transaction: undo only this block's writes if it raises."""
-        conn = self._connection()
-        mark = len(self._local.fresh)
-        conn.execute("SAVEPOINT item")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK TO item")
-            conn.execute("RELEASE item")
-            del self._local.fresh[mark:]
-            raise
-        conn.execute("RELEASE item")
+        raise NotImplementedError
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         return self._connection().execute(sql, tuple(params))
@@ -102,45 +54,151 @@ class SqliteDatabase:
     def _execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         self._connection().executemany(sql, (tuple(row) for row in rows))
 
+    def _definition(self, digest: str) -> str:
+        texts = self._database._texts
+        text = texts.get(digest)
+        if text is None:
+            text = str(self._execute("SELECT text FROM definitions WHERE hash = ?", (digest,)).fetchone()[0])
+            texts[digest] = text
+        return text
+
+
+class SqliteWriter(SqliteSession):
+    """A session bound to the writer connection for one transaction: the base of the unit of work."""
+
+    def __init__(self, database: SqliteDatabase, conn: sqlite3.Connection) -> None:
+        self._database = database
+        self._conn: sqlite3.Connection | None = conn
+        self._fresh: list[str] = []     # definition hashes this transaction inserted
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise TransactionClosed("this unit of work's transaction has ended")
+        return self._conn
+
+    def _end(self) -> None:
+        self._conn = None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo only this block's writes if it raises."""
+        conn = self._connection()
+        mark = len(self._fresh)
+        conn.execute("SAVEPOINT item")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
+            del self._fresh[mark:]
+            raise
+        conn.execute("RELEASE item")
+
+    def _store_definition(self, text: str) -> str:
+        """The hash of ``text``, inserting its row unless a committed one (or this transaction's) has it.
+
+        The hash is remembered as stored only once the transaction commits, so a rolled-back insert
+        is made again next time.
+        """
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        if digest not in self._database._stored and digest not in self._fresh:
+            self._execute("INSERT OR IGNORE INTO definitions (hash, text) VALUES (?, ?)", (digest, text))
+            self._fresh.append(digest)
+            self._database._texts[digest] = text
+        return digest
+
+
+W = TypeVar("W", bound=SqliteWriter)
+
+
+class SqliteDatabase(SqliteSession):
+    """One SQLite file, migrated to the latest schema when opened; reads on the calling thread's connection."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        if self.path.suffix == "" or self.path.is_dir():
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.path = self.path / FILE_NAME
+        self.synchronous = synchronous
+        self._database = self
+        self._readers = threading.local()
+        self._write_lock = threading.Lock()
+        self._writer_thread: int | None = None
+        self._writer_conn: sqlite3.Connection | None = None
+        self._texts: dict[str, str] = {}    # definition texts by hash (a pure function: safe to cache any time)
+        self._stored: set[str] = set()      # hashes whose definition row is committed
+        #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
+        self.open_counted = (-10.0, 0)
+        self._migrate()
+
+    # -- connections and transactions ------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = self._open()
+        return conn
+
+    @contextmanager
+    def _transaction(self, bind: Callable[[SqliteDatabase, sqlite3.Connection], W]) -> Iterator[W]:
+        """``BEGIN IMMEDIATE`` on the writer connection; yield the session ``bind`` makes of it;
+        commit, or roll back if the block raises. The session refuses every call afterwards."""
+        if self._writer_thread == threading.get_ident():
+            raise NestedTransaction("a transaction is already open on this thread: pass its unit of work")
+        if not self._write_lock.acquire(timeout=BUSY_SECONDS):  # as SQLite's busy timeout does
+            raise sqlite3.OperationalError(f"database is locked: the writer was busy for {BUSY_SECONDS} s")
+        self._writer_thread = threading.get_ident()
+        try:
+            if self._writer_conn is None:
+                self._writer_conn = self._open()
+            yield from self._run(self._writer_conn, bind(self, self._writer_conn))
+        finally:
+            self._writer_thread = None
+            self._write_lock.release()
+
+    def _run(self, conn: sqlite3.Connection, tx: W) -> Iterator[W]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield tx
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            tx._end()
+        self._stored.update(tx._fresh)
+
     def _migrate(self) -> None:
-        with self.transaction():
-            self._execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = self._execute("SELECT MAX(version) FROM schema_version").fetchone()
+        with self._transaction(SqliteWriter) as tx:
+            tx._execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = tx._execute("SELECT MAX(version) FROM schema_version").fetchone()
             current = row[0] or 0
             for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                 for statement in filter(str.strip, script.split(";")):
-                    self._execute(statement)
+                    tx._execute(statement)
                 if number in MOVES:
-                    MOVES[number](self._execute)
-                self._execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+                    MOVES[number](tx._execute)
+                tx._execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
 
     def schema_version(self) -> int:
         return int(self._execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
+        """Close the calling thread's reader connection and the writer connection."""
+        conn = getattr(self._readers, "conn", None)
         if conn is not None:
             conn.close()
-            self._local.conn = None
-
-    # -- definitions (content-addressed: many executions share one text) -------------------------
-
-    def _store_definition(self, text: str) -> str:
-        """The hash of ``text``, inserting its row unless a committed one (or this transaction's) has it.
-
-        Called inside a transaction: the hash is remembered as stored only once that commits, so a
-        rolled-back insert is made again next time.
-        """
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        if digest not in self._stored and digest not in self._local.fresh:
-            self._execute("INSERT OR IGNORE INTO definitions (hash, text) VALUES (?, ?)", (digest, text))
-            self._local.fresh.append(digest)
-            self._texts[digest] = text
-        return digest
-
-    def _definition(self, digest: str) -> str:
-        text = self._texts.get(digest)
-        if text is None:
-            text = str(self._execute("SELECT text FROM definitions WHERE hash = ?", (digest,)).fetchone()[0])
-            self._texts[digest] = text
-        return text
+            self._readers.conn = None
+        with self._write_lock:
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+                self._writer_conn = None

@@ -11,7 +11,7 @@ from stepforge.store import cursors
 from stepforge.store.base import ExecutionQuery
 from stepforge.store.codec import decode_run, dumps, encode_run
 from stepforge.store.records import ExecutionRecord, Page
-from stepforge.store.sqlite_db import SqliteDatabase
+from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
 EVENTS_PER_CHUNK = 500
 
@@ -25,29 +25,8 @@ _FILTERS = (("state_machine_arn", "state_machine_arn"), ("map_run_arn", "map_run
             ("version_arn", "version_arn"), ("alias_arn", "alias_arn"))
 
 
-class SqliteExecutions(SqliteDatabase):
-    """The execution aggregate of :class:`~stepforge.store.base.ExecutionStore`."""
-
-    _open_counted = (-10.0, 0)
-
-    def insert_execution(self, record: ExecutionRecord) -> None:
-        with self.transaction():
-            digest = self._store_definition(record.definition)
-            self._insert(
-                f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 20)})",
-                (record.arn, record.name, record.state_machine_arn, record.state_machine_name, digest,
-                 record.role_arn, record.input, record.started, record.status, record.stopped, record.output,
-                 record.error, record.cause, encode_run(record.run), record.event_count, record.version_arn,
-                 record.alias_arn, record.map_run_arn, record.redrive_count, record.redrive_date),
-            )
-
-    def update_execution(self, record: ExecutionRecord) -> None:
-        self._execute(
-            "UPDATE executions SET status = ?, stopped = ?, output = ?, error = ?, cause = ?, run = ?, "
-            "event_count = ?, redrive_count = ?, redrive_date = ? WHERE arn = ?",
-            (record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
-             record.event_count, record.redrive_count, record.redrive_date, record.arn),
-        )
+class SqliteExecutionReads(SqliteSession):
+    """The reads of the execution aggregate (:class:`~stepforge.store.base.ExecutionReads`)."""
 
     def _execution(self, row: tuple[Any, ...]) -> ExecutionRecord:
         (arn, name, machine_arn, machine_name, digest, role_arn, input_, started, status, stopped, output,
@@ -94,22 +73,13 @@ class SqliteExecutions(SqliteDatabase):
         return Page(found, None if last is None else cursors.encode(last[7], last[-1]))
 
     def count_open_executions(self) -> int:
-        """Counted at most once a second: the limit it guards is a quota, not an exact bound."""
-        now = time.monotonic()
-        if now - self._open_counted[0] > 1.0:
+        """Counted at most once a second (the count is kept by the database, for every session): the
+        limit it guards is a quota, not an exact bound."""
+        now, database = time.monotonic(), self._database
+        if now - database.open_counted[0] > 1.0:
             count = int(self._execute("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'").fetchone()[0])
-            self._open_counted = (now, count)
-        return self._open_counted[1]
-
-    def append_events(self, execution_arn: str, events: list[Event]) -> None:
-        """History is stored in chunks of consecutive events, one row each: a step of thousands of
-        transitions costs a few inserts, not thousands."""
-        rows = []
-        for start in range(0, len(events), EVENTS_PER_CHUNK):
-            chunk = events[start:start + EVENTS_PER_CHUNK]
-            body = dumps([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in chunk])
-            rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
-        self._execute_many("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+            database.open_counted = (now, count)
+        return database.open_counted[1]
 
     def get_events(self, execution_arn: str, after: int = 0, limit: int | None = None,
                    reverse: bool = False) -> list[Event]:
@@ -128,3 +98,35 @@ class SqliteExecutions(SqliteDatabase):
         ).fetchall()
         events = [Event(*fields) for (body,) in rows for fields in json.loads(body) if low <= fields[0] <= high]
         return events[::-1] if reverse else events
+
+
+class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
+    """The writes of the execution aggregate (:class:`~stepforge.store.base.ExecutionWrites`)."""
+
+    def insert_execution(self, record: ExecutionRecord) -> None:
+        digest = self._store_definition(record.definition)
+        self._insert(
+            f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 20)})",
+            (record.arn, record.name, record.state_machine_arn, record.state_machine_name, digest,
+             record.role_arn, record.input, record.started, record.status, record.stopped, record.output,
+             record.error, record.cause, encode_run(record.run), record.event_count, record.version_arn,
+             record.alias_arn, record.map_run_arn, record.redrive_count, record.redrive_date),
+        )
+
+    def update_execution(self, record: ExecutionRecord) -> None:
+        self._execute(
+            "UPDATE executions SET status = ?, stopped = ?, output = ?, error = ?, cause = ?, run = ?, "
+            "event_count = ?, redrive_count = ?, redrive_date = ? WHERE arn = ?",
+            (record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
+             record.event_count, record.redrive_count, record.redrive_date, record.arn),
+        )
+
+    def append_events(self, execution_arn: str, events: list[Event]) -> None:
+        """History is stored in chunks of consecutive events, one row each: a step of thousands of
+        transitions costs a few inserts, not thousands."""
+        rows = []
+        for start in range(0, len(events), EVENTS_PER_CHUNK):
+            chunk = events[start:start + EVENTS_PER_CHUNK]
+            body = dumps([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in chunk])
+            rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
+        self._execute_many("INSERT INTO events VALUES (?, ?, ?, ?)", rows)

@@ -9,22 +9,11 @@ from typing import Any
 from stepforge.store import cursors
 from stepforge.store.codec import dumps
 from stepforge.store.records import AliasRecord, Page, StateMachineRecord, VersionRecord
-from stepforge.store.sqlite_db import SqliteDatabase
+from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
 
-class SqliteMachines(SqliteDatabase):
-    """The state machine aggregate of :class:`~stepforge.store.base.StateMachineStore`."""
-
-    def put_state_machine(self, record: StateMachineRecord) -> None:
-        with self.transaction():
-            digest = self._store_definition(record.definition)
-            self._execute(
-                "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.arn, record.name, digest, record.role_arn, record.type, record.created,
-                 record.revision_id, record.status, dumps(record.logging_configuration),
-                 dumps(record.tracing_configuration), record.description, dumps(record.tags),
-                 dumps(record.encryption_configuration), record.next_version),
-            )
+class SqliteMachineReads(SqliteSession):
+    """The reads of the state machine aggregate (:class:`~stepforge.store.base.StateMachineReads`)."""
 
     def _machine(self, row: sqlite3.Row | tuple[Any, ...]) -> StateMachineRecord:
         (arn, name, digest, role_arn, type_, created, revision, status, logging, tracing, description,
@@ -58,13 +47,6 @@ class SqliteMachines(SqliteDatabase):
         more = len(rows) > limit and found
         return Page(found, cursors.encode(found[-1].created, found[-1].arn) if more else None)
 
-    def delete_state_machine(self, arn: str) -> None:
-        self._execute("DELETE FROM state_machines WHERE arn = ?", (arn,))
-
-    def put_version(self, record: VersionRecord) -> None:
-        self._execute("INSERT OR REPLACE INTO state_machine_versions VALUES (?, ?, ?, ?)",
-                      (record.arn, record.machine_arn, record.number, dumps(record)))
-
     def get_version(self, arn: str) -> VersionRecord | None:
         row = self._execute("SELECT body FROM state_machine_versions WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else VersionRecord(**json.loads(row[0]))
@@ -74,13 +56,6 @@ class SqliteMachines(SqliteDatabase):
                              (machine_arn,)).fetchall()
         return [VersionRecord(**json.loads(row[0])) for row in rows]
 
-    def delete_version(self, arn: str) -> None:
-        self._execute("DELETE FROM state_machine_versions WHERE arn = ?", (arn,))
-
-    def put_alias(self, record: AliasRecord) -> None:
-        self._execute("INSERT OR REPLACE INTO state_machine_aliases VALUES (?, ?, ?, ?)",
-                      (record.arn, record.machine_arn, record.created, dumps(record)))
-
     def get_alias(self, arn: str) -> AliasRecord | None:
         row = self._execute("SELECT body FROM state_machine_aliases WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else AliasRecord(**json.loads(row[0]))
@@ -89,6 +64,34 @@ class SqliteMachines(SqliteDatabase):
         rows = self._execute("SELECT body FROM state_machine_aliases WHERE machine_arn = ? ORDER BY created, arn",
                              (machine_arn,)).fetchall()
         return [AliasRecord(**json.loads(row[0])) for row in rows]
+
+
+class SqliteMachineWrites(SqliteMachineReads, SqliteWriter):
+    """The writes of the state machine aggregate (:class:`~stepforge.store.base.StateMachineWrites`)."""
+
+    def put_state_machine(self, record: StateMachineRecord) -> None:
+        digest = self._store_definition(record.definition)
+        self._execute(
+            "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.arn, record.name, digest, record.role_arn, record.type, record.created,
+             record.revision_id, record.status, dumps(record.logging_configuration),
+             dumps(record.tracing_configuration), record.description, dumps(record.tags),
+             dumps(record.encryption_configuration), record.next_version),
+        )
+
+    def delete_state_machine(self, arn: str) -> None:
+        self._execute("DELETE FROM state_machines WHERE arn = ?", (arn,))
+
+    def put_version(self, record: VersionRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO state_machine_versions VALUES (?, ?, ?, ?)",
+                      (record.arn, record.machine_arn, record.number, dumps(record)))
+
+    def delete_version(self, arn: str) -> None:
+        self._execute("DELETE FROM state_machine_versions WHERE arn = ?", (arn,))
+
+    def put_alias(self, record: AliasRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO state_machine_aliases VALUES (?, ?, ?, ?)",
+                      (record.arn, record.machine_arn, record.created, dumps(record)))
 
     def delete_alias(self, arn: str) -> None:
         self._execute("DELETE FROM state_machine_aliases WHERE arn = ?", (arn,))

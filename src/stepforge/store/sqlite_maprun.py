@@ -9,7 +9,7 @@ from typing import Any
 from stepforge.store import cursors
 from stepforge.store.codec import dumps
 from stepforge.store.records import MapRunItem, MapRunRecord, Page
-from stepforge.store.sqlite_db import SqliteDatabase
+from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
 _ITEM_COLUMNS = "map_run_arn, idx, input, child_arn, status, result"
 
@@ -18,19 +18,8 @@ def _item(row: tuple[Any, ...]) -> MapRunItem:
     return MapRunItem(*row)
 
 
-class SqliteMapRuns(SqliteDatabase):
-    """The Map Run aggregate of :class:`~stepforge.store.base.MapRunStore`."""
-
-    def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
-        with self.transaction():
-            self._insert("INSERT INTO map_runs (arn, execution_arn, started, body, status) VALUES (?, ?, ?, ?, ?)",
-                          (record.arn, record.execution_arn, record.started, dumps(record), record.status))
-            self._execute_many(f"INSERT INTO map_run_items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, NULL, 'PENDING', NULL)",
-                               ((record.arn, index, text) for index, text in enumerate(inputs)))
-
-    def update_map_run(self, record: MapRunRecord) -> None:
-        self._execute("UPDATE map_runs SET body = ?, status = ? WHERE arn = ?",
-                      (dumps(record), record.status, record.arn))
+class SqliteMapRunReads(SqliteSession):
+    """The reads of the Map Run aggregate (:class:`~stepforge.store.base.MapRunReads`)."""
 
     def get_map_run(self, arn: str) -> MapRunRecord | None:
         row = self._execute("SELECT body FROM map_runs WHERE arn = ?", (arn,)).fetchone()
@@ -59,6 +48,20 @@ class SqliteMapRuns(SqliteDatabase):
     def map_run_item_of(self, child_arn: str) -> MapRunItem | None:
         row = self._execute(f"SELECT {_ITEM_COLUMNS} FROM map_run_items WHERE child_arn = ?", (child_arn,)).fetchone()
         return None if row is None else _item(row)
+
+
+class SqliteMapRunWrites(SqliteMapRunReads, SqliteWriter):
+    """The writes of the Map Run aggregate (:class:`~stepforge.store.base.MapRunWrites`)."""
+
+    def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
+        self._insert("INSERT INTO map_runs (arn, execution_arn, started, body, status) VALUES (?, ?, ?, ?, ?)",
+                      (record.arn, record.execution_arn, record.started, dumps(record), record.status))
+        self._execute_many(f"INSERT INTO map_run_items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, NULL, 'PENDING', NULL)",
+                           ((record.arn, index, text) for index, text in enumerate(inputs)))
+
+    def update_map_run(self, record: MapRunRecord) -> None:
+        self._execute("UPDATE map_runs SET body = ?, status = ? WHERE arn = ?",
+                      (dumps(record), record.status, record.arn))
 
     def update_map_run_item(self, item: MapRunItem) -> None:
         self._execute("UPDATE map_run_items SET child_arn = ?, status = ?, result = ? WHERE map_run_arn = ? AND idx = ?",

@@ -9,7 +9,7 @@ from typing import Any
 from stepforge.store import cursors
 from stepforge.store.codec import dumps
 from stepforge.store.records import ActivityRecord, ActivityTaskRecord, ChildWatchRecord, DispatchRecord, Page
-from stepforge.store.sqlite_db import SqliteDatabase
+from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
 _TASK_COLUMNS = "token, activity_arn, execution_arn, wait_id, input, scheduled, worker_name, started, closed, state_name"
 _DISPATCH_COLUMNS = "token, execution_arn, wait_id, resource, state_name, child_name, input, created, callback, closed"
@@ -35,12 +35,8 @@ def _watch(row: tuple[Any, ...]) -> ChildWatchRecord:
     return ChildWatchRecord(child, parent, wait_id, pattern, created, bool(closed))
 
 
-class SqliteTasks(SqliteDatabase):
-    """The task aggregate of :class:`~stepforge.store.base.TaskStore`."""
-
-    def put_activity(self, record: ActivityRecord) -> None:
-        self._execute("INSERT OR REPLACE INTO activities VALUES (?, ?, ?, ?)",
-                      (record.arn, record.name, record.created, dumps(record.tags)))
+class SqliteTaskReads(SqliteSession):
+    """The reads of the task aggregate (:class:`~stepforge.store.base.TaskReads`)."""
 
     def get_activity(self, arn: str) -> ActivityRecord | None:
         row = self._execute("SELECT arn, name, created, tags FROM activities WHERE arn = ?", (arn,)).fetchone()
@@ -56,34 +52,7 @@ class SqliteTasks(SqliteDatabase):
         more = len(rows) > limit and found
         return Page(found, cursors.encode(found[-1].created, found[-1].arn) if more else None)
 
-    def delete_activity(self, arn: str) -> None:
-        self._execute("DELETE FROM activities WHERE arn = ?", (arn,))
-
     # -- activity tasks --------------------------------------------------------------------------
-
-    def add_activity_task(self, task: ActivityTaskRecord) -> None:
-        self._insert(f"INSERT INTO activity_tasks ({_TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (task.token, task.activity_arn, task.execution_arn, task.wait_id, task.input,
-                       task.scheduled, task.worker_name, int(task.started), int(task.closed), task.state_name))
-
-    def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
-        waiting = self._execute("SELECT 1 FROM activity_tasks WHERE activity_arn = ? AND closed = 0 AND started = 0 "
-                                "LIMIT 1", (activity_arn,)).fetchone()
-        if waiting is None:
-            return None  # idle long polls must not take the write lock every few milliseconds
-        with self.transaction():
-            row = self._execute(
-                f"SELECT {_TASK_COLUMNS} FROM activity_tasks "
-                "WHERE activity_arn = ? AND closed = 0 AND started = 0 ORDER BY scheduled, rowid LIMIT 1",
-                (activity_arn,),
-            ).fetchone()
-            if row is None:
-                return None
-            self._execute("UPDATE activity_tasks SET started = 1, worker_name = ? WHERE token = ?",
-                          (worker_name, row[0]))
-        task = _task(row)
-        task.started, task.worker_name = True, worker_name
-        return task
 
     def get_activity_task(self, token: str) -> ActivityTaskRecord | None:
         row = self._execute(f"SELECT {_TASK_COLUMNS} FROM activity_tasks WHERE token = ?", (token,)).fetchone()
@@ -95,12 +64,6 @@ class SqliteTasks(SqliteDatabase):
         return [_task(row) for row in rows]
 
     # -- dispatches ------------------------------------------------------------------------------
-
-    def add_dispatch(self, dispatch: DispatchRecord) -> None:
-        self._insert(f"INSERT INTO task_dispatches ({_DISPATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (dispatch.token, dispatch.execution_arn, dispatch.wait_id, dispatch.resource,
-                       dispatch.state_name, dispatch.child_name, dispatch.input, dispatch.created,
-                       int(dispatch.callback), int(dispatch.closed)))
 
     def get_dispatch(self, token: str) -> DispatchRecord | None:
         row = self._execute(f"SELECT {_DISPATCH_COLUMNS} FROM task_dispatches WHERE token = ?", (token,)).fetchone()
@@ -123,11 +86,6 @@ class SqliteTasks(SqliteDatabase):
 
     # -- child watches ---------------------------------------------------------------------------
 
-    def add_child_watch(self, watch: ChildWatchRecord) -> None:
-        self._execute(f"INSERT OR IGNORE INTO child_watches ({_WATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                      (watch.child_arn, watch.parent_arn, watch.wait_id, watch.pattern, watch.created,
-                       int(watch.closed)))
-
     def get_child_watch(self, child_arn: str) -> ChildWatchRecord | None:
         row = self._execute(f"SELECT {_WATCH_COLUMNS} FROM child_watches WHERE child_arn = ?",
                             (child_arn,)).fetchone()
@@ -141,6 +99,55 @@ class SqliteTasks(SqliteDatabase):
 
     # -- what a wait holds -----------------------------------------------------------------------
 
+    def _open_tasks_of(self, execution_arn: str) -> int:
+        return sum(int(self._execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ? AND closed = 0",
+                                     (execution_arn,)).fetchone()[0]) for table, column in _HELD)
+
+
+class SqliteTaskWrites(SqliteTaskReads, SqliteWriter):
+    """The writes of the task aggregate (:class:`~stepforge.store.base.TaskWrites`)."""
+
+    def put_activity(self, record: ActivityRecord) -> None:
+        self._execute("INSERT OR REPLACE INTO activities VALUES (?, ?, ?, ?)",
+                      (record.arn, record.name, record.created, dumps(record.tags)))
+
+    def delete_activity(self, arn: str) -> None:
+        self._execute("DELETE FROM activities WHERE arn = ?", (arn,))
+
+    def add_activity_task(self, task: ActivityTaskRecord) -> None:
+        self._insert(f"INSERT INTO activity_tasks ({_TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (task.token, task.activity_arn, task.execution_arn, task.wait_id, task.input,
+                       task.scheduled, task.worker_name, int(task.started), int(task.closed), task.state_name))
+
+    def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
+        waiting = self._execute("SELECT 1 FROM activity_tasks WHERE activity_arn = ? AND closed = 0 AND started = 0 "
+                                "LIMIT 1", (activity_arn,)).fetchone()
+        if waiting is None:
+            return None  # the common case of an idle long poll: one index probe
+        row = self._execute(
+            f"SELECT {_TASK_COLUMNS} FROM activity_tasks "
+            "WHERE activity_arn = ? AND closed = 0 AND started = 0 ORDER BY scheduled, rowid LIMIT 1",
+            (activity_arn,),
+        ).fetchone()
+        if row is None:
+            return None
+        self._execute("UPDATE activity_tasks SET started = 1, worker_name = ? WHERE token = ?",
+                      (worker_name, row[0]))
+        task = _task(row)
+        task.started, task.worker_name = True, worker_name
+        return task
+
+    def add_dispatch(self, dispatch: DispatchRecord) -> None:
+        self._insert(f"INSERT INTO task_dispatches ({_DISPATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (dispatch.token, dispatch.execution_arn, dispatch.wait_id, dispatch.resource,
+                       dispatch.state_name, dispatch.child_name, dispatch.input, dispatch.created,
+                       int(dispatch.callback), int(dispatch.closed)))
+
+    def add_child_watch(self, watch: ChildWatchRecord) -> None:
+        self._execute(f"INSERT OR IGNORE INTO child_watches ({_WATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                      (watch.child_arn, watch.parent_arn, watch.wait_id, watch.pattern, watch.created,
+                       int(watch.closed)))
+
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         waits = None if wait_ids is None else list(wait_ids)
         for table, column in _HELD:
@@ -149,7 +156,3 @@ class SqliteTasks(SqliteDatabase):
             else:
                 self._execute_many(f"UPDATE {table} SET closed = 1 WHERE {column} = ? AND wait_id = ? AND closed = 0",
                                    [(execution_arn, wait_id) for wait_id in waits])
-
-    def _open_tasks_of(self, execution_arn: str) -> int:
-        return sum(int(self._execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ? AND closed = 0",
-                                     (execution_arn,)).fetchone()[0]) for table, column in _HELD)

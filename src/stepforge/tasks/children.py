@@ -13,7 +13,7 @@ import uuid
 from typing import Any, Protocol
 
 from stepforge.asl.records import RUNNING, SUCCEEDED, Stop, TaskFailed, TaskSubmitted, TaskSucceeded
-from stepforge.store.base import Store
+from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ChildWatchRecord, ExecutionRecord
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import SYNC2, Target
@@ -49,7 +49,11 @@ def child_name(value: Any) -> str:
 
 def start(store: Store, start_execution: StartExecution, target: Target, value: Any, name: str, parent: str,
           wait_id: int, now: float) -> Outcome | None:
-    """Start the child; returns the task's outcome, or None when it completes later (``.sync``)."""
+    """Start the child; returns the task's outcome, or None when it completes later (``.sync``).
+
+    Runs after the commit that dispatched the task: the child starts in a transaction of its own
+    (through ``start_execution``), the parent's watch on it in another.
+    """
     if not isinstance(value, dict) or not isinstance(value.get("StateMachineArn"), str):
         return Outcome(error="States.Runtime", cause="The field 'StateMachineArn' is required by states:startExecution.")
     try:
@@ -61,13 +65,13 @@ def start(store: Store, start_execution: StartExecution, target: Target, value: 
                        cause=f"{exc.message} (Service: AWSStepFunctions; Status Code: {exc.status}; "
                              f"Error Code: {exc.code}; Request ID: {uuid.uuid4()}; Proxy: null)")
     if target.pattern in ("sync", SYNC2):
-        with store.transaction():
-            if store.get_child_watch(arn) is None:
-                store.push_signal(parent, TaskSubmitted(wait_id, {"ExecutionArn": arn, "StartDate": int(now * 1000)}))
-                store.add_child_watch(ChildWatchRecord(arn, parent, wait_id, target.pattern, now))
-            record = store.get_execution(arn, with_run=False)
+        with store.transaction() as tx:
+            if tx.get_child_watch(arn) is None:
+                tx.push_signal(parent, TaskSubmitted(wait_id, {"ExecutionArn": arn, "StartDate": int(now * 1000)}))
+                tx.add_child_watch(ChildWatchRecord(arn, parent, wait_id, target.pattern, now))
+            record = tx.get_execution(arn, with_run=False)
             if record is not None and record.status != RUNNING:
-                on_finished(store, record)
+                on_finished(tx, record)
         return None
     if target.waits_for_token:
         return Outcome()
@@ -82,27 +86,27 @@ def _input(given: Any) -> str:
     return text
 
 
-def on_finished(store: Store, child: ExecutionRecord) -> None:
-    """Wake the parent waiting on ``child`` with ``.sync``, if any (called inside a transaction)."""
-    watch = store.get_child_watch(child.arn)
+def on_finished(tx: UnitOfWork, child: ExecutionRecord) -> None:
+    """Wake the parent waiting on ``child`` with ``.sync``, if any."""
+    watch = tx.get_child_watch(child.arn)
     if watch is None or watch.closed:
         return
-    store.close_tasks(watch.parent_arn, [watch.wait_id])
+    tx.close_tasks(watch.parent_arn, [watch.wait_id])
     described = describe(child, watch.pattern == SYNC2)
     if child.status == SUCCEEDED:
         signal: TaskSucceeded | TaskFailed = TaskSucceeded(watch.wait_id, described)
     else:
         signal = TaskFailed(watch.wait_id, "States.TaskFailed", json.dumps(described))
-    store.push_signal(watch.parent_arn, signal)
+    tx.push_signal(watch.parent_arn, signal)
 
 
-def stop_watched(store: Store, parent_arn: str, wait_ids: list[int] | None) -> None:
+def stop_watched(tx: UnitOfWork, parent_arn: str, wait_ids: list[int] | None) -> None:
     """The parent's ``.sync`` wait ended without the child (stopped, timed out, its branch failed):
-    stop the child, as Step Functions does (called inside a transaction, before the wait closes)."""
-    for watch in store.open_child_watches(parent_arn, wait_ids):
-        child = store.get_execution(watch.child_arn, with_run=False)
+    stop the child, as Step Functions does (before the wait closes)."""
+    for watch in tx.open_child_watches(parent_arn, wait_ids):
+        child = tx.get_execution(watch.child_arn, with_run=False)
         if child is not None and child.status == RUNNING:
-            store.push_signal(child.arn, Stop("States.Aborted", f"The parent execution {parent_arn} stopped "
+            tx.push_signal(child.arn, Stop("States.Aborted", f"The parent execution {parent_arn} stopped "
                                                                 "waiting for this execution."))
 
 

@@ -1,8 +1,8 @@
 """The one dispatch seam: what a Task's Resource reaches, and how a scheduled task gets there.
 
-Inside the engine's transaction, :meth:`Dispatcher.dispatch` only *records* a task: for an activity,
+With the engine batch's unit of work, :meth:`Dispatcher.dispatch` only *records* a task: for an activity,
 an activity task (the queue entry a worker polls); for every other resource, a dispatch (its
-in-flight work, keyed by the task token). After the transaction commits, :meth:`flush` starts the
+in-flight work, keyed by the task token). After the batch commits, :meth:`flush` starts the
 work outside the engine's thread; outcomes come back through :meth:`take`, which the engine drains
 into its next batch (so a result commits with the step that handles it). A crash loses in-flight
 work but not its dispatch: :meth:`recover` re-dispatches every open one at start-up — tasks are
@@ -22,7 +22,7 @@ from typing import Any
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
 from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
-from stepforge.store.base import Store
+from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ActivityTaskRecord, DispatchRecord, ExecutionRecord
 from stepforge.tasks import children, maprun, resources
 from stepforge.tasks.aws import metadata
@@ -92,19 +92,19 @@ class Dispatcher:
             raise StatesError(errors.RUNTIME, f"The activity {resource} does not exist.")
         return target.kind
 
-    def dispatch(self, execution_arn: str, command: DispatchTask, now: float) -> None:
-        """Record a scheduled task (inside the engine's transaction); :meth:`flush` starts it."""
+    def dispatch(self, tx: UnitOfWork, execution_arn: str, command: DispatchTask, now: float) -> None:
+        """Record a scheduled task with the engine batch's unit of work; :meth:`flush` starts it."""
         target = resources.parse(command.resource) or Target("task")
         token = command.token or _token()
         if target.kind == "activity" and not self._mocked(execution_arn, command.state_name):
-            self.store.add_activity_task(ActivityTaskRecord(
+            tx.add_activity_task(ActivityTaskRecord(
                 token=token, activity_arn=command.resource, execution_arn=execution_arn, wait_id=command.wait_id,
                 input=command.input_json, scheduled=now, state_name=command.state_name))
             self._activities.add(command.resource)
             return
         job = Job(execution_arn, command.wait_id, command.resource, target, command.input, command.input_json,
                   token, command.state_name, _child_name(target, command.input))
-        self.store.add_dispatch(DispatchRecord(
+        tx.add_dispatch(DispatchRecord(
             token=token, execution_arn=execution_arn, wait_id=command.wait_id, resource=command.resource,
             state_name=job.state_name, child_name=job.child_name, input=command.input_json, created=now,
             callback=target.waits_for_token))
@@ -115,10 +115,10 @@ class Dispatcher:
         if self._pending:
             self._pending = [j for j in self._pending if (j.execution_arn, j.wait_id) != (execution_arn, wait_id)]
 
-    def finished(self, record: ExecutionRecord) -> None:
-        """An execution ended (inside the engine's transaction): wake a parent waiting with ``.sync``."""
-        children.on_finished(self.store, record)
-        maprun.on_child_finished(self.store, record)
+    def finished(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        """An execution ended (in the engine batch ``tx``): wake a parent waiting with ``.sync``."""
+        children.on_finished(tx, record)
+        maprun.on_child_finished(tx, record)
         if self.mocks is not None and "#" in record.arn:
             self.mocks.forget(record.arn)
 

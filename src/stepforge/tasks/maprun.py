@@ -1,6 +1,6 @@
 """Map Runs: a Distributed Map's items run as child executions, and their end wakes the parent.
 
-Everything here runs inside the engine's transaction. :func:`start` records the Map Run (its
+Everything here writes with the engine batch's unit of work (``tx``). :func:`start` records the Map Run (its
 settings, counts and the parent's wait) with one item row per input, and starts the first children,
 up to MaxConcurrency; :func:`on_child_finished` (called as a child's end commits, like ``.sync``
 children in ``children.on_finished``) records its result in its item's row, starts the next pending
@@ -21,7 +21,7 @@ from typing import Any
 from stepforge.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
 from stepforge.asl.execution.distributed import THRESHOLD_CAUSE
 from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, StartMapRun, Stop
-from stepforge.store.base import Store
+from stepforge.store.base import UnitOfWork
 from stepforge.store.codec import dumps
 from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
 
@@ -47,9 +47,9 @@ def processor_definition(definition: str, address: tuple[tuple[str, int], ...]) 
     return json.dumps(processor), config.get("ExecutionType") == "EXPRESS"
 
 
-def start(store: Store, parent: ExecutionRecord, command: StartMapRun, now: float) -> None:
+def start(tx: UnitOfWork, parent: ExecutionRecord, command: StartMapRun, now: float) -> None:
     """Record a new Map Run and its items, and start the first children (idempotent on the Map Run ARN)."""
-    if store.get_map_run(command.map_run_arn) is not None:
+    if tx.get_map_run(command.map_run_arn) is not None:
         return
     definition, express = processor_definition(parent.definition, command.address)
     total = len(command.inputs)
@@ -64,8 +64,8 @@ def start(store: Store, parent: ExecutionRecord, command: StartMapRun, now: floa
         parent_wait=command.wait_id, child_machine_arn=child_machine_arn(command.map_run_arn),
         definition=definition, role_arn=parent.role_arn, express=express,
     )
-    store.insert_map_run(record, command.inputs)
-    _advance(store, record, now)
+    tx.insert_map_run(record, command.inputs)
+    _advance(tx, record, now)
 
 
 def child_machine_arn(map_run_arn: str) -> str:
@@ -73,49 +73,49 @@ def child_machine_arn(map_run_arn: str) -> str:
     return map_run_arn.replace(":mapRun:", ":stateMachine:", 1).rsplit(":", 1)[0]
 
 
-def on_child_finished(store: Store, child: ExecutionRecord) -> None:
+def on_child_finished(tx: UnitOfWork, child: ExecutionRecord) -> None:
     """A child execution ended: record its result in its item and move the Map Run on."""
     if child.map_run_arn is None:
         return
-    item = store.map_run_item_of(child.arn)
-    record = store.get_map_run(child.map_run_arn)
+    item = tx.map_run_item_of(child.arn)
+    record = tx.get_map_run(child.map_run_arn)
     if item is None or record is None or item.status != RUNNING:
         return
     item.status = child.status
     item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
         {"Error": child.error, "Cause": child.cause})
-    store.update_map_run_item(item)
+    tx.update_map_run_item(item)
     _count(record, RUNNING, child.status)
-    _advance(store, record, child.stopped or record.started)
+    _advance(tx, record, child.stopped or record.started)
 
 
-def abort(store: Store, arn: str, now: float) -> None:
+def abort(tx: UnitOfWork, arn: str, now: float) -> None:
     """The parent stopped waiting (aborted, timed out, failed elsewhere): stop the run's children."""
-    record = store.get_map_run(arn)
+    record = tx.get_map_run(arn)
     if record is None or record.status != RUNNING:
         return
     record.status, record.stopped = "ABORTED", now
-    _stop_children(store, record)
-    store.update_map_run(record)
+    _stop_children(tx, record)
+    tx.update_map_run(record)
 
 
-def refill(store: Store, record: MapRunRecord, now: float) -> None:
+def refill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
     """The run's settings changed (UpdateMapRun): apply them at once."""
     if record.status == RUNNING:
-        _advance(store, record, now)
+        _advance(tx, record, now)
     else:
-        store.update_map_run(record)
+        tx.update_map_run(record)
 
 
-def _advance(store: Store, record: MapRunRecord, now: float) -> None:
+def _advance(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
     if record.status == RUNNING:
         if _failed(record) and not _tolerated(record):
-            _end(store, record, FAILED, now)
+            _end(tx, record, FAILED, now)
         else:
-            _fill(store, record, now)
+            _fill(tx, record, now)
             if record.item_counts["pending"] == 0 and record.item_counts["running"] == 0:
-                _end(store, record, SUCCEEDED, now)
-    store.update_map_run(record)
+                _end(tx, record, SUCCEEDED, now)
+    tx.update_map_run(record)
 
 
 def _count(record: MapRunRecord, was: str, now: str) -> None:
@@ -141,20 +141,20 @@ def _tolerated(record: MapRunRecord) -> bool:
     return total > 0 and failed * 100.0 / total <= record.tolerated_failure_percentage
 
 
-def _fill(store: Store, record: MapRunRecord, now: float) -> None:
+def _fill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
     """Start pending items in index order while MaxConcurrency leaves room (0: no limit)."""
     counts = record.item_counts
     while counts["pending"] and (record.max_concurrency == 0 or counts["running"] < record.max_concurrency):
         room = counts["pending"] if record.max_concurrency == 0 else record.max_concurrency - counts["running"]
         launched = counts["total"] - counts["pending"]  # items start in index order
-        items = store.map_run_items(record.arn, status=PENDING, after=launched - 1, limit=min(room, PAGE))
+        items = tx.map_run_items(record.arn, status=PENDING, after=launched - 1, limit=min(room, PAGE))
         if not items:
             break
         for item in items:
-            _launch(store, record, item, now)
+            _launch(tx, record, item, now)
 
 
-def _launch(store: Store, record: MapRunRecord, item: MapRunItem, now: float) -> None:
+def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) -> None:
     run_id = record.arn.rsplit(":", 1)[1]
     name = str(uuid.uuid5(uuid.UUID(run_id), str(item.index)))
     machine_name = record.child_machine_arn.split(":stateMachine:", 1)[1]
@@ -162,41 +162,41 @@ def _launch(store: Store, record: MapRunRecord, item: MapRunItem, now: float) ->
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':express:', 1)}:{name}:{run_id}"
     else:
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
-    store.insert_execution(ExecutionRecord(
+    tx.insert_execution(ExecutionRecord(
         arn=arn, name=name, state_machine_arn=record.child_machine_arn, state_machine_name=machine_name,
         definition=record.definition, role_arn=record.role_arn, input=item.input, started=now,
         map_run_arn=record.arn,
     ))
-    store.push_signal(arn, None)
+    tx.push_signal(arn, None)
     item.child_arn, item.status = arn, RUNNING
-    store.update_map_run_item(item)
+    tx.update_map_run_item(item)
     _count(record, PENDING, RUNNING)
 
 
-def _end(store: Store, record: MapRunRecord, status: str, now: float) -> None:
+def _end(tx: UnitOfWork, record: MapRunRecord, status: str, now: float) -> None:
     record.status, record.stopped = status, now
     if status == SUCCEEDED:
         for counts in (record.item_counts, record.execution_counts):
             counts["resultsWritten"] = counts["succeeded"]
-        signal = MapRunEnded(record.parent_wait, SUCCEEDED, _results(store, record.arn))
+        signal = MapRunEnded(record.parent_wait, SUCCEEDED, _results(tx, record.arn))
     else:
-        _stop_children(store, record)
+        _stop_children(tx, record)
         signal = MapRunEnded(record.parent_wait, FAILED, None, EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)
-    store.push_signal(record.execution_arn, signal)
+    tx.push_signal(record.execution_arn, signal)
 
 
-def _results(store: Store, arn: str) -> list[Any]:
+def _results(tx: UnitOfWork, arn: str) -> list[Any]:
     """Every item's result in item order: the Map state's output (the one list of the whole run)."""
     results: list[Any] = []
-    while items := store.map_run_items(arn, after=len(results) - 1, limit=PAGE):
+    while items := tx.map_run_items(arn, after=len(results) - 1, limit=PAGE):
         results += [None if item.result is None else json.loads(item.result) for item in items]
     return results
 
 
-def _stop_children(store: Store, record: MapRunRecord) -> None:
+def _stop_children(tx: UnitOfWork, record: MapRunRecord) -> None:
     after = -1
-    while items := store.map_run_items(record.arn, status=RUNNING, after=after, limit=PAGE):
+    while items := tx.map_run_items(record.arn, status=RUNNING, after=after, limit=PAGE):
         for item in items:
             if item.child_arn is not None:
-                store.push_signal(item.child_arn, Stop())
+                tx.push_signal(item.child_arn, Stop())
         after = items[-1].index

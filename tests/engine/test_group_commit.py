@@ -1,0 +1,85 @@
+"""Group commit: the API writes queued for a batch and the steps they wake commit as one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from stepforge.service import executions
+from stepforge.service.context import Request
+from stepforge.service.errors import ApiError
+from stepforge.store.base import UnitOfWork
+from stepforge.store.memory import MemoryStore
+from stepforge.store.records import ActivityRecord
+from stepforge.testing import Harness
+
+GHOST = "arn:aws:states:us-east-1:000000000000:activity:ghost"
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+class CountingStore(MemoryStore):
+    """The memory store, counting the transactions it opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transactions = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        self.transactions += 1
+        with super().transaction() as tx:
+            yield tx
+
+
+def start(harness: Harness, machine: str, name: str) -> Any:
+    request = Request({"stateMachineArn": machine, "name": name, "input": json.dumps({"n": name})}, "us-east-1")
+    return lambda tx: executions.start(harness.ctx.within(tx), request)
+
+
+async def queue_and_run_one_batch(harness: Harness, operations: list[Any]) -> list[Any]:
+    waiting = [asyncio.ensure_future(harness.engine.writes.submit(operation)) for operation in operations]
+    await asyncio.sleep(0)  # every write is queued before the batch runs
+    harness.engine.run_once(harness.clock.now())
+    return await asyncio.gather(*waiting, return_exceptions=True)
+
+
+def test_queued_writes_and_the_steps_they_wake_commit_in_one_transaction() -> None:
+    store = CountingStore()
+    harness = Harness(store=store)
+    machine = harness.create(PASS)
+    before = store.transactions
+    answers = asyncio.run(queue_and_run_one_batch(harness, [start(harness, machine, f"e{i}") for i in range(3)]))
+    assert store.transactions == before + 1
+    arns = [answer["executionArn"] for answer in answers]
+    assert [harness.result(arn).status for arn in arns] == ["SUCCEEDED"] * 3
+
+
+def test_a_failing_write_is_undone_alone_and_answered_with_its_error() -> None:
+    harness = Harness(store=CountingStore())
+    machine = harness.create(PASS)
+
+    def half_then_fail(tx: UnitOfWork) -> None:
+        tx.put_activity(ActivityRecord(GHOST, "ghost", 1.0, {}))
+        raise ApiError("half done")
+
+    answers = asyncio.run(queue_and_run_one_batch(harness, [start(harness, machine, "kept"), half_then_fail]))
+    assert isinstance(answers[1], ApiError)
+    assert harness.result(answers[0]["executionArn"]).status == "SUCCEEDED"
+    assert harness.store.get_activity(GHOST) is None
+
+
+def test_a_write_without_an_engine_thread_commits_in_a_transaction_of_its_own() -> None:
+    store = CountingStore()
+    harness = Harness(store=store)
+    machine = harness.create(PASS)
+    before = store.transactions
+    answer = asyncio.run(harness.engine.write(start(harness, machine, "alone")))
+    assert store.transactions == before + 1
+    assert harness.store.get_execution(answer["executionArn"]) is not None
+    with pytest.raises(ApiError):
+        asyncio.run(harness.engine.write(start(harness, machine + "-missing", "nowhere")))
