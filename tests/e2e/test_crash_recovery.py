@@ -112,15 +112,25 @@ class Server:
             self.process.wait(timeout=20)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def restartable_port() -> int:
+    """A free port below the ephemeral range (see /proc/sys/net/ipv4/ip_local_port_range), so that while
+    the killed server is down no other process of the suite — whose servers bind port 0 — can take it
+    and answer our clients in its place."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20_000, 30_000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 30000")
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / "data", free_port())
+    running = Server(tmp_path / "data", restartable_port())
     running.start()
     yield running
     running.stop()

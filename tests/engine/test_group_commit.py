@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -18,6 +19,7 @@ from stepforge.store.memory import MemoryStore
 from stepforge.store.records import ActivityRecord
 from stepforge.testing import Harness
 
+T = TypeVar("T")
 GHOST = "arn:aws:states:us-east-1:000000000000:activity:ghost"
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
@@ -41,6 +43,13 @@ def start(harness: Harness, machine: str, name: str) -> Any:
     return lambda tx: executions.start(harness.ctx.within(tx), request)
 
 
+def run_alone(awaitable: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: a browser test earlier in this worker may have left an
+    event loop running on the main thread (Playwright's sync API)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, awaitable).result()
+
+
 async def queue_and_run_one_batch(harness: Harness, operations: list[Any]) -> list[Any]:
     waiting = [asyncio.ensure_future(harness.engine.writes.submit(operation)) for operation in operations]
     await asyncio.sleep(0)  # every write is queued before the batch runs
@@ -53,7 +62,7 @@ def test_queued_writes_and_the_steps_they_wake_commit_in_one_transaction() -> No
     harness = Harness(store=store)
     machine = harness.create(PASS)
     before = store.transactions
-    answers = asyncio.run(queue_and_run_one_batch(harness, [start(harness, machine, f"e{i}") for i in range(3)]))
+    answers = run_alone(queue_and_run_one_batch(harness, [start(harness, machine, f"e{i}") for i in range(3)]))
     assert store.transactions == before + 1
     arns = [answer["executionArn"] for answer in answers]
     assert [harness.result(arn).status for arn in arns] == ["SUCCEEDED"] * 3
@@ -67,7 +76,7 @@ def test_a_failing_write_is_undone_alone_and_answered_with_its_error() -> None:
         tx.put_activity(ActivityRecord(GHOST, "ghost", 1.0, {}))
         raise ApiError("half done")
 
-    answers = asyncio.run(queue_and_run_one_batch(harness, [start(harness, machine, "kept"), half_then_fail]))
+    answers = run_alone(queue_and_run_one_batch(harness, [start(harness, machine, "kept"), half_then_fail]))
     assert isinstance(answers[1], ApiError)
     assert harness.result(answers[0]["executionArn"]).status == "SUCCEEDED"
     assert harness.store.get_activity(GHOST) is None
@@ -78,8 +87,8 @@ def test_a_write_without_an_engine_thread_commits_in_a_transaction_of_its_own() 
     harness = Harness(store=store)
     machine = harness.create(PASS)
     before = store.transactions
-    answer = asyncio.run(harness.engine.write(start(harness, machine, "alone")))
+    answer = run_alone(harness.engine.write(start(harness, machine, "alone")))
     assert store.transactions == before + 1
     assert harness.store.get_execution(answer["executionArn"]) is not None
     with pytest.raises(ApiError):
-        asyncio.run(harness.engine.write(start(harness, machine + "-missing", "nowhere")))
+        run_alone(harness.engine.write(start(harness, machine + "-missing", "nowhere")))

@@ -135,8 +135,9 @@ def test_pages_split_executions_started_together(store: Store) -> None:
 
 
 def test_executions_filter_by_name_ascii_case_insensitively(store: Store) -> None:
-    for index, name in enumerate(["Order-42", "order-7", "refund-42", "ÉTÉ-42", "été-42", "100%_off"]):
-        store.insert_execution(execution(name, started=float(index)))
+    with store.transaction() as tx:
+        for index, name in enumerate(["Order-42", "order-7", "refund-42", "ÉTÉ-42", "été-42", "100%_off"]):
+            tx.insert_execution(execution(name, started=float(index)))
     assert names(store, ExecutionQuery(state_machine_arn=MACHINE, name_contains="ORDER")) == ["order-7", "Order-42"]
     assert names(store, ExecutionQuery(name_contains="-42")) == ["été-42", "ÉTÉ-42", "refund-42", "Order-42"]
     assert names(store, ExecutionQuery(name_contains="été")) == ["été-42"]
@@ -145,8 +146,9 @@ def test_executions_filter_by_name_ascii_case_insensitively(store: Store) -> Non
 
 
 def test_executions_filter_by_start_time_with_inclusive_bounds(store: Store) -> None:
-    for index in range(6):
-        store.insert_execution(execution(f"e{index}", started=float(index)))
+    with store.transaction() as tx:
+        for index in range(6):
+            tx.insert_execution(execution(f"e{index}", started=float(index)))
     assert names(store, ExecutionQuery(state_machine_arn=MACHINE, started_from=2.0, started_to=4.0)) \
         == ["e4", "e3", "e2"]
     assert names(store, ExecutionQuery(started_from=4.5)) == ["e5"]
@@ -155,10 +157,11 @@ def test_executions_filter_by_start_time_with_inclusive_bounds(store: Store) -> 
 
 
 def test_filtered_pages_follow_their_cursor(store: Store) -> None:
-    for index in range(12):
-        status = "FAILED" if index % 2 else "SUCCEEDED"
-        store.insert_execution(execution(f"{'hit' if index % 3 else 'miss'}-{index}", started=float(index),
-                                         status=status))
+    with store.transaction() as tx:
+        for index in range(12):
+            status = "FAILED" if index % 2 else "SUCCEEDED"
+            tx.insert_execution(execution(f"{'hit' if index % 3 else 'miss'}-{index}", started=float(index),
+                                          status=status))
     query = ExecutionQuery(status="FAILED", name_contains="HIT", started_from=1.0, started_to=10.0)
     seen, cursor, pages = [], None, 0
     while True:
@@ -173,9 +176,10 @@ def test_filtered_pages_follow_their_cursor(store: Store) -> None:
 
 def test_filters_combine_with_machine_and_status(store: Store) -> None:
     other = f"{MACHINE}-other"
-    for index, (machine_arn, status) in enumerate([(MACHINE, "FAILED"), (other, "FAILED"), (MACHINE, "RUNNING"),
-                                                   (MACHINE, "FAILED")]):
-        store.insert_execution(execution(f"run-{index}", started=float(index), status=status, machine=machine_arn))
+    runs = [(MACHINE, "FAILED"), (other, "FAILED"), (MACHINE, "RUNNING"), (MACHINE, "FAILED")]
+    with store.transaction() as tx:
+        for index, (machine_arn, status) in enumerate(runs):
+            tx.insert_execution(execution(f"run-{index}", started=float(index), status=status, machine=machine_arn))
     query = ExecutionQuery(state_machine_arn=MACHINE, status="FAILED", name_contains="RUN", started_from=0.5)
     assert names(store, query) == ["run-3"]
     assert names(store, ExecutionQuery(status="FAILED", started_to=1.0)) == ["run-1", "run-0"]

@@ -86,8 +86,9 @@ def test_aliases_round_trip(store: Store) -> None:
 
 
 def test_state_machines_filter_by_name_ascii_case_insensitively(store: Store) -> None:
-    for index, name in enumerate(["Orders", "billing", "orders-eu", "ÜBER"]):
-        store.put_state_machine(machine(name, float(index)))
+    with store.transaction() as tx:
+        for index, name in enumerate(["Orders", "billing", "orders-eu", "ÜBER"]):
+            tx.put_state_machine(machine(name, float(index)))
     found = store.list_state_machines(name_contains="ORDER", limit=1)
     assert [m.name for m in found.items] == ["Orders"] and found.next is not None
     rest = store.list_state_machines(name_contains="ORDER", after=found.next, limit=1)
