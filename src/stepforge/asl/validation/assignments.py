@@ -45,7 +45,7 @@ def _check(out: Collector, machine: Any, top_language: str, outer: _Names, at: s
         out.error(f"The variable '{clash[0]}' is assigned in an outer scope and cannot be assigned in a nested "
                   "Parallel branch or Map iteration", at)
     elif own & outer.caught:
-        name = sorted(own & outer.caught)[0]
+        name = min(own & outer.caught)
         out.warning("VARIABLE_SHADOWS_CATCH", f"The variable '{name}' is assigned here and by a Catcher of an "
                     "outer scope; the Catcher's value replaces it when the error is caught", at)
     for name, state in states.items():
