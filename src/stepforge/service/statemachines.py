@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stepforge.asl.validation import validator
@@ -22,6 +22,7 @@ from stepforge.service.errors import (
 )
 from stepforge.service.params import answer, optional_int, optional_str, required_str, store_page
 from stepforge.store.records import StateMachineRecord
+from stepforge.tasks import reach
 
 MAX_DEFINITION = 1024 * 1024
 TYPES = ("STANDARD", "EXPRESS")
@@ -34,9 +35,16 @@ def validate(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     kind = _enum(params, "type", TYPES) or "STANDARD"
     severity = _enum(params, "severity", ("ERROR", "WARNING")) or "ERROR"
     max_results = optional_int(params, "maxResults", minimum=0, maximum=100) or 100
-    report = validator.validate(definition, max_results=max_results, machine_type=kind, severity=severity)
+    report = validator.validate(definition, max_results=max_results, machine_type=kind, severity=severity,
+                                reachable=_reachable(ctx))
     return {"result": report.result, "diagnostics": [d.to_api() for d in report.diagnostics],
             "truncated": report.truncated}
+
+
+def _reachable(ctx: ServiceContext) -> Callable[[str], bool]:
+    """Whether this server's task configuration reaches a resource (for the validator's WARNINGs)."""
+    config = ctx.engine.dispatcher.config
+    return lambda resource: reach.reaches(config, resource)
 
 
 def _enum(params: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
