@@ -108,6 +108,7 @@ def test_a_server_configuration_makes_unreachable_tasks_warnings(
         args += ["--config", str(tmp_path / "stepforge.toml")]
     status, lines = run(capsys, *args)
     assert status == 0
-    assert lines == ([f"{path}:1:51: UNREACHABLE_RESOURCE: This server cannot reach 'arn:aws:states:::sqs:sendMessage' "
-                      "with its configuration (no Python function registered and no pass-through endpoint for the "
-                      "service): the task will fail when it runs (warning)"] if warned else [])
+    expected = (f"{path}:1:51: UNREACHABLE_RESOURCE: This server cannot reach 'arn:aws:states:::sqs:sendMessage' "
+                "with its configuration (no Python function registered and no pass-through endpoint for the "
+                "service): the task will fail when it runs (warning)")
+    assert lines == ([expected] if warned else [])
