@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from stepforge.asl import errors
+from stepforge.asl.records import Stop
 from stepforge.asl.validation import validator
 from stepforge.asl.validation.references import variable_references
 from stepforge.service import arns, configs, tags, versions
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.definitions import check_definition
 from stepforge.service.errors import (
+    InvalidArn,
     MissingRequiredParameter,
     StateMachineAlreadyExists,
     StateMachineDeleting,
@@ -21,10 +25,12 @@ from stepforge.service.errors import (
     ValidationException,
 )
 from stepforge.service.params import answer, optional_int, optional_str, required_str, store_page
+from stepforge.store.base import ExecutionQuery
 from stepforge.store.records import StateMachineRecord
 from stepforge.tasks import reach
 
 MAX_DEFINITION = 1024 * 1024
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+\Z", re.ASCII)
 TYPES = ("STANDARD", "EXPRESS")
 
 
@@ -59,7 +65,7 @@ def create(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     params = req.params
     name = arns.check_name(required_str(params, "name"))
     definition = required_str(params, "definition", max_length=MAX_DEFINITION)
-    role_arn = required_str(params, "roleArn", max_length=256)
+    role_arn = _role_arn(required_str(params, "roleArn", max_length=256))
     kind = _enum(params, "type", TYPES) or "STANDARD"
     publish = params.get("publish") is True
     if params.get("versionDescription") is not None and not publish:
@@ -158,8 +164,32 @@ def delete(ctx: ServiceContext, req: Request) -> dict[str, Any]:
             return {}
         record.status = "DELETING"
         ctx.store.put_state_machine(record)
+        stopped = _stop_running(ctx, record)
         versions.purge_if_idle(ctx, base)
+    if stopped:
+        ctx.engine.notify()
     return {}
+
+
+#: Stop signals sent per store page while DeleteStateMachine ends a machine's executions.
+_STOP_PAGE = 500
+
+
+def _stop_running(ctx: ServiceContext, record: StateMachineRecord) -> int:
+    """End the machine's running executions at their next step, as AWS does ("On the next state
+    transition, the state machine's executions are terminated"), with AWS's error and cause
+    (``States.Runtime``, "State machine NAME has been deleted."). Returns how many were told."""
+    query = ExecutionQuery(state_machine_arn=record.arn, status="RUNNING")
+    signal = Stop(errors.RUNTIME, f"State machine {record.name} has been deleted.")
+    count, after = 0, None
+    while True:
+        page = ctx.store.list_executions(query, after=after, limit=_STOP_PAGE)
+        for execution in page.items:
+            ctx.store.push_signal(execution.arn, signal)
+        count += len(page.items)
+        if page.next is None:
+            return count
+        after = page.next
 
 
 def update(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -191,11 +221,19 @@ def _apply_update(record: StateMachineRecord, params: Mapping[str, Any]) -> None
     if definition is not None:
         check_definition(definition, record.type)
         record.definition = definition
-    record.role_arn = optional_str(params, "roleArn") or record.role_arn
+    role_arn = optional_str(params, "roleArn")
+    record.role_arn = _role_arn(role_arn) if role_arn else record.role_arn
     record.logging_configuration = configs.logging(params) or record.logging_configuration
     record.tracing_configuration = configs.tracing(params) or record.tracing_configuration
     record.encryption_configuration = configs.encryption(params) or record.encryption_configuration
     record.revision_id = _revision(record.definition, record.role_arn)
+
+
+def _role_arn(text: str) -> str:
+    """An IAM role ARN (``arn:aws:iam::123456789012:role/name``), else AWS's InvalidArn."""
+    if not _ROLE_ARN.match(text):
+        raise InvalidArn(f"Invalid Role Arn: '{text}'")
+    return text
 
 
 def _revision(definition: str, role_arn: str) -> str:
