@@ -283,7 +283,7 @@ def test_an_execution_name_with_a_space_is_invalid_name(sfn: Any, create_machine
         sfn.start_execution(stateMachineArn=create_machine(HELLO), name="has a space")
 
 
-def test_a_running_execution_ends_at_its_next_step_when_its_state_machine_is_deleted(
+def test_a_running_execution_is_stopped_when_its_state_machine_is_deleted(
         sfn: Any, create_machine: Callable[..., str], wait_for_execution: Callable[..., dict[str, Any]]) -> None:
     machine = create_machine(asl({"Pause": {"Type": "Wait", "Seconds": 1, "End": True}}))
     arn = sfn.start_execution(stateMachineArn=machine, input='{"still": "here"}')["executionArn"]

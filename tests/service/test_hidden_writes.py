@@ -80,7 +80,7 @@ def test_the_machine_goes_when_its_last_execution_ends(harness: Harness, store: 
     assert store.get_state_machine(arn) is not None
     harness.run_until_done(execution)
     assert store.get_state_machine(arn) is None and store.get_version(version) is None
-    ended = harness.result(execution)  # its history stays; the delete ended it at its next step, as AWS does
+    ended = harness.result(execution)  # its history stays; the delete stopped it
     assert (ended.status, ended.error) == ("ABORTED", "States.Runtime")
 
 

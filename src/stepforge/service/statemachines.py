@@ -176,9 +176,11 @@ _STOP_PAGE = 500
 
 
 def _stop_running(ctx: ServiceContext, record: StateMachineRecord) -> int:
-    """End the machine's running executions at their next step, as AWS does ("On the next state
-    transition, the state machine's executions are terminated"), with AWS's error and cause
-    (``States.Runtime``, "State machine NAME has been deleted."). Returns how many were told."""
+    """Stop the machine's running executions with AWS's error and cause (``States.Runtime``, "State
+    machine NAME has been deleted."). Returns how many were told.
+
+    AWS ends them at their next state transition, as FAILED; here they stop (ABORTED) at the engine's
+    next step, even inside a long Wait or task, so a delete (``terraform destroy``) never waits on one."""
     query = ExecutionQuery(state_machine_arn=record.arn, status="RUNNING")
     signal = Stop(errors.RUNTIME, f"State machine {record.name} has been deleted.")
     count, after = 0, None
