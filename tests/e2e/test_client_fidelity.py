@@ -26,7 +26,7 @@ def error_of(call: Callable[[], Any]) -> tuple[str, str]:
 
 def test_deleting_a_machine_ends_its_running_executions_so_the_delete_completes(
         sfn: Any, create_machine: Callable[..., str], wait_for_execution: Callable[..., dict[str, Any]],
-        wait_until: Callable[..., Any]) -> None:
+        wait_until: Callable[..., Any], execution_history: Callable[[str], list[dict[str, Any]]]) -> None:
     machine_arn = create_machine(WAITS)
     name = machine_arn.rsplit(":", 1)[1]
     execution_arn = sfn.start_execution(stateMachineArn=machine_arn)["executionArn"]
@@ -43,7 +43,8 @@ def test_deleting_a_machine_ends_its_running_executions_so_the_delete_completes(
     wait_until(gone, timeout=5.0, what="the deleted machine to go")
     ended = wait_for_execution(execution_arn)
     assert (ended["status"], ended["error"], ended["cause"]) == (
-        "ABORTED", "States.Runtime", f"State machine {name} has been deleted.")
+        "FAILED", "States.Runtime", f"State machine {name} has been deleted.")
+    assert execution_history(execution_arn)[-1]["type"] == "ExecutionFailed"
 
 
 def test_an_execution_arn_is_in_its_machine_s_region_whatever_region_the_caller_signs_for(

@@ -176,13 +176,13 @@ _STOP_PAGE = 500
 
 
 def _stop_running(ctx: ServiceContext, record: StateMachineRecord) -> int:
-    """Stop the machine's running executions with AWS's error and cause (``States.Runtime``, "State
+    """Fail the machine's running executions with AWS's error and cause (``States.Runtime``, "State
     machine NAME has been deleted."). Returns how many were told.
 
-    AWS ends them at their next state transition, as FAILED; here they stop (ABORTED) at the engine's
-    next step, even inside a long Wait or task, so a delete (``terraform destroy``) never waits on one."""
+    AWS fails them at their next state transition; here they fail at the engine's next step, even
+    inside a long Wait or task, so a delete (``terraform destroy``) never waits on one."""
     query = ExecutionQuery(state_machine_arn=record.arn, status="RUNNING")
-    signal = Stop(errors.RUNTIME, f"State machine {record.name} has been deleted.")
+    signal = Stop(errors.RUNTIME, f"State machine {record.name} has been deleted.", failed=True)
     count, after = 0, None
     while True:
         page = ctx.store.list_executions(query, after=after, limit=_STOP_PAGE)

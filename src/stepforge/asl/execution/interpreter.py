@@ -597,9 +597,11 @@ class _Stepper:
             self.ready.extend(f.id for f in self.run.frames.values() if f.wait is None)
             return
         if isinstance(signal, Stop):
-            self.emit(None, "ExecutionAborted", "executionAbortedEventDetails",
+            event, key, status = (("ExecutionFailed", "executionFailedEventDetails", FAILED) if signal.failed
+                                  else ("ExecutionAborted", "executionAbortedEventDetails", ABORTED))
+            self.emit(None, event, key,
                       {k: v for k, v in (("error", signal.error), ("cause", signal.cause)) if v is not None})
-            self.close(ABORTED, error=signal.error, cause=signal.cause)
+            self.close(status, error=signal.error, cause=signal.cause)
             return
         if isinstance(signal, TimerFired) and signal.kind == "execution_timeout":
             self.emit(None, "ExecutionTimedOut", "executionTimedOutEventDetails", {})
