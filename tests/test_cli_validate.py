@@ -85,3 +85,30 @@ def test_an_inner_scope_assigning_an_outer_variable_is_located(tmp_path: Path,
     assert status == 1
     assert lines == [(f"{path}:4:5: SCHEMA_VALIDATION_FAILED: The variable 'total' is assigned in an outer scope "
                       "and cannot be assigned in a nested Parallel branch or Map iteration")]
+
+
+def test_yaml_is_read_as_yaml_1_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "machine.asl.yaml"
+    path.write_text('StartAt: Ask\nStates:\n  Ask:\n    Type: Pass\n    Next: Yes\n  "Yes":\n    Type: Succeed\n')
+    assert run(capsys, str(path)) == (0, [])
+
+
+SQS_TASK = '{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}'
+
+
+@pytest.mark.parametrize(("config", "warned"), [
+    (None, False), ("", True), ('[passthrough]\nendpoint_url = "http://127.0.0.1:1"\n', False)])
+def test_a_server_configuration_makes_unreachable_tasks_warnings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str | None, warned: bool) -> None:
+    path = tmp_path / "machine.asl.json"
+    path.write_text(SQS_TASK)
+    args = [str(path)]
+    if config is not None:
+        (tmp_path / "stepforge.toml").write_text(config)
+        args += ["--config", str(tmp_path / "stepforge.toml")]
+    status, lines = run(capsys, *args)
+    assert status == 0
+    expected = (f"{path}:1:51: UNREACHABLE_RESOURCE: This server cannot reach 'arn:aws:states:::sqs:sendMessage' "
+                "with its configuration (no Python function registered and no pass-through endpoint for the "
+                "service): the task will fail when it runs (warning)")
+    assert lines == ([expected] if warned else [])

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint.add_argument("files", nargs="+", type=Path, help="ASL definitions: .json, .yaml or .yml")
     lint.add_argument("--type", default="STANDARD", choices=("STANDARD", "EXPRESS"), help="the state machine type")
     lint.add_argument("--errors-only", action="store_true", help="do not show warnings")
+    lint.add_argument("--config", type=Path, default=None,
+                      help="the server's task configuration: warn about Task resources it cannot reach")
+    lint.add_argument("--functions", action="append", default=[], metavar="MODULE",
+                      help="a module of Python functions the server registers (repeatable), as for serve")
 
     args = parser.parse_args(argv)
     if args.command == "validate":
@@ -132,6 +136,11 @@ def _validate(args: argparse.Namespace) -> int:
     """Print ``file:line:col: CODE: message`` per diagnostic; 1 when any file has errors, 2 when unreadable."""
     from stepforge.asl.validation.validator import validate_and_compile
 
+    try:
+        reachable = _reachability(args)
+    except (OSError, ValueError) as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return 2
     status = 0
     for path in args.files:
         try:
@@ -142,7 +151,8 @@ def _validate(args: argparse.Namespace) -> int:
             continue
         is_yaml = path.suffix.lower() in (".yaml", ".yml")
         severity = "ERROR" if args.errors_only else "WARNING"
-        checked = validate_and_compile(text, is_yaml=is_yaml, machine_type=args.type, severity=severity)
+        checked = validate_and_compile(text, is_yaml=is_yaml, machine_type=args.type, severity=severity,
+                                       reachable=reachable)
         report = checked.report
         for diagnostic in report.diagnostics:
             line, column = checked.position(diagnostic)
@@ -151,6 +161,21 @@ def _validate(args: argparse.Namespace) -> int:
         if report.result == "FAIL":
             status = max(status, 1)
     return status
+
+
+def _reachability(args: argparse.Namespace) -> Callable[[str], bool] | None:
+    """With ``--config``/``--functions``: whether that server configuration reaches a Task resource."""
+    if not args.config and not args.functions:
+        return None
+    from stepforge.tasks.config import ConfigError, load
+    from stepforge.tasks.reach import reaches
+
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        config = load(args.config, args.functions)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    return lambda resource: reaches(config, resource)
 
 
 def _print_history(events: list[dict[str, Any]]) -> None:

@@ -283,14 +283,14 @@ def test_an_execution_name_with_a_space_is_invalid_name(sfn: Any, create_machine
         sfn.start_execution(stateMachineArn=create_machine(HELLO), name="has a space")
 
 
-def test_a_running_execution_finishes_after_its_state_machine_is_deleted(
+def test_a_running_execution_fails_when_its_state_machine_is_deleted(
         sfn: Any, create_machine: Callable[..., str], wait_for_execution: Callable[..., dict[str, Any]]) -> None:
     machine = create_machine(asl({"Pause": {"Type": "Wait", "Seconds": 1, "End": True}}))
     arn = sfn.start_execution(stateMachineArn=machine, input='{"still": "here"}')["executionArn"]
     sfn.delete_state_machine(stateMachineArn=machine)
     described = wait_for_execution(arn)
-    assert described["status"] == "SUCCEEDED"
-    assert json.loads(described["output"]) == {"still": "here"}
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert json.loads(described["input"]) == {"still": "here"}
 
 
 def test_input_that_is_not_json_is_invalid_execution_input(sfn: Any, create_machine: Callable[..., str]) -> None:

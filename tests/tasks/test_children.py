@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stepforge.asl.records import Stop
-from stepforge.service import aliases, executions, ports, statemachines, versions
+from stepforge.service import aliases, executions, ports, versions
 from stepforge.store.base import ExecutionQuery
 from stepforge.tasks.children import StartRefused
 from stepforge.testing import Harness, write
@@ -142,7 +142,12 @@ def test_a_child_counts_against_the_open_execution_quota(harness: Harness) -> No
 def test_a_child_of_a_machine_being_deleted_is_refused(harness: Harness) -> None:
     slow = harness.create({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
     harness.call(executions.start, stateMachineArn=slow, name="still-running")
-    harness.call(statemachines.delete, stateMachineArn=slow)
+    # DeleteStateMachine's state until its running execution's next step ends that execution
+    record = harness.store.get_state_machine(slow)
+    assert record is not None
+    record.status = "DELETING"
+    with harness.store.transaction():
+        harness.store.put_state_machine(record)
     result = harness.run(parent(START, slow, Name="too-late"), {"n": 1})
     assert (result.status, result.error) == ("FAILED", "StepFunctions.StateMachineDeletingException")
     assert harness.store.get_execution(slow.replace(":stateMachine:", ":execution:") + ":too-late") is None

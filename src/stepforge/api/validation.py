@@ -4,7 +4,8 @@ A value of the wrong JSON type is a SerializationException (AWS cannot deseriali
 that breaks a constraint (required, length, range, enum, list size) is a ValidationException that
 lists every violation: ``2 validation errors detected: Value null at 'name' failed to satisfy
 constraint: Member must not be null; ...``. Names and patterns are left to the service, which
-answers InvalidName / InvalidArn as AWS does.
+answers InvalidName / InvalidArn as AWS does. A value botocore's model marks ``sensitive`` (a
+definition, an input, a cause, a task token) is never echoed: AWS says ``Value at 'input' ...``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "double": (int, float), "timestamp": (int, float, str), "structure": (dict,), "list": (list,),
     "map": (dict,), "blob": (str,),
 }
+#: The input string shapes botocore's stepfunctions model marks ``sensitive`` (api/shapes.py keeps no flags).
+SENSITIVE_SHAPES = frozenset({
+    "AliasDescription", "Definition", "SensitiveCause", "SensitiveData", "SensitiveError", "TaskToken",
+    "TestStateStateName", "VersionDescription",
+})
 _TYPE_NAMES = {"string": "STRING_VALUE", "boolean": "BOOLEAN_VALUE", "integer": "VALUE_NUMBER_INT",
                "structure": "START_OBJECT", "list": "START_ARRAY"}
 
@@ -59,7 +65,7 @@ def _check(name: str, value: Any, path: str, problems: list[str]) -> None:
             problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
                             f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]")
         elif name not in _SERVICE_CHECKED:
-            _check_size(shape, value, path, problems, "length")
+            _check_size(shape, value, path, problems, "length", sensitive=name in SENSITIVE_SHAPES)
     elif kind in ("integer", "long", "float", "double"):
         _check_size(shape, value, path, problems, "value")
 
@@ -83,14 +89,17 @@ def _check_structure(shape: dict[str, Any], value: dict[str, Any], prefix: str, 
             _check(member_shape, item, prefix + member, problems)
 
 
-def _check_size(shape: dict[str, Any], value: Any, path: str, problems: list[str], what: str) -> None:
+def _check_size(shape: dict[str, Any], value: Any, path: str, problems: list[str], what: str, *,
+                sensitive: bool = False) -> None:
     size = value if what == "value" else len(value)
-    shown = "null" if what == "length" and not isinstance(value, str) else f"'{value}'"
+    shown = "null " if what == "length" and not isinstance(value, str) else f"'{value}' "
+    if sensitive:
+        shown = ""
     if "min" in shape and size < shape["min"]:
-        problems.append(f"Value {shown} at '{path}' failed to satisfy constraint: "
+        problems.append(f"Value {shown}at '{path}' failed to satisfy constraint: "
                         f"Member must have {what} greater than or equal to {shape['min']}")
     elif "max" in shape and size > shape["max"]:
-        problems.append(f"Value {shown} at '{path}' failed to satisfy constraint: "
+        problems.append(f"Value {shown}at '{path}' failed to satisfy constraint: "
                         f"Member must have {what} less than or equal to {shape['max']}")
 
 

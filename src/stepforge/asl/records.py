@@ -155,8 +155,11 @@ class Resume:
 
 @dataclass(frozen=True, slots=True)
 class Stop:
+    """End the execution now: ABORTED (StopExecution), or FAILED when ``failed`` (DeleteStateMachine)."""
+
     error: str | None = None
     cause: str | None = None
+    failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,9 @@ def _task(ctx: ServiceContext, req: Request) -> ActivityTaskRecord | DispatchRec
     token = required_str(req.params, "taskToken", max_length=2048)
     task: ActivityTaskRecord | DispatchRecord | None = ctx.store.get_activity_task(token) or ctx.store.get_dispatch(token)
     if task is None:
-        raise TaskDoesNotExist("Task Does Not Exist") if len(token) > 20 else InvalidToken("Invalid token")
+        if len(token) > 20:
+            raise TaskDoesNotExist("Task Does Not Exist")
+        raise InvalidToken("Invalid Token: 'Invalid token'")
     if task.closed:
         raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
     return task

@@ -79,8 +79,9 @@ def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionReco
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{message}'") from None
     machine = target.machine
     parts = (machine.name, name) if kind == "execution" else (machine.name, name, str(uuid.uuid4()))
+    region = arns.parse(machine.arn, "stateMachine").region  # the machine's, whatever region the caller signs for
     return ExecutionRecord(
-        arn=arns.build(req.region, ctx.account, kind, *parts) + test_case, name=name, state_machine_arn=machine.arn,
+        arn=arns.build(region, ctx.account, kind, *parts) + test_case, name=name, state_machine_arn=machine.arn,
         state_machine_name=machine.name, definition=target.definition, role_arn=target.role_arn, input=text,
         started=ctx.engine.clock.now(), version_arn=target.version.arn if target.version else None,
         alias_arn=target.alias.arn if target.alias else None,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from stepforge.asl import errors
+from stepforge.asl.records import Stop
 from stepforge.asl.validation import validator
 from stepforge.asl.validation.references import variable_references
 from stepforge.service import arns, configs, tags, versions
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.definitions import check_definition
 from stepforge.service.errors import (
+    InvalidArn,
     MissingRequiredParameter,
     StateMachineAlreadyExists,
     StateMachineDeleting,
@@ -21,9 +25,12 @@ from stepforge.service.errors import (
     ValidationException,
 )
 from stepforge.service.params import answer, optional_int, optional_str, required_str, store_page
+from stepforge.store.base import ExecutionQuery
 from stepforge.store.records import StateMachineRecord
+from stepforge.tasks import reach
 
 MAX_DEFINITION = 1024 * 1024
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+\Z", re.ASCII)
 TYPES = ("STANDARD", "EXPRESS")
 
 
@@ -34,9 +41,16 @@ def validate(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     kind = _enum(params, "type", TYPES) or "STANDARD"
     severity = _enum(params, "severity", ("ERROR", "WARNING")) or "ERROR"
     max_results = optional_int(params, "maxResults", minimum=0, maximum=100) or 100
-    report = validator.validate(definition, max_results=max_results, machine_type=kind, severity=severity)
+    report = validator.validate(definition, max_results=max_results, machine_type=kind, severity=severity,
+                                reachable=_reachable(ctx))
     return {"result": report.result, "diagnostics": [d.to_api() for d in report.diagnostics],
             "truncated": report.truncated}
+
+
+def _reachable(ctx: ServiceContext) -> Callable[[str], bool]:
+    """Whether this server's task configuration reaches a resource (for the validator's WARNINGs)."""
+    config = ctx.engine.dispatcher.config
+    return lambda resource: reach.reaches(config, resource)
 
 
 def _enum(params: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
@@ -51,7 +65,7 @@ def create(ctx: WriteContext, req: Request) -> dict[str, Any]:
     params = req.params
     name = arns.check_name(required_str(params, "name"))
     definition = required_str(params, "definition", max_length=MAX_DEFINITION)
-    role_arn = required_str(params, "roleArn", max_length=256)
+    role_arn = _role_arn(required_str(params, "roleArn", max_length=256))
     kind = _enum(params, "type", TYPES) or "STANDARD"
     publish = params.get("publish") is True
     if params.get("versionDescription") is not None and not publish:
@@ -148,8 +162,34 @@ def delete(ctx: WriteContext, req: Request) -> dict[str, Any]:
         return {}
     record.status = "DELETING"
     ctx.store.put_state_machine(record)
+    stopped = _stop_running(ctx, record)
     versions.purge_if_idle(ctx, base)
+    if stopped:
+        ctx.engine.notify()
     return {}
+
+
+#: Stop signals sent per store page while DeleteStateMachine ends a machine's executions.
+_STOP_PAGE = 500
+
+
+def _stop_running(ctx: WriteContext, record: StateMachineRecord) -> int:
+    """Fail the machine's running executions with AWS's error and cause (``States.Runtime``, "State
+    machine NAME has been deleted."). Returns how many were told.
+
+    AWS fails them at their next state transition; here they fail at the engine's next step, even
+    inside a long Wait or task, so a delete (``terraform destroy``) never waits on one."""
+    query = ExecutionQuery(state_machine_arn=record.arn, status="RUNNING")
+    signal = Stop(errors.RUNTIME, f"State machine {record.name} has been deleted.", failed=True)
+    count, after = 0, None
+    while True:
+        page = ctx.store.list_executions(query, after=after, limit=_STOP_PAGE)
+        for execution in page.items:
+            ctx.store.push_signal(execution.arn, signal)
+        count += len(page.items)
+        if page.next is None:
+            return count
+        after = page.next
 
 
 def update(ctx: WriteContext, req: Request) -> dict[str, Any]:
@@ -180,11 +220,19 @@ def _apply_update(record: StateMachineRecord, params: Mapping[str, Any]) -> None
     if definition is not None:
         check_definition(definition, record.type)
         record.definition = definition
-    record.role_arn = optional_str(params, "roleArn") or record.role_arn
+    role_arn = optional_str(params, "roleArn")
+    record.role_arn = _role_arn(role_arn) if role_arn else record.role_arn
     record.logging_configuration = configs.logging(params) or record.logging_configuration
     record.tracing_configuration = configs.tracing(params) or record.tracing_configuration
     record.encryption_configuration = configs.encryption(params) or record.encryption_configuration
     record.revision_id = _revision(record.definition, record.role_arn)
+
+
+def _role_arn(text: str) -> str:
+    """An IAM role ARN (``arn:aws:iam::123456789012:role/name``), else AWS's InvalidArn."""
+    if not _ROLE_ARN.match(text):
+        raise InvalidArn(f"Invalid Role Arn: '{text}'")
+    return text
 
 
 def _revision(definition: str, role_arn: str) -> str:

@@ -51,14 +51,18 @@ def test_an_inner_scope_may_read_but_not_assign_an_outer_variable() -> None:
     assert message.startswith("The variable 'x' is assigned in an outer scope")
 
 
-def test_a_map_iteration_cannot_assign_a_name_a_catcher_of_an_outer_state_assigns() -> None:
+@pytest.mark.parametrize("kind", ["Map", "Parallel"])
+def test_a_nested_scope_may_assign_a_name_only_a_catcher_of_its_outer_state_assigns(kind: str) -> None:
+    # AWS accepts this (recorded: PARALLEL_CATCH_ERROR_VARIABLE_SAMPLING); stepforge warns.
+    inner = {"StartAt": "I", "States": {"I": {"Type": "Pass", "Assign": {"failed.$": "$"}, "End": True}}}
+    nested = {"ItemProcessor": inner} if kind == "Map" else {"Branches": [inner]}
     definition = {"StartAt": "M", "States": {"M": {
-        "Type": "Map", "End": True,
-        "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"failed": True}, "Next": "F"}],
-        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "Assign": {"failed.$": "$"},
-                                                             "End": True}}}},
+        "Type": kind, "End": True, **nested,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"failed": True}, "Next": "F"}]},
         "F": {"Type": "Fail"}}}
-    assert [(code, location) for code, location, _ in errors_of(definition)] == [(SCHEMA, "/States/M/ItemProcessor")]
+    report = validate(json.dumps(definition))
+    assert report.result == "OK"
+    assert [d.code for d in report.diagnostics] == ["VARIABLE_SHADOWS_CATCH"]
 
 
 def test_a_jsonata_machine_cannot_switch_a_state_back_to_jsonpath() -> None:

@@ -72,8 +72,6 @@ def test_valid_definitions_are_ok(text: str) -> None:
     (machine({"A": {"Type": "Task", "Resource": LAMBDA, "End": True,
                     "Catch": [{"ErrorEquals": ["States.ALL", "X"], "Next": "A"}]}}),
      [(SCHEMA, "/States/A/Catch/0/ErrorEquals")]),
-    (machine({"A": {"Type": "Task", "Resource": LAMBDA, "End": True, "Retry": [{"ErrorEquals": ["States.Foo"]}]}}),
-     [(SCHEMA, "/States/A/Retry/0/ErrorEquals/0")]),
     (machine({"A": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:query", "End": True}}),
      [(SCHEMA, "/States/A/Resource")]),
     (machine({"A": {"Type": "Pass", "Output": {}, "End": True}}), [(SCHEMA, "/States/A/Output")]),

@@ -545,9 +545,12 @@ class _Stepper:
         self.emit(frame, "EvaluationFailed", "evaluationFailedEventDetails",
                   {k: v for k, v in details.items() if v is not None})
 
-    def handle_error(self, frame: Frame, state: st.State, exc: StatesError, failed_event: str | None = None) -> None:
+    def handle_error(self, frame: Frame, state: st.State, exc: StatesError, failed_event: str | None = None,
+                     *, caught_cause: str | None = None) -> None:
         """Retry, else Catch, else fail the frame. ``failed_event`` (Map/ParallelStateFailed) is
-        written only when the state does not retry: AWS's history shows retries as a new Started."""
+        written only when the state does not retry: AWS's history shows retries as a new Started.
+        ``caught_cause`` stands for a missing cause in a catcher's error output only: AWS gives a
+        caught task timeout ``"Cause": ""`` and an uncaught one no cause at all."""
         exc = self.locate(frame, state, exc)
         error, cause = exc.error or None, exc.cause
         if isinstance(state, st.RecoverableState) and self.retry(frame, state, exc.error):
@@ -557,7 +560,8 @@ class _Stepper:
         if isinstance(state, st.RecoverableState):
             catcher = _first_match(state.catch, exc.error)
             if catcher is not None:
-                self.catch(frame, state, catcher, {"Error": error, "Cause": cause})
+                shown_cause = caught_cause if cause is None else cause
+                self.catch(frame, state, catcher, {"Error": error, "Cause": shown_cause})
                 return
         self.finish_failed(frame, error, cause)
 
@@ -593,9 +597,11 @@ class _Stepper:
             self.ready.extend(f.id for f in self.run.frames.values() if f.wait is None)
             return
         if isinstance(signal, Stop):
-            self.emit(None, "ExecutionAborted", "executionAbortedEventDetails",
+            event, key, status = (("ExecutionFailed", "executionFailedEventDetails", FAILED) if signal.failed
+                                  else ("ExecutionAborted", "executionAbortedEventDetails", ABORTED))
+            self.emit(None, event, key,
                       {k: v for k, v in (("error", signal.error), ("cause", signal.cause)) if v is not None})
-            self.close(ABORTED, error=signal.error, cause=signal.cause)
+            self.close(status, error=signal.error, cause=signal.cause)
             return
         if isinstance(signal, TimerFired) and signal.kind == "execution_timeout":
             self.emit(None, "ExecutionTimedOut", "executionTimedOutEventDetails", {})
@@ -657,7 +663,7 @@ class _Stepper:
             # AWS reports a missed heartbeat of a service integration (callback) as States.Timeout
             error = errors.HEARTBEAT_TIMEOUT if signal.kind == "heartbeat" and kind == "activity" else errors.TIMEOUT
             self.emit(frame, *task_events.timed_out(kind, state.resource, error))
-            self.handle_error(frame, state, StatesError(error, None, located=False))
+            self.handle_error(frame, state, StatesError(error, None, located=False), caught_cause="")
 
     def close(self, status: str, *, output: str | None = None, error: str | None = None,
               cause: str | None = None) -> None:
@@ -669,7 +675,13 @@ class _Stepper:
 
 
 def _matches(names: tuple[str, ...], error: str) -> bool:
-    """Does an ErrorEquals list match ``error``? States.ALL and States.TaskFailed are wildcards."""
+    """Does an ErrorEquals list match ``error``? States.ALL and States.TaskFailed are wildcards.
+
+    States.Runtime matches nothing, not even a retrier or catcher naming it: AWS documents it as
+    never retried and always failing the execution, and its recording of an explicit
+    ``States.Runtime`` catcher around a failing OutputPath shows the execution FAILED."""
+    if error == errors.RUNTIME:
+        return False
     if error in names:
         return True
     if error in errors.NOT_CAUGHT_BY_ALL:

@@ -37,11 +37,14 @@ def select(path: JsonPath | None, scope: Scope) -> Any:
     try:
         return path.resolve(scope)
     except PathNotFound as exc:
-        raise invalid_path(exc.path) from None
+        # Jayway's own words for a miss on the input or context ("Missing property in path $['no']"),
+        # as AWS's recordings show them; an undefined variable keeps the generic form.
+        raise invalid_path(exc.path, None if exc.path.root == "variable" else exc.message) from None
 
 
-def invalid_path(path: JsonPath) -> StatesError:
-    return StatesError(errors.RUNTIME, f"Invalid path '{path.text}' : No results for path: {path.normalized}")
+def invalid_path(path: JsonPath, problem: str | None = None) -> StatesError:
+    problem = problem or f"No results for path: {path.normalized}"
+    return StatesError(errors.RUNTIME, f"Invalid path '{path.text}' : {problem}")
 
 
 def apply_template(template: Template | None, scope: Scope) -> Any:

@@ -403,7 +403,8 @@ def compile_path(text: str) -> JsonPath:
         root, start = "context", 2
     elif match := _VARIABLE.match(text, 1):
         root, variable, start = "variable", match.group(), match.end()
-    steps, offsets, function = _PathParser(text, start, len(text)).parse()
+    # AWS accepts a path with trailing blanks ("$.a "): they end it.
+    steps, offsets, function = _PathParser(text, start, len(text.rstrip())).parse()
     return _build(text, root, variable, steps, offsets, function)
 
 
@@ -713,6 +714,8 @@ class _FilterParser:
             return float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
         if token.text in ("true", "false", "null"):
             return None if token.text == "null" else token.text == "true"
+        if token.kind == "word" and token.text not in ("in", "nin"):
+            return token.text  # AWS accepts ``[?(@.lang==es)]``: an unquoted word is that string
         self.i -= 1
         self._fail(f"unexpected '{token.text}'")
 

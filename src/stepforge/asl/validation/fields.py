@@ -36,6 +36,8 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))\Z", re.ASCII
 )
 _LOOKS_DYNAMIC = re.compile(r"\$\$?(\.|\[)|States\.[A-Za-z.]+\(")
+#: A comparison in a filter with a bare word on its right (``@.lang==es``), not true/false/null.
+_UNQUOTED_LITERAL = re.compile(r"\[\?\(.*?(?:==|!=|<=|>=|<|>)\s*(?!(?:true|false|null)\b)[A-Za-z]\w*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +255,17 @@ def _check_path_text(out: Collector, value: Any, at: str, compile_text: Callable
         compile_text(value)
     except PathSyntaxError as exc:
         out.error(f"The value for the field '{_field(at)}' must be a valid {what}: {exc.problem}", at)
+        return
+    warn_lenient_path(out, value, at)
+
+
+def warn_lenient_path(out: Collector, text: str, at: str) -> None:
+    """Warn about path text AWS accepts but reads loosely: trailing blanks, unquoted filter literals."""
+    if text != text.rstrip():
+        out.warning("PATH_TRAILING_BLANK", "The path ends with blanks, which are ignored", at)
+    if _UNQUOTED_LITERAL.search(text):
+        out.warning("UNQUOTED_FILTER_LITERAL", "A filter compares with an unquoted word, read as a string; "
+                    "quote it", at)
 
 
 def check_path_or_intrinsic(out: Collector, value: Any, at: str, scope: Scope) -> None:
@@ -267,6 +280,15 @@ def check_template(out: Collector, value: Any, at: str, scope: Scope) -> None:
     """A payload template (``Parameters``, ``ResultSelector``, ``ItemSelector``): an object."""
     if not is_object(value):
         _expected(out, "object", value, at)
+        return
+    _compiled(out, at, lambda: compile_template(value, at))
+    warn_static_paths(out, value, at)
+
+
+def check_pass_parameters(out: Collector, value: Any, at: str, scope: Scope) -> None:
+    """A Pass state's ``Parameters``: a template object, or an array of templates (AWS accepts one)."""
+    if not isinstance(value, list):
+        check_template(out, value, at, scope)
         return
     _compiled(out, at, lambda: compile_template(value, at))
     warn_static_paths(out, value, at)

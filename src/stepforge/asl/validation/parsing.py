@@ -114,11 +114,13 @@ class _YamlProblem(Exception):
 
 
 def _yaml_as_json(text: str) -> str:
-    """YAML read as the JSON it stands for (dates and other YAML-only values as strings)."""
+    """YAML read as YAML 1.2 (:mod:`stepforge.asl.validation.yaml12`), as the JSON it stands for."""
     import yaml  # type: ignore[import-untyped]
 
+    from stepforge.asl.validation import yaml12
+
     try:
-        return json.dumps(yaml.safe_load(text), default=str)
+        return json.dumps(yaml12.load(text), default=str)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

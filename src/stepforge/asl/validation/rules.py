@@ -26,6 +26,7 @@ from stepforge.asl.validation.fields import (
     check_jsonata_value,
     check_non_empty_string,
     check_object,
+    check_pass_parameters,
     check_path,
     check_path_or_intrinsic,
     check_reference_path,
@@ -99,7 +100,7 @@ _MAP_NUMBERS: Final[dict[str, Check]] = {
 
 #: state type -> (fields of both languages, JSONPath-only fields, JSONata-only fields)
 STATE_FIELDS: Final[dict[str, tuple[dict[str, Check], dict[str, Check], dict[str, Check]]]] = {
-    "Pass": ({**_FLOW}, {**_IO, **_RESULT, "Result": _IGNORED}, {**_OUTPUT}),
+    "Pass": ({**_FLOW}, {**_IO, **_RESULT, "Parameters": check_pass_parameters, "Result": _IGNORED}, {**_OUTPUT}),
     "Task": (
         {**_FLOW, **_HANDLERS, "Resource": check_resource, "Credentials": check_object,
          "TimeoutSeconds": integer(1), "HeartbeatSeconds": integer(1)},

@@ -102,7 +102,9 @@ def check_error_equals(out: Collector, value: Any, at: str) -> bool:
         if not isinstance(name, str) or not name:
             out.error("An error name must be a non-empty string", f"{at}/{i}")
         elif name.startswith("States.") and name not in KNOWN_ERRORS and not name.startswith(_OPEN_ERROR_PREFIXES):
-            out.error(f"'{name}' is not a valid error name: the prefix 'States.' is reserved", f"{at}/{i}")
+            out.warning("RESERVED_ERROR_PREFIX", f"'{name}' is not an error Step Functions raises: the prefix "
+                        "'States.' is reserved, so only a state or task that reports this name can match it",
+                        f"{at}/{i}")
     has_all = errors.ALL in value
     if has_all and len(value) > 1:
         out.error(f"{errors.ALL} must appear alone in ErrorEquals", at)

@@ -35,6 +35,7 @@ from stepforge.asl.validation.fields import (
 )
 from stepforge.asl.validation.parsing import NOT_AN_OBJECT, Parsed, parse
 from stepforge.asl.validation.positions import Position, Positions
+from stepforge.asl.validation.reachability import Reachable, unreachable_resources
 from stepforge.asl.validation.rules import check_machine
 
 __all__ = ["CheckedDefinition", "Diagnostic", "ValidationReport", "validate", "validate_and_compile", "validate_source"]
@@ -80,12 +81,16 @@ class CheckedDefinition:
 
 def validate_and_compile(
     text: str, *, machine_type: str = "STANDARD", max_results: int = 100, severity: str = WARNING,
-    is_yaml: bool = False,
+    is_yaml: bool = False, reachable: Reachable | None = None,
 ) -> CheckedDefinition:
     """Read definition text once (JSON, or YAML when ``is_yaml``), validate it and, when it has no
-    error, compile it. ``severity="ERROR"`` drops warnings from the report."""
+    error, compile it. ``severity="ERROR"`` drops warnings from the report. ``reachable`` says
+    whether this server can reach a Task resource; each one it cannot is a WARNING
+    (:mod:`stepforge.asl.validation.reachability`); without it no resource is judged."""
     parsed = parse(text, is_yaml=is_yaml)
     found = _judge(parsed, machine_type)
+    if reachable is not None and parsed.problem is None and not any(d.severity == ERROR for d in found):
+        found = [*found, *unreachable_resources(parsed.document, reachable)]
     if any(d.severity == ERROR for d in found):
         return CheckedDefinition(_report(found, max_results, severity), parsed.positions, None)
     try:
@@ -104,11 +109,12 @@ def validate_and_compile(
 
 def validate(
     definition_text: str, *, max_results: int = 100, machine_type: str = "STANDARD", severity: str = WARNING,
+    reachable: Reachable | None = None,
 ) -> ValidationReport:
     """The report of :func:`validate_and_compile` (JSON text): ValidateStateMachineDefinition's answer,
     the same verdict CreateStateMachine gives."""
     return validate_and_compile(definition_text, machine_type=machine_type, max_results=max_results,
-                                severity=severity).report
+                                severity=severity, reachable=reachable).report
 
 
 def validate_source(
