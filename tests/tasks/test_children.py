@@ -146,8 +146,8 @@ def test_a_child_of_a_machine_being_deleted_is_refused(harness: Harness) -> None
     record = harness.store.get_state_machine(slow)
     assert record is not None
     record.status = "DELETING"
-    with harness.store.transaction():
-        harness.store.put_state_machine(record)
+    with harness.store.transaction() as tx:
+        tx.put_state_machine(record)
     result = harness.run(parent(START, slow, Name="too-late"), {"n": 1})
     assert (result.status, result.error) == ("FAILED", "StepFunctions.StateMachineDeletingException")
     assert harness.store.get_execution(slow.replace(":stateMachine:", ":execution:") + ":too-late") is None
