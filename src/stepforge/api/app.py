@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import threading
+import uuid
 from typing import Any
 
 from starlette.applications import Starlette
@@ -165,10 +166,11 @@ def _region(http: HttpRequest, default: str) -> str:
 
 
 def _ok(payload: Any) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False), media_type=CONTENT_TYPE)
+    return Response(json.dumps(payload, ensure_ascii=False), media_type=CONTENT_TYPE,
+                    headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
 
 def _error(exc: ApiError) -> Response:
     body = {"__type": f"com.amazonaws.states#{exc.code}", "message": exc.message}
     return Response(json.dumps(body), status_code=exc.status, media_type=CONTENT_TYPE,
-                    headers={"x-amzn-ErrorType": exc.code})
+                    headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())})
