@@ -180,6 +180,7 @@ class Figures:
         ms = [s * 1000 for s in samples]
         self.table.add_row(case, str(len(ms)), f"{min(ms):.1f}", f"{statistics.median(ms):.1f}",
                            f"{percentile(ms, 0.99):.1f}", f"{max(ms):.1f}", note)
+        print(f"  {case}: {len(ms)} calls, p50 {statistics.median(ms):.1f} ms {note}", file=sys.stderr, flush=True)
 
 
 def list_case(sfn: Any, arn: str, figures: Figures, label: str, status: str | None) -> None:
