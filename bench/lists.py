@@ -5,7 +5,7 @@ ListStateMachines against a server holding N executions.
 
 Without ``--data-dir`` it fills a fresh directory under /tmp directly through the store's Python API
 (see ``populate``; the server must not be running meanwhile); with ``--data-dir`` it reuses that
-directory if it already holds executions (keep a populated copy: 1,000,000 rows take minutes). Then it
+directory as it is if it is not empty (keep a populated copy: 1,000,000 rows take minutes). Then it
 starts a real ``stepforge serve`` on that directory and times each call through boto3 from this
 process, ``--repeat`` times or until ``--budget`` seconds have gone on one case (at least 5 calls).
 The 100th page is reached by following ``nextToken`` 99 times (that walk is timed once, as a whole);
@@ -217,19 +217,6 @@ def measure(port: int, times: int, budget: float) -> Table:
     return table
 
 
-def executions_in(directory: Path) -> int:
-    import sqlite3
-
-    files = list(directory.glob("*.sqlite3"))
-    if not files:
-        return 0
-    with sqlite3.connect(files[0]) as conn:
-        try:
-            return int(conn.execute("SELECT COUNT(*) FROM executions").fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000, help="executions to insert")
@@ -240,9 +227,8 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=140)
     directory = args.data_dir or Path(tempfile.mkdtemp(prefix="stepforge-lists-"))
-    existing = executions_in(directory)
-    if existing:
-        console.print(f"reusing {directory}: {existing:,} executions")
+    if directory.is_dir() and any(directory.iterdir()):
+        console.print(f"reusing {directory} as it is (--count is ignored)")
     else:
         directory.mkdir(parents=True, exist_ok=True)
         seconds, _ = timed(lambda: populate(directory, args.count))
