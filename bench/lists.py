@@ -3,9 +3,9 @@ ListStateMachines against a server holding N executions.
 
     .venv/bin/python bench/lists.py [--count 1000000] [--data-dir DIR] [--repeat 50] [--budget 60] [--populate-only]
 
-Without ``--data-dir`` it fills a fresh directory under /tmp directly through the store's Python API
-(see ``populate``; the server must not be running meanwhile); with ``--data-dir`` it reuses that
-directory as it is if it is not empty (keep a populated copy: 1,000,000 rows take minutes). Then it
+It fills ``--data-dir`` (or a fresh directory under /tmp) directly through the store's Python API (see
+``populate``; no server runs meanwhile), unless that directory is not empty: then it is reused as it is
+(keep a populated copy: 1,000,000 rows take minutes). Then it
 starts a real ``stepforge serve`` on that directory and times each call through boto3 from this
 process, ``--repeat`` times or until ``--budget`` seconds have gone on one case (at least 5 calls).
 The 100th page is reached by following ``nextToken`` 99 times (that walk is timed once, as a whole);
