@@ -1,7 +1,7 @@
 """List calls at scale: ListExecutions (first and 100th page, with and without statusFilter) and
 ListStateMachines against a server holding N executions.
 
-    .venv/bin/python bench/lists.py [--count 1000000] [--data-dir DIR] [--repeat 50] [--budget 60] [--populate-only]
+    .venv/bin/python bench/lists.py [--count 1000000] [--data-dir DIR] [--repeat 50] [--budget 60] [--populate-only] [--first-pages-only]
 
 It fills ``--data-dir`` (or a fresh directory under /tmp) directly through the store's Python API (see
 ``populate``; no server runs meanwhile), unless that directory is not empty: then it is reused as it is
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import psutil
 from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
@@ -128,8 +129,8 @@ def client(port: int) -> Any:
 
 
 @contextmanager
-def server(directory: Path) -> Iterator[tuple[int, float]]:
-    """A ``stepforge serve`` on ``directory``; yields its port and how long it took to answer."""
+def server(directory: Path) -> Iterator[tuple[int, float, int]]:
+    """A ``stepforge serve`` on ``directory``; yields its port, how long it took to answer, its PID."""
     port = free_port()
     began = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port),
@@ -144,7 +145,7 @@ def server(directory: Path) -> Iterator[tuple[int, float]]:
                 break
             except Exception:  # noqa: BLE001 - not listening yet
                 time.sleep(0.1)
-        yield port, time.perf_counter() - began
+        yield port, time.perf_counter() - began, process.pid
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -172,14 +173,24 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 @dataclass(slots=True)
 class Figures:
+    """The table, filled one case at a time; the server's reads are its bytes read through system calls
+    (``rchar``: page-cache hits included), i.e. how much of the database file SQLite went through."""
+
     table: Table
     times: int
     budget: float
+    server: psutil.Process
+    walk: bool
 
-    def add(self, case: str, samples: list[float], note: str = "") -> None:
+    def run(self, case: str, call: Callable[[], Any], note: str = "") -> None:
+        before = self.server.io_counters().read_chars
+        samples = repeat(call, self.times, self.budget)
+        self.add(case, samples, (self.server.io_counters().read_chars - before) / len(samples), note)
+
+    def add(self, case: str, samples: list[float], read: float, note: str = "") -> None:
         ms = [s * 1000 for s in samples]
         self.table.add_row(case, str(len(ms)), f"{min(ms):.1f}", f"{statistics.median(ms):.1f}",
-                           f"{percentile(ms, 0.99):.1f}", f"{max(ms):.1f}", note)
+                           f"{percentile(ms, 0.99):.1f}", f"{max(ms):.1f}", f"{read / 1e6:.1f}", note)
         print(f"  {case}: {len(ms)} calls, p50 {statistics.median(ms):.1f} ms {note}", file=sys.stderr, flush=True)
 
 
@@ -192,26 +203,27 @@ def list_case(sfn: Any, arn: str, figures: Figures, label: str, status: str | No
     def after(token: str | None) -> Any:
         return sfn.list_executions(**params, **({"nextToken": token} if token else {}))
 
-    figures.add(f"ListExecutions {label} page 1", repeat(partial(after, None), figures.times, figures.budget))
+    figures.run(f"ListExecutions {label} page 1", partial(after, None))
+    if not figures.walk:
+        return
     token: str | None = None
     walk = 0.0
     for _ in range(99):
         seconds, answer = timed(partial(after, token))
         walk, token = walk + seconds, answer.get("nextToken")
         if token is None:
-            figures.table.add_row(f"ListExecutions {label} page 100", "0", "", "", "", "", "fewer than 100 pages")
+            figures.table.add_row(f"ListExecutions {label} page 100", "0", "", "", "", "", "", "fewer than 100 pages")
             return
-    samples = repeat(partial(after, token), figures.times, figures.budget)
-    figures.add(f"ListExecutions {label} page 100", samples, f"walk to it: {walk:.1f} s for 99 calls")
+    figures.run(f"ListExecutions {label} page 100", partial(after, token), f"walk to it: {walk:.1f} s for 99 calls")
 
 
-def measure(port: int, times: int, budget: float) -> Table:
+def measure(port: int, pid: int, times: int, budget: float, walk: bool) -> Table:
     sfn = client(port)
-    table = Table(title="list calls (ms per call, through boto3)")
-    for column in ("case", "n", "min", "p50", "p99", "max", "note"):
+    table = Table(title="list calls: ms per call through boto3, MB the server read per call")
+    for column in ("case", "n", "min", "p50", "p99", "max", "read MB", "note"):
         table.add_column(column, justify="left" if column in ("case", "note") else "right", no_wrap=column == "case")
-    figures = Figures(table, times, budget)
-    figures.add("ListStateMachines", repeat(lambda: sfn.list_state_machines(), times, budget))
+    figures = Figures(table, times, budget, psutil.Process(pid), walk)
+    figures.run("ListStateMachines", lambda: sfn.list_state_machines())
     for label, status in (("all", None), ("SUCCEEDED", "SUCCEEDED"), ("RUNNING", "RUNNING")):
         list_case(sfn, machine_arn(MACHINES[0][0]), figures, label, status)
     return table
@@ -224,6 +236,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50, help="calls per case")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per case before fewer calls suffice")
     parser.add_argument("--populate-only", action="store_true", help="fill the data directory, measure nothing")
+    parser.add_argument("--first-pages-only", action="store_true", help="skip the walks to the 100th pages")
     args = parser.parse_args()
     console = Console(width=140)
     directory = args.data_dir or Path(tempfile.mkdtemp(prefix="stepforge-lists-"))
@@ -237,9 +250,9 @@ def main() -> None:
                       f"({args.count / seconds:,.0f}/s), {size:,.0f} MB")
     if args.populate_only:
         return
-    with server(directory) as (port, started):
+    with server(directory) as (port, started, pid):
         console.print(f"server answered after {started:.2f} s")
-        console.print(measure(port, args.repeat, args.budget))
+        console.print(measure(port, pid, args.repeat, args.budget, not args.first_pages_only))
 
 
 if __name__ == "__main__":
