@@ -96,16 +96,16 @@ def populate(directory: Path, count: int) -> None:
 
     store = SqliteStore(directory)
     created = time.time() - count / 100 - 60
-    with store.transaction():
+    with store.transaction() as tx:
         for name, _ in MACHINES:
-            store.put_state_machine(StateMachineRecord(
+            tx.put_state_machine(StateMachineRecord(
                 arn=machine_arn(name), name=name, definition=DEFINITION, role_arn=ROLE, type="STANDARD",
                 created=created, revision_id=f"rev-{name}"))
     for batch in batches(rows(count), BATCH):
-        with store.transaction():
+        with store.transaction() as tx:
             for r in batch:
                 done = r.status != "RUNNING"
-                store.insert_execution(ExecutionRecord(
+                tx.insert_execution(ExecutionRecord(
                     arn=f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{r.machine}:{r.name}", name=r.name,
                     state_machine_arn=machine_arn(r.machine), state_machine_name=r.machine,
                     definition=DEFINITION, role_arn=ROLE, input=r.input, started=r.started, status=r.status,
