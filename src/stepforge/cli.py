@@ -89,8 +89,8 @@ def _serve(args: argparse.Namespace) -> int:
     from stepforge.server import open_store, serve
     from stepforge.tasks.cli import task_config
 
-    tasks = task_config(args)
-    auth = _auth_config(args)
+    auth = _auth_config(args)  # before anything touches the data directory
+    tasks = task_config(args) if auth is not None else None
     if tasks is None or auth is None:
         return 2
     store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
