@@ -162,10 +162,12 @@ def test_a_rebinding_host_is_refused_even_without_keys(open_client: TestClient) 
                                                              "Host": "attacker.example:8083"})
     refused(response, 403, "AccessDeniedException", "Host 'attacker.example:8083' is not served here")
     assert open_client.get("/console", headers={"Host": "attacker.example"}).status_code == 403
+    assert open_client.get("/console", headers={"Host": "states.us-east-1.amazonaws.com.evil"}).status_code == 403
 
 
 def test_loopback_sync_prefixed_and_configured_hosts_are_served(client: TestClient) -> None:
-    for host in ("localhost:8083", "sync-127.0.0.1:8083", "[::1]:8083", "sfn.example.com", "SYNC-sfn.example.com"):
+    for host in ("localhost:8083", "sync-127.0.0.1:8083", "[::1]:8083", "sfn.example.com", "SYNC-sfn.example.com",
+                 "sync-states.us-east-1.amazonaws.com", "states.eu-west-3.amazonaws.com"):
         url = f"http://{host}/"
         body, headers = signed("ListStateMachines", url=url)
         assert client.post(url, content=body, headers=headers).status_code == 200, host

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stepforge.api.auth import Identity, SignedRequest, verify
 from stepforge.api.credentials import AuthConfig
-from stepforge.api.hosts import host_name, same_origin
+from stepforge.api.hosts import host_name, is_served, same_origin
 from stepforge.api.operations import TARGET_PREFIX
 from stepforge.service.errors import ApiError, ValidationException
 
@@ -74,7 +74,7 @@ class Edge:
         host, origin = _header(scope, b"host"), _header(scope, b"origin")
         if self.hosts is not None:
             name = host_name(host or "")
-            if name is None or name not in self.hosts:
+            if name is None or not is_served(name, self.hosts):
                 raise ForbiddenHost(f"Host '{(host or '')[:100]}' is not served here; add it to [auth] hosts "
                                     "in the server's config to allow it.")
         if origin is not None and scope["method"] not in _SAFE_METHODS \

@@ -3,7 +3,8 @@ cross-site writes.
 
 A Host is served when its name (port aside) is a loopback name, the address the server is bound
 to, or a configured name — each also with the ``sync-`` prefix SDKs put in front of the endpoint
-for StartSyncExecution and TestState. A write that carries an ``Origin`` must come from the
+for StartSyncExecution and TestState — or AWS's own endpoint name (``[sync-]states.<region>.amazonaws.com``,
+for clients pointed here through a hosts file or a proxy: no attacker's page can have that origin). A write that carries an ``Origin`` must come from the
 server's own origin (the console's pages send same-origin requests; SDKs and the CLI send none).
 """
 
@@ -17,6 +18,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 #: Prefix the SDKs add to the endpoint's host name for some operations (StartSyncExecution, TestState).
 SYNC_PREFIX = "sync-"
 _PORT = re.compile(r":\d{1,5}")
+_AWS_ENDPOINT = re.compile(r"(sync-)?states(-fips)?\.[a-z]{2}(-[a-z]+)+-\d{1,2}\.amazonaws\.com(\.cn)?")
 
 
 def served_hosts(bound: str, configured: Iterable[str] = ()) -> frozenset[str]:
@@ -25,6 +27,11 @@ def served_hosts(bound: str, configured: Iterable[str] = ()) -> frozenset[str]:
     if not _wildcard(bound):
         names.add(_bracketed(bound.lower()))
     return frozenset(names | {SYNC_PREFIX + name for name in names})
+
+
+def is_served(name: str, served: frozenset[str]) -> bool:
+    """Whether a Host name (as :func:`host_name` gives it) is one of ``served`` or AWS's endpoint name."""
+    return name in served or _AWS_ENDPOINT.fullmatch(name) is not None
 
 
 def host_name(header: str) -> str | None:
