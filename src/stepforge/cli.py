@@ -38,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="task integrations: functions, mocks, HTTP, pass-through, approvals, [auth] keys "
                             "(TOML or JSON)")
     serve.add_argument("--no-auth", action="store_true",
-                       help="serve a non-loopback --host without [auth.keys]: anyone who reaches it may call the API")
+                       help="allow a non-loopback --host with no [auth.keys] (anyone who reaches it may call the "
+                            "API); configured keys are always required")
 
     work = commands.add_parser("worker", help="run @stepforge.activity handlers against a server")
     work.add_argument("--activities", action="append", required=True, metavar="MODULE",

@@ -192,7 +192,8 @@ def test_without_keys_the_api_stays_open(open_client: TestClient) -> None:
 
 
 def test_with_keys_the_console_json_api_needs_a_signature(client: TestClient) -> None:
-    refused(client.get("/console/api/tasks"), 403, "MissingAuthenticationTokenException")
+    refused(client.get("/console/api/tasks"), 403, "MissingAuthenticationTokenException",
+            "the console's JSON API answers only SigV4-signed requests until console login exists")
     refused(client.post("/console/api/validate", json={"definition": PASS}), 403,
             "MissingAuthenticationTokenException")
     request = AWSRequest("GET", URL + "/console/api/machines?limit=5")
@@ -238,3 +239,9 @@ def test_the_auth_section_is_parsed_and_checked() -> None:
         parse_auth({"keys": {"A": "s"}, "permissions": {"C": "read-only"}})
     with pytest.raises(AuthConfigError, match="non-empty secret"):
         parse_auth({"keys": {"A": ""}})
+
+
+def test_a_body_past_the_limit_is_refused_before_verification(client: TestClient) -> None:
+    _, headers = signed("ListStateMachines")
+    response = client.post("/", content=b" " * (4 * 1024 * 1024 + 1), headers=headers)
+    refused(response, 400, "ValidationException", "Request body is larger than")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stepforge.api.auth import Identity, SignedRequest, verify
+from stepforge.api.auth import Identity, MissingAuthenticationToken, SignedRequest, verify
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.hosts import host_name, is_served, same_origin
 from stepforge.api.operations import TARGET_PREFIX
@@ -24,6 +24,9 @@ from stepforge.service.errors import ApiError, ValidationException
 VERIFIED_REGION = "stepforge.region"
 #: What a key needs to use the console's JSON API, which shows what execution histories show.
 CONSOLE_OPERATION = "GetExecutionHistory"
+#: Why the browser console's data does not load when keys are configured.
+CONSOLE_REFUSAL = (": access keys are configured, and the console's JSON API answers only SigV4-signed requests "
+                   "until console login exists. Use the AWS API with your keys, or a server without keys on loopback.")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -65,6 +68,11 @@ class Edge:
                 self._check_permission(scope, identity)
                 scope = {**scope, VERIFIED_REGION: identity.region}
                 receive = _replay(body, receive)
+        except MissingAuthenticationToken as exc:
+            if scope["path"].startswith("/console/api/"):
+                exc.message += CONSOLE_REFUSAL
+            await _refuse(exc, send)
+            return
         except ApiError as exc:
             await _refuse(exc, send)
             return
