@@ -70,6 +70,7 @@ def refused(response: Any, status: int, code: str, message: str = "") -> None:
     assert response.status_code == status, response.text
     assert response.json()["__type"].rpartition("#")[2] == code
     assert response.headers["x-amzn-errortype"] == code
+    assert len(response.headers["x-amzn-requestid"]) == 36  # as every answer of the API
     assert message in response.json()["message"]
 
 

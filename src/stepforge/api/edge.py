@@ -10,6 +10,7 @@ answers only signed scripts). The verified region is put in the ASGI scope under
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -153,5 +154,6 @@ async def _refuse(exc: ApiError, send: Send) -> None:
     await send({"type": "http.response.start", "status": exc.status,
                 "headers": [(b"content-type", b"application/x-amz-json-1.0"),
                             (b"content-length", str(len(body)).encode()),
-                            (b"x-amzn-errortype", exc.code.encode())]})
+                            (b"x-amzn-errortype", exc.code.encode()),
+                            (b"x-amzn-requestid", str(uuid.uuid4()).encode())]})
     await send({"type": "http.response.body", "body": body})
