@@ -8,9 +8,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepforge import __version__
+
+if TYPE_CHECKING:
+    from stepforge.api.credentials import AuthConfig
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--functions", action="append", default=[], metavar="MODULE",
                        help="serve the module's Python functions as Lambda functions (repeatable)")
     serve.add_argument("--config", type=Path, default=None,
-                       help="task integrations: functions, mocks, HTTP, pass-through, approvals (TOML or JSON)")
+                       help="task integrations: functions, mocks, HTTP, pass-through, approvals, [auth] keys "
+                            "(TOML or JSON)")
+    serve.add_argument("--no-auth", action="store_true",
+                       help="allow a non-loopback --host with no [auth.keys] (anyone who reaches it may call the "
+                            "API); configured keys are always required")
 
     work = commands.add_parser("worker", help="run @stepforge.activity handlers against a server")
     work.add_argument("--activities", action="append", required=True, metavar="MODULE",
@@ -83,16 +90,37 @@ def _serve(args: argparse.Namespace) -> int:
     from stepforge.server import open_store, serve
     from stepforge.tasks.cli import task_config
 
-    tasks = task_config(args)
-    if tasks is None:
+    auth = _auth_config(args)  # before anything touches the data directory
+    tasks = task_config(args) if auth is not None else None
+    if tasks is None or auth is None:
         return 2
     store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
     print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
     print(f"data: {Path(getattr(store, 'path', 'memory')).resolve()} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
     serve(store, host=args.host, port=args.port, account=args.account, log_level=args.log_level,
-          max_open_executions=args.max_open_executions, max_history_events=args.max_history_events, tasks=tasks)
+          max_open_executions=args.max_open_executions, max_history_events=args.max_history_events, tasks=tasks, auth=auth)
     return 0
+
+
+def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
+    """``serve``'s ``[auth]`` settings, or None (after saying why) when the server must not start."""
+    from stepforge.api.credentials import AuthConfigError, load_auth
+    from stepforge.api.hosts import is_loopback
+
+    try:
+        auth = load_auth(args.config)
+    except AuthConfigError as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return None
+    if not auth.keys and not args.no_auth and not is_loopback(args.host):
+        print(f"stepforge: refusing to serve --host {args.host} without authentication: anyone who reaches it could "
+              "create machines and run tasks. Add access keys under [auth.keys] in the --config file, or pass "
+              "--no-auth to serve it open anyway.", file=sys.stderr)
+        return None
+    if auth.keys:
+        print(f"auth: SigV4 with {len(auth.keys)} access key(s); console JSON API needs signed requests", flush=True)
+    return auth
 
 
 def _db_check(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from stepforge.api.app import create_app
+from stepforge.api.credentials import AuthConfig
+from stepforge.api.hosts import served_hosts
 from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.service import ports
@@ -32,15 +34,19 @@ def open_store(data_dir: Path | None, *, synchronous: str = "FULL") -> Store:
 def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: Clock | None = None,
           long_poll_seconds: float = 60.0, max_open_executions: int = 1_000_000,
           stopping: threading.Event | None = None,
-          max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None) -> tuple[Starlette, Engine]:
-    """The application and its engine (not started: the caller owns its thread)."""
+          max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
+          auth: AuthConfig | None = None, hosts: frozenset[str] | None = None) -> tuple[Starlette, Engine]:
+    """The application and its engine (not started: the caller owns its thread).
+
+    ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`).
+    """
     store = store or MemoryStore()
     tasks = tasks or TaskConfig()
     tasks.account = account
     engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
     context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
                                            max_open_executions=max_open_executions))
-    app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping)
+    app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts)
     approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
     return app, engine
 
@@ -65,11 +71,16 @@ class _Server(uvicorn.Server):
 
 def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
-          tasks: TaskConfig | None = None) -> None:
-    """Run the API and the engine until SIGTERM/SIGINT; then finish requests and the current batch."""
+          tasks: TaskConfig | None = None, auth: AuthConfig | None = None) -> None:
+    """Run the API and the engine until SIGTERM/SIGINT; then finish requests and the current batch.
+
+    Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered.
+    """
     stopping = threading.Event()
+    auth = auth or AuthConfig()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
-                        max_history_events=max_history_events, tasks=tasks)
+                        max_history_events=max_history_events, tasks=tasks, auth=auth,
+                        hosts=served_hosts(host, auth.hosts))
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), stopping, engine)
     engine.start()
     try:

@@ -12,10 +12,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stepforge.api.credentials import AuthConfig
+from stepforge.api.edge import VERIFIED_REGION, Edge
 from stepforge.api.operations import (
     LONG_POLLS,
     PRECHECKS,
@@ -47,13 +50,15 @@ _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
-               stopping: threading.Event | None = None) -> Starlette:
+               stopping: threading.Event | None = None, auth: AuthConfig | None = None,
+               hosts: frozenset[str] | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
     are woken (``engine.notices.wake_all()``), so a graceful shutdown does not wait a minute for
     idle workers. No handler runs on the event loop: reads and the CPU work ahead of a write run in
-    worker threads, writes in the engine's batch.
+    worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
+    ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys.
     """
     stopping = stopping or threading.Event()
 
@@ -86,7 +91,8 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
 
-    return Starlette(routes=[Route("/", api, methods=["POST"]), *console_routes(ctx, stopping)])
+    edge = Middleware(Edge, auth=auth or AuthConfig(), hosts=hosts, max_body=MAX_BODY_BYTES, account=ctx.account)
+    return Starlette(routes=[Route("/", api, methods=["POST"]), *console_routes(ctx, stopping)], middleware=[edge])
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
@@ -161,6 +167,9 @@ def _params(body: bytes) -> dict[str, Any]:
 
 
 def _region(http: HttpRequest, default: str) -> str:
+    """The verified credential scope's region; without keys configured, the header's (unverified) one."""
+    if VERIFIED_REGION in http.scope:
+        return str(http.scope[VERIFIED_REGION])
     match = _REGION.search(http.headers.get("authorization", ""))
     return match.group(1) if match else default
 

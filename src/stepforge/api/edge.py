@@ -1,0 +1,159 @@
+"""The gate in front of every route: Host allow-list, same-origin writes, SigV4 on the API.
+
+:class:`Edge` is ASGI middleware, so one check covers the AWS JSON route (``POST /``) and the
+console's JSON API (``/console/api/*``) alike. With keys configured, both require a valid SigV4
+signature (the console's browser pages cannot sign: until console login exists, its JSON API
+answers only signed scripts). The verified region is put in the ASGI scope under
+:data:`VERIFIED_REGION`; nothing reads the region from an unverified header when keys exist.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from stepforge.api.auth import Identity, MissingAuthenticationToken, SignedRequest, verify
+from stepforge.api.credentials import AuthConfig
+from stepforge.api.hosts import host_name, is_served, same_origin
+from stepforge.api.operations import TARGET_PREFIX
+from stepforge.service.errors import ApiError, ValidationException
+
+VERIFIED_REGION = "stepforge.region"
+#: What a key needs to use the console's JSON API, which shows what execution histories show.
+CONSOLE_OPERATION = "GetExecutionHistory"
+#: Why the browser console's data does not load when keys are configured.
+CONSOLE_REFUSAL = (": access keys are configured, and the console's JSON API answers only SigV4-signed requests "
+                   "until console login exists. Use the AWS API with your keys, or a server without keys on loopback.")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AccessDenied(ApiError):
+    """A request refused for who sends it (a key without the permission: 400, as AWS answers)."""
+
+    code, status = "AccessDeniedException", 400
+
+
+class ForbiddenHost(ApiError):
+    """A Host the server does not serve, or a write from a foreign Origin."""
+
+    code, status = "AccessDeniedException", 403
+
+
+class Edge:
+    """ASGI middleware: refuses what the edge must refuse, in AWS's error shape, before any route runs.
+
+    ``hosts`` (names without port, as :func:`stepforge.api.hosts.served_hosts` gives them) is the
+    Host allow-list; None accepts any Host (in-process applications that no browser can reach).
+    """
+
+    def __init__(self, app: ASGIApp, *, auth: AuthConfig, hosts: frozenset[str] | None, max_body: int,
+                 account: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.app, self.auth, self.hosts, self.max_body = app, auth, hosts, max_body
+        self.account, self.now = account, now
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            self._check_host_and_origin(scope)
+            if self.auth.keys and _signed_path(scope):
+                body = await _read(receive, self.max_body)
+                if body is None:
+                    return  # the client has gone
+                identity = self._verify(scope, body)
+                self._check_permission(scope, identity)
+                scope = {**scope, VERIFIED_REGION: identity.region}
+                receive = _replay(body, receive)
+        except MissingAuthenticationToken as exc:
+            if scope["path"].startswith("/console/api/"):
+                exc.message += CONSOLE_REFUSAL
+            await _refuse(exc, send)
+            return
+        except ApiError as exc:
+            await _refuse(exc, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _check_host_and_origin(self, scope: Scope) -> None:
+        host, origin = _header(scope, b"host"), _header(scope, b"origin")
+        if self.hosts is not None:
+            name = host_name(host or "")
+            if name is None or not is_served(name, self.hosts):
+                raise ForbiddenHost(f"Host '{(host or '')[:100]}' is not served here; add it to [auth] hosts "
+                                    "in the server's config to allow it.")
+        if origin is not None and scope["method"] not in _SAFE_METHODS \
+                and not same_origin(origin, scope["scheme"], host or ""):
+            raise ForbiddenHost(f"Cross-origin write refused: Origin '{origin[:100]}' is not this server's origin.")
+
+    def _verify(self, scope: Scope, body: bytes) -> Identity:
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        path = scope.get("raw_path") or scope["path"].encode()
+        request = SignedRequest(scope["method"], path.decode("latin-1"), scope["query_string"].decode("latin-1"),
+                                headers, body)
+        return verify(request, self.auth.keys, self.now(), self.auth.regions)
+
+    def _check_permission(self, scope: Scope, identity: Identity) -> None:
+        if scope["path"] == "/":
+            target = _header(scope, b"x-amz-target") or ""
+            operation = target.removeprefix(TARGET_PREFIX)
+        else:
+            operation = CONSOLE_OPERATION
+        if not self.auth.allows(identity.access_key, operation):
+            raise AccessDenied(f"User: arn:aws:iam::{self.account}:user/{identity.access_key} is not authorized "
+                               f"to perform: states:{operation} because no identity-based policy allows the "
+                               f"states:{operation} action")
+
+
+def _signed_path(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return (path == "/" and scope["method"] == "POST") or path.startswith("/console/api/")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The whole body (refused past ``limit`` bytes), or None when the client disconnects first."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise ValidationException(f"Request body is larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the application the body already read, then the client's next message."""
+    pending = [body]
+
+    async def replay() -> Message:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(), "more_body": False}
+        return await receive()
+    return replay
+
+
+async def _refuse(exc: ApiError, send: Send) -> None:
+    body = json.dumps({"__type": f"com.amazon.coral.service#{exc.code}", "message": exc.message}).encode()
+    await send({"type": "http.response.start", "status": exc.status,
+                "headers": [(b"content-type", b"application/x-amz-json-1.0"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"x-amzn-errortype", exc.code.encode()),
+                            (b"x-amzn-requestid", str(uuid.uuid4()).encode())]})
+    await send({"type": "http.response.body", "body": body})
