@@ -60,3 +60,20 @@ async def test_a_bug_is_an_internal_failure_without_a_stack_trace(api: Api, monk
     response = await api.call("ListActivities")
     assert response.status_code == 500
     assert response.json() == {"__type": "InternalFailure", "message": "Internal failure"}
+
+
+@pytest.mark.parametrize("body", [b'{"maxResults": NaN}', b'{"maxResults": Infinity}', b'{"maxResults": -Infinity}',
+                                  b'{"nextToken": "x", "n": [1, NaN]}'])
+@with_api
+async def test_nan_and_infinity_are_not_json_and_are_refused_as_aws_does(api: Api, body: bytes) -> None:
+    response = await post(api, body)
+    assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#SerializationException")
+    assert "not a JSON number" in response.json()["message"]
+
+
+@with_api
+async def test_ten_thousand_levels_of_nesting_are_a_serialization_error_not_a_failure(api: Api) -> None:
+    body = b'{"tags": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    response = await post(api, body)
+    assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#SerializationException")
+    assert "nested too deeply" in response.json()["message"]

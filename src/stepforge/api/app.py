@@ -148,15 +148,23 @@ async def _body(http: HttpRequest) -> bytes:
 
 
 def _params(body: bytes) -> dict[str, Any]:
+    """The JSON object of a request body; SerializationException, as AWS answers, for anything that
+    is not strict JSON: invalid text, NaN/Infinity/-Infinity, nesting too deep to parse."""
     if not body.strip():
         return {}
     try:
-        params = json.loads(body)
+        params = json.loads(body, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise SerializationException(f"Request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SerializationException("Request body is nested too deeply") from None
     if not isinstance(params, dict):
         raise SerializationException("Request body must be a JSON object")
     return params
+
+
+def _refuse_constant(name: str) -> Any:
+    raise SerializationException(f"Request body is not valid JSON: {name} is not a JSON number")
 
 
 def _region(http: HttpRequest, default: str) -> str:

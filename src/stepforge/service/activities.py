@@ -123,6 +123,9 @@ def send_heartbeat(ctx: WriteContext, req: Request) -> dict[str, Any]:
 
 def _close(ctx: WriteContext, task: ActivityTaskRecord | DispatchRecord,
            signal: TaskSucceeded | TaskFailed) -> None:
-    ctx.store.close_tasks(task.execution_arn, [task.wait_id])
+    """Close the task and hand its result to the execution, or raise TaskTimedOut if another
+    close (an approval link, SendTask*, a timeout) got there first in an earlier write."""
+    if not ctx.store.close_task(task.token):  # one conditional update: of two racing closes, one wins
+        raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
     ctx.store.push_signal(task.execution_arn, signal)
     ctx.engine.notify()

@@ -15,6 +15,7 @@ writer connection, and refuses to nest on the thread that holds it.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -22,13 +23,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stepforge.store.base import Conflict, NestedTransaction, TransactionClosed
+from stepforge.store.base import Conflict, NestedTransaction, StorageCorrupt, StorageFull, TransactionClosed
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
 
 FILE_NAME = "stepforge.sqlite3"
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
 BUSY_SECONDS = 30
+#: Only the owner reads or writes the data: the directory and every file SQLite makes in it.
+DIR_MODE, FILE_MODE = 0o700, 0o600
 
 
 class SqliteSession:
@@ -117,8 +120,10 @@ class SqliteDatabase(SqliteSession):
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
         self.path = Path(path)
         if self.path.suffix == "" or self.path.is_dir():
-            self.path.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            self.path.chmod(DIR_MODE)
             self.path = self.path / FILE_NAME
+        _own_files(self.path)
         self.synchronous = synchronous
         self._database = self
         self._readers = threading.local()
@@ -165,17 +170,35 @@ class SqliteDatabase(SqliteSession):
             self._write_lock.release()
 
     def _run(self, conn: sqlite3.Connection, tx: W) -> Iterator[W]:
-        conn.execute("BEGIN IMMEDIATE")
+        """One transaction; a full disk (SQLITE_FULL) anywhere in it rolls it all back and raises
+        :class:`StorageFull`, a damaged file :class:`StorageCorrupt`."""
         try:
-            yield tx
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            tx._end()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                tx._end()
+        except sqlite3.DatabaseError as exc:
+            raise _fault(self.path, exc) or exc
         self._stored.update(tx._fresh)
+
+    def quick_check(self, *, limit: int = 10) -> list[str]:
+        """What ``PRAGMA quick_check`` finds wrong (at most ``limit`` lines); empty when the file is sound.
+
+        The quick check verifies every page and B-tree but not that indexes match their tables;
+        it reads the whole file once (measured: about 1 s per 0.5 GB on an SSD, warm cache).
+        """
+        try:
+            rows = self._connection().execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        found = [str(row[0]) for row in rows]
+        return [] if found == ["ok"] else found
 
     def _migrate(self) -> None:
         with self._transaction(SqliteWriter) as tx:
@@ -202,3 +225,27 @@ class SqliteDatabase(SqliteSession):
             if self._writer_conn is not None:
                 self._writer_conn.close()
                 self._writer_conn = None
+
+
+def _own_files(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives the -wal and -shm files the
+    same mode), and take read access away from others on a file made before."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        candidate = path.with_name(name)
+        if candidate.exists():
+            candidate.chmod(FILE_MODE)
+
+
+#: SQLite's primary result codes of a full disk and of a damaged file.
+_SQLITE_FULL, _SQLITE_CORRUPT, _SQLITE_NOTADB = 13, 11, 26
+
+
+def _fault(path: Path, exc: sqlite3.DatabaseError) -> Exception | None:
+    """The store's name for a storage fault SQLite reported, or None for any other error."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == _SQLITE_FULL or "database or disk is full" in str(exc):
+        return StorageFull(f"{path}: {exc}")
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return StorageCorrupt(f"{path}: {exc}")
+    return None
