@@ -29,7 +29,13 @@ from stepforge.console.routes import routes as console_routes
 from stepforge.engine import notices
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
-from stepforge.service.errors import ApiError, SerializationException, UnknownOperation, ValidationException
+from stepforge.service.errors import (
+    ApiError,
+    SerializationException,
+    UnknownOperation,
+    ValidationException,
+    storage_fault,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +86,10 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return _ok(await ctx.engine.write(lambda tx: writer(ctx.within(tx), request)))
         except ApiError as exc:
             return _error(exc)
-        except Exception:  # never a stack trace to the client
+        except Exception as exc:  # never a stack trace to the client
+            fault = storage_fault(exc)
+            if fault is not None:  # the engine logs it, rate-limited
+                return _error(fault)
             log.exception("unhandled error in %s", target)
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)

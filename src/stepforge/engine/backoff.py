@@ -36,7 +36,7 @@ class FailureLog:
             self.logged_at, self.unlogged = now, 0
         else:
             self.unlogged += 1
-        return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self.streak - 1)))
+        return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(self.streak - 1, 30)))
 
     def clear(self) -> None:
         """A step succeeded: the next failure waits BACKOFF_FIRST again."""

@@ -43,7 +43,11 @@ class SqliteSession:
         raise NotImplementedError
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        return self._connection().execute(sql, tuple(params))
+        conn = self._connection()
+        try:
+            return conn.execute(sql, tuple(params))
+        except sqlite3.DatabaseError as exc:
+            raise self._faulted(exc) from exc
 
     def _insert(self, sql: str, params: Iterable[Any]) -> None:
         """An INSERT whose key must be new: a stored key raises :class:`Conflict`."""
@@ -55,7 +59,15 @@ class SqliteSession:
             raise
 
     def _execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        self._connection().executemany(sql, (tuple(row) for row in rows))
+        conn = self._connection()
+        try:
+            conn.executemany(sql, (tuple(row) for row in rows))
+        except sqlite3.DatabaseError as exc:
+            raise self._faulted(exc) from exc
+
+    def _faulted(self, exc: sqlite3.DatabaseError) -> Exception:
+        """The error to raise for ``exc``: a storage fault by the store's name, any other as it is."""
+        return _fault(self._database.path, exc) or exc
 
     def _definition(self, digest: str) -> str:
         texts = self._database._texts
@@ -73,11 +85,24 @@ class SqliteWriter(SqliteSession):
         self._database = database
         self._conn: sqlite3.Connection | None = conn
         self._fresh: list[str] = []     # definition hashes this transaction inserted
+        self._lost: Exception | None = None  # the storage fault that made SQLite roll the transaction back
 
     def _connection(self) -> sqlite3.Connection:
+        """The writer connection while the transaction lives. After a full disk or an I/O error SQLite
+        may roll the whole transaction back by itself: every later call then raises that fault, since
+        a statement run now would commit on its own (nothing may be half-written)."""
         if self._conn is None:
             raise TransactionClosed("this unit of work's transaction has ended")
+        if not self._conn.in_transaction:
+            lost = self._lost or StorageFull(f"{self._database.path}: the transaction was rolled back")
+            raise type(lost)(str(lost))
         return self._conn
+
+    def _faulted(self, exc: sqlite3.DatabaseError) -> Exception:
+        fault = super()._faulted(exc)
+        if fault is not exc:
+            self._lost = fault
+        return fault
 
     def _end(self) -> None:
         self._conn = None
@@ -91,8 +116,9 @@ class SqliteWriter(SqliteSession):
         try:
             yield
         except BaseException:
-            conn.execute("ROLLBACK TO item")
-            conn.execute("RELEASE item")
+            if conn.in_transaction:  # else SQLite rolled it all back (a storage fault): nothing to undo
+                conn.execute("ROLLBACK TO item")
+                conn.execute("RELEASE item")
             del self._fresh[mark:]
             raise
         conn.execute("RELEASE item")
@@ -176,6 +202,7 @@ class SqliteDatabase(SqliteSession):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
+                tx._connection()  # raises if a storage fault ended the transaction
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -184,7 +211,7 @@ class SqliteDatabase(SqliteSession):
             finally:
                 tx._end()
         except sqlite3.DatabaseError as exc:
-            raise _fault(self.path, exc) or exc
+            raise self._faulted(exc) from exc
         self._stored.update(tx._fresh)
 
     def quick_check(self, *, limit: int = 10) -> list[str]:
