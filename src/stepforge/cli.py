@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
                        help="SQLite durability: FULL survives power loss, NORMAL only process crashes")
+    serve.add_argument("--skip-check", action="store_true",
+                       help="start without PRAGMA quick_check of the database (it reads the whole file once)")
     serve.add_argument("--max-open-executions", type=int, default=1_000_000)
     serve.add_argument("--max-history-events", type=int, default=25_000,
                        help="fail an execution whose history grows past this, as AWS does (0: no limit)")
@@ -80,18 +82,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from stepforge.server import open_store, serve
+    """Exit 2, having run nothing, when the data directory is another server's, its database is
+    damaged, the approval key is unusable or the port is taken."""
+    from stepforge.server import Refused, serve, start_up
+    from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
 
-    tasks = task_config(args)
-    if tasks is None:
+    try:
+        startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
+                           check=not args.skip_check)
+    except Refused as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
         return 2
-    store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
+    try:
+        tasks = task_config(args)
+    except KeyFileError as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        tasks = None
+    if tasks is None:
+        startup.store.close()
+        startup.close()
+        return 2
     print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
-    print(f"data: {Path(getattr(store, 'path', 'memory')).resolve()} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
+    print(f"data: {Path(getattr(startup.store, 'path', 'memory')).resolve()} "
+          f"(SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
-    serve(store, host=args.host, port=args.port, account=args.account, log_level=args.log_level,
-          max_open_executions=args.max_open_executions, max_history_events=args.max_history_events, tasks=tasks)
+    try:
+        serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
+              max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
+              tasks=tasks)
+    finally:
+        startup.close()
     return 0
 
 
