@@ -75,7 +75,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                 arn = await ctx.engine.write(lambda tx: sync.start(ctx.within(tx), request))
                 return _ok(await _sync_result(ctx, arn, request))
             if operation in LONG_POLLS:
-                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping))
+                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
             reader = READ_OPERATIONS.get(operation)
             if reader is not None:
                 return await run_in_threadpool(_answer, reader, ctx, request)
@@ -98,16 +98,22 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
-                     stopping: threading.Event) -> Any:
+                     stopping: threading.Event, http: HttpRequest) -> Any:
     """Answer as soon as a look claims work; between looks, sleep until the engine's notice.
 
     Each look claims a task if there is one, so it rides in the engine's batch like any write.
+    A look happens only while the client is still connected: a poll whose client has gone ends
+    without claiming, and the task waits for the next poll. (A client that vanishes in the instant
+    between a claim and its answer loses that task, as it would on AWS: the execution has recorded
+    it as started, and the state's HeartbeatSeconds/TimeoutSeconds end it with States.Timeout.)
     """
     handler, key = LONG_POLLS[operation]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     with ctx.engine.notices.subscribe(key(request)) as subscription:
         while not stopping.is_set():
+            if await http.is_disconnected():
+                return {}
             answer = await ctx.engine.write(lambda tx: handler(ctx.within(tx), request))  # a claim is a write
             remaining = deadline - loop.time()
             if answer is not None or remaining <= 0:
