@@ -117,13 +117,23 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _db_check(args: argparse.Namespace) -> int:
-    from stepforge.store.check import check_store
-    from stepforge.store.sqlite import FILE_NAME, SqliteStore
+    """Print each problem found (the file's own, then the records'); 1 if any, 2 if unreadable."""
+    from stepforge.server import Refused, open_checked_store
+    from stepforge.store.check import check_file
+    from stepforge.store.sqlite import FILE_NAME
 
     if not (args.data_dir / FILE_NAME).exists():
         print(f"stepforge: no database in {args.data_dir}", file=sys.stderr)
         return 2
-    report = check_store(SqliteStore(args.data_dir))
+    try:
+        store = open_checked_store(args.data_dir, check=False)
+    except Refused as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = check_file(store)
+    finally:
+        store.close()
     for problem in report.problems:
         print(problem)
     print(f"{report.executions} executions, {report.events} events, {len(report.problems)} problems")

@@ -72,7 +72,7 @@ def open_checked_store(data_dir: Path, *, synchronous: str = "FULL", check: bool
         store = SqliteStore(data_dir, synchronous=synchronous)
     except (StorageCorrupt, sqlite3.DatabaseError) as exc:
         raise Refused(f"cannot open the database in {data_dir}: {exc}") from None
-    problems = store.quick_check() if check else []
+    problems = store.quick_check(limit=3) if check else []
     if problems:
         store.close()
         raise Refused(f"the database {store.path} is damaged (PRAGMA quick_check): {'; '.join(problems)}. "

@@ -224,8 +224,8 @@ class SqliteDatabase(SqliteSession):
             rows = self._connection().execute(f"PRAGMA quick_check({int(limit)})").fetchall()
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
-        found = [str(row[0]) for row in rows]
-        return [] if found == ["ok"] else found
+        found = [line for row in rows for line in str(row[0]).splitlines() if not line.startswith("***")]
+        return [] if found == ["ok"] else found[:limit]
 
     def _migrate(self) -> None:
         with self._transaction(SqliteWriter) as tx:
