@@ -43,6 +43,7 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     data_dir: Path
+    log: Path
 
     @property
     def url(self) -> str:
@@ -60,15 +61,16 @@ def command(data_dir: Path, port: int) -> list[str]:
 def launch(workdir: Path, data_dir: Path, port: int | None = None) -> Server:
     (workdir / "faults_functions.py").write_text(FUNCTIONS)
     port = port or free_port()
-    process = subprocess.Popen(command(data_dir, port), cwd=workdir, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    log = workdir / f"stderr-{port}.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(command(data_dir, port), cwd=workdir, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + STARTUP_SECONDS
     while not _accepts_connections(port):
         if process.poll() is not None or time.monotonic() > deadline:
             _stop(process)
-            pytest.fail(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
+            pytest.fail(f"server did not start: {log.read_text(errors='replace')}")
         time.sleep(0.05)
-    return Server(process, port, data_dir)
+    return Server(process, port, data_dir, log)
 
 
 def refused(workdir: Path, data_dir: Path, port: int) -> str:
@@ -244,3 +246,66 @@ def test_data_files_are_the_owners_only(server: Server) -> None:
     assert server.data_dir.stat().st_mode & 0o777 == 0o700
     modes = {path.name: path.stat().st_mode & 0o777 for path in server.data_dir.iterdir()}
     assert modes and set(modes.values()) == {0o600}, modes
+
+
+# -- a full disk -------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs (root only), with 1 MB of ballast a test can delete to free space."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=False,
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+    try:
+        (mount / "ballast").write_bytes(b"\0" * 1024 * 1024)
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
+
+
+def test_a_full_disk_answers_service_unavailable_without_spinning_and_recovers(
+        small_disk: Path, tmp_path: Path) -> None:
+    server = launch(tmp_path, small_disk / "data")
+    try:
+        sfn = server.sfn()
+        target = machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+        payload = json.dumps({"blob": "x" * 200_000})
+        started, error = 0, None
+        while error is None and started < 100:
+            try:
+                sfn.start_execution(stateMachineArn=target, input=payload)
+                started += 1
+            except ClientError as exc:
+                error = exc.response
+        assert error is not None and error["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert error["Error"]["Code"] == "ServiceUnavailable"
+        before = cpu_seconds(server.process.pid)
+        time.sleep(2.0)
+        assert cpu_seconds(server.process.pid) - before < 0.5  # backing off, not spinning
+        (small_disk / "ballast").unlink()
+        until(lambda: _started(sfn, target, payload))
+        listed = sfn.list_executions(stateMachineArn=target, maxResults=1000)["executions"]
+        assert len(listed) == started + 1  # each one written whole, or not at all
+    finally:
+        _stop(server.process)
+    log = server.log.read_text(errors="replace")
+    assert "Traceback" not in log and log.count("\n") < 20
+    check = subprocess.run([sys.executable, "-m", "stepforge.cli", "db", "check", "--data-dir", str(server.data_dir)],
+                           check=False, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _started(sfn: Any, target: str, payload: str) -> bool:
+    try:
+        sfn.start_execution(stateMachineArn=target, input=payload)
+    except ClientError:
+        return False
+    return True
