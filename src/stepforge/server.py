@@ -53,6 +53,8 @@ def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL",
         lock = lock_data_dir(data_dir)
     except DataDirLocked as exc:
         raise Refused(str(exc)) from None
+    except OSError as exc:
+        raise Refused(f"cannot use the data directory {data_dir}: {exc}") from None
     try:
         store = open_checked_store(data_dir, synchronous=synchronous, check=check)
         try:
@@ -70,7 +72,7 @@ def open_checked_store(data_dir: Path, *, synchronous: str = "FULL", check: bool
     cannot open it or ``PRAGMA quick_check`` finds it damaged (``check=False`` skips the check)."""
     try:
         store = SqliteStore(data_dir, synchronous=synchronous)
-    except (StorageCorrupt, sqlite3.DatabaseError) as exc:
+    except (StorageCorrupt, sqlite3.DatabaseError, OSError) as exc:
         raise Refused(f"cannot open the database in {data_dir}: {exc}") from None
     problems = store.quick_check(limit=3) if check else []
     if problems:

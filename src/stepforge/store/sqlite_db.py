@@ -217,8 +217,10 @@ class SqliteDatabase(SqliteSession):
     def quick_check(self, *, limit: int = 10) -> list[str]:
         """What ``PRAGMA quick_check`` finds wrong (at most ``limit`` lines); empty when the file is sound.
 
-        The quick check verifies every page and B-tree but not that indexes match their tables;
-        it reads the whole file once (measured: about 1 s per 0.5 GB on an SSD, warm cache).
+        The quick check verifies every page and B-tree but not that indexes match their tables, and
+        reads the whole file once. Measured on 1,000,000 history rows (373 MB): 0.3 s with the file
+        in the page cache (a restart), 26 s with a cold cache on a busy 2-core VM — hence
+        ``serve --skip-check`` for very large databases. (``integrity_check(1)``: 1.0 s warm.)
         """
         try:
             rows = self._connection().execute(f"PRAGMA quick_check({int(limit)})").fetchall()
