@@ -29,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
                        help="SQLite durability: FULL survives power loss, NORMAL only process crashes")
+    serve.add_argument("--skip-check", action="store_true",
+                       help="start without PRAGMA quick_check of the database (it reads the whole file once)")
     serve.add_argument("--max-open-executions", type=int, default=1_000_000)
     serve.add_argument("--max-history-events", type=int, default=25_000,
                        help="fail an execution whose history grows past this, as AWS does (0: no limit)")
@@ -87,19 +89,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from stepforge.server import open_store, serve
+    """Exit 2, having run nothing, when the data directory is another server's, its database is
+    damaged, the approval key is unusable or the port is taken."""
+    from stepforge.server import Refused, serve, start_up
+    from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
 
     auth = _auth_config(args)  # before anything touches the data directory
-    tasks = task_config(args) if auth is not None else None
-    if tasks is None or auth is None:
+    if auth is None:
         return 2
-    store = open_store(args.data_dir, synchronous=args.sqlite_synchronous)
+    try:
+        startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
+                           check=not args.skip_check)
+    except Refused as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return 2
+    try:
+        tasks = task_config(args)
+    except KeyFileError as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        tasks = None
+    if tasks is None:
+        startup.store.close()
+        startup.close()
+        return 2
     print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
-    print(f"data: {Path(getattr(store, 'path', 'memory')).resolve()} (SQLite, synchronous={args.sqlite_synchronous})", flush=True)
+    print(f"data: {Path(getattr(startup.store, 'path', 'memory')).resolve()} "
+          f"(SQLite, synchronous={args.sqlite_synchronous})", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
-    serve(store, host=args.host, port=args.port, account=args.account, log_level=args.log_level,
-          max_open_executions=args.max_open_executions, max_history_events=args.max_history_events, tasks=tasks, auth=auth)
+    try:
+        serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
+              max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
+              tasks=tasks, auth=auth, host=args.host)
+    finally:
+        startup.close()
     return 0
 
 
@@ -124,13 +147,23 @@ def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
 
 
 def _db_check(args: argparse.Namespace) -> int:
-    from stepforge.store.check import check_store
-    from stepforge.store.sqlite import FILE_NAME, SqliteStore
+    """Print each problem found (the file's own, then the records'); 1 if any, 2 if unreadable."""
+    from stepforge.server import Refused, open_checked_store
+    from stepforge.store.check import check_file
+    from stepforge.store.sqlite import FILE_NAME
 
     if not (args.data_dir / FILE_NAME).exists():
         print(f"stepforge: no database in {args.data_dir}", file=sys.stderr)
         return 2
-    report = check_store(SqliteStore(args.data_dir))
+    try:
+        store = open_checked_store(args.data_dir, check=False)
+    except Refused as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = check_file(store)
+    finally:
+        store.close()
     for problem in report.problems:
         print(problem)
     print(f"{report.executions} executions, {report.events} events, {len(report.problems)} problems")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -17,18 +20,85 @@ from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
-from stepforge.store.base import Store
+from stepforge.store.base import StorageCorrupt, Store
+from stepforge.store.lock import DataDirLock, DataDirLocked, lock_data_dir
 from stepforge.store.memory import MemoryStore
 from stepforge.store.sqlite import SqliteStore
 from stepforge.tasks import approval
 from stepforge.tasks.config import TaskConfig
 
 
-def open_store(data_dir: Path | None, *, synchronous: str = "FULL") -> Store:
-    """The SQLite store under ``data_dir``, or the memory store when there is none."""
-    if data_dir is None:
-        return MemoryStore()
-    return SqliteStore(data_dir, synchronous=synchronous)
+class Refused(Exception):
+    """``serve`` cannot start; the message says why (the command exits 2)."""
+
+
+@dataclass
+class Startup:
+    """What ``serve`` holds before anything runs: the data directory's lock, the checked store and
+    the bound listening socket."""
+
+    lock: DataDirLock
+    store: Store
+    socket: socket.socket
+
+    def close(self) -> None:
+        """Give everything back (the store is closed by :func:`serve` once it has run)."""
+        self.socket.close()
+        self.lock.release()
+
+
+def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL", check: bool = True) -> Startup:
+    """Take the data directory, open (and check) its database, bind the port — in that order, and
+    all before the engine recovers anything: a second server on the same directory, a damaged
+    database or a port in use each raise :class:`Refused` with nothing dispatched twice."""
+    try:
+        lock = lock_data_dir(data_dir)
+    except DataDirLocked as exc:
+        raise Refused(str(exc)) from None
+    except OSError as exc:
+        raise Refused(f"cannot use the data directory {data_dir}: {exc}") from None
+    try:
+        store = open_checked_store(data_dir, synchronous=synchronous, check=check)
+        try:
+            return Startup(lock, store, bind(host, port))
+        except Refused:
+            store.close()
+            raise
+    except Refused:
+        lock.release()
+        raise
+
+
+def open_checked_store(data_dir: Path, *, synchronous: str = "FULL", check: bool = True) -> SqliteStore:
+    """The SQLite store under ``data_dir``, refused (:class:`Refused`, naming the file) when SQLite
+    cannot open it or ``PRAGMA quick_check`` finds it damaged (``check=False`` skips the check)."""
+    try:
+        store = SqliteStore(data_dir, synchronous=synchronous)
+    except (StorageCorrupt, sqlite3.DatabaseError, OSError) as exc:
+        raise Refused(f"cannot open the database in {data_dir}: {exc}") from None
+    problems = store.quick_check(limit=3) if check else []
+    if problems:
+        store.close()
+        raise Refused(f"the database {store.path} is damaged (PRAGMA quick_check): {'; '.join(problems)}. "
+                      "Restore it from a backup; `stepforge db check` lists what it can still read")
+    return store
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (:class:`Refused` if the address is taken or unknown)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise Refused(f"cannot listen on {host}:{port}: {exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise Refused(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: Clock | None = None,
@@ -69,10 +139,11 @@ class _Server(uvicorn.Server):
             self._captured_signals.pop()
 
 
-def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
+def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
-          tasks: TaskConfig | None = None, auth: AuthConfig | None = None) -> None:
-    """Run the API and the engine until SIGTERM/SIGINT; then finish requests and the current batch.
+          tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1") -> None:
+    """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
+    and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
     Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered.
     """
@@ -81,10 +152,10 @@ def serve(store: Store, *, host: str, port: int, account: str = DEFAULT_ACCOUNT,
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
                         hosts=served_hosts(host, auth.hosts))
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), stopping, engine)
+    server = _Server(uvicorn.Config(app, log_level=log_level), stopping, engine)
     engine.start()
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
         engine.stop()
         store.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from api_kit import Api, with_api
+from api_kit import PASS, ROLE, Api, with_api
 
 from stepforge.api import app as app_module
 from stepforge.api.operations import READ_OPERATIONS
@@ -68,3 +69,42 @@ def test_every_answer_carries_a_request_id_as_aws_does() -> None:
     ok, error = app_module._ok({}), app_module._error(ValidationException("bad"))
     ids = [ok.headers["x-amzn-RequestId"], error.headers["x-amzn-RequestId"]]
     assert all(len(i) == 36 for i in ids) and ids[0] != ids[1]
+
+
+@pytest.mark.parametrize("body", [b'{"maxResults": NaN}', b'{"maxResults": Infinity}', b'{"maxResults": -Infinity}',
+                                  b'{"nextToken": "x", "n": [1, NaN]}'])
+@with_api
+async def test_nan_and_infinity_are_not_json_and_are_refused_as_aws_does(api: Api, body: bytes) -> None:
+    response = await post(api, body)
+    assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#SerializationException")
+    assert "not a JSON number" in response.json()["message"]
+
+
+@with_api
+async def test_ten_thousand_levels_of_nesting_are_a_serialization_error_not_a_failure(api: Api) -> None:
+    body = b'{"tags": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    response = await post(api, body)
+    assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#SerializationException")
+    assert "nested too deeply" in response.json()["message"]
+
+
+@pytest.mark.parametrize("text", ['{"n": NaN}', '{"n": -Infinity}', "[" * 10_000 + "]" * 10_000])
+@with_api
+async def test_an_execution_input_that_is_not_strict_json_is_refused(api: Api, text: str) -> None:
+    machine = await api.ok("CreateStateMachine", name="m", definition=PASS, roleArn=ROLE)
+    response = await api.call("StartExecution", stateMachineArn=machine["stateMachineArn"], input=text)
+    assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#InvalidExecutionInput")
+    assert (await api.ok("ListExecutions", stateMachineArn=machine["stateMachineArn"]))["executions"] == []
+
+
+@with_api
+async def test_a_task_output_with_nan_is_refused_and_the_task_stays_open(api: Api) -> None:
+    activity = (await api.ok("CreateActivity", name="a"))["activityArn"]
+    definition = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": activity, "End": True}}})
+    machine = await api.ok("CreateStateMachine", name="m", definition=definition, roleArn=ROLE)
+    await api.ok("StartExecution", stateMachineArn=machine["stateMachineArn"])
+    api.engine.run_once(api.engine.clock.now())
+    token = (await api.ok("GetActivityTask", activityArn=activity))["taskToken"]
+    response = await api.call("SendTaskSuccess", taskToken=token, output='{"n": NaN}')
+    assert response.json()["__type"] == "com.amazonaws.states#InvalidOutput"
+    assert await api.ok("SendTaskSuccess", taskToken=token, output='{"n": 1}') == {}

@@ -130,3 +130,33 @@ def test_a_token_is_stored_once(store: Store) -> None:
         write(store, lambda tx: tx.add_dispatch(dispatch("d", x, 4, 2.0)))
     task, found = store.get_activity_task("t"), store.get_dispatch("d")
     assert task is not None and found is not None and (task.wait_id, found.wait_id) == (1, 2)
+
+
+def test_closing_a_token_is_won_once_whatever_table_holds_it(store: Store) -> None:
+    x = inserted(store, "x")
+    with store.transaction() as tx:
+        tx.add_activity_task(ActivityTaskRecord("t1", ACTIVITY, x, 1, "{}", 1.0))
+        tx.add_dispatch(dispatch("cb1", x, 2, 1.0, callback=True))
+    assert write(store, lambda tx: tx.close_task("t1")) is True
+    assert write(store, lambda tx: tx.close_task("t1")) is False
+    assert write(store, lambda tx: tx.close_task("cb1")) is True
+    assert write(store, lambda tx: tx.close_task("cb1")) is False
+    assert write(store, lambda tx: tx.close_task("never")) is False
+    closed = (store.get_activity_task("t1"), store.get_dispatch("cb1"))
+    assert all(record is not None and record.closed for record in closed)
+
+
+def test_a_close_rolled_back_leaves_the_token_open(store: Store) -> None:
+    x = inserted(store, "x")
+    write(store, lambda tx: tx.add_dispatch(dispatch("cb1", x, 2, 1.0, callback=True)))
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        assert tx.close_task("cb1") is True
+        raise RuntimeError("the batch failed")
+    assert write(store, lambda tx: tx.close_task("cb1")) is True
+
+
+def test_a_token_closed_by_its_wait_cannot_be_closed_again(store: Store) -> None:
+    x = inserted(store, "x")
+    write(store, lambda tx: tx.add_dispatch(dispatch("cb1", x, 2, 1.0, callback=True)))
+    write(store, lambda tx: tx.close_tasks(x, [2]))
+    assert write(store, lambda tx: tx.close_task("cb1")) is False

@@ -13,7 +13,7 @@ from stepforge.store.sqlite import SqliteStore
 from stepforge.testing import write
 
 WRITES = ("put_state_machine", "insert_execution", "update_execution", "append_events", "push_signal",
-          "pop_signals", "set_timer", "due_timers", "add_activity_task", "poll_activity_task", "close_tasks",
+          "pop_signals", "set_timer", "due_timers", "add_activity_task", "poll_activity_task", "close_tasks", "close_task",
           "insert_map_run", "update_map_run_item", "savepoint")
 
 

@@ -33,7 +33,13 @@ from stepforge.console.routes import routes as console_routes
 from stepforge.engine import notices
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
-from stepforge.service.errors import ApiError, SerializationException, UnknownOperation, ValidationException
+from stepforge.service.errors import (
+    ApiError,
+    SerializationException,
+    UnknownOperation,
+    ValidationException,
+    storage_fault,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                 arn = await ctx.engine.write(lambda tx: sync.start(ctx.within(tx), request))
                 return _ok(await _sync_result(ctx, arn, request))
             if operation in LONG_POLLS:
-                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping))
+                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
             reader = READ_OPERATIONS.get(operation)
             if reader is not None:
                 return await run_in_threadpool(_answer, reader, ctx, request)
@@ -86,7 +92,10 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return _ok(await ctx.engine.write(lambda tx: writer(ctx.within(tx), request)))
         except ApiError as exc:
             return _error(exc)
-        except Exception:  # never a stack trace to the client
+        except Exception as exc:  # never a stack trace to the client
+            fault = storage_fault(exc)
+            if fault is not None:  # the engine logs it, rate-limited
+                return _error(fault)
             log.exception("unhandled error in %s", target)
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
@@ -96,16 +105,22 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
-                     stopping: threading.Event) -> Any:
+                     stopping: threading.Event, http: HttpRequest) -> Any:
     """Answer as soon as a look claims work; between looks, sleep until the engine's notice.
 
     Each look claims a task if there is one, so it rides in the engine's batch like any write.
+    A look happens only while the client is still connected: a poll whose client has gone ends
+    without claiming, and the task waits for the next poll. (A client that vanishes in the instant
+    between a claim and its answer loses that task, as it would on AWS: the execution has recorded
+    it as started, and the state's HeartbeatSeconds/TimeoutSeconds end it with States.Timeout.)
     """
     handler, key = LONG_POLLS[operation]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     with ctx.engine.notices.subscribe(key(request)) as subscription:
         while not stopping.is_set():
+            if await http.is_disconnected():
+                return {}
             answer = await ctx.engine.write(lambda tx: handler(ctx.within(tx), request))  # a claim is a write
             remaining = deadline - loop.time()
             if answer is not None or remaining <= 0:
@@ -155,15 +170,23 @@ async def _body(http: HttpRequest) -> bytes:
 
 
 def _params(body: bytes) -> dict[str, Any]:
+    """The JSON object of a request body; SerializationException, as AWS answers, for anything that
+    is not strict JSON: invalid text, NaN/Infinity/-Infinity, nesting too deep to parse."""
     if not body.strip():
         return {}
     try:
-        params = json.loads(body)
+        params = json.loads(body, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise SerializationException(f"Request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SerializationException("Request body is nested too deeply") from None
     if not isinstance(params, dict):
         raise SerializationException("Request body must be a JSON object")
     return params
+
+
+def _refuse_constant(name: str) -> Any:
+    raise SerializationException(f"Request body is not valid JSON: {name} is not a JSON number")
 
 
 def _region(http: HttpRequest, default: str) -> str:

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from stepforge.service import approvals
 from stepforge.service.context import ServiceContext
-from stepforge.service.errors import ApiError
+from stepforge.service.errors import ApiError, storage_fault
 
 
 def routes(ctx: ServiceContext) -> list[BaseRoute]:
@@ -44,6 +44,10 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
             await ctx.engine.write(lambda tx: approvals.decide(ctx.within(tx), action, token, comment))
         except ApiError:
             return page("Already decided", "This request was already decided, or it timed out.", 410)
+        except Exception as exc:
+            if storage_fault(exc) is None:
+                raise
+            return page("Try again later", "The decision could not be stored; nothing was recorded.", 503)
         return page("Approved" if action == "approve" else "Rejected", "Your decision was recorded.", 200)
 
     return [Route("/approval/{action}", confirm, methods=["GET"]),

@@ -11,6 +11,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
@@ -33,6 +34,7 @@ from stepforge.asl.records import (
     TimerFired,
 )
 from stepforge.engine import notices
+from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.notices import Notices
 from stepforge.engine.writes import Job, WriteQueue
@@ -105,13 +107,18 @@ class Engine:
         return result
 
     def _loop(self) -> None:
+        """Batches until stopped. A failing batch (a full disk, a bug) rolled back whole; the loop
+        waits and logs as :class:`~stepforge.engine.backoff.FailureLog` says (a full disk must not
+        spin the CPU nor write thousands of log lines a second)."""
+        failures = FailureLog(log)
         while not self._stopping.is_set():
             self._wake.clear()  # before the batch: a notify during it must not be lost
             try:
                 done = self.run_once(self.clock.now())
-            except Exception:  # a bug must not kill the engine thread
-                log.exception("engine step failed")
-                done = 0
+            except Exception as exc:  # noqa: BLE001 - a bug or a full disk must not kill the engine thread
+                self._stopping.wait(failures.record(exc, time.monotonic()))
+                continue
+            failures.clear()
             if done == 0:
                 self._sleep()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from stepforge.asl.records import TaskFailed, TaskHeartbeat, TaskStarted, TaskSucceeded
@@ -16,7 +15,7 @@ from stepforge.service.errors import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
-from stepforge.service.params import answer, optional_str, required_str, store_page
+from stepforge.service.params import answer, optional_str, required_str, store_page, strict_json
 from stepforge.store.records import ActivityRecord, ActivityTaskRecord, DispatchRecord
 
 MAX_OUTPUT = 256 * 1024
@@ -99,7 +98,7 @@ def send_success(ctx: WriteContext, req: Request) -> dict[str, Any]:
     task = _task(ctx, req)
     output = required_str(req.params, "output", max_length=MAX_OUTPUT)
     try:
-        value = json.loads(output)
+        value = strict_json(output)
     except ValueError as exc:
         raise InvalidOutput(f"Invalid Output: '{exc}'") from None
     _close(ctx, task, TaskSucceeded(task.wait_id, value))
@@ -123,6 +122,9 @@ def send_heartbeat(ctx: WriteContext, req: Request) -> dict[str, Any]:
 
 def _close(ctx: WriteContext, task: ActivityTaskRecord | DispatchRecord,
            signal: TaskSucceeded | TaskFailed) -> None:
-    ctx.store.close_tasks(task.execution_arn, [task.wait_id])
+    """Close the task and hand its result to the execution, or raise TaskTimedOut if another
+    close (an approval link, SendTask*, a timeout) got there first in an earlier write."""
+    if not ctx.store.close_task(task.token):  # one conditional update: of two racing closes, one wins
+        raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
     ctx.store.push_signal(task.execution_arn, signal)
     ctx.engine.notify()

@@ -5,6 +5,8 @@ The HTTP layer turns any :class:`ApiError` into AWS's JSON error body in one pla
 
 from __future__ import annotations
 
+from stepforge.store.base import StorageCorrupt, StorageFull
+
 
 class ApiError(Exception):
     """An error the Step Functions API returns; ``code`` is AWS's error name."""
@@ -42,6 +44,8 @@ TaskDoesNotExist = _error("TaskDoesNotExist")
 TaskTimedOut = _error("TaskTimedOut")
 ResourceNotFound = _error("ResourceNotFound")
 ConflictException = _error("ConflictException")
+#: A storage fault (a full disk): nothing was written, the client may retry later (AWS's 503 shape).
+ServiceUnavailable = _error("ServiceUnavailable", 503)
 ExecutionNotRedrivable = _error("ExecutionNotRedrivable")
 TooManyTags = _error("TooManyTags")
 ServiceQuotaExceededException = _error("ServiceQuotaExceededException", 402)
@@ -52,3 +56,14 @@ InvalidEncryptionConfiguration = _error("InvalidEncryptionConfiguration")
 UnknownOperation = _error("UnknownOperationException")
 SerializationException = _error("SerializationException")
 InternalFailure = _error("InternalFailure", 500)
+
+
+def storage_fault(exc: BaseException) -> ApiError | None:
+    """What a client is told of a storage fault (None for any other exception): ServiceUnavailable."""
+    if isinstance(exc, StorageFull):
+        return ServiceUnavailable("The service is unavailable: storage is full; nothing was written, retry later")
+    if isinstance(exc, StorageCorrupt):
+        return ServiceUnavailable("The service is unavailable: storage is damaged; nothing was written")
+    return None
+
+

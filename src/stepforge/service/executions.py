@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,14 @@ from stepforge.service.errors import (
     StateMachineTypeNotSupported,
     ValidationException,
 )
-from stepforge.service.params import answer, optional_bool, optional_str, required_str, store_page
+from stepforge.service.params import (
+    answer,
+    optional_bool,
+    optional_str,
+    required_str,
+    store_page,
+    strict_json,
+)
 from stepforge.store import cursors
 from stepforge.store.base import ExecutionQuery
 from stepforge.store.records import ExecutionRecord, Page
@@ -73,7 +79,7 @@ def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionReco
     text = optional_str(req.params, "input", max_length=MAX_INPUT)
     text = "{}" if text is None else text
     try:
-        json.loads(text)
+        strict_json(text)
     except ValueError as exc:
         message = str(exc) if text.strip() else "Invalid execution input."
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{message}'") from None

@@ -141,3 +141,17 @@ def answer(key: str, shaped: list[dict[str, Any]], token: str | None) -> dict[st
     if token:
         response["nextToken"] = token
     return response
+
+
+def strict_json(text: str) -> Any:
+    """``text`` parsed as strict JSON, as AWS parses an input or output: ValueError for invalid text,
+    for NaN/Infinity/-Infinity (not JSON numbers, and they could not be written back as JSON) and
+    for nesting too deep to parse."""
+    try:
+        return json.loads(text, parse_constant=_not_a_number)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")

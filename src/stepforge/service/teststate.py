@@ -14,7 +14,7 @@ from stepforge.asl.scope import Scope
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.definitions import checked_machine
 from stepforge.service.errors import InvalidDefinition, InvalidExecutionInput, ValidationException
-from stepforge.service.params import optional_str, required_str
+from stepforge.service.params import optional_str, required_str, strict_json
 
 _TEST_STATE = "TestState"
 
@@ -38,7 +38,7 @@ def test_state(ctx: ServiceContext, req: Request) -> dict[str, Any]:
 
 def _json(text: str, key: str, error: type[Exception]) -> Any:
     try:
-        return json.loads(text)
+        return strict_json(text)
     except ValueError as exc:
         raise error(f"Invalid {key}: '{exc}'") from None
 

@@ -47,6 +47,15 @@ class TransactionClosed(RuntimeError):
     """A unit of work used after the ``with store.transaction()`` block that made it ended."""
 
 
+class StorageFull(Exception):
+    """The storage has no room left (a full disk, a size limit): the transaction was rolled back,
+    nothing of it is stored, and the same write may succeed once space is freed."""
+
+
+class StorageCorrupt(Exception):
+    """The database file is damaged (``PRAGMA quick_check`` found problems, or SQLite says so)."""
+
+
 class NestedTransaction(RuntimeError):
     """``store.transaction()`` called by a thread that already holds an open one: pass that one instead."""
 
@@ -261,6 +270,11 @@ class TaskWrites(TaskReads, Protocol):
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         """Close the activity tasks, dispatches and child watches of these waits (all of the
         execution's when None): their tokens are refused from then on."""
+
+    def close_task(self, token: str) -> bool:
+        """Close the open activity task or callback dispatch of ``token``, as one conditional write:
+        True if this call closed it, False if it was closed already (or never existed). Of two
+        callers racing to close one token, exactly one gets True."""
 
 
 class MapRunReads(Protocol):

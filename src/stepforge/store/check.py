@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from stepforge.asl.records import RUNNING
-from stepforge.store.base import ExecutionQuery, Store
+from stepforge.store.base import ExecutionQuery, StorageCorrupt, Store
 from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord, Page
+from stepforge.store.sqlite import SqliteStore
 
 T = TypeVar("T")
 PAGE = 1000
@@ -24,6 +26,18 @@ class CheckReport:
     executions: int = 0
     events: int = 0
     problems: list[str] = field(default_factory=list)
+
+
+def check_file(store: SqliteStore) -> CheckReport:
+    """:func:`check_store` on a SQLite file, after ``PRAGMA quick_check``: damage is reported as
+    problems (the check reads on as far as SQLite can), never raised."""
+    damage = [f"{store.path}: quick_check: {line}" for line in store.quick_check(limit=100)]
+    try:
+        report = check_store(store)
+    except (sqlite3.DatabaseError, StorageCorrupt) as exc:
+        report = CheckReport(problems=[f"{store.path}: stopped reading: {exc}"])
+    report.problems[:0] = damage
+    return report
 
 
 def check_store(store: Store) -> CheckReport:

@@ -433,6 +433,17 @@ class MemoryUnitOfWork(_MemoryReads):
                                                                                  watch.wait_id in wanted):
                     self._set(self._db.watches, key, _closed(watch))
 
+    def close_task(self, token: str) -> bool:
+        with self.lock:
+            task, dispatch = self._db.tasks.get(token), self._db.dispatches.get(token)
+            if task is not None and not task.closed:
+                self._set(self._db.tasks, token, _closed(task))
+                return True
+            if dispatch is not None and not dispatch.closed:
+                self._set(self._db.dispatches, token, _closed(dispatch))
+                return True
+            return False
+
     # -- timers and signals ----------------------------------------------------------------------
 
     def set_timer(self, timer: TimerRecord) -> None:

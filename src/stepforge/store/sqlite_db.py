@@ -15,6 +15,7 @@ writer connection, and refuses to nest on the thread that holds it.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -22,13 +23,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stepforge.store.base import Conflict, NestedTransaction, TransactionClosed
+from stepforge.store.base import Conflict, NestedTransaction, StorageCorrupt, StorageFull, TransactionClosed
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
 
 FILE_NAME = "stepforge.sqlite3"
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
 BUSY_SECONDS = 30
+#: Only the owner reads or writes the data: the directory and every file SQLite makes in it.
+DIR_MODE, FILE_MODE = 0o700, 0o600
 
 
 class SqliteSession:
@@ -40,7 +43,11 @@ class SqliteSession:
         raise NotImplementedError
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        return self._connection().execute(sql, tuple(params))
+        conn = self._connection()
+        try:
+            return conn.execute(sql, tuple(params))
+        except sqlite3.DatabaseError as exc:
+            raise self._faulted(exc) from exc
 
     def _insert(self, sql: str, params: Iterable[Any]) -> None:
         """An INSERT whose key must be new: a stored key raises :class:`Conflict`."""
@@ -52,7 +59,15 @@ class SqliteSession:
             raise
 
     def _execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        self._connection().executemany(sql, (tuple(row) for row in rows))
+        conn = self._connection()
+        try:
+            conn.executemany(sql, (tuple(row) for row in rows))
+        except sqlite3.DatabaseError as exc:
+            raise self._faulted(exc) from exc
+
+    def _faulted(self, exc: sqlite3.DatabaseError) -> Exception:
+        """The error to raise for ``exc``: a storage fault by the store's name, any other as it is."""
+        return _fault(self._database.path, exc) or exc
 
     def _definition(self, digest: str) -> str:
         texts = self._database._texts
@@ -70,11 +85,24 @@ class SqliteWriter(SqliteSession):
         self._database = database
         self._conn: sqlite3.Connection | None = conn
         self._fresh: list[str] = []     # definition hashes this transaction inserted
+        self._lost: Exception | None = None  # the storage fault that made SQLite roll the transaction back
 
     def _connection(self) -> sqlite3.Connection:
+        """The writer connection while the transaction lives. After a full disk or an I/O error SQLite
+        may roll the whole transaction back by itself: every later call then raises that fault, since
+        a statement run now would commit on its own (nothing may be half-written)."""
         if self._conn is None:
             raise TransactionClosed("this unit of work's transaction has ended")
+        if not self._conn.in_transaction:
+            lost = self._lost or StorageFull(f"{self._database.path}: the transaction was rolled back")
+            raise type(lost)(str(lost))
         return self._conn
+
+    def _faulted(self, exc: sqlite3.DatabaseError) -> Exception:
+        fault = super()._faulted(exc)
+        if fault is not exc:
+            self._lost = fault
+        return fault
 
     def _end(self) -> None:
         self._conn = None
@@ -88,8 +116,9 @@ class SqliteWriter(SqliteSession):
         try:
             yield
         except BaseException:
-            conn.execute("ROLLBACK TO item")
-            conn.execute("RELEASE item")
+            if conn.in_transaction:  # else SQLite rolled it all back (a storage fault): nothing to undo
+                conn.execute("ROLLBACK TO item")
+                conn.execute("RELEASE item")
             del self._fresh[mark:]
             raise
         conn.execute("RELEASE item")
@@ -117,8 +146,10 @@ class SqliteDatabase(SqliteSession):
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
         self.path = Path(path)
         if self.path.suffix == "" or self.path.is_dir():
-            self.path.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            self.path.chmod(DIR_MODE)
             self.path = self.path / FILE_NAME
+        _own_files(self.path)
         self.synchronous = synchronous
         self._database = self
         self._readers = threading.local()
@@ -165,17 +196,38 @@ class SqliteDatabase(SqliteSession):
             self._write_lock.release()
 
     def _run(self, conn: sqlite3.Connection, tx: W) -> Iterator[W]:
-        conn.execute("BEGIN IMMEDIATE")
+        """One transaction; a full disk (SQLITE_FULL) anywhere in it rolls it all back and raises
+        :class:`StorageFull`, a damaged file :class:`StorageCorrupt`."""
         try:
-            yield tx
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            tx._end()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+                tx._connection()  # raises if a storage fault ended the transaction
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                tx._end()
+        except sqlite3.DatabaseError as exc:
+            raise self._faulted(exc) from exc
         self._stored.update(tx._fresh)
+
+    def quick_check(self, *, limit: int = 10) -> list[str]:
+        """What ``PRAGMA quick_check`` finds wrong (at most ``limit`` lines); empty when the file is sound.
+
+        The quick check verifies every page and B-tree but not that indexes match their tables, and
+        reads the whole file once. Measured on 1,000,000 history rows (373 MB): 0.3 s with the file
+        in the page cache (a restart), 26 s with a cold cache on a busy 2-core VM — hence
+        ``serve --skip-check`` for very large databases. (``integrity_check(1)``: 1.0 s warm.)
+        """
+        try:
+            rows = self._connection().execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        found = [line for row in rows for line in str(row[0]).splitlines() if not line.startswith("***")]
+        return [] if found == ["ok"] else found[:limit]
 
     def _migrate(self) -> None:
         with self._transaction(SqliteWriter) as tx:
@@ -202,3 +254,27 @@ class SqliteDatabase(SqliteSession):
             if self._writer_conn is not None:
                 self._writer_conn.close()
                 self._writer_conn = None
+
+
+def _own_files(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives the -wal and -shm files the
+    same mode), and take read access away from others on a file made before."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        candidate = path.with_name(name)
+        if candidate.exists():
+            candidate.chmod(FILE_MODE)
+
+
+#: SQLite's primary result codes of a full disk and of a damaged file.
+_SQLITE_FULL, _SQLITE_CORRUPT, _SQLITE_NOTADB = 13, 11, 26
+
+
+def _fault(path: Path, exc: sqlite3.DatabaseError) -> Exception | None:
+    """The store's name for a storage fault SQLite reported, or None for any other error."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == _SQLITE_FULL or "database or disk is full" in str(exc):
+        return StorageFull(f"{path}: {exc}")
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return StorageCorrupt(f"{path}: {exc}")
+    return None

@@ -156,3 +156,9 @@ class SqliteTaskWrites(SqliteTaskReads, SqliteWriter):
             else:
                 self._execute_many(f"UPDATE {table} SET closed = 1 WHERE {column} = ? AND wait_id = ? AND closed = 0",
                                    [(execution_arn, wait_id) for wait_id in waits])
+
+    def close_task(self, token: str) -> bool:
+        for table in ("activity_tasks", "task_dispatches"):
+            if self._execute(f"UPDATE {table} SET closed = 1 WHERE token = ? AND closed = 0", (token,)).rowcount:
+                return True
+        return False

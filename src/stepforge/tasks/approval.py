@@ -22,11 +22,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 import urllib.parse
 from pathlib import Path
 
 ACTIONS = ("approve", "reject")
+KEY_NAME = "approval.key"
+KEY_BYTES = 32
 
 
 class Signer:
@@ -68,15 +71,53 @@ def verify(action: str, token: str, signature: str) -> bool:
     return _signer.verify(action, token, signature)
 
 
+class KeyFileError(Exception):
+    """The key file exists but holds no usable key (empty or short: a full disk, a bad copy)."""
+
+
 def load_secret(data_dir: Path | None) -> bytes:
-    """The deployment's signing key, kept in the data directory so links outlive restarts."""
+    """The deployment's signing key, kept in ``data_dir/approval.key`` so links outlive restarts.
+
+    A missing file is made with a new key, written atomically (a temporary file, fsync, rename),
+    so a crash or a full disk never leaves a partial key. A file shorter than ``KEY_BYTES`` raises
+    :class:`KeyFileError` rather than being replaced: a new key would void every link sent.
+    """
     if data_dir is None:
-        return secrets.token_bytes(32)
-    path = data_dir / "approval.key"
-    if path.exists():
-        return path.read_bytes()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    path.touch(mode=0o600)
-    path.write_bytes(key)
+        return secrets.token_bytes(KEY_BYTES)
+    path = data_dir / KEY_NAME
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        return _write_new_key(path)
+    if len(key) < KEY_BYTES:
+        raise KeyFileError(f"{path} holds {len(key)} bytes, not a key of {KEY_BYTES}: restore it from a backup, "
+                           "or delete it to make a new key (approval links already sent stop working)")
     return key
+
+
+def _write_new_key(path: Path) -> bytes:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, key)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+    return key
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
