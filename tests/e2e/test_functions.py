@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import REGION, ROLE_ARN, _accepts_connections, _client, _stop, free_port
+from e2e_kit import finish
 
 APPS = Path(__file__).parent / "apps"
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
@@ -93,15 +94,6 @@ def create(sfn: Any, definition: dict[str, Any], name: str | None = None) -> str
     name = name or f"m-{time.monotonic_ns()}"
     return str(sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE_ARN)[
         "stateMachineArn"])
-
-
-def finish(sfn: Any, arn: str, timeout: float = 20.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.05)
 
 
 def run(sfn: Any, definition: dict[str, Any], value: Any, timeout: float = 20.0) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from conftest import REGION, ROLE_ARN, _accepts_connections, _client, _stop, free_port
+from e2e_kit import finish
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +60,6 @@ def start(sfn: Any, states: dict[str, Any], value: Any) -> str:
     definition = json.dumps({"StartAt": next(iter(states)), "States": states})
     machine = sfn.create_state_machine(name=f"m-{time.monotonic_ns()}", definition=definition, roleArn=ROLE_ARN)
     return str(sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(value))["executionArn"])
-
-
-def finish(sfn: Any, arn: str, timeout: float = 20.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.05)
 
 
 def test_a_callback_over_sqs_carries_its_token_in_a_json_message_body(sfn: Any, sqs: Any) -> None:
