@@ -234,9 +234,11 @@ def test_a_connection_without_hosts_is_sent_nowhere(server: str, seen: Seen) -> 
 
 
 def test_a_streamed_50_mb_response_fails_after_the_cap_without_being_held(server: str, seen: Seen) -> None:
+    h = harness([server])
+    call(h, ApiEndpoint=f"http://{server}/warm-up", Method="GET")     # imports and caches before measuring
     tracemalloc.start()
     try:
-        result = call(harness([server]), ApiEndpoint=f"http://{server}/big", Method="GET")
+        result = call(h, ApiEndpoint=f"http://{server}/big", Method="GET")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -244,7 +246,7 @@ def test_a_streamed_50_mb_response_fails_after_the_cap_without_being_held(server
     assert result.error == "States.DataLimitExceeded"
     assert "262144-byte limit" in result.cause
     assert seen.sent < 16 * 1024 * 1024        # the cap, plus what loopback's socket buffers took
-    assert peak < 8 * 1024 * 1024
+    assert peak < 4 * 1024 * 1024
 
 
 def test_a_declared_length_over_the_cap_fails_before_the_body_is_read(server: str) -> None:

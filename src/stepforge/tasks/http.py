@@ -47,7 +47,7 @@ def invoke(value: Any, settings: HttpSettings) -> Outcome:
         return Outcome(error=exc.error, cause=str(exc))
     except TooLarge as exc:
         return Outcome(error=DATA_LIMIT, cause=str(exc))
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return Outcome(error=SOCKET, cause=f"{type(exc).__name__}: {exc}")
     return _outcome(status, headers, body.decode("utf-8", errors="replace"))
 
