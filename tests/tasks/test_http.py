@@ -3,6 +3,7 @@ errors, the SSRF guard (one resolution, global addresses only) and the response 
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -22,6 +23,7 @@ HTTP = "arn:aws:states:::http:invoke"
 CONNECTION = "arn:aws:events:us-east-1:000000000000:connection/orders/abc"
 CHUNK = b"x" * 65536
 BIG = 50 * 1024 * 1024
+BOMB = gzip.compress(bytes(BIG), compresslevel=9)     # about 50 KB on the wire
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Echo(BaseHTTPRequestHandler):
                                    "key": self.headers.get("x-api-key")})
         if self.path.startswith("/big"):
             return self._stream(declared="declared" in self.path)
+        if self.path.startswith("/gzip"):
+            return self._gzip(BOMB if "bomb" in self.path else gzip.compress(b'{"small": true}'))
         status = 404 if "missing" in self.path else 200
         payload = json.dumps({"path": self.path, "method": self.command, "body": body, "host": self.headers.get("host"),
                               "key": self.headers.get("x-api-key"), "ctype": self.headers.get("content-type")})
@@ -71,6 +75,13 @@ class Echo(BaseHTTPRequestHandler):
             pass
         finally:
             self.seen.big_done.set()
+
+    def _gzip(self, payload: bytes) -> None:
+        self.send_response(200)
+        self.send_header("content-encoding", "gzip")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -258,3 +269,21 @@ def test_a_declared_length_over_the_cap_fails_before_the_body_is_read(server: st
 def test_a_body_within_the_cap_is_whole(server: str) -> None:
     result = call(harness([server], limit=1000), ApiEndpoint=f"http://{server}/small", Method="GET")
     assert result.output["ResponseBody"]["path"] == "/small"
+
+
+def test_a_gzip_body_is_inflated(server: str) -> None:
+    result = call(harness([server]), ApiEndpoint=f"http://{server}/gzip", Method="GET")
+    assert result.output["ResponseBody"] == {"small": True}
+
+
+def test_a_gzip_bomb_stops_inflating_at_the_cap(server: str) -> None:
+    h = harness([server])
+    call(h, ApiEndpoint=f"http://{server}/gzip", Method="GET")
+    tracemalloc.start()
+    try:
+        result = call(h, ApiEndpoint=f"http://{server}/gzip-bomb", Method="GET")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(BOMB) < 256 * 1024 and result.error == "States.DataLimitExceeded"
+    assert peak < 4 * 1024 * 1024

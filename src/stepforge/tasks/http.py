@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+import zlib
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,8 @@ def invoke(value: Any, settings: HttpSettings) -> Outcome:
         return Outcome(error=exc.error, cause=str(exc))
     except TooLarge as exc:
         return Outcome(error=DATA_LIMIT, cause=str(exc))
+    except zlib.error as exc:
+        return Outcome(error=SOCKET, cause=f"The response body cannot be decoded: {exc}")
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return Outcome(error=SOCKET, cause=f"{type(exc).__name__}: {exc}")
     return _outcome(status, headers, body.decode("utf-8", errors="replace"))
@@ -66,18 +69,20 @@ def _fetch(client: httpx.Client, target: Target, request: dict[str, Any],
 
 
 def read_capped(response: httpx.Response, limit: int) -> bytes:
-    """The decoded body, read chunk by chunk; :class:`TooLarge` as soon as it passes ``limit`` bytes."""
+    """The decoded body, read chunk by chunk; :class:`TooLarge` as soon as it passes ``limit`` bytes.
+    gzip and deflate are inflated at most ``limit + 1`` bytes at a time, so a compression bomb stops
+    at the cap too; other encodings are returned as sent."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if encoding == "identity" and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"The response body has {declared} bytes, over the {limit}-byte limit.")
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
+    inflate = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "x-gzip", "deflate") else None
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += inflate.decompress(chunk, limit + 1 - len(body)) if inflate is not None else chunk
+        if len(body) > limit:
             raise TooLarge(f"The response body is over the {limit}-byte limit.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return bytes(body)
 
 
 def _request(value: Any) -> dict[str, Any]:
