@@ -3,14 +3,17 @@ errors, the SSRF guard (one resolution, global addresses only) and the response 
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import json
 import socket
+import ssl
 import threading
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -287,3 +290,47 @@ def test_a_gzip_bomb_stops_inflating_at_the_cap(server: str) -> None:
         tracemalloc.stop()
     assert len(BOMB) < 256 * 1024 and result.error == "States.DataLimitExceeded"
     assert peak < 4 * 1024 * 1024
+
+
+def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    """A throw-away certificate for ``name`` that no trust store knows."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_to_a_pinned_address_sends_the_name_as_sni_and_still_verifies(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, seen: Seen) -> None:
+    names: list[str | None] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*self_signed(tmp_path, "api.test"))
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (Echo,), {"seen": seen}))
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    try:
+        resolve_as(monkeypatch, "api.test", ["127.0.0.1"])
+        result = call(harness([f"api.test:{port}"]), ApiEndpoint=f"https://api.test:{port}/", Method="GET")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert names == ["api.test"]
+    assert result.error == "States.Http.Socket"
+    assert "CERTIFICATE_VERIFY_FAILED" in result.cause
+    assert seen.requests == []
