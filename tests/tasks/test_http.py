@@ -106,8 +106,9 @@ def server(seen: Seen) -> Iterator[str]:
     httpd.server_close()
 
 
-def harness(allow: list[str], hosts: list[str] | None = None, limit: int = 256 * 1024) -> Harness:
-    connection: dict[str, Any] = {"api_key": {"name": "x-api-key", "value": "s3"}}
+def harness(allow: list[str], hosts: list[str] | None = None, limit: int = 256 * 1024,
+            query: dict[str, str] | None = None) -> Harness:
+    connection: dict[str, Any] = {"api_key": {"name": "x-api-key", "value": "s3"}, "query": query or {}}
     if hosts is not None:
         connection["hosts"] = hosts
     settings = HttpSettings(allow=allow, connections={"orders": connection}, response_limit=limit)
@@ -151,6 +152,13 @@ def test_the_endpoints_query_string_is_kept_and_query_parameters_follow_it(serve
     result = call(harness([server]), ApiEndpoint=f"http://{server}/orders?a=1&b=x%20y", Method="GET",
                   QueryParameters={"c": 2})
     assert result.output["ResponseBody"]["path"] == "/orders?a=1&b=x%20y&c=2"
+
+
+def test_a_connections_query_parameters_take_precedence_over_the_tasks(server: str) -> None:
+    result = call(harness([server], hosts=[server], query={"tenant": "acme"}),
+                  ApiEndpoint=f"http://{server}/orders?tenant=evil&a=1", QueryParameters={"tenant": "evil2"},
+                  Authentication={"ConnectionArn": CONNECTION})
+    assert result.output["ResponseBody"]["path"] == "/orders?a=1&tenant=acme"
 
 
 def test_a_url_encoded_body(server: str) -> None:

@@ -129,13 +129,21 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def with_query(url: str, params: list[tuple[str, str]]) -> str:
-    """``url`` with ``params`` appended to the query string it already has (which is kept as written)."""
+def with_query(url: str, params: list[tuple[str, str]], *, override: bool = False) -> str:
+    """``url`` with ``params`` appended to the query string it already has, which is kept as written;
+    with ``override``, pairs of the URL whose name ``params`` sets are dropped first (a connection's
+    query parameters take precedence over the task's, as EventBridge merges them)."""
     if not params:
         return url
     parts = urllib.parse.urlsplit(url)
+    query = parts.query
+    if override and query:
+        names = {name for name, _ in params}
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        if any(name in names for name, _ in pairs):
+            query = urllib.parse.urlencode([pair for pair in pairs if pair[0] not in names])
     extra = urllib.parse.urlencode(params)
-    return urllib.parse.urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra))
+    return urllib.parse.urlunsplit(parts._replace(query=f"{query}&{extra}" if query else extra))
 
 
 def _authenticate(auth: Any, settings: HttpSettings, target: Target, request: dict[str, Any]) -> None:
@@ -150,7 +158,7 @@ def _authenticate(auth: Any, settings: HttpSettings, target: Target, request: di
 
     params: list[tuple[str, str]] = []
     apply(name, connection, target, request["headers"], params, settings)
-    request["url"] = with_query(request["url"], params)
+    request["url"] = with_query(request["url"], params, override=True)
 def _outcome(status: int, headers: list[tuple[str, str]], text: str) -> Outcome:
     grouped: dict[str, list[str]] = {}
     for key, value in headers:
