@@ -240,6 +240,11 @@ def test_an_allow_listed_name_is_pinned_and_keeps_its_host_header(
     assert lookups == ["svc.internal"]
 
 
+def test_a_host_header_in_the_task_cannot_replace_the_endpoints(server: str) -> None:
+    result = call(harness([server]), ApiEndpoint=f"http://{server}/", Headers={"host": "admin.internal"})
+    assert result.output["ResponseBody"]["host"] == server
+
+
 def test_a_connection_is_not_sent_to_a_host_it_does_not_list(server: str, seen: Seen) -> None:
     result = call(harness([server], hosts=["api.example.com"]), ApiEndpoint=f"http://{server}/steal",
                   Authentication={"ConnectionArn": CONNECTION})

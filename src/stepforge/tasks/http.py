@@ -61,7 +61,8 @@ def _fetch(client: httpx.Client, target: Target, request: dict[str, Any],
     import httpx
 
     url = httpx.URL(request.pop("url")).copy_with(host=target.address)
-    headers = {**request.pop("headers"), "Host": target.authority}
+    headers = {k: v for k, v in request.pop("headers").items() if k.lower() != "host"}
+    headers["Host"] = target.authority
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     with client.stream(url=url, headers=headers, extensions=extensions, **request) as response:
         body = read_capped(response, limit)
