@@ -11,9 +11,11 @@
     file = "MockConfigFile.json"    # Step Functions Local's format; also $SFN_MOCK_CONFIG
 
     [http]
-    allow = ["127.0.0.1:9000", "localhost"]       # private/loopback targets allowed (SSRF guard)
+    allow = ["127.0.0.1:9000", "localhost"]       # non-public targets allowed (SSRF guard)
+    response_limit = 262144                       # bytes of a response body; more fails the task
     [http.connections.orders]                     # ConnectionArn ...:connection/orders
     api_key = { name = "x-api-key", value = "secret" }
+    hosts = ["api.example.com"]                   # the only hosts its credentials are sent to
 
     [passthrough]
     endpoint_url = "http://localhost:4566"        # aws-sdk:* and other integrations, via boto3
@@ -42,11 +44,13 @@ from stepforge.tasks.functions import FunctionRegistry
 
 @dataclass
 class HttpSettings:
-    """The HTTP Task's allow-list (``host`` or ``host:port``) and named connections."""
+    """The HTTP Task's allow-list (``host`` or ``host:port``), named connections, timeout and the
+    most bytes a response body may have (the 256 KiB task result limit by default)."""
 
     allow: list[str] = field(default_factory=list)
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout: float = 60.0
+    response_limit: int = 256 * 1024
 
 
 @dataclass
@@ -98,7 +102,7 @@ def load(path: Path | None, modules: list[str] | None = None, config: TaskConfig
     _mocks(config, data.get("mocks", {}), base)
     http = data.get("http", {})
     config.http = HttpSettings(list(http.get("allow", [])), dict(http.get("connections", {})),
-                               float(http.get("timeout", 60.0)))
+                               float(http.get("timeout", 60.0)), int(http.get("response_limit", 256 * 1024)))
     passthrough = data.get("passthrough", {})
     config.endpoint_url = passthrough.get("endpoint_url") or config.endpoint_url
     config.endpoints.update({str(k): str(v) for k, v in (passthrough.get("endpoints") or {}).items()})

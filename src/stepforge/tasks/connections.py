@@ -6,7 +6,12 @@
     # or: oauth = { token_url = "https://auth/token", client_id = "id", client_secret = "s", scope = "read" }
     headers = { "x-tenant" = "acme" }        # extra headers, as connections' InvocationHttpParameters
     query = { "region" = "eu" }
+    hosts = ["api.example.com", "127.0.0.1:9000"]   # where it may be sent: host or host:port
 
+A connection is bound to its ``hosts``: a task whose ``ApiEndpoint`` names another host fails with
+``States.Runtime`` before anything is sent, so a state machine cannot carry the connection's secret
+(credentials, extra headers and query parameters alike) to a server of its choosing. A connection
+without ``hosts`` is bound to nothing and is refused: list the hosts it serves.
 OAuth uses the client-credentials grant; tokens are cached until shortly before they expire.
 """
 
@@ -18,14 +23,17 @@ import time
 from typing import Any
 
 from stepforge.tasks.config import HttpSettings
+from stepforge.tasks.targets import RUNTIME, Refused, Target, allowed
 
 _tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
 _lock = threading.Lock()
 
 
-def apply(connection: dict[str, Any], headers: dict[str, str], params: list[tuple[str, str]],
-          settings: HttpSettings) -> None:
-    """Add a connection's credentials and parameters to a request being built."""
+def apply(name: str, connection: dict[str, Any], target: Target, headers: dict[str, str],
+          params: list[tuple[str, str]], settings: HttpSettings) -> None:
+    """Add connection ``name``'s credentials and parameters to a request for ``target``;
+    :class:`Refused` (States.Runtime) when ``target`` is not one of the connection's ``hosts``."""
+    bind(name, connection, target)
     basic = connection.get("basic")
     if basic:
         pair = f"{basic['username']}:{basic['password']}".encode()
@@ -38,6 +46,15 @@ def apply(connection: dict[str, Any], headers: dict[str, str], params: list[tupl
         headers["Authorization"] = "Bearer " + _oauth_token(oauth, settings)
     headers.update({str(k): str(v) for k, v in (connection.get("headers") or {}).items()})
     params.extend((str(k), str(v)) for k, v in (connection.get("query") or {}).items())
+
+
+def bind(name: str, connection: dict[str, Any], target: Target) -> None:
+    """Refuse a target the connection does not list in ``hosts`` (a connection without ``hosts`` lists none)."""
+    hosts = connection.get("hosts")
+    names = [str(h) for h in hosts] if isinstance(hosts, list) else []
+    if not allowed(target.host, target.port, names):
+        raise Refused(f"Connection '{name}' may not be sent to {target.host}:{target.port}: "
+                      f"add it to hosts = [...] in [http.connections.{name}] of the --config file.", RUNTIME)
 
 
 def _oauth_token(oauth: dict[str, Any], settings: HttpSettings) -> str:

@@ -1,31 +1,37 @@
 """The HTTP Task: ``arn:aws:states:::http:invoke`` with httpx.
 
-Parameters as AWS: ``ApiEndpoint``, ``Method``, ``Headers``, ``QueryParameters``, ``RequestBody``,
-``Transform`` (``RequestBodyEncoding`` NONE | URL_ENCODED, ``RequestEncodingOptions.ArrayFormat``)
-and ``Authentication.ConnectionArn``, whose connection (basic, API key or OAuth client credentials)
-comes from the local config by name. The result is ``{Headers, ResponseBody, StatusCode, StatusText}``;
-a status outside 2xx fails with ``States.Http.StatusCode.NNN``, a network error with
-``States.Http.Socket``. Private, loopback and link-local targets are refused unless allow-listed.
+Parameters as AWS: ``ApiEndpoint`` (its own query string kept, ``QueryParameters`` appended after it),
+``Method``, ``Headers``, ``QueryParameters``, ``RequestBody``, ``Transform`` (``RequestBodyEncoding``
+NONE | URL_ENCODED, ``RequestEncodingOptions.ArrayFormat``) and ``Authentication.ConnectionArn``, whose
+connection (basic, API key or OAuth client credentials) comes from the local config by name and is sent
+only to the hosts it lists. The result is ``{Headers, ResponseBody, StatusCode, StatusText}``; a status
+outside 2xx fails with ``States.Http.StatusCode.NNN``, a network error or a refused target with
+``States.Http.Socket``, a response body over 256 KiB with ``States.DataLimitExceeded`` (read as a
+stream, never more than the cap plus one chunk). Targets pass the SSRF guard of
+:mod:`stepforge.tasks.targets` and the request goes to the address it checked.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 import urllib.parse
+import zlib
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepforge.tasks.config import HttpSettings
 from stepforge.tasks.lambdas import Outcome
+from stepforge.tasks.targets import RUNTIME, SOCKET, Refused, Target, resolve
 
-SOCKET = "States.Http.Socket"
+if TYPE_CHECKING:
+    import httpx
+
+DATA_LIMIT = "States.DataLimitExceeded"
 _METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
 
 
-class Refused(Exception):
-    """A request the task may not make; the message is the cause."""
+class TooLarge(Exception):
+    """A response body longer than the cap; the message is the cause."""
 
 
 def invoke(value: Any, settings: HttpSettings) -> Outcome:
@@ -33,28 +39,63 @@ def invoke(value: Any, settings: HttpSettings) -> Outcome:
     import httpx
 
     try:
-        request = _request(value, settings)
-        check_target(request["url"], settings.allow)
-        with httpx.Client(timeout=settings.timeout, follow_redirects=False) as client:
-            response = client.request(**request)
+        request = _request(value)
+        target = resolve(request["url"], settings.allow)
+        _authenticate(value.get("Authentication"), settings, target, request)
+        with httpx.Client(timeout=settings.timeout, follow_redirects=False, trust_env=False) as client:
+            status, headers, body = _fetch(client, target, request, settings.response_limit)
     except Refused as exc:
-        return Outcome(error="States.Runtime" if "parameter" in str(exc) else SOCKET, cause=str(exc))
-    except httpx.HTTPError as exc:
+        return Outcome(error=exc.error, cause=str(exc))
+    except TooLarge as exc:
+        return Outcome(error=DATA_LIMIT, cause=str(exc))
+    except zlib.error as exc:
+        return Outcome(error=SOCKET, cause=f"The response body cannot be decoded: {exc}")
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return Outcome(error=SOCKET, cause=f"{type(exc).__name__}: {exc}")
-    return _outcome(response.status_code, response.headers.multi_items(), response.text)
+    return _outcome(status, headers, body.decode("utf-8", errors="replace"))
 
 
-def _request(value: Any, settings: HttpSettings) -> dict[str, Any]:
+def _fetch(client: httpx.Client, target: Target, request: dict[str, Any],
+           limit: int) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Send ``request`` to ``target``'s checked address, the Host header and TLS name kept."""
+    import httpx
+
+    url = httpx.URL(request.pop("url")).copy_with(host=target.address)
+    headers = {k: v for k, v in request.pop("headers").items() if k.lower() != "host"}
+    headers["Host"] = target.authority
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    with client.stream(url=url, headers=headers, extensions=extensions, **request) as response:
+        body = read_capped(response, limit)
+        return response.status_code, response.headers.multi_items(), body
+
+
+def read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body, read chunk by chunk; :class:`TooLarge` as soon as it passes ``limit`` bytes.
+    gzip and deflate are inflated at most ``limit + 1`` bytes at a time, so a compression bomb stops
+    at the cap too; other encodings are returned as sent."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    declared = response.headers.get("content-length", "")
+    if encoding == "identity" and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"The response body has {declared} bytes, over the {limit}-byte limit.")
+    inflate = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "x-gzip", "deflate") else None
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += inflate.decompress(chunk, limit + 1 - len(body)) if inflate is not None else chunk
+        if len(body) > limit:
+            raise TooLarge(f"The response body is over the {limit}-byte limit.")
+    return bytes(body)
+
+
+def _request(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("ApiEndpoint"), str):
-        raise Refused("The parameter 'ApiEndpoint' is required by http:invoke.")
+        raise Refused("The parameter 'ApiEndpoint' is required by http:invoke.", RUNTIME)
     method = str(value.get("Method", "GET")).upper()
     if method not in _METHODS:
-        raise Refused(f"The parameter 'Method' must be one of {', '.join(_METHODS)}.")
+        raise Refused(f"The parameter 'Method' must be one of {', '.join(_METHODS)}.", RUNTIME)
     headers = {str(k): str(v) for k, v in (value.get("Headers") or {}).items()}
     params = _flatten(value.get("QueryParameters") or {}, "REPEAT")
-    _authenticate(value.get("Authentication"), settings, headers, params)
-    request: dict[str, Any] = {"method": method, "url": value["ApiEndpoint"], "headers": headers,
-                               "params": params}
+    request: dict[str, Any] = {"method": method, "url": with_query(value["ApiEndpoint"], params),
+                               "headers": headers}
     body = value.get("RequestBody")
     if body is not None:
         transform = value.get("Transform") or {}
@@ -89,39 +130,36 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _authenticate(auth: Any, settings: HttpSettings, headers: dict[str, str],
-                  params: list[tuple[str, str]]) -> None:
+def with_query(url: str, params: list[tuple[str, str]], *, override: bool = False) -> str:
+    """``url`` with ``params`` appended to the query string it already has, which is kept as written;
+    with ``override``, pairs of the URL whose name ``params`` sets are dropped first (a connection's
+    query parameters take precedence over the task's, as EventBridge merges them)."""
+    if not params:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    query = parts.query
+    if override and query:
+        names = {name for name, _ in params}
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        if any(name in names for name, _ in pairs):
+            query = urllib.parse.urlencode([pair for pair in pairs if pair[0] not in names])
+    extra = urllib.parse.urlencode(params)
+    return urllib.parse.urlunsplit(parts._replace(query=f"{query}&{extra}" if query else extra))
+
+
+def _authenticate(auth: Any, settings: HttpSettings, target: Target, request: dict[str, Any]) -> None:
     if not isinstance(auth, dict) or not auth.get("ConnectionArn"):
         return
     name = str(auth["ConnectionArn"]).rsplit(":connection/", 1)[-1].split("/", 1)[0]
     connection = settings.connections.get(name)
     if connection is None:
         raise Refused(f"The parameter 'Authentication.ConnectionArn' names connection '{name}', "
-                      "which is not in the [http.connections] config.")
+                      "which is not in the [http.connections] config.", RUNTIME)
     from stepforge.tasks.connections import apply
 
-    apply(connection, headers, params, settings)
-
-
-def check_target(url: str, allow: list[str]) -> None:
-    """Refuse non-HTTP schemes and private/loopback/link-local hosts that are not allow-listed (SSRF)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused(f"The parameter 'ApiEndpoint' must be an http(s) URL, not {url!r}.")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    if parts.hostname in allow or f"{parts.hostname}:{port}" in allow:
-        return
-    try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
-    except OSError as exc:
-        raise Refused(f"Cannot resolve {parts.hostname}: {exc}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified:
-            raise Refused(f"Refused to call {parts.hostname}:{port}: {ip} is a private or loopback address. "
-                          f"Allow it with [http] allow = [\"{parts.hostname}:{port}\"] in the --config file.")
-
-
+    params: list[tuple[str, str]] = []
+    apply(name, connection, target, request["headers"], params, settings)
+    request["url"] = with_query(request["url"], params, override=True)
 def _outcome(status: int, headers: list[tuple[str, str]], text: str) -> Outcome:
     grouped: dict[str, list[str]] = {}
     for key, value in headers:
