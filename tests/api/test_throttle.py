@@ -222,10 +222,10 @@ def test_without_a_throttle_the_api_never_throttles() -> None:
 
 @pytest.fixture(scope="module")
 def throttled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``stepforge serve --config`` allowing ListStateMachines one call, then one each half second."""
+    """``stepforge serve --config`` allowing ListStateMachines one call, then one every 2 seconds."""
     workdir = tmp_path_factory.mktemp("throttled")
     (workdir / "config.toml").write_text("[throttle]\nenabled = true\n\n[throttle.operations]\n"
-                                         "ListStateMachines = { bucket = 1, refill = 2 }\n")
+                                         "ListStateMachines = { bucket = 1, refill = 0.5 }\n")
     port = free_port()
     command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
                str(workdir / "data"), "--config", str(workdir / "config.toml")]
