@@ -66,7 +66,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     idle workers. No handler runs on the event loop: reads and the CPU work ahead of a write run in
     worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
     ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
-    ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is read.
+    ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
     """
     stopping = stopping or threading.Event()
 
