@@ -14,6 +14,7 @@ from stepforge import __version__
 
 if TYPE_CHECKING:
     from stepforge.api.credentials import AuthConfig
+    from stepforge.api.throttle_config import ThrottleConfig
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +97,8 @@ def _serve(args: argparse.Namespace) -> int:
     from stepforge.tasks.cli import task_config
 
     auth = _auth_config(args)  # before anything touches the data directory
-    if auth is None:
+    throttle = _throttle_config(args)
+    if auth is None or throttle is None:
         return 2
     try:
         startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
@@ -120,7 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
-              tasks=tasks, auth=auth, host=args.host)
+              tasks=tasks, auth=auth, host=args.host, throttle=throttle)
     finally:
         startup.close()
     return 0
@@ -144,6 +146,21 @@ def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
     if auth.keys:
         print(f"auth: SigV4 with {len(auth.keys)} access key(s); console JSON API needs signed requests", flush=True)
     return auth
+
+
+def _throttle_config(args: argparse.Namespace) -> ThrottleConfig | None:
+    """``serve``'s ``[throttle]`` settings, or None (after saying why) when they cannot be used."""
+    from stepforge.api.throttle_config import ThrottleConfigError, load_throttle
+
+    try:
+        throttle = load_throttle(args.config)
+    except ThrottleConfigError as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return None
+    if throttle.enabled:
+        print(f"throttle: AWS's API quotas per operation and region ({len(throttle.operations)} overridden)",
+              flush=True)
+    return throttle
 
 
 def _db_check(args: argparse.Namespace) -> int:

@@ -15,6 +15,8 @@ from starlette.applications import Starlette
 from stepforge.api.app import create_app
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.hosts import served_hosts
+from stepforge.api.throttle import Throttle
+from stepforge.api.throttle_config import ThrottleConfig
 from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.service import ports
@@ -105,10 +107,12 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
           long_poll_seconds: float = 60.0, max_open_executions: int = 1_000_000,
           stopping: threading.Event | None = None,
           max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
-          auth: AuthConfig | None = None, hosts: frozenset[str] | None = None) -> tuple[Starlette, Engine]:
+          auth: AuthConfig | None = None, hosts: frozenset[str] | None = None,
+          throttle: Throttle | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread).
 
-    ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`).
+    ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`); ``throttle``
+    rate-limits API calls (None: never).
     """
     store = store or MemoryStore()
     tasks = tasks or TaskConfig()
@@ -116,7 +120,8 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
     engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
     context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
                                            max_open_executions=max_open_executions))
-    app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts)
+    app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts,
+                     throttle=throttle)
     approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
     return app, engine
 
@@ -141,17 +146,19 @@ class _Server(uvicorn.Server):
 
 def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
-          tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1") -> None:
+          tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
+          throttle: ThrottleConfig | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
-    Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered.
+    Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered; calls
+    over ``throttle``'s quotas (when enabled) get ThrottlingException.
     """
     stopping = threading.Event()
     auth = auth or AuthConfig()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
-                        hosts=served_hosts(host, auth.hosts))
+                        hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()))
     server = _Server(uvicorn.Config(app, log_level=log_level), stopping, engine)
     engine.start()
     try:

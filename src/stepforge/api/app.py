@@ -28,6 +28,7 @@ from stepforge.api.operations import (
     WRITE_OPERATIONS,
     Handler,
 )
+from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
 from stepforge.engine import notices
@@ -57,19 +58,23 @@ _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
                stopping: threading.Event | None = None, auth: AuthConfig | None = None,
-               hosts: frozenset[str] | None = None) -> Starlette:
+               hosts: frozenset[str] | None = None, throttle: Throttle | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
     are woken (``engine.notices.wake_all()``), so a graceful shutdown does not wait a minute for
     idle workers. No handler runs on the event loop: reads and the CPU work ahead of a write run in
     worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
-    ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys.
+    ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
+    ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
     """
     stopping = stopping or threading.Event()
 
     async def api(http: HttpRequest) -> Response:
         target = http.headers.get("x-amz-target", "")
+        if throttle is not None and not throttle.admit(target.removeprefix(TARGET_PREFIX),
+                                                       _region(http, ctx.default_region)):
+            return throttled()
         try:
             request = await _request(http, ctx.default_region)
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
