@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from api_kit import PASS, ROLE, Api, with_api
 
+from stepforge import bodies
 from stepforge.api import app as app_module
 from stepforge.api.operations import READ_OPERATIONS
 from stepforge.service.errors import ValidationException
@@ -29,7 +30,7 @@ async def test_an_api_error_is_awss_json_body_with_its_status_and_type_header(ap
 
 @with_api
 async def test_a_body_past_the_limit_is_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app_module, "MAX_BODY_BYTES", 64)
+    monkeypatch.setattr(bodies, "MAX_BODY_BYTES", 64)
     response = await post(api, b'{"maxResults": 1, "nextToken": "' + b"x" * 100 + b'"}')
     assert (response.status_code, response.json()["__type"]) == (400, "com.amazonaws.states#ValidationException")
     assert "larger than 64 bytes" in response.json()["message"]
@@ -108,3 +109,10 @@ async def test_a_task_output_with_nan_is_refused_and_the_task_stays_open(api: Ap
     response = await api.call("SendTaskSuccess", taskToken=token, output='{"n": NaN}')
     assert response.json()["__type"] == "com.amazonaws.states#InvalidOutput"
     assert await api.ok("SendTaskSuccess", taskToken=token, output='{"n": 1}') == {}
+
+
+@with_api
+async def test_a_body_within_the_limit_is_read_whole(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bodies, "MAX_BODY_BYTES", 64)
+    response = await post(api, b'{"maxResults": 1}')
+    assert response.status_code == 200

@@ -17,6 +17,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stepforge import bodies
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.edge import VERIFIED_REGION, Edge
 from stepforge.api.operations import (
@@ -45,8 +46,6 @@ from stepforge.service.errors import (
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
-#: Larger than any valid request (a 1 MiB definition, 256 KiB payloads, JSON escaping).
-MAX_BODY_BYTES = 4 * 1024 * 1024
 #: Bodies past this size are parsed in a worker thread (smaller ones are not worth the hop).
 LARGE_BODY_BYTES = 64 * 1024
 LONG_POLL_SECONDS = 60.0
@@ -105,7 +104,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
 
-    edge = Middleware(Edge, auth=auth or AuthConfig(), hosts=hosts, max_body=MAX_BODY_BYTES, account=ctx.account)
+    edge = Middleware(Edge, auth=auth or AuthConfig(), hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account)
     return Starlette(routes=[Route("/", api, methods=["POST"]), *console_routes(ctx, stopping)], middleware=[edge])
 
 
@@ -163,15 +162,11 @@ def _answer(handler: Handler, ctx: ServiceContext, request: Request) -> Response
 
 
 async def _body(http: HttpRequest) -> bytes:
-    """The request body, refused past MAX_BODY_BYTES without reading the rest into memory."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in http.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ValidationException(f"Request body is larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The request body, refused (ValidationException, as AWS answers) past the shared body limit."""
+    try:
+        return await bodies.read_body(http)
+    except bodies.BodyTooLarge as exc:
+        raise ValidationException(exc.message) from None
 
 
 def _params(body: bytes) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from stepforge.bodies import BodyTooLarge, read_body
 from stepforge.service import approvals
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ApiError, storage_fault
@@ -34,7 +35,11 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
         return page(f"{action.capitalize()} this request?", form, 200, raw=True)
 
     async def decide(http: HttpRequest) -> Response:
-        form = {k: v[0] for k, v in urllib.parse.parse_qs((await http.body()).decode(errors="replace")).items()}
+        try:
+            body = await read_body(http)
+        except BodyTooLarge as exc:
+            return page("Request too large", exc.message, 413)
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(errors="replace")).items()}
         action = http.path_params["action"]
         token, sig = form.get("token", ""), form.get("sig", "")
         if not approvals.genuine(action, token, sig):

@@ -14,6 +14,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from stepforge.bodies import BodyTooLarge, read_body
 from stepforge.console import pending
 from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service import console_queries, definitions
@@ -33,6 +34,8 @@ def _guarded(handler: Callable[[HttpRequest], Awaitable[Any]]) -> Endpoint:
             return json_response(await handler(http))
         except ApiError as exc:
             return json_response({"error": exc.code, "message": exc.message}, exc.status)
+        except BodyTooLarge as exc:
+            return json_response({"error": "PayloadTooLarge", "message": exc.message}, 413)
         except ValueError as exc:
             return json_response({"error": "ValidationException", "message": str(exc)}, 400)
     return endpoint
@@ -46,7 +49,7 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
         return await run_in_threadpool(console_queries.executions, ctx, dict(http.query_params))
 
     async def validate(http: HttpRequest) -> Any:
-        body = json.loads(await http.body() or b"{}")
+        body = json.loads(await read_body(http) or b"{}")
         if not isinstance(body, dict) or not isinstance(body.get("definition"), str):
             raise ValidationException("Expected {\"definition\": \"...\"}")
         machine_type = "EXPRESS" if body.get("type") == "EXPRESS" else "STANDARD"

@@ -17,6 +17,7 @@ from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.choice import ChoiceRule, first_match
 from stepforge.asl.compilation.variables import Assign
 from stepforge.asl.errors import StatesError
+from stepforge.asl.query.budget import Budget
 from stepforge.asl.query.dataflow import apply_template, field_value, place_result, select, to_json
 from stepforge.asl.query.fields import Query
 from stepforge.asl.scope import Scope
@@ -30,7 +31,7 @@ def _assign(assign: Assign | None, scope: Scope, states: dict[str, Any] | None =
 
 
 def _output(query: Query | None, scope: Scope, default: Any, states: dict[str, Any] | None = None) -> Any:
-    return default if query is None else query.evaluate(scope, "Output", states)
+    return default if query is None else query.evaluate(scope, "Output", states, Budget.for_output(scope))
 
 
 def effective_input(state: st.State, scope: Scope) -> Any:
@@ -41,7 +42,8 @@ def effective_input(state: st.State, scope: Scope) -> Any:
 def arguments(state: st.ResultState, scope: Scope) -> Any:
     """The input a Task, Parallel branch or Pass works on: Parameters or Arguments."""
     if state.jsonata:
-        return scope.input if state.arguments is None else state.arguments.evaluate(scope, "Arguments")
+        return scope.input if state.arguments is None else state.arguments.evaluate(
+            scope, "Arguments", budget=Budget(state.name))
     return apply_template(state.parameters, scope.with_input(select(state.input_path, scope)))
 
 
@@ -109,8 +111,9 @@ def map_items(state: st.MapState, scope: Scope) -> tuple[list[Any], Any]:
 def item_input(state: st.MapState, scope: Scope, item: Any) -> Any:
     """One iteration's input: ItemSelector (with ``$$.Map.Item`` in the context) or the item."""
     if state.jsonata:
-        return item if state.selector_query is None else state.selector_query.evaluate(scope, "ItemSelector")
-    return item if state.item_selector is None else state.item_selector.evaluate(scope)
+        return item if state.selector_query is None else state.selector_query.evaluate(
+            scope, "ItemSelector", budget=Budget(state.name))
+    return item if state.item_selector is None else state.item_selector.evaluate(scope, Budget(state.name))
 
 
 def caught(state: st.State, catcher: st.Catcher, scope: Scope, error_output: dict[str, Any]) -> Exit:

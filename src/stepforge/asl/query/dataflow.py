@@ -11,14 +11,11 @@ from typing import Any
 
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
+from stepforge.asl.query.budget import MAX_PAYLOAD_BYTES, Budget, data_limit_exceeded
 from stepforge.asl.query.intrinsics import Intrinsic
 from stepforge.asl.query.jsonpath import JsonPath, PathNotFound, ReferencePath
 from stepforge.asl.query.payload import Template, evaluate_path_field
 from stepforge.asl.scope import Scope
-
-#: AWS's limit on a state's input or output, in bytes of UTF-8 JSON.
-MAX_PAYLOAD_BYTES = 256 * 1024
-
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
@@ -48,8 +45,11 @@ def invalid_path(path: JsonPath, problem: str | None = None) -> StatesError:
 
 
 def apply_template(template: Template | None, scope: Scope) -> Any:
-    """Parameters / ResultSelector / ItemSelector; no template passes the input through."""
-    return scope.input if template is None else template.evaluate(scope)
+    """Parameters / ResultSelector / ItemSelector; no template passes the input through.
+
+    The value is counted as it is built and refused (``States.DataLimitExceeded``, naming the
+    state of ``$$.State.Name``) as soon as it is known to pass 256 KiB."""
+    return scope.input if template is None else template.evaluate(scope, Budget.for_output(scope))
 
 
 def place_result(raw_input: Any, result: Any, path: ReferencePath | None, discard: bool) -> Any:
@@ -69,11 +69,6 @@ def field_value(source: JsonPath | Intrinsic, scope: Scope, field: str) -> Any:
 
 
 def check_size(state_name: str, output_json: str) -> None:
-    """Refuse a state output over AWS's payload limit."""
+    """Refuse a state output over AWS's payload limit (the exact check: it defines AWS's boundary)."""
     if len(output_json) > MAX_PAYLOAD_BYTES // 4 and len(output_json.encode()) > MAX_PAYLOAD_BYTES:
-        raise StatesError(
-            errors.DATA_LIMIT_EXCEEDED,
-            f"The state/task '{state_name}' returned a result with a size exceeding "
-            "the maximum number of bytes service limit.",
-            located=False,
-        )
+        raise data_limit_exceeded(state_name)

@@ -4,7 +4,9 @@
 Wait ``Seconds``/``Timestamp``, Fail ``Error``/``Cause`` and the numeric Map/Task fields all take
 one. :func:`compile_query` builds a small frozen tree once; :meth:`Query.evaluate` builds a fresh
 value, naming the failing field the way AWS does (``Output/result``, ``Arguments/FunctionName``)
-in a ``States.QueryEvaluationError``.
+in a ``States.QueryEvaluationError``. Given a bounded :class:`~stepforge.asl.query.budget.Budget`,
+each piece is counted as it is built and the value refused (``States.DataLimitExceeded``) as soon
+as it is known to pass 256 KiB, before the rest is built or serialised.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
 from stepforge.asl.jsontypes import json_type as type_name
+from stepforge.asl.query.budget import Budget
 from stepforge.asl.query.dataflow import to_json
 from stepforge.asl.query.jsonata import Expression, QueryError, compile_expression, is_expression
 from stepforge.asl.query.payload import copy_json
@@ -34,9 +37,14 @@ class Query(abc.ABC):
 
     __slots__ = ()
 
+    def evaluate(self, scope: Scope, field: str, states: States = None, budget: Budget | None = None) -> Any:
+        """The value for ``scope``; ``field`` is the AWS field path used in error messages; the value
+        is refused once it passes ``budget`` (none: no limit here)."""
+        return self.build(scope, field, states, Budget.unbounded() if budget is None else budget)
+
     @abc.abstractmethod
-    def evaluate(self, scope: Scope, field: str, states: States = None) -> Any:
-        """The value for ``scope``; ``field`` is the AWS field path used in error messages."""
+    def build(self, scope: Scope, field: str, states: States, budget: Budget) -> Any:
+        """The value for ``scope``, each piece counted against ``budget`` as it is built."""
 
     def typed(self, scope: Scope, field: str, expected: str, states: States = None) -> Any:
         """Evaluate and require a JSONata type (``array``, ``number``, ``string``, ``boolean``)."""
@@ -61,8 +69,8 @@ class Literal(Query):
 
     value: Any
 
-    def evaluate(self, scope: Scope, field: str, states: States = None) -> Any:
-        return copy_json(self.value)
+    def build(self, scope: Scope, field: str, states: States, budget: Budget) -> Any:
+        return copy_json(budget.take(self.value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +79,10 @@ class Dynamic(Query):
 
     expression: Expression
 
-    def evaluate(self, scope: Scope, field: str, states: States = None) -> Any:
+    def build(self, scope: Scope, field: str, states: States, budget: Budget) -> Any:
         text = self.expression.text
         try:
-            return self.expression.evaluate(scope, states)
+            return budget.take(self.expression.evaluate(scope, states))
         except QueryError as exc:
             prefix = f"The JSONata expression '{text}' specified for the field '{field}'"
             if exc.kind == "undefined":
@@ -99,8 +107,13 @@ class ObjectQuery(Query):
 
     fields: tuple[tuple[str, Query], ...]
 
-    def evaluate(self, scope: Scope, field: str, states: States = None) -> dict[str, Any]:
-        return {key: query.evaluate(scope, f"{field}/{key}", states) for key, query in self.fields}
+    def build(self, scope: Scope, field: str, states: States, budget: Budget) -> dict[str, Any]:
+        budget.add(1 + len(self.fields))  # braces and commas (at least one field)
+        result: dict[str, Any] = {}
+        for key, query in self.fields:
+            budget.add(len(key) + 3)  # quotes and colon
+            result[key] = query.build(scope, f"{field}/{key}", states, budget)
+        return result
 
     @property
     def references(self) -> tuple[Expression, ...]:
@@ -113,8 +126,9 @@ class ArrayQuery(Query):
 
     items: tuple[Query, ...]
 
-    def evaluate(self, scope: Scope, field: str, states: States = None) -> list[Any]:
-        return [query.evaluate(scope, f"{field}/{index}", states) for index, query in enumerate(self.items)]
+    def build(self, scope: Scope, field: str, states: States, budget: Budget) -> list[Any]:
+        budget.add(1 + len(self.items))  # brackets and commas (at least one item)
+        return [query.build(scope, f"{field}/{index}", states, budget) for index, query in enumerate(self.items)]
 
     @property
     def references(self) -> tuple[Expression, ...]:

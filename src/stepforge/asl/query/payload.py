@@ -10,6 +10,10 @@ precomputed at compile time and structurally copied per evaluation (containers o
 numbers, booleans and null are immutable and shared); values selected by a path or returned by an
 intrinsic are copied as well, so the result never aliases the input, the context or the template.
 Callers may therefore mutate a result without affecting anything else.
+
+Size: given a bounded :class:`~stepforge.asl.query.budget.Budget`, an evaluation counts each piece
+before copying it in and stops with ``States.DataLimitExceeded`` as soon as the result is known to
+pass 256 KiB, so a template cannot amplify its input into gigabytes.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Final
 
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
+from stepforge.asl.query.budget import Budget
 from stepforge.asl.query.intrinsics import Intrinsic, compact_json, compile_intrinsic, is_intrinsic
 from stepforge.asl.query.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
 from stepforge.asl.scope import Scope
@@ -58,9 +63,14 @@ class Template(abc.ABC):
 
     __slots__ = ()
 
+    def evaluate(self, scope: Scope, budget: Budget | None = None) -> Any:
+        """The template's value for ``scope``; raises :class:`StatesError` for a missing path, and
+        ``States.DataLimitExceeded`` once the value passes ``budget`` (none: no limit here)."""
+        return self.build(scope, Budget.unbounded() if budget is None else budget)
+
     @abc.abstractmethod
-    def evaluate(self, scope: Scope) -> Any:
-        """The template's value for ``scope``; raises :class:`StatesError` for a missing path."""
+    def build(self, scope: Scope, budget: Budget) -> Any:
+        """The value for ``scope``, each piece counted against ``budget`` before it is copied in."""
 
     @property
     def is_constant(self) -> bool:
@@ -74,8 +84,8 @@ class Constant(Template):
 
     value: Any
 
-    def evaluate(self, scope: Scope) -> Any:
-        return copy_json(self.value)
+    def build(self, scope: Scope, budget: Budget) -> Any:
+        return copy_json(budget.take(self.value))
 
     @property
     def is_constant(self) -> bool:
@@ -89,8 +99,8 @@ class PathField(Template):
     field: str
     path: JsonPath
 
-    def evaluate(self, scope: Scope) -> Any:
-        return copy_json(evaluate_path_field(self.path, scope, self.field))
+    def build(self, scope: Scope, budget: Budget) -> Any:
+        return copy_json(budget.take(evaluate_path_field(self.path, scope, self.field)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +110,8 @@ class IntrinsicField(Template):
     field: str
     intrinsic: Intrinsic
 
-    def evaluate(self, scope: Scope) -> Any:
-        return copy_json(self.intrinsic.evaluate(scope))
+    def build(self, scope: Scope, budget: Budget) -> Any:
+        return copy_json(budget.take(self.intrinsic.evaluate(scope)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +120,13 @@ class ObjectTemplate(Template):
 
     fields: tuple[tuple[str, Template], ...]
 
-    def evaluate(self, scope: Scope) -> dict[str, Any]:
-        return {key: template.evaluate(scope) for key, template in self.fields}
+    def build(self, scope: Scope, budget: Budget) -> dict[str, Any]:
+        budget.add(1 + len(self.fields))  # braces and commas (at least one field)
+        result: dict[str, Any] = {}
+        for key, template in self.fields:
+            budget.add(len(key) + 3)  # quotes and colon
+            result[key] = template.build(scope, budget)
+        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +135,9 @@ class ArrayTemplate(Template):
 
     items: tuple[Template, ...]
 
-    def evaluate(self, scope: Scope) -> list[Any]:
-        return [item.evaluate(scope) for item in self.items]
+    def build(self, scope: Scope, budget: Budget) -> list[Any]:
+        budget.add(1 + len(self.items))  # brackets and commas (at least one item)
+        return [item.build(scope, budget) for item in self.items]
 
 
 def compile_template(value: Any, path: str) -> Template:

@@ -1,0 +1,37 @@
+"""Request bodies read through one streaming limit, for every HTTP surface (API, console, approval links).
+
+A body is read chunk by chunk and refused as soon as it passes :data:`MAX_BODY_BYTES`, so no request
+can make the server hold more than the limit (plus one chunk) in memory. Each surface turns
+:class:`BodyTooLarge` into its own error shape (AWS's JSON error, the console's ``{"error", "message"}``,
+an HTML page).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request as HttpRequest
+
+#: The largest request body accepted anywhere, in bytes: larger than any valid request
+#: (a 1 MiB definition, 256 KiB payloads, JSON escaping).
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """A request body past :data:`MAX_BODY_BYTES`; the rest of it was never read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body is larger than {limit} bytes")
+        self.limit = limit
+        self.message = str(self)
+
+
+async def read_body(http: HttpRequest) -> bytes:
+    """The request body; raises :class:`BodyTooLarge` past :data:`MAX_BODY_BYTES` (read at call time)."""
+    limit = MAX_BODY_BYTES
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in http.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
