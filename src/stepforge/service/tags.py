@@ -6,7 +6,7 @@ from typing import Any
 
 from stepforge.service import arns, versions
 from stepforge.service.context import Request, ServiceContext, WriteContext
-from stepforge.service.errors import InvalidArn, TooManyTags
+from stepforge.service.errors import InvalidArn, TooManyTags, ValidationException
 from stepforge.service.params import required_str
 from stepforge.store.records import ActivityRecord, StateMachineRecord
 
@@ -14,7 +14,12 @@ MAX_TAGS = 50
 
 
 def parse(value: Any) -> dict[str, str]:
-    """A request's ``[{"key": ..., "value": ...}]`` as a dict (shapes were checked already)."""
+    """A request's ``[{"key": ..., "value": ...}]`` as a dict (shapes were checked already; the model
+    leaves ``key`` optional, but a tag without one is refused as AWS refuses it)."""
+    for index, tag in enumerate(value or [], start=1):
+        if "key" not in tag:
+            raise ValidationException(f"1 validation error detected: Value null at 'tags.{index}.member.key' "
+                                      "failed to satisfy constraint: Member must not be null")
     return {str(t["key"]): str(t.get("value", "")) for t in value or []}
 
 
