@@ -16,13 +16,12 @@ AKIDREADER = "read-only"             # or a list of operation names: ["StartExec
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stepforge.api.operations import LONG_POLLS, READ_OPERATIONS, SYNC_EXECUTION, WRITE_OPERATIONS
+from stepforge.config_file import ConfigFileError, read_config
 
 READ_ONLY = "read-only"
 #: Every operation of the API (a permission list may only name these).
@@ -55,10 +54,9 @@ def load_auth(path: Path | None) -> AuthConfig:
     if path is None:
         return AuthConfig()
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (OSError, ValueError) as exc:
-        raise AuthConfigError(f"{path}: {exc}") from None
+        data = read_config(path)
+    except ConfigFileError as exc:
+        raise AuthConfigError(str(exc)) from None
     return parse_auth(data.get("auth", {}), str(path))
 
 

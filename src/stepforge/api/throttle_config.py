@@ -14,14 +14,13 @@ The defaults are AWS's (see :data:`stepforge.api.throttle.AWS_QUOTAS`).
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stepforge.api.credentials import OPERATIONS
+from stepforge.config_file import ConfigFileError, read_config
 
 
 class ThrottleConfigError(ValueError):
@@ -49,10 +48,9 @@ def load_throttle(path: Path | None) -> ThrottleConfig:
     if path is None:
         return ThrottleConfig()
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ThrottleConfigError(f"{path}: {exc}") from None
+        data = read_config(path)
+    except ConfigFileError as exc:
+        raise ThrottleConfigError(str(exc)) from None
     return parse_throttle(data.get("throttle", {}), str(path))
 
 

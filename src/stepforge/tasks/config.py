@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepforge.config_file import ConfigFileError, read_config
 from stepforge.tasks.functions import FunctionRegistry
 
 
@@ -88,10 +88,9 @@ def load(path: Path | None, modules: list[str] | None = None, config: TaskConfig
     data: dict[str, Any] = {}
     if path is not None:
         try:
-            text = path.read_text(encoding="utf-8")
-            data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+            data = read_config(path)
+        except ConfigFileError as exc:
+            raise ConfigError(str(exc)) from None
     base = path.parent if path is not None else Path.cwd()
     try:
         for module in modules or []:
