@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from stepforge.api.throttle_config import (
     parse_throttle,
 )
 from stepforge.server import build
-from tests.e2e.conftest import _accepts_connections, _stop, free_port
+from tests.e2e.conftest import configured_server, free_port
 
 
 class FakeClock:
@@ -223,21 +222,9 @@ def test_without_a_throttle_the_api_never_throttles() -> None:
 @pytest.fixture(scope="module")
 def throttled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``stepforge serve --config`` allowing ListStateMachines one call, then one every 2 seconds."""
-    workdir = tmp_path_factory.mktemp("throttled")
-    (workdir / "config.toml").write_text("[throttle]\nenabled = true\n\n[throttle.operations]\n"
-                                         "ListStateMachines = { bucket = 1, refill = 0.5 }\n")
-    port = free_port()
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-               str(workdir / "data"), "--config", str(workdir / "config.toml")]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while not _accepts_connections(port):
-            assert process.poll() is None and time.monotonic() < deadline, "the throttled server did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)
+    config = "[throttle]\nenabled = true\n\n[throttle.operations]\nListStateMachines = { bucket = 1, refill = 0.5 }\n"
+    with configured_server(tmp_path_factory.mktemp("throttled"), config, "throttled server") as endpoint:
+        yield endpoint
 
 
 def sfn(endpoint: str, **retries: Any) -> Any:

@@ -19,7 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import FINAL_STATUSES, ROLE_ARN, _accepts_connections, _stop, free_port
+from tests.e2e.conftest import FINAL_STATUSES, ROLE_ARN, configured_server, free_port
 
 KEY, SECRET = "AKIDE2E", "e2e-secret/with+symbols"
 READER, READER_SECRET = "AKIDE2EREADER", "reader-secret"
@@ -37,20 +37,8 @@ CONFIG = f"""
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The endpoint of a server that requires SigV4 with the keys of CONFIG."""
-    workdir = tmp_path_factory.mktemp("secured")
-    (workdir / "config.toml").write_text(CONFIG)
-    port = free_port()
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-               str(workdir / "data"), "--config", str(workdir / "config.toml")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while not _accepts_connections(port):
-            assert process.poll() is None and time.monotonic() < deadline, "the secured server did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)
+    with configured_server(tmp_path_factory.mktemp("secured"), CONFIG, "secured server") as endpoint:
+        yield endpoint
 
 
 def client(endpoint: str, key: str = KEY, secret: str = SECRET) -> Any:
