@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
+
+from stepforge.server import build
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,6 +43,18 @@ def _up(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """The app in-process (API, console, engine thread) behind Starlette's test client."""
+    app, engine = build()
+    engine.start()
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        engine.stop()
 
 
 @pytest.fixture(scope="session")

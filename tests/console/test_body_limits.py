@@ -8,19 +8,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from stepforge import bodies
-from stepforge.server import build
 
 
-@pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+@pytest.fixture(autouse=True)
+def small_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1 KiB body limit (read at each request), so the tests send little."""
     monkeypatch.setattr(bodies, "MAX_BODY_BYTES", 1024)
-    app, engine = build()
-    engine.start()
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        engine.stop()
 
 
 def chunks(total: int, size: int = 256) -> Iterator[bytes]:

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from stepforge.server import build
 from stepforge.service import console_queries
 
 ROLE = "arn:aws:iam::000000000000:role/x"
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    app, engine = build()
-    engine.start()
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        engine.stop()
 
 
 def call(client: TestClient, operation: str, **params: Any) -> Any:
