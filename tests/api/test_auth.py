@@ -194,7 +194,7 @@ def test_without_keys_the_api_stays_open(open_client: TestClient) -> None:
 
 def test_with_keys_the_console_json_api_needs_a_signature(client: TestClient) -> None:
     refused(client.get("/console/api/tasks"), 403, "MissingAuthenticationTokenException",
-            "the console's JSON API answers only SigV4-signed requests until console login exists")
+            "the console's JSON API answers only SigV4-signed requests. Add [auth.users]")
     refused(client.post("/console/api/validate", json={"definition": PASS}), 403,
             "MissingAuthenticationTokenException")
     request = AWSRequest("GET", URL + "/console/api/machines?limit=5")

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stepforge import bodies
+from stepforge.api import login
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.edge import VERIFIED_REGION, Edge
 from stepforge.api.operations import (
@@ -29,6 +30,7 @@ from stepforge.api.operations import (
     WRITE_OPERATIONS,
     Handler,
 )
+from stepforge.api.sessions import Sessions
 from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
@@ -57,7 +59,8 @@ _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
                stopping: threading.Event | None = None, auth: AuthConfig | None = None,
-               hosts: frozenset[str] | None = None, throttle: Throttle | None = None) -> Starlette:
+               hosts: frozenset[str] | None = None, throttle: Throttle | None = None,
+               sessions: Sessions | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
@@ -66,6 +69,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
     ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
     ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
+    With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
     """
     stopping = stopping or threading.Event()
 
@@ -104,8 +108,14 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
 
-    edge = Middleware(Edge, auth=auth or AuthConfig(), hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account)
-    return Starlette(routes=[Route("/", api, methods=["POST"]), *console_routes(ctx, stopping)], middleware=[edge])
+    auth = auth or AuthConfig()
+    if auth.users and sessions is None:
+        raise ValueError("console users are configured: create_app needs their sessions")
+    edge = Middleware(Edge, auth=auth, hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account,
+                      sessions=sessions)
+    return Starlette(routes=[Route("/", api, methods=["POST"]),
+                             *login.routes(sessions if auth.users else None), *console_routes(ctx, stopping)],
+                     middleware=[edge])
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
