@@ -135,7 +135,10 @@ def login_page(target: str, message: str, status: int) -> HTMLResponse:
 <label>User name <input name="username" autocomplete="username" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Log in</button></form></main></body></html>"""
-    return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+    if status == 401:  # a 401 needs a challenge; browsers show the page for a scheme they do not know
+        headers["WWW-Authenticate"] = 'Form realm="stepforge console"'
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def _next(value: str | None) -> str:
