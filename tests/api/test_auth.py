@@ -114,6 +114,16 @@ def test_an_unknown_key_is_refused(client: TestClient) -> None:
             "The security token included in the request is invalid.")
 
 
+def test_a_session_token_with_a_long_term_key_is_refused(client: TestClient) -> None:
+    body = json.dumps({}).encode()
+    request = AWSRequest("POST", URL + "/", data=body, headers={"X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+                                                                "Content-Type": "application/x-amz-json-1.0"})
+    SigV4Auth(Credentials(KEY, SECRET, token="FwoGZXIvYXdzEXAMPLE"), "states", "us-east-1").add_auth(request)
+    assert "X-Amz-Security-Token" in request.headers  # signed with the rest
+    refused(client.post("/", content=body, headers=dict(request.headers.items())), 400,
+            "UnrecognizedClientException", "The security token included in the request is invalid.")
+
+
 def test_an_expired_signature_is_refused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: datetime.now(UTC) - timedelta(minutes=6))
     response = call(client, "ListStateMachines")
