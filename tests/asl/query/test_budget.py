@@ -199,3 +199,21 @@ def test_the_exact_check_still_defines_the_boundary_of_a_state_output() -> None:
     assert fits.error is None and exact_size(fits.output) <= MAX_PAYLOAD_BYTES
     too_big = Harness().run(definition, {"s": "\"" * (most + 1)})
     assert (too_big.error, too_big.cause) == (errors.DATA_LIMIT_EXCEEDED, LIMIT_MESSAGE)
+
+
+def test_one_jsonata_expression_repeating_its_input_is_refused_in_bounded_memory() -> None:
+    """The library returns 2,000 references to one input; turning them into JSON must not copy each."""
+    query = compile_query("{% $map([1..2000], function($i) { $states.input }) %}", "/States/Amplify/Output")
+    data = input_of_200_kb()
+    growth, raised = peak_growth(
+        lambda: query.evaluate(scope(data), "Output", {"input": data}, Budget.for_output(scope(data))))
+    assert isinstance(raised, StatesError)
+    assert raised.error in (errors.DATA_LIMIT_EXCEEDED, errors.QUERY_EVALUATION_ERROR)
+    assert growth < 50 * 1024 * 1024
+
+
+def test_the_repeating_expression_fails_its_execution_with_data_limit_exceeded() -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Amplify", "States": {"Amplify": {
+        "Type": "Pass", "Output": "{% $map([1..2000], function($i) { $states.input }) %}", "End": True}}}
+    result = Harness().run(definition, input_of_200_kb())
+    assert (result.error, result.cause) == (errors.DATA_LIMIT_EXCEEDED, LIMIT_MESSAGE)
