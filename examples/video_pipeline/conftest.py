@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 import video_functions
+
 from stepforge.pytest_plugin import Machine, StepForge
 
 DEFINITION = Path(__file__).parent / "video_pipeline.asl.yaml"

@@ -7,8 +7,9 @@
         assert run.status == "SUCCEEDED" and run.seconds == 365 * 86400
 
 Built on :class:`stepforge.testing.Harness` (memory store, :class:`~stepforge.engine.clock.ManualClock`,
-task work inline in the engine's thread). Activities a definition names are created when it is
-loaded; Python functions are Lambda functions by name (:meth:`StepForge.function`).
+task work inline in the engine's thread). The activities a definition names (their ARNs as written,
+whatever the account) exist once it is loaded; Python functions are Lambda functions by name
+(:meth:`StepForge.function`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from stepforge.pytest_plugin.definitions import load_definition, read_document
 from stepforge.pytest_plugin.mocking import PluginMocks, responses_of, task_resources
 from stepforge.pytest_plugin.runs import Run
 from stepforge.service import executions, statemachines
+from stepforge.store.records import ActivityRecord
 from stepforge.tasks.functions import Handler
-from stepforge.testing import ROLE, Harness
+from stepforge.testing import ROLE, Harness, write
 
 H = TypeVar("H", bound=Handler)
 #: Called with (machine name, definition, history events) for each run when the workbench closes.
@@ -77,8 +79,9 @@ class StepForge:
         a dict. ``name`` defaults to the MockConfigFile's only state machine, else the file's stem."""
         definition = load_definition(source, resource=resource)
         name = name or self._default_name(source, resource)
-        for activity in _activities(definition):
-            self.harness.create_activity(activity)
+        missing = [ActivityRecord(arn=arn, name=arn.rpartition(":")[2], created=self.clock.now())
+                   for arn in _activities(definition) if self.harness.store.get_activity(arn) is None]
+        write(self.harness.store, lambda tx: [tx.put_activity(record) for record in missing])
         created = self.harness.call(statemachines.create, name=name, definition=json.dumps(definition),
                                     roleArn=ROLE)
         machine = Machine(self, name, str(created["stateMachineArn"]), definition)
@@ -153,6 +156,6 @@ class StepForge:
 
 
 def _activities(definition: Mapping[str, Any]) -> list[str]:
-    """The names of the activities a definition's Task states name."""
-    return sorted({resource.rpartition(":")[2] for resource in task_resources(dict(definition)).values()
+    """The ARNs of the activities a definition's Task states name (in any region and account)."""
+    return sorted({resource for resource in task_resources(dict(definition)).values()
                    if resource.startswith("arn:aws:states:") and ":activity:" in resource})
