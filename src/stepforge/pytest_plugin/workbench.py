@@ -26,7 +26,7 @@ from stepforge.pytest_plugin.runs import Run
 from stepforge.service import executions, statemachines
 from stepforge.store.records import ActivityRecord
 from stepforge.tasks.functions import Handler
-from stepforge.testing import ROLE, Harness, write
+from stepforge.testing import ROLE, Harness
 
 H = TypeVar("H", bound=Handler)
 #: Called with (machine name, definition, history events) for each run when the workbench closes.
@@ -81,7 +81,10 @@ class StepForge:
         name = name or self._default_name(source, resource)
         missing = [ActivityRecord(arn=arn, name=arn.rpartition(":")[2], created=self.clock.now())
                    for arn in _activities(definition) if self.harness.store.get_activity(arn) is None]
-        write(self.harness.store, lambda tx: [tx.put_activity(record) for record in missing])
+        if missing:
+            with self.harness.store.transaction() as tx:
+                for record in missing:
+                    tx.put_activity(record)
         created = self.harness.call(statemachines.create, name=name, definition=json.dumps(definition),
                                     roleArn=ROLE)
         machine = Machine(self, name, str(created["stateMachineArn"]), definition)
