@@ -20,6 +20,7 @@ from stepforge.pytest_plugin.history import Visit, read_visits
 from stepforge.service import activities
 
 if TYPE_CHECKING:
+    from stepforge.store.records import ExecutionRecord
     from stepforge.testing import Harness
 
 #: How far ``finish`` jumps the clock at most: ten years of timers.
@@ -43,31 +44,26 @@ class Run:
 
     @property
     def status(self) -> str:
-        record = self._harness.store.get_execution(self.arn, with_run=False)
-        assert record is not None
-        return record.status
+        return self._record().status
 
     @property
     def output(self) -> Any:
-        record = self._harness.store.get_execution(self.arn, with_run=False)
-        return None if record is None or record.output is None else json.loads(record.output)
+        text = self._record().output
+        return None if text is None else json.loads(text)
 
     @property
     def error(self) -> str | None:
-        record = self._harness.store.get_execution(self.arn, with_run=False)
-        return None if record is None else record.error
+        return self._record().error
 
     @property
     def cause(self) -> str | None:
-        record = self._harness.store.get_execution(self.arn, with_run=False)
-        return None if record is None else record.cause
+        return self._record().cause
 
     @property
     def seconds(self) -> float:
         """Seconds on the manual clock from the start to the end (or to now, while it runs)."""
-        record = self._harness.store.get_execution(self.arn, with_run=False)
-        end = record.stopped if record is not None and record.stopped is not None else self._harness.clock.now()
-        return end - self.started
+        stopped = self._record().stopped
+        return (self._harness.clock.now() if stopped is None else stopped) - self.started
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -195,10 +191,14 @@ class Run:
         raise AssertionError(f"{state!r} waits on no activity or callback task; the execution waits in "
                              f"{self.waiting()} ({self.status})")
 
-    def _read(self) -> tuple[int, list[dict[str, Any]], list[Visit]]:
+    def _record(self) -> ExecutionRecord:
         record = self._harness.store.get_execution(self.arn, with_run=False)
-        assert record is not None
-        stamp = record.event_count
+        if record is None:
+            raise AssertionError(f"the execution {self.arn} does not exist")
+        return record
+
+    def _read(self) -> tuple[int, list[dict[str, Any]], list[Visit]]:
+        stamp = self._record().event_count
         if self._cache is None or self._cache[0] != stamp:
             events = [e.to_api() for e in self._harness.store.get_events(self.arn)]
             self._cache = (stamp, events, read_visits(events))
