@@ -41,7 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--stepforge-cov-fail-under", type=float, default=None, metavar="N",
                     help="fail the run when state machine coverage is below N percent (implies --stepforge-cov)")
     group.addoption("--stepforge-cov-html", default=None, metavar="DIR",
-                    help="write an HTML report with each machine's graph coloured by coverage (implies --stepforge-cov)")
+                    help="write an HTML report with each machine's graph coloured by coverage into DIR (relative to "
+                         "the rootdir; implies --stepforge-cov)")
     parser.addini("stepforge_mock_config", "the MockConfigFile (Step Functions Local's format) of the tests",
                   default=None)
 
@@ -135,7 +136,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
     directory = config.getoption("stepforge_cov_html")
     if directory:
-        written = write_html(coverage, Path(directory))
+        written = write_html(coverage, config.rootpath / directory)  # an absolute DIR stays as it is
         terminalreporter.write_line(f"HTML report: {written}")
     threshold = config.getoption("stepforge_cov_fail_under")
     if threshold is not None:
