@@ -149,3 +149,9 @@ def test_a_state_never_entered_is_an_assertion_error_naming_the_path(stepforge: 
     run = stepforge.load(wait_then(1)).run()
     with pytest.raises(AssertionError, match="never entered 'Nope'"):
         run.state("Nope")
+
+
+def test_two_machines_loaded_without_names_get_their_own(stepforge: StepForge) -> None:
+    first, second = stepforge.load(wait_then(1)), stepforge.load(wait_then(2))
+    assert (first.name, second.name) == ("machine", "machine-2")
+    assert (first.run().seconds, second.run().seconds) == (1, 2)

@@ -149,13 +149,16 @@ class StepForge:
         return self._resources[record.definition]
 
     def _default_name(self, source: str | Path | Mapping[str, Any], resource: str | None) -> str:
+        """The MockConfigFile's only machine, the template resource or the file's stem; a name this
+        workbench already gave gets a number (``orders-2``)."""
         named = list(self.mocks.machines)
-        if len(named) == 1:
-            return named[0]
-        if resource:
-            return resource
         stem = "machine" if isinstance(source, Mapping) else Path(source).name.split(".")[0]
-        return re.sub(r"[^A-Za-z0-9_-]", "-", stem)[:80] or "machine"
+        base = named[0] if len(named) == 1 else resource or re.sub(r"[^A-Za-z0-9_-]", "-", stem)[:70] or "machine"
+        name, count = base, 1
+        while name in self.machines:
+            count += 1
+            name = f"{base}-{count}"
+        return name
 
 
 def _activities(definition: Mapping[str, Any]) -> list[str]:
