@@ -82,3 +82,10 @@ def test_other_cases_of_the_same_file_by_argument(stepforge: StepForge) -> None:
 def test_a_python_mock_wins_over_the_mock_config_file(stepforge: StepForge) -> None:
     stepforge.mock("SQSState", {"MessageId": "mine"})
     assert stepforge.load(LAMBDA_SQS).run().output == {"MessageId": "mine"}
+
+
+def test_a_mock_config_file_given_by_the_test_keeps_its_python_mocks(stepforge: StepForge) -> None:
+    stepforge.mock("SQSState", {"MessageId": "mine"})
+    stepforge.mock_config(FILES / "lambda_sqs.mocks.json")
+    run = stepforge.load(LAMBDA_SQS).run(case="RetryPath")
+    assert run.retried == {"LambdaState": 3} and run.output == {"MessageId": "mine"}

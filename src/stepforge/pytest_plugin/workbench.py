@@ -122,6 +122,7 @@ class StepForge:
     # -- executions ------------------------------------------------------------------------------
 
     def start(self, machine: Machine, value: Any, *, case: str | None = None, name: str | None = None) -> Run:
+        """Start ``machine`` (on ``ARN#case`` for a MockConfigFile test case) and settle; see :meth:`Machine.start`."""
         case = case if case is not None else self.case
         params: dict[str, Any] = {"stateMachineArn": machine.arn + (f"#{case}" if case else ""),
                                   "input": json.dumps({} if value is None else value)}
