@@ -63,6 +63,9 @@ def run_test(args: argparse.Namespace) -> int:
         table.add_row(result.case, f"[{'green' if ok else 'red'}]{status}[/]", " → ".join(result.path),
                       _duration(result.seconds), f"{1000 * result.wall_seconds:.0f} ms")
     Console().print(table)
+    for result in results:
+        if result.status != expected.get(result.case, "SUCCEEDED"):
+            print(f"{result.case}: {result.status}: {result.error or ''}: {result.cause or ''}", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(results)} case(s) did not end as expected", file=sys.stderr)
     return 1 if failed else 0

@@ -24,7 +24,9 @@ def test_every_case_of_the_mock_config_file_runs_and_prints_a_row(capsys: pytest
 
 def test_a_case_that_does_not_end_as_expected_fails_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", DEFINITION, "--mocks", MOCKS]) == 1
-    assert "1 of 3 case(s) did not end as expected" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "HybridPath: FAILED: States.TaskFailed: The resource 'arn:aws:states:::sqs:sendMessage' cannot be" in err
+    assert "1 of 3 case(s) did not end as expected" in err
 
 
 def test_one_case_by_name(capsys: pytest.CaptureFixture[str]) -> None:
