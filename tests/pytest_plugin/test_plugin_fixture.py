@@ -155,3 +155,17 @@ def test_two_machines_loaded_without_names_get_their_own(stepforge: StepForge) -
     first, second = stepforge.load(wait_then(1)), stepforge.load(wait_then(2))
     assert (first.name, second.name) == ("machine", "machine-2")
     assert (first.run().seconds, second.run().seconds) == (1, 2)
+
+
+def test_a_callback_through_a_service_out_of_reach_counts_as_sent_and_waits_for_its_token(
+        stepforge: StepForge) -> None:
+    machine = stepforge.load({"StartAt": "Notify", "States": {"Notify": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 3600,
+        "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/000000000000/q",
+                       "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$.order"}}, "End": True}}})
+    run = machine.start({"order": 7})
+    token, message = run.task("Notify")
+    assert message["MessageBody"] == {"token": token, "order": 7}
+    run.succeed("Notify", {"shipped": True})
+    assert run.status == "SUCCEEDED" and run.output == {"shipped": True}
+    assert machine.run({"order": 8}).error == "States.Timeout"  # nobody answered within the hour

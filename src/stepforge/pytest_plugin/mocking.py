@@ -9,6 +9,9 @@ resource mocks, and both over the MockConfigFile test case the execution runs (`
 lookup and per-invocation counting stay :class:`stepforge.tasks.mocks.Mocks`' own. Several
 responses answer the first, second, ... invocation of the state in each execution (retries count);
 past the last one the task fails with ``States.Runtime``, as a MockConfigFile does.
+
+A callback task (``.waitForTaskToken``) that no mock answers waits for the test
+(:class:`CallbackServices`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from typing import Any
 
 from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.compilation.states import MapState, ParallelState, StateMachine, TaskState
+from stepforge.tasks import passthrough
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.mocks import Mocks
+from stepforge.tasks.resources import Target
+from stepforge.tasks.services import Deliver, Services
 
 
 @dataclass(frozen=True)
@@ -124,3 +130,17 @@ def _collect(machine: StateMachine, found: dict[str, str]) -> None:
                 _collect(branch, found)
         elif isinstance(state, MapState):
             _collect(state.processor, found)
+
+
+class CallbackServices(Services):
+    """Service integrations as the dispatcher has them, but a callback task (``.waitForTaskToken``)
+    whose service this deployment does not reach (no pass-through endpoint) counts as sent: the task
+    stays open, with its message as the task input, until the test sends its token back
+    (``run.succeed(state, ...)``) or its timeout passes. Any other task goes on as configured."""
+
+    def start(self, target: Target, resource: str, value: Any, deliver: Deliver,
+              still_waiting: Callable[[], bool] = lambda: True) -> None:
+        reachable = target.service == "http" or self.config.endpoint_for(passthrough.client_name(target))
+        if target.waits_for_token and not reachable:
+            return
+        super().start(target, resource, value, deliver, still_waiting)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stepforge.pytest_plugin.definitions import load_definition, read_document
-from stepforge.pytest_plugin.mocking import PluginMocks, responses_of, task_resources
+from stepforge.pytest_plugin.mocking import CallbackServices, PluginMocks, responses_of, task_resources
 from stepforge.pytest_plugin.runs import Run
 from stepforge.service import executions, statemachines
 from stepforge.store.records import ActivityRecord
@@ -69,7 +69,9 @@ class StepForge:
         self._recorder = recorder
         self._resources: dict[str, dict[str, str]] = {}
         self.mocks = PluginMocks(dict(mock_config) if mock_config else None, self._resources_of)
-        self.harness.engine.dispatcher.mocks = self.mocks
+        dispatcher = self.harness.engine.dispatcher
+        dispatcher.mocks = self.mocks
+        dispatcher.services = CallbackServices(dispatcher.config, dispatcher.runner)
 
     # -- set-up ----------------------------------------------------------------------------------
 
