@@ -9,7 +9,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "video_pipeline"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+#: Every example project (a folder of examples/ with its own pytest.ini asking for full coverage).
+PROJECTS = sorted(path.parent.name for path in EXAMPLES.glob("*/pytest.ini"))
 TESTS = '''
 from stepforge.pytest_plugin import Throw
 
@@ -99,7 +101,12 @@ def test_declined(stepforge):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
-def test_the_example_project_passes_with_full_coverage(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess(str(EXAMPLE), f"--stepforge-cov-html={pytester.path / 'html'}")
+def test_there_are_example_projects() -> None:
+    assert {"video_pipeline", "vending_machine", "encoder_decider", "ebs_snapshots", "human_approval"} <= set(PROJECTS)
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_each_example_project_passes_with_full_coverage(pytester: pytest.Pytester, project: str) -> None:
+    result = pytester.runpytest_subprocess(str(EXAMPLES / project), f"--stepforge-cov-html={pytester.path / 'html'}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()  # its pytest.ini asks for 100%
-    result.stdout.fnmatch_lines(["configfile: pytest.ini", "VideoPipeline*100%", "*coverage passed: 100.0%*"])
+    result.stdout.fnmatch_lines(["configfile: pytest.ini", "*coverage passed: 100.0%*"])
