@@ -174,3 +174,29 @@ def test_a_sync_webhook_answers_with_the_express_output(client: Callable[[str], 
     assert json.loads(answer["output"]) == {"got": {"x": 1}}
     status, _ = _post(endpoint + "/webhooks/echo", b'{"x": 1}', {"X-Webhook-Secret": "wrong"})
     assert status == 403
+
+
+def test_the_cli_creates_lists_and_deletes_schedules_signed_with_the_environment_keys(
+        client: Callable[[str], Any], endpoint: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    target = machine(client, "cli-target")
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ENDPOINT_URL": endpoint}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "stepforge.cli", "schedules", *args], env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    created = cli("create", "from-cli", "--expression", "cron(0 12 ? * MON-FRI *)", "--target", target,
+                  "--timezone", "Asia/Tokyo")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().endswith(":schedule/default/from-cli")
+    assert client("scheduler").get_schedule(Name="from-cli")["ScheduleExpressionTimezone"] == "Asia/Tokyo"
+    listed = cli("list")
+    assert f"default/from-cli\tENABLED\t{target}" in listed.stdout.splitlines()
+    refused = cli("create", "bad one", "--expression", "rate(1 minute)", "--target", target)
+    assert refused.returncode == 1 and "ValidationException" in refused.stderr
+    assert cli("delete", "from-cli").returncode == 0
+    assert "from-cli" not in cli("list").stdout
