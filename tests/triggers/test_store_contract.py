@@ -10,7 +10,13 @@ import pytest
 from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
 from stepforge.store.sqlite import SqliteStore
-from stepforge.store.trigger_records import RuleRecord, ScheduleRecord, TargetRecord, TriggerStart, WebhookRecord
+from stepforge.store.trigger_records import (
+    RuleRecord,
+    ScheduleRecord,
+    TargetRecord,
+    TriggerStart,
+    WebhookRecord,
+)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
