@@ -198,3 +198,18 @@ def test_the_cli_creates_lists_and_deletes_schedules_signed_with_the_environment
     assert refused.returncode == 1 and "ValidationException" in refused.stderr
     assert cli("delete", "from-cli").returncode == 0
     assert "from-cli" not in cli("list").stdout
+
+
+def test_a_failed_execution_starts_a_handler_through_its_status_change_event(client: Callable[[str], Any]) -> None:
+    failing = machine(client, "fails", json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops"}}}))
+    handler = machine(client, "handles")
+    events = client("events")
+    events.put_rule(Name="on-failure", EventPattern=json.dumps({
+        "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED"], "stateMachineArn": [failing]}}))
+    events.put_targets(Rule="on-failure", Targets=[{"Id": "h", "Arn": handler, "InputPath": "$.detail"}])
+    failed = client("stepfunctions").start_execution(stateMachineArn=failing)["executionArn"]
+    [handled] = wait_until(lambda: executions_of(client, handler))
+    described = client("stepfunctions").describe_execution(executionArn=handled["executionArn"])
+    detail = json.loads(described["input"])
+    assert (detail["executionArn"], detail["status"], detail["error"]) == (failed, "FAILED", "Oops")

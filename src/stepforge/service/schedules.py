@@ -149,6 +149,8 @@ def _body(params: dict[str, Any]) -> dict[str, Any]:
     """The checked fields of a CreateSchedule/UpdateSchedule request."""
     body = {key: params[key] for key in FIELDS if params.get(key) is not None}
     required_str(body, "ScheduleExpression", max_length=256)
+    for key in ("ScheduleExpressionTimezone", "Description", "ActionAfterCompletion", "KmsKeyArn"):
+        optional_str(body, key, max_length=2048)
     _check_window(body.get("FlexibleTimeWindow"))
     _check_target(body.get("Target"))
     for key in ("StartDate", "EndDate"):
@@ -182,3 +184,8 @@ def _check_target(target: Any) -> None:
     required_str(target, "RoleArn", max_length=1600)
     if target.get("Input") is not None:
         required_str(target, "Input", max_length=8192)
+    retry = target.get("RetryPolicy")
+    if retry is not None and not isinstance(retry, dict):
+        raise ValidationException("Target.RetryPolicy must be an object")
+    optional_int(retry or {}, "MaximumEventAgeInSeconds", minimum=60, maximum=86400)
+    optional_int(retry or {}, "MaximumRetryAttempts", minimum=0, maximum=185)
