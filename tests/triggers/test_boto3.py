@@ -213,3 +213,25 @@ def test_a_failed_execution_starts_a_handler_through_its_status_change_event(cli
     described = client("stepfunctions").describe_execution(executionArn=handled["executionArn"])
     detail = json.loads(described["input"])
     assert (detail["executionArn"], detail["status"], detail["error"]) == (failed, "FAILED", "Oops")
+
+
+def test_schedule_groups_hold_schedules_and_take_them_when_deleted(client: Callable[[str], Any]) -> None:
+    scheduler = client("scheduler")
+    target = machine(client, "grouped")
+    arn = scheduler.create_schedule_group(Name="team-a")["ScheduleGroupArn"]
+    assert arn == "arn:aws:scheduler:us-east-1:000000000000:schedule-group/team-a"
+    assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default", "team-a"]
+    assert scheduler.get_schedule_group(Name="team-a")["State"] == "ACTIVE"
+    scheduler.create_schedule(Name="weekly", GroupName="team-a", ScheduleExpression="cron(0 9 ? * MON *)",
+                              FlexibleTimeWindow={"Mode": "OFF"}, Target={"Arn": target, "RoleArn": ROLE_ARN})
+    assert scheduler.get_schedule(Name="weekly", GroupName="team-a")["GroupName"] == "team-a"
+    assert [s["Name"] for s in scheduler.list_schedules(GroupName="team-a")["Schedules"]] == ["weekly"]
+    with pytest.raises(ClientError) as unknown:
+        scheduler.create_schedule(Name="x", GroupName="nobody", ScheduleExpression="rate(1 hour)",
+                                  FlexibleTimeWindow={"Mode": "OFF"}, Target={"Arn": target, "RoleArn": ROLE_ARN})
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    scheduler.delete_schedule_group(Name="team-a")
+    assert scheduler.list_schedules(GroupName="team-a")["Schedules"] == []
+    with pytest.raises(ClientError) as default:
+        scheduler.delete_schedule_group(Name="default")
+    assert default.value.response["Error"]["Code"] == "ValidationException"

@@ -12,6 +12,7 @@ from stepforge.store.memory import MemoryStore
 from stepforge.store.sqlite import SqliteStore
 from stepforge.store.trigger_records import (
     RuleRecord,
+    ScheduleGroupRecord,
     ScheduleRecord,
     TargetRecord,
     TriggerStart,
@@ -106,3 +107,15 @@ def test_webhooks_and_trigger_starts(store: Store) -> None:
     with store.transaction() as tx:
         tx.delete_webhook("a")
     assert store.get_webhook("a") is None
+
+
+def test_deleting_a_schedule_group_deletes_its_schedules(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.put_schedule_group(ScheduleGroupRecord("g", "arn:g", 1.0))
+        tx.put_schedule(schedule("in-g", group="g"))
+        tx.put_schedule(schedule("elsewhere"))
+    assert store.list_schedule_groups() == [ScheduleGroupRecord("g", "arn:g", 1.0)]
+    with store.transaction() as tx:
+        tx.delete_schedule_group("g")
+    assert store.get_schedule_group("g") is None
+    assert [s.name for s in store.list_schedules(limit=10).items] == ["elsewhere"]

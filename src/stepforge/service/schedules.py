@@ -2,7 +2,7 @@
 DeleteSchedule (parameters in the Scheduler API's names), and when each fires next.
 
 A schedule is a row; :mod:`stepforge.service.firing` starts its executions when they are due.
-Schedule groups are names only: ``default`` unless a request gives another.
+A schedule belongs to a group (``default`` unless a request names another; see ``schedule_groups``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from stepforge.service import schedule_groups
 from stepforge.service.arns import DEFAULT_REGION
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ValidationException
@@ -33,6 +34,8 @@ def arn_of(region: str, account: str, group: str, name: str) -> str:
 def create(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """CreateSchedule: ConflictException if the group already has a schedule of that name."""
     name, group = _name(req.params), _group(req.params)
+    if not schedule_groups.exists(ctx, group):
+        raise ResourceNotFound(f"Schedule group {group} does not exist.")
     arn = arn_of(req.region, ctx.account, group, name)
     if ctx.store.get_schedule(arn) is not None:
         raise Conflicting(f"Schedule {name} already exists.")
@@ -132,10 +135,7 @@ def _name(params: dict[str, Any]) -> str:
 
 
 def _group(params: dict[str, Any]) -> str:
-    group = optional_str(params, "GroupName") or DEFAULT_GROUP
-    if not 1 <= len(group) <= 64 or not set(group) <= _NAME_CHARS:
-        raise ValidationException(f"Invalid GroupName {group!r}: 1-64 characters from [0-9a-zA-Z-_.]")
-    return group
+    return schedule_groups.check_name(optional_str(params, "GroupName") or DEFAULT_GROUP)
 
 
 def _state(params: dict[str, Any]) -> str:
