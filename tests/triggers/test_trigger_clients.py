@@ -27,7 +27,9 @@ from botocore.exceptions import ClientError
 from tests.e2e.conftest import FINAL_STATUSES, ROLE_ARN, configured_server
 
 KEY, SECRET = "AKIDTRIGGERS", "triggers-secret"
-CONFIG = f'[auth.keys]\n{KEY} = "{SECRET}"\n'
+READER = "AKIDREADER"
+CONFIG = (f'[auth.keys]\n{KEY} = "{SECRET}"\n{READER} = "{SECRET}"\n'
+          f'[auth.permissions]\n{READER} = "read-only"\n')
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 EXPRESS_ECHO = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$"},
                                                              "End": True}}})
@@ -41,8 +43,8 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(endpoint: str) -> Callable[[str], Any]:
-    def make(service: str, secret: str = SECRET) -> Any:
-        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=KEY,
+    def make(service: str, secret: str = SECRET, key: str = KEY) -> Any:
+        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
                             aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
     return make
 
@@ -129,6 +131,18 @@ def test_a_wrong_secret_is_refused_for_both_services(client: Callable[[str], Any
         with pytest.raises(ClientError) as refused:
             call(client(service, secret="wrong"))
         assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
+
+
+def test_a_read_only_key_may_list_rules_and_schedules_but_not_change_them(client: Callable[[str], Any]) -> None:
+    events, scheduler = client("events", key=READER), client("scheduler", key=READER)
+    assert "Rules" in events.list_rules() and "Schedules" in scheduler.list_schedules()
+    with pytest.raises(ClientError) as denied:
+        events.put_rule(Name="nope", EventPattern='{"source": ["x"]}')
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "events:PutRule" in denied.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as denied:
+        scheduler.delete_schedule(Name="anything")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
 def _webhook_admin(client: Callable[[str], Any], operation: str, **params: Any) -> Any:
