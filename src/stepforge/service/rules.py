@@ -21,7 +21,7 @@ from stepforge.service.errors import ValidationException
 from stepforge.service.params import optional_str, required_str, store_page
 from stepforge.service.triggering import (
     InvalidEventPattern,
-    ResourceNotFound,
+    RuleNotFound,
     check_target,
     execution_name,
     start,
@@ -82,7 +82,7 @@ def delete_rule(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """DeleteRule: refused while the rule has targets, unless Force."""
     try:
         record = _rule(ctx, req, "Name")
-    except ResourceNotFound:
+    except RuleNotFound:
         return {}  # as EventBridge: deleting a rule that does not exist succeeds
     if ctx.store.list_targets(record.arn) and req.params.get("Force") is not True:
         raise ValidationException("Rule can't be deleted since it has targets.")
@@ -232,7 +232,7 @@ def _rule(ctx: ServiceContext, req: Request, key: str) -> RuleRecord:
     name, bus = _name(req.params, key), _bus(req.params)
     record = ctx.store.get_rule(rule_arn(req.region, ctx.account, bus, name))
     if record is None:
-        raise ResourceNotFound(f"Rule {name} does not exist on EventBus {bus}.")
+        raise RuleNotFound(f"Rule {name} does not exist on EventBus {bus}.")
     return record
 
 
