@@ -164,3 +164,18 @@ def test_a_deleted_target_machine_does_not_stop_the_schedule() -> None:
     assert started_by(harness, arn) == []
     assert harness.store.get_schedule(arn).next_firing == T0 + 120  # type: ignore[union-attr]
     assert json.loads(json.dumps(harness.call(schedules.list_)))["Schedules"][0]["Name"] == "every"
+
+
+def test_a_schedule_that_cannot_fire_is_retried_later_and_does_not_hold_up_the_others() -> None:
+    harness = Harness(T0)
+    machine = harness.create(PASS)
+    good = create(harness, machine, "rate(1 minute)", Name="good")
+    broken = create(harness, machine, "rate(1 minute)", Name="broken")
+    with harness.store.transaction() as tx:  # a row no API call can write
+        record = tx.get_schedule(broken)
+        assert record is not None
+        record.body["ScheduleExpression"] = "every now and then"
+        tx.put_schedule(record)
+    assert tick(harness, 60) == 2
+    assert len(started_by(harness, good)) == 1 and started_by(harness, broken) == []
+    assert harness.store.get_schedule(broken).due == harness.clock.now() + 60  # type: ignore[union-attr]

@@ -20,7 +20,8 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from stepforge.engine.clock import Clock
 from stepforge.service import rules, schedules
@@ -36,6 +37,9 @@ DEFAULT_MAX_AGE = 86400
 #: How many missed firings a pass walks through to find the latest (a year of minutes is more).
 MAX_CATCH_UP = 600_000
 IDLE_SECONDS = 1.0
+#: When a schedule that failed to fire is tried again.
+RETRY_SECONDS = 60.0
+R = TypeVar("R", ScheduleRecord, RuleRecord)
 
 
 def fire_due(ctx: ServiceContext, now: float, limit: int = BATCH) -> int:
@@ -45,11 +49,24 @@ def fire_due(ctx: ServiceContext, now: float, limit: int = BATCH) -> int:
         write = ctx.within(tx)
         due_schedules = tx.due_schedules(now, limit)
         for record in due_schedules:
-            _fire_schedule(write, record, now)
+            _guarded(write, record, now, _fire_schedule, tx.put_schedule)
         due_rules = tx.due_rules(now, limit)
         for rule in due_rules:
-            _fire_rule(write, rule, now)
+            _guarded(write, rule, now, _fire_rule, tx.put_rule)
     return len(due_schedules) + len(due_rules)
+
+
+def _guarded(ctx: WriteContext, record: R, now: float, fire: Callable[[WriteContext, R, float], None],
+             put: Callable[[R], None]) -> None:
+    """Fire one schedule or rule in a savepoint: one that cannot fire (a bug, a row written by hand) is
+    logged and tried again a minute later, and never holds up the others."""
+    try:
+        with ctx.store.savepoint():
+            fire(ctx, record, now)
+    except Exception:
+        log.exception("%s could not fire; trying again in %ss", record.arn, RETRY_SECONDS)
+        record.due = now + RETRY_SECONDS
+        put(record)
 
 
 def latest_missed(expression: Schedule, firing: float, now: float) -> float:
