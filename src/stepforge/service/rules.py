@@ -180,7 +180,7 @@ def matching_rules(store: Reads, event: dict[str, Any], bus: str) -> list[RuleRe
     while True:
         page = store.list_rules(bus, after=after, limit=100)
         found += [r for r in page.items if r.state == "ENABLED" and "EventPattern" in r.body
-                  and patterns.matches(json.loads(r.body["EventPattern"]), event)]
+                  and patterns.matches(patterns.compiled(r.body["EventPattern"]), event)]
         if page.next is None:
             return found
         after = page.next
