@@ -118,6 +118,8 @@ def test_events_client_rules_start_an_execution_per_matching_event(client: Calla
     [started] = executions_of(client, target)
     described = client("stepfunctions").describe_execution(executionArn=started["executionArn"])
     assert json.loads(described["input"]) == {"n": 1}
+    assert events.test_event_pattern(EventPattern='{"detail": {"n": [{"numeric": [">", 0]}]}}',
+                                     Event=json.dumps({"id": "1", "source": "s", "detail": {"n": 2}}))["Result"]
     with pytest.raises(ClientError) as invalid:
         events.put_rule(Name="bad", EventPattern='{"source": [{"nope": 1}]}')
     assert invalid.value.response["Error"]["Code"] == "InvalidEventPatternException"

@@ -25,6 +25,7 @@ READS: dict[str, Callable[[ServiceContext, Request], Any]] = {
     "AWSEvents.DescribeRule": rules.describe_rule,
     "AWSEvents.ListRules": rules.list_rules,
     "AWSEvents.ListTargetsByRule": rules.list_targets,
+    "AWSEvents.TestEventPattern": rules.test_event_pattern,
     "StepForgeWebhooks.GetWebhook": webhooks.get,
     "StepForgeWebhooks.ListWebhooks": webhooks.list_,
 }

@@ -1,5 +1,6 @@
 """EventBridge rules and events: PutRule, DescribeRule, ListRules, DeleteRule, EnableRule,
-DisableRule, PutTargets, RemoveTargets, ListTargetsByRule, PutEvents (the ``events`` API's names),
+DisableRule, PutTargets, RemoveTargets, ListTargetsByRule, PutEvents, TestEventPattern (the ``events``
+API's names),
 and delivering an event to the rules it matches.
 
 A rule matches with an ``EventPattern`` (see :mod:`stepforge.triggers.patterns`) or fires on a
@@ -164,6 +165,21 @@ def put_events(ctx: WriteContext, req: Request) -> dict[str, Any]:
         deliver(ctx, event, bus)
         results.append({"EventId": event["id"]})
     return {"FailedEntryCount": sum(1 for r in results if "ErrorCode" in r), "Entries": results}
+
+
+def test_event_pattern(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """TestEventPattern: whether ``Event`` (JSON text) matches ``EventPattern``."""
+    try:
+        pattern = patterns.parse(required_str(req.params, "EventPattern"))
+    except patterns.PatternError as exc:
+        raise InvalidEventPattern(f"Event pattern is not valid. Reason: {exc}") from None
+    try:
+        event = json.loads(required_str(req.params, "Event"))
+    except ValueError:
+        raise ValidationException("Parameter Event is not valid: it must be a JSON object.") from None
+    if not isinstance(event, dict):
+        raise ValidationException("Parameter Event is not valid: it must be a JSON object.")
+    return {"Result": patterns.matches(pattern, event)}
 
 
 def deliver(ctx: WriteContext, event: dict[str, Any], bus: str = DEFAULT_BUS) -> list[str]:
