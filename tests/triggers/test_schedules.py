@@ -179,3 +179,24 @@ def test_a_schedule_that_cannot_fire_is_retried_later_and_does_not_hold_up_the_o
     assert tick(harness, 60) == 2
     assert len(started_by(harness, good)) == 1 and started_by(harness, broken) == []
     assert harness.store.get_schedule(broken).due == harness.clock.now() + 60  # type: ignore[union-attr]
+
+
+def test_a_flexible_window_longer_than_the_rate_still_fires_every_firing_once_in_order() -> None:
+    harness = Harness(T0)
+    arn = create(harness, harness.create(PASS), "rate(1 minute)",
+                 FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15})
+    for _ in range(60):
+        tick(harness, 10)
+    stamps = sorted(harness.store.get_execution(a, with_run=False).name.split("-")[1]  # type: ignore[union-attr]
+                    for a in started_by(harness, arn))
+    # every minute from 22:14:20 on, none skipped nor coalesced; the 22:23:20 firing may still wait in its window
+    assert stamps == [f"20231114T22{m}20Z" for m in range(14, 14 + len(stamps))] and len(stamps) >= 9
+
+
+def test_missed_firings_never_go_past_the_end_date() -> None:
+    harness = Harness(T0)
+    arn = create(harness, harness.create(PASS), "rate(10 minutes)", EndDate=T0 + 1800)
+    assert tick(harness, 7200) == 1  # down for two hours: one firing, the last before the end date
+    [execution] = started_by(harness, arn)
+    assert "20231114T224320Z" in execution  # T0 + 30 min
+    assert tick(harness, 7200) == 0

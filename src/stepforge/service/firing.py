@@ -7,7 +7,7 @@ Each firing starts its execution and moves the schedule to its next firing in on
 execution's name comes from the schedule and the firing time, so a second node firing the same
 schedule finds the name taken and starts nothing.
 
-Missed firings (the server was down): a schedule fires once for the most recent firing it missed,
+Missed firings (the server was down): a schedule fires once for the most recent firing due by now,
 if that firing is younger than its target's ``RetryPolicy.MaximumEventAgeInSeconds`` (default
 86400, as Scheduler's); older ones, and every earlier missed firing, are skipped. A schedule with no
 firing left (an ``at()`` that fired, an EndDate passed) stays, without a next firing, or is deleted
@@ -80,8 +80,7 @@ def latest_missed(expression: Schedule, firing: float, now: float) -> float:
 
 
 def _fire_schedule(ctx: WriteContext, record: ScheduleRecord, now: float) -> None:
-    assert record.next_firing is not None  # due_schedules returns scheduled rows only
-    firing = latest_missed(schedules.expression(record), record.next_firing, now)
+    firing = schedules.latest_due(record, now, MAX_CATCH_UP)
     target = record.body["Target"]
     max_age = (target.get("RetryPolicy") or {}).get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE)
     if now - firing <= max_age:

@@ -98,25 +98,48 @@ def expression(record: ScheduleRecord) -> Schedule:
 
 def plan(record: ScheduleRecord, after: float) -> ScheduleRecord:
     """``record`` with its next firing strictly after ``after`` (within StartDate..EndDate) and when it is due."""
-    body = record.body
-    start, end = body.get("StartDate"), body.get("EndDate")
+    start = record.body.get("StartDate")
     since = after if start is None else max(after, float(start) - 1e-6)
-    firing = expression(record).next_after(since)
-    if firing is not None and end is not None and firing > float(end):
-        firing = None
+    schedule = expression(record)
+    firing = _within_end(record, schedule.next_after(since))
     record.next_firing = firing
-    record.due = None if firing is None else firing + flexible_delay(record, firing)
+    record.due = None if firing is None else due_of(record, schedule, firing)
     return record
 
 
-def flexible_delay(record: ScheduleRecord, firing: float) -> float:
-    """A FLEXIBLE window's delay for one firing: spread over the window, the same on every node."""
+def latest_due(record: ScheduleRecord, now: float, limit: int = 600_000) -> float:
+    """The last firing due by ``now``, walking from ``record.next_firing`` (itself due): the firings a
+    stopped server missed coalesce into the latest of them (at most ``limit`` are walked)."""
+    assert record.next_firing is not None
+    schedule, firing = expression(record), record.next_firing
+    for _ in range(limit):
+        following = _within_end(record, schedule.next_after(firing))
+        if following is None or due_of(record, schedule, following) > now:
+            break
+        firing = following
+    return firing
+
+
+def _within_end(record: ScheduleRecord, firing: float | None) -> float | None:
+    end = record.body.get("EndDate")
+    return None if firing is None or (end is not None and firing > float(end)) else firing
+
+
+def due_of(record: ScheduleRecord, schedule: Schedule, firing: float) -> float:
+    """When ``firing`` is due: a FLEXIBLE window delays it by an amount fixed by the schedule and the
+    firing (the same on every node), less than the window and less than the gap to the next firing
+    (so firings stay in order and never overlap)."""
     window = record.body.get("FlexibleTimeWindow") or {}
     if window.get("Mode") != "FLEXIBLE":
-        return 0.0
+        return firing
+    following = schedule.next_after(firing)
     seconds = int(window["MaximumWindowInMinutes"]) * 60
+    if following is not None:
+        seconds = min(seconds, int(following - firing))
+    if seconds < 1:
+        return firing
     digest = hashlib.sha256(f"{record.arn}\n{firing!r}".encode()).digest()
-    return float(int.from_bytes(digest[:8], "big") % seconds)
+    return firing + float(int.from_bytes(digest[:8], "big") % seconds)
 
 
 def _get(ctx: ServiceContext, req: Request) -> ScheduleRecord:
