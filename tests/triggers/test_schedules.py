@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +201,20 @@ def test_missed_firings_never_go_past_the_end_date() -> None:
     [execution] = started_by(harness, arn)
     assert "20231114T224320Z" in execution  # T0 + 30 min
     assert tick(harness, 7200) == 0
+
+
+def test_the_firing_thread_fires_on_the_engine_clock_and_stops() -> None:
+    from stepforge.service.firing import Firing
+
+    harness = Harness(T0)
+    arn = create(harness, harness.create(PASS), "rate(1 minute)")
+    firing = Firing(harness.ctx, harness.clock)
+    firing.start()
+    try:
+        harness.clock.advance(60)
+        deadline = time.monotonic() + 30
+        while not harness.store.trigger_starts(arn, limit=1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        firing.stop()
+    assert len(started_by(harness, arn)) == 1

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock
 from stepforge.service import rules, schedules
 from stepforge.service.context import ServiceContext, WriteContext
@@ -149,14 +150,20 @@ class Firing:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        """Passes until stopped; a failing pass (a full disk) waits and logs as the engine's loop does."""
+        failures = FailureLog(log)
         while not self._stopping.is_set():
             try:
-                fired = fire_due(self.ctx, self.clock.now())
-            except Exception:
-                log.exception("firing schedules failed")
-                fired = 0
-            if fired:
-                continue
-            due = self.ctx.store.next_trigger_due()
-            wait = IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - self.clock.now()))
+                wait = self._pass()
+            except Exception as exc:  # noqa: BLE001 - a full disk or a bug must not end the loop
+                wait = failures.record(exc, time.monotonic())
+            else:
+                failures.clear()
             self._stopping.wait(wait)
+
+    def _pass(self) -> float:
+        """One pass; how long to wait before the next (none when it fired: more may be due)."""
+        if fire_due(self.ctx, self.clock.now()):
+            return 0.0
+        due = self.ctx.store.next_trigger_due()
+        return IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - self.clock.now()))
