@@ -162,8 +162,10 @@ class Firing:
             self._stopping.wait(wait)
 
     def _pass(self) -> float:
-        """One pass; how long to wait before the next (none when it fired: more may be due)."""
-        if fire_due(self.ctx, self.clock.now()):
-            return 0.0
+        """One pass; how long to wait before the next (none when it fired: more may be due). Nothing
+        due, nothing written: an idle server never takes the writer from the engine."""
+        now = self.clock.now()
         due = self.ctx.store.next_trigger_due()
-        return IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - self.clock.now()))
+        if due is not None and due <= now and fire_due(self.ctx, now):
+            return 0.0
+        return IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - now))
