@@ -80,13 +80,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint.add_argument("--functions", action="append", default=[], metavar="MODULE",
                       help="a module of Python functions the server registers (repeatable), as for serve")
 
+    from stepforge import schedules_cli
     from stepforge.testcli import add_commands  # `test` and `replay`
 
     add_commands(commands)
+    schedules_cli.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command in ("test", "replay"):
         return int(args.handler(args))
+    if args.command == "schedules":
+        return schedules_cli.run(args)
     if args.command == "validate":
         return _validate(args)
     if args.command == "serve":
