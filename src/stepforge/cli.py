@@ -75,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint.add_argument("--functions", action="append", default=[], metavar="MODULE",
                       help="a module of Python functions the server registers (repeatable), as for serve")
 
+    from stepforge.deploy import cli as deploy_cli
+
+    deploy_cli.add_parser(commands)
+
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args)
@@ -82,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "db":
         return _db_check(args)
+    if args.command == "deploy":
+        return deploy_cli.run(args)
     if args.command == "worker":
         from stepforge.tasks.cli import run_worker
 

@@ -1,0 +1,137 @@
+"""Planning and applying a deployment: resources in dependency order, each compared with the server.
+
+:func:`preview` makes no writes: references to resources that do not exist yet resolve to the ARNs
+they will have. :func:`apply` walks the same order again, applying each change before resolving
+the resources that refer to it, so that they see what the server answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stepforge.deploy import activities, events, machines, versions
+from stepforge.deploy.changes import AFTER_DEPLOY, Change, Planned, Unit
+from stepforge.deploy.clients import Api
+from stepforge.deploy.errors import DeployError
+from stepforge.deploy.graph import order
+from stepforge.deploy.intrinsics import Resolver
+from stepforge.deploy.stack import Stack
+from stepforge.deploy.template import Template
+
+SUPPORTED = (machines.CFN_TYPE, machines.SAM_TYPE, activities.TYPE, versions.VERSION_TYPE, versions.ALIAS_TYPE)
+DEFAULT_ACCOUNT = "000000000000"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The changes of a deployment (planned or made) and the template's Outputs as they resolve."""
+
+    changes: list[Change]
+    outputs: dict[str, Any]
+
+
+def check_types(template: Template) -> None:
+    """DeployError naming the first resource whose type stepforge deploy cannot handle."""
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] not in SUPPORTED:
+            raise DeployError(f"resource type {resource['Type']} is not supported by stepforge deploy (it deploys "
+                              f"{', '.join(SUPPORTED)})", f"Resources/{logical_id}/Type")
+
+
+def discover_account(api: Api) -> str:
+    """The account in the ARNs the server lists (its ``--account``), or the default when it lists none."""
+    for operation, key, field in (("list_state_machines", "stateMachines", "stateMachineArn"),
+                                  ("list_activities", "activities", "activityArn")):
+        for item in api.call("stepfunctions", operation, maxResults=1).get(key, []):
+            return str(item[field]).split(":")[4]
+    return DEFAULT_ACCOUNT
+
+
+def preview(template: Template, stack: Stack, parameters: Mapping[str, Any], api: Api) -> Outcome:
+    """What deploying would change, with no writes."""
+    return _walk(template, stack, parameters, api, lambda planned: planned.attributes)
+
+
+def apply(template: Template, stack: Stack, parameters: Mapping[str, Any], api: Api,
+          done: Callable[[Change], None] = lambda change: None) -> Outcome:
+    """Deploy: each resource's change applied in dependency order; ``done`` is told of each as it is made."""
+
+    def run(planned: Planned) -> dict[str, Any]:
+        attributes = planned.apply()
+        done(planned.change)
+        return attributes
+
+    return _walk(template, stack, parameters, api, run)
+
+
+def _walk(template: Template, stack: Stack, parameters: Mapping[str, Any], api: Api,
+          settle: Callable[[Planned], dict[str, Any]]) -> Outcome:
+    check_types(template)
+    resolver = Resolver(template, parameters, stack.pseudo())
+    changes: list[Change] = []
+    for logical_id in order(template.resources):
+        resource = template.resources[logical_id]
+        if "Condition" in resource and not resolver.condition(resource["Condition"],
+                                                              f"Resources/{logical_id}/Condition"):
+            continue
+        for unit in _units(logical_id, resource, template, stack, resolver):
+            planned = unit.plan(api)
+            changes.append(planned.change)
+            resolver.attributes[unit.logical_id] = settle(planned)
+    return Outcome(changes, _outputs(template, resolver))
+
+
+def _units(logical_id: str, resource: dict[str, Any], template: Template, stack: Stack,
+           resolver: Resolver) -> list[Unit]:
+    """The units one resource deploys as: itself, then (SAM) one per event source."""
+    kind = resource["Type"]
+    raw = resource.get("Properties") or {}
+    if kind == machines.SAM_TYPE:
+        raw = _with_globals(raw, template.globals.get("StateMachine") or {})
+    props = resolver.resolve(raw, f"Resources/{logical_id}/Properties")
+    if kind == machines.CFN_TYPE:
+        return [machines.from_cfn(logical_id, props, stack, template.folder)]
+    if kind == machines.SAM_TYPE:
+        machine = machines.from_sam(logical_id, props, stack, template.folder)
+        return [machine, *events.from_sam(logical_id, props.get("Events"), machine.arn, stack)]
+    if kind == activities.TYPE:
+        return [activities.from_cfn(logical_id, props, stack)]
+    if kind == versions.VERSION_TYPE:
+        version = versions.version_from_cfn(logical_id, props)
+        if version.revision_id is None:
+            version = _pinned(version, resolver)
+        return [version]
+    return [versions.alias_from_cfn(logical_id, props)]
+
+
+def _pinned(version: versions.Version, resolver: Resolver) -> versions.Version:
+    """A version of a machine of this template is of the revision this deployment leaves it at."""
+    for attributes in resolver.attributes.values():
+        if attributes.get("Arn") == version.machine_arn and "StateMachineRevisionId" in attributes:
+            revision = str(attributes["StateMachineRevisionId"])
+            return versions.Version(version.logical_id, version.machine_arn, revision, version.description)
+    return version
+
+
+def _with_globals(props: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """SAM's Globals: the resource's properties over the global ones (maps merged key by key)."""
+    merged = dict(defaults)
+    for key, value in props.items():
+        both_maps = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = {**merged[key], **value} if both_maps else value
+    return merged
+
+
+def _outputs(template: Template, resolver: Resolver) -> dict[str, Any]:
+    found = {}
+    for name, output in template.outputs.items():
+        where = f"Outputs/{name}"
+        if not isinstance(output, dict) or "Value" not in output:
+            raise DeployError("an output is a mapping with a Value", where)
+        if "Condition" in output and not resolver.condition(output["Condition"], f"{where}/Condition"):
+            continue
+        value = resolver.resolve(output["Value"], f"{where}/Value")
+        found[name] = AFTER_DEPLOY if AFTER_DEPLOY in str(value) else value
+    return found
