@@ -75,11 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint.add_argument("--functions", action="append", default=[], metavar="MODULE",
                       help="a module of Python functions the server registers (repeatable), as for serve")
 
+    from stepforge import schedules_cli
     from stepforge.deploy import cli as deploy_cli
 
     deploy_cli.add_parser(commands)
+    schedules_cli.add_parser(commands)
 
     args = parser.parse_args(argv)
+    if args.command == "schedules":
+        return schedules_cli.run(args)
     if args.command == "validate":
         return _validate(args)
     if args.command == "serve":

@@ -22,6 +22,7 @@ from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
+from stepforge.service.firing import Firing
 from stepforge.store.base import StorageCorrupt, Store
 from stepforge.store.lock import DataDirLock, DataDirLocked, lock_data_dir
 from stepforge.store.memory import MemoryStore
@@ -151,6 +152,7 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
+    Schedules and scheduled rules fire on a thread of their own (:class:`~stepforge.service.firing.Firing`).
     Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered; calls
     over ``throttle``'s quotas (when enabled) get ThrottlingException.
     """
@@ -160,9 +162,12 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
                         hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()))
     server = _Server(uvicorn.Config(app, log_level=log_level), stopping, engine)
+    firing = Firing(ServiceContext(store=store, engine=engine, account=account), engine.clock)
     engine.start()
+    firing.start()
     try:
         server.run(sockets=[sock])
     finally:
+        firing.stop()
         engine.stop()
         store.close()

@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepforge.api import trigger_operations
 from stepforge.api.operations import LONG_POLLS, READ_OPERATIONS, SYNC_EXECUTION, WRITE_OPERATIONS
 from stepforge.config_file import ConfigFileError, read_config
 
 READ_ONLY = "read-only"
-#: Every operation of the API (a permission list may only name these).
-OPERATIONS = frozenset({*READ_OPERATIONS, *WRITE_OPERATIONS, *LONG_POLLS, SYNC_EXECUTION})
+#: Every operation of the API, EventBridge's, Scheduler's and webhooks' included (a permission list may only name these).
+OPERATIONS = frozenset({*READ_OPERATIONS, *WRITE_OPERATIONS, *LONG_POLLS, SYNC_EXECUTION, *trigger_operations.OPERATIONS})
 #: What a ``read-only`` key may call: reads that run nothing (TestState may run an HTTP Task).
-READS = frozenset(op for op in READ_OPERATIONS if op != "TestState")
+READS = frozenset({*(op for op in READ_OPERATIONS if op != "TestState"), *trigger_operations.READ_NAMES})
 
 
 class AuthConfigError(ValueError):

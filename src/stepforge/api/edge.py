@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stepforge.api.auth import Identity, MissingAuthenticationToken, SignedRequest, verify
+from stepforge.api.auth import SERVICE, Identity, MissingAuthenticationToken, SignedRequest, verify
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.hosts import host_name, is_served, same_origin
-from stepforge.api.operations import TARGET_PREFIX
+from stepforge.api.trigger_operations import scheduler_operation, signing_service
 from stepforge.service.errors import ApiError, ValidationException
 
 VERIFIED_REGION = "stepforge.region"
@@ -95,23 +95,33 @@ class Edge:
         path = scope.get("raw_path") or scope["path"].encode()
         request = SignedRequest(scope["method"], path.decode("latin-1"), scope["query_string"].decode("latin-1"),
                                 headers, body)
-        return verify(request, self.auth.keys, self.now(), self.auth.regions)
+        return verify(request, self.auth.keys, self.now(), self.auth.regions, _service(scope))
 
     def _check_permission(self, scope: Scope, identity: Identity) -> None:
+        service, operation = _service(scope), CONSOLE_OPERATION
         if scope["path"] == "/":
-            target = _header(scope, b"x-amz-target") or ""
-            operation = target.removeprefix(TARGET_PREFIX)
-        else:
-            operation = CONSOLE_OPERATION
+            operation = (_header(scope, b"x-amz-target") or "").partition(".")[2]
+        elif service == "scheduler":
+            operation = scheduler_operation(scope["method"], scope["path"]) or ""
         if not self.auth.allows(identity.access_key, operation):
             raise AccessDenied(f"User: arn:aws:iam::{self.account}:user/{identity.access_key} is not authorized "
-                               f"to perform: states:{operation} because no identity-based policy allows the "
-                               f"states:{operation} action")
+                               f"to perform: {service}:{operation} because no identity-based policy allows the "
+                               f"{service}:{operation} action")
 
 
 def _signed_path(scope: Scope) -> bool:
     path: str = scope["path"]
-    return (path == "/" and scope["method"] == "POST") or path.startswith("/console/api/")
+    return ((path == "/" and scope["method"] == "POST") or path.startswith("/console/api/")
+            or scheduler_operation(scope["method"], path) is not None)
+
+
+def _service(scope: Scope) -> str:
+    """The SigV4 service a request must be signed for: Scheduler's paths, EventBridge's targets, else states."""
+    if scheduler_operation(scope["method"], scope["path"]) is not None:
+        return "scheduler"
+    if scope["path"] == "/":
+        return signing_service(_header(scope, b"x-amz-target") or "") or SERVICE
+    return SERVICE
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
