@@ -56,9 +56,3 @@ def test_a_broken_template_exits_2_with_the_place(template: Path, capsys: pytest
     assert main(["deploy", str(template)]) == 2
     assert "Resources/Flow/Properties/Definitoin: unknown property 'Definitoin'" in capsys.readouterr().out
 
-
-def test_events_need_a_server_that_serves_their_api(template: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    template.write_text(TEMPLATE + "      Events:\n        Nightly:\n          Type: Schedule\n"
-                                   "          Properties: {Schedule: rate(1 day)}\n")
-    assert main(["deploy", str(template), "--stack-name", "no-events"]) == 1
-    assert "does not serve the EventBridge API" in capsys.readouterr().out

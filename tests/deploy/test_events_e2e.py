@@ -1,0 +1,102 @@
+"""A SAM machine's Events deployed as schedules, rules and webhooks of a real server, which start its executions."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from stepforge.deploy.plan import Outcome
+from tests.deploy.conftest import REGION, Deployer
+
+SAM = """
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Every: {Type: String, Default: rate(1 hour)}
+Resources:
+  Jobs:
+    Type: AWS::StepFunctions::Activity
+    Properties: {Name: !Sub "${AWS::StackName}-jobs"}
+  Flow:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: {StartAt: P, States: {P: {Type: Pass, End: true}}}
+      Events:
+        Hourly:
+          Type: Schedule
+          Properties: {Schedule: !Ref Every, Input: '{"from": "rule"}'}
+        Nightly:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: cron(0 2 * * ? *)
+            ScheduleExpressionTimezone: Europe/Paris
+            Input: '{"from": "scheduler"}'
+        Orders:
+          Type: EventBridgeRule
+          Properties:
+            Pattern: {source: [!Sub "${AWS::StackName}.shop"], detail-type: [Order]}
+            InputPath: $.detail
+        Hook:
+          Type: Api
+          Properties: {Path: !Sub "/${AWS::StackName}/orders", Method: post}
+Outputs:
+  Flow: {Value: !Ref Flow}
+"""
+EVENTS = ("FlowHourly", "FlowNightly", "FlowOrders", "FlowHook")
+
+
+def actions(outcome: Outcome) -> dict[str, str]:
+    return {change.logical_id: change.action for change in outcome.changes}
+
+
+@pytest.fixture
+def client(endpoint: str) -> Callable[[str], Any]:
+    return lambda service: boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def inputs(sfn: Any, machine: str, count: int) -> list[Any]:
+    """The inputs of the machine's executions, once it has ``count`` of them."""
+    deadline = time.monotonic() + 20
+    while True:
+        found = sfn.list_executions(stateMachineArn=machine)["executions"]
+        if len(found) >= count or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    return sorted((json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in found),
+                  key=json.dumps)
+
+
+def test_schedules_rules_and_webhooks_deploy_redeploy_unchanged_update_and_start_executions(
+        deployer: Deployer, client: Callable[[str], Any], endpoint: str) -> None:
+    created = deployer.apply(SAM)
+    assert actions(created) == {"Jobs": "create", "Flow": "create", **dict.fromkeys(EVENTS, "create")}
+    machine, stack = created.outputs["Flow"], deployer.stack
+
+    assert actions(deployer.apply(SAM)) == {"Jobs": "unchanged", "Flow": "unchanged",
+                                            **dict.fromkeys(EVENTS, "unchanged")}
+    assert deployer.writes == 0
+
+    updated = deployer.apply(SAM, Every="rate(2 hours)")
+    assert actions(updated)["FlowHourly"] == "update"
+    assert [a for lid, a in actions(updated).items() if lid != "FlowHourly"] == ["unchanged"] * 5
+    rule = client("events").describe_rule(Name=f"{stack}-FlowHourly")
+    assert (rule["ScheduleExpression"], rule["State"]) == ("rate(2 hours)", "ENABLED")
+    [target] = client("events").list_targets_by_rule(Rule=f"{stack}-FlowHourly")["Targets"]
+    assert (target["Arn"], target["Input"]) == (machine, '{"from": "rule"}')
+    schedule = client("scheduler").get_schedule(Name=f"{stack}-FlowNightly")
+    assert (schedule["Target"]["Arn"], schedule["ScheduleExpressionTimezone"]) == (machine, "Europe/Paris")
+
+    sent = client("events").put_events(Entries=[
+        {"Source": f"{stack}.shop", "DetailType": "Order", "Detail": '{"n": 1}'},
+        {"Source": f"{stack}.shop", "DetailType": "Refund", "Detail": '{"n": 9}'}])
+    assert sent["FailedEntryCount"] == 0
+    request = urllib.request.Request(f"{endpoint}/webhooks/{stack}-orders", data=b'{"n": 2}', method="POST")
+    with urllib.request.urlopen(request) as answer:
+        assert json.loads(answer.read())["executionArn"].startswith(machine.replace(":stateMachine:", ":execution:"))
+    assert inputs(client("stepfunctions"), machine, 2) == [{"n": 1}, {"n": 2}]
