@@ -63,7 +63,7 @@ class Api:
         try:
             response: dict[str, Any] = getattr(self.client(service), operation)(**params)
         except ClientError as exc:
-            raise _client_error(service, operation, self.endpoint, exc) from None
+            raise client_error(service, operation, self.endpoint, exc) from None
         except BotoCoreError as exc:
             raise DeployError(f"{_pascal(operation)} at {self.endpoint}: {exc}") from None
         response.pop("ResponseMetadata", None)
@@ -127,7 +127,7 @@ class CallError(DeployError):
         self.code = code
 
 
-def _client_error(service: str, operation: str, endpoint: str, exc: Any) -> DeployError:
+def client_error(service: str, operation: str, endpoint: str, exc: Any) -> DeployError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
     message = str(error.get("Message") or "")

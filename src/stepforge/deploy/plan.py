@@ -89,7 +89,7 @@ def _units(logical_id: str, resource: dict[str, Any], template: Template, stack:
     kind = resource["Type"]
     raw = resource.get("Properties") or {}
     if kind == machines.SAM_TYPE:
-        raw = _with_globals(raw, template.globals.get("StateMachine") or {})
+        raw = with_globals(raw, template.globals.get("StateMachine") or {})
     props = resolver.resolve(raw, f"Resources/{logical_id}/Properties")
     if kind == machines.CFN_TYPE:
         return [machines.from_cfn(logical_id, props, stack, template.folder)]
@@ -115,7 +115,7 @@ def _pinned(version: versions.Version, resolver: Resolver) -> versions.Version:
     return version
 
 
-def _with_globals(props: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+def with_globals(props: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     """SAM's Globals: the resource's properties over the global ones (maps merged key by key)."""
     merged = dict(defaults)
     for key, value in props.items():
