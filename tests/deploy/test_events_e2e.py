@@ -100,3 +100,57 @@ def test_schedules_rules_and_webhooks_deploy_redeploy_unchanged_update_and_start
     with urllib.request.urlopen(request) as answer:
         assert json.loads(answer.read())["executionArn"].startswith(machine.replace(":stateMachine:", ":execution:"))
     assert inputs(client("stepfunctions"), machine, 2) == [{"n": 1}, {"n": 2}]
+
+
+CFN = """
+Parameters:
+  Second: {Type: String, Default: "yes", AllowedValues: ["yes", "no"]}
+Conditions:
+  Two: !Equals [!Ref Second, "yes"]
+Resources:
+  Flow:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      RoleArn: arn:aws:iam::000000000000:role/flow
+      Definition: {StartAt: P, States: {P: {Type: Pass, End: true}}}
+  Orders:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: !Sub '{"source": ["${AWS::StackName}.orders"]}'
+      Targets:
+        - {Id: first, Arn: !Ref Flow, RoleArn: arn:aws:iam::000000000000:role/events, InputPath: $.detail}
+        - !If
+          - Two
+          - {Id: second, Arn: !GetAtt Flow.Arn, RoleArn: arn:aws:iam::000000000000:role/events, Input: '{"n": 0}'}
+          - !Ref AWS::NoValue
+  Daily:
+    Type: AWS::Scheduler::Schedule
+    Properties:
+      ScheduleExpression: rate(1 day)
+      FlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 15}
+      Target: {Arn: !Ref Flow, RoleArn: arn:aws:iam::000000000000:role/scheduler}
+Outputs:
+  Flow: {Value: !Ref Flow}
+  Rule: {Value: !GetAtt Orders.Arn}
+"""
+
+
+def test_cloudformation_rules_and_schedules_own_their_targets(
+        deployer: Deployer, client: Callable[[str], Any]) -> None:
+    created = deployer.apply(CFN)
+    assert actions(created) == {"Flow": "create", "Orders": "create", "Daily": "create"}
+    assert created.outputs["Rule"].endswith(f":rule/{deployer.stack}-Orders")
+    assert actions(deployer.apply(CFN)) == dict.fromkeys(("Flow", "Orders", "Daily"), "unchanged")
+    assert deployer.writes == 0
+    schedule = client("scheduler").get_schedule(Name=f"{deployer.stack}-Daily")
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
+
+    one = deployer.apply(CFN, Second="no")
+    assert actions(one)["Orders"] == "update"
+    assert next(c for c in one.changes if c.logical_id == "Orders").details == ("Target second removed",)
+    listed = client("events").list_targets_by_rule(Rule=f"{deployer.stack}-Orders")["Targets"]
+    assert [t["Id"] for t in listed] == ["first"]
+
+    client("events").put_events(Entries=[{"Source": f"{deployer.stack}.orders", "DetailType": "New",
+                                          "Detail": '{"n": 5}'}])
+    assert inputs(client("stepfunctions"), created.outputs["Flow"], 1) == [{"n": 5}]

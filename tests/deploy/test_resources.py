@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from stepforge.deploy import activities, events, machines, versions
+from stepforge.deploy import activities, events, machines, rules, versions
 from stepforge.deploy.clients import CallError, NotServed, client_error
 from stepforge.deploy.errors import DeployError
 from stepforge.deploy.plan import with_globals
@@ -83,9 +83,10 @@ def test_sam_events_become_rules_schedules_and_webhooks_named_after_the_stack() 
         "Hook": {"Type": "Api", "Properties": {"Path": "/orders/new", "Method": "POST", "RestApiId": "x"}},
     }, MACHINE, STACK)
     rule, hook = units
-    assert isinstance(rule, events.Rule) and isinstance(hook, events.Webhook)
+    assert isinstance(rule, rules.Rule)
+    assert isinstance(hook, events.Webhook)
     assert (rule.name, rule.fields) == ("shop-FlowTick", {"ScheduleExpression": "rate(1 minute)", "State": "DISABLED"})
-    assert rule.target["Arn"] == MACHINE and rule.target["Id"] == "FlowTickStepFunctionsTarget"
+    assert [(t["Arn"], t["Id"]) for t in rule.targets] == [(MACHINE, "FlowTickStepFunctionsTarget")]
     assert hook.name == "orders-new"
     assert hook.notes == ("RestApiId ignored (no API Gateway: the webhook is on the server)",)
 

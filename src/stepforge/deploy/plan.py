@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stepforge.deploy import activities, events, machines, versions
+from stepforge.deploy import activities, events, machines, rules, versions
 from stepforge.deploy.changes import AFTER_DEPLOY, Change, Planned, Unit
 from stepforge.deploy.clients import Api
 from stepforge.deploy.errors import DeployError
@@ -20,7 +20,8 @@ from stepforge.deploy.intrinsics import Resolver
 from stepforge.deploy.stack import Stack
 from stepforge.deploy.template import Template
 
-SUPPORTED = (machines.CFN_TYPE, machines.SAM_TYPE, activities.TYPE, versions.VERSION_TYPE, versions.ALIAS_TYPE)
+SUPPORTED = (machines.CFN_TYPE, machines.SAM_TYPE, activities.TYPE, versions.VERSION_TYPE, versions.ALIAS_TYPE,
+             rules.RULE_TYPE, rules.SCHEDULE_TYPE)
 DEFAULT_ACCOUNT = "000000000000"
 
 
@@ -98,6 +99,10 @@ def _units(logical_id: str, resource: dict[str, Any], template: Template, stack:
         return [machine, *events.from_sam(logical_id, props.get("Events"), machine.arn, stack)]
     if kind == activities.TYPE:
         return [activities.from_cfn(logical_id, props, stack)]
+    if kind == rules.RULE_TYPE:
+        return [rules.rule_from_cfn(logical_id, props, stack)]
+    if kind == rules.SCHEDULE_TYPE:
+        return [rules.schedule_from_cfn(logical_id, props, stack)]
     if kind == versions.VERSION_TYPE:
         version = versions.version_from_cfn(logical_id, props)
         if version.revision_id is None:
