@@ -33,18 +33,20 @@ class Deployer:
         path.write_text(text)
         return path
 
-    def preview(self, text: str, **overrides: str) -> plan.Outcome:
-        return self._run(text, overrides, plan.preview)
+    def preview(self, text: str, ignore: tuple[str, ...] = (), **overrides: str) -> plan.Outcome:
+        return self._run(text, overrides, ignore, plan.preview)
 
-    def apply(self, text: str, **overrides: str) -> plan.Outcome:
-        return self._run(text, overrides, plan.apply)
+    def apply(self, text: str, ignore: tuple[str, ...] = (), **overrides: str) -> plan.Outcome:
+        return self._run(text, overrides, ignore, plan.apply)
 
-    def _run(self, text: str, overrides: dict[str, str], step: Callable[..., plan.Outcome]) -> plan.Outcome:
+    def _run(self, text: str, overrides: dict[str, str], ignore: tuple[str, ...],
+             step: Callable[..., plan.Outcome]) -> plan.Outcome:
         template = load(self.write(text))
         api = Api(self.url, REGION)
         try:
             stack = Stack(self.stack, REGION, plan.discover_account(api))
-            return step(template, stack, parameters.resolve(template.parameters, overrides), api)
+            values = parameters.resolve(template.parameters, overrides)
+            return step(plan.Deployment(template, stack, values, frozenset(ignore)), api)
         finally:
             self.writes = api.writes
 

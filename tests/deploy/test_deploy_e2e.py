@@ -196,3 +196,38 @@ def test_a_machine_type_cannot_change_in_place(deployer: Deployer) -> None:
     deployer.apply(template.format(kind="STANDARD"))
     with pytest.raises(DeployError, match="type cannot change to EXPRESS in place"):
         deployer.preview(template.format(kind="EXPRESS"))
+
+
+WITH_IAM_AND_LAMBDA = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties: {RoleName: !Sub "${AWS::StackName}-runner", AssumeRolePolicyDocument: {}}
+  Resize:
+    Type: AWS::Serverless::Function
+    Properties: {FunctionName: resize, Runtime: python3.12, Handler: app.handler}
+  Flow:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Role: !GetAtt Role.Arn
+      Definition:
+        StartAt: Resize
+        States: {Resize: {Type: Task, Resource: !GetAtt Resize.Arn, End: true}}
+Outputs:
+  Flow: {Value: !Ref Flow}
+"""
+
+
+def test_ignored_types_are_shown_and_their_arns_resolve(deployer: Deployer, sfn: Any) -> None:
+    with pytest.raises(DeployError, match="AWS::IAM::Role is not supported.*--ignore-type AWS::IAM::Role"):
+        deployer.preview(WITH_IAM_AND_LAMBDA)
+    ignore = ("AWS::IAM::Role", "AWS::Serverless::Function")
+    deployed = deployer.apply(WITH_IAM_AND_LAMBDA, ignore=ignore)
+    assert actions(deployed) == {"Role": "ignored", "Resize": "ignored", "Flow": "create"}
+    described = sfn.describe_state_machine(stateMachineArn=deployed.outputs["Flow"])
+    assert described["roleArn"] == f"arn:aws:iam::000000000000:role/{deployer.stack}-runner"
+    task = json.loads(described["definition"])["States"]["Resize"]
+    assert task["Resource"] == "arn:aws:lambda:us-east-1:000000000000:function:resize"
+    assert actions(deployer.apply(WITH_IAM_AND_LAMBDA, ignore=ignore))["Flow"] == "unchanged"
+    assert deployer.writes == 0

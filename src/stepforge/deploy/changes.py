@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol
 
 from stepforge.deploy.clients import Api
 
-Action = Literal["create", "update", "unchanged"]
+Action = Literal["create", "update", "unchanged", "ignored"]
 #: An attribute whose value is known only once the deployment has run (shown in --dry-run).
 AFTER_DEPLOY = "(known after deploy)"
 

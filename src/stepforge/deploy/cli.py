@@ -30,6 +30,9 @@ def add_parser(commands: Any) -> None:
     deploy.add_argument("--dry-run", action="store_true", help="show the change set and apply nothing")
     deploy.add_argument("--endpoint", default=None,
                         help="the server's URL (default: $AWS_ENDPOINT_URL_SFN, else http://127.0.0.1:8083)")
+    deploy.add_argument("--ignore-type", action="append", default=[], metavar="TYPE",
+                        help="leave resources of this type alone (e.g. AWS::IAM::Role, AWS::Lambda::Function) "
+                             "instead of refusing the template; repeatable")
     deploy.add_argument("--region", default=None, help="the region to sign for (default: $AWS_REGION, "
                                                       "$AWS_DEFAULT_REGION, else us-east-1)")
 
@@ -41,10 +44,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         template = load(args.template)
         values = parameters.resolve(template.parameters, parameters.parse_overrides(args.parameter_overrides))
-        plan.check_types(template)
+        plan.check_types(template, frozenset(args.ignore_type))
         api = Api(args.endpoint or default_endpoint(), args.region or default_region())
         stack = Stack(_stack_name(args), api.region, plan.discover_account(api))
-        previewed = plan.preview(template, stack, values, api)
+        deployment = plan.Deployment(template, stack, values, frozenset(args.ignore_type))
+        previewed = plan.preview(deployment, api)
     except (DeployError, ValueError) as exc:
         console.print(f"[red]stepforge deploy:[/] {exc}", markup=True, highlight=False)
         return 1 if isinstance(exc, CallError | NotServed) else 2
@@ -53,24 +57,24 @@ def run(args: argparse.Namespace) -> int:
         console.print("dry run: nothing applied")
         show_outputs(console, previewed.outputs)
         return 0
-    if all(change.action == "unchanged" for change in previewed.changes):
+    if all(change.action in ("unchanged", "ignored") for change in previewed.changes):
         console.print("nothing to deploy")
         show_outputs(console, previewed.outputs)
         return 0
-    return _apply(console, template, stack, values, api)
+    return _apply(console, deployment, api)
 
 
-def _apply(console: Console, template: Any, stack: Stack, values: dict[str, Any], api: Api) -> int:
+def _apply(console: Console, deployment: plan.Deployment, api: Api) -> int:
     made = []
 
     def done(change: Any) -> None:
-        if change.action != "unchanged":
+        if change.action in ("create", "update"):
             made.append(change)
             console.print(f"[{'green' if change.action == 'create' else 'yellow'}]{change.action}d[/] "
                           f"{change.logical_id} ({change.name})")
 
     try:
-        outcome = plan.apply(template, stack, values, api, done)
+        outcome = plan.apply(deployment, api, done)
     except DeployError as exc:
         console.print(f"[red]stepforge deploy:[/] {exc}")
         console.print(f"applied before the failure: {summary(made)}")

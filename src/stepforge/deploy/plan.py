@@ -16,6 +16,7 @@ from stepforge.deploy.changes import AFTER_DEPLOY, Change, Planned, Unit
 from stepforge.deploy.clients import Api
 from stepforge.deploy.errors import DeployError
 from stepforge.deploy.graph import order
+from stepforge.deploy.ignored import ignored
 from stepforge.deploy.intrinsics import Resolver
 from stepforge.deploy.stack import Stack
 from stepforge.deploy.template import Template
@@ -26,6 +27,17 @@ DEFAULT_ACCOUNT = "000000000000"
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """A template to deploy as ``stack`` with its checked parameter values; resources of the
+    ``ignore`` types are shown as ignored instead of refused (:mod:`stepforge.deploy.ignored`)."""
+
+    template: Template
+    stack: Stack
+    parameters: Mapping[str, Any]
+    ignore: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The changes of a deployment (planned or made) and the template's Outputs as they resolve."""
 
@@ -33,12 +45,13 @@ class Outcome:
     outputs: dict[str, Any]
 
 
-def check_types(template: Template) -> None:
-    """DeployError naming the first resource whose type stepforge deploy cannot handle."""
+def check_types(template: Template, ignore: frozenset[str] = frozenset()) -> None:
+    """DeployError naming the first resource whose type stepforge deploy cannot handle (and is not ignored)."""
     for logical_id, resource in template.resources.items():
-        if resource["Type"] not in SUPPORTED:
+        if resource["Type"] not in SUPPORTED and resource["Type"] not in ignore:
             raise DeployError(f"resource type {resource['Type']} is not supported by stepforge deploy (it deploys "
-                              f"{', '.join(SUPPORTED)})", f"Resources/{logical_id}/Type")
+                              f"{', '.join(SUPPORTED)}; --ignore-type {resource['Type']} leaves such resources "
+                              "alone)", f"Resources/{logical_id}/Type")
 
 
 def discover_account(api: Api) -> str:
@@ -50,13 +63,12 @@ def discover_account(api: Api) -> str:
     return DEFAULT_ACCOUNT
 
 
-def preview(template: Template, stack: Stack, parameters: Mapping[str, Any], api: Api) -> Outcome:
+def preview(deployment: Deployment, api: Api) -> Outcome:
     """What deploying would change, with no writes."""
-    return _walk(template, stack, parameters, api, lambda planned: planned.attributes)
+    return _walk(deployment, api, lambda planned: planned.attributes)
 
 
-def apply(template: Template, stack: Stack, parameters: Mapping[str, Any], api: Api,
-          done: Callable[[Change], None] = lambda change: None) -> Outcome:
+def apply(deployment: Deployment, api: Api, done: Callable[[Change], None] = lambda change: None) -> Outcome:
     """Deploy: each resource's change applied in dependency order; ``done`` is told of each as it is made."""
 
     def run(planned: Planned) -> dict[str, Any]:
@@ -64,20 +76,22 @@ def apply(template: Template, stack: Stack, parameters: Mapping[str, Any], api: 
         done(planned.change)
         return attributes
 
-    return _walk(template, stack, parameters, api, run)
+    return _walk(deployment, api, run)
 
 
-def _walk(template: Template, stack: Stack, parameters: Mapping[str, Any], api: Api,
-          settle: Callable[[Planned], dict[str, Any]]) -> Outcome:
-    check_types(template)
-    resolver = Resolver(template, parameters, stack.pseudo())
+def _walk(deployment: Deployment, api: Api, settle: Callable[[Planned], dict[str, Any]]) -> Outcome:
+    template, stack = deployment.template, deployment.stack
+    check_types(template, deployment.ignore)
+    resolver = Resolver(template, deployment.parameters, stack.pseudo())
     changes: list[Change] = []
     for logical_id in order(template.resources):
         resource = template.resources[logical_id]
         if "Condition" in resource and not resolver.condition(resource["Condition"],
                                                               f"Resources/{logical_id}/Condition"):
             continue
-        for unit in _units(logical_id, resource, template, stack, resolver):
+        units = [ignored(logical_id, resource, stack, resolver)] if resource["Type"] not in SUPPORTED else \
+            _units(logical_id, resource, template, stack, resolver)
+        for unit in units:
             planned = unit.plan(api)
             changes.append(planned.change)
             resolver.attributes[unit.logical_id] = settle(planned)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from stepforge.deploy.changes import Change
 
-STYLES = {"create": "green", "update": "yellow", "unchanged": "dim"}
+STYLES = {"create": "green", "update": "yellow", "unchanged": "dim", "ignored": "magenta"}
 
 
 def show_changes(console: Console, changes: list[Change], title: str) -> None:
@@ -35,7 +35,8 @@ def show_changes(console: Console, changes: list[Change], title: str) -> None:
 
 def summary(changes: Iterable[Change]) -> str:
     counts = Counter(change.action for change in changes)
-    return f"{counts['create']} to create, {counts['update']} to update, {counts['unchanged']} unchanged"
+    text = f"{counts['create']} to create, {counts['update']} to update, {counts['unchanged']} unchanged"
+    return text + (f", {counts['ignored']} ignored" if counts["ignored"] else "")
 
 
 def show_outputs(console: Console, outputs: Mapping[str, Any]) -> None:
