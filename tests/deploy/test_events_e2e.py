@@ -154,3 +154,54 @@ def test_cloudformation_rules_and_schedules_own_their_targets(
     client("events").put_events(Entries=[{"Source": f"{deployer.stack}.orders", "DetailType": "New",
                                           "Detail": '{"n": 5}'}])
     assert inputs(client("stepfunctions"), created.outputs["Flow"], 1) == [{"n": 5}]
+
+
+PUBLISHED = """
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Word: {Type: String, Default: one}
+Resources:
+  Flow:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      AutoPublishAlias: live
+      UseAliasAsEventTarget: true
+      Definition: {StartAt: P, States: {P: {Type: Pass, Result: !Ref Word, End: true}}}
+      Events:
+        Orders:
+          Type: EventBridgeRule
+          Properties: {Pattern: {source: [!Sub "${AWS::StackName}.orders"]}}
+Outputs:
+  Alias: {Value: !Ref FlowAliaslive}
+"""
+
+
+def test_auto_publish_alias_publishes_each_revision_and_events_start_the_alias(
+        deployer: Deployer, client: Callable[[str], Any],
+        wait_for_execution: Callable[..., dict[str, Any]]) -> None:
+    created = deployer.apply(PUBLISHED)
+    assert actions(created) == dict.fromkeys(("Flow", "FlowVersion", "FlowAliaslive", "FlowOrders"), "create")
+    alias = created.outputs["Alias"]
+    [target] = client("events").list_targets_by_rule(Rule=f"{deployer.stack}-FlowOrders")["Targets"]
+    assert target["Arn"] == alias
+    assert actions(deployer.apply(PUBLISHED)) == dict.fromkeys(
+        ("Flow", "FlowVersion", "FlowAliaslive", "FlowOrders"), "unchanged")
+    assert deployer.writes == 0
+
+    updated = deployer.apply(PUBLISHED, Word="two")
+    assert actions(updated) == {"Flow": "update", "FlowVersion": "create", "FlowAliaslive": "update",
+                                "FlowOrders": "unchanged"}
+    sfn = client("stepfunctions")
+    routing = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)["routingConfiguration"]
+    assert [r["stateMachineVersionArn"].rsplit(":", 1)[1] for r in routing] == ["2"]
+    client("events").put_events(Entries=[{"Source": f"{deployer.stack}.orders", "DetailType": "x", "Detail": "{}"}])
+    machine = alias.rsplit(":", 1)[0]
+    [execution] = wait_until_listed(sfn, machine)
+    assert json.loads(wait_for_execution(execution["executionArn"])["output"]) == "two"
+
+
+def wait_until_listed(sfn: Any, machine: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 20
+    while not (found := sfn.list_executions(stateMachineArn=machine)["executions"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return list(found)

@@ -30,3 +30,11 @@ def test_a_cycle_is_named() -> None:
 def test_depends_on_must_name_a_resource() -> None:
     with pytest.raises(DeployError, match="'Ghost', which is not a resource"):
         order({"A": {"Type": "T", "DependsOn": ["Ghost"]}})
+
+
+def test_what_a_sam_machine_generates_orders_after_it() -> None:
+    resources = {
+        "Watcher": {"Type": "T", "Properties": {"Target": {"Ref": "FlowAliaslive"}}},
+        "Flow": {"Type": "AWS::Serverless::StateMachine"},
+    }
+    assert order(resources) == ["Flow", "Watcher"]

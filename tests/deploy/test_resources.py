@@ -61,9 +61,14 @@ def test_cloudformation_machine_properties_are_checked(props: dict[str, Any], pa
     assert caught.value.path == path
 
 
-def test_sam_auto_publish_alias_is_refused_with_what_to_use_instead() -> None:
-    with pytest.raises(DeployError, match="AutoPublishAlias is not supported.*StateMachineVersion"):
-        machines.from_sam("Flow", {"Definition": PASS, "AutoPublishAlias": "live"}, STACK, Path("."))
+def test_sam_publishing_options_need_auto_publish_alias_and_an_all_at_once_preference() -> None:
+    with pytest.raises(DeployError, match="UseAliasAsEventTarget requires AutoPublishAlias"):
+        versions.auto_publish_alias("Flow", {"UseAliasAsEventTarget": True})
+    alias = versions.sam_alias("Flow", "live", f"{MACHINE}:3", {})
+    assert (alias.logical_id, alias.routing, alias.arn) == ("FlowAliaslive", ((f"{MACHINE}:3", 100),), f"{MACHINE}:live")
+    with pytest.raises(DeployError, match="LINEAR shifts traffic over time") as caught:
+        versions.sam_alias("Flow", "live", f"{MACHINE}:3", {"DeploymentPreference": {"Type": "LINEAR"}})
+    assert caught.value.path == "Resources/Flow/Properties/DeploymentPreference/Type"
 
 
 def test_an_activity_without_a_name_gets_the_stack_s() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from stepforge.deploy.errors import DeployError
 
+SAM_MACHINE = "AWS::Serverless::StateMachine"
 _SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
@@ -75,5 +76,13 @@ def _needs(lid: str, resource: Mapping[str, Any], resources: Mapping[str, Any]) 
     for name in depends:
         if name not in resources:
             raise DeployError(f"DependsOn names {name!r}, which is not a resource", f"Resources/{lid}/DependsOn")
-    found = [*depends, *(r for r in references(resource.get("Properties", {})) if r in resources)]
+    found = [*depends, *filter(None, (_owner(r, resources) for r in references(resource.get("Properties", {}))))]
     return list(dict.fromkeys(n for n in found if n != lid))
+
+
+def _owner(name: str, resources: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The resource ``name`` is, or the SAM machine that generates it (``FlowVersion`` is ``Flow``'s)."""
+    if name in resources:
+        return name
+    owners = [lid for lid, r in resources.items() if name.startswith(lid) and r.get("Type") == SAM_MACHINE]
+    return max(owners, key=len, default=None)

@@ -30,7 +30,8 @@ class Resolver:
 
     ``parameters`` are the checked parameter values, ``pseudo`` the pseudo parameters
     (``AWS::Region``, ...). ``attributes[logical_id]`` holds a resource's ``Ref`` value under
-    ``"Ref"`` and its ``Fn::GetAtt`` attributes under their names.
+    ``"Ref"`` and its ``Fn::GetAtt`` attributes under their names; the resources SAM generates
+    (``FlowVersion``, ``FlowAliaslive``, ``FlowNightly``) are there too once deployed.
     """
 
     def __init__(self, template: Template, parameters: Mapping[str, Any], pseudo: Mapping[str, Any]) -> None:
@@ -100,7 +101,7 @@ class Resolver:
         return self._attribute(argument[0], argument[1], path)
 
     def _attribute(self, logical_id: str, name: str, path: str) -> Any:
-        if logical_id not in self.template.resources:
+        if logical_id not in self.template.resources and logical_id not in self.attributes:
             raise DeployError(f"{logical_id!r} is not a parameter, pseudo parameter or resource", path)
         known = self.attributes.get(logical_id)
         if known is None:

@@ -38,7 +38,8 @@ CFN_PROPERTIES = frozenset({"StateMachineName", "Definition", "DefinitionString"
                             "DefinitionSubstitutions", "RoleArn", "StateMachineType", "LoggingConfiguration",
                             "TracingConfiguration", "EncryptionConfiguration", "Tags"})
 SAM_PROPERTIES = frozenset({"Name", "Definition", "DefinitionUri", "DefinitionSubstitutions", "Role", "Type",
-                            "Logging", "Tracing", "Tags", "Events", "Policies", "PermissionsBoundary", "RolePath"})
+                            "Logging", "Tracing", "Tags", "Events", "Policies", "PermissionsBoundary", "RolePath",
+                            "AutoPublishAlias", "DeploymentPreference", "UseAliasAsEventTarget"})
 #: SAM properties about IAM, which stepforge does not enforce: accepted, and said to be ignored.
 SAM_IGNORED = ("Policies", "PermissionsBoundary", "RolePath")
 MACHINE_TYPES = ("STANDARD", "EXPRESS")
@@ -158,10 +159,7 @@ def from_cfn(logical_id: str, props: dict[str, Any], stack: Stack, folder: Path)
 def from_sam(logical_id: str, props: dict[str, Any], stack: Stack, folder: Path) -> Machine:
     """The machine an ``AWS::Serverless::StateMachine``'s resolved properties describe (its Events aside)."""
     where = f"Resources/{logical_id}/Properties"
-    check_known(props, SAM_PROPERTIES, where, unsupported={
-        "AutoPublishAlias": "declare an AWS::StepFunctions::StateMachineVersion and StateMachineAlias instead",
-        "DeploymentPreference": "declare an AWS::StepFunctions::StateMachineAlias instead",
-        "UseAliasAsEventTarget": "it needs AutoPublishAlias"})
+    check_known(props, SAM_PROPERTIES, where)
     sources = [k for k in ("Definition", "DefinitionUri") if k in props]
     if len(sources) != 1:
         raise DeployError("give exactly one of Definition, DefinitionUri", where)

@@ -7,7 +7,7 @@ the resources that refer to it, so that they see what the server answered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,30 +99,45 @@ def _walk(deployment: Deployment, api: Api, settle: Callable[[Planned], dict[str
 
 
 def _units(logical_id: str, resource: dict[str, Any], template: Template, stack: Stack,
-           resolver: Resolver) -> list[Unit]:
-    """The units one resource deploys as: itself, then (SAM) one per event source."""
+           resolver: Resolver) -> Iterator[Unit]:
+    """The units one resource deploys as, each made once the ones before it are settled (a SAM
+    machine: itself, its AutoPublishAlias version and alias, then one unit per event source)."""
     kind = resource["Type"]
     raw = resource.get("Properties") or {}
     if kind == machines.SAM_TYPE:
         raw = with_globals(raw, template.globals.get("StateMachine") or {})
     props = resolver.resolve(raw, f"Resources/{logical_id}/Properties")
     if kind == machines.CFN_TYPE:
-        return [machines.from_cfn(logical_id, props, stack, template.folder)]
-    if kind == machines.SAM_TYPE:
-        machine = machines.from_sam(logical_id, props, stack, template.folder)
-        return [machine, *events.from_sam(logical_id, props.get("Events"), machine.arn, stack)]
-    if kind == activities.TYPE:
-        return [activities.from_cfn(logical_id, props, stack)]
-    if kind == rules.RULE_TYPE:
-        return [rules.rule_from_cfn(logical_id, props, stack)]
-    if kind == rules.SCHEDULE_TYPE:
-        return [rules.schedule_from_cfn(logical_id, props, stack)]
-    if kind == versions.VERSION_TYPE:
+        yield machines.from_cfn(logical_id, props, stack, template.folder)
+    elif kind == machines.SAM_TYPE:
+        yield from _sam_machine(logical_id, props, template, stack, resolver)
+    elif kind == activities.TYPE:
+        yield activities.from_cfn(logical_id, props, stack)
+    elif kind == rules.RULE_TYPE:
+        yield rules.rule_from_cfn(logical_id, props, stack)
+    elif kind == rules.SCHEDULE_TYPE:
+        yield rules.schedule_from_cfn(logical_id, props, stack)
+    elif kind == versions.VERSION_TYPE:
         version = versions.version_from_cfn(logical_id, props)
-        if version.revision_id is None:
-            version = _pinned(version, resolver)
-        return [version]
-    return [versions.alias_from_cfn(logical_id, props)]
+        yield _pinned(version, resolver) if version.revision_id is None else version
+    else:
+        yield versions.alias_from_cfn(logical_id, props)
+
+
+def _sam_machine(logical_id: str, props: dict[str, Any], template: Template, stack: Stack,
+                 resolver: Resolver) -> Iterator[Unit]:
+    machine = machines.from_sam(logical_id, props, stack, template.folder)
+    yield machine
+    target = machine.arn
+    name = versions.auto_publish_alias(logical_id, props)
+    if name is not None:
+        version = _pinned(versions.sam_version(logical_id, machine.arn), resolver)
+        yield version
+        alias = versions.sam_alias(logical_id, name, resolver.attributes[version.logical_id]["Arn"], props)
+        yield alias
+        if props.get("UseAliasAsEventTarget") is True:
+            target = alias.arn
+    yield from events.from_sam(logical_id, props.get("Events"), target, stack)
 
 
 def _pinned(version: versions.Version, resolver: Resolver) -> versions.Version:

@@ -137,6 +137,30 @@ def alias_from_cfn(logical_id: str, props: dict[str, Any]) -> Alias:
     return Alias(logical_id, name, optional_string(props, "Description", where), routing)
 
 
+def auto_publish_alias(machine_id: str, props: dict[str, Any]) -> str | None:
+    """A SAM machine's ``AutoPublishAlias`` (DeploymentPreference and UseAliasAsEventTarget need one)."""
+    where = f"Resources/{machine_id}/Properties"
+    name = optional_string(props, "AutoPublishAlias", where)
+    for key in ("DeploymentPreference", "UseAliasAsEventTarget"):
+        if name is None and props.get(key) is not None:
+            raise DeployError(f"{key} requires AutoPublishAlias", f"{where}/{key}")
+    return name
+
+
+def sam_version(machine_id: str, machine_arn: str) -> Version:
+    """The version SAM publishes for AutoPublishAlias (logical id ``<machine>Version``)."""
+    return Version(f"{machine_id}Version", machine_arn, None, None)
+
+
+def sam_alias(machine_id: str, name: str, version_arn: str, props: dict[str, Any]) -> Alias:
+    """The alias SAM makes for AutoPublishAlias (``<machine>Alias<name>``): its DeploymentPreference,
+    ``ALL_AT_ONCE`` by default, to the published version."""
+    where = f"Resources/{machine_id}/Properties/DeploymentPreference"
+    preference = mapping(props.get("DeploymentPreference") or {"Type": "ALL_AT_ONCE"}, where)
+    return Alias(f"{machine_id}Alias{name}", name, None,
+                 _preference({**preference, "StateMachineVersionArn": version_arn}, where))
+
+
 def _routing(value: Any, where: str) -> tuple[tuple[str, int], ...]:
     if not isinstance(value, list) or not 1 <= len(value) <= 2:
         raise DeployError("RoutingConfiguration lists one or two {StateMachineVersionArn, Weight}", where)
