@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from stepforge.cli import main
+from tests.e2e.conftest import configured_server, free_port
 
 TEMPLATE = """
 Resources:
@@ -56,3 +57,38 @@ def test_a_broken_template_exits_2_with_the_place(template: Path, capsys: pytest
     assert main(["deploy", str(template)]) == 2
     assert "Resources/Flow/Properties/Definitoin: unknown property 'Definitoin'" in capsys.readouterr().out
 
+
+
+SIGNED = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Flow:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: {StartAt: P, States: {P: {Type: Pass, End: true}}}
+      Events:
+        Hook: {Type: Api, Properties: {Path: /signed, Method: post}}
+        Tick: {Type: ScheduleV2, Properties: {ScheduleExpression: rate(1 day)}}
+        Orders: {Type: EventBridgeRule, Properties: {Pattern: {source: [signed]}}}
+"""
+
+
+def test_every_api_is_called_signed_with_the_environment_s_keys(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "signed.yaml"
+    path.write_text(SIGNED)
+    with configured_server(tmp_path, '[auth.keys]\nAKIDDEPLOY = "deploy-secret"\n', "keyed server") as url:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDDEPLOY")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+        assert main(["deploy", str(path), "--endpoint", url]) == 1
+        assert "InvalidSignatureException" in capsys.readouterr().out
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "deploy-secret")
+        assert main(["deploy", str(path), "--endpoint", url]) == 0
+        assert "deployed: 4 to create" in capsys.readouterr().out
+        assert main(["deploy", str(path), "--endpoint", url]) == 0
+        assert "nothing to deploy" in capsys.readouterr().out
+
+
+def test_an_unreachable_server_exits_1(template: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", str(template), "--endpoint", f"http://127.0.0.1:{free_port()}"]) == 1
+    assert "Could not connect" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from stepforge.deploy import parameters, plan
-from stepforge.deploy.clients import Api, CallError, NotServed, default_endpoint, default_region
+from stepforge.deploy.clients import Api, ServerError, default_endpoint, default_region
 from stepforge.deploy.errors import DeployError
 from stepforge.deploy.report import show_changes, show_outputs, summary
 from stepforge.deploy.stack import Stack, check_stack_name
@@ -38,8 +38,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 when deployed (or nothing to do), 1 when the server refused a change (or lacks an API the template needs), 2 when the
-    template or the arguments cannot be deployed (nothing is applied then)."""
+    """Exit 0 when deployed (or nothing to do); 1 when the server cannot be reached, refused a call or
+    lacks an API the template needs; 2 when the template or the arguments cannot be deployed.
+    Nothing is applied unless the whole change set could be planned."""
     console = Console(highlight=False)
     try:
         template = load(args.template)
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         previewed = plan.preview(deployment, api)
     except (DeployError, ValueError) as exc:
         console.print(f"[red]stepforge deploy:[/] {exc}", markup=True, highlight=False)
-        return 1 if isinstance(exc, CallError | NotServed) else 2
+        return 1 if isinstance(exc, ServerError) else 2
     show_changes(console, previewed.changes, f"Change set for stack {stack.name} at {api.endpoint}")
     if args.dry_run:
         console.print("dry run: nothing applied")

@@ -33,7 +33,11 @@ def default_region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
-class NotServed(DeployError):
+class ServerError(DeployError):
+    """The server could not be reached, or refused a call (the template itself may be fine)."""
+
+
+class NotServed(ServerError):
     """The server does not serve the service (or operation) a resource needs."""
 
 
@@ -65,7 +69,7 @@ class Api:
         except ClientError as exc:
             raise client_error(service, operation, self.endpoint, exc) from None
         except BotoCoreError as exc:
-            raise DeployError(f"{_pascal(operation)} at {self.endpoint}: {exc}") from None
+            raise ServerError(f"{_pascal(operation)} at {self.endpoint}: {exc}") from None
         response.pop("ResponseMetadata", None)
         return response
 
@@ -96,7 +100,7 @@ class Api:
         try:
             response = httpx.post(request.url, content=body, headers=dict(request.headers.items()), timeout=30)
         except httpx.HTTPError as exc:
-            raise DeployError(f"{operation} at {self.endpoint}: {exc}") from None
+            raise ServerError(f"{operation} at {self.endpoint}: {exc}") from None
         answer = _json(response.text)
         if response.status_code < 300:
             return answer
@@ -119,7 +123,7 @@ class Api:
             params[token] = page[token]
 
 
-class CallError(DeployError):
+class CallError(ServerError):
     """A call the server refused: ``code`` is AWS's error code."""
 
     def __init__(self, message: str, code: str) -> None:

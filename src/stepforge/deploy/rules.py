@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from stepforge.deploy.changes import AFTER_DEPLOY, Change, Planned, field_changes, unchanged
-from stepforge.deploy.clients import Api
+from stepforge.deploy.clients import Api, CallError
 from stepforge.deploy.errors import DeployError
 from stepforge.deploy.properties import check_known, mapping, optional_string, string
 from stepforge.deploy.stack import Stack
@@ -177,8 +177,8 @@ def _target(value: Any, where: str) -> dict[str, Any]:
 def _check_entries(answer: dict[str, Any], operation: str) -> None:
     if answer.get("FailedEntryCount"):
         failed = answer["FailedEntries"][0]
-        raise DeployError(f"{operation} {failed.get('TargetId')}: {failed.get('ErrorCode')}: "
-                          f"{failed.get('ErrorMessage')}")
+        raise CallError(f"{operation} {failed.get('TargetId')}: {failed.get('ErrorCode')}: "
+                        f"{failed.get('ErrorMessage')}", str(failed.get("ErrorCode")))
 
 
 def _comparable_rule(current: dict[str, Any]) -> dict[str, Any]:
