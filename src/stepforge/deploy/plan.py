@@ -89,9 +89,7 @@ def _walk(deployment: Deployment, api: Api, settle: Callable[[Planned], dict[str
         if "Condition" in resource and not resolver.condition(resource["Condition"],
                                                               f"Resources/{logical_id}/Condition"):
             continue
-        units = [ignored(logical_id, resource, stack, resolver)] if resource["Type"] not in SUPPORTED else \
-            _units(logical_id, resource, template, stack, resolver)
-        for unit in units:
+        for unit in _units(logical_id, resource, template, stack, resolver):
             planned = unit.plan(api)
             changes.append(planned.change)
             resolver.attributes[unit.logical_id] = settle(planned)
@@ -101,8 +99,12 @@ def _walk(deployment: Deployment, api: Api, settle: Callable[[Planned], dict[str
 def _units(logical_id: str, resource: dict[str, Any], template: Template, stack: Stack,
            resolver: Resolver) -> Iterator[Unit]:
     """The units one resource deploys as, each made once the ones before it are settled (a SAM
-    machine: itself, its AutoPublishAlias version and alias, then one unit per event source)."""
+    machine: itself, its AutoPublishAlias version and alias, then one unit per event source; a
+    resource of an ignored type: an :class:`Ignored`)."""
     kind = resource["Type"]
+    if kind not in SUPPORTED:
+        yield ignored(logical_id, resource, stack, resolver)
+        return
     raw = resource.get("Properties") or {}
     if kind == machines.SAM_TYPE:
         raw = with_globals(raw, template.globals.get("StateMachine") or {})

@@ -34,16 +34,14 @@ class Version:
     description: str | None
 
     def plan(self, api: Api) -> Planned:
-        name = self.machine_arn.rsplit(":", 1)[-1]
         latest = self._latest(api)
         wanted = self.revision_id or self._current_revision(api)
         if latest is not None and wanted != AFTER_DEPLOY and latest["revisionId"] == wanted:
             arn = str(latest["stateMachineArn"])
-            return unchanged(Change(self.logical_id, VERSION_TYPE, arn.rsplit(":", 2)[-2] + ":" +
-                                    arn.rsplit(":", 1)[-1], "unchanged"), {"Ref": arn, "Arn": arn})
+            return unchanged(Change(self.logical_id, VERSION_TYPE, _label(arn), "unchanged"), {"Ref": arn, "Arn": arn})
         number = int(str(latest["stateMachineArn"]).rsplit(":", 1)[1]) + 1 if latest else 1
         predicted = f"{self.machine_arn}:{number}"
-        change = Change(self.logical_id, VERSION_TYPE, f"{name}:{number}", "create",
+        change = Change(self.logical_id, VERSION_TYPE, _label(predicted), "create",
                         (f"publishes revision {wanted}",) if wanted != AFTER_DEPLOY else ())
         return Planned(change, {"Ref": predicted, "Arn": predicted}, lambda: self._publish(api))
 
@@ -86,7 +84,7 @@ class Alias:
 
     def plan(self, api: Api) -> Planned:
         attributes = {"Ref": self.arn, "Arn": self.arn}
-        label = self.arn.rsplit(":", 2)[-2] + ":" + self.name
+        label = _label(self.arn)
         current = api.find("stepfunctions", "describe_state_machine_alias",
                            ("ResourceNotFound", "StateMachineDoesNotExist"), stateMachineAliasArn=self.arn)
         if current is None:
@@ -159,6 +157,11 @@ def sam_alias(machine_id: str, name: str, version_arn: str, props: dict[str, Any
     preference = mapping(props.get("DeploymentPreference") or {"Type": "ALL_AT_ONCE"}, where)
     return Alias(f"{machine_id}Alias{name}", name, None,
                  _preference({**preference, "StateMachineVersionArn": version_arn}, where))
+
+
+def _label(arn: str) -> str:
+    """``machine:qualifier``, how the change set names a version or an alias."""
+    return ":".join(arn.split(":")[-2:])
 
 
 def _routing(value: Any, where: str) -> tuple[tuple[str, int], ...]:
