@@ -52,6 +52,7 @@ def test_json_templates_are_read_too() -> None:
 @pytest.mark.parametrize(("text", "path", "message"), [
     ("Resources: {}", "Resources", "at least one resource"),
     ("Resourcez: {}", "Resourcez", "unknown top-level section"),
+    ("Rules: {}\nResources: {A: {Type: T}}", "Rules", "Rules section is not supported"),
     ("Transform: AWS::Include\nResources: {A: {Type: T}}", "Transform", "not supported"),
     ("Resources: {A: {Properties: {}}}", "Resources/A/Type", "needs a Type"),
     ("Resources: {A: {Type: T, Propertes: {}}}", "Resources/A/Propertes", "unknown resource attribute"),

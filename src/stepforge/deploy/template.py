@@ -21,6 +21,8 @@ from stepforge.deploy.errors import DeployError
 SERVERLESS_TRANSFORM = "AWS::Serverless-2016-10-31"
 SECTIONS = frozenset({"AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings",
                       "Conditions", "Transform", "Resources", "Outputs", "Globals"})
+#: CloudFormation sections stepforge deploy does not evaluate, refused rather than skipped.
+UNSUPPORTED_SECTIONS = {"Rules": "parameter assertions are not checked", "Hooks": "hooks need AWS"}
 RESOURCE_KEYS = frozenset({"Type", "Properties", "Condition", "DependsOn", "DeletionPolicy",
                            "UpdateReplacePolicy", "Metadata", "UpdatePolicy", "CreationPolicy"})
 
@@ -79,6 +81,9 @@ def parse(text: str, path: Path) -> Template:
     body = read_document(text, str(path))
     if not isinstance(body, dict):
         raise DeployError("a template is a mapping of sections (Resources, Parameters, ...)")
+    for section, reason in UNSUPPORTED_SECTIONS.items():
+        if section in body:
+            raise DeployError(f"the {section} section is not supported by stepforge deploy ({reason})", section)
     unknown = sorted(set(body) - SECTIONS)
     if unknown:
         raise DeployError(f"unknown top-level section {unknown[0]!r}", unknown[0])
