@@ -37,7 +37,13 @@ class Deployer:
         return self._run(text, overrides, ignore, plan.preview)
 
     def apply(self, text: str, ignore: tuple[str, ...] = (), **overrides: str) -> plan.Outcome:
-        return self._run(text, overrides, ignore, plan.apply)
+        """As ``stepforge deploy`` does: the whole change set planned first, then applied."""
+
+        def both(deployment: plan.Deployment, api: Api) -> plan.Outcome:
+            plan.preview(deployment, api)
+            return plan.apply(deployment, api)
+
+        return self._run(text, overrides, ignore, both)
 
     def _run(self, text: str, overrides: dict[str, str], ignore: tuple[str, ...],
              step: Callable[..., plan.Outcome]) -> plan.Outcome:

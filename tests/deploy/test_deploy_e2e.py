@@ -231,3 +231,13 @@ def test_ignored_types_are_shown_and_their_arns_resolve(deployer: Deployer, sfn:
     assert task["Resource"] == "arn:aws:lambda:us-east-1:000000000000:function:resize"
     assert actions(deployer.apply(WITH_IAM_AND_LAMBDA, ignore=ignore))["Flow"] == "unchanged"
     assert deployer.writes == 0
+
+
+def test_an_invalid_definition_is_found_before_anything_is_written(deployer: Deployer, sfn: Any) -> None:
+    broken = SAM.replace("Next: Greet", "Next: Nowhere")
+    with pytest.raises(DeployError, match="MISSING_TRANSITION_TARGET at /States/Work/Next") as caught:
+        deployer.apply(broken)
+    assert caught.value.path == "Resources/Flow/Properties"
+    assert deployer.writes == 0
+    activities = [a["name"] for a in sfn.list_activities()["activities"]]
+    assert f"{deployer.stack}-jobs" not in activities

@@ -66,12 +66,15 @@ class Machine:
         current = api.find("stepfunctions", "describe_state_machine", ("StateMachineDoesNotExist",),
                            stateMachineArn=self.arn)
         if current is None:
+            self._validate(api)
             change = Change(self.logical_id, self.type, self.name, "create", self.notes,
                             definition_diff(None, self.definition, self.name))
             return Planned(change, self._attributes(self.arn, AFTER_DEPLOY), lambda: self._create(api))
         self._check_replaceable(current)
         tags = current_tags(api, self.arn)
         writes = self._writes(current)
+        if "definition" in writes:
+            self._validate(api)
         details = (*field_changes(writes, current), *tag_changes(self.tags, tags))
         if "definition" in writes:
             details = tuple(d for d in details if not d.startswith("definition:")) + ("definition",)
@@ -82,6 +85,17 @@ class Machine:
         change = Change(self.logical_id, self.type, self.name, "update", (*self.notes, *details), diff)
         pending = {**attributes, "StateMachineRevisionId": AFTER_DEPLOY} if writes else attributes
         return Planned(change, pending, lambda: self._update(api, writes, tags))
+
+    def _validate(self, api: Api) -> None:
+        """DeployError listing the definition's errors, found by the server before anything is written."""
+        report = api.call("stepfunctions", "validate_state_machine_definition", definition=self.definition,
+                          type=self.machine_type)
+        if report["result"] == "OK":
+            return
+        errors = [f"{d['code']} at {d.get('location') or '/'}: {d['message']}" for d in report["diagnostics"]
+                  if d["severity"] == "ERROR"]
+        raise DeployError(f"the definition of {self.name} is not valid:\n  " + "\n  ".join(errors),
+                          f"Resources/{self.logical_id}/Properties")
 
     def _writes(self, current: dict[str, Any]) -> dict[str, Any]:
         wanted: dict[str, Any] = {"roleArn": self.role_arn, "loggingConfiguration": self.logging,
