@@ -128,12 +128,11 @@ def _units(logical_id: str, resource: dict[str, Any], template: Template, stack:
 
 def _sam_machine(logical_id: str, props: dict[str, Any], template: Template, stack: Stack,
                  resolver: Resolver) -> Iterator[Unit]:
-    machine = machines.from_sam(logical_id, props, stack, template.folder)
-    yield machine
-    target = machine.arn
+    yield machines.from_sam(logical_id, props, stack, template.folder)
+    target = machine_arn = str(resolver.attributes[logical_id]["Arn"])  # the server's, once applied
     name = versions.auto_publish_alias(logical_id, props)
     if name is not None:
-        version = _pinned(versions.sam_version(logical_id, machine.arn), resolver)
+        version = _pinned(versions.sam_version(logical_id, machine_arn), resolver)
         yield version
         alias = versions.sam_alias(logical_id, name, resolver.attributes[version.logical_id]["Arn"], props)
         yield alias
