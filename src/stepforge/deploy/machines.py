@@ -65,23 +65,28 @@ class Machine:
     def plan(self, api: Api) -> Planned:
         current = api.find("stepfunctions", "describe_state_machine", ("StateMachineDoesNotExist",),
                            stateMachineArn=self.arn)
-        if current is None:
-            self._validate(api)
-            change = Change(self.logical_id, self.type, self.name, "create", self.notes,
-                            definition_diff(None, self.definition, self.name))
-            return Planned(change, self._attributes(self.arn, AFTER_DEPLOY), lambda: self._create(api))
+        return self._plan_create(api) if current is None else self._plan_update(api, current)
+
+    def _plan_create(self, api: Api) -> Planned:
+        self._validate(api)
+        change = Change(self.logical_id, self.type, self.name, "create", self.notes,
+                        definition_diff(None, self.definition, self.name))
+        return Planned(change, self._attributes(self.arn, AFTER_DEPLOY), lambda: self._create(api))
+
+    def _plan_update(self, api: Api, current: dict[str, Any]) -> Planned:
         self._check_replaceable(current)
         tags = current_tags(api, self.arn)
         writes = self._writes(current)
-        if "definition" in writes:
+        redefined = "definition" in writes
+        if redefined:
             self._validate(api)
-        details = (*field_changes(writes, current), *tag_changes(self.tags, tags))
-        if "definition" in writes:
-            details = tuple(d for d in details if not d.startswith("definition:")) + ("definition",)
+        configs = {k: v for k, v in writes.items() if k != "definition"}
+        details = (*(("definition",) if redefined else ()), *field_changes(configs, current),
+                   *tag_changes(self.tags, tags))
         attributes = self._attributes(self.arn, current["revisionId"])
         if not details:
             return unchanged(Change(self.logical_id, self.type, self.name, "unchanged", self.notes), attributes)
-        diff = definition_diff(current["definition"], self.definition, self.name) if "definition" in writes else ""
+        diff = definition_diff(current["definition"], self.definition, self.name) if redefined else ""
         change = Change(self.logical_id, self.type, self.name, "update", (*self.notes, *details), diff)
         pending = {**attributes, "StateMachineRevisionId": AFTER_DEPLOY} if writes else attributes
         return Planned(change, pending, lambda: self._update(api, writes, tags))
