@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -13,6 +16,7 @@ import pytest
 
 from stepforge.deploy.plan import Outcome
 from tests.deploy.conftest import REGION, Deployer
+from tests.e2e.conftest import _accepts_connections, _stop, free_port
 
 SAM = """
 Transform: AWS::Serverless-2016-10-31
@@ -205,3 +209,33 @@ def wait_until_listed(sfn: Any, machine: str) -> list[dict[str, Any]]:
     while not (found := sfn.list_executions(stateMachineArn=machine)["executions"]) and time.monotonic() < deadline:
         time.sleep(0.1)
     return list(found)
+
+
+@pytest.fixture
+def other_account(tmp_path: Path) -> Iterator[str]:
+    """A fresh server whose ARNs carry account 111122223333 (nothing listed yet to learn it from)."""
+    port = free_port()
+    command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
+               str(tmp_path / "data"), "--account", "111122223333"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not _accepts_connections(port):
+            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+def test_targets_carry_the_account_the_server_answers_with(other_account: str, tmp_path: Path) -> None:
+    deployer = Deployer(other_account, tmp_path, "accounts")
+    created = deployer.apply(PUBLISHED)
+    assert created.outputs["Alias"] == "arn:aws:states:us-east-1:111122223333:stateMachine:accounts-Flow:live"
+    events = boto3.client("events", endpoint_url=other_account, region_name=REGION, aws_access_key_id="k",
+                          aws_secret_access_key="s")
+    [target] = events.list_targets_by_rule(Rule="accounts-FlowOrders")["Targets"]
+    assert target["Arn"] == created.outputs["Alias"]
+    again = deployer.apply(PUBLISHED)
+    assert set(actions(again).values()) == {"unchanged"}, again.changes
+    assert deployer.writes == 0

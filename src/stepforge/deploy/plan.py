@@ -8,7 +8,7 @@ the resources that refer to it, so that they see what the server answered.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from stepforge.deploy import activities, events, machines, rules, versions
@@ -69,14 +69,39 @@ def preview(deployment: Deployment, api: Api) -> Outcome:
 
 
 def apply(deployment: Deployment, api: Api, done: Callable[[Change], None] = lambda change: None) -> Outcome:
-    """Deploy: each resource's change applied in dependency order; ``done`` is told of each as it is made."""
+    """Deploy: each resource's change applied in dependency order; ``done`` is told of each as it is made.
 
-    def run(planned: Planned) -> dict[str, Any]:
-        attributes = planned.apply()
-        done(planned.change)
-        return attributes
+    A server that listed nothing has not told its account: the first ARN it answers does. If that
+    is not the account assumed, the walk starts again with it, so that ``AWS::AccountId`` and the
+    ARNs built from it (default roles) are the server's; what was already made is then found.
+    """
 
-    return _walk(deployment, api, run)
+    def walk(assumed: str, check: bool) -> Outcome:
+        def run(planned: Planned) -> dict[str, Any]:
+            attributes = planned.apply()
+            done(planned.change)
+            answered = _account(attributes.get("Arn"))
+            if check and answered is not None and answered != assumed:
+                raise _AccountLearned(answered)
+            return attributes
+
+        return _walk(replace(deployment, stack=replace(deployment.stack, account=assumed)), api, run)
+
+    try:
+        return walk(deployment.stack.account, check=True)
+    except _AccountLearned as learned:
+        return walk(learned.account, check=False)
+
+
+class _AccountLearned(Exception):
+    def __init__(self, account: str) -> None:
+        super().__init__(account)
+        self.account = account
+
+
+def _account(arn: Any) -> str | None:
+    parts = arn.split(":") if isinstance(arn, str) and arn.startswith("arn:") else []
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
 def _walk(deployment: Deployment, api: Api, settle: Callable[[Planned], dict[str, Any]]) -> Outcome:
