@@ -55,7 +55,7 @@ def test_the_stack_name_defaults_to_the_template_file_name(template: Path,
 def test_a_broken_template_exits_2_with_the_place(template: Path, capsys: pytest.CaptureFixture[str]) -> None:
     template.write_text(TEMPLATE.replace("Definition:", "Definitoin:"))
     assert main(["deploy", str(template)]) == 2
-    assert "Resources/Flow/Properties/Definitoin: unknown property 'Definitoin'" in capsys.readouterr().out
+    assert "Resources/Flow/Properties/Definitoin: unknown property 'Definitoin'" in capsys.readouterr().err
 
 
 
@@ -81,7 +81,7 @@ def test_every_api_is_called_signed_with_the_environment_s_keys(
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDDEPLOY")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
         assert main(["deploy", str(path), "--endpoint", url]) == 1
-        assert "InvalidSignatureException" in capsys.readouterr().out
+        assert "InvalidSignatureException" in capsys.readouterr().err
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "deploy-secret")
         assert main(["deploy", str(path), "--endpoint", url]) == 0
         assert "deployed: 4 to create" in capsys.readouterr().out
@@ -91,4 +91,24 @@ def test_every_api_is_called_signed_with_the_environment_s_keys(
 
 def test_an_unreachable_server_exits_1(template: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", str(template), "--endpoint", f"http://127.0.0.1:{free_port()}"]) == 1
-    assert "Could not connect" in capsys.readouterr().out
+    assert "Could not connect" in capsys.readouterr().err
+
+
+def test_no_echo_values_are_masked_in_the_change_set_and_outputs(
+        template: Path, capsys: pytest.CaptureFixture[str], unique_name: Callable[[str], str]) -> None:
+    template.write_text("""
+Parameters:
+  Token: {Type: String, NoEcho: true}
+Resources:
+  Flow:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: {StartAt: P, States: {P: {Type: Pass, Result: !Sub "token [${Token}]", End: true}}}
+Outputs:
+  Shown: {Value: !Sub "t=${Token}"}
+""")
+    assert main(["deploy", str(template), "--dry-run", "--stack-name", unique_name("secret"),
+                 "--parameter-overrides", "Token=hunter2"]) == 0
+    shown = capsys.readouterr().out
+    assert "hunter2" not in shown
+    assert '"Result": "token [****]"' in shown and "t=****" in shown

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from stepforge.deploy import parameters, plan
 from stepforge.deploy.clients import Api, ServerError, default_endpoint, default_region
 from stepforge.deploy.errors import DeployError
-from stepforge.deploy.report import show_changes, show_outputs, summary
+from stepforge.deploy.report import redacted, show_changes, show_outputs, summary
 from stepforge.deploy.stack import Stack, check_stack_name
 from stepforge.deploy.template import load
 
@@ -51,21 +52,22 @@ def run(args: argparse.Namespace) -> int:
         deployment = plan.Deployment(template, stack, values, frozenset(args.ignore_type))
         previewed = plan.preview(deployment, api)
     except (DeployError, ValueError) as exc:
-        console.print(f"[red]stepforge deploy:[/] {exc}", markup=True, highlight=False)
+        _error(exc)
         return 1 if isinstance(exc, ServerError) else 2
-    show_changes(console, previewed.changes, f"Change set for stack {stack.name} at {api.endpoint}")
+    secrets = parameters.secrets(template.parameters, values)
+    show_changes(console, redacted(previewed.changes, secrets), f"Change set for stack {stack.name} at {api.endpoint}")
     if args.dry_run:
         console.print("dry run: nothing applied")
-        show_outputs(console, previewed.outputs)
+        show_outputs(console, previewed.outputs, secrets)
         return 0
     if all(change.action in ("unchanged", "ignored") for change in previewed.changes):
         console.print("nothing to deploy")
-        show_outputs(console, previewed.outputs)
+        show_outputs(console, previewed.outputs, secrets)
         return 0
-    return _apply(console, deployment, api)
+    return _apply(console, deployment, api, secrets)
 
 
-def _apply(console: Console, deployment: plan.Deployment, api: Api) -> int:
+def _apply(console: Console, deployment: plan.Deployment, api: Api, secrets: list[str]) -> int:
     made = []
 
     def done(change: Any) -> None:
@@ -77,12 +79,16 @@ def _apply(console: Console, deployment: plan.Deployment, api: Api) -> int:
     try:
         outcome = plan.apply(deployment, api, done)
     except DeployError as exc:
-        console.print(f"[red]stepforge deploy:[/] {exc}")
+        _error(exc)
         console.print(f"applied before the failure: {summary(made)}")
         return 1
     console.print(f"deployed: {summary(outcome.changes)}")
-    show_outputs(console, outcome.outputs)
+    show_outputs(console, outcome.outputs, secrets)
     return 0
+
+
+def _error(exc: Exception) -> None:
+    Console(stderr=True, highlight=False).print(f"[red]stepforge deploy:[/] {escape(str(exc))}")
 
 
 def _stack_name(args: argparse.Namespace) -> str:

@@ -101,3 +101,13 @@ def _check_number(spec: dict[str, Any], text: str, where: str) -> None:
         raise DeployError(f"value {text} is less than MinValue {spec['MinValue']}", where)
     if "MaxValue" in spec and number > float(spec["MaxValue"]):
         raise DeployError(f"value {text} is greater than MaxValue {spec['MaxValue']}", where)
+
+
+def secrets(declared: Mapping[str, Any], values: Mapping[str, Value]) -> list[str]:
+    """The values of ``NoEcho`` parameters, which the change set and outputs show as ``****``."""
+    found: list[str] = []
+    for name, spec in declared.items():
+        if isinstance(spec, dict) and str(spec.get("NoEcho", "")).lower() == "true" and name in values:
+            value = values[name]
+            found += [v for v in ([value] if isinstance(value, str) else value) if v]
+    return sorted(found, key=len, reverse=True)

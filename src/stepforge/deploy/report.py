@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from rich.console import Console
@@ -14,6 +15,18 @@ from rich.table import Table
 from stepforge.deploy.changes import Change
 
 STYLES = {"create": "green", "update": "yellow", "unchanged": "dim", "ignored": "magenta"}
+
+
+def redacted(changes: list[Change], secrets: list[str]) -> list[Change]:
+    """The changes with every secret (a NoEcho parameter's value) in their details and diffs as ``****``."""
+    return [replace(c, details=tuple(_mask(d, secrets) for d in c.details), diff=_mask(c.diff, secrets))
+            for c in changes]
+
+
+def _mask(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "****")
+    return text
 
 
 def show_changes(console: Console, changes: list[Change], title: str) -> None:
@@ -39,12 +52,12 @@ def summary(changes: Iterable[Change]) -> str:
     return text + (f", {counts['ignored']} ignored" if counts["ignored"] else "")
 
 
-def show_outputs(console: Console, outputs: Mapping[str, Any]) -> None:
+def show_outputs(console: Console, outputs: Mapping[str, Any], secrets: list[str]) -> None:
     if not outputs:
         return
     table = Table(title="Outputs", title_justify="left")
     table.add_column("key")
     table.add_column("value", overflow="fold")
     for key, value in outputs.items():
-        table.add_row(escape(key), escape(str(value)))
+        table.add_row(escape(key), escape(_mask(str(value), secrets)))
     console.print(table)
