@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +165,56 @@ def test_a_deleted_target_machine_does_not_stop_the_schedule() -> None:
     assert started_by(harness, arn) == []
     assert harness.store.get_schedule(arn).next_firing == T0 + 120  # type: ignore[union-attr]
     assert json.loads(json.dumps(harness.call(schedules.list_)))["Schedules"][0]["Name"] == "every"
+
+
+def test_a_schedule_that_cannot_fire_is_retried_later_and_does_not_hold_up_the_others() -> None:
+    harness = Harness(T0)
+    machine = harness.create(PASS)
+    good = create(harness, machine, "rate(1 minute)", Name="good")
+    broken = create(harness, machine, "rate(1 minute)", Name="broken")
+    with harness.store.transaction() as tx:  # a row no API call can write
+        record = tx.get_schedule(broken)
+        assert record is not None
+        record.body["ScheduleExpression"] = "every now and then"
+        tx.put_schedule(record)
+    assert tick(harness, 60) == 2
+    assert len(started_by(harness, good)) == 1 and started_by(harness, broken) == []
+    assert harness.store.get_schedule(broken).due == harness.clock.now() + 60  # type: ignore[union-attr]
+
+
+def test_a_flexible_window_longer_than_the_rate_still_fires_every_firing_once_in_order() -> None:
+    harness = Harness(T0)
+    arn = create(harness, harness.create(PASS), "rate(1 minute)",
+                 FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15})
+    for _ in range(60):
+        tick(harness, 10)
+    stamps = sorted(harness.store.get_execution(a, with_run=False).name.split("-")[1]  # type: ignore[union-attr]
+                    for a in started_by(harness, arn))
+    # every minute from 22:14:20 on, none skipped nor coalesced; the 22:23:20 firing may still wait in its window
+    assert stamps == [f"20231114T22{m}20Z" for m in range(14, 14 + len(stamps))] and len(stamps) >= 9
+
+
+def test_missed_firings_never_go_past_the_end_date() -> None:
+    harness = Harness(T0)
+    arn = create(harness, harness.create(PASS), "rate(10 minutes)", EndDate=T0 + 1800)
+    assert tick(harness, 7200) == 1  # down for two hours: one firing, the last before the end date
+    [execution] = started_by(harness, arn)
+    assert "20231114T224320Z" in execution  # T0 + 30 min
+    assert tick(harness, 7200) == 0
+
+
+def test_the_firing_thread_fires_on_the_engine_clock_and_stops() -> None:
+    from stepforge.service.firing import Firing
+
+    harness = Harness(T0)
+    arn = create(harness, harness.create(PASS), "rate(1 minute)")
+    firing = Firing(harness.ctx, harness.clock)
+    firing.start()
+    try:
+        harness.clock.advance(60)
+        deadline = time.monotonic() + 30
+        while not harness.store.trigger_starts(arn, limit=1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        firing.stop()
+    assert len(started_by(harness, arn)) == 1

@@ -42,6 +42,10 @@ def test_input_transformer_quotes_strings_outside_quotes_and_inlines_them_inside
     {"Input": "{}", "InputPath": "$.a", "Id": "t"},
     {"InputPath": "detail", "Id": "t"},
     {"InputTransformer": {"InputPathsMap": {"a": "$.a"}}, "Id": "t"},
+    {"InputTransformer": "not an object", "Id": "t"},
+    {"InputTransformer": {"InputPathsMap": "no", "InputTemplate": "{}"}, "Id": "t"},
+    {"InputTransformer": {"InputPathsMap": {"a": 5}, "InputTemplate": "{}"}, "Id": "t"},
+    {"InputPath": 5, "Id": "t"},
 ])
 def test_unusable_input_options_are_refused(target: dict[str, Any]) -> None:
     with pytest.raises(TransformError):

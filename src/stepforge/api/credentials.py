@@ -25,8 +25,10 @@ from stepforge.api.operations import LONG_POLLS, READ_OPERATIONS, SYNC_EXECUTION
 from stepforge.config_file import ConfigFileError, read_config
 
 READ_ONLY = "read-only"
-#: Every operation of the API, EventBridge's, Scheduler's and webhooks' included (a permission list may only name these).
-OPERATIONS = frozenset({*READ_OPERATIONS, *WRITE_OPERATIONS, *LONG_POLLS, SYNC_EXECUTION, *trigger_operations.OPERATIONS})
+#: Every operation of the Step Functions API.
+OPERATIONS = frozenset({*READ_OPERATIONS, *WRITE_OPERATIONS, *LONG_POLLS, SYNC_EXECUTION})
+#: What a permission list may name: the Step Functions operations and EventBridge's, Scheduler's and webhooks'.
+PERMITTED = OPERATIONS | trigger_operations.OPERATIONS
 #: What a ``read-only`` key may call: reads that run nothing (TestState may run an HTTP Task).
 READS = frozenset({*(op for op in READ_OPERATIONS if op != "TestState"), *trigger_operations.READ_NAMES})
 
@@ -81,7 +83,7 @@ def _permission(value: Any, where: str) -> frozenset[str]:
     if value == READ_ONLY:
         return READS
     operations = frozenset(_list(value, where))
-    unknown = sorted(operations - OPERATIONS)
+    unknown = sorted(operations - PERMITTED)
     if unknown:
         raise AuthConfigError(f"{where}: unknown operations: {', '.join(unknown)} "
                               f"(use \"{READ_ONLY}\" or a list of operation names)")

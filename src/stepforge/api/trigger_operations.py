@@ -25,6 +25,7 @@ READS: dict[str, Callable[[ServiceContext, Request], Any]] = {
     "AWSEvents.DescribeRule": rules.describe_rule,
     "AWSEvents.ListRules": rules.list_rules,
     "AWSEvents.ListTargetsByRule": rules.list_targets,
+    "AWSEvents.TestEventPattern": rules.test_event_pattern,
     "StepForgeWebhooks.GetWebhook": webhooks.get,
     "StepForgeWebhooks.ListWebhooks": webhooks.list_,
 }
@@ -39,11 +40,15 @@ WRITES: dict[str, Callable[[WriteContext, Request], Any]] = {
     "StepForgeWebhooks.PutWebhook": webhooks.put,
     "StepForgeWebhooks.DeleteWebhook": webhooks.delete,
 }
-#: Scheduler's operations by (method, path has a name), for the edge's permission check.
-SCHEDULER_OPERATIONS = {("POST", True): "CreateSchedule", ("GET", True): "GetSchedule",
-                        ("PUT", True): "UpdateSchedule", ("DELETE", True): "DeleteSchedule",
-                        ("GET", False): "ListSchedules"}
-SCHEDULER_READS = frozenset({"GetSchedule", "ListSchedules"})
+#: Scheduler's operations by method and path (a trailing ``/``: followed by a name).
+SCHEDULER_OPERATIONS = {
+    ("POST", "/schedules/"): "CreateSchedule", ("GET", "/schedules/"): "GetSchedule",
+    ("PUT", "/schedules/"): "UpdateSchedule", ("DELETE", "/schedules/"): "DeleteSchedule",
+    ("GET", "/schedules"): "ListSchedules", ("POST", "/schedule-groups/"): "CreateScheduleGroup",
+    ("GET", "/schedule-groups/"): "GetScheduleGroup", ("DELETE", "/schedule-groups/"): "DeleteScheduleGroup",
+    ("GET", "/schedule-groups"): "ListScheduleGroups",
+}
+SCHEDULER_READS = frozenset({"GetSchedule", "ListSchedules", "GetScheduleGroup", "ListScheduleGroups"})
 #: Every operation, by its name without the prefix (for [auth.permissions]).
 OPERATIONS = frozenset({*(target.split(".", 1)[1] for target in (*READS, *WRITES)), *SCHEDULER_OPERATIONS.values()})
 #: The operations a ``read-only`` key may call.
@@ -86,8 +91,9 @@ async def call(ctx: ServiceContext, found: TriggerCall, request: Request) -> Any
 
 def scheduler_operation(method: str, path: str) -> str | None:
     """The Scheduler operation a request calls (None if the path is not Scheduler's)."""
-    if path == "/schedules":
-        return SCHEDULER_OPERATIONS.get((method, False))
-    if path.startswith("/schedules/"):
-        return SCHEDULER_OPERATIONS.get((method, True))
+    for base in ("/schedules", "/schedule-groups"):
+        if path == base:
+            return SCHEDULER_OPERATIONS.get((method, base))
+        if path.startswith(base + "/"):
+            return SCHEDULER_OPERATIONS.get((method, base + "/"))
     return None

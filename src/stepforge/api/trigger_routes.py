@@ -1,5 +1,5 @@
-"""HTTP routes of the other services: EventBridge Scheduler's REST API (``/schedules``, what boto3's
-``scheduler`` client calls) and webhook calls (``POST /webhooks/{name}``).
+"""HTTP routes of the other services: EventBridge Scheduler's REST API (``/schedules``,
+``/schedule-groups``: what boto3's ``scheduler`` client calls) and webhook calls (``POST /webhooks/{name}``).
 
 Scheduler errors are its REST-JSON shape: the HTTP status, ``x-amzn-ErrorType`` and ``{"Message"}``.
 A webhook answers as the API Gateway integration it stands for: StartExecution's response, or
@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from stepforge import bodies
 from stepforge.api.request_parts import params, region
-from stepforge.service import schedules, webhooks
+from stepforge.service import schedule_groups, schedules, webhooks
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ApiError, ValidationException, storage_fault
 from stepforge.store.trigger_records import TriggerStart
@@ -49,11 +49,24 @@ def routes(ctx: ServiceContext, start_sync: SyncStarter) -> list[BaseRoute]:
     async def schedule_list(http: HttpRequest) -> Response:
         return await _answer(_read(ctx, schedules.list_, http))
 
+    async def group(http: HttpRequest) -> Response:
+        handlers: dict[str, Callable[[], Awaitable[Any]]] = {
+            "GET": lambda: _read(ctx, schedule_groups.get, http),
+            "POST": lambda: _write(ctx, schedule_groups.create, http),
+            "DELETE": lambda: _write(ctx, schedule_groups.delete, http),
+        }
+        return await _answer(handlers[http.method]())
+
+    async def group_list(http: HttpRequest) -> Response:
+        return await _answer(_read(ctx, schedule_groups.list_, http))
+
     async def webhook(http: HttpRequest) -> Response:
         return await _answer(_call_webhook(ctx, http, start_sync))
 
     return [Route("/schedules", schedule_list, methods=["GET"]),
             Route("/schedules/{Name}", schedule, methods=["GET", "POST", "PUT", "DELETE"]),
+            Route("/schedule-groups", group_list, methods=["GET"]),
+            Route("/schedule-groups/{Name}", group, methods=["GET", "POST", "DELETE"]),
             Route("/webhooks/{name}", webhook, methods=["POST"])]
 
 

@@ -7,7 +7,7 @@ Each firing starts its execution and moves the schedule to its next firing in on
 execution's name comes from the schedule and the firing time, so a second node firing the same
 schedule finds the name taken and starts nothing.
 
-Missed firings (the server was down): a schedule fires once for the most recent firing it missed,
+Missed firings (the server was down): a schedule fires once for the most recent firing due by now,
 if that firing is younger than its target's ``RetryPolicy.MaximumEventAgeInSeconds`` (default
 86400, as Scheduler's); older ones, and every earlier missed firing, are skipped. A schedule with no
 firing left (an ``at()`` that fired, an EndDate passed) stays, without a next firing, or is deleted
@@ -20,8 +20,10 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock
 from stepforge.service import rules, schedules
 from stepforge.service.context import ServiceContext, WriteContext
@@ -36,6 +38,9 @@ DEFAULT_MAX_AGE = 86400
 #: How many missed firings a pass walks through to find the latest (a year of minutes is more).
 MAX_CATCH_UP = 600_000
 IDLE_SECONDS = 1.0
+#: When a schedule that failed to fire is tried again.
+RETRY_SECONDS = 60.0
+R = TypeVar("R", ScheduleRecord, RuleRecord)
 
 
 def fire_due(ctx: ServiceContext, now: float, limit: int = BATCH) -> int:
@@ -45,11 +50,24 @@ def fire_due(ctx: ServiceContext, now: float, limit: int = BATCH) -> int:
         write = ctx.within(tx)
         due_schedules = tx.due_schedules(now, limit)
         for record in due_schedules:
-            _fire_schedule(write, record, now)
+            _guarded(write, record, now, _fire_schedule, tx.put_schedule)
         due_rules = tx.due_rules(now, limit)
         for rule in due_rules:
-            _fire_rule(write, rule, now)
+            _guarded(write, rule, now, _fire_rule, tx.put_rule)
     return len(due_schedules) + len(due_rules)
+
+
+def _guarded(ctx: WriteContext, record: R, now: float, fire: Callable[[WriteContext, R, float], None],
+             put: Callable[[R], None]) -> None:
+    """Fire one schedule or rule in a savepoint: one that cannot fire (a bug, a row written by hand) is
+    logged and tried again a minute later, and never holds up the others."""
+    try:
+        with ctx.store.savepoint():
+            fire(ctx, record, now)
+    except Exception:
+        log.exception("%s could not fire; trying again in %ss", record.arn, RETRY_SECONDS)
+        record.due = now + RETRY_SECONDS
+        put(record)
 
 
 def latest_missed(expression: Schedule, firing: float, now: float) -> float:
@@ -63,8 +81,7 @@ def latest_missed(expression: Schedule, firing: float, now: float) -> float:
 
 
 def _fire_schedule(ctx: WriteContext, record: ScheduleRecord, now: float) -> None:
-    assert record.next_firing is not None  # due_schedules returns scheduled rows only
-    firing = latest_missed(schedules.expression(record), record.next_firing, now)
+    firing = schedules.latest_due(record, now, MAX_CATCH_UP)
     target = record.body["Target"]
     max_age = (target.get("RetryPolicy") or {}).get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE)
     if now - firing <= max_age:
@@ -133,14 +150,20 @@ class Firing:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        """Passes until stopped; a failing pass (a full disk) waits and logs as the engine's loop does."""
+        failures = FailureLog(log)
         while not self._stopping.is_set():
             try:
-                fired = fire_due(self.ctx, self.clock.now())
-            except Exception:
-                log.exception("firing schedules failed")
-                fired = 0
-            if fired:
-                continue
-            due = self.ctx.store.next_trigger_due()
-            wait = IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - self.clock.now()))
+                wait = self._pass()
+            except Exception as exc:  # noqa: BLE001 - a full disk or a bug must not end the loop
+                wait = failures.record(exc, time.monotonic())
+            else:
+                failures.clear()
             self._stopping.wait(wait)
+
+    def _pass(self) -> float:
+        """One pass; how long to wait before the next (none when it fired: more may be due)."""
+        if fire_due(self.ctx, self.clock.now()):
+            return 0.0
+        due = self.ctx.store.next_trigger_due()
+        return IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - self.clock.now()))

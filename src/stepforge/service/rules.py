@@ -1,5 +1,6 @@
 """EventBridge rules and events: PutRule, DescribeRule, ListRules, DeleteRule, EnableRule,
-DisableRule, PutTargets, RemoveTargets, ListTargetsByRule, PutEvents (the ``events`` API's names),
+DisableRule, PutTargets, RemoveTargets, ListTargetsByRule, PutEvents, TestEventPattern (the ``events``
+API's names),
 and delivering an event to the rules it matches.
 
 A rule matches with an ``EventPattern`` (see :mod:`stepforge.triggers.patterns`) or fires on a
@@ -21,7 +22,7 @@ from stepforge.service.errors import ValidationException
 from stepforge.service.params import optional_str, required_str, store_page
 from stepforge.service.triggering import (
     InvalidEventPattern,
-    ResourceNotFound,
+    RuleNotFound,
     check_target,
     execution_name,
     start,
@@ -82,7 +83,7 @@ def delete_rule(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """DeleteRule: refused while the rule has targets, unless Force."""
     try:
         record = _rule(ctx, req, "Name")
-    except ResourceNotFound:
+    except RuleNotFound:
         return {}  # as EventBridge: deleting a rule that does not exist succeeds
     if ctx.store.list_targets(record.arn) and req.params.get("Force") is not True:
         raise ValidationException("Rule can't be deleted since it has targets.")
@@ -166,6 +167,21 @@ def put_events(ctx: WriteContext, req: Request) -> dict[str, Any]:
     return {"FailedEntryCount": sum(1 for r in results if "ErrorCode" in r), "Entries": results}
 
 
+def test_event_pattern(ctx: ServiceContext, req: Request) -> dict[str, Any]:
+    """TestEventPattern: whether ``Event`` (JSON text) matches ``EventPattern``."""
+    try:
+        pattern = patterns.parse(required_str(req.params, "EventPattern"))
+    except patterns.PatternError as exc:
+        raise InvalidEventPattern(f"Event pattern is not valid. Reason: {exc}") from None
+    try:
+        event = json.loads(required_str(req.params, "Event"))
+    except ValueError:
+        raise ValidationException("Parameter Event is not valid: it must be a JSON object.") from None
+    if not isinstance(event, dict):
+        raise ValidationException("Parameter Event is not valid: it must be a JSON object.")
+    return {"Result": patterns.matches(pattern, event)}
+
+
 def deliver(ctx: WriteContext, event: dict[str, Any], bus: str = DEFAULT_BUS) -> list[str]:
     """Start the targets of every ENABLED rule of ``bus`` whose pattern ``event`` matches; the ARNs started."""
     started: list[str] = []
@@ -180,7 +196,7 @@ def matching_rules(store: Reads, event: dict[str, Any], bus: str) -> list[RuleRe
     while True:
         page = store.list_rules(bus, after=after, limit=100)
         found += [r for r in page.items if r.state == "ENABLED" and "EventPattern" in r.body
-                  and patterns.matches(json.loads(r.body["EventPattern"]), event)]
+                  and patterns.matches(patterns.compiled(r.body["EventPattern"]), event)]
         if page.next is None:
             return found
         after = page.next
@@ -232,7 +248,7 @@ def _rule(ctx: ServiceContext, req: Request, key: str) -> RuleRecord:
     name, bus = _name(req.params, key), _bus(req.params)
     record = ctx.store.get_rule(rule_arn(req.region, ctx.account, bus, name))
     if record is None:
-        raise ResourceNotFound(f"Rule {name} does not exist on EventBus {bus}.")
+        raise RuleNotFound(f"Rule {name} does not exist on EventBus {bus}.")
     return record
 
 

@@ -2,7 +2,7 @@
 DeleteSchedule (parameters in the Scheduler API's names), and when each fires next.
 
 A schedule is a row; :mod:`stepforge.service.firing` starts its executions when they are due.
-Schedule groups are names only: ``default`` unless a request gives another.
+A schedule belongs to a group (``default`` unless a request names another; see ``schedule_groups``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from stepforge.service import schedule_groups
 from stepforge.service.arns import DEFAULT_REGION
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ValidationException
@@ -33,6 +34,8 @@ def arn_of(region: str, account: str, group: str, name: str) -> str:
 def create(ctx: WriteContext, req: Request) -> dict[str, Any]:
     """CreateSchedule: ConflictException if the group already has a schedule of that name."""
     name, group = _name(req.params), _group(req.params)
+    if not schedule_groups.exists(ctx, group):
+        raise ResourceNotFound(f"Schedule group {group} does not exist.")
     arn = arn_of(req.region, ctx.account, group, name)
     if ctx.store.get_schedule(arn) is not None:
         raise Conflicting(f"Schedule {name} already exists.")
@@ -95,25 +98,48 @@ def expression(record: ScheduleRecord) -> Schedule:
 
 def plan(record: ScheduleRecord, after: float) -> ScheduleRecord:
     """``record`` with its next firing strictly after ``after`` (within StartDate..EndDate) and when it is due."""
-    body = record.body
-    start, end = body.get("StartDate"), body.get("EndDate")
+    start = record.body.get("StartDate")
     since = after if start is None else max(after, float(start) - 1e-6)
-    firing = expression(record).next_after(since)
-    if firing is not None and end is not None and firing > float(end):
-        firing = None
+    schedule = expression(record)
+    firing = _within_end(record, schedule.next_after(since))
     record.next_firing = firing
-    record.due = None if firing is None else firing + flexible_delay(record, firing)
+    record.due = None if firing is None else due_of(record, schedule, firing)
     return record
 
 
-def flexible_delay(record: ScheduleRecord, firing: float) -> float:
-    """A FLEXIBLE window's delay for one firing: spread over the window, the same on every node."""
+def latest_due(record: ScheduleRecord, now: float, limit: int = 600_000) -> float:
+    """The last firing due by ``now``, walking from ``record.next_firing`` (itself due): the firings a
+    stopped server missed coalesce into the latest of them (at most ``limit`` are walked)."""
+    assert record.next_firing is not None
+    schedule, firing = expression(record), record.next_firing
+    for _ in range(limit):
+        following = _within_end(record, schedule.next_after(firing))
+        if following is None or due_of(record, schedule, following) > now:
+            break
+        firing = following
+    return firing
+
+
+def _within_end(record: ScheduleRecord, firing: float | None) -> float | None:
+    end = record.body.get("EndDate")
+    return None if firing is None or (end is not None and firing > float(end)) else firing
+
+
+def due_of(record: ScheduleRecord, schedule: Schedule, firing: float) -> float:
+    """When ``firing`` is due: a FLEXIBLE window delays it by an amount fixed by the schedule and the
+    firing (the same on every node), less than the window and less than the gap to the next firing
+    (so firings stay in order and never overlap)."""
     window = record.body.get("FlexibleTimeWindow") or {}
     if window.get("Mode") != "FLEXIBLE":
-        return 0.0
+        return firing
+    following = schedule.next_after(firing)
     seconds = int(window["MaximumWindowInMinutes"]) * 60
+    if following is not None:
+        seconds = min(seconds, int(following - firing))
+    if seconds < 1:
+        return firing
     digest = hashlib.sha256(f"{record.arn}\n{firing!r}".encode()).digest()
-    return float(int.from_bytes(digest[:8], "big") % seconds)
+    return firing + float(int.from_bytes(digest[:8], "big") % seconds)
 
 
 def _get(ctx: ServiceContext, req: Request) -> ScheduleRecord:
@@ -132,10 +158,7 @@ def _name(params: dict[str, Any]) -> str:
 
 
 def _group(params: dict[str, Any]) -> str:
-    group = optional_str(params, "GroupName") or DEFAULT_GROUP
-    if not 1 <= len(group) <= 64 or not set(group) <= _NAME_CHARS:
-        raise ValidationException(f"Invalid GroupName {group!r}: 1-64 characters from [0-9a-zA-Z-_.]")
-    return group
+    return schedule_groups.check_name(optional_str(params, "GroupName") or DEFAULT_GROUP)
 
 
 def _state(params: dict[str, Any]) -> str:
@@ -149,6 +172,8 @@ def _body(params: dict[str, Any]) -> dict[str, Any]:
     """The checked fields of a CreateSchedule/UpdateSchedule request."""
     body = {key: params[key] for key in FIELDS if params.get(key) is not None}
     required_str(body, "ScheduleExpression", max_length=256)
+    for key in ("ScheduleExpressionTimezone", "Description", "ActionAfterCompletion", "KmsKeyArn"):
+        optional_str(body, key, max_length=2048)
     _check_window(body.get("FlexibleTimeWindow"))
     _check_target(body.get("Target"))
     for key in ("StartDate", "EndDate"):
@@ -182,3 +207,8 @@ def _check_target(target: Any) -> None:
     required_str(target, "RoleArn", max_length=1600)
     if target.get("Input") is not None:
         required_str(target, "Input", max_length=8192)
+    retry = target.get("RetryPolicy")
+    if retry is not None and not isinstance(retry, dict):
+        raise ValidationException("Target.RetryPolicy must be an object")
+    optional_int(retry or {}, "MaximumEventAgeInSeconds", minimum=60, maximum=86400)
+    optional_int(retry or {}, "MaximumRetryAttempts", minimum=0, maximum=185)

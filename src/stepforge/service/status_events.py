@@ -1,7 +1,7 @@
 """Step Functions' own events: "Step Functions Execution Status Change" (source ``aws.states``),
 delivered to the rules of the default event bus when an execution ends, in AWS's shape.
 
-Called by the engine's end hook (see :mod:`stepforge.service.ports`) inside the batch that ended the
+EXPRESS executions send none (as on AWS). Called by the engine's end hook (see :mod:`stepforge.service.ports`) inside the batch that ended the
 execution, so a FAILED execution and the handler execution its event starts commit together.
 """
 
@@ -37,5 +37,9 @@ def event(ctx: WriteContext, record: ExecutionRecord) -> dict[str, Any]:
 
 
 def publish(ctx: WriteContext, record: ExecutionRecord) -> list[str]:
-    """Deliver ``record``'s status-change event to the matching rules; the executions it started."""
+    """Deliver ``record``'s status-change event to the matching rules; the executions it started.
+
+    EXPRESS executions send none, as on AWS."""
+    if ":express:" in record.arn:
+        return []
     return rules.deliver(ctx, event(ctx, record))

@@ -15,8 +15,9 @@ from stepforge.store.trigger_records import TriggerStart
 
 log = logging.getLogger(__name__)
 
-#: EventBridge's and Scheduler's error names (Scheduler answers with these HTTP statuses).
+#: Scheduler's and EventBridge's error names, with the HTTP status each service answers them with.
 ResourceNotFound = _error("ResourceNotFoundException", 404)
+RuleNotFound = _error("ResourceNotFoundException", 400)
 Conflicting = _error("ConflictException", 409)
 InvalidEventPattern = _error("InvalidEventPatternException")
 #: The execution-name prefix kept from a trigger's name (the rest is the firing time and a digest).

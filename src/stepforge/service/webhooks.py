@@ -22,12 +22,11 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from stepforge.service import arns, executions, sync
+from stepforge.service import arns, executions
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ApiError, ValidationException, _error
 from stepforge.service.params import optional_str, required_str
 from stepforge.service.triggering import ResourceNotFound, check_target
-from stepforge.store.base import Conflict
 from stepforge.store.trigger_records import TriggerStart, WebhookRecord
 
 MODES = ("START", "SYNC")
@@ -108,17 +107,11 @@ def authorize(ctx: ServiceContext, name: str, headers: Mapping[str, str], body: 
 
 
 def start(ctx: WriteContext, record: WebhookRecord, input_text: str, region: str) -> str:
-    """Start the webhook's execution (an EXPRESS one for SYNC); its ARN (what SYNC waits on)."""
+    """Start a START webhook's execution (StartExecution); its ARN. (A SYNC webhook runs through the
+    API layer's StartSyncExecution, which waits for the answer.)"""
     request = Request({"stateMachineArn": record.body["stateMachineArn"], "input": input_text or "{}"}, region)
-    if record.body["mode"] == "SYNC":
-        arn = sync.start(ctx, request)
-    else:
-        arn = str(executions.start(ctx, request)["executionArn"])
-    try:
-        ctx.store.add_trigger_start(TriggerStart(webhook_arn(region, ctx.account, record.name), arn,
-                                                 ctx.engine.clock.now()))
-    except Conflict:
-        pass
+    arn = str(executions.start(ctx, request)["executionArn"])
+    ctx.store.add_trigger_start(TriggerStart(webhook_arn(region, ctx.account, record.name), arn, ctx.engine.clock.now()))
     return arn
 
 

@@ -15,6 +15,7 @@ from stepforge.store import cursors
 from stepforge.store.records import Page
 from stepforge.store.trigger_records import (
     RuleRecord,
+    ScheduleGroupRecord,
     ScheduleRecord,
     TargetRecord,
     TriggerStart,
@@ -35,6 +36,7 @@ class TriggerTables:
 
     def __init__(self) -> None:
         self.schedules: dict[str, ScheduleRecord] = {}
+        self.groups: dict[str, ScheduleGroupRecord] = {}
         self.rules: dict[str, RuleRecord] = {}
         self.targets: dict[tuple[str, str], TargetRecord] = {}
         self.webhooks: dict[str, WebhookRecord] = {}
@@ -77,6 +79,13 @@ class MemoryTriggerReads:
     def due_schedules(self, now: float, limit: int) -> list[ScheduleRecord]:
         with self.lock:
             return _due(list(self._triggers.schedules.values()), now, limit)
+
+    def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
+        return _copy(self._triggers.groups.get(name))
+
+    def list_schedule_groups(self) -> list[ScheduleGroupRecord]:
+        with self.lock:
+            return [_copy(g) for _, g in sorted(self._triggers.groups.items())]
 
     def get_rule(self, arn: str) -> RuleRecord | None:
         return _copy(self._triggers.rules.get(arn))
@@ -140,6 +149,15 @@ class MemoryTriggerWrites(MemoryTriggerReads):
 
     def delete_schedule(self, arn: str) -> None:
         self._remove(self._triggers.schedules, arn)
+
+    def put_schedule_group(self, record: ScheduleGroupRecord) -> None:
+        self._put(self._triggers.groups, record.name, record)
+
+    def delete_schedule_group(self, name: str) -> None:
+        with self.lock:
+            for arn in [a for a, s in self._triggers.schedules.items() if s.group == name]:
+                self._remove(self._triggers.schedules, arn)
+            self._remove(self._triggers.groups, name)
 
     def put_rule(self, record: RuleRecord) -> None:
         self._put(self._triggers.rules, record.arn, record)

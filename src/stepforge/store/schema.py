@@ -194,6 +194,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX schedules_by_name ON schedules (name, arn);
     CREATE INDEX schedules_by_due ON schedules (due) WHERE state = 'ENABLED' AND due IS NOT NULL;
+    CREATE INDEX schedules_by_group ON schedules (group_name, name);
+    CREATE TABLE schedule_groups (
+        name TEXT PRIMARY KEY,
+        arn TEXT NOT NULL,
+        created REAL NOT NULL
+    );
     CREATE TABLE event_rules (
         arn TEXT PRIMARY KEY,
         bus TEXT NOT NULL,

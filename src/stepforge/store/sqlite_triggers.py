@@ -15,6 +15,7 @@ from stepforge.store.records import Page
 from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 from stepforge.store.trigger_records import (
     RuleRecord,
+    ScheduleGroupRecord,
     ScheduleRecord,
     TargetRecord,
     TriggerStart,
@@ -79,6 +80,14 @@ class SqliteTriggerReads(SqliteSession):
                              "AND due <= ? ORDER BY due LIMIT ?", (now, limit)).fetchall()
         return [_schedule(row) for row in rows]
 
+    def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
+        row = self._execute("SELECT name, arn, created FROM schedule_groups WHERE name = ?", (name,)).fetchone()
+        return None if row is None else ScheduleGroupRecord(*row)
+
+    def list_schedule_groups(self) -> list[ScheduleGroupRecord]:
+        rows = self._execute("SELECT name, arn, created FROM schedule_groups ORDER BY name").fetchall()
+        return [ScheduleGroupRecord(*row) for row in rows]
+
     def get_rule(self, arn: str) -> RuleRecord | None:
         row = self._execute(f"SELECT {_RULE} FROM event_rules WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else _rule(row)
@@ -137,6 +146,14 @@ class SqliteTriggerWrites(SqliteTriggerReads, SqliteWriter):
 
     def delete_schedule(self, arn: str) -> None:
         self._execute("DELETE FROM schedules WHERE arn = ?", (arn,))
+
+    def put_schedule_group(self, record: ScheduleGroupRecord) -> None:
+        self._execute(_upsert("schedule_groups", "name, arn, created", "name"),
+                      (record.name, record.arn, record.created))
+
+    def delete_schedule_group(self, name: str) -> None:
+        self._execute("DELETE FROM schedules WHERE group_name = ?", (name,))
+        self._execute("DELETE FROM schedule_groups WHERE name = ?", (name,))
 
     def put_rule(self, record: RuleRecord) -> None:
         self._execute(_upsert("event_rules", _RULE, "arn"),

@@ -12,6 +12,7 @@ from typing import Protocol
 from stepforge.store.records import Page
 from stepforge.store.trigger_records import (
     RuleRecord,
+    ScheduleGroupRecord,
     ScheduleRecord,
     TargetRecord,
     TriggerStart,
@@ -31,6 +32,12 @@ class TriggerReads(Protocol):
 
     def due_schedules(self, now: float, limit: int) -> list[ScheduleRecord]:
         """ENABLED schedules whose ``due`` is at or before ``now``, earliest first (at most ``limit``)."""
+
+    def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
+        """A stored schedule group by name, or None."""
+
+    def list_schedule_groups(self) -> list[ScheduleGroupRecord]:
+        """Every stored schedule group, by name (Scheduler allows a few hundred)."""
 
     def get_rule(self, arn: str) -> RuleRecord | None:
         """A rule by ARN, or None."""
@@ -66,6 +73,12 @@ class TriggerWrites(TriggerReads, Protocol):
 
     def delete_schedule(self, arn: str) -> None:
         """Delete a schedule (nothing if it is not stored)."""
+
+    def put_schedule_group(self, record: ScheduleGroupRecord) -> None:
+        """Insert or replace a schedule group."""
+
+    def delete_schedule_group(self, name: str) -> None:
+        """Delete a schedule group and every schedule in it."""
 
     def put_rule(self, record: RuleRecord) -> None:
         """Insert or replace a rule."""

@@ -26,6 +26,15 @@ class ScheduleRecord:
 
 
 @dataclass(slots=True)
+class ScheduleGroupRecord:
+    """A schedule group (the ``default`` group exists without a row)."""
+
+    name: str
+    arn: str
+    created: float
+
+
+@dataclass(slots=True)
 class RuleRecord:
     """An EventBridge rule on an event bus: an ``EventPattern`` (JSON text) and/or a
     ``ScheduleExpression`` in ``body``; ``next_firing``/``due`` as for a schedule (None without one)."""

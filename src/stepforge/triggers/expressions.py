@@ -22,6 +22,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MONTHS = {name: i for i, name in enumerate(
@@ -84,25 +85,34 @@ class Cron(Schedule):
     def next_after(self, after: float) -> float | None:
         start = datetime.fromtimestamp(after, self.zone)
         day = start.date()
+        if self._day_matches_all(day):  # later today, from the hour it is now
+            found = self._first_time(day, after, start.hour - 1)
+            if found is not None:
+                return found
+        day += timedelta(days=1)
         while day.year <= MAX_YEAR:
             if day.year not in self.years:
                 day = date(day.year + 1, 1, 1)
-                continue
-            if day.month not in self.months:
+            elif day.month not in self.months:
                 day = _first_of_next_month(day)
-                continue
-            if self._day_matches(day):
-                found = self._first_time(day, after)
+            else:
+                found = self._first_time(day, after, -1) if self._day_matches(day) else None
                 if found is not None:
                     return found
-            day += timedelta(days=1)
+                day += timedelta(days=1)
         return None
 
-    def _first_time(self, day: date, after: float) -> float | None:
-        for hour in sorted(self.hours):
-            for minute in sorted(self.minutes):
-                local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone)
-                when = _instant(local)
+    def _day_matches_all(self, day: date) -> bool:
+        return day.year in self.years and day.month in self.months and self._day_matches(day)
+
+    def _first_time(self, day: date, after: float, from_hour: int) -> float | None:
+        """The first time of ``day`` after ``after``, trying hours from ``from_hour`` (one hour early, so
+        a time that a DST change moves is not missed)."""
+        for hour in _sorted(self.hours):
+            if hour < from_hour:
+                continue
+            for minute in _sorted(self.minutes):
+                when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone).timestamp()
                 if when > after:
                     return when
         return None
@@ -288,6 +298,11 @@ def _week_day_matches(field: str, day: date) -> bool:
             return day.day + 7 > calendar.monthrange(day.year, day.month)[1]
         return (day.day - 1) // 7 + 1 == int(match.group(3))
     return _aws_weekday(day) in _values(field, 1, 7, "day-of-week", DAYS)
+
+
+@lru_cache(maxsize=256)
+def _sorted(values: frozenset[int]) -> tuple[int, ...]:
+    return tuple(sorted(values))
 
 
 def _first_of_next_month(day: date) -> date:

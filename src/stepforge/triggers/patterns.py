@@ -38,6 +38,14 @@ def parse(text: str) -> dict[str, Any]:
     return pattern  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=4096)
+def compiled(text: str) -> dict[str, Any]:
+    """The stored (already checked) pattern ``text``, parsed once: rules are matched against every
+    event, and their patterns change rarely. The result is shared: never modify it."""
+    pattern: dict[str, Any] = json.loads(text)
+    return pattern
+
+
 def check(pattern: Any, path: str = "") -> None:
     """Raise :class:`PatternError` naming the first malformed part of ``pattern``."""
     if not isinstance(pattern, dict) or not pattern:

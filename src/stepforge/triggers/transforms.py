@@ -27,29 +27,35 @@ class TransformError(ValueError):
 
 def check(target: dict[str, Any]) -> None:
     """Refuse a target whose input options are malformed or more than one."""
+    name = target.get("Id")
     given = [key for key in ("Input", "InputPath", "InputTransformer") if target.get(key) is not None]
     if len(given) > 1:
-        raise TransformError(f"Target {target.get('Id')}: only one of Input, InputPath and InputTransformer "
+        raise TransformError(f"Target {name}: only one of Input, InputPath and InputTransformer "
                              f"may be given, got {', '.join(given)}")
     if "Input" in given:
         try:
             json.loads(target["Input"])
         except (TypeError, ValueError):
-            raise TransformError(f"Target {target.get('Id')}: Input is not valid JSON") from None
+            raise TransformError(f"Target {name}: Input is not valid JSON") from None
+    transformer = target.get("InputTransformer")
+    if transformer is not None:
+        if not isinstance(transformer, dict) or not isinstance(transformer.get("InputTemplate"), str):
+            raise TransformError(f"Target {name}: InputTransformer needs an InputTemplate string")
+        if not isinstance(transformer.get("InputPathsMap", {}), dict):
+            raise TransformError(f"Target {name}: InputPathsMap must map names to JSONPaths")
     for path in _paths(target):
+        if not isinstance(path, str):
+            raise TransformError(f"Target {name}: a JSONPath must be a string, got {json.dumps(path)[:100]}")
         try:
             compile_path(path)
         except PathSyntaxError as exc:
-            raise TransformError(f"Target {target.get('Id')}: invalid JSONPath {path!r}: {exc}") from None
-    transformer = target.get("InputTransformer")
-    if transformer is not None and not isinstance(transformer.get("InputTemplate"), str):
-        raise TransformError(f"Target {target.get('Id')}: InputTransformer needs an InputTemplate string")
+            raise TransformError(f"Target {name}: invalid JSONPath {path!r}: {exc}") from None
 
 
-def _paths(target: dict[str, Any]) -> list[str]:
-    paths = [target["InputPath"]] if isinstance(target.get("InputPath"), str) else []
+def _paths(target: dict[str, Any]) -> list[Any]:
+    paths = [target["InputPath"]] if target.get("InputPath") is not None else []
     transformer = target.get("InputTransformer") or {}
-    return paths + [p for p in (transformer.get("InputPathsMap") or {}).values() if isinstance(p, str)]
+    return paths + list((transformer.get("InputPathsMap") or {}).values())
 
 
 def target_input(target: dict[str, Any], event: dict[str, Any], rule_arn: str, rule_name: str) -> str:

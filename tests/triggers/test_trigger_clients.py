@@ -27,7 +27,9 @@ from botocore.exceptions import ClientError
 from tests.e2e.conftest import FINAL_STATUSES, ROLE_ARN, configured_server
 
 KEY, SECRET = "AKIDTRIGGERS", "triggers-secret"
-CONFIG = f'[auth.keys]\n{KEY} = "{SECRET}"\n'
+READER = "AKIDREADER"
+CONFIG = (f'[auth.keys]\n{KEY} = "{SECRET}"\n{READER} = "{SECRET}"\n'
+          f'[auth.permissions]\n{READER} = "read-only"\n')
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 EXPRESS_ECHO = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$"},
                                                              "End": True}}})
@@ -41,8 +43,8 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(endpoint: str) -> Callable[[str], Any]:
-    def make(service: str, secret: str = SECRET) -> Any:
-        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=KEY,
+    def make(service: str, secret: str = SECRET, key: str = KEY) -> Any:
+        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
                             aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
     return make
 
@@ -116,6 +118,8 @@ def test_events_client_rules_start_an_execution_per_matching_event(client: Calla
     [started] = executions_of(client, target)
     described = client("stepfunctions").describe_execution(executionArn=started["executionArn"])
     assert json.loads(described["input"]) == {"n": 1}
+    assert events.test_event_pattern(EventPattern='{"detail": {"n": [{"numeric": [">", 0]}]}}',
+                                     Event=json.dumps({"id": "1", "source": "s", "detail": {"n": 2}}))["Result"]
     with pytest.raises(ClientError) as invalid:
         events.put_rule(Name="bad", EventPattern='{"source": [{"nope": 1}]}')
     assert invalid.value.response["Error"]["Code"] == "InvalidEventPatternException"
@@ -129,6 +133,18 @@ def test_a_wrong_secret_is_refused_for_both_services(client: Callable[[str], Any
         with pytest.raises(ClientError) as refused:
             call(client(service, secret="wrong"))
         assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
+
+
+def test_a_read_only_key_may_list_rules_and_schedules_but_not_change_them(client: Callable[[str], Any]) -> None:
+    events, scheduler = client("events", key=READER), client("scheduler", key=READER)
+    assert "Rules" in events.list_rules() and "Schedules" in scheduler.list_schedules()
+    with pytest.raises(ClientError) as denied:
+        events.put_rule(Name="nope", EventPattern='{"source": ["x"]}')
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "events:PutRule" in denied.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as denied:
+        scheduler.delete_schedule(Name="anything")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
 def _webhook_admin(client: Callable[[str], Any], operation: str, **params: Any) -> Any:
@@ -198,3 +214,40 @@ def test_the_cli_creates_lists_and_deletes_schedules_signed_with_the_environment
     assert refused.returncode == 1 and "ValidationException" in refused.stderr
     assert cli("delete", "from-cli").returncode == 0
     assert "from-cli" not in cli("list").stdout
+
+
+def test_a_failed_execution_starts_a_handler_through_its_status_change_event(client: Callable[[str], Any]) -> None:
+    failing = machine(client, "fails", json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops"}}}))
+    handler = machine(client, "handles")
+    events = client("events")
+    events.put_rule(Name="on-failure", EventPattern=json.dumps({
+        "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED"], "stateMachineArn": [failing]}}))
+    events.put_targets(Rule="on-failure", Targets=[{"Id": "h", "Arn": handler, "InputPath": "$.detail"}])
+    failed = client("stepfunctions").start_execution(stateMachineArn=failing)["executionArn"]
+    [handled] = wait_until(lambda: executions_of(client, handler))
+    described = client("stepfunctions").describe_execution(executionArn=handled["executionArn"])
+    detail = json.loads(described["input"])
+    assert (detail["executionArn"], detail["status"], detail["error"]) == (failed, "FAILED", "Oops")
+
+
+def test_schedule_groups_hold_schedules_and_take_them_when_deleted(client: Callable[[str], Any]) -> None:
+    scheduler = client("scheduler")
+    target = machine(client, "grouped")
+    arn = scheduler.create_schedule_group(Name="team-a")["ScheduleGroupArn"]
+    assert arn == "arn:aws:scheduler:us-east-1:000000000000:schedule-group/team-a"
+    assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default", "team-a"]
+    assert scheduler.get_schedule_group(Name="team-a")["State"] == "ACTIVE"
+    scheduler.create_schedule(Name="weekly", GroupName="team-a", ScheduleExpression="cron(0 9 ? * MON *)",
+                              FlexibleTimeWindow={"Mode": "OFF"}, Target={"Arn": target, "RoleArn": ROLE_ARN})
+    assert scheduler.get_schedule(Name="weekly", GroupName="team-a")["GroupName"] == "team-a"
+    assert [s["Name"] for s in scheduler.list_schedules(GroupName="team-a")["Schedules"]] == ["weekly"]
+    with pytest.raises(ClientError) as unknown:
+        scheduler.create_schedule(Name="x", GroupName="nobody", ScheduleExpression="rate(1 hour)",
+                                  FlexibleTimeWindow={"Mode": "OFF"}, Target={"Arn": target, "RoleArn": ROLE_ARN})
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    scheduler.delete_schedule_group(Name="team-a")
+    assert scheduler.list_schedules(GroupName="team-a")["Schedules"] == []
+    with pytest.raises(ClientError) as default:
+        scheduler.delete_schedule_group(Name="default")
+    assert default.value.response["Error"]["Code"] == "ValidationException"
