@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from stepforge.deploy.errors import DeployError
@@ -39,6 +39,14 @@ class ServerError(DeployError):
 
 class NotServed(ServerError):
     """The server does not serve the service (or operation) a resource needs."""
+
+
+class CallError(ServerError):
+    """A call the server refused: ``code`` is AWS's error code."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Api:
@@ -77,34 +85,20 @@ class Api:
         """``call``, or None when the server answers with one of the ``missing`` error codes."""
         try:
             return self.call(service, operation, **params)
-        except DeployError as exc:
-            if getattr(exc, "code", None) in missing:
+        except CallError as exc:
+            if exc.code in missing:
                 return None
             raise
 
     def webhook(self, operation: str, missing: tuple[str, ...], **params: Any) -> dict[str, Any] | None:
         """A call of stepforge's webhook API (``X-Amz-Target: StepForgeWebhooks.<operation>``, SigV4 as
         for Step Functions), which no boto3 model describes; None when answered with a ``missing`` code."""
-        import httpx
-        from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
-        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-        from botocore.credentials import Credentials  # type: ignore[import-untyped]
-
         if not operation.startswith(("Get", "List")):
             self.writes += 1
-        body = json.dumps(params)
-        request = AWSRequest("POST", self.endpoint.rstrip("/") + "/", data=body, headers={
-            "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"{WEBHOOK_TARGET}{operation}"})
-        key, secret, token = _credentials()
-        SigV4Auth(Credentials(key, secret, token), "states", self.region).add_auth(request)
-        try:
-            response = httpx.post(request.url, content=body, headers=dict(request.headers.items()), timeout=30)
-        except httpx.HTTPError as exc:
-            raise ServerError(f"{operation} at {self.endpoint}: {exc}") from None
-        answer = _json(response.text)
-        if response.status_code < 300:
+        status, answer = self._signed_post(f"{WEBHOOK_TARGET}{operation}", json.dumps(params))
+        if status < 300:
             return answer
-        code = str(answer.get("__type", response.status_code)).rpartition("#")[2]
+        code = str(answer.get("__type", status)).rpartition("#")[2]
         if code in missing:
             return None
         if code in NOT_SERVED:
@@ -112,23 +106,21 @@ class Api:
                             "SAM Api events need a stepforge server with webhooks")
         raise CallError(f"{operation}: {code}: {answer.get('message') or answer.get('Message') or ''}", code)
 
-    def pages(self, service: str, operation: str, key: str, token: str = "nextToken",
-              **params: Any) -> Iterator[dict[str, Any]]:
-        """Every item under ``key`` of every page of a List operation."""
-        while True:
-            page = self.call(service, operation, **params)
-            yield from page.get(key, [])
-            if not page.get(token):
-                return
-            params[token] = page[token]
+    def _signed_post(self, target: str, body: str) -> tuple[int, dict[str, Any]]:
+        """POST a JSON 1.0 call to ``target``, signed with SigV4 for ``states``: its status and JSON answer."""
+        import httpx
+        from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
+        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+        from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
-
-class CallError(ServerError):
-    """A call the server refused: ``code`` is AWS's error code."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+        request = AWSRequest("POST", self.endpoint.rstrip("/") + "/", data=body,
+                             headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target})
+        SigV4Auth(Credentials(*_credentials()), "states", self.region).add_auth(request)
+        try:
+            response = httpx.post(request.url, content=body, headers=dict(request.headers.items()), timeout=30)
+        except httpx.HTTPError as exc:
+            raise ServerError(f"{target} at {self.endpoint}: {exc}") from None
+        return response.status_code, _json(response.text)
 
 
 def client_error(service: str, operation: str, endpoint: str, exc: Any) -> DeployError:
