@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from stepforge.deploy.errors import DeployError
 from stepforge.deploy.plan import Outcome
 from tests.deploy.conftest import REGION, Deployer
 from tests.e2e.conftest import _accepts_connections, _stop, free_port
@@ -238,4 +239,11 @@ def test_targets_carry_the_account_the_server_answers_with(other_account: str, t
     assert target["Arn"] == created.outputs["Alias"]
     again = deployer.apply(PUBLISHED)
     assert set(actions(again).values()) == {"unchanged"}, again.changes
+    assert deployer.writes == 0
+
+
+def test_an_invalid_event_pattern_is_found_before_anything_is_written(deployer: Deployer) -> None:
+    broken = SAM.replace("detail-type: [Order]", "detail-type: [{prefix: 1}]")
+    with pytest.raises(DeployError, match="the EventPattern of rule .*-FlowOrders is not valid"):
+        deployer.apply(broken)
     assert deployer.writes == 0

@@ -70,7 +70,7 @@ class Api:
         """``operation`` (boto3's snake_case name) on ``service``; its response, or DeployError."""
         from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-        if not operation.startswith(("describe_", "list_", "get_", "validate_")):
+        if not operation.startswith(("describe_", "list_", "get_", "validate_", "test_")):
             self.writes += 1
         try:
             response: dict[str, Any] = getattr(self.client(service), operation)(**params)

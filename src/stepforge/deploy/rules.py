@@ -28,6 +28,10 @@ SCHEDULE_PROPERTIES = frozenset({"Name", "GroupName", "Description", "ScheduleEx
                                  "KmsKeyArn", "Target"})
 TARGET_FIELDS = ("Id", "Arn", "RoleArn", "Input", "InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig")
 NOT_FOUND = ("ResourceNotFoundException",)
+#: An event in EventBridge's envelope, for TestEventPattern (which checks the pattern, whatever the result).
+SAMPLE_EVENT = {"id": "00000000-0000-0000-0000-000000000000", "detail-type": "stepforge deploy check",
+                "source": "stepforge.deploy", "account": "000000000000", "time": "2026-01-01T00:00:00Z",
+                "region": "us-east-1", "resources": [], "detail": {}}
 NAME_LIMIT = 64
 
 
@@ -44,6 +48,9 @@ class Rule:
 
     def plan(self, api: Api) -> Planned:
         current = api.find("events", "describe_rule", NOT_FOUND, Name=self.name, EventBusName=self.bus)
+        pattern = self.fields.get("EventPattern")
+        if pattern is not None and (current is None or pattern != _comparable_rule(current).get("EventPattern")):
+            self._check_pattern(api, pattern)
         if current is None:
             summary = tuple(f"{self._shown()} -> {t['Arn']}" for t in self.targets)
             return Planned(Change(self.logical_id, self.type, self.name, "create", summary),
@@ -61,6 +68,16 @@ class Rule:
             return unchanged(Change(self.logical_id, self.type, self.name, "unchanged"), attributes)
         return Planned(Change(self.logical_id, self.type, self.name, "update", details), attributes,
                        lambda: self._write(api, bool(rule_changes), changed, removed))
+
+    def _check_pattern(self, api: Api, pattern: str) -> None:
+        """DeployError for a pattern the server refuses (TestEventPattern), before anything is written."""
+        try:
+            api.call("events", "test_event_pattern", EventPattern=pattern, Event=json.dumps(SAMPLE_EVENT))
+        except CallError as exc:
+            if exc.code != "InvalidEventPatternException":
+                raise
+            raise DeployError(f"the EventPattern of rule {self.name} is not valid: {exc}",
+                              f"Resources/{self.logical_id}") from None
 
     def _shown(self) -> str:
         return str(self.fields.get("ScheduleExpression") or self.fields.get("EventPattern"))
