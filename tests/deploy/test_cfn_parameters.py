@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,3 +56,22 @@ def test_overrides_are_key_value_pairs() -> None:
 def test_ssm_parameter_types_cannot_resolve_here() -> None:
     with pytest.raises(DeployError, match="Systems Manager"):
         resolve({"P": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/x"}}, {})
+
+
+@pytest.mark.parametrize("content", [
+    '{"Stage": "prod", "Owner": "ana"}',
+    '["Stage=prod", "Owner=ana"]',
+    '[{"ParameterKey": "Stage", "ParameterValue": "prod"}, {"ParameterKey": "Owner", "ParameterValue": "ana"}]',
+])
+def test_overrides_read_from_a_json_file(tmp_path: Path, content: str) -> None:
+    (tmp_path / "params.json").write_text(content)
+    overrides = parse_overrides([f"file://{tmp_path / 'params.json'}", "Size=4"])
+    assert overrides == {"Stage": "prod", "Owner": "ana", "Size": "4"}
+
+
+def test_an_unreadable_overrides_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DeployError, match="cannot read parameter overrides from"):
+        parse_overrides([f"file://{tmp_path / 'missing.json'}"])
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    with pytest.raises(DeployError, match="a JSON object, a list of"):
+        parse_overrides([f"file://{tmp_path / 'bad.json'}"])

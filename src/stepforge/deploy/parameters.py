@@ -7,8 +7,10 @@ parameter types) cannot be resolved here and are refused by name.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from stepforge.deploy.errors import DeployError
@@ -17,14 +19,34 @@ Value = str | list[str]
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
-    """``["Key=Value", ...]`` (as ``aws cloudformation deploy --parameter-overrides``) as a dict."""
+    """``["Key=Value", ...]`` (as ``aws cloudformation deploy --parameter-overrides``) as a dict; a
+    ``file://params.json`` item reads a JSON file of such strings, a ``{"Key": "Value"}`` object, or
+    CloudFormation's ``[{"ParameterKey": ..., "ParameterValue": ...}]``."""
     found: dict[str, str] = {}
     for pair in pairs:
+        if pair.startswith("file://"):
+            found.update(parse_overrides(_file_pairs(pair[len("file://"):])))
+            continue
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise DeployError(f"--parameter-overrides takes Key=Value pairs, not {pair!r}")
         found[key] = value
     return found
+
+
+def _file_pairs(path: str) -> list[str]:
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DeployError(f"cannot read parameter overrides from {path}: {exc}") from None
+    if isinstance(value, dict):
+        return [f"{k}={v}" for k, v in value.items()]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    if isinstance(value, list) and all(isinstance(item, dict) and "ParameterKey" in item for item in value):
+        return [f"{item['ParameterKey']}={item.get('ParameterValue', '')}" for item in value]
+    raise DeployError(f"{path}: parameter overrides are a JSON object, a list of \"Key=Value\" strings, or a "
+                      "list of {ParameterKey, ParameterValue}")
 
 
 def resolve(declared: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, Value]:
