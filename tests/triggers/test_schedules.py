@@ -145,6 +145,9 @@ def test_update_replaces_the_expression_and_get_shows_it() -> None:
     ({"Target": {"Arn": "arn:aws:lambda:us-east-1:000000000000:function:f", "RoleArn": ROLE}}, "ValidationException"),
     ({"Name": "has space"}, "ValidationException"),
     ({"Name": "every"}, "ConflictException"),
+    ({"Target": {"Arn": "arn:aws:states:us-east-1:000000000000:stateMachine:m1", "RoleArn": ROLE,
+                 "Input": '{"at": <aws.scheduler.scheduled-time>}'}}, "ValidationException"),
+    ({"GroupName": "nobody"}, "ResourceNotFoundException"),
 ])
 def test_bad_schedules_are_refused_in_aws_shape(change: dict[str, Any], code: str) -> None:
     harness = Harness(T0)

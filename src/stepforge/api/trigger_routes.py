@@ -110,8 +110,7 @@ async def _call_webhook(ctx: ServiceContext, http: HttpRequest, start_sync: Sync
         started = TriggerStart(source, str(answer["executionArn"]), ctx.engine.clock.now())
         await ctx.engine.write(lambda tx: tx.add_trigger_start(started))
         return answer
-    arn = await ctx.engine.write(lambda tx: webhooks.start(ctx.within(tx), record, text, ctx.default_region))
-    return await run_in_threadpool(webhooks.started, ctx, arn)
+    return await ctx.engine.write(lambda tx: webhooks.start(ctx.within(tx), record, text, ctx.default_region))
 
 
 async def _answer(work: Awaitable[Any]) -> Response:

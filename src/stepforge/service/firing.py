@@ -86,7 +86,8 @@ def _fire_schedule(ctx: WriteContext, record: ScheduleRecord, now: float) -> Non
     max_age = (target.get("RetryPolicy") or {}).get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE)
     if now - firing <= max_age:
         name = execution_name(record.name, record.arn, firing)
-        start(ctx, record.arn, target["Arn"], _schedule_input(record, firing, name), name)
+        start(ctx, record.arn, target["Arn"], schedules.target_input(record.body["Target"], record.arn, firing, name),
+              name)
     else:
         log.warning("schedule %s skipped its firing of %s: older than %ss", record.arn, firing, max_age)
     schedules.plan(record, firing)
@@ -94,16 +95,6 @@ def _fire_schedule(ctx: WriteContext, record: ScheduleRecord, now: float) -> Non
         ctx.store.delete_schedule(record.arn)
     else:
         ctx.store.put_schedule(record)
-
-
-def _schedule_input(record: ScheduleRecord, firing: float, name: str) -> str:
-    """The target's Input with Scheduler's context attributes filled in ("{}" without an Input)."""
-    text = str(record.body["Target"].get("Input", "{}"))
-    values = {"schedule-arn": record.arn, "scheduled-time": _iso(firing), "execution-id": name,
-              "attempt-number": "1"}
-    for key, value in values.items():
-        text = text.replace(f"<aws.scheduler.{key}>", value)
-    return text
 
 
 def _fire_rule(ctx: WriteContext, rule: RuleRecord, now: float) -> None:
@@ -162,8 +153,10 @@ class Firing:
             self._stopping.wait(wait)
 
     def _pass(self) -> float:
-        """One pass; how long to wait before the next (none when it fired: more may be due)."""
-        if fire_due(self.ctx, self.clock.now()):
-            return 0.0
+        """One pass; how long to wait before the next (none when it fired: more may be due). Nothing
+        due, nothing written: an idle server never takes the writer from the engine."""
+        now = self.clock.now()
         due = self.ctx.store.next_trigger_due()
-        return IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - self.clock.now()))
+        if due is not None and due <= now and fire_due(self.ctx, now):
+            return 0.0
+        return IDLE_SECONDS if due is None else min(IDLE_SECONDS, max(0.0, due - now))

@@ -8,13 +8,14 @@ A schedule belongs to a group (``default`` unless a request names another; see `
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from stepforge.service import schedule_groups
 from stepforge.service.arns import DEFAULT_REGION
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ValidationException
-from stepforge.service.params import optional_int, optional_str, required_str, store_page
+from stepforge.service.params import optional_int, optional_str, required_str, store_page, strict_json
 from stepforge.service.triggering import Conflicting, ResourceNotFound, check_target
 from stepforge.store.trigger_records import ScheduleRecord
 from stepforge.triggers.expressions import ExpressionError, Schedule, parse
@@ -142,6 +143,16 @@ def due_of(record: ScheduleRecord, schedule: Schedule, firing: float) -> float:
     return firing + float(int.from_bytes(digest[:8], "big") % seconds)
 
 
+def target_input(target: dict[str, Any], arn: str, firing: float, name: str) -> str:
+    """The target's Input for one firing, Scheduler's context attributes filled in ("{}" without an Input)."""
+    text = str(target.get("Input", "{}"))
+    values = {"schedule-arn": arn, "scheduled-time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(firing)),
+              "execution-id": name, "attempt-number": "1"}
+    for key, value in values.items():
+        text = text.replace(f"<aws.scheduler.{key}>", value)
+    return text
+
+
 def _get(ctx: ServiceContext, req: Request) -> ScheduleRecord:
     name, group = _name(req.params), _group(req.params)
     record = ctx.store.get_schedule(arn_of(req.region or DEFAULT_REGION, ctx.account, group, name))
@@ -207,6 +218,11 @@ def _check_target(target: Any) -> None:
     required_str(target, "RoleArn", max_length=1600)
     if target.get("Input") is not None:
         required_str(target, "Input", max_length=8192)
+        try:
+            strict_json(target_input(target, "arn:aws:scheduler:::schedule/g/n", 0.0, "n"))
+        except ValueError:
+            raise ValidationException("Target.Input must be JSON (with <aws.scheduler.*> placeholders filled in) "
+                                      "to start a state machine") from None
     retry = target.get("RetryPolicy")
     if retry is not None and not isinstance(retry, dict):
         raise ValidationException("Target.RetryPolicy must be an object")

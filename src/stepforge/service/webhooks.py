@@ -24,7 +24,7 @@ from typing import Any
 
 from stepforge.service import arns, executions
 from stepforge.service.context import Request, ServiceContext, WriteContext
-from stepforge.service.errors import ApiError, ValidationException, _error
+from stepforge.service.errors import ValidationException, _error
 from stepforge.service.params import optional_str, required_str
 from stepforge.service.triggering import ResourceNotFound, check_target
 from stepforge.store.trigger_records import TriggerStart, WebhookRecord
@@ -106,18 +106,11 @@ def authorize(ctx: ServiceContext, name: str, headers: Mapping[str, str], body: 
     return record
 
 
-def start(ctx: WriteContext, record: WebhookRecord, input_text: str, region: str) -> str:
-    """Start a START webhook's execution (StartExecution); its ARN. (A SYNC webhook runs through the
+def start(ctx: WriteContext, record: WebhookRecord, input_text: str, region: str) -> dict[str, Any]:
+    """Start a START webhook's execution: StartExecution's answer. (A SYNC webhook runs through the
     API layer's StartSyncExecution, which waits for the answer.)"""
     request = Request({"stateMachineArn": record.body["stateMachineArn"], "input": input_text or "{}"}, region)
-    arn = str(executions.start(ctx, request)["executionArn"])
-    ctx.store.add_trigger_start(TriggerStart(webhook_arn(region, ctx.account, record.name), arn, ctx.engine.clock.now()))
-    return arn
-
-
-def started(ctx: ServiceContext, arn: str) -> dict[str, Any]:
-    """StartExecution's answer for an execution a START webhook started."""
-    record = ctx.store.get_execution(arn, with_run=False)
-    if record is None:
-        raise ApiError(f"Execution {arn} vanished")
-    return {"executionArn": record.arn, "startDate": record.started}
+    answer = executions.start(ctx, request)
+    ctx.store.add_trigger_start(TriggerStart(webhook_arn(region, ctx.account, record.name),
+                                             str(answer["executionArn"]), ctx.engine.clock.now()))
+    return answer
