@@ -81,9 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="a module of Python functions the server registers (repeatable), as for serve")
 
     from stepforge import schedules_cli
+    from stepforge.deploy import cli as deploy_cli
     from stepforge.testcli import add_commands  # `test` and `replay`
 
     add_commands(commands)
+    deploy_cli.add_parser(commands)
     schedules_cli.add_parser(commands)
 
     args = parser.parse_args(argv)
@@ -99,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db_check(args)
     if args.command == "hash-password":
         return _hash_password()
+    if args.command == "deploy":
+        return deploy_cli.run(args)
     if args.command == "worker":
         from stepforge.tasks.cli import run_worker
 
