@@ -79,6 +79,22 @@ def test_a_failed_execution_status_change_event_starts_a_handler_machine() -> No
     assert event["detail"]["executionArn"] == started and isinstance(event["detail"]["startDate"], int)
 
 
+def test_an_execution_sends_a_running_event_when_it_starts_and_another_when_it_ends() -> None:
+    harness = Harness(T0)
+    watched = harness.create(PASS)
+    handler = harness.create(PASS)
+    arn = rule(harness, "on-any-status", handler, {
+        "source": ["aws.states"], "detail": {"stateMachineArn": [watched]}})
+    started = harness.call(executions.start, stateMachineArn=watched, input='{"n": 1}')["executionArn"]
+    harness.settle()
+    events = {(event := harness.result(handled).output)["detail"]["status"]: event
+              for handled in started_by(harness, arn)}
+    assert sorted(events) == ["RUNNING", "SUCCEEDED"]
+    running = events["RUNNING"]["detail"]
+    assert running["executionArn"] == started and running["stopDate"] is None and running["output"] is None
+    assert running["input"] == '{"n": 1}'
+
+
 def test_a_scheduled_rule_fires_its_targets_with_a_scheduled_event() -> None:
     harness = Harness(T0)
     machine = harness.create(PASS)

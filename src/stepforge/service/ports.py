@@ -24,6 +24,7 @@ def connect(ctx: ServiceContext) -> ServiceContext:
     """Connect ``ctx``'s engine to the service layer; returns ``ctx``."""
     ctx.engine.dispatcher.start_execution = ChildStarter(ctx)
     ctx.engine.on_ended = EndedExecution(ctx)
+    ctx.engine.on_started = StartedExecution(ctx)
     return ctx
 
 
@@ -50,4 +51,14 @@ class EndedExecution:
 
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         versions.purge_if_idle(self.ctx.within(tx), record.state_machine_arn)
+        status_events.publish(self.ctx.within(tx), record)
+
+
+class StartedExecution:
+    """The engine's start hook: the RUNNING status-change event, to the rules that match it."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         status_events.publish(self.ctx.within(tx), record)

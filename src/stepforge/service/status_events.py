@@ -1,8 +1,12 @@
 """Step Functions' own events: "Step Functions Execution Status Change" (source ``aws.states``),
-delivered to the rules of the default event bus when an execution ends, in AWS's shape.
+delivered to the rules of the default event bus when an execution starts (RUNNING) and when it
+ends, in AWS's shape.
 
-EXPRESS executions send none (as on AWS). Called by the engine's end hook (see :mod:`stepforge.service.ports`) inside the batch that ended the
-execution, so a FAILED execution and the handler execution its event starts commit together.
+EXPRESS executions send none (as on AWS). Called by the engine's start and end hooks (see
+:mod:`stepforge.service.ports`) inside the batch that took the execution's first step or ended it, so a
+FAILED execution and the handler execution its event starts commit together. An execution a RUNNING
+event starts sends its own RUNNING event in a later batch, never in the same one: a rule that starts
+the machine it watches makes one execution per batch, not an endless loop inside one transaction.
 """
 
 from __future__ import annotations
