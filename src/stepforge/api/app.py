@@ -24,6 +24,7 @@ from stepforge.api.operations import (
     LONG_POLLS,
     PRECHECKS,
     READ_OPERATIONS,
+    START_EXECUTION,
     SYNC_EXECUTION,
     TARGET_PREFIX,
     WRITE_OPERATIONS,
@@ -32,8 +33,7 @@ from stepforge.api.operations import (
 from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
-from stepforge.engine import notices
-from stepforge.service import sync
+from stepforge.service import executions, express, sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
     ApiError,
@@ -42,6 +42,7 @@ from stepforge.service.errors import (
     ValidationException,
     storage_fault,
 )
+from stepforge.store.records import ExecutionRecord
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                 raise UnknownOperation(f"Unknown operation {target!r}")
             validate(operation, request.params)
             if operation == SYNC_EXECUTION:
-                arn = await ctx.engine.write(lambda tx: sync.start(ctx.within(tx), request))
-                return _ok(await _sync_result(ctx, arn, request))
+                return _ok(await _start_sync(ctx, request))
+            if operation == START_EXECUTION:
+                return _ok(await _start(ctx, request))
             if operation in LONG_POLLS:
                 return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
             reader = READ_OPERATIONS.get(operation)
@@ -133,19 +135,37 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
     return {}
 
 
-async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
-    """StartSyncExecution's answer: wait (without blocking the loop) for the execution to end."""
+async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
+    """StartSyncExecution's answer: the execution runs in memory (its pure stretch in a worker thread);
+    wait, without blocking the loop, for it to end (the runner ends it at the five-minute limit)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + sync.MAX_SECONDS
-    with ctx.engine.notices.subscribe(notices.execution(arn)) as subscription:
-        while True:
-            answer = await run_in_threadpool(sync.result, ctx, arn, request)
-            if answer is not None:
-                return answer
-            if loop.time() >= deadline:
-                await ctx.engine.write(lambda tx: sync.give_up(ctx.within(tx), arn))
-                deadline = loop.time() + 10.0
-            await subscription.wait(min(RECHECK_SECONDS, max(0.0, deadline - loop.time())))
+    ended: asyncio.Future[ExecutionRecord] = loop.create_future()
+
+    def done(record: ExecutionRecord) -> None:
+        loop.call_soon_threadsafe(_settle, ended, record)
+
+    await run_in_threadpool(sync.start, ctx, request, done)
+    return sync.answer(await ended, request)
+
+
+def _settle(future: asyncio.Future[ExecutionRecord], record: ExecutionRecord) -> None:
+    if not future.done():
+        future.set_result(record)
+
+
+async def _start(ctx: ServiceContext, request: Request) -> Any:
+    """StartExecution: resolved in a worker thread; an EXPRESS execution runs in memory from there, a
+    STANDARD one is stored with the engine's next batch."""
+    prepared = await run_in_threadpool(_prepare_or_run, ctx, request)
+    if isinstance(prepared, dict):
+        return prepared
+    return await ctx.engine.write(lambda tx: executions.insert(ctx.within(tx), prepared))
+
+
+def _prepare_or_run(ctx: ServiceContext, request: Request) -> executions.Prepared | dict[str, Any]:
+    """In a worker thread: the prepared STANDARD execution, or the answer of the EXPRESS one it started."""
+    prepared = executions.prepare(ctx, request)
+    return express.start(ctx, prepared.record, prepared.machine) if prepared.express else prepared
 
 
 async def _request(http: HttpRequest, default_region: str) -> Request:

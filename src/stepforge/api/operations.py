@@ -81,3 +81,6 @@ LONG_POLLS: dict[str, tuple[WriteHandler, Callable[[Request], str]]] = {
 
 #: Answered once the EXPRESS execution it starts has ended (see ``service.sync``).
 SYNC_EXECUTION = "StartSyncExecution"
+#: Resolved in a worker thread first (``executions.prepare``): an EXPRESS execution never reaches the
+#: engine's batch, a STANDARD one is stored by ``executions.insert`` in it.
+START_EXECUTION = "StartExecution"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from stepforge.asl.records import RUNNING, Event, Stop
-from stepforge.service import arns, maprun, redrive, versions
+from stepforge.service import arns, express, maprun, redrive, versions
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import (
     ExecutionAlreadyExists,
@@ -28,14 +29,36 @@ from stepforge.service.params import (
 )
 from stepforge.store import cursors
 from stepforge.store.base import ExecutionQuery
-from stepforge.store.records import ExecutionRecord, Page
+from stepforge.store.records import ExecutionRecord, Page, StateMachineRecord
 
 MAX_INPUT = 256 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A Start*Execution request resolved (machine, version or alias; name; input), nothing stored yet."""
+
+    record: ExecutionRecord
+    machine: StateMachineRecord
+
+    @property
+    def express(self) -> bool:
+        return self.machine.type == "EXPRESS"
+
+
 def start(ctx: WriteContext, req: Request) -> dict[str, Any]:
-    """StartExecution: idempotent for a RUNNING execution of the same name and input."""
-    record = new_execution(ctx, req, "execution")
+    """StartExecution in one call (in-process use): :func:`prepare`, then :func:`insert` or, for an
+    EXPRESS machine, :func:`stepforge.service.express.start`."""
+    prepared = prepare(ctx, req)
+    return express.start(ctx, prepared.record, prepared.machine) if prepared.express else insert(ctx, prepared)
+
+
+def insert(ctx: WriteContext, prepared: Prepared) -> dict[str, Any]:
+    """StartExecution of a STANDARD machine: store it and queue its start. Idempotent for a RUNNING
+    execution of the same name and input. The machine is checked again in this transaction (it may
+    have been deleted since :func:`prepare` read it)."""
+    record = prepared.record
+    versions.machine(ctx, record.state_machine_arn, allow_deleting=False)
     existing = _insert(ctx, record, reuse=lambda found: found.status == RUNNING)
     return {"executionArn": record.arn, "startDate": (existing or record).started}
 
@@ -49,9 +72,11 @@ def start_child(ctx: WriteContext, machine_arn: str, input_text: str, name: str)
     """
     region = arns.parse(machine_arn, "stateMachine").region
     params: dict[str, object] = {"stateMachineArn": machine_arn, "input": input_text, "name": name}
-    record = new_execution(ctx, Request(params, region), "execution")
-    _insert(ctx, record, reuse=lambda found: True)
-    return record.arn
+    prepared = prepare(ctx, Request(params, region))
+    if prepared.express:
+        return str(express.start(ctx, prepared.record, prepared.machine)["executionArn"])
+    _insert(ctx, prepared.record, reuse=lambda found: True)
+    return prepared.record.arn
 
 
 def _insert(ctx: WriteContext, record: ExecutionRecord,
@@ -71,8 +96,10 @@ def _insert(ctx: WriteContext, record: ExecutionRecord,
     return None
 
 
-def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionRecord:
-    """The record of an execution a Start*Execution request asks for (not stored yet)."""
+def prepare(ctx: ServiceContext, req: Request) -> Prepared:
+    """What a Start*Execution request asks for, before anything is written (a read: the API runs it in
+    a worker thread, off the engine's batch). The record is not stored yet: an ``execution``
+    ARN for a STANDARD machine, an ``express`` one (with a unique id, as AWS forms it) for EXPRESS."""
     machine_arn, test_case = _test_case(ctx, required_str(req.params, "stateMachineArn"))
     target = versions.resolve(ctx, machine_arn)
     name = arns.check_name(optional_str(req.params, "name") or str(uuid.uuid4()))
@@ -84,14 +111,15 @@ def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionReco
         message = str(exc) if text.strip() else "Invalid execution input."
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{message}'") from None
     machine = target.machine
+    kind = "express" if machine.type == "EXPRESS" else "execution"
     parts = (machine.name, name) if kind == "execution" else (machine.name, name, str(uuid.uuid4()))
     region = arns.parse(machine.arn, "stateMachine").region  # the machine's, whatever region the caller signs for
-    return ExecutionRecord(
+    return Prepared(ExecutionRecord(
         arn=arns.build(region, ctx.account, kind, *parts) + test_case, name=name, state_machine_arn=machine.arn,
         state_machine_name=machine.name, definition=target.definition, role_arn=target.role_arn, input=text,
         started=ctx.engine.clock.now(), version_arn=target.version.arn if target.version else None,
         alias_arn=target.alias.arn if target.alias else None,
-    )
+    ), machine)
 
 
 def _test_case(ctx: ServiceContext, machine_arn: str) -> tuple[str, str]:

@@ -1,0 +1,42 @@
+"""EXPRESS executions at the service layer: started in memory (``engine.express``), never stored.
+
+What AWS answers for them, and so stepforge:
+
+- StartExecution and StartSyncExecution return ``arn:aws:states:REGION:ACCOUNT:express:MACHINE:NAME:ID``
+  ARNs; names need not be unique (no idempotency, no ExecutionAlreadyExists) and the open-execution
+  quota does not count them;
+- DescribeExecution, GetExecutionHistory, StopExecution and DescribeStateMachineForExecution refuse an
+  ``express`` ARN with InvalidArn (``Resource type not valid in this context: express``), and
+  ListExecutions refuses an EXPRESS machine with StateMachineTypeNotSupported: their events are
+  in the machine's execution logs (``loggingConfiguration``), and the console lists the ones that
+  ended lately from there (:func:`recent`);
+- an execution lasts at most five minutes and ends TIMED_OUT; an asynchronous one survives nothing
+  (at-least-once, as AWS documents for Express: a server that stops forgets it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepforge.engine.express import Done
+from stepforge.engine.logs import Ended, Target
+from stepforge.service.context import ServiceContext
+from stepforge.store.records import ExecutionRecord, StateMachineRecord
+
+
+def start(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord,
+          done: Done | None = None) -> dict[str, Any]:
+    """Run ``record`` (an EXPRESS execution of ``machine``) in memory; StartExecution's answer.
+
+    It runs in the calling thread as far as it goes without waiting; ``done`` is called with the
+    record when it ends (maybe before this returns)."""
+    ctx.engine.express.start(record, Target.of(machine.logging_configuration, machine.arn), done)
+    return {"executionArn": record.arn, "startDate": record.started}
+
+
+def recent(ctx: ServiceContext, machine_arn: str) -> list[Ended]:
+    """The machine's EXPRESS executions that are running here or ended lately, newest first."""
+    running = [Ended(r.arn, r.name, r.status, r.started, r.started) for r in ctx.engine.express.running()
+               if r.state_machine_arn == machine_arn]
+    running.sort(key=lambda e: e.started, reverse=True)
+    return running + ctx.engine.logs.recent(machine_arn)
