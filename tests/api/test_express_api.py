@@ -85,3 +85,14 @@ async def test_start_sync_execution_answers_timed_out_at_the_five_minute_limit(a
                 await anyio.sleep(0.001)
         assert api.engine.express.fire_due(api.engine.clock.now() + MAX_SECONDS) == 1
     assert answers[0]["status"] == "TIMED_OUT" and answers[0]["stopDate"] >= answers[0]["startDate"]
+
+
+@with_api
+async def test_a_start_right_after_update_or_delete_sees_the_change(api: Api) -> None:
+    arn = await machine(api)
+    assert json.loads((await api.ok("StartSyncExecution", stateMachineArn=arn, input='{"v": 1}'))["output"]) == {"v": 1}
+    await api.ok("UpdateStateMachine", stateMachineArn=arn, definition=json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "new", "End": True}}}))
+    assert (await api.ok("StartSyncExecution", stateMachineArn=arn))["output"] == '"new"'
+    await api.ok("DeleteStateMachine", stateMachineArn=arn)
+    assert error(await api.call("StartExecution", stateMachineArn=arn))[1] == "StateMachineDoesNotExist"

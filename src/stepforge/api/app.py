@@ -22,6 +22,7 @@ from stepforge.api.credentials import AuthConfig
 from stepforge.api.edge import VERIFIED_REGION, Edge
 from stepforge.api.operations import (
     LONG_POLLS,
+    MACHINE_WRITES,
     PRECHECKS,
     READ_OPERATIONS,
     START_EXECUTION,
@@ -95,7 +96,10 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             precheck = PRECHECKS.get(operation)
             if precheck is not None:
                 await run_in_threadpool(precheck, ctx, request)
-            return _ok(await ctx.engine.write(lambda tx: writer(ctx.within(tx), request)))
+            answer = await ctx.engine.write(lambda tx: writer(ctx.within(tx), request))
+            if operation in MACHINE_WRITES:
+                ctx.engine.machines.clear()  # before the answer: the caller's next start sees its change
+            return _ok(answer)
         except ApiError as exc:
             return _error(exc)
         except Exception as exc:  # never a stack trace to the client
@@ -164,7 +168,7 @@ async def _start(ctx: ServiceContext, request: Request) -> Any:
 
 def _prepare_or_run(ctx: ServiceContext, request: Request) -> executions.Prepared | dict[str, Any]:
     """In a worker thread: the prepared STANDARD execution, or the answer of the EXPRESS one it started."""
-    prepared = executions.prepare(ctx, request)
+    prepared = executions.prepare(ctx, request, cached=True)
     return express.start(ctx, prepared.record, prepared.machine) if prepared.express else prepared
 
 

@@ -38,6 +38,7 @@ from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.express import ExpressRunner
 from stepforge.engine.logs import BatchLog, ExecutionLogs
+from stepforge.engine.machine_cache import MachineCache
 from stepforge.engine.notices import Notices
 from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store, UnitOfWork
@@ -80,7 +81,9 @@ class Engine:
         self._ended: list[ExecutionRecord] = []
         #: Execution logs (the machines' loggingConfiguration); EXPRESS executions run in ``express``.
         self.logs = logs or ExecutionLogs()
-        self._batch_log = BatchLog(self.logs)
+        #: Machines as Start*Execution and execution logs read them (see ``engine.machine_cache``).
+        self.machines = MachineCache()
+        self._batch_log = BatchLog(self.logs, self.machines)
         self.express = ExpressRunner(self.clock, self.dispatcher, self.logs)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -232,7 +235,7 @@ class Engine:
             tx.push_signal(record.arn, Resume())
         tx.append_events(record.arn, step.events)
         record.event_count += len(step.events)
-        self._batch_log.add(tx, record, step.events)
+        self._batch_log.add(tx, record, step.events, now)
         for command in step.commands:
             if isinstance(command, DispatchTask):
                 self.dispatcher.dispatch(tx, record.arn, command, now)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from stepforge.asl.records import Event
+from stepforge.engine.machine_cache import MachineCache
 from stepforge.store.records import ExecutionRecord, StateMachineRecord
 
 log = logging.getLogger(__name__)
@@ -211,23 +212,24 @@ class BatchLog:
     """The lines of a STANDARD engine batch, written once the batch commits (dropped if it rolls back).
 
     Each execution's target is read from its machine once (the machine's logging configuration when
-    the engine first steps it) and kept while the execution runs here.
+    the engine first steps it, through ``machines``) and kept while the execution runs here.
     """
 
-    def __init__(self, logs: ExecutionLogs, keep: int = 4096) -> None:
+    def __init__(self, logs: ExecutionLogs, machines: MachineCache, keep: int = 4096) -> None:
         self.logs = logs
+        self.machines = machines
         self.keep = keep
         self._targets: dict[str, Target | None] = {}
         self._pending: list[tuple[Target, str, list[Event], int]] = []
 
-    def add(self, machines: MachineReader, record: ExecutionRecord, events: list[Event]) -> None:
-        """Queue ``events`` of ``record`` (read its machine's configuration through ``machines`` if new)."""
+    def add(self, tx: MachineReader, record: ExecutionRecord, events: list[Event], now: float) -> None:
+        """Queue ``events`` of ``record`` (its machine's configuration read through ``tx`` if not known)."""
         if not events:
             return
         if record.arn in self._targets:
             target = self._targets[record.arn]
         else:
-            machine = machines.get_state_machine(record.state_machine_arn)
+            machine = self.machines.get(record.state_machine_arn, now, tx.get_state_machine)
             target = Target.of(machine.logging_configuration if machine else None, record.state_machine_arn)
             if len(self._targets) >= self.keep:
                 self._targets.pop(next(iter(self._targets)))

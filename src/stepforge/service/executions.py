@@ -96,12 +96,14 @@ def _insert(ctx: WriteContext, record: ExecutionRecord,
     return None
 
 
-def prepare(ctx: ServiceContext, req: Request) -> Prepared:
+def prepare(ctx: ServiceContext, req: Request, *, cached: bool = False) -> Prepared:
     """What a Start*Execution request asks for, before anything is written (a read: the API runs it in
     a worker thread, off the engine's batch). The record is not stored yet: an ``execution``
-    ARN for a STANDARD machine, an ``express`` one (with a unique id, as AWS forms it) for EXPRESS."""
+    ARN for a STANDARD machine, an ``express`` one (with a unique id, as AWS forms it) for EXPRESS.
+    ``cached``: the machine maybe as read a moment ago (the API's front door, see
+    :mod:`stepforge.engine.machine_cache`)."""
     machine_arn, test_case = _test_case(ctx, required_str(req.params, "stateMachineArn"))
-    target = versions.resolve(ctx, machine_arn)
+    target = versions.resolve(ctx, machine_arn, cached=cached)
     name = arns.check_name(optional_str(req.params, "name") or str(uuid.uuid4()))
     text = optional_str(req.params, "input", max_length=MAX_INPUT)
     text = "{}" if text is None else text

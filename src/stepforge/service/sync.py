@@ -20,8 +20,9 @@ from stepforge.store.records import ExecutionRecord
 
 
 def start(ctx: ServiceContext, req: Request, done: Done) -> ExecutionRecord:
-    """Start the execution (StateMachineTypeNotSupported for a STANDARD machine); ``done`` gets it at its end."""
-    prepared = executions.prepare(ctx, req)
+    """Start the execution (StateMachineTypeNotSupported for a STANDARD machine); ``done`` gets it at
+    its end. The machine may be as read a moment ago (the API's front door)."""
+    prepared = executions.prepare(ctx, req, cached=True)
     if not prepared.express:
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
     express.start(ctx, prepared.record, prepared.machine, done)
