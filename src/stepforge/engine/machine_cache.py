@@ -45,6 +45,11 @@ class MachineCache:
                 self._records[arn] = (now, record)
         return record
 
+    def peek(self, arn: str, now: float) -> StateMachineRecord | None:
+        """The record of ``arn`` if one was read at most :data:`TTL` seconds before ``now`` (no read)."""
+        found = self._records.get(arn)
+        return found[1] if found is not None and now - found[0] < self.ttl else None
+
     def clear(self) -> None:
         """Forget every record: a machine, version or alias changed here."""
         with self._lock:

@@ -12,6 +12,7 @@ from stepforge.asl.records import RUNNING, Event, Stop
 from stepforge.service import arns, express, maprun, redrive, versions
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import (
+    ApiError,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionLimitExceeded,
@@ -47,18 +48,36 @@ class Prepared:
 
 
 def start(ctx: WriteContext, req: Request) -> dict[str, Any]:
-    """StartExecution in one call (in-process use): :func:`prepare`, then :func:`insert` or, for an
-    EXPRESS machine, :func:`stepforge.service.express.start`."""
+    """StartExecution in one transaction: :func:`prepare` and store it, or for an EXPRESS machine
+    :func:`stepforge.service.express.start` (which stores nothing)."""
     prepared = prepare(ctx, req)
-    return express.start(ctx, prepared.record, prepared.machine) if prepared.express else insert(ctx, prepared)
+    return express.start(ctx, prepared.record, prepared.machine) if prepared.express else _queue(ctx, prepared)
+
+
+def known_type(ctx: ServiceContext, req: Request) -> str | None:
+    """The type of the machine a Start*Execution names, if it was read a moment ago (no store read):
+    what lets the API send a STANDARD start straight to the engine's batch."""
+    arn = req.params.get("stateMachineArn")
+    if not isinstance(arn, str) or "#" in arn:
+        return None
+    try:
+        base, _ = versions.split(arn)
+    except ApiError:
+        return None
+    record = ctx.engine.machines.peek(base, ctx.engine.clock.now())
+    return None if record is None else record.type
 
 
 def insert(ctx: WriteContext, prepared: Prepared) -> dict[str, Any]:
     """StartExecution of a STANDARD machine: store it and queue its start. Idempotent for a RUNNING
     execution of the same name and input. The machine is checked again in this transaction (it may
     have been deleted since :func:`prepare` read it)."""
+    versions.machine(ctx, prepared.record.state_machine_arn, allow_deleting=False)
+    return _queue(ctx, prepared)
+
+
+def _queue(ctx: WriteContext, prepared: Prepared) -> dict[str, Any]:
     record = prepared.record
-    versions.machine(ctx, record.state_machine_arn, allow_deleting=False)
     existing = _insert(ctx, record, reuse=lambda found: found.status == RUNNING)
     return {"executionArn": record.arn, "startDate": (existing or record).started}
 
