@@ -118,3 +118,28 @@ def test_stopping_a_running_express_execution_aborts_it(tmp_path: Path) -> None:
     assert harness.engine.express.stop_execution(arn, "Why", "because")
     assert [(r.status, r.error) for r in ended] == [("ABORTED", "Why")]
     assert not harness.engine.express.stop_execution(arn, None, None)
+
+
+def parent_of(harness: Harness, child: str, pattern: str = ".sync:2") -> dict[str, Any]:
+    return {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": f"arn:aws:states:::states:startExecution{pattern}",
+        "Parameters": {"StateMachineArn": child, "Input": {"n": 5}}, "End": True}}}
+
+
+def test_a_standard_parent_waits_with_sync_for_an_express_child_that_ends_at_once(tmp_path: Path) -> None:
+    harness = deployment(tmp_path)
+    child = express_machine(harness, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    result = harness.run(parent_of(harness, child))
+    assert result.status == "SUCCEEDED", result.event_types
+    assert ":express:x:" in result.output["ExecutionArn"] and result.output["Output"] == {"n": 5}
+
+
+def test_a_standard_parent_waits_with_sync_for_an_express_child_that_ends_later(tmp_path: Path) -> None:
+    harness = deployment(tmp_path)
+    child = express_machine(harness, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": True}}})
+    arn = harness.start(parent_of(harness, child))
+    harness.settle()
+    assert harness.result(arn).status == "RUNNING"
+    harness.engine.express.fire_due(harness.clock.now() + 5)
+    result = harness.run_until_done(arn)
+    assert result.status == "SUCCEEDED" and result.output["Status"] == "SUCCEEDED"

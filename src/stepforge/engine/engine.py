@@ -85,6 +85,7 @@ class Engine:
         self.machines = MachineCache()
         self._batch_log = BatchLog(self.logs, self.machines)
         self.express = ExpressRunner(self.clock, self.dispatcher, self.logs)
+        self.dispatcher.ended_elsewhere = self.express.ended
 
     # -- lifecycle -------------------------------------------------------------------------------
 

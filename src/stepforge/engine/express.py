@@ -58,6 +58,8 @@ _LIMIT = TimerFired(0, "execution_timeout")
 IDLE_WAIT = 0.25
 #: Compiled definitions kept (LRU).
 CACHE = 512
+#: Ended executions :meth:`ExpressRunner.ended` remembers (a ``.sync`` parent may look for its child).
+ENDED = 4096
 #: Timers kept beyond twice the running executions before those of ended ones are dropped.
 COMPACT_AT = 10_000
 
@@ -87,6 +89,7 @@ class ExpressRunner:
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
         self._interpreters: OrderedDict[str, Interpreter] = OrderedDict()
+        self._ended: OrderedDict[str, ExecutionRecord] = OrderedDict()
         self._timers: list[tuple[float, int, str, Signal]] = []
         self._sequence = itertools.count()
         self._wake = threading.Condition(self._lock)
@@ -124,6 +127,11 @@ class ExpressRunner:
             return False
         self._deliver(live, Stop(error, cause))
         return True
+
+    def ended(self, arn: str) -> ExecutionRecord | None:
+        """An execution that ended lately (the newest :data:`ENDED` are kept), else None."""
+        with self._lock:
+            return self._ended.get(arn)
 
     def running(self) -> list[ExecutionRecord]:
         """The records of the executions running now (a snapshot)."""
@@ -249,6 +257,9 @@ class ExpressRunner:
         live.inbox.clear()
         with self._lock:
             self._live.pop(record.arn, None)
+            self._ended[record.arn] = record
+            if len(self._ended) > ENDED:
+                self._ended.popitem(last=False)
         self.logs.ended(record.state_machine_arn, Ended(record.arn, record.name, record.status, record.started,
                                                         record.stopped))
         if live.done is not None:

@@ -93,7 +93,7 @@ def start_child(ctx: WriteContext, machine_arn: str, input_text: str, name: str)
     params: dict[str, object] = {"stateMachineArn": machine_arn, "input": input_text, "name": name}
     prepared = prepare(ctx, Request(params, region))
     if prepared.express:
-        return str(express.start(ctx, prepared.record, prepared.machine)["executionArn"])
+        return express.start_child(ctx, prepared.record, prepared.machine)
     _insert(ctx, prepared.record, reuse=lambda found: True)
     return prepared.record.arn
 

@@ -22,6 +22,7 @@ from stepforge.engine.express import Done
 from stepforge.engine.logs import Ended, Target
 from stepforge.service.context import ServiceContext
 from stepforge.store.records import ExecutionRecord, StateMachineRecord
+from stepforge.tasks import children
 
 
 def start(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord,
@@ -32,6 +33,28 @@ def start(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRec
     record when it ends (maybe before this returns)."""
     ctx.engine.express.start(record, Target.of(machine.logging_configuration, machine.arn), done)
     return {"executionArn": record.arn, "startDate": record.started}
+
+
+def start_child(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord) -> str:
+    """Start an EXPRESS child of a ``states:startExecution`` task; its ARN.
+
+    Its end wakes a parent waiting with ``.sync`` (:func:`stepforge.tasks.children.on_finished`, in a
+    transaction of its own). A child that ends before this returns is left to the parent's task,
+    which finds it through the runner (``engine.express.ended``) once its watch exists."""
+    starting = [True]
+
+    def done(ended: ExecutionRecord) -> None:
+        if starting[0]:
+            return  # still inside the caller's transaction: the parent's task looks for it
+        with ctx.engine.store.transaction() as tx:
+            children.on_finished(tx, ended)
+        ctx.engine.notify()
+
+    try:
+        start(ctx, record, machine, done)
+    finally:
+        starting[0] = False
+    return record.arn
 
 
 def recent(ctx: ServiceContext, machine_arn: str) -> list[Ended]:

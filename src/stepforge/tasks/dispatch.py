@@ -74,6 +74,8 @@ class Dispatcher:
         self._lock = threading.Lock()
         #: How child executions start; the service layer connects it (``service.ports.connect``).
         self.start_execution: children.StartExecution = _unconnected
+        #: Ended EXPRESS executions, which have no row (the engine connects its runner's).
+        self.ended_elsewhere: children.EndedElsewhere = lambda arn: None
 
     # -- inside the engine's step ------------------------------------------------------------------
 
@@ -181,7 +183,7 @@ class Dispatcher:
             self.functions.start(job.target, job.input, job.input_json, deliver, job.resource)
         elif job.target.service == "states" and job.target.action == "startExecution":
             outcome = children.start(self.store, self.start_execution, job.target, job.input, job.child_name,
-                                     job.execution_arn, job.wait_id, now)
+                                     job.execution_arn, job.wait_id, now, self.ended_elsewhere)
             self.notify()
             if outcome is not None:
                 deliver(_with_metadata(outcome) if job.target.pattern == "" else outcome)
