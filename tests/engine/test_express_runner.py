@@ -143,3 +143,14 @@ def test_a_standard_parent_waits_with_sync_for_an_express_child_that_ends_later(
     harness.engine.express.fire_due(harness.clock.now() + 5)
     result = harness.run_until_done(arn)
     assert result.status == "SUCCEEDED" and result.output["Status"] == "SUCCEEDED"
+
+
+def test_an_express_child_of_a_map_run_is_described_as_aws_describes_it(tmp_path: Path) -> None:
+    harness = deployment(tmp_path)
+    result = harness.run({"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}, [1])
+    run_arn = result.details("MapRunStarted")[0]["mapRunArn"]
+    [child] = harness.call(executions.list_, mapRunArn=run_arn)["executions"]
+    described = harness.call(executions.describe, executionArn=child["executionArn"])
+    assert (described["status"], described["mapRunArn"]) == ("SUCCEEDED", run_arn)

@@ -16,6 +16,7 @@ from stepforge.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionLimitExceeded,
+    InvalidArn,
     InvalidExecutionInput,
     StateMachineTypeNotSupported,
     ValidationException,
@@ -152,9 +153,12 @@ def _test_case(ctx: ServiceContext, machine_arn: str) -> tuple[str, str]:
 
 
 def get(ctx: ServiceContext, arn: str) -> ExecutionRecord:
-    """An execution's record without its frames (what the API shows)."""
-    arns.parse(arn, "execution")
+    """An execution's record without its frames (what the API shows). An ``express`` ARN is refused
+    with InvalidArn, as AWS refuses it, unless a Distributed Map's Map Run stored it as its child."""
+    kind = arns.parse(arn, "execution", "express").kind
     record = ctx.store.get_execution(arn, with_run=False)
+    if kind == "express" and (record is None or record.map_run_arn is None):
+        raise InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'")
     if record is None:
         raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
     return record
