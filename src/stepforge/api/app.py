@@ -8,7 +8,6 @@ import json
 import logging
 import re
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,7 +35,7 @@ from stepforge.api.operations import (
 from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
-from stepforge.service import executions, express, sync
+from stepforge.service import arns, executions, express, sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
     ApiError,
@@ -251,10 +250,10 @@ def _region(http: HttpRequest, default: str) -> str:
 
 def _ok(payload: Any) -> Response:
     return Response(json.dumps(payload, ensure_ascii=False), media_type=CONTENT_TYPE,
-                    headers={"x-amzn-RequestId": str(uuid.uuid4())})
+                    headers={"x-amzn-RequestId": arns.random_id()})
 
 
 def _error(exc: ApiError) -> Response:
     body = {"__type": f"com.amazonaws.states#{exc.code}", "message": exc.message}
     return Response(json.dumps(body), status_code=exc.status, media_type=CONTENT_TYPE,
-                    headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())})
+                    headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": arns.random_id()})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +123,7 @@ def prepare(ctx: ServiceContext, req: Request, *, cached: bool = False) -> Prepa
     :mod:`stepforge.engine.machine_cache`)."""
     machine_arn, test_case = _test_case(ctx, required_str(req.params, "stateMachineArn"))
     target = versions.resolve(ctx, machine_arn, cached=cached)
-    name = arns.check_name(optional_str(req.params, "name") or str(uuid.uuid4()))
+    name = arns.check_name(optional_str(req.params, "name") or arns.random_id())
     text = optional_str(req.params, "input", max_length=MAX_INPUT)
     text = "{}" if text is None else text
     try:
@@ -134,7 +133,7 @@ def prepare(ctx: ServiceContext, req: Request, *, cached: bool = False) -> Prepa
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{message}'") from None
     machine = target.machine
     kind = "express" if machine.type == "EXPRESS" else "execution"
-    parts = (machine.name, name) if kind == "execution" else (machine.name, name, str(uuid.uuid4()))
+    parts = (machine.name, name) if kind == "execution" else (machine.name, name, arns.random_id())
     region = arns.parse(machine.arn, "stateMachine").region  # the machine's, whatever region the caller signs for
     return Prepared(ExecutionRecord(
         arn=arns.build(region, ctx.account, kind, *parts) + test_case, name=name, state_machine_arn=machine.arn,
