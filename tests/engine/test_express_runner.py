@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from stepforge.asl.execution.interpreter import Interpreter
 from stepforge.engine.express import MAX_SECONDS
 from stepforge.engine.logs import ExecutionLogs, LogSettings
 from stepforge.service import executions, express, statemachines
@@ -154,3 +155,17 @@ def test_an_express_child_of_a_map_run_is_described_as_aws_describes_it(tmp_path
     [child] = harness.call(executions.list_, mapRunArn=run_arn)["executions"]
     described = harness.call(executions.describe, executionArn=child["executionArn"])
     assert (described["status"], described["mapRunArn"]) == ("SUCCEEDED", run_arn)
+
+
+def test_an_internal_error_fails_the_execution_and_still_ends_it(tmp_path: Path, monkeypatch: Any) -> None:
+    harness = deployment(tmp_path)
+    machine = express_machine(harness, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Interpreter, "start", broken)
+    _, ended = started(harness, machine, {})
+    assert [(r.status, r.error) for r in ended] == [("FAILED", "States.Runtime")]
+    assert "a bug" in (ended[0].cause or "") and harness.engine.express.running() == []
+    assert [line["type"] for line in log_lines(tmp_path)] == ["ExecutionFailed"]

@@ -31,8 +31,10 @@ from stepforge.asl import errors
 from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.execution.interpreter import ExecutionInfo, Interpreter, iso
 from stepforge.asl.records import (
+    FAILED,
     RUNNING,
     DispatchTask,
+    Event,
     Resume,
     SetTimer,
     Signal,
@@ -59,7 +61,7 @@ IDLE_WAIT = 0.25
 #: Compiled definitions kept (LRU).
 CACHE = 512
 #: Ended executions :meth:`ExpressRunner.ended` remembers (a ``.sync`` parent may look for its child).
-ENDED = 4096
+ENDED = 1024
 #: Timers kept beyond twice the running executions before those of ended ones are dropped.
 COMPACT_AT = 10_000
 
@@ -76,6 +78,7 @@ class _Live:
     interpreter: Interpreter
     target: Target | None
     done: Done | None
+    remember: bool = False
     inbox: deque[Signal | None] = field(default_factory=deque)
     busy: bool = False
 
@@ -112,10 +115,12 @@ class ExpressRunner:
 
     # -- executions ------------------------------------------------------------------------------
 
-    def start(self, record: ExecutionRecord, target: Target | None, done: Done | None = None) -> None:
+    def start(self, record: ExecutionRecord, target: Target | None, done: Done | None = None, *,
+              remember: bool = False) -> None:
         """Run a new execution as far as it goes without waiting (in this thread); ``done`` is called
-        when it ends — before this returns when nothing makes it wait."""
-        live = _Live(record, _info(record), self.interpreter(record.definition), target, done)
+        when it ends — before this returns when nothing makes it wait. ``remember``: keep its record
+        for :meth:`ended` once it ends (a child a ``.sync`` parent may look for)."""
+        live = _Live(record, _info(record), self.interpreter(record.definition), target, done, remember)
         with self._lock:
             self._live[record.arn] = live  # in start order: what :meth:`fire_due` ends at the limit first
         self._deliver(live, None)
@@ -129,7 +134,7 @@ class ExpressRunner:
         return True
 
     def ended(self, arn: str) -> ExecutionRecord | None:
-        """An execution that ended lately (the newest :data:`ENDED` are kept), else None."""
+        """An execution started with ``remember`` that ended lately (the newest :data:`ENDED`), else None."""
         with self._lock:
             return self._ended.get(arn)
 
@@ -206,11 +211,22 @@ class ExpressRunner:
                 step = live.interpreter.start(record.run, live.info, record.input, now, self.rng)
             else:
                 step = live.interpreter.deliver(record.run, live.info, signal, now, self.rng)
-        except Exception as exc:  # a bug fails this one execution, visibly
+            self._apply(live, step, now)
+        except Exception as exc:  # a bug fails this one execution, visibly, and never stalls its waiters
             log.exception("internal error advancing %s", record.arn)
-            step = live.interpreter.deliver(record.run, live.info, Stop(
-                errors.RUNTIME, f"stepforge internal error: {type(exc).__name__}: {exc}", failed=True), now, self.rng)
-        self._apply(live, step, now)
+            self._fail_internally(live, exc, now)
+
+    def _fail_internally(self, live: _Live, exc: Exception, now: float) -> None:
+        run = live.record.run
+        cause = f"stepforge internal error: {type(exc).__name__}: {exc}"
+        event = Event(run.next_event_id, run.next_event_id - 1, "ExecutionFailed", now, "executionFailedEventDetails",
+                      {"error": errors.RUNTIME, "cause": cause})
+        run.next_event_id += 1
+        run.status, run.error, run.cause, run.output = FAILED, errors.RUNTIME, cause, None
+        try:
+            self.logs.write(live.target, live.record.arn, [event])
+        finally:
+            self._end(live, now)
 
     def _apply(self, live: _Live, step: Step, now: float) -> None:
         record = live.record
@@ -257,9 +273,10 @@ class ExpressRunner:
         live.inbox.clear()
         with self._lock:
             self._live.pop(record.arn, None)
-            self._ended[record.arn] = record
-            if len(self._ended) > ENDED:
-                self._ended.popitem(last=False)
+            if live.remember:
+                self._ended[record.arn] = record
+                if len(self._ended) > ENDED:
+                    self._ended.popitem(last=False)
         self.logs.ended(record.state_machine_arn, Ended(record.arn, record.name, record.status, record.started,
                                                         record.stopped))
         if live.done is not None:

@@ -26,12 +26,13 @@ from stepforge.tasks import children
 
 
 def start(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord,
-          done: Done | None = None) -> dict[str, Any]:
+          done: Done | None = None, *, remember: bool = False) -> dict[str, Any]:
     """Run ``record`` (an EXPRESS execution of ``machine``) in memory; StartExecution's answer.
 
     It runs in the calling thread as far as it goes without waiting; ``done`` is called with the
     record when it ends (maybe before this returns)."""
-    ctx.engine.express.start(record, Target.of(machine.logging_configuration, machine.arn), done)
+    ctx.engine.express.start(record, Target.of(machine.logging_configuration, machine.arn), done,
+                             remember=remember)
     return {"executionArn": record.arn, "startDate": record.started}
 
 
@@ -51,7 +52,7 @@ def start_child(ctx: ServiceContext, record: ExecutionRecord, machine: StateMach
         ctx.engine.notify()
 
     try:
-        start(ctx, record, machine, done)
+        start(ctx, record, machine, done, remember=True)
     finally:
         starting[0] = False
     return record.arn
