@@ -49,7 +49,8 @@ def started(harness: Harness, machine: str, value: Any) -> tuple[str, list[Execu
     ended: list[ExecutionRecord] = []
     prepared = executions.prepare(harness.ctx, Request({"stateMachineArn": machine, "input": json.dumps(value)},
                                                        "us-east-1"))
-    express.start(harness.ctx, prepared.record, prepared.machine, ended.append)
+    if express.run(harness.ctx, prepared.record, prepared.machine, ended.append):  # ended before it returned
+        ended.append(prepared.record)
     return prepared.record.arn, ended
 
 

@@ -52,7 +52,7 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 #: Bodies past this size are parsed in a worker thread (smaller ones are not worth the hop).
 LARGE_BODY_BYTES = 64 * 1024
 LONG_POLL_SECONDS = 60.0
-#: A waiting long poll or StartSyncExecution reads the store again this often even without a notice
+#: A waiting long poll reads the store again this often even without a notice
 #: from the engine (a task queued by another process sharing the store fires no notice here).
 RECHECK_SECONDS = 5.0
 #: Worker threads for Start*Execution's CPU work (its pure interpretation for EXPRESS).
@@ -150,22 +150,12 @@ async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
     worker's result, without a second wake-up of the loop."""
     loop = asyncio.get_running_loop()
     ended: asyncio.Future[ExecutionRecord] = loop.create_future()
-    finished: list[ExecutionRecord] = []
-    starting = [True]
 
     def done(record: ExecutionRecord) -> None:
-        finished.append(record)
-        if not starting[0]:
-            loop.call_soon_threadsafe(_settle, ended, record)
+        loop.call_soon_threadsafe(_settle, ended, record)
 
-    def start() -> None:
-        try:
-            sync.start(ctx, request, done)
-        finally:
-            starting[0] = False
-
-    await loop.run_in_executor(_front_door(), start)
-    return sync.answer(finished[0] if finished else await ended, request)
+    finished = await loop.run_in_executor(_front_door(), sync.start, ctx, request, done)
+    return sync.answer(finished or await ended, request)
 
 
 def _settle(future: asyncio.Future[ExecutionRecord], record: ExecutionRecord) -> None:

@@ -81,6 +81,8 @@ class _Live:
     remember: bool = False
     inbox: deque[Signal | None] = field(default_factory=deque)
     busy: bool = False
+    starting: bool = True  # :meth:`ExpressRunner.start` has not returned yet
+    ended: bool = False
 
 
 class ExpressRunner:
@@ -116,14 +118,18 @@ class ExpressRunner:
     # -- executions ------------------------------------------------------------------------------
 
     def start(self, record: ExecutionRecord, target: Target | None, done: Done | None = None, *,
-              remember: bool = False) -> None:
-        """Run a new execution as far as it goes without waiting (in this thread); ``done`` is called
-        when it ends — before this returns when nothing makes it wait. ``remember``: keep its record
-        for :meth:`ended` once it ends (a child a ``.sync`` parent may look for)."""
+              remember: bool = False) -> bool:
+        """Run a new execution as far as it goes without waiting (in this thread). True when it ended
+        before this returned (``record`` holds how); else ``done`` is called with it when it ends, from
+        whichever thread ends it. ``remember``: keep its record for :meth:`ended` once it ends (a child
+        a ``.sync`` parent may look for)."""
         live = _Live(record, _info(record), self.interpreter(record.definition), target, done, remember)
         with self._lock:
             self._live[record.arn] = live  # in start order: what :meth:`fire_due` ends at the limit first
         self._deliver(live, None)
+        with self._lock:
+            live.starting = False
+            return live.ended
 
     def stop_execution(self, arn: str, error: str | None, cause: str | None) -> bool:
         """Abort a running execution; False when none runs under ``arn``."""
@@ -277,9 +283,11 @@ class ExpressRunner:
                 self._ended[record.arn] = record
                 if len(self._ended) > ENDED:
                     self._ended.popitem(last=False)
+            live.ended = True
+            tell = not live.starting
         self.logs.ended(record.state_machine_arn, Ended(record.arn, record.name, record.status, record.started,
                                                         record.stopped))
-        if live.done is not None:
+        if tell and live.done is not None:
             try:
                 live.done(record)
             except Exception:  # the waiter's bug must not stop the runner

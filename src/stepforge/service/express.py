@@ -25,36 +25,34 @@ from stepforge.store.records import ExecutionRecord, StateMachineRecord
 from stepforge.tasks import children
 
 
-def start(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord,
-          done: Done | None = None, *, remember: bool = False) -> dict[str, Any]:
-    """Run ``record`` (an EXPRESS execution of ``machine``) in memory; StartExecution's answer.
+def run(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord, done: Done | None = None, *,
+        remember: bool = False) -> bool:
+    """Run ``record`` (an EXPRESS execution of ``machine``) in memory, in the calling thread as far
+    as it goes without waiting. True when it ended before this returned; else ``done`` gets it when
+    it ends. ``remember``: a child a ``.sync`` parent may look for once it ended."""
+    return ctx.engine.express.start(record, Target.of(machine.logging_configuration, machine.arn), done,
+                                    remember=remember)
 
-    It runs in the calling thread as far as it goes without waiting; ``done`` is called with the
-    record when it ends (maybe before this returns)."""
-    ctx.engine.express.start(record, Target.of(machine.logging_configuration, machine.arn), done,
-                             remember=remember)
+
+def start(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord) -> dict[str, Any]:
+    """StartExecution of an EXPRESS machine: run it (:func:`run`); the answer."""
+    run(ctx, record, machine)
     return {"executionArn": record.arn, "startDate": record.started}
 
 
 def start_child(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord) -> str:
     """Start an EXPRESS child of a ``states:startExecution`` task; its ARN.
 
-    Its end wakes a parent waiting with ``.sync`` (:func:`stepforge.tasks.children.on_finished`, in a
-    transaction of its own). A child that ends before this returns is left to the parent's task,
-    which finds it through the runner (``engine.express.ended``) once its watch exists."""
-    starting = [True]
-
+    A later end wakes a parent waiting with ``.sync`` (:func:`stepforge.tasks.children.on_finished`,
+    in a transaction of its own). A child that ends before this returns (inside the caller's
+    transaction) is left to the parent's task, which finds it through the runner
+    (``engine.express.ended``) once its watch exists."""
     def done(ended: ExecutionRecord) -> None:
-        if starting[0]:
-            return  # still inside the caller's transaction: the parent's task looks for it
         with ctx.engine.store.transaction() as tx:
             children.on_finished(tx, ended)
         ctx.engine.notify()
 
-    try:
-        start(ctx, record, machine, done, remember=True)
-    finally:
-        starting[0] = False
+    run(ctx, record, machine, done, remember=True)
     return record.arn
 
 

@@ -19,14 +19,14 @@ from stepforge.service.params import optional_str
 from stepforge.store.records import ExecutionRecord
 
 
-def start(ctx: ServiceContext, req: Request, done: Done) -> ExecutionRecord:
-    """Start the execution (StateMachineTypeNotSupported for a STANDARD machine); ``done`` gets it at
-    its end. The machine may be as read a moment ago (the API's front door)."""
+def start(ctx: ServiceContext, req: Request, done: Done) -> ExecutionRecord | None:
+    """Start the execution (StateMachineTypeNotSupported for a STANDARD machine): its record if it
+    ended before this returned, else None and ``done`` gets it at its end. The machine may be as read
+    a moment ago (the API's front door)."""
     prepared = executions.prepare(ctx, req, cached=True)
     if not prepared.express:
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
-    express.start(ctx, prepared.record, prepared.machine, done)
-    return prepared.record
+    return prepared.record if express.run(ctx, prepared.record, prepared.machine, done) else None
 
 
 def answer(record: ExecutionRecord, req: Request) -> dict[str, Any]:
