@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-WRK = ROOT.parent.parent / "shared" / "bench" / "wrk"
+#: The shared benchmark kit beside the repository (``STEPFORGE_SHARED`` overrides: a worktree elsewhere).
+WRK = Path(os.environ.get("STEPFORGE_SHARED", ROOT.parent / "shared")) / "bench" / "wrk"
 ROLE = "arn:aws:iam::000000000000:role/bench"
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"hello": "world"}, "End": True}}}
 FIVE = {"StartAt": "Shape", "States": {
