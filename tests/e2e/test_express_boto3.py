@@ -50,7 +50,8 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(t) for t in path.read_text().splitlines()] if path.exists() else []
 
 
-def test_start_sync_execution_logs_every_event_and_stores_nothing(server: tuple[Any, Path]) -> None:
+def test_start_sync_execution_logs_every_event_and_stores_nothing(
+        server: tuple[Any, Path], wait_until: Callable[..., Any]) -> None:
     sfn, workdir = server
     arn = machine(sfn, "sync", "/aws/vendedlogs/states/sync")
     ok = sfn.start_sync_execution(stateMachineArn=arn, input='{"n": 3}')
@@ -58,7 +59,8 @@ def test_start_sync_execution_logs_every_event_and_stores_nothing(server: tuple[
     assert (ok["status"], json.loads(ok["output"])) == ("SUCCEEDED", {"n": 3})
     assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "TooBig", "n > 10")
     assert ":express:sync:" in ok["executionArn"]
-    logged = lines(workdir / "data" / "logs" / "aws" / "vendedlogs" / "states" / "sync.log")
+    path = workdir / "data" / "logs" / "aws" / "vendedlogs" / "states" / "sync.log"
+    logged = wait_until(lambda: len(lines(path)) == 15 and lines(path), what="both executions' log lines")
     assert [(line["execution_arn"], line["type"]) for line in logged] == [
         (ok["executionArn"], t) for t in ("ExecutionStarted", "PassStateEntered", "PassStateExited",
                                           "ChoiceStateEntered", "ChoiceStateExited", "SucceedStateEntered",
@@ -76,7 +78,8 @@ def test_an_asynchronous_express_execution_is_seen_through_its_logs_only(
     arn = machine(sfn, "async", "own", level="ERROR")
     started = sfn.start_execution(stateMachineArn=arn, input='{"n": 11}')["executionArn"]
     assert started.startswith("arn:aws:states:us-east-1:000000000000:express:async:")
-    logged = wait_until(lambda: lines(workdir / OWN_FILE), what="the execution's log lines")
+    logged = wait_until(lambda: len(lines(workdir / OWN_FILE)) == 2 and lines(workdir / OWN_FILE),
+                        what="the execution's log lines")
     assert [(line["execution_arn"], line["type"]) for line in logged] == [
         (started, "FailStateEntered"), (started, "ExecutionFailed")]
     for call in (sfn.describe_execution, sfn.get_execution_history, sfn.stop_execution):

@@ -53,6 +53,7 @@ def logged_run(tmp_path: Path, level: str, *, include_data: bool = True,
                            loggingConfiguration=config)["stateMachineArn"]
     arn = harness.call(executions.start, stateMachineArn=machine, input=json.dumps({"items": [1, 2], "go": True}))["executionArn"]
     harness.run_until_done(arn)
+    harness.engine.logs.flush()
     return harness, arn, read_lines(tmp_path)
 
 
@@ -117,6 +118,7 @@ def test_a_log_group_goes_where_the_settings_say(tmp_path: Path, settings: Any, 
         {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}), loggingConfiguration={
         "level": "ALL", "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": GROUP_ARN}}]})["stateMachineArn"]
     harness.run_until_done(harness.call(executions.start, stateMachineArn=machine)["executionArn"])
+    harness.engine.logs.flush()
     text = out.getvalue() if where == "stdout" else (tmp_path / where).read_text()
     assert [json.loads(t)["type"] for t in text.splitlines()] == [
         "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]

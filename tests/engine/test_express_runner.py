@@ -54,7 +54,8 @@ def started(harness: Harness, machine: str, value: Any) -> tuple[str, list[Execu
     return prepared.record.arn, ended
 
 
-def log_lines(tmp_path: Path) -> list[dict[str, Any]]:
+def log_lines(harness: Harness, tmp_path: Path) -> list[dict[str, Any]]:
+    harness.engine.logs.flush()
     return [json.loads(t) for t in (tmp_path / "logs" / "express.log").read_text().splitlines()]
 
 
@@ -67,7 +68,7 @@ def test_an_express_execution_leaves_no_rows_in_the_store_and_logs_every_event(t
     with sqlite3.connect(tmp_path / "db" / FILE_NAME) as db:
         assert {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in HISTORY_TABLES} == dict.fromkeys(
             HISTORY_TABLES, 0)
-    lines = log_lines(tmp_path)
+    lines = log_lines(harness, tmp_path)
     assert lines[-1]["type"] == "ExecutionSucceeded" and json.loads(lines[-1]["details"]["output"]) == {"n": 14}
     assert {line["execution_arn"] for line in lines} == {arn}
     assert all("redrive_count" not in line for line in lines)  # Express executions cannot be redriven
@@ -81,7 +82,7 @@ def test_express_logs_carry_the_same_events_as_a_standard_history(tmp_path: Path
     _, ended = started(harness, express_machine(harness, FIVE), {"n": 3})
     harness.engine.express.fire_due(harness.clock.now() + 10)  # the Wait
     assert [r.status for r in ended] == ["SUCCEEDED"] and json.loads(ended[0].output or "") == {"n": 6}
-    assert [line["type"] for line in log_lines(tmp_path)] == [e["type"] for e in history]
+    assert [line["type"] for line in log_lines(harness, tmp_path)] == [e["type"] for e in history]
 
 
 def test_an_express_execution_times_out_after_five_minutes(tmp_path: Path) -> None:
@@ -93,7 +94,7 @@ def test_an_express_execution_times_out_after_five_minutes(tmp_path: Path) -> No
     assert ended == [] and [r.arn for r in harness.engine.express.running()] == [arn]
     harness.engine.express.fire_due(start + MAX_SECONDS)
     assert [r.status for r in ended] == ["TIMED_OUT"] and harness.engine.express.running() == []
-    assert log_lines(tmp_path)[-1]["type"] == "ExecutionTimedOut"
+    assert log_lines(harness, tmp_path)[-1]["type"] == "ExecutionTimedOut"
     assert MAX_SECONDS == 300
 
 
@@ -169,4 +170,4 @@ def test_an_internal_error_fails_the_execution_and_still_ends_it(tmp_path: Path,
     _, ended = started(harness, machine, {})
     assert [(r.status, r.error) for r in ended] == [("FAILED", "States.Runtime")]
     assert "a bug" in (ended[0].cause or "") and harness.engine.express.running() == []
-    assert [line["type"] for line in log_lines(tmp_path)] == ["ExecutionFailed"]
+    assert [line["type"] for line in log_lines(harness, tmp_path)] == ["ExecutionFailed"]

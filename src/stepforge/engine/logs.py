@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sys
 import threading
 from collections import deque
@@ -49,6 +50,8 @@ DATA_KEYS = frozenset({"input", "output", "parameters"})
 STDOUT = "-"
 #: How many ended executions per state machine :meth:`ExecutionLogs.recent` remembers.
 RECENT = 100
+#: Lines waiting to be written at most; past that new lines are dropped (best effort, as on AWS).
+QUEUE = 100_000
 
 
 def wanted(level: str, event_type: str) -> bool:
@@ -128,7 +131,12 @@ class Ended:
 
 
 class ExecutionLogs:
-    """Writes execution events to their log groups; thread-safe, one open file per group."""
+    """Writes execution events to their log groups; thread-safe, one open file per group.
+
+    Lines are written by a thread of their own, as AWS publishes them without slowing executions:
+    :meth:`write` only queues them (dropping, with a warning, past :data:`QUEUE` waiting lines),
+    :meth:`flush` waits until the queued ones are written, :meth:`close` writes them and closes.
+    """
 
     def __init__(self, settings: LogSettings | None = None, *, stdout: Callable[[], IO[str]] = lambda: sys.stdout) -> None:
         self.settings = settings or LogSettings()
@@ -136,6 +144,9 @@ class ExecutionLogs:
         self._files: dict[str, IO[str] | None] = {}
         self._lock = threading.Lock()
         self._recent: dict[str, deque[Ended]] = {}
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(QUEUE)
+        self._writer: threading.Thread | None = None
+        self._dropped = 0
 
     def write(self, target: Target | None, execution_arn: str, events: Iterable[Event], *,
               redrive_count: int | None = None) -> None:
@@ -173,7 +184,18 @@ class ExecutionLogs:
         parts = [p for p in group.split("/") if p not in ("", ".", "..")] or ["default"]
         return self.settings.dir.joinpath(*parts[:-1], f"{parts[-1]}.log")
 
+    def flush(self) -> None:
+        """Wait until every line queued so far is written."""
+        if self._writer is not None:
+            self._queue.join()
+
     def close(self) -> None:
+        """Write what is queued, stop the writer, close the files."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(None)
+            writer.join(timeout=10)
         with self._lock:
             for stream in self._files.values():
                 if stream is not None:
@@ -182,13 +204,50 @@ class ExecutionLogs:
 
     def _append(self, group: str, text: str) -> None:
         with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_queued, name="stepforge-execution-logs",
+                                                daemon=True)
+                self._writer.start()
+        try:
+            self._queue.put_nowait((group, text))
+        except queue.Full:
+            self._dropped += 1
+            if self._dropped % 10_000 == 1:
+                log.warning("execution logs: %d lines dropped (the writer is behind)", self._dropped)
+
+    def _write_queued(self) -> None:
+        """The writer thread: whatever is queued, a flush per touched stream, until :meth:`close`."""
+        while True:
+            items = [self._queue.get()]
+            while len(items) < 1000:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                stream = self._open(group)
-                if stream is not None:
-                    stream.write(text)
+                self._write([item for item in items if item is not None])
+            finally:
+                for _ in items:
+                    self._queue.task_done()
+            if None in items:
+                return
+
+    def _write(self, items: list[tuple[str, str]]) -> None:
+        touched: dict[int, IO[str]] = {}
+        with self._lock:
+            for group, text in items:
+                try:
+                    stream = self._open(group)
+                    if stream is not None:
+                        stream.write(text)
+                        touched[id(stream)] = stream
+                except OSError as exc:
+                    log.warning("execution log for group %s not written: %s", group, exc)
+            for stream in touched.values():
+                try:
                     stream.flush()
-            except OSError as exc:
-                log.warning("execution log for group %s not written: %s", group, exc)
+                except OSError as exc:
+                    log.warning("execution log not flushed: %s", exc)
 
     def _open(self, group: str) -> IO[str] | None:
         if group not in self._files:
