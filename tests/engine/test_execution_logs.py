@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from stepforge.engine.logs import ERROR_EVENTS, FATAL_EVENTS, ExecutionLogs, LogSettings
+from stepforge.asl.records import Event
+from stepforge.engine.logs import ERROR_EVENTS, FATAL_EVENTS, ExecutionLogs, LogSettings, Target
 from stepforge.service import executions, statemachines
 from stepforge.testing import ROLE, Harness
 
@@ -122,3 +123,13 @@ def test_a_log_group_goes_where_the_settings_say(tmp_path: Path, settings: Any, 
     text = out.getvalue() if where == "stdout" else (tmp_path / where).read_text()
     assert [json.loads(t)["type"] for t in text.splitlines()] == [
         "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+
+
+def test_close_writes_every_queued_line_first(tmp_path: Path) -> None:
+    logs = ExecutionLogs(LogSettings(dir=tmp_path))
+    target = Target("ALL", True, "many", "arn:m")
+    for n in range(1, 501):
+        logs.write(target, "arn:e", [Event(n, n - 1, "PassStateEntered", 1.0, "stateEnteredEventDetails", {"n": n})])
+    logs.close()
+    assert [json.loads(t)["details"]["n"] for t in (tmp_path / "many.log").read_text().splitlines()] == list(
+        range(1, 501))
