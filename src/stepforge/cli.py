@@ -15,6 +15,7 @@ from stepforge import __version__
 if TYPE_CHECKING:
     from stepforge.api.credentials import AuthConfig
     from stepforge.api.throttle_config import ThrottleConfig
+    from stepforge.engine.logs import LogSettings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,7 +121,8 @@ def _serve(args: argparse.Namespace) -> int:
     auth = _auth_config(args)  # before anything touches the data directory
     throttle = _throttle_config(args)
     usable, tls = _tls(args)
-    if auth is None or throttle is None or not usable:
+    logs = _logs_config(args)
+    if auth is None or throttle is None or not usable or logs is None:
         return 2
     try:
         startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
@@ -145,7 +147,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
-              tasks=tasks, auth=auth, host=args.host, throttle=throttle, tls=tls)
+              tasks=tasks, auth=auth, host=args.host, throttle=throttle, tls=tls, logs=logs)
     finally:
         startup.close()
     return 0
@@ -228,6 +230,17 @@ def _throttle_config(args: argparse.Namespace) -> ThrottleConfig | None:
         print(f"throttle: AWS's API quotas per operation and region ({len(throttle.operations)} overridden)",
               flush=True)
     return throttle
+
+
+def _logs_config(args: argparse.Namespace) -> LogSettings | None:
+    """``serve``'s ``[logs]`` settings (where execution logs go), or None (after saying why)."""
+    from stepforge.engine.logs_config import LogsConfigError, load_logs
+
+    try:
+        return load_logs(args.config, args.data_dir)
+    except LogsConfigError as exc:
+        print(f"stepforge: {exc}", file=sys.stderr)
+        return None
 
 
 def _db_check(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from stepforge.api.throttle import Throttle
 from stepforge.api.throttle_config import ThrottleConfig
 from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
+from stepforge.engine.logs import ExecutionLogs, LogSettings
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
@@ -110,18 +111,18 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
           stopping: threading.Event | None = None,
           max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
           auth: AuthConfig | None = None, hosts: frozenset[str] | None = None,
-          throttle: Throttle | None = None) -> tuple[Starlette, Engine]:
+          throttle: Throttle | None = None, logs: LogSettings | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread).
 
     ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`); ``throttle``
-    rate-limits API calls (None: never).
+    rate-limits API calls (None: never); ``logs`` says where execution logs go (None: nowhere).
     """
     store = store or MemoryStore()
     tasks = tasks or TaskConfig()
     tasks.account = account
     tasks.approval_secret = tasks.approval_secret or approval.load_secret(None)
     sessions = Sessions(tasks.approval_secret, auth.users, auth.session_seconds) if auth and auth.users else None
-    engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
+    engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks, logs=ExecutionLogs(logs))
     context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
                                            max_open_executions=max_open_executions))
     app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts,
@@ -151,7 +152,8 @@ class _Server(uvicorn.Server):
 def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
           tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
-          throttle: ThrottleConfig | None = None, tls: tuple[Path, Path] | None = None) -> None:
+          throttle: ThrottleConfig | None = None, tls: tuple[Path, Path] | None = None,
+          logs: LogSettings | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
@@ -164,7 +166,8 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
     auth = auth or AuthConfig()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
-                        hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()))
+                        hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
+                        logs=logs)
     certificate, key = tls if tls else (None, None)
     server = _Server(uvicorn.Config(app, log_level=log_level, ssl_certfile=certificate, ssl_keyfile=key),
                      stopping, engine)

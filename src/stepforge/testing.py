@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from stepforge.engine.clock import ManualClock
 from stepforge.engine.engine import Engine
+from stepforge.engine.logs import ExecutionLogs
 from stepforge.service import activities, executions, ports, statemachines
 from stepforge.service.context import Request, ServiceContext
 from stepforge.store.base import Store, UnitOfWork
@@ -67,13 +68,14 @@ class Harness:
     """One in-memory deployment with a manual clock."""
 
     def __init__(self, start: float = 1_700_000_000.0, *, store: Store | None = None,
-                 functions: Mapping[str, Handler] | None = None, tasks: TaskConfig | None = None) -> None:
+                 functions: Mapping[str, Handler] | None = None, tasks: TaskConfig | None = None,
+                 logs: ExecutionLogs | None = None) -> None:
         self.clock = ManualClock(start)
         self.store = store or MemoryStore()
         self.tasks = tasks or TaskConfig(inline=True)
         for name, handler in (functions or {}).items():
             self.tasks.functions.add(name, handler)
-        self.engine = Engine(self.store, self.clock, tasks=self.tasks)
+        self.engine = Engine(self.store, self.clock, tasks=self.tasks, logs=logs)
         self.ctx = ports.connect(ServiceContext(store=self.store, engine=self.engine))
         self._machines = 0
 

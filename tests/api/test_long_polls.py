@@ -1,4 +1,4 @@
-"""Long polls and StartSyncExecution wait on the engine's commit notices, not on a loop over the store."""
+"""Long polls wait on the engine's commit notices, not on a loop over the store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from api_kit import ROLE, Api, with_api
 
 from stepforge.engine import notices
-from stepforge.service import sync
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -90,57 +89,3 @@ async def test_stopping_ends_a_waiting_long_poll_at_once(api: Api, monkeypatch: 
 async def test_a_long_poll_for_a_missing_activity_fails_at_once(api: Api) -> None:
     response = await api.call("GetActivityTask", activityArn="arn:aws:states:us-east-1:000000000000:activity:nope")
     assert response.json()["__type"] == "com.amazonaws.states#ActivityDoesNotExist"
-
-
-@with_api
-async def test_start_sync_execution_answers_when_the_engine_commits_the_end(
-        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("stepforge.api.app.RECHECK_SECONDS", 3600.0)
-    looks: list[str] = []
-    result = sync.result
-
-    def counted(ctx: Any, arn: str, req: Any) -> Any:
-        looks.append(arn)
-        return result(ctx, arn, req)
-
-    monkeypatch.setattr(sync, "result", counted)
-    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}})
-    machine = await api.ok("CreateStateMachine", name="fast", definition=definition, roleArn=ROLE, type="EXPRESS")
-    answers: list[Any] = []
-
-    async def start() -> None:
-        answers.append(await api.ok("StartSyncExecution", stateMachineArn=machine["stateMachineArn"]))
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(start)
-        await until(lambda: len(looks) == 1)
-        run_engine(api)
-    assert (answers[0]["status"], json.loads(answers[0]["output"])) == ("SUCCEEDED", {"ok": 1})
-    assert len(looks) == 2
-
-
-@with_api
-async def test_start_sync_execution_stops_an_execution_past_the_express_limit(
-        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("stepforge.api.app.RECHECK_SECONDS", 3600.0)
-    monkeypatch.setattr(sync, "MAX_SECONDS", 0.0)
-    stopped: list[str] = []
-    give_up = sync.give_up
-
-    def counted(ctx: Any, arn: str) -> None:
-        stopped.append(arn)
-        give_up(ctx, arn)
-
-    monkeypatch.setattr(sync, "give_up", counted)
-    definition = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
-    machine = await api.ok("CreateStateMachine", name="slow", definition=definition, roleArn=ROLE, type="EXPRESS")
-    answers: list[Any] = []
-
-    async def start() -> None:
-        answers.append(await api.ok("StartSyncExecution", stateMachineArn=machine["stateMachineArn"]))
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(start)
-        await until(lambda: len(stopped) == 1)
-        run_engine(api)
-    assert (answers[0]["status"], answers[0]["error"]) == ("ABORTED", "States.Timeout")

@@ -67,6 +67,12 @@ WRITE_OPERATIONS: dict[str, WriteHandler] = {
     "SendTaskHeartbeat": activities.send_heartbeat,
 }
 
+#: Writes that change what a Start*Execution resolves (``engine.machines`` is cleared after each).
+MACHINE_WRITES = frozenset({
+    "CreateStateMachine", "UpdateStateMachine", "DeleteStateMachine", "PublishStateMachineVersion",
+    "DeleteStateMachineVersion", "CreateStateMachineAlias", "UpdateStateMachineAlias", "DeleteStateMachineAlias",
+})
+
 #: CPU work a write does before it is queued for the engine's batch (run in a worker thread).
 PRECHECKS: dict[str, Callable[[ServiceContext, Request], None]] = {
     "CreateStateMachine": definitions.precheck,
@@ -81,3 +87,6 @@ LONG_POLLS: dict[str, tuple[WriteHandler, Callable[[Request], str]]] = {
 
 #: Answered once the EXPRESS execution it starts has ended (see ``service.sync``).
 SYNC_EXECUTION = "StartSyncExecution"
+#: Resolved in a worker thread first (``executions.prepare``): an EXPRESS execution never reaches the
+#: engine's batch, a STANDARD one is stored by ``executions.insert`` in it.
+START_EXECUTION = "StartExecution"

@@ -37,6 +37,9 @@ from stepforge.asl.records import (
 from stepforge.engine import notices
 from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock, SystemClock
+from stepforge.engine.express import ExpressRunner
+from stepforge.engine.logs import BatchLog, ExecutionLogs
+from stepforge.engine.machine_cache import MachineCache
 from stepforge.engine.notices import Notices
 from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store, UnitOfWork
@@ -59,7 +62,8 @@ class Engine:
     """Advances executions kept in a store."""
 
     def __init__(self, store: Store, clock: Clock | None = None, *,
-                 max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None) -> None:
+                 max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
+                 logs: ExecutionLogs | None = None) -> None:
         self.store = store
         self.max_history_events = max_history_events
         self.clock = clock or SystemClock()
@@ -79,6 +83,13 @@ class Engine:
         self.on_started: EndHook | None = None
         self._ended: list[ExecutionRecord] = []
         self._started: list[ExecutionRecord] = []
+        #: Execution logs (the machines' loggingConfiguration); EXPRESS executions run in ``express``.
+        self.logs = logs or ExecutionLogs()
+        #: Machines as Start*Execution and execution logs read them (see ``engine.machine_cache``).
+        self.machines = MachineCache()
+        self._batch_log = BatchLog(self.logs, self.machines)
+        self.express = ExpressRunner(self.clock, self.dispatcher, self.logs)
+        self.dispatcher.ended_elsewhere = self.express.ended
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -86,13 +97,16 @@ class Engine:
         self.dispatcher.recover(self.clock.now())
         self._thread = threading.Thread(target=self._loop, name="stepforge-engine", daemon=True)
         self._thread.start()
+        self.express.start_timers()
 
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.express.stop()
         self.dispatcher.close()
+        self.logs.close()
 
     def notify(self) -> None:
         """New work is in the store: wake the loop."""
@@ -144,9 +158,11 @@ class Engine:
             work = self._run_batch(now, jobs)
         except BaseException as exc:
             self.dispatcher.discard()
+            self._batch_log.discard()
             WriteQueue.settle(jobs, exc)
             raise
         WriteQueue.settle(jobs)
+        self._batch_log.flush()
         self._announce()
         self.dispatcher.flush(now)
         return len(work) + len(jobs)
@@ -227,6 +243,7 @@ class Engine:
             tx.push_signal(record.arn, Resume())
         tx.append_events(record.arn, step.events)
         record.event_count += len(step.events)
+        self._batch_log.add(tx, record, step.events, now)
         for command in step.commands:
             if isinstance(command, DispatchTask):
                 self.dispatcher.dispatch(tx, record.arn, command, now)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+import uuid
 from dataclasses import dataclass
 
 from stepforge.service.errors import InvalidArn, InvalidName
@@ -40,6 +42,15 @@ def parse(text: str, *kinds: str) -> Arn:
     if kinds and arn.kind not in kinds:
         raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {arn.kind}'")
     return arn
+
+
+_IDS = random.Random()  # seeded from the OS once; ids are unique, not secret (task tokens use ``secrets``)
+
+
+def random_id() -> str:
+    """A random (version 4) UUID as text: execution names and ids, request ids. Not a secret: drawn
+    from a seeded generator, without the system call of ``uuid.uuid4`` on every request."""
+    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
 
 
 def build(region: str, account: str, kind: str, *parts: str) -> str:

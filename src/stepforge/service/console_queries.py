@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from stepforge.service import versions
+from stepforge.service import express, versions
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ValidationException
 from stepforge.service.params import store_page
@@ -42,13 +42,35 @@ def machines(ctx: ServiceContext, params: Mapping[str, str]) -> dict[str, Any]:
 def executions(ctx: ServiceContext, params: Mapping[str, str]) -> dict[str, Any]:
     """One page of the executions of one machine (``machine``; all when absent), newest first,
     filtered by ``status``, name (``q``, contains, ASCII case-insensitive) and start time (``from``
-    and ``to``, epoch seconds, inclusive), after the page of the token ``next``."""
+    and ``to``, epoch seconds, inclusive), after the page of the token ``next``.
+
+    An EXPRESS machine keeps no execution rows: its list is the executions running here and the
+    ones its execution logs showed ending lately (``"source": "logs"``), filtered alike, on one page.
+    """
+    machine = ctx.store.get_state_machine(params.get("machine") or "") if params.get("machine") else None
+    if machine is not None and machine.type == "EXPRESS":
+        return _express_executions(ctx, machine, params)
     query = ExecutionQuery(state_machine_arn=params.get("machine") or None, status=params.get("status") or None,
                            name_contains=params.get("q") or None, started_from=_seconds(params, "from"),
                            started_to=_seconds(params, "to"))
     found, token = _page("console-executions", params,
                          lambda after, limit: ctx.store.list_executions(query, after=after, limit=limit))
     return {"executions": [_summary(r) for r in found], "next": token}
+
+
+def _express_executions(ctx: ServiceContext, machine: StateMachineRecord,
+                        params: Mapping[str, str]) -> dict[str, Any]:
+    status, name = params.get("status") or None, (params.get("q") or "").lower()
+    low, high = _seconds(params, "from"), _seconds(params, "to")
+    found = [e for e in express.recent(ctx, machine.arn)
+             if (status is None or e.status == status) and name in e.name.lower()
+             and (low is None or e.started >= low) and (high is None or e.started <= high)]
+    limit = min(_positive(params, "limit") or DEFAULT_PAGE, MAX_PAGE)
+    return {"executions": [{
+        "executionArn": e.execution_arn, "name": e.name, "status": e.status, "stateMachineArn": machine.arn,
+        "stateMachineName": machine.name, "startDate": e.started,
+        "stopDate": None if e.status == "RUNNING" else e.stopped, "redriveCount": 0,
+    } for e in found[:limit]], "next": None, "source": "logs"}
 
 
 def _page(kind: str, params: Mapping[str, str], read: Callable[[str | None, int], Page[T]]) -> tuple[list[T], str | None]:

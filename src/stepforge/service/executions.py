@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from stepforge.asl.records import RUNNING, Event, Stop
-from stepforge.service import arns, maprun, redrive, versions
+from stepforge.service import arns, express, maprun, redrive, versions
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import (
+    ApiError,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionLimitExceeded,
+    InvalidArn,
     InvalidExecutionInput,
     StateMachineTypeNotSupported,
     ValidationException,
@@ -28,14 +30,54 @@ from stepforge.service.params import (
 )
 from stepforge.store import cursors
 from stepforge.store.base import ExecutionQuery
-from stepforge.store.records import ExecutionRecord, Page
+from stepforge.store.records import ExecutionRecord, Page, StateMachineRecord
 
 MAX_INPUT = 256 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A Start*Execution request resolved (machine, version or alias; name; input), nothing stored yet."""
+
+    record: ExecutionRecord
+    machine: StateMachineRecord
+
+    @property
+    def express(self) -> bool:
+        return self.machine.type == "EXPRESS"
+
+
 def start(ctx: WriteContext, req: Request) -> dict[str, Any]:
-    """StartExecution: idempotent for a RUNNING execution of the same name and input."""
-    record = new_execution(ctx, req, "execution")
+    """StartExecution in one transaction: :func:`prepare` and store it, or for an EXPRESS machine
+    :func:`stepforge.service.express.start` (which stores nothing)."""
+    prepared = prepare(ctx, req)
+    return express.start(ctx, prepared.record, prepared.machine) if prepared.express else _queue(ctx, prepared)
+
+
+def known_type(ctx: ServiceContext, req: Request) -> str | None:
+    """The type of the machine a Start*Execution names, if it was read a moment ago (no store read):
+    what lets the API send a STANDARD start straight to the engine's batch."""
+    arn = req.params.get("stateMachineArn")
+    if not isinstance(arn, str) or "#" in arn:
+        return None
+    try:
+        base, _ = versions.split(arn)
+    except ApiError:
+        return None
+    record = ctx.engine.machines.peek(base, ctx.engine.clock.now())
+    return None if record is None else record.type
+
+
+def insert(ctx: WriteContext, prepared: Prepared) -> dict[str, Any]:
+    """StartExecution of a STANDARD machine: store it and queue its start. Idempotent for a RUNNING
+    execution of the same name and input. The machine is checked again in this transaction (it may
+    have been deleted since :func:`prepare` read it)."""
+    versions.machine(ctx, prepared.record.state_machine_arn, allow_deleting=False)
+    return _queue(ctx, prepared)
+
+
+def _queue(ctx: WriteContext, prepared: Prepared) -> dict[str, Any]:
+    record = prepared.record
     existing = _insert(ctx, record, reuse=lambda found: found.status == RUNNING)
     return {"executionArn": record.arn, "startDate": (existing or record).started}
 
@@ -49,9 +91,11 @@ def start_child(ctx: WriteContext, machine_arn: str, input_text: str, name: str)
     """
     region = arns.parse(machine_arn, "stateMachine").region
     params: dict[str, object] = {"stateMachineArn": machine_arn, "input": input_text, "name": name}
-    record = new_execution(ctx, Request(params, region), "execution")
-    _insert(ctx, record, reuse=lambda found: True)
-    return record.arn
+    prepared = prepare(ctx, Request(params, region))
+    if prepared.express:
+        return express.start_child(ctx, prepared.record, prepared.machine)
+    _insert(ctx, prepared.record, reuse=lambda found: True)
+    return prepared.record.arn
 
 
 def _insert(ctx: WriteContext, record: ExecutionRecord,
@@ -71,11 +115,15 @@ def _insert(ctx: WriteContext, record: ExecutionRecord,
     return None
 
 
-def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionRecord:
-    """The record of an execution a Start*Execution request asks for (not stored yet)."""
+def prepare(ctx: ServiceContext, req: Request, *, cached: bool = False) -> Prepared:
+    """What a Start*Execution request asks for, before anything is written (a read: the API runs it in
+    a worker thread, off the engine's batch). The record is not stored yet: an ``execution``
+    ARN for a STANDARD machine, an ``express`` one (with a unique id, as AWS forms it) for EXPRESS.
+    ``cached``: the machine maybe as read a moment ago (the API's front door, see
+    :mod:`stepforge.engine.machine_cache`)."""
     machine_arn, test_case = _test_case(ctx, required_str(req.params, "stateMachineArn"))
-    target = versions.resolve(ctx, machine_arn)
-    name = arns.check_name(optional_str(req.params, "name") or str(uuid.uuid4()))
+    target = versions.resolve(ctx, machine_arn, cached=cached)
+    name = arns.check_name(optional_str(req.params, "name") or arns.random_id())
     text = optional_str(req.params, "input", max_length=MAX_INPUT)
     text = "{}" if text is None else text
     try:
@@ -84,14 +132,15 @@ def new_execution(ctx: ServiceContext, req: Request, kind: str) -> ExecutionReco
         message = str(exc) if text.strip() else "Invalid execution input."
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{message}'") from None
     machine = target.machine
-    parts = (machine.name, name) if kind == "execution" else (machine.name, name, str(uuid.uuid4()))
+    kind = "express" if machine.type == "EXPRESS" else "execution"
+    parts = (machine.name, name) if kind == "execution" else (machine.name, name, arns.random_id())
     region = arns.parse(machine.arn, "stateMachine").region  # the machine's, whatever region the caller signs for
-    return ExecutionRecord(
+    return Prepared(ExecutionRecord(
         arn=arns.build(region, ctx.account, kind, *parts) + test_case, name=name, state_machine_arn=machine.arn,
         state_machine_name=machine.name, definition=target.definition, role_arn=target.role_arn, input=text,
         started=ctx.engine.clock.now(), version_arn=target.version.arn if target.version else None,
         alias_arn=target.alias.arn if target.alias else None,
-    )
+    ), machine)
 
 
 def _test_case(ctx: ServiceContext, machine_arn: str) -> tuple[str, str]:
@@ -103,9 +152,12 @@ def _test_case(ctx: ServiceContext, machine_arn: str) -> tuple[str, str]:
 
 
 def get(ctx: ServiceContext, arn: str) -> ExecutionRecord:
-    """An execution's record without its frames (what the API shows)."""
-    arns.parse(arn, "execution")
+    """An execution's record without its frames (what the API shows). An ``express`` ARN is refused
+    with InvalidArn, as AWS refuses it, unless a Distributed Map's Map Run stored it as its child."""
+    kind = arns.parse(arn, "execution", "express").kind
     record = ctx.store.get_execution(arn, with_run=False)
+    if kind == "express" and (record is None or record.map_run_arn is None):
+        raise InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'")
     if record is None:
         raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
     return record

@@ -1,8 +1,9 @@
-"""StartSyncExecution: run an EXPRESS execution and answer with its result (200 even when it fails).
+"""StartSyncExecution: run an EXPRESS execution in memory and answer with its result (200 even when it fails).
 
-The execution runs on the shared engine like any other (so activities and task integrations work);
-the HTTP layer reads :func:`result` (in a worker thread) when the engine's notice says the
-execution ended (``engine.notices.execution``), and otherwise only on a slow safety re-check.
+The API calls :func:`start` in a worker thread with a ``done`` callback, waits for it, and answers
+with :func:`answer`. The execution runs on the engine's :class:`~stepforge.engine.express.ExpressRunner`
+(its tasks on the same integrations as every execution), ends TIMED_OUT at the five-minute limit, and
+leaves nothing in the store.
 """
 
 from __future__ import annotations
@@ -10,34 +11,27 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from stepforge.asl.records import RUNNING, Stop
-from stepforge.service import executions
-from stepforge.service.context import Request, ServiceContext, WriteContext
+from stepforge.engine.express import Done
+from stepforge.service import executions, express
+from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import StateMachineTypeNotSupported
 from stepforge.service.params import optional_str
 from stepforge.store.records import ExecutionRecord
 
-#: EXPRESS executions last at most five minutes.
-MAX_SECONDS = 300.0
 
-
-def start(ctx: WriteContext, req: Request) -> str:
-    """Start the execution; its ARN is what :func:`result` is polled with."""
-    record = executions.new_execution(ctx, req, "express")
-    machine = ctx.store.get_state_machine(record.state_machine_arn)
-    if machine is None or machine.type != "EXPRESS":
+def start(ctx: ServiceContext, req: Request, done: Done) -> ExecutionRecord | None:
+    """Start the execution (StateMachineTypeNotSupported for a STANDARD machine): its record if it
+    ended before this returned, else None and ``done`` gets it at its end. The machine may be as read
+    a moment ago (the API's front door)."""
+    prepared = executions.prepare(ctx, req, cached=True)
+    if not prepared.express:
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
-    ctx.store.insert_execution(record)
-    ctx.store.push_signal(record.arn, None)
-    ctx.engine.notify()
-    return record.arn
+    return prepared.record if express.run(ctx, prepared.record, prepared.machine, done) else None
 
 
-def result(ctx: ServiceContext, arn: str, req: Request) -> dict[str, Any] | None:
-    """The StartSyncExecution answer once the execution has ended, else None."""
-    record = ctx.store.get_execution(arn, with_run=False)
-    if record is None or record.status == RUNNING or record.stopped is None:
-        return None
+def answer(record: ExecutionRecord, req: Request) -> dict[str, Any]:
+    """The StartSyncExecution answer of an ended execution."""
+    assert record.stopped is not None
     response: dict[str, Any] = {
         "executionArn": record.arn, "stateMachineArn": record.state_machine_arn, "name": record.name,
         "startDate": record.started, "stopDate": record.stopped, "status": record.status,
@@ -54,12 +48,6 @@ def result(ctx: ServiceContext, arn: str, req: Request) -> dict[str, Any] | None
         for key in ("input", "output", "inputDetails", "outputDetails"):
             response.pop(key, None)
     return response
-
-
-def give_up(ctx: WriteContext, arn: str) -> None:
-    """Stop an execution that ran past the EXPRESS limit."""
-    ctx.store.push_signal(arn, Stop("States.Timeout", "The execution exceeded the EXPRESS time limit"))
-    ctx.engine.notify()
 
 
 def _billed(record: ExecutionRecord) -> int:

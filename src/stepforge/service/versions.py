@@ -51,10 +51,12 @@ def split(arn: str) -> tuple[str, str | None]:
     return arns.build(parsed.region, parsed.account, "stateMachine", name), qualifier or None
 
 
-def machine(ctx: ServiceContext, arn: str, *, allow_deleting: bool = True) -> StateMachineRecord:
+def machine(ctx: ServiceContext, arn: str, *, allow_deleting: bool = True, cached: bool = False) -> StateMachineRecord:
     """The state machine with this unqualified ARN. Reads only: one marked DELETING reads as gone once
-    nothing runs on it (its rows go in :func:`purge_if_idle`, run by the writes that end its use)."""
-    record = ctx.store.get_state_machine(arn)
+    nothing runs on it (its rows go in :func:`purge_if_idle`, run by the writes that end its use).
+    ``cached``: maybe as read a moment ago (``engine.machines``; the front door's Start*Execution)."""
+    record = (ctx.engine.machines.get(arn, ctx.engine.clock.now(), ctx.store.get_state_machine) if cached
+              else ctx.store.get_state_machine(arn))
     if record is None or gone(ctx, record):
         raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
     if record.status == "DELETING" and not allow_deleting:
@@ -94,10 +96,11 @@ def purge(ctx: WriteContext, record: StateMachineRecord) -> None:
     ctx.store.delete_state_machine(record.arn)
 
 
-def resolve(ctx: ServiceContext, arn: str, rng: random.Random | None = None) -> Target:
-    """The target of a state machine, version or alias ARN; an alias picks a version by weight."""
+def resolve(ctx: ServiceContext, arn: str, rng: random.Random | None = None, *, cached: bool = False) -> Target:
+    """The target of a state machine, version or alias ARN; an alias picks a version by weight.
+    ``cached``: the machine maybe as read a moment ago (see :func:`machine`)."""
     base, qualifier = split(arn)
-    record = machine(ctx, base, allow_deleting=False)
+    record = machine(ctx, base, allow_deleting=False, cached=cached)
     if qualifier is None:
         return Target(record)
     if qualifier.isdigit():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from stepforge.asl.records import RUNNING, SUCCEEDED, Stop, TaskFailed, TaskSubmitted, TaskSucceeded
@@ -47,12 +48,18 @@ def child_name(value: Any) -> str:
     return str(uuid.uuid4())
 
 
+#: Finds an ended child that has no row (an EXPRESS execution, which runs in memory).
+EndedElsewhere = Callable[[str], ExecutionRecord | None]
+
+
 def start(store: Store, start_execution: StartExecution, target: Target, value: Any, name: str, parent: str,
-          wait_id: int, now: float) -> Outcome | None:
+          wait_id: int, now: float, ended: EndedElsewhere = lambda arn: None) -> Outcome | None:
     """Start the child; returns the task's outcome, or None when it completes later (``.sync``).
 
     Runs after the commit that dispatched the task: the child starts in a transaction of its own
-    (through ``start_execution``), the parent's watch on it in another.
+    (through ``start_execution``), the parent's watch on it in another. An EXPRESS child keeps no
+    row: ``ended`` finds it if it ended before its watch existed (it reports its end through
+    :func:`on_finished` itself, which finds the watch otherwise).
     """
     if not isinstance(value, dict) or not isinstance(value.get("StateMachineArn"), str):
         return Outcome(error="States.Runtime", cause="The field 'StateMachineArn' is required by states:startExecution.")
@@ -69,7 +76,7 @@ def start(store: Store, start_execution: StartExecution, target: Target, value: 
             if tx.get_child_watch(arn) is None:
                 tx.push_signal(parent, TaskSubmitted(wait_id, {"ExecutionArn": arn, "StartDate": int(now * 1000)}))
                 tx.add_child_watch(ChildWatchRecord(arn, parent, wait_id, target.pattern, now))
-            record = tx.get_execution(arn, with_run=False)
+            record = tx.get_execution(arn, with_run=False) or ended(arn)
             if record is not None and record.status != RUNNING:
                 on_finished(tx, record)
         return None

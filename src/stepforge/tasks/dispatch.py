@@ -74,6 +74,8 @@ class Dispatcher:
         self._lock = threading.Lock()
         #: How child executions start; the service layer connects it (``service.ports.connect``).
         self.start_execution: children.StartExecution = _unconnected
+        #: Ended EXPRESS executions, which have no row (the engine connects its runner's).
+        self.ended_elsewhere: children.EndedElsewhere = lambda arn: None
 
     # -- inside the engine's step ------------------------------------------------------------------
 
@@ -102,8 +104,7 @@ class Dispatcher:
                 input=command.input_json, scheduled=now, state_name=command.state_name))
             self._activities.add(command.resource)
             return
-        job = Job(execution_arn, command.wait_id, command.resource, target, command.input, command.input_json,
-                  token, command.state_name, _child_name(target, command.input))
+        job = self.job(execution_arn, command, token)
         tx.add_dispatch(DispatchRecord(
             token=token, execution_arn=execution_arn, wait_id=command.wait_id, resource=command.resource,
             state_name=job.state_name, child_name=job.child_name, input=command.input_json, created=now,
@@ -163,24 +164,38 @@ class Dispatcher:
             return bool(self._done)
 
     def _start(self, job: Job, now: float) -> None:
-        deliver: Callable[[Outcome], None] = lambda outcome: self._deliver(job, outcome)
+        def still_waiting() -> bool:
+            row = self.store.get_dispatch(job.token)
+            return row is not None and not row.closed
+
         mocked = self.mocks.answer(job.execution_arn, job.state_name) if self.mocks is not None else None
         if mocked is not None:
             self._deliver(job, mocked, submitted=False)
-        elif job.target.service == "lambda":
+        else:
+            self.begin(job, now, lambda outcome: self._deliver(job, outcome), still_waiting)
+
+    def begin(self, job: Job, now: float, deliver: Callable[[Outcome], None],
+              still_waiting: Callable[[], bool]) -> None:
+        """Start ``job``'s work (a function, a child execution, a service call): ``deliver`` gets its
+        outcome, from whichever thread ends it; a ``.sync`` poll asks ``still_waiting`` whether to go on.
+        Records nothing: EXPRESS executions, which keep no dispatch rows, start their tasks here."""
+        if job.target.service == "lambda":
             self.functions.start(job.target, job.input, job.input_json, deliver, job.resource)
         elif job.target.service == "states" and job.target.action == "startExecution":
             outcome = children.start(self.store, self.start_execution, job.target, job.input, job.child_name,
-                                     job.execution_arn, job.wait_id, now)
+                                     job.execution_arn, job.wait_id, now, self.ended_elsewhere)
             self.notify()
             if outcome is not None:
                 deliver(_with_metadata(outcome) if job.target.pattern == "" else outcome)
         else:
-            def still_waiting() -> bool:
-                row = self.store.get_dispatch(job.token)
-                return row is not None and not row.closed
-
             self.services.start(job.target, job.resource, job.input, deliver, still_waiting)
+
+    @staticmethod
+    def job(execution_arn: str, command: DispatchTask, token: str) -> Job:
+        """The job of a scheduled task."""
+        target = resources.parse(command.resource) or Target("task")
+        return Job(execution_arn, command.wait_id, command.resource, target, command.input, command.input_json,
+                   token, command.state_name, _child_name(target, command.input))
 
     def _deliver(self, job: Job, outcome: Outcome, *, submitted: bool = True) -> None:
         if submitted and job.target.waits_for_token and not outcome.failed:

@@ -34,8 +34,9 @@ class ExecutionsPage {
   }
 
   show(found) {
-    fill(this.messages);
-    fill(this.body, ...found.executions.map((e) => this.row(e)));
+    fill(this.messages, found.source === 'logs' ? el('p', { class: 'meta', id: 'express-note' },
+      'EXPRESS executions keep no history: these are the ones running here and those the execution logs showed ending lately.') : null);
+    fill(this.body, ...found.executions.map((e) => this.row(e, found.source === 'logs')));
     if (found.executions.length === 0) this.body.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No executions match.')));
     history.replaceState({ executions: this.pager.state }, '', page('/console/executions', this.filters()));
   }
@@ -51,8 +52,13 @@ class ExecutionsPage {
     return fromStart ? this.pager.first() : this.pager.show();
   }
 
-  row(e) {
+  row(e, express = false) {
     const actions = el('td', { class: 'row-actions' });
+    if (express) {
+      return el('tr', { class: 'execution-row express' }, el('td', {}, el('span', { title: e.executionArn }, e.name)),
+        el('td', {}, link(page('/console/machine', { arn: e.stateMachineArn }), e.stateMachineName)),
+        el('td', {}, badge(e.status)), el('td', {}, time(e.startDate)), el('td', {}, duration(e.startDate, e.stopDate)), actions);
+    }
     if (e.status === 'RUNNING') actions.append(el('button', { type: 'button', class: 'danger small', onclick: () => this.act('StopExecution', e) }, 'Stop'));
     if (['FAILED', 'TIMED_OUT', 'ABORTED'].includes(e.status)) actions.append(el('button', { type: 'button', class: 'small', onclick: () => this.act('RedriveExecution', e) }, 'Redrive'));
     return el('tr', { class: 'execution-row' },

@@ -22,9 +22,11 @@ async function versionsAndAliases(arn) {
 }
 
 async function recent(arn) {
-  const { executions } = await get('executions', { machine: arn, limit: 10 });
-  return el('section', {}, el('h2', {}, 'Recent executions'), table(['Name', 'Status', 'Started'],
-    executions.map((e) => [link(page('/console/execution', { arn: e.executionArn }), e.name), badge(e.status), time(e.startDate)])));
+  const { executions, source } = await get('executions', { machine: arn, limit: 10 });
+  const name = (e) => (source === 'logs' ? el('span', { title: e.executionArn }, e.name)
+    : link(page('/console/execution', { arn: e.executionArn }), e.name));
+  return el('section', {}, el('h2', {}, source === 'logs' ? 'Recent executions (from the execution logs)' : 'Recent executions'),
+    table(['Name', 'Status', 'Started'], executions.map((e) => [name(e), badge(e.status), time(e.startDate)])));
 }
 
 export async function render() {

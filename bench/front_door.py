@@ -1,0 +1,134 @@
+"""The front door, server-bound: StartExecution and StartSyncExecution measured with wrk (issue 16).
+
+    .venv/bin/python bench/front_door.py [--src DIR] [--duration 10] [--json OUT]
+
+Starts ``stepforge serve`` (SQLite, synchronous=FULL) from ``--src`` (default: this tree's ``src``;
+give an exported older tree for an A/B pair), creates
+
+- ``hello``: STANDARD, one Pass state (wrk's ``start_execution.lua`` at 16 connections);
+- ``hellox``: EXPRESS, the same Pass (``start_sync_execution.lua`` at 16 connections);
+- ``five``: EXPRESS, Pass -> Task (a Python function) -> Choice -> Pass -> Succeed, StartSyncExecution
+  at 1, 16 and 64 connections (the API Gateway pattern);
+
+and prints requests/s with p50/p99 latency for each. The machine is shared: run the two trees back
+to back and say what else ran. Needs ``wrk`` (Debian: ``apt-get install wrk``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The shared benchmark kit beside the repository (``STEPFORGE_SHARED`` overrides: a worktree elsewhere).
+WRK = Path(os.environ.get("STEPFORGE_SHARED", ROOT.parent / "shared")) / "bench" / "wrk"
+ROLE = "arn:aws:iam::000000000000:role/bench"
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"hello": "world"}, "End": True}}}
+FIVE = {"StartAt": "Shape", "States": {
+    "Shape": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "Next": "Double"},
+    "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:double", "Next": "Big"},
+    "Big": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Tag"}],
+            "Default": "Tag"},
+    "Tag": {"Type": "Pass", "Result": "done", "ResultPath": "$.tag", "Next": "Done"},
+    "Done": {"Type": "Succeed"},
+}}
+FUNCTIONS = "def double(event, context):\n    return {\"n\": event[\"n\"] * 2}\n"
+#: (name, wrk script, machine, connections, request body input)
+RUNS = [
+    ("StartExecution hello", "start_execution.lua", "hello", 16),
+    ("StartSyncExecution hellox", "start_sync_execution.lua", "hellox", 16),
+    ("StartSyncExecution five c1", "start_sync_execution.lua", "five", 1),
+    ("StartSyncExecution five c16", "start_sync_execution.lua", "five", 16),
+    ("StartSyncExecution five c64", "start_sync_execution.lua", "five", 64),
+]
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def call(endpoint: str, operation: str, **params: Any) -> Any:
+    request = urllib.request.Request(endpoint, data=json.dumps(params).encode(), headers={
+        "X-Amz-Target": f"AWSStepFunctions.{operation}", "Content-Type": "application/x-amz-json-1.0"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def serve(src: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    (workdir / "bench_functions.py").write_text(FUNCTIONS)
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{workdir}"}
+    server = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
+                               str(workdir / "data"), "--functions", "bench_functions"],
+                              env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, f"http://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.05)
+    server.terminate()
+    raise SystemExit("the server did not start")
+
+
+def wrk(endpoint: str, script: str, arn: str, connections: int, seconds: int, body_input: str) -> dict[str, float]:
+    env = {**os.environ, "SFN_MACHINE_ARN": arn}
+    text = (WRK / script).read_text().replace('"input":"{}"', f'"input":"{body_input}"')
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(text)
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, endpoint],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    os.unlink(lua.name)
+    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    for percent in ("50", "99"):
+        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        figures[f"p{percent}_ms"] = float(value) * _UNITS[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    figures["non_2xx"] = float(errors.group(1)) if errors else 0.0
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--src", type=Path, default=ROOT / "src")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="stepforge-front-door-"))
+    server, endpoint = serve(args.src.resolve(), workdir)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        arns = {name: call(endpoint, "CreateStateMachine", name=name, roleArn=ROLE, definition=json.dumps(d),
+                           type=kind)["stateMachineArn"]
+                for name, d, kind in (("hello", PASS, "STANDARD"), ("hellox", PASS, "EXPRESS"),
+                                      ("five", FIVE, "EXPRESS"))}
+        check = call(endpoint, "StartSyncExecution", stateMachineArn=arns["five"], input='{"n": 4}')
+        assert check["status"] == "SUCCEEDED", check
+        for label, script, machine, connections in RUNS:
+            body_input = '{\\\\"n\\\\": 4}' if machine == "five" else "{}"  # escaped twice: JSON in a Lua string
+            results[label] = wrk(endpoint, script, arns[machine], connections, args.duration, body_input)
+            figures = results[label]
+            print(f"{label:30} {figures['rps']:9.0f}/s  p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
+                  f"  non-2xx {figures['non_2xx']:.0f}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if args.json:
+        args.json.write_text(json.dumps({"src": str(args.src), "load": os.getloadavg(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
