@@ -32,6 +32,7 @@ from stepforge.store.records import (
     ExecutionRecord,
     MapRunItem,
     MapRunRecord,
+    NodeRecord,
     Page,
     StateMachineRecord,
     TimerRecord,
@@ -192,7 +193,9 @@ class TimerSignalWrites(TimerSignalReads, Protocol):
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
         """Remove and return up to ``limit`` timers due at ``now``, earliest first.
 
-        The removal commits with the transaction (the engine's batch) that handles them.
+        The removal commits with the transaction (the engine's batch) that handles them. Claims:
+        only timers of executions this transaction holds exclusively until it ends are returned;
+        those of an execution another open transaction holds (another node's batch) stay for later.
         """
 
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
@@ -202,7 +205,8 @@ class TimerSignalWrites(TimerSignalReads, Protocol):
         """Remove and return up to ``limit`` queued signals, oldest first.
 
         The removal commits with the transaction (the engine's batch) that handles them, so a
-        crash before that commit leaves them queued.
+        crash before that commit leaves them queued. Claims, as :meth:`due_timers`: only signals of
+        executions this transaction holds exclusively until it ends; the others stay queued.
         """
 
 
@@ -231,7 +235,7 @@ class TaskReads(Protocol):
         """The dispatch with this token (open or closed), or None if it never existed."""
 
     def open_dispatches(self, *, after: str | None = None, limit: int) -> Page[DispatchRecord]:
-        """Open dispatches, oldest first (the work to redo after a restart)."""
+        """Open dispatches, oldest first (with their ``owner``)."""
 
     def open_callbacks(self, limit: int) -> list[DispatchRecord]:
         """Up to ``limit`` open ``.waitForTaskToken`` dispatches, oldest first."""
@@ -313,7 +317,46 @@ class MapRunWrites(MapRunReads, Protocol):
         """Write an item's child, status and result."""
 
 
-class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapRunReads, Protocol):
+class NodeReads(Protocol):
+    """Nodes: the engines sharing the store, each holding a lease with an expiry and a fencing token.
+
+    Every time a method takes is ``now`` by the caller's clock; a store that several machines share
+    (PostgreSQL) judges leases by its own clock instead, so that nodes whose clocks disagree still
+    agree on which leases have expired. An expired lease never comes back to life: the node must
+    register again, as a new node.
+    """
+
+    def list_nodes(self) -> list[NodeRecord]:
+        """Every registered node (live or expired, not yet forgotten), oldest first, each with the
+        number of open dispatches it owns (``held``)."""
+
+
+class NodeWrites(NodeReads, Protocol):
+    """What a unit of work writes to nodes and their leases (see :class:`NodeReads`)."""
+
+    def register_node(self, node: NodeRecord, ttl: float, now: float) -> None:
+        """Insert a node (its id, kind, host, pid and token) started at ``now`` with a lease until
+        ``now + ttl``; raises :class:`Conflict` if its id is stored."""
+
+    def renew_lease(self, node_id: str, token: str, ttl: float, now: float, advanced: int = 0) -> bool:
+        """Extend the lease of ``node_id`` to ``now + ttl`` and add ``advanced`` to its count, as one
+        conditional write: only while its token is ``token`` and its lease has not expired at ``now``.
+        True if it did; False means the lease is lost and this transaction must not commit (fencing).
+
+        In PostgreSQL the node's row stays locked until the transaction ends, so a node that commits
+        with its lease checked is never adopted in the meantime."""
+
+    def release_node(self, node_id: str, now: float) -> None:
+        """End the lease of ``node_id`` at ``now`` (a shutdown): its dispatches may be adopted at once."""
+
+    def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
+        """Make ``node_id`` the owner of up to ``limit`` open dispatches that no live node owns (their
+        owner's lease expired at ``now``, or they have none), oldest first, and return them: the
+        caller starts their work again (tasks are at-least-once). Expired nodes left owning no open
+        dispatch are forgotten. Two transactions never adopt the same dispatch."""
+
+
+class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapRunReads, NodeReads, Protocol):
     """Every read of every aggregate: what both a :class:`Store` and a :class:`UnitOfWork` answer."""
 
     def pending_work(self, execution_arn: str) -> int:
@@ -321,7 +364,8 @@ class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapR
         consistency checks: a RUNNING execution with none is stuck)."""
 
 
-class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, TaskWrites, MapRunWrites, Protocol):
+class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, TaskWrites, MapRunWrites,
+                 NodeWrites, Protocol):
     """One open transaction: every read and write of every aggregate, bound to it.
 
     Its reads see its own writes. It is valid only inside the ``with store.transaction() as tx:``
