@@ -7,8 +7,8 @@ belongs to is visible at the call site (the engine commits a whole batch — fra
 timers, tasks, the API writes that arrived meanwhile — through one). A transaction that raises
 leaves nothing behind.
 
-Implementations: memory (tests, ``stepforge run``, EXPRESS), SQLite; PostgreSQL implements the
-same contract. ``tests/store`` holds the contract, one module per aggregate, run on every backend.
+Implementations: memory (tests, ``stepforge run``, EXPRESS), SQLite, PostgreSQL (many nodes on one
+database), all to the same contract. ``tests/store`` holds the contract, one module per aggregate, run on every backend.
 
 Lists the API pages take ``after`` (a cursor from the previous :class:`Page`, None for the first
 page) and ``limit``, and read one page from the store, never every row. Cursors are keyset
@@ -51,6 +51,12 @@ class TransactionClosed(RuntimeError):
 class StorageFull(Exception):
     """The storage has no room left (a full disk, a size limit): the transaction was rolled back,
     nothing of it is stored, and the same write may succeed once space is freed."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used right now (the connection was lost or refused, the server is shutting
+    down or restarting, or the transaction lost a deadlock or serialization conflict to another node's):
+    the transaction was rolled back whole, nothing of it is stored, and the same work may be retried."""
 
 
 class StorageCorrupt(Exception):
@@ -141,7 +147,11 @@ class ExecutionReads(Protocol):
     """Executions (with their frames) and their history."""
 
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
-        """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames."""
+        """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames.
+
+        In a unit of work, reading an execution with its frames (to write it back) holds it until the
+        transaction ends: another node's transaction that reads it the same way waits (PostgreSQL's
+        row lock), so no update of one execution is lost between nodes."""
 
     def list_executions(self, query: ExecutionQuery, *, after: str | None = None,
                         limit: int) -> Page[ExecutionRecord]:
@@ -193,9 +203,10 @@ class TimerSignalWrites(TimerSignalReads, Protocol):
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
         """Remove and return up to ``limit`` timers due at ``now``, earliest first.
 
-        The removal commits with the transaction (the engine's batch) that handles them. Claims:
-        only timers of executions this transaction holds exclusively until it ends are returned;
-        those of an execution another open transaction holds (another node's batch) stay for later.
+        The removal commits with the transaction (the engine's batch) that handles them. Only timers
+        of executions this transaction holds exclusively until it ends are returned: those of an
+        execution another open transaction holds (another node's batch) stay for later. (SQLite and
+        memory have one writer, so that is every due timer; PostgreSQL locks the execution rows.)
         """
 
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
@@ -205,8 +216,9 @@ class TimerSignalWrites(TimerSignalReads, Protocol):
         """Remove and return up to ``limit`` queued signals, oldest first.
 
         The removal commits with the transaction (the engine's batch) that handles them, so a
-        crash before that commit leaves them queued. Claims, as :meth:`due_timers`: only signals of
-        executions this transaction holds exclusively until it ends; the others stay queued.
+        crash before that commit leaves them queued. As for :meth:`due_timers`, only signals of
+        executions this transaction holds exclusively are returned (a signal for an execution that
+        does not exist is returned too); the others stay queued for whoever holds them.
         """
 
 
