@@ -1,7 +1,7 @@
 """The PostgreSQL store: one database shared by any number of nodes.
 
 Each aggregate (``postgres_machines``, ``postgres_executions``, ``postgres_tasks``, ``postgres_maprun``,
-and timers and signals here) is a reads class and a writes class over a
+``postgres_nodes``, and timers and signals here) is a reads class and a writes class over a
 :class:`~stepforge.store.postgres_db.PostgresSession`, as for SQLite.
 
 Claims of work: a batch takes due timers and queued signals only for executions it can lock. The
@@ -25,6 +25,7 @@ from stepforge.store.postgres_db import PostgresDatabase, PostgresWriter
 from stepforge.store.postgres_executions import PostgresExecutionReads, PostgresExecutionWrites
 from stepforge.store.postgres_machines import PostgresMachineReads, PostgresMachineWrites
 from stepforge.store.postgres_maprun import PostgresMapRunReads, PostgresMapRunWrites
+from stepforge.store.postgres_nodes import PostgresNodeReads, PostgresNodeWrites
 from stepforge.store.postgres_tasks import PostgresTaskReads, PostgresTaskWrites
 from stepforge.store.records import TimerRecord
 
@@ -112,7 +113,7 @@ class PostgresTimerSignalWrites(PostgresTimerSignalReads, PostgresWriter):
 
 
 class PostgresUnitOfWork(PostgresMachineWrites, PostgresExecutionWrites, PostgresTaskWrites, PostgresMapRunWrites,
-                         PostgresTimerSignalWrites):
+                         PostgresTimerSignalWrites, PostgresNodeWrites):
     """The :class:`~stepforge.store.base.UnitOfWork` of one PostgreSQL transaction."""
 
 
@@ -121,7 +122,7 @@ def _unit_of_work(database: PostgresDatabase, conn: psycopg.Connection[Any]) -> 
 
 
 class PostgresStore(PostgresDatabase, PostgresMachineReads, PostgresExecutionReads, PostgresMapRunReads,
-                    PostgresTimerSignalReads):
+                    PostgresTimerSignalReads, PostgresNodeReads):
     """The Store protocol on one PostgreSQL database."""
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
