@@ -8,15 +8,15 @@ Without PostgreSQL's binaries the PostgreSQL variants of the tests skip, saying 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from backends import BACKENDS, store_opener
 from postgres_kit import Cluster, bin_dir, empty
 
+from stepforge.store.base import Store
 from stepforge.store.postgres import PostgresStore
-
-#: The backends the store contract, the engine tests and the end-to-end tests run on.
-BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +48,11 @@ def postgres_url(postgres_store_url: str) -> str:
     """The URI of a migrated, empty PostgreSQL database for one test."""
     empty(postgres_store_url)
     return postgres_store_url
+
+
+
+@pytest.fixture(params=BACKENDS)
+def open_durable_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
+    """``open_durable_store()`` -> a new store on one durable database, the same at every call (a
+    restart), on each backend in turn (see :func:`backends.store_opener`)."""
+    return store_opener(request, request.param, tmp_path)

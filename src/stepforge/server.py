@@ -22,9 +22,10 @@ from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
-from stepforge.store.base import StorageCorrupt, Store
+from stepforge.store.base import StorageCorrupt, Store, StoreUnavailable
 from stepforge.store.lock import DataDirLock, DataDirLocked, lock_data_dir
 from stepforge.store.memory import MemoryStore
+from stepforge.store.open import UnknownDatabase, open_store
 from stepforge.store.sqlite import SqliteStore
 from stepforge.tasks import approval
 from stepforge.tasks.config import TaskConfig
@@ -36,23 +37,35 @@ class Refused(Exception):
 
 @dataclass
 class Startup:
-    """What ``serve`` holds before anything runs: the data directory's lock, the checked store and
-    the bound listening socket."""
+    """What ``serve`` holds before anything runs: the data directory's lock (SQLite only), the
+    checked store and the bound listening socket."""
 
-    lock: DataDirLock
+    lock: DataDirLock | None
     store: Store
     socket: socket.socket
 
     def close(self) -> None:
         """Give everything back (the store is closed by :func:`serve` once it has run)."""
         self.socket.close()
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
 
 
-def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL", check: bool = True) -> Startup:
+def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL", check: bool = True,
+             db_url: str | None = None) -> Startup:
     """Take the data directory, open (and check) its database, bind the port — in that order, and
     all before the engine recovers anything: a second server on the same directory, a damaged
-    database or a port in use each raise :class:`Refused` with nothing dispatched twice."""
+    database or a port in use each raise :class:`Refused` with nothing dispatched twice.
+
+    With ``db_url`` (PostgreSQL) there is no directory to take: any number of nodes share the database.
+    """
+    if db_url is not None:
+        store = open_shared_store(db_url)
+        try:
+            return Startup(None, store, bind(host, port))
+        except Refused:
+            store.close()
+            raise
     try:
         lock = lock_data_dir(data_dir)
     except DataDirLocked as exc:
@@ -84,6 +97,15 @@ def open_checked_store(data_dir: Path, *, synchronous: str = "FULL", check: bool
         raise Refused(f"the database {store.path} is damaged (PRAGMA quick_check): {'; '.join(problems)}. "
                       "Restore it from a backup; `stepforge db check` lists what it can still read")
     return store
+
+
+def open_shared_store(db_url: str) -> Store:
+    """The store in the PostgreSQL database at ``db_url``, migrated; :class:`Refused` when it cannot be
+    reached or the URL names no database stepforge knows."""
+    try:
+        return open_store(db_url, Path("."))
+    except (UnknownDatabase, StoreUnavailable) as exc:
+        raise Refused(str(exc)) from None
 
 
 def bind(host: str, port: int) -> socket.socket:

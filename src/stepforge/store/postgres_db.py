@@ -46,6 +46,9 @@ from stepforge.store.schema import MIGRATIONS
 WAIT_SECONDS = 30.0
 #: How long a request waits for a connection while the server is unreachable before StoreUnavailable.
 CONNECT_SECONDS = 5.0
+#: How long the pool retries (with exponential back-off) to replace a lost connection before it gives
+#: that one up; a request that then needs a connection opens a new one.
+RECONNECT_SECONDS = 300.0
 #: Connections per process: the engine's writer, the API's reads, long polls.
 POOL_MIN, POOL_MAX = 2, 10
 #: Held for the span of a migration, so that nodes starting together migrate one after the other.
@@ -175,7 +178,7 @@ class PostgresDatabase(PostgresSession):
         self._pool = psycopg_pool.ConnectionPool(
             url, min_size=pool_min, max_size=pool_max, open=False, timeout=connect_seconds,
             kwargs={"autocommit": True}, check=psycopg_pool.ConnectionPool.check_connection,
-            name="stepforge", reconnect_timeout=0,  # never give up: retry with back-off while the server is away
+            name="stepforge", reconnect_timeout=RECONNECT_SECONDS,
         )
         self._write_lock = threading.Lock()
         self._writer_thread: int | None = None
@@ -309,3 +312,16 @@ def _first_line(exc: BaseException) -> str:
 def redacted(url: str) -> str:
     """``url`` without its password (for messages and logs)."""
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", re.sub(r"(password=)\S+", r"\1***", url))
+
+
+def stored_version(url: str, *, connect_seconds: float = CONNECT_SECONDS) -> int:
+    """The schema version of the database at ``url`` (0: never migrated), without migrating it."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_seconds))) as conn:
+            exists = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+            if not exists or not exists[0]:
+                return 0
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    except psycopg.Error as exc:
+        raise fault(exc) from exc
+    return int(row[0] or 0) if row else 0
