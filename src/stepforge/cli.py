@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from stepforge import __version__
 from stepforge.db_cli import DB_HELP, add_db_commands, run_db
+from stepforge.node_cli import add_lease_ttl, add_node_commands, run_node_command
 
 if TYPE_CHECKING:
     from stepforge.api.credentials import AuthConfig
@@ -28,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8083)
     serve.add_argument("--data-dir", default="./.stepforge", type=Path)
     serve.add_argument("--db", default=None, metavar="URL", help=DB_HELP)
+    add_lease_ttl(serve)
     serve.add_argument("--account", default="000000000000", help="account id in ARNs")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
@@ -55,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.add_argument("--name", default="stepforge-worker", help="the worker name sent with each poll")
 
     add_db_commands(commands.add_parser("db", help="check or migrate the database"))
+    add_node_commands(commands)
 
     run = commands.add_parser("run", help="run one execution in-process and print its output")
     run.add_argument("definition", type=Path, help="an ASL definition (JSON)")
@@ -81,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "db":
         return run_db(args)
+    if args.command in ("engine", "nodes"):
+        return run_node_command(args)
     if args.command == "worker":
         from stepforge.tasks.cli import run_worker
 
@@ -91,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Exit 2, having run nothing, when the data directory is another server's, its database is
     damaged, the approval key is unusable or the port is taken."""
+    from stepforge.engine.lease import NodeSettings
     from stepforge.server import Refused, serve, start_up
     from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
@@ -120,7 +126,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
-              tasks=tasks, auth=auth, host=args.host, throttle=throttle)
+              tasks=tasks, auth=auth, host=args.host, throttle=throttle,
+              node=NodeSettings(lease_ttl=args.lease_ttl, shared=args.db is not None))
     finally:
         startup.close()
     return 0

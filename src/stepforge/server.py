@@ -19,6 +19,7 @@ from stepforge.api.throttle import Throttle
 from stepforge.api.throttle_config import ThrottleConfig
 from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
+from stepforge.engine.lease import NodeSettings
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
@@ -130,22 +131,32 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
           stopping: threading.Event | None = None,
           max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
           auth: AuthConfig | None = None, hosts: frozenset[str] | None = None,
-          throttle: Throttle | None = None) -> tuple[Starlette, Engine]:
+          throttle: Throttle | None = None, node: NodeSettings | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread).
 
     ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`); ``throttle``
-    rate-limits API calls (None: never).
+    rate-limits API calls (None: never); ``node`` how the engine shares the store with other nodes.
     """
-    store = store or MemoryStore()
-    tasks = tasks or TaskConfig()
-    tasks.account = account
-    engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
-    context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
-                                           max_open_executions=max_open_executions))
+    context = connect(store=store or MemoryStore(), account=account, clock=clock,
+                      max_open_executions=max_open_executions, max_history_events=max_history_events,
+                      tasks=tasks, node=node)
     app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts,
                      throttle=throttle)
+    return app, context.engine
+
+
+def connect(*, store: Store, account: str = DEFAULT_ACCOUNT, clock: Clock | None = None,
+            max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
+            tasks: TaskConfig | None = None, node: NodeSettings | None = None) -> ServiceContext:
+    """An engine (not started) connected to the service layer (child executions, end hooks): what
+    ``serve`` runs under its API, and ``stepforge engine`` alone."""
+    tasks = tasks or TaskConfig()
+    tasks.account = account
+    engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks, node=node)
+    context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
+                                           max_open_executions=max_open_executions))
     approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
-    return app, engine
+    return context
 
 
 class _Server(uvicorn.Server):
@@ -169,7 +180,7 @@ class _Server(uvicorn.Server):
 def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
           tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
-          throttle: ThrottleConfig | None = None) -> None:
+          throttle: ThrottleConfig | None = None, node: NodeSettings | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
@@ -180,11 +191,27 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
     auth = auth or AuthConfig()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
-                        hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()))
+                        hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
+                        node=node)
     server = _Server(uvicorn.Config(app, log_level=log_level), stopping, engine)
     engine.start()
     try:
         server.run(sockets=[sock])
+    finally:
+        engine.stop()
+        store.close()
+
+
+def run_engine(store: Store, stopping: threading.Event, *, account: str = DEFAULT_ACCOUNT,
+               max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
+               node: NodeSettings | None = None) -> None:
+    """Run an engine alone (no API) until ``stopping`` is set; then finish its batch, release its
+    lease (other nodes adopt its work at once) and close the store."""
+    engine = connect(store=store, account=account, max_history_events=max_history_events, tasks=tasks,
+                     node=node).engine
+    engine.start()
+    try:
+        stopping.wait()
     finally:
         engine.stop()
         store.close()
