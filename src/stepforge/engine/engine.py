@@ -77,6 +77,8 @@ class Engine:
         self.rng = random.Random()
         #: Fired after each commit: activities that got tasks, executions that ended (see ``notices``).
         self.notices = Notices()
+        #: Where the keys of :attr:`notices` also go when other nodes share the store (None: nowhere).
+        self.relay: notices.Relay | None = None
         #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
         self.on_ended: EndHook | None = None
         self._ended: list[ExecutionRecord] = []
@@ -244,6 +246,21 @@ class Engine:
         self._ended = []
         if keys:
             self.notices.fire(keys)
+            self._publish(keys)
+
+    def _publish(self, keys: list[str]) -> None:
+        if self.relay is None:
+            return
+        try:
+            self.relay.publish(keys)
+        except Exception as exc:  # noqa: BLE001 - a hint lost: the waiters' re-check covers it
+            log.warning("could not tell the other nodes about %d notice(s): %s", len(keys), exc)
+
+    def received(self, keys: list[str]) -> None:
+        """Keys another node published (from the relay's thread): wake the requests waiting on them
+        here, and this engine's loop (the other node may have queued work it cannot claim)."""
+        self.notices.fire(keys)
+        self.notify()
 
     def _advance(self, tx: UnitOfWork, arn: str, signal: Signal | None, now: float,
                  touched: dict[str, ExecutionRecord]) -> None:
