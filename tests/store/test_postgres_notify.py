@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from postgres_kit import Cluster, bin_dir
+from postgres_kit import Cluster
 
 from stepforge.store.postgres_notify import PAYLOAD_BYTES, PostgresNotifier, payloads
 
@@ -56,11 +57,8 @@ def test_many_keys_are_split_across_notifications_and_all_arrive(two_nodes: tupl
     assert received == keys
 
 
-def test_the_listener_reconnects_after_a_server_restart_and_says_so() -> None:
-    bindir = bin_dir()
-    if bindir is None:
-        pytest.skip("PostgreSQL is not installed")
-    cluster = Cluster(bindir)
+def test_the_listener_reconnects_after_a_server_restart_and_says_so(postgres_bin_dir: Path) -> None:
+    cluster = Cluster(postgres_bin_dir)
     try:
         first, second = Node(cluster.url()), Node(cluster.url())
         cluster.restart()
