@@ -20,15 +20,21 @@ from stepforge.store.postgres import PostgresStore
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[Cluster]:
-    """A running private PostgreSQL cluster, stopped (and its files removed) at the session's end."""
+def postgres_bin_dir() -> Path:
+    """Where PostgreSQL's server binaries are; the test skips without them (fails under ``CI=true``)."""
     bindir = bin_dir()
     if bindir is None:
         reason = "PostgreSQL is not installed (no initdb/pg_ctl: apt-get install postgresql)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; CI runs every test on PostgreSQL too", pytrace=False)
         pytest.skip(reason)
-    cluster = Cluster(bindir)
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(postgres_bin_dir: Path) -> Iterator[Cluster]:
+    """A running private PostgreSQL cluster, stopped (and its files removed) at the session's end."""
+    cluster = Cluster(postgres_bin_dir)
     try:
         yield cluster
     finally:

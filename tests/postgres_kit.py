@@ -65,7 +65,7 @@ class Cluster:
                 "shared_buffers": "64MB", **(settings if settings is not None else FAST)}
         with open(self.data / "postgresql.conf", "a") as handle:
             handle.writelines(f"{key} = {value}\n" for key, value in conf.items())
-        self._tool("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
+        self.resume()
 
     def _tool(self, name: str, *args: str) -> None:
         result = subprocess.run([*self._as_user, str(self.bindir / name), *args], capture_output=True, text=True,
@@ -90,7 +90,14 @@ class Cluster:
 
     def restart(self) -> None:
         """Stop the server (fast: connections are cut) and start it again on the same port."""
+        self.pause()
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server (fast: every connection is cut); :meth:`resume` starts it again."""
         self._tool("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
         self._tool("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
 
     def stop(self) -> None:
