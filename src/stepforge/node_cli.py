@@ -85,7 +85,7 @@ def run_engine_command(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     print(f"stepforge {__version__} engine node on {_where(args.db)} (lease {args.lease_ttl:g} s)", flush=True)
     run_engine(store, stopping, account=args.account, max_history_events=args.max_history_events, tasks=tasks,
-               node=NodeSettings(kind="engine", lease_ttl=args.lease_ttl, shared=True))
+               node=NodeSettings(kind="engine", lease_ttl=args.lease_ttl, shared=True), relay_url=args.db)
     return 0
 
 

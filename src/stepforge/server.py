@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -30,6 +31,9 @@ from stepforge.store.open import UnknownDatabase, open_store
 from stepforge.store.sqlite import SqliteStore
 from stepforge.tasks import approval
 from stepforge.tasks.config import TaskConfig
+
+if TYPE_CHECKING:
+    from stepforge.store.postgres_notify import PostgresNotifier
 
 
 class Refused(Exception):
@@ -180,12 +184,14 @@ class _Server(uvicorn.Server):
 def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
           tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
-          throttle: ThrottleConfig | None = None, node: NodeSettings | None = None) -> None:
+          throttle: ThrottleConfig | None = None, node: NodeSettings | None = None,
+          relay_url: str | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
     Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered; calls
-    over ``throttle``'s quotas (when enabled) get ThrottlingException.
+    over ``throttle``'s quotas (when enabled) get ThrottlingException. With ``relay_url`` (the
+    PostgreSQL database the nodes share) notices travel between nodes (:func:`start_relay`).
     """
     stopping = threading.Event()
     auth = auth or AuthConfig()
@@ -194,24 +200,46 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
                         hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
                         node=node)
     server = _Server(uvicorn.Config(app, log_level=log_level), stopping, engine)
+    relay = start_relay(engine, relay_url)
     engine.start()
     try:
         server.run(sockets=[sock])
     finally:
         engine.stop()
+        stop_relay(relay)
         store.close()
 
 
 def run_engine(store: Store, stopping: threading.Event, *, account: str = DEFAULT_ACCOUNT,
                max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
-               node: NodeSettings | None = None) -> None:
+               node: NodeSettings | None = None, relay_url: str | None = None) -> None:
     """Run an engine alone (no API) until ``stopping`` is set; then finish its batch, release its
     lease (other nodes adopt its work at once) and close the store."""
     engine = connect(store=store, account=account, max_history_events=max_history_events, tasks=tasks,
                      node=node).engine
+    relay = start_relay(engine, relay_url)
     engine.start()
     try:
         stopping.wait()
     finally:
         engine.stop()
+        stop_relay(relay)
         store.close()
+
+
+def start_relay(engine: Engine, url: str | None) -> PostgresNotifier | None:
+    """With ``url`` (a PostgreSQL database shared by several nodes): the keys of the engine's notices go
+    to the other nodes, and theirs come here (waking long polls and this engine). None without."""
+    if url is None:
+        return None
+    from stepforge.store.postgres_notify import PostgresNotifier
+
+    relay = PostgresNotifier(url, engine.received, engine.resync)
+    relay.start()
+    engine.relay = relay
+    return relay
+
+
+def stop_relay(relay: PostgresNotifier | None) -> None:
+    if relay is not None:
+        relay.close()

@@ -262,6 +262,11 @@ class Engine:
         self.notices.fire(keys)
         self.notify()
 
+    def resync(self) -> None:
+        """The relay (re)connected and may have missed keys: every waiter and the loop look again."""
+        self.notices.wake_all()
+        self.notify()
+
     def _advance(self, tx: UnitOfWork, arn: str, signal: Signal | None, now: float,
                  touched: dict[str, ExecutionRecord]) -> None:
         record = touched.get(arn) or tx.get_execution(arn)

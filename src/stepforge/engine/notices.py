@@ -37,8 +37,8 @@ def execution(arn: str) -> str:
 class Relay(Protocol):
     """Carries notice keys to the other nodes of a deployment (PostgreSQL's LISTEN/NOTIFY)."""
 
-    def publish(self, keys: list[str]) -> None:
-        """Send ``keys`` to every other node (best effort: a hint, not a message)."""
+    def publish(self, keys: list[str]) -> bool:
+        """Send ``keys`` to every other node (best effort: a hint, not a message); False if dropped."""
 
 
 class Subscription:
