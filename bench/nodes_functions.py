@@ -8,5 +8,5 @@ from typing import Any
 
 def slow(event: Any, context: Any) -> Any:
     """In flight long enough for its node to be killed meanwhile."""
-    time.sleep(3)
+    time.sleep(10)
     return event

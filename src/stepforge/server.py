@@ -227,19 +227,31 @@ def run_engine(store: Store, stopping: threading.Event, *, account: str = DEFAUL
         store.close()
 
 
-def start_relay(engine: Engine, url: str | None) -> PostgresNotifier | None:
+def start_relay(engine: Engine, url: str | None) -> Relayed | None:
     """With ``url`` (a PostgreSQL database shared by several nodes): the keys of the engine's notices go
-    to the other nodes, and theirs come here (waking long polls and this engine). None without."""
+    to the other nodes and theirs come here (waking long polls and this engine), and the engine's
+    lease is renewed on a connection of its own (never queued behind a long batch). None without."""
     if url is None:
         return None
+    from stepforge.store.postgres import PostgresStore
     from stepforge.store.postgres_notify import PostgresNotifier
 
-    relay = PostgresNotifier(url, engine.received, engine.resync)
-    relay.start()
-    engine.relay = relay
-    return relay
+    notifier = PostgresNotifier(url, engine.received, engine.resync)
+    notifier.start()
+    engine.relay = notifier
+    engine.lease.renew_store = PostgresStore(url, pool_min=1, pool_max=1)
+    return Relayed(notifier, engine.lease.renew_store)
 
 
-def stop_relay(relay: PostgresNotifier | None) -> None:
-    if relay is not None:
-        relay.close()
+@dataclass
+class Relayed:
+    """What :func:`start_relay` opened, closed by :func:`stop_relay` once the engine has stopped."""
+
+    notifier: PostgresNotifier
+    lease_store: Store
+
+
+def stop_relay(relayed: Relayed | None) -> None:
+    if relayed is not None:
+        relayed.notifier.close()
+        relayed.lease_store.close()

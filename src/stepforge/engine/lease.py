@@ -52,8 +52,12 @@ class NodeSettings:
 class Lease:
     """The lease of one engine's node, renewed by :meth:`start`'s thread and checked by :meth:`hold`."""
 
-    def __init__(self, store: Store, clock: Clock, settings: NodeSettings) -> None:
+    def __init__(self, store: Store, clock: Clock, settings: NodeSettings, *,
+                 renew_store: Store | None = None) -> None:
+        """``renew_store`` (default ``store``) is where the renewal thread writes: on PostgreSQL a store
+        of its own (its own connection), so that a renewal never queues behind a long batch."""
         self.store = store
+        self.renew_store = renew_store or store
         self.clock = clock
         self.settings = settings
         self.node_id: str | None = None
@@ -143,7 +147,7 @@ class Lease:
             return True
         advanced = self._take_count()
         try:
-            with self.store.transaction() as tx:
+            with self.renew_store.transaction() as tx:
                 held = tx.renew_lease(node_id, self.token, self.ttl, now, advanced)
         except BaseException:
             self.counted(advanced)
