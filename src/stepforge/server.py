@@ -227,7 +227,7 @@ def run_engine(store: Store, stopping: threading.Event, *, account: str = DEFAUL
         store.close()
 
 
-def start_relay(engine: Engine, url: str | None) -> Relayed | None:
+def start_relay(engine: Engine, url: str | None) -> PostgresNotifier | None:
     """With ``url`` (a PostgreSQL database shared by several nodes): the keys of the engine's notices go
     to the other nodes and theirs come here (waking long polls and this engine), and the engine's
     lease is renewed on a connection of its own (never queued behind a long batch). None without."""
@@ -239,19 +239,10 @@ def start_relay(engine: Engine, url: str | None) -> Relayed | None:
     notifier = PostgresNotifier(url, engine.received, engine.resync)
     notifier.start()
     engine.relay = notifier
-    engine.lease.renew_store = PostgresStore(url, pool_min=1, pool_max=1)
-    return Relayed(notifier, engine.lease.renew_store)
+    engine.lease.open_renew_store = lambda: PostgresStore(url, pool_min=1, pool_max=1)
+    return notifier
 
 
-@dataclass
-class Relayed:
-    """What :func:`start_relay` opened, closed by :func:`stop_relay` once the engine has stopped."""
-
-    notifier: PostgresNotifier
-    lease_store: Store
-
-
-def stop_relay(relayed: Relayed | None) -> None:
-    if relayed is not None:
-        relayed.notifier.close()
-        relayed.lease_store.close()
+def stop_relay(notifier: PostgresNotifier | None) -> None:
+    if notifier is not None:
+        notifier.close()

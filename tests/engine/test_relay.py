@@ -14,8 +14,9 @@ import pytest
 from stepforge.engine import notices
 from stepforge.engine.clock import ManualClock
 from stepforge.engine.lease import NodeSettings
-from stepforge.server import Relayed, start_relay, stop_relay
+from stepforge.server import start_relay, stop_relay
 from stepforge.store.postgres import PostgresStore
+from stepforge.store.postgres_notify import PostgresNotifier
 from stepforge.testing import Harness
 
 SHARED = NodeSettings(lease_ttl=30.0, shared=True)
@@ -28,9 +29,9 @@ def nodes(postgres_url: str) -> Iterator[tuple[Harness, Harness]]:
     clock = ManualClock()
     a = Harness(store=PostgresStore(postgres_url), clock=clock, node=SHARED)
     b = Harness(store=PostgresStore(postgres_url), clock=clock, node=SHARED)
-    relays: list[Relayed | None] = [start_relay(a.engine, postgres_url), start_relay(b.engine, postgres_url)]
+    relays: list[PostgresNotifier | None] = [start_relay(a.engine, postgres_url), start_relay(b.engine, postgres_url)]
     for relay in relays:
-        assert relay is not None and relay.notifier.listening.wait(PATIENCE)
+        assert relay is not None and relay.listening.wait(PATIENCE)
     yield a, b
     for relay in relays:
         stop_relay(relay)

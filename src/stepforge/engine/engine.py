@@ -60,15 +60,14 @@ class Engine:
 
     def __init__(self, store: Store, clock: Clock | None = None, *,
                  max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
-                 node: NodeSettings | None = None, lease_store: Store | None = None) -> None:
-        """``node`` says how it shares ``store`` with other nodes; ``lease_store`` is where its lease is
-        renewed between batches (see :class:`~stepforge.engine.lease.Lease`)."""
+                 node: NodeSettings | None = None) -> None:
+        """``node`` says how it shares ``store`` with other nodes (see :mod:`stepforge.engine.lease`)."""
         self.store = store
         self.max_history_events = max_history_events
         self.clock = clock or SystemClock()
         self.dispatcher = Dispatcher(store, tasks, self.notify)
         #: This engine's node and its lease (see :mod:`stepforge.engine.lease`).
-        self.lease = Lease(store, self.clock, node or NodeSettings(), renew_store=lease_store)
+        self.lease = Lease(store, self.clock, node or NodeSettings())
         self._rejoin = threading.Event()
         self._interpreters: OrderedDict[str, Interpreter] = OrderedDict()
         self._infos: dict[str, ExecutionInfo] = {}

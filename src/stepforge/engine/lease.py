@@ -52,12 +52,12 @@ class NodeSettings:
 class Lease:
     """The lease of one engine's node, renewed by :meth:`start`'s thread and checked by :meth:`hold`."""
 
-    def __init__(self, store: Store, clock: Clock, settings: NodeSettings, *,
-                 renew_store: Store | None = None) -> None:
-        """``renew_store`` (default ``store``) is where the renewal thread writes: on PostgreSQL a store
-        of its own (its own connection), so that a renewal never queues behind a long batch."""
+    def __init__(self, store: Store, clock: Clock, settings: NodeSettings) -> None:
         self.store = store
-        self.renew_store = renew_store or store
+        #: Opens the store the renewal thread writes to (None: ``store``). On PostgreSQL a store of its
+        #: own (its own connection), so that a renewal never queues behind a long batch; opened by
+        #: the thread, off the start-up path.
+        self.open_renew_store: Callable[[], Store] | None = None
         self.clock = clock
         self.settings = settings
         self.node_id: str | None = None
@@ -133,21 +133,35 @@ class Lease:
         self._thread.start()
 
     def _renew_loop(self, on_lost: Callable[[], None]) -> None:
-        while not self._stop.wait(self.ttl / 3):
-            try:
-                if not self.renew(self.clock.now()):
-                    on_lost()
-            except Exception as exc:  # noqa: BLE001 - a database away for a while: the next renewal retries
-                log.warning("node %s: lease renewal failed: %s", self.node_id, exc)
+        store = self._renew_store()
+        try:
+            while not self._stop.wait(self.ttl / 3):
+                try:
+                    if not self.renew(self.clock.now(), store):
+                        on_lost()
+                except Exception as exc:  # noqa: BLE001 - a database away for a while: the next renewal retries
+                    log.warning("node %s: lease renewal failed: %s", self.node_id, exc)
+        finally:
+            if store is not self.store:
+                store.close()
 
-    def renew(self, now: float) -> bool:
-        """Renew the lease in a transaction of its own; False if it is lost."""
+    def _renew_store(self) -> Store:
+        if self.open_renew_store is None:
+            return self.store
+        try:
+            return self.open_renew_store()
+        except Exception as exc:  # noqa: BLE001 - renew through the engine's store instead
+            log.warning("node %s: no connection of its own for lease renewals: %s", self.node_id, exc)
+            return self.store
+
+    def renew(self, now: float, store: Store | None = None) -> bool:
+        """Renew the lease in a transaction of its own (on ``store``, default the engine's); False if lost."""
         node_id = self.node_id
         if node_id is None:
             return True
         advanced = self._take_count()
         try:
-            with self.renew_store.transaction() as tx:
+            with (store or self.store).transaction() as tx:
                 held = tx.renew_lease(node_id, self.token, self.ttl, now, advanced)
         except BaseException:
             self.counted(advanced)
