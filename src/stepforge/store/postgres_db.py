@@ -186,6 +186,7 @@ class PostgresDatabase(PostgresSession):
         self._stored: set[str] = set()
         #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
         self.open_counted = (-10.0, 0)
+        _probe(url, connect_seconds)
         try:
             self._pool.open(wait=True, timeout=connect_seconds)
         except psycopg_pool.PoolTimeout as exc:
@@ -256,6 +257,15 @@ class PostgresDatabase(PostgresSession):
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.close()
+
+
+def _probe(url: str, connect_seconds: float) -> None:
+    """Connect once, so that a wrong URL or a server that is down fails at once with libpq's reason
+    (rather than after the pool's timeout)."""
+    try:
+        psycopg.connect(url, connect_timeout=max(1, round(connect_seconds))).close()
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"cannot connect to {redacted(url)}: {_first_line(exc)}") from None
 
 
 # -- the dialect: the shared migrations, in PostgreSQL's words ----------------------------------
