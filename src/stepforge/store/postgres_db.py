@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -49,6 +51,8 @@ CONNECT_SECONDS = 5.0
 #: How long the pool retries (with exponential back-off) to replace a lost connection before it gives
 #: that one up; a request that then needs a connection opens a new one.
 RECONNECT_SECONDS = 300.0
+#: A pooled connection idle for longer is checked (one round trip) before it is handed out.
+IDLE_CHECK_SECONDS = 1.0
 #: Connections per process: the engine's writer, the API's reads, long polls.
 POOL_MIN, POOL_MAX = 2, 10
 #: Held for the span of a migration, so that nodes starting together migrate one after the other.
@@ -77,8 +81,10 @@ class PostgresSession:
     def _run_sql(self, call: Callable[[psycopg.Connection[Any]], Rows]) -> Rows:
         raise NotImplementedError
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
-        return self._run_sql(lambda conn: _rows(conn.execute(sql, tuple(params) or None)))
+    def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Rows:
+        """Run one statement (``%s`` placeholders, or ``%(name)s`` with a mapping); its rows, read whole."""
+        values = params if isinstance(params, Mapping) else tuple(params)
+        return self._run_sql(lambda conn: _rows(conn.execute(sql, values or None)))
 
     def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = [tuple(row) for row in rows]
@@ -175,9 +181,11 @@ class PostgresDatabase(PostgresSession):
                  connect_seconds: float = CONNECT_SECONDS) -> None:
         self.url = url
         self._database = self
+        self._returned: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = weakref.WeakKeyDictionary()
+        self._returned_lock = threading.Lock()
         self._pool = psycopg_pool.ConnectionPool(
             url, min_size=pool_min, max_size=pool_max, open=False, timeout=connect_seconds,
-            kwargs={"autocommit": True}, check=psycopg_pool.ConnectionPool.check_connection,
+            kwargs={"autocommit": True}, check=self._check_if_idle, reset=self._note_return,
             name="stepforge", reconnect_timeout=RECONNECT_SECONDS,
         )
         self._write_lock = threading.Lock()
@@ -199,6 +207,18 @@ class PostgresDatabase(PostgresSession):
             raise
 
     # -- connections and transactions ------------------------------------------------------------
+
+    def _note_return(self, conn: psycopg.Connection[Any]) -> None:
+        with self._returned_lock:
+            self._returned[conn] = time.monotonic()
+
+    def _check_if_idle(self, conn: psycopg.Connection[Any]) -> None:
+        """Before a connection is handed out: a round trip to see it still works, but only when it has
+        been idle for a while (a server restart meanwhile); one in use a moment ago costs nothing."""
+        with self._returned_lock:
+            returned = self._returned.get(conn, 0.0)
+        if time.monotonic() - returned > IDLE_CHECK_SECONDS:
+            psycopg_pool.ConnectionPool.check_connection(conn)
 
     @contextmanager
     def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
