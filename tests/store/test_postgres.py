@@ -13,7 +13,7 @@ from store_samples import execution
 
 from stepforge.store.base import Conflict, StoreUnavailable
 from stepforge.store.postgres import PostgresStore
-from stepforge.store.postgres_db import dialect, fault, redacted, stored_version
+from stepforge.store.postgres_db import SESSION, dialect, fault, redacted, stored_version
 from stepforge.store.schema import MIGRATIONS
 from stepforge.testing import write
 
@@ -79,3 +79,10 @@ def test_nodes_starting_together_migrate_once(postgres_cluster: Cluster) -> None
     assert versions == list(range(1, len(MIGRATIONS) + 1)) and stored_version(url) == len(MIGRATIONS)
     for store in stores:
         store.close()
+
+
+def test_pooled_connections_bound_lock_waits_and_idle_transactions(postgres_url: str) -> None:
+    store = PostgresStore(postgres_url)
+    settings = {name: store._execute(f"SHOW {name}").fetchone() for name in SESSION}
+    assert settings == {name: (value,) for name, value in SESSION.items()}
+    store.close()

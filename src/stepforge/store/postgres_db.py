@@ -55,6 +55,12 @@ RECONNECT_SECONDS = 300.0
 IDLE_CHECK_SECONDS = 1.0
 #: Connections per process: the engine's writer, the API's reads, long polls.
 POOL_MIN, POOL_MAX = 2, 10
+#: TCP keepalives: a server behind a cut network is noticed in about 15 s, not hours.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 5}
+#: Session settings of every pooled connection: a transaction waits at most ``lock_timeout`` for a
+#: row another node holds (then StoreUnavailable: the batch is retried), and the server ends a
+#: transaction left open by a node that stopped answering.
+SESSION = {"lock_timeout": "10s", "idle_in_transaction_session_timeout": "1min"}
 #: Held for the span of a migration, so that nodes starting together migrate one after the other.
 _MIGRATION_LOCK = 0x5F_4D16
 
@@ -185,7 +191,8 @@ class PostgresDatabase(PostgresSession):
         self._returned_lock = threading.Lock()
         self._pool = psycopg_pool.ConnectionPool(
             url, min_size=pool_min, max_size=pool_max, open=False, timeout=connect_seconds,
-            kwargs={"autocommit": True}, check=self._check_if_idle, reset=self._note_return,
+            kwargs={"autocommit": True, **KEEPALIVES}, configure=_configure, check=self._check_if_idle,
+            reset=self._note_return,
             name="stepforge", reconnect_timeout=RECONNECT_SECONDS,
         )
         self._write_lock = threading.Lock()
@@ -279,6 +286,11 @@ class PostgresDatabase(PostgresSession):
         self._pool.close()
 
 
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    for name, value in SESSION.items():
+        conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+
+
 def _probe(url: str, connect_seconds: float) -> None:
     """Connect once, so that a wrong URL or a server that is down fails at once with libpq's reason
     (rather than after the pool's timeout)."""
@@ -316,9 +328,11 @@ def dialect(script: str, number: int) -> list[str]:
 # -- faults ------------------------------------------------------------------------------------
 
 #: SQLSTATE classes and codes of a server that cannot be used right now: connection exceptions,
-#: too many connections, an operator's shutdown, a crash restart, a server still starting.
+#: too many connections, an operator's shutdown, a crash restart, a server still starting; and of a
+#: transaction to retry: a serialization failure, a deadlock, a lock not granted in time, a
+#: transaction the server ended for idling.
 _UNAVAILABLE_CLASSES = ("08",)
-_UNAVAILABLE = {"53300", "57P01", "57P02", "57P03", "40001", "40P01"}
+_UNAVAILABLE = {"53300", "57P01", "57P02", "57P03", "40001", "40P01", "55P03", "25P03"}
 
 
 def fault(exc: psycopg.Error) -> Exception:
