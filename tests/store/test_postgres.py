@@ -86,3 +86,13 @@ def test_pooled_connections_bound_lock_waits_and_idle_transactions(postgres_url:
     settings = {name: store._execute(f"SHOW {name}").fetchone() for name in SESSION}
     assert settings == {name: (value,) for name, value in SESSION.items()}
     store.close()
+
+
+def test_a_nul_character_in_a_users_text_is_stored_as_a_replacement_character(postgres_url: str) -> None:
+    store = PostgresStore(postgres_url)
+    record = execution("nul")
+    record.status, record.error, record.cause = "FAILED", "Bad\x00Error", "a\x00b"
+    write(store, lambda tx: tx.insert_execution(record))
+    found = store.get_execution(record.arn)
+    assert found is not None and (found.error, found.cause) == ("Bad\ufffdError", "a\ufffdb")
+    store.close()

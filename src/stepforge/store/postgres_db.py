@@ -89,11 +89,11 @@ class PostgresSession:
 
     def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Rows:
         """Run one statement (``%s`` placeholders, or ``%(name)s`` with a mapping); its rows, read whole."""
-        values = params if isinstance(params, Mapping) else tuple(params)
+        values = {k: _text(v) for k, v in params.items()} if isinstance(params, Mapping) else _texts(params)
         return self._run_sql(lambda conn: _rows(conn.execute(sql, values or None)))
 
     def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        batch = [tuple(row) for row in rows]
+        batch = [_texts(row) for row in rows]
         if batch:
             self._run_sql(lambda conn: _many(conn, sql, batch))
 
@@ -113,6 +113,16 @@ class PostgresSession:
             assert row is not None, f"definition {digest} is missing"  # a foreign key guarantees it
             text = texts[digest] = str(row[0])
         return text
+
+
+def _text(value: Any) -> Any:
+    """PostgreSQL's text holds no NUL character (SQLite's does): a NUL in a user's string (a task
+    failure's cause, say) is stored as U+FFFD rather than failing every batch that writes it."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
+def _texts(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(_text(value) for value in values)
 
 
 def _rows(cursor: psycopg.Cursor[Any]) -> Rows:
