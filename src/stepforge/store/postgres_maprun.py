@@ -49,6 +49,12 @@ class PostgresMapRunReads(PostgresSession):
 class PostgresMapRunWrites(PostgresMapRunReads, PostgresWriter):
     """The writes of the Map Run aggregate (:class:`~stepforge.store.base.MapRunWrites`)."""
 
+    def get_map_run(self, arn: str) -> MapRunRecord | None:
+        """Read in a unit of work, the Map Run's row stays locked until the transaction ends: children
+        ending on two nodes at once update its counts one after the other, and neither is lost."""
+        row = self._execute("SELECT body FROM map_runs WHERE arn = %s FOR UPDATE", (arn,)).fetchone()
+        return None if row is None else MapRunRecord(**json.loads(row[0]))
+
     def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
         self._insert("INSERT INTO map_runs (arn, execution_arn, started, body, status) VALUES (%s, %s, %s, %s, %s)",
                      (record.arn, record.execution_arn, record.started, dumps(record), record.status))
