@@ -6,9 +6,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from store_samples import execution
+from store_samples import execution, map_run
 
 from stepforge.asl.records import TimerFired
+from stepforge.store.base import UnitOfWork
 from stepforge.store.postgres import PostgresStore
 from stepforge.store.records import TimerRecord
 from stepforge.testing import write
@@ -85,3 +86,26 @@ def test_two_concurrent_batches_never_get_work_of_the_same_execution(
                  + [timer.execution_arn for timer in tx.due_timers(1e12, 1000)])
     delivered = [arn for claim in claims[0] + claims[1] for arn in claim] + rest
     assert sorted(delivered) == sorted(arns * rounds * 2)  # every signal and timer once: none lost, none twice
+
+
+def test_a_map_run_read_to_be_written_waits_for_the_other_nodes_update(
+        nodes: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = nodes
+    parent = _executions(first, 1)[0]
+    run = map_run("counts", parent)
+    write(first, lambda tx: tx.insert_map_run(run, ["1", "2"]))
+
+    def count_one(tx: UnitOfWork) -> None:
+        record = tx.get_map_run(run.arn)
+        assert record is not None
+        record.item_counts["succeeded"] += 1
+        tx.update_map_run(record)
+
+    with first.transaction() as tx:
+        count_one(tx)
+        other = threading.Thread(target=write, args=(second, count_one))
+        other.start()
+        other.join(timeout=0.5)  # blocked on the row (or, if the lock were missing, done with a stale read)
+    other.join(timeout=30)
+    found = first.get_map_run(run.arn)
+    assert found is not None and found.item_counts["succeeded"] == 2

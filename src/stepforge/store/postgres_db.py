@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -49,8 +51,16 @@ CONNECT_SECONDS = 5.0
 #: How long the pool retries (with exponential back-off) to replace a lost connection before it gives
 #: that one up; a request that then needs a connection opens a new one.
 RECONNECT_SECONDS = 300.0
+#: A pooled connection idle for longer is checked (one round trip) before it is handed out.
+IDLE_CHECK_SECONDS = 1.0
 #: Connections per process: the engine's writer, the API's reads, long polls.
 POOL_MIN, POOL_MAX = 2, 10
+#: TCP keepalives: a server behind a cut network is noticed in about 15 s, not hours.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 5}
+#: Session settings of every pooled connection: a transaction waits at most ``lock_timeout`` for a
+#: row another node holds (then StoreUnavailable: the batch is retried), and the server ends a
+#: transaction left open by a node that stopped answering.
+SESSION = {"lock_timeout": "10s", "idle_in_transaction_session_timeout": "1min"}
 #: Held for the span of a migration, so that nodes starting together migrate one after the other.
 _MIGRATION_LOCK = 0x5F_4D16
 
@@ -77,11 +87,13 @@ class PostgresSession:
     def _run_sql(self, call: Callable[[psycopg.Connection[Any]], Rows]) -> Rows:
         raise NotImplementedError
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
-        return self._run_sql(lambda conn: _rows(conn.execute(sql, tuple(params) or None)))
+    def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Rows:
+        """Run one statement (``%s`` placeholders, or ``%(name)s`` with a mapping); its rows, read whole."""
+        values = {k: _text(v) for k, v in params.items()} if isinstance(params, Mapping) else _texts(params)
+        return self._run_sql(lambda conn: _rows(conn.execute(sql, values or None)))
 
     def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        batch = [tuple(row) for row in rows]
+        batch = [_texts(row) for row in rows]
         if batch:
             self._run_sql(lambda conn: _many(conn, sql, batch))
 
@@ -101,6 +113,16 @@ class PostgresSession:
             assert row is not None, f"definition {digest} is missing"  # a foreign key guarantees it
             text = texts[digest] = str(row[0])
         return text
+
+
+def _text(value: Any) -> Any:
+    """PostgreSQL's text holds no NUL character (SQLite's does): a NUL in a user's string (a task
+    failure's cause, say) is stored as U+FFFD rather than failing every batch that writes it."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
+def _texts(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(_text(value) for value in values)
 
 
 def _rows(cursor: psycopg.Cursor[Any]) -> Rows:
@@ -175,9 +197,12 @@ class PostgresDatabase(PostgresSession):
                  connect_seconds: float = CONNECT_SECONDS) -> None:
         self.url = url
         self._database = self
+        self._returned: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = weakref.WeakKeyDictionary()
+        self._returned_lock = threading.Lock()
         self._pool = psycopg_pool.ConnectionPool(
             url, min_size=pool_min, max_size=pool_max, open=False, timeout=connect_seconds,
-            kwargs={"autocommit": True}, check=psycopg_pool.ConnectionPool.check_connection,
+            kwargs={"autocommit": True, **KEEPALIVES}, configure=_configure, check=self._check_if_idle,
+            reset=self._note_return,
             name="stepforge", reconnect_timeout=RECONNECT_SECONDS,
         )
         self._write_lock = threading.Lock()
@@ -186,6 +211,7 @@ class PostgresDatabase(PostgresSession):
         self._stored: set[str] = set()
         #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
         self.open_counted = (-10.0, 0)
+        _probe(url, connect_seconds)
         try:
             self._pool.open(wait=True, timeout=connect_seconds)
         except psycopg_pool.PoolTimeout as exc:
@@ -198,6 +224,18 @@ class PostgresDatabase(PostgresSession):
             raise
 
     # -- connections and transactions ------------------------------------------------------------
+
+    def _note_return(self, conn: psycopg.Connection[Any]) -> None:
+        with self._returned_lock:
+            self._returned[conn] = time.monotonic()
+
+    def _check_if_idle(self, conn: psycopg.Connection[Any]) -> None:
+        """Before a connection is handed out: a round trip to see it still works, but only when it has
+        been idle for a while (a server restart meanwhile); one in use a moment ago costs nothing."""
+        with self._returned_lock:
+            returned = self._returned.get(conn, 0.0)
+        if time.monotonic() - returned > IDLE_CHECK_SECONDS:
+            psycopg_pool.ConnectionPool.check_connection(conn)
 
     @contextmanager
     def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
@@ -258,6 +296,20 @@ class PostgresDatabase(PostgresSession):
         self._pool.close()
 
 
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    for name, value in SESSION.items():
+        conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+
+
+def _probe(url: str, connect_seconds: float) -> None:
+    """Connect once, so that a wrong URL or a server that is down fails at once with libpq's reason
+    (rather than after the pool's timeout)."""
+    try:
+        psycopg.connect(url, connect_timeout=max(1, round(connect_seconds))).close()
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"cannot connect to {redacted(url)}: {_first_line(exc)}") from None
+
+
 # -- the dialect: the shared migrations, in PostgreSQL's words ----------------------------------
 
 _TYPES = ((re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b"), "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
@@ -286,9 +338,11 @@ def dialect(script: str, number: int) -> list[str]:
 # -- faults ------------------------------------------------------------------------------------
 
 #: SQLSTATE classes and codes of a server that cannot be used right now: connection exceptions,
-#: too many connections, an operator's shutdown, a crash restart, a server still starting.
+#: too many connections, an operator's shutdown, a crash restart, a server still starting; and of a
+#: transaction to retry: a serialization failure, a deadlock, a lock not granted in time, a
+#: transaction the server ended for idling.
 _UNAVAILABLE_CLASSES = ("08",)
-_UNAVAILABLE = {"53300", "57P01", "57P02", "57P03", "40001", "40P01"}
+_UNAVAILABLE = {"53300", "57P01", "57P02", "57P03", "40001", "40P01", "55P03", "25P03"}
 
 
 def fault(exc: psycopg.Error) -> Exception:

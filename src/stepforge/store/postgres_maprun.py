@@ -50,8 +50,8 @@ class PostgresMapRunWrites(PostgresMapRunReads, PostgresWriter):
     """The writes of the Map Run aggregate (:class:`~stepforge.store.base.MapRunWrites`)."""
 
     def get_map_run(self, arn: str) -> MapRunRecord | None:
-        """Locks the row until the transaction ends: two nodes ending children of one run at once
-        must not both count from the same old counts (a lost update leaves the run RUNNING forever)."""
+        """Read in a unit of work, the Map Run's row stays locked until the transaction ends: children
+        ending on two nodes at once update its counts one after the other, and neither is lost."""
         row = self._execute("SELECT body FROM map_runs WHERE arn = %s FOR UPDATE", (arn,)).fetchone()
         return None if row is None else MapRunRecord(**json.loads(row[0]))
 

@@ -143,13 +143,15 @@ class PostgresTaskWrites(PostgresTaskReads, PostgresWriter):
                        int(watch.closed)))
 
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
+        """One statement for the three tables (one round trip: the engine closes tasks at every step)."""
         waits = None if wait_ids is None else list(wait_ids)
-        for table, column in _HELD:
-            if waits is None:
-                self._execute(f"UPDATE {table} SET closed = 1 WHERE {column} = %s AND closed = 0", (execution_arn,))
-            elif waits:
-                self._execute(f"UPDATE {table} SET closed = 1 WHERE {column} = %s AND wait_id = ANY(%s) "
-                              "AND closed = 0", (execution_arn, waits))
+        if waits == []:
+            return
+        which = "" if waits is None else " AND wait_id = ANY(%(waits)s)"
+        updates = [f"UPDATE {table} SET closed = 1 WHERE {column} = %(arn)s AND closed = 0{which}"
+                   for table, column in _HELD]
+        self._execute(f"WITH a AS ({updates[0]}), b AS ({updates[1]}) {updates[2]}",
+                      {"arn": execution_arn, "waits": waits})
 
     def close_task(self, token: str) -> bool:
         for table in ("activity_tasks", "task_dispatches"):
