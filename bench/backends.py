@@ -22,8 +22,8 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from kit import KIT, free_port  # noqa: E402  (bench/kit.py)
-from postgres_kit import Cluster, bin_dir  # noqa: E402
+from kit import KIT, free_port  # bench/kit.py
+from postgres_kit import Cluster, bin_dir  # tests/postgres_kit.py
 
 #: The kit beside the repository (a clone in ../), else the shared one of this machine's worktrees.
 SFN_BENCH = next((path for path in (KIT, Path("/work/shared/bench/sfn_bench.py")) if path.exists()), KIT)
