@@ -22,8 +22,8 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from kit import KIT, free_port  # noqa: E402  (bench/kit.py)
-from postgres_kit import Cluster, bin_dir  # noqa: E402
+from kit import KIT, free_port  # bench/kit.py
+from postgres_kit import Cluster, bin_dir  # tests/postgres_kit.py
 
 #: The kit beside the repository (a clone in ../), else the shared one of this machine's worktrees.
 SFN_BENCH = next((path for path in (KIT, Path("/work/shared/bench/sfn_bench.py")) if path.exists()), KIT)
@@ -64,11 +64,11 @@ def run(scenario: str, args: argparse.Namespace, store: list[str]) -> dict[str, 
         server.wait(timeout=60)
 
 
-def top_statements(url: str, limit: int = 8) -> list[str]:
+def top_statements(url: str, limit: int = 8, by: str = "total_exec_time") -> list[str]:
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT calls, total_exec_time, mean_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
-            "FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT %s", (limit,)).fetchall()
+            f"FROM pg_stat_statements ORDER BY {by} DESC LIMIT %s", (limit,)).fetchall()
         total = conn.execute("SELECT sum(total_exec_time), sum(calls) FROM pg_stat_statements").fetchone()
     lines = [f"  all statements: {total[1]} calls, {total[0] / 1000:.2f} s server time" if total else ""]
     lines += [f"  {calls:>8} calls {spent / 1000:7.2f} s {mean * 1000:7.1f} µs  {query}"
@@ -82,6 +82,8 @@ def main() -> None:
     parser.add_argument("--scenarios", default="hello,chain100,choice_loop")
     parser.add_argument("--n", type=int, default=0, help="executions per run (0: the kit's default)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--top-by", default="total_exec_time", choices=["total_exec_time", "calls"],
+                        help="how to rank PostgreSQL's statements: server time, or how often they ran")
     args = parser.parse_args()
     bindir = bin_dir()
     print(f"{'backend':<11} {'scenario':<12} {'exec/s':>9} {'trans/s':>9} {'wall s':>7} {'p99 s':>7} "
@@ -106,7 +108,7 @@ def main() -> None:
                       f"{m['wall_s']:>7.3f} {m['latency_p99_s']:>7.3f} {m.get('server_rss_peak_mb', 0):>7.0f} "
                       f"{m.get('server_cpu_s', 0):>6.1f}", flush=True)
                 if cluster is not None:
-                    print("\n".join(top_statements(url)), flush=True)
+                    print("\n".join(top_statements(url, 14, args.top_by)), flush=True)
             finally:
                 if cluster is not None:
                     cluster.stop()
