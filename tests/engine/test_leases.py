@@ -6,6 +6,7 @@ node "dies" by no longer running batches while the clock moves past its lease.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from stepforge.engine.clock import ManualClock
 from stepforge.engine.lease import NodeSettings
 from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
+from stepforge.store.records import ActivityRecord
 from stepforge.store.sqlite import SqliteStore
 from stepforge.testing import Harness
 
@@ -109,3 +111,20 @@ def test_stopping_releases_the_lease_and_another_node_adopts_at_once(store: Stor
     a.engine.stop()
     pass_time(clock, TTL / 2, b)  # b's next look for dead nodes' work, well within a's lease
     assert b.result(arn).status == "SUCCEEDED" and b.calls == [{"n": 3}]
+
+
+def test_api_writes_of_a_fenced_batch_commit_with_the_next_one(store: Store) -> None:
+    clock = ManualClock()
+    a, b = Node(store, clock), Node(store, clock)
+    first = a.engine.lease.node_id
+    pass_time(clock, TTL * 2, b)  # a's lease expires
+    activity = ActivityRecord("arn:aws:states:us-east-1:000000000000:activity:kept", "kept", clock.now())
+
+    async def write_through_a() -> str:
+        written = asyncio.ensure_future(a.engine.writes.submit(lambda tx: tx.put_activity(activity) or "stored"))
+        await asyncio.sleep(0)  # queued
+        await asyncio.get_running_loop().run_in_executor(None, a.settle)
+        return str(await written)
+
+    assert asyncio.run(write_through_a()) == "stored"  # not the fencing error: the write ran again
+    assert a.engine.lease.node_id != first and store.get_activity(activity.arn) == activity
