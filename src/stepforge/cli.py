@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stepforge import __version__
+from stepforge.db_cli import DB_HELP, add_db_commands, run_db
+from stepforge.node_cli import add_lease_ttl, add_node_commands, run_node_command
 
 if TYPE_CHECKING:
     from stepforge.api.credentials import AuthConfig
@@ -27,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8083)
     serve.add_argument("--data-dir", default="./.stepforge", type=Path)
+    serve.add_argument("--db", default=None, metavar="URL", help=DB_HELP)
+    add_lease_ttl(serve)
     serve.add_argument("--account", default="000000000000", help="account id in ARNs")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
@@ -58,10 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.add_argument("--concurrency", type=int, default=4, help="pollers (and tasks in hand) per activity")
     work.add_argument("--name", default="stepforge-worker", help="the worker name sent with each poll")
 
-    db = commands.add_parser("db", help="inspect the data directory")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
-    check = db_commands.add_parser("check", help="verify that histories and execution state agree")
-    check.add_argument("--data-dir", default="./.stepforge", type=Path)
+    add_db_commands(commands.add_parser("db", help="check or migrate the database"))
+    add_node_commands(commands)
 
     run = commands.add_parser("run", help="run one execution in-process and print its output")
     run.add_argument("definition", type=Path, help="an ASL definition (JSON)")
@@ -99,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "db":
-        return _db_check(args)
+        return run_db(args)
+    if args.command in ("engine", "nodes"):
+        return run_node_command(args)
     if args.command == "hash-password":
         return _hash_password()
     if args.command == "deploy":
@@ -114,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Exit 2, having run nothing, when the data directory is another server's, its database is
     damaged, the approval key is unusable or the port is taken."""
+    from stepforge.engine.lease import NodeSettings
     from stepforge.server import Refused, serve, start_up
     from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
@@ -126,7 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
-                           check=not args.skip_check)
+                           check=not args.skip_check, db_url=args.db)
     except Refused as exc:
         print(f"stepforge: {exc}", file=sys.stderr)
         return 2
@@ -141,16 +146,23 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     scheme = "https" if tls else "http"
     print(f"stepforge {__version__} serving the Step Functions API on {scheme}://{args.host}:{args.port}", flush=True)
-    print(f"data: {Path(getattr(startup.store, 'path', 'memory')).resolve()} "
-          f"(SQLite, synchronous={args.sqlite_synchronous})", flush=True)
+    print(f"data: {_where(args)}", flush=True)
     print(f"export AWS_ENDPOINT_URL_SFN={scheme}://{args.host}:{args.port}", flush=True)
     try:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
-              tasks=tasks, auth=auth, host=args.host, throttle=throttle, tls=tls, logs=logs)
+              tasks=tasks, auth=auth, host=args.host, throttle=throttle, tls=tls, logs=logs,
+              node=NodeSettings(lease_ttl=args.lease_ttl, shared=args.db is not None), relay_url=args.db)
     finally:
         startup.close()
     return 0
+
+
+def _where(args: argparse.Namespace) -> str:
+    from stepforge.store.open import describe
+
+    where = describe(args.db, args.data_dir)
+    return where if args.db else f"{where} (synchronous={args.sqlite_synchronous})"
 
 
 def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
@@ -241,30 +253,6 @@ def _logs_config(args: argparse.Namespace) -> LogSettings | None:
     except LogsConfigError as exc:
         print(f"stepforge: {exc}", file=sys.stderr)
         return None
-
-
-def _db_check(args: argparse.Namespace) -> int:
-    """Print each problem found (the file's own, then the records'); 1 if any, 2 if unreadable."""
-    from stepforge.server import Refused, open_checked_store
-    from stepforge.store.check import check_file
-    from stepforge.store.sqlite import FILE_NAME
-
-    if not (args.data_dir / FILE_NAME).exists():
-        print(f"stepforge: no database in {args.data_dir}", file=sys.stderr)
-        return 2
-    try:
-        store = open_checked_store(args.data_dir, check=False)
-    except Refused as exc:
-        print(f"stepforge: {exc}", file=sys.stderr)
-        return 2
-    try:
-        report = check_file(store)
-    finally:
-        store.close()
-    for problem in report.problems:
-        print(problem)
-    print(f"{report.executions} executions, {report.events} events, {len(report.problems)} problems")
-    return 1 if report.problems else 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,17 +21,22 @@ from stepforge.api.throttle import Throttle
 from stepforge.api.throttle_config import ThrottleConfig
 from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
+from stepforge.engine.lease import NodeSettings
 from stepforge.engine.logs import ExecutionLogs, LogSettings
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
 from stepforge.service.firing import Firing
-from stepforge.store.base import StorageCorrupt, Store
+from stepforge.store.base import StorageCorrupt, Store, StoreUnavailable
 from stepforge.store.lock import DataDirLock, DataDirLocked, lock_data_dir
 from stepforge.store.memory import MemoryStore
+from stepforge.store.open import UnknownDatabase, open_store
 from stepforge.store.sqlite import SqliteStore
 from stepforge.tasks import approval
 from stepforge.tasks.config import TaskConfig
+
+if TYPE_CHECKING:
+    from stepforge.store.postgres_notify import PostgresNotifier
 
 
 class Refused(Exception):
@@ -39,23 +45,35 @@ class Refused(Exception):
 
 @dataclass
 class Startup:
-    """What ``serve`` holds before anything runs: the data directory's lock, the checked store and
-    the bound listening socket."""
+    """What ``serve`` holds before anything runs: the data directory's lock (SQLite only), the
+    checked store and the bound listening socket."""
 
-    lock: DataDirLock
+    lock: DataDirLock | None
     store: Store
     socket: socket.socket
 
     def close(self) -> None:
         """Give everything back (the store is closed by :func:`serve` once it has run)."""
         self.socket.close()
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
 
 
-def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL", check: bool = True) -> Startup:
+def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL", check: bool = True,
+             db_url: str | None = None) -> Startup:
     """Take the data directory, open (and check) its database, bind the port — in that order, and
     all before the engine recovers anything: a second server on the same directory, a damaged
-    database or a port in use each raise :class:`Refused` with nothing dispatched twice."""
+    database or a port in use each raise :class:`Refused` with nothing dispatched twice.
+
+    With ``db_url`` (PostgreSQL) there is no directory to take: any number of nodes share the database.
+    """
+    if db_url is not None:
+        store = open_shared_store(db_url)
+        try:
+            return Startup(None, store, bind(host, port))
+        except Refused:
+            store.close()
+            raise
     try:
         lock = lock_data_dir(data_dir)
     except DataDirLocked as exc:
@@ -89,6 +107,15 @@ def open_checked_store(data_dir: Path, *, synchronous: str = "FULL", check: bool
     return store
 
 
+def open_shared_store(db_url: str) -> Store:
+    """The store in the PostgreSQL database at ``db_url``, migrated; :class:`Refused` when it cannot be
+    reached or the URL names no database stepforge knows."""
+    try:
+        return open_store(db_url, Path("."))
+    except (UnknownDatabase, StoreUnavailable) as exc:
+        raise Refused(str(exc)) from None
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (:class:`Refused` if the address is taken or unknown)."""
     try:
@@ -111,24 +138,39 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
           stopping: threading.Event | None = None,
           max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
           auth: AuthConfig | None = None, hosts: frozenset[str] | None = None,
-          throttle: Throttle | None = None, logs: LogSettings | None = None) -> tuple[Starlette, Engine]:
+          throttle: Throttle | None = None, logs: LogSettings | None = None,
+          node: NodeSettings | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread).
 
     ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`); ``throttle``
-    rate-limits API calls (None: never); ``logs`` says where execution logs go (None: nowhere).
+    rate-limits API calls (None: never); ``logs`` says where execution logs go (None: nowhere);
+    ``node`` how the engine shares the store with other nodes.
     """
-    store = store or MemoryStore()
     tasks = tasks or TaskConfig()
-    tasks.account = account
     tasks.approval_secret = tasks.approval_secret or approval.load_secret(None)
+    context = connect(store=store or MemoryStore(), account=account, clock=clock,
+                      max_open_executions=max_open_executions, max_history_events=max_history_events,
+                      tasks=tasks, logs=logs, node=node)
     sessions = Sessions(tasks.approval_secret, auth.users, auth.session_seconds) if auth and auth.users else None
-    engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks, logs=ExecutionLogs(logs))
-    context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
-                                           max_open_executions=max_open_executions))
     app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts,
                      throttle=throttle, sessions=sessions)
-    approval.configure(tasks.approval_secret, tasks.approval_base_url)
-    return app, engine
+    return app, context.engine
+
+
+def connect(*, store: Store, account: str = DEFAULT_ACCOUNT, clock: Clock | None = None,
+            max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
+            tasks: TaskConfig | None = None, logs: LogSettings | None = None,
+            node: NodeSettings | None = None) -> ServiceContext:
+    """An engine (not started) connected to the service layer (child executions, end hooks): what
+    ``serve`` runs under its API, and ``stepforge engine`` alone."""
+    tasks = tasks or TaskConfig()
+    tasks.account = account
+    engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks, logs=ExecutionLogs(logs),
+                    node=node)
+    context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
+                                           max_open_executions=max_open_executions))
+    approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
+    return context
 
 
 class _Server(uvicorn.Server):
@@ -153,25 +195,28 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
           tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
           throttle: ThrottleConfig | None = None, tls: tuple[Path, Path] | None = None,
-          logs: LogSettings | None = None) -> None:
+          logs: LogSettings | None = None, node: NodeSettings | None = None,
+          relay_url: str | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
     Schedules and scheduled rules fire on a thread of their own (:class:`~stepforge.service.firing.Firing`).
     Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered; calls
     over ``throttle``'s quotas (when enabled) get ThrottlingException. With ``tls`` (certificate and
-    key files, PEM), the API and the console are served over HTTPS only.
+    key files, PEM), the API and the console are served over HTTPS only. With ``relay_url`` (the
+    PostgreSQL database the nodes share) notices travel between nodes (:func:`start_relay`).
     """
     stopping = threading.Event()
     auth = auth or AuthConfig()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
                         hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
-                        logs=logs)
+                        logs=logs, node=node)
     certificate, key = tls if tls else (None, None)
     server = _Server(uvicorn.Config(app, log_level=log_level, ssl_certfile=certificate, ssl_keyfile=key),
                      stopping, engine)
     firing = Firing(ServiceContext(store=store, engine=engine, account=account), engine.clock)
+    relay = start_relay(engine, relay_url)
     engine.start()
     firing.start()
     try:
@@ -179,4 +224,43 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
     finally:
         firing.stop()
         engine.stop()
+        stop_relay(relay)
         store.close()
+
+
+def run_engine(store: Store, stopping: threading.Event, *, account: str = DEFAULT_ACCOUNT,
+               max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
+               node: NodeSettings | None = None, relay_url: str | None = None) -> None:
+    """Run an engine alone (no API) until ``stopping`` is set; then finish its batch, release its
+    lease (other nodes adopt its work at once) and close the store."""
+    engine = connect(store=store, account=account, max_history_events=max_history_events, tasks=tasks,
+                     node=node).engine
+    relay = start_relay(engine, relay_url)
+    engine.start()
+    try:
+        stopping.wait()
+    finally:
+        engine.stop()
+        stop_relay(relay)
+        store.close()
+
+
+def start_relay(engine: Engine, url: str | None) -> PostgresNotifier | None:
+    """With ``url`` (a PostgreSQL database shared by several nodes): the keys of the engine's notices go
+    to the other nodes and theirs come here (waking long polls and this engine), and the engine's
+    lease is renewed on a connection of its own (never queued behind a long batch). None without."""
+    if url is None:
+        return None
+    from stepforge.store.postgres import PostgresStore
+    from stepforge.store.postgres_notify import PostgresNotifier
+
+    notifier = PostgresNotifier(url, engine.received, engine.resync)
+    notifier.start()
+    engine.relay = notifier
+    engine.lease.open_renew_store = lambda: PostgresStore(url, pool_min=1, pool_max=1)
+    return notifier
+
+
+def stop_relay(notifier: PostgresNotifier | None) -> None:
+    if notifier is not None:
+        notifier.close()

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from stepforge.engine.clock import ManualClock
 from stepforge.engine.engine import Engine
+from stepforge.engine.lease import NodeSettings
 from stepforge.engine.logs import ExecutionLogs
 from stepforge.service import activities, executions, ports, statemachines
 from stepforge.service.context import Request, ServiceContext
@@ -69,13 +70,15 @@ class Harness:
 
     def __init__(self, start: float = 1_700_000_000.0, *, store: Store | None = None,
                  functions: Mapping[str, Handler] | None = None, tasks: TaskConfig | None = None,
-                 logs: ExecutionLogs | None = None) -> None:
-        self.clock = ManualClock(start)
+                 logs: ExecutionLogs | None = None, clock: ManualClock | None = None,
+                 node: NodeSettings | None = None) -> None:
+        """``clock`` and ``node`` make several harnesses over one ``store`` the nodes of one deployment."""
+        self.clock = clock or ManualClock(start)
         self.store = store or MemoryStore()
         self.tasks = tasks or TaskConfig(inline=True)
         for name, handler in (functions or {}).items():
             self.tasks.functions.add(name, handler)
-        self.engine = Engine(self.store, self.clock, tasks=self.tasks, logs=logs)
+        self.engine = Engine(self.store, self.clock, tasks=self.tasks, logs=logs, node=node)
         self.ctx = ports.connect(ServiceContext(store=self.store, engine=self.engine))
         self._machines = 0
 

@@ -1,4 +1,5 @@
-"""A real ``stepforge serve`` process per test session (per xdist worker), and boto3 clients for it."""
+"""A real ``stepforge serve`` process per test session (per xdist worker) and backend (SQLite, and
+PostgreSQL with ``--db``: every test that uses it runs on both), and boto3 clients for it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from backends import BACKENDS
 from botocore.config import Config
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/stepforge-e2e"
@@ -73,14 +75,23 @@ def configured_server(workdir: Path, config: str, what: str = "server", *, args:
         _stop(process)
 
 
-@pytest.fixture(scope="session")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a ``stepforge serve`` subprocess, up for the whole session."""
+def store_arguments(request: pytest.FixtureRequest, backend: str, workdir: Path, name: str) -> list[str]:
+    """``serve``'s arguments that pick its store: ``--data-dir`` (SQLite), plus ``--db`` with a new
+    database ``name`` in the session's PostgreSQL cluster for the postgresql backend."""
+    arguments = ["--data-dir", str(workdir / "data")]
+    if backend == "postgresql":
+        arguments += ["--db", request.getfixturevalue("postgres_cluster").create_database(name)]
+    return arguments
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def endpoint(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a ``stepforge serve`` subprocess on one backend, up for the whole session."""
     port = free_port()
     workdir = tmp_path_factory.mktemp("server")
     stderr_path = workdir / "stderr.log"
     command = [sys.executable, "-m", "stepforge.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--data-dir", str(workdir / "data")]
+               *store_arguments(request, request.param, workdir, "e2e")]
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
@@ -126,7 +137,7 @@ def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
     """``unique_name("prefix")`` -> a name no other test (or xdist worker) uses."""
 
     def make(prefix: str = "") -> str:
-        base = prefix or request.node.name.replace("test_", "", 1)
+        base = prefix or request.node.originalname.replace("test_", "", 1)  # no "[backend]" in names
         return f"{base[:40]}-{uuid.uuid4().hex[:12]}"
 
     return make

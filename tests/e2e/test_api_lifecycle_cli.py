@@ -1,4 +1,8 @@
-"""The same lifecycle as test_api_lifecycle_boto3, driven with the AWS CLI (v1)."""
+"""The same lifecycle as test_api_lifecycle_boto3, driven with the AWS CLI (v1).
+
+On SQLite only: these tests check what the CLI sends and shows (a subprocess per call, the slowest
+tests of the suite); test_api_lifecycle_boto3 runs the same lifecycle on every backend.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ FAIL_THEN = json.dumps({"StartAt": "A", "States": {
     "F": {"Type": "Fail", "Error": "Nope"},
 }})
 BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.parametrize("endpoint", ["sqlite"], indirect=True)
 
 FINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +24,10 @@ from typing import Any
 
 import boto3
 import pytest
+from backends import BACKENDS
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from conftest import store_arguments
 
 ROLE = "arn:aws:iam::000000000000:role/crash"
 KILLS = int(os.environ.get("STEPFORGE_CRASH_KILLS", "20"))
@@ -82,15 +85,15 @@ def expected(kind: str, v: int) -> tuple[Any, Counter[str]]:
 class Server:
     """A stepforge process on a fixed port and data directory that can be killed and restarted."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir, self.port = data_dir, port
+    def __init__(self, data_dir: Path, port: int, store: list[str]) -> None:
+        self.data_dir, self.port, self.store = data_dir, port, store
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(self.port), "--data-dir",
-             str(self.data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(self.port), *self.store],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -128,9 +131,10 @@ def restartable_port() -> int:
     raise RuntimeError("no free port between 20000 and 30000")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / "data", restartable_port())
+@pytest.fixture(params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    store = store_arguments(request, request.param, tmp_path, f"crash_{uuid.uuid4().hex[:8]}")
+    running = Server(tmp_path / "data", restartable_port(), store)
     running.start()
     yield running
     running.stop()
@@ -249,7 +253,7 @@ def test_executions_survive_repeated_sigkill(server: Server) -> None:
     worker.stopping.set()
 
     server.stop()
-    check = subprocess.run([sys.executable, "-m", "stepforge.cli", "db", "check", "--data-dir", str(server.data_dir)],
+    check = subprocess.run([sys.executable, "-m", "stepforge.cli", "db", "check", *server.store],
                            check=False, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert server.kills == KILLS

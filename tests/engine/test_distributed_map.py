@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from stepforge.service import executions, maprun
-from stepforge.store.sqlite import SqliteStore
+from stepforge.store.base import Store
 from stepforge.testing import Harness
 
 START = 1_700_000_000.0
@@ -134,15 +134,15 @@ def test_an_empty_item_list_succeeds_with_an_empty_result() -> None:
     assert (result.status, result.output) == ("SUCCEEDED", [])
 
 
-def test_a_map_run_survives_a_restart(tmp_path: Path) -> None:
-    before = Harness(start=START, store=SqliteStore(tmp_path))
+def test_a_map_run_survives_a_restart(open_durable_store: Callable[[], Store]) -> None:
+    before = Harness(start=START, store=open_durable_store())
     activity = before.create_activity("durable")
     arn = before.start(machine(activity_processor(activity), MaxConcurrency=1), ["a", "b"])
     before.settle()
     token, value = before.poll(activity) or ("", None)
     before.store.close()
 
-    after = Harness(start=START + 10, store=SqliteStore(tmp_path))
+    after = Harness(start=START + 10, store=open_durable_store())
     after.succeed(token, value.upper())
     token, value = after.poll(activity) or ("", None)
     after.succeed(token, value.upper())

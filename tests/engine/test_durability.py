@@ -1,32 +1,33 @@
 """What survives a restart of the process: timers, frames, history, activity tokens.
 
-A restart here is what a crash leaves behind: the SQLite file, reopened by a new store and engine.
+A restart here is what a crash leaves behind: the database (SQLite, PostgreSQL), reopened by a new
+store and engine.
 The clock is manual, so a one-year Wait takes no wall-clock time.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
-from stepforge.store.sqlite import SqliteStore
+from stepforge.store.base import Store
 from stepforge.testing import Harness
 
 YEAR = 365 * 86400
 START = 1_700_000_000.0
 
 
-def restart(tmp_path: Path, at: float) -> Harness:
-    return Harness(start=at, store=SqliteStore(tmp_path))
+def restart(open_store: Callable[[], Store], at: float) -> Harness:
+    return Harness(start=at, store=open_store())
 
 
-def test_a_one_year_wait_survives_a_restart_and_fires_when_due(tmp_path: Path) -> None:
-    before = Harness(start=START, store=SqliteStore(tmp_path))
+def test_a_one_year_wait_survives_a_restart_and_fires_when_due(open_durable_store: Callable[[], Store]) -> None:
+    before = Harness(start=START, store=open_durable_store())
     arn = before.start({"StartAt": "W", "States": {
         "W": {"Type": "Wait", "Seconds": YEAR, "Next": "Done"}, "Done": {"Type": "Pass", "End": True}}}, {"k": 1})
     before.settle()
     before.store.close()
 
-    after = restart(tmp_path, START + YEAR - 1)
+    after = restart(open_durable_store, START + YEAR - 1)
     after.settle()
     assert after.result(arn).status == "RUNNING"
     after.advance(1)
@@ -35,43 +36,43 @@ def test_a_one_year_wait_survives_a_restart_and_fires_when_due(tmp_path: Path) -
     assert [e["id"] for e in result.events] == list(range(1, 7))
 
 
-def test_a_wait_due_during_downtime_fires_right_after_the_restart(tmp_path: Path) -> None:
-    before = Harness(start=START, store=SqliteStore(tmp_path))
+def test_a_wait_due_during_downtime_fires_right_after_the_restart(open_durable_store: Callable[[], Store]) -> None:
+    before = Harness(start=START, store=open_durable_store())
     arn = before.start({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}})
     before.settle()
     before.store.close()
-    after = restart(tmp_path, START + 3600)
+    after = restart(open_durable_store, START + 3600)
     after.settle()
     assert after.result(arn).status == "SUCCEEDED"
 
 
-def test_an_activity_token_handed_out_before_a_restart_stays_valid(tmp_path: Path) -> None:
-    before = Harness(start=START, store=SqliteStore(tmp_path))
+def test_an_activity_token_handed_out_before_a_restart_stays_valid(open_durable_store: Callable[[], Store]) -> None:
+    before = Harness(start=START, store=open_durable_store())
     activity = before.create_activity("survivor")
     arn = before.start({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": activity, "End": True}}})
     before.settle()
     token, _ = before.poll(activity) or ("", None)
     before.store.close()
 
-    after = restart(tmp_path, START + 10)
+    after = restart(open_durable_store, START + 10)
     after.succeed(token, {"done": True})
     result = after.result(arn)
     assert (result.status, result.output) == ("SUCCEEDED", {"done": True})
     assert result.event_types.count("ActivityStarted") == 1
 
 
-def test_work_queued_but_not_committed_is_done_after_a_restart(tmp_path: Path) -> None:
-    before = Harness(start=START, store=SqliteStore(tmp_path))
+def test_work_queued_but_not_committed_is_done_after_a_restart(open_durable_store: Callable[[], Store]) -> None:
+    before = Harness(start=START, store=open_durable_store())
     arn = before.start({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}})
     before.store.close()  # the start signal was committed; no engine step ran
-    after = restart(tmp_path, START)
+    after = restart(open_durable_store, START)
     after.settle()
     result = after.result(arn)
     assert (result.status, result.output, len(result.events)) == ("SUCCEEDED", 1, 4)
 
 
-def test_history_past_the_limit_fails_the_execution(tmp_path: Path) -> None:
-    harness = Harness(start=START, store=SqliteStore(tmp_path))
+def test_history_past_the_limit_fails_the_execution(open_durable_store: Callable[[], Store]) -> None:
+    harness = Harness(start=START, store=open_durable_store())
     harness.engine.max_history_events = 50
     loop = {"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Next": "B"},

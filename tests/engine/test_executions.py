@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import BACKENDS, store_opener
 
 from stepforge.asl.records import Stop
 from stepforge.service.errors import ApiError
-from stepforge.store.sqlite import SqliteStore
 from stepforge.testing import Harness, write
 
 
@@ -29,10 +29,12 @@ def activity_task(arn: str, **fields: Any) -> dict[str, Any]:
     return {"Type": "Task", "Resource": arn, "End": True, **fields}
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *BACKENDS])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
-    """Every behaviour holds on the memory store and on the durable SQLite store."""
-    return Harness(store=SqliteStore(tmp_path) if request.param == "sqlite" else None)
+    """Every behaviour holds on the memory store and on the durable stores (SQLite, PostgreSQL)."""
+    if request.param == "memory":
+        return Harness()
+    return Harness(store=store_opener(request, request.param, tmp_path)())
 
 
 # -- Pass and the data flow ----------------------------------------------------------------------

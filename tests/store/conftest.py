@@ -1,4 +1,4 @@
-"""The store contract runs every test on each backend: memory and SQLite."""
+"""The store contract runs every test on each backend: memory, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from stepforge.store.memory import MemoryStore
 from stepforge.store.sqlite import SqliteStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path)
+    backend: Store
+    if request.param == "postgresql":
+        from stepforge.store.postgres import PostgresStore
+
+        backend = PostgresStore(request.getfixturevalue("postgres_url"))
+    else:
+        backend = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path)
     yield backend
     backend.close()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from store_samples import MACHINE, machine
 
 from stepforge.store.base import NestedTransaction, Store, TransactionClosed
-from stepforge.store.sqlite import SqliteStore
 from stepforge.testing import write
 
 WRITES = ("put_state_machine", "insert_execution", "update_execution", "append_events", "push_signal",
@@ -76,8 +75,8 @@ def test_transactions_do_not_nest(store: Store) -> None:
     assert [arn for arn, _ in write(store, lambda tx: tx.pop_signals(10))] == ["x"]
 
 
-def test_a_write_is_invisible_to_readers_until_it_commits(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path)
+def test_a_write_is_invisible_to_readers_until_it_commits(open_durable_store: Callable[[], Store]) -> None:
+    store = open_durable_store()  # the durable stores (the memory store shows a write at once)
     seen: list[object] = []
 
     def read_elsewhere() -> None:
@@ -92,7 +91,6 @@ def test_a_write_is_invisible_to_readers_until_it_commits(tmp_path: Path) -> Non
         assert seen == [None]
     found = store.get_state_machine(MACHINE)
     assert found is not None and found.name == "m"
-    store.close()
 
 
 def test_another_thread_waits_for_the_open_transaction(store: Store) -> None:

@@ -33,7 +33,7 @@ def test_a_function_call_lost_in_a_crash_runs_again_after_restart(tmp_path: Path
     assert first.result(arn).status == "RUNNING" and calls == []
 
     second = Harness(store=SqliteStore(tmp_path), functions={"f": lambda e, c: calls.append(e) or {"ok": True}})
-    assert second.engine.dispatcher.recover(second.clock.now()) == 1
+    assert second.engine.recover(second.clock.now()) == 1
     result = second.run_until_done(arn)
     assert (result.status, result.output, calls) == ("SUCCEEDED", {"ok": True}, [{"x": 1}])
     assert result.event_types.count("LambdaFunctionStarted") == 1
@@ -43,7 +43,7 @@ def test_finished_and_callback_waiting_tasks_are_not_redispatched_twice(tmp_path
     harness = Harness(store=SqliteStore(tmp_path), functions={"f": lambda e, c: {"ok": True}})
     harness.run(machine(FN + "f"))
     again = Harness(store=SqliteStore(tmp_path), functions={"f": lambda e, c: {"ok": True}})
-    assert again.engine.dispatcher.recover(again.clock.now()) == 0
+    assert again.engine.recover(again.clock.now()) == 0
 
 
 def test_an_activity_task_is_left_to_its_workers(tmp_path: Path) -> None:
@@ -52,5 +52,5 @@ def test_an_activity_task_is_left_to_its_workers(tmp_path: Path) -> None:
     harness.start(machine(activity))
     harness.settle()
     again = Harness(store=SqliteStore(tmp_path))
-    assert again.engine.dispatcher.recover(again.clock.now()) == 0
+    assert again.engine.recover(again.clock.now()) == 0
     assert again.poll(activity) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from stepforge.store.base import StorageFull
+from stepforge.store.base import StorageFull, StoreUnavailable
 
 BACKOFF_FIRST, BACKOFF_MAX = 0.05, 5.0
 LOG_EVERY = 10.0
@@ -29,7 +29,7 @@ class FailureLog:
         self.streak += 1
         if self.logged_at is None or now - self.logged_at >= LOG_EVERY:
             more = f" ({self.unlogged} more failures since the last report)" if self.unlogged else ""
-            if isinstance(exc, StorageFull):
+            if isinstance(exc, (StorageFull, StoreUnavailable)):
                 self.logger.error("engine batch rolled back, retrying with back-off: %s%s", exc, more)
             else:
                 self.logger.error("engine step failed%s", more, exc_info=exc)

@@ -38,6 +38,7 @@ from stepforge.engine import notices
 from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.express import ExpressRunner
+from stepforge.engine.lease import Lease, LeaseLost, NodeSettings
 from stepforge.engine.logs import BatchLog, ExecutionLogs
 from stepforge.engine.machine_cache import MachineCache
 from stepforge.engine.notices import Notices
@@ -63,11 +64,15 @@ class Engine:
 
     def __init__(self, store: Store, clock: Clock | None = None, *,
                  max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
-                 logs: ExecutionLogs | None = None) -> None:
+                 logs: ExecutionLogs | None = None, node: NodeSettings | None = None) -> None:
+        """``node`` says how it shares ``store`` with other nodes (see :mod:`stepforge.engine.lease`)."""
         self.store = store
         self.max_history_events = max_history_events
         self.clock = clock or SystemClock()
         self.dispatcher = Dispatcher(store, tasks, self.notify)
+        #: This engine's node and its lease (see :mod:`stepforge.engine.lease`).
+        self.lease = Lease(store, self.clock, node or NodeSettings())
+        self._rejoin = threading.Event()
         self._interpreters: OrderedDict[str, Interpreter] = OrderedDict()
         self._infos: dict[str, ExecutionInfo] = {}
         self._wake = threading.Event()
@@ -77,6 +82,8 @@ class Engine:
         self.rng = random.Random()
         #: Fired after each commit: activities that got tasks, executions that ended (see ``notices``).
         self.notices = Notices()
+        #: Where the keys of :attr:`notices` also go when other nodes share the store (None: nowhere).
+        self.relay: notices.Relay | None = None
         #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
         self.on_ended: EndHook | None = None
         #: ... and when one starts running (its first step, in the batch that takes it).
@@ -94,19 +101,60 @@ class Engine:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.dispatcher.recover(self.clock.now())
+        """Join as a node, start again the work of dead nodes (at-least-once), and run batches on a
+        thread of its own until :meth:`stop`."""
+        self.recover(self.clock.now())
+        self.lease.start(self._lost)
         self._thread = threading.Thread(target=self._loop, name="stepforge-engine", daemon=True)
         self._thread.start()
         self.express.start_timers()
 
     def stop(self) -> None:
+        """Finish the current batch, then end this node's lease at once (others adopt its work now)."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.express.stop()
+        self.lease.stop()
         self.dispatcher.close()
         self.logs.close()
+
+    def join(self, now: float) -> None:
+        """Register this engine as a new node; the tasks it dispatches from now on are its own."""
+        self.dispatcher.owner = self.lease.join(now)
+
+    def recover(self, now: float) -> int:
+        """Join (unless joined), adopt the open dispatches no live node owns and start their work
+        again; returns how many. On a store nobody shares, that is every task in flight when the
+        previous server stopped."""
+        if self.lease.node_id is None:
+            self.join(now)
+        with self.store.transaction() as tx:
+            count = self._adopt(tx, now)
+        self._adopted(now, count)
+        self.dispatcher.flush(now)
+        return count
+
+    def _adopt(self, tx: UnitOfWork, now: float) -> int:
+        """Adopt up to a batch of dead nodes' dispatches with ``tx``; :meth:`Dispatcher.flush` starts them."""
+        node_id = self.lease.node_id
+        assert node_id is not None
+        rows = tx.adopt_dispatches(node_id, now, BATCH)
+        self.dispatcher.redispatch(rows)
+        return len(rows)
+
+    def _adopted(self, now: float, count: int) -> None:
+        """After the commit of an adoption: look again at once if it found a full batch."""
+        if count:
+            log.warning("node %s re-dispatching %d task(s) of stopped nodes", self.lease.node_id, count)
+        if count < BATCH:
+            self.lease.adopted(now)
+
+    def _lost(self) -> None:
+        """The lease thread found the lease lost: join again before the next batch."""
+        self._rejoin.set()
+        self._wake.set()
 
     def notify(self) -> None:
         """New work is in the store: wake the loop."""
@@ -153,9 +201,18 @@ class Engine:
         Everything a batch does — frames, history events, timers, tasks, and the removal of the
         signals and timers it consumed — commits together (group commit), or not at all.
         """
+        if self._rejoin.is_set():
+            self._rejoin.clear()
+            self.join(now)
         jobs = self.writes.take(BATCH)
         try:
             work = self._run_batch(now, jobs)
+        except LeaseLost as exc:  # fencing: nothing of the batch is stored; its writes go in the next one
+            log.warning("%s; joining again as a new node", exc)
+            self.dispatcher.discard()
+            self.writes.retry(jobs)
+            self.join(now)
+            return len(jobs) + 1
         except BaseException as exc:
             self.dispatcher.discard()
             self._batch_log.discard()
@@ -163,6 +220,7 @@ class Engine:
             raise
         WriteQueue.settle(jobs)
         self._batch_log.flush()
+        self.lease.counted(len(work))
         self._announce()
         self.dispatcher.flush(now)
         return len(work) + len(jobs)
@@ -185,6 +243,11 @@ class Engine:
                 tx.update_execution(record)
             self._run_hook(tx, self.on_started, self._started, "start")
             self._run_hook(tx, self.on_ended, self._ended, "end")
+            adopting = self.lease.node_id is not None and self.lease.adoption_due(now)
+            adopted = self._adopt(tx, now) if adopting else 0
+            self.lease.hold(tx, max(now, self.clock.now()), wrote=bool(work or jobs or adopted))
+        if adopting:
+            self._adopted(now, adopted)
         return work
 
     @staticmethod
@@ -205,6 +268,26 @@ class Engine:
         self._ended = []
         if keys:
             self.notices.fire(keys)
+            self._publish(keys)
+
+    def _publish(self, keys: list[str]) -> None:
+        if self.relay is None:
+            return
+        try:
+            self.relay.publish(keys)
+        except Exception as exc:  # noqa: BLE001 - a hint lost: the waiters' re-check covers it
+            log.warning("could not tell the other nodes about %d notice(s): %s", len(keys), exc)
+
+    def received(self, keys: list[str]) -> None:
+        """Keys another node published (from the relay's thread): wake the requests waiting on them
+        here, and this engine's loop (the other node may have queued work it cannot claim)."""
+        self.notices.fire(keys)
+        self.notify()
+
+    def resync(self) -> None:
+        """The relay (re)connected and may have missed keys: every waiter and the loop look again."""
+        self.notices.wake_all()
+        self.notify()
 
     def _advance(self, tx: UnitOfWork, arn: str, signal: Signal | None, now: float,
                  touched: dict[str, ExecutionRecord]) -> None:

@@ -8,6 +8,11 @@ reads the store again to learn what happened, so a spurious wake costs one read 
 
 Subscribe *before* reading the store, then wait: a commit between the read and the wait still
 wakes the subscription, so no notice is lost.
+
+Several nodes (on PostgreSQL) share the keys through a :class:`Relay`: each engine publishes the keys
+its batches fire, and fires locally the keys other nodes publish — so a GetActivityTask long poll on
+one node wakes when another node's engine schedules the task. A relay may lose a key (a reconnect):
+the waiters' periodic re-check of the store covers that, as it covers any lost hint.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import asyncio
 import threading
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 
 def activity(arn: str) -> str:
@@ -27,6 +32,13 @@ def activity(arn: str) -> str:
 def execution(arn: str) -> str:
     """The key fired when the execution ``arn`` ends."""
     return f"execution:{arn}"
+
+
+class Relay(Protocol):
+    """Carries notice keys to the other nodes of a deployment (PostgreSQL's LISTEN/NOTIFY)."""
+
+    def publish(self, keys: list[str]) -> bool:
+        """Send ``keys`` to every other node (best effort: a hint, not a message); False if dropped."""
 
 
 class Subscription:

@@ -35,6 +35,7 @@ class WriteQueue:
 
     def __init__(self, wake: Callable[[], None]) -> None:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._again: list[Job] = []  # writes of a batch that could not commit, first in the next one
         self._wake = wake
 
     async def submit(self, operation: Callable[[UnitOfWork], Any]) -> Any:
@@ -45,13 +46,20 @@ class WriteQueue:
         return await job.future
 
     def take(self, limit: int) -> list[Job]:
-        jobs: list[Job] = []
+        jobs, self._again = self._again[:limit], self._again[limit:]
         while len(jobs) < limit:
             try:
                 jobs.append(self._jobs.get_nowait())
             except queue.Empty:
                 break
         return jobs
+
+    def retry(self, jobs: list[Job]) -> None:
+        """Run ``jobs`` (taken by a batch that was rolled back whole) first in the next batch. Call
+        from the thread that takes."""
+        self._again[:0] = jobs
+        if jobs:
+            self._wake()
 
     @staticmethod
     def run(tx: UnitOfWork, job: Job) -> None:

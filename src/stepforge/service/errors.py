@@ -5,7 +5,7 @@ The HTTP layer turns any :class:`ApiError` into AWS's JSON error body in one pla
 
 from __future__ import annotations
 
-from stepforge.store.base import StorageCorrupt, StorageFull
+from stepforge.store.base import StorageCorrupt, StorageFull, StoreUnavailable
 
 
 class ApiError(Exception):
@@ -44,7 +44,7 @@ TaskDoesNotExist = _error("TaskDoesNotExist")
 TaskTimedOut = _error("TaskTimedOut")
 ResourceNotFound = _error("ResourceNotFound")
 ConflictException = _error("ConflictException")
-#: A storage fault (a full disk): nothing was written, the client may retry later (AWS's 503 shape).
+#: A storage fault (a full disk, a database out of reach): nothing was written, the client may retry later (AWS's 503 shape).
 ServiceUnavailable = _error("ServiceUnavailable", 503)
 ExecutionNotRedrivable = _error("ExecutionNotRedrivable")
 TooManyTags = _error("TooManyTags")
@@ -64,6 +64,9 @@ def storage_fault(exc: BaseException) -> ApiError | None:
         return ServiceUnavailable("The service is unavailable: storage is full; nothing was written, retry later")
     if isinstance(exc, StorageCorrupt):
         return ServiceUnavailable("The service is unavailable: storage is damaged; nothing was written")
+    if isinstance(exc, StoreUnavailable):
+        return ServiceUnavailable("The service is unavailable: the database cannot be reached right now; "
+                                  "nothing was written, retry later")
     return None
 
 

@@ -7,8 +7,8 @@ belongs to is visible at the call site (the engine commits a whole batch — fra
 timers, tasks, the API writes that arrived meanwhile — through one). A transaction that raises
 leaves nothing behind.
 
-Implementations: memory (tests, ``stepforge run``, EXPRESS), SQLite; PostgreSQL implements the
-same contract. ``tests/store`` holds the contract, one module per aggregate, run on every backend.
+Implementations: memory (tests, ``stepforge run``, EXPRESS), SQLite, PostgreSQL (many nodes on one
+database), all to the same contract. ``tests/store`` holds the contract, one module per aggregate, run on every backend.
 
 Lists the API pages take ``after`` (a cursor from the previous :class:`Page`, None for the first
 page) and ``limit``, and read one page from the store, never every row. Cursors are keyset
@@ -32,6 +32,7 @@ from stepforge.store.records import (
     ExecutionRecord,
     MapRunItem,
     MapRunRecord,
+    NodeRecord,
     Page,
     StateMachineRecord,
     TimerRecord,
@@ -51,6 +52,12 @@ class TransactionClosed(RuntimeError):
 class StorageFull(Exception):
     """The storage has no room left (a full disk, a size limit): the transaction was rolled back,
     nothing of it is stored, and the same write may succeed once space is freed."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used right now (the connection was lost or refused, the server is shutting
+    down or restarting, or the transaction lost a deadlock or serialization conflict to another node's):
+    the transaction was rolled back whole, nothing of it is stored, and the same work may be retried."""
 
 
 class StorageCorrupt(Exception):
@@ -141,7 +148,11 @@ class ExecutionReads(Protocol):
     """Executions (with their frames) and their history."""
 
     def get_execution(self, arn: str, *, with_run: bool = True) -> ExecutionRecord | None:
-        """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames."""
+        """The execution with this ARN, or None; ``with_run=False`` may skip loading its frames.
+
+        In a unit of work, reading an execution with its frames (to write it back) holds it until the
+        transaction ends: another node's transaction that reads it the same way waits (PostgreSQL's
+        row lock), so no update of one execution is lost between nodes."""
 
     def list_executions(self, query: ExecutionQuery, *, after: str | None = None,
                         limit: int) -> Page[ExecutionRecord]:
@@ -193,7 +204,10 @@ class TimerSignalWrites(TimerSignalReads, Protocol):
     def due_timers(self, now: float, limit: int) -> list[TimerRecord]:
         """Remove and return up to ``limit`` timers due at ``now``, earliest first.
 
-        The removal commits with the transaction (the engine's batch) that handles them.
+        The removal commits with the transaction (the engine's batch) that handles them. Only timers
+        of executions this transaction holds exclusively until it ends are returned: those of an
+        execution another open transaction holds (another node's batch) stay for later. (SQLite and
+        memory have one writer, so that is every due timer; PostgreSQL locks the execution rows.)
         """
 
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:
@@ -203,7 +217,9 @@ class TimerSignalWrites(TimerSignalReads, Protocol):
         """Remove and return up to ``limit`` queued signals, oldest first.
 
         The removal commits with the transaction (the engine's batch) that handles them, so a
-        crash before that commit leaves them queued.
+        crash before that commit leaves them queued. As for :meth:`due_timers`, only signals of
+        executions this transaction holds exclusively are returned (a signal for an execution that
+        does not exist is returned too); the others stay queued for whoever holds them.
         """
 
 
@@ -232,7 +248,7 @@ class TaskReads(Protocol):
         """The dispatch with this token (open or closed), or None if it never existed."""
 
     def open_dispatches(self, *, after: str | None = None, limit: int) -> Page[DispatchRecord]:
-        """Open dispatches, oldest first (the work to redo after a restart)."""
+        """Open dispatches, oldest first (with their ``owner``)."""
 
     def open_callbacks(self, limit: int) -> list[DispatchRecord]:
         """Up to ``limit`` open ``.waitForTaskToken`` dispatches, oldest first."""
@@ -314,7 +330,47 @@ class MapRunWrites(MapRunReads, Protocol):
         """Write an item's child, status and result."""
 
 
-class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapRunReads, TriggerReads, Protocol):
+class NodeReads(Protocol):
+    """Nodes: the engines sharing the store, each holding a lease with an expiry and a fencing token.
+
+    Every time a method takes is ``now`` by the caller's clock; a store that several machines share
+    (PostgreSQL) judges leases by its own clock instead, so that nodes whose clocks disagree still
+    agree on which leases have expired. An expired lease never comes back to life: the node must
+    register again, as a new node.
+    """
+
+    def list_nodes(self) -> list[NodeRecord]:
+        """Every registered node (live or expired, not yet forgotten), oldest first, each with the
+        number of open dispatches it owns (``held``)."""
+
+
+class NodeWrites(NodeReads, Protocol):
+    """What a unit of work writes to nodes and their leases (see :class:`NodeReads`)."""
+
+    def register_node(self, node: NodeRecord, ttl: float, now: float) -> None:
+        """Insert a node (its id, kind, host, pid and token) started at ``now`` with a lease until
+        ``now + ttl``; raises :class:`Conflict` if its id is stored."""
+
+    def renew_lease(self, node_id: str, token: str, ttl: float, now: float, advanced: int = 0) -> bool:
+        """Extend the lease of ``node_id`` to ``now + ttl`` and add ``advanced`` to its count, as one
+        conditional write: only while its token is ``token`` and its lease has not expired at ``now``.
+        True if it did; False means the lease is lost and this transaction must not commit (fencing).
+
+        In PostgreSQL the node's row stays locked until the transaction ends, so a node that commits
+        with its lease checked is never adopted in the meantime."""
+
+    def release_node(self, node_id: str, now: float) -> None:
+        """End the lease of ``node_id`` at ``now`` (a shutdown): its dispatches may be adopted at once."""
+
+    def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
+        """Make ``node_id`` the owner of up to ``limit`` open dispatches that no live node owns (their
+        owner's lease expired at ``now``, or they have none), oldest first, and return them: the
+        caller starts their work again (tasks are at-least-once). Expired nodes left owning no open
+        dispatch are forgotten. Two transactions never adopt the same dispatch."""
+
+
+class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapRunReads, NodeReads,
+            TriggerReads, Protocol):
     """Every read of every aggregate: what both a :class:`Store` and a :class:`UnitOfWork` answer."""
 
     def pending_work(self, execution_arn: str) -> int:
@@ -322,8 +378,8 @@ class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapR
         consistency checks: a RUNNING execution with none is stuck)."""
 
 
-class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, TaskWrites, MapRunWrites, TriggerWrites,
-                 Protocol):
+class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, TaskWrites, MapRunWrites,
+                 NodeWrites, TriggerWrites, Protocol):
     """One open transaction: every read and write of every aggregate, bound to it.
 
     Its reads see its own writes. It is valid only inside the ``with store.transaction() as tx:``

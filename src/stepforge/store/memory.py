@@ -33,6 +33,7 @@ from stepforge.store.records import (
     ExecutionRecord,
     MapRunItem,
     MapRunRecord,
+    NodeRecord,
     Page,
     StateMachineRecord,
     TimerRecord,
@@ -91,6 +92,7 @@ class _Tables:
         self.map_runs: dict[str, MapRunRecord] = {}
         self.items: dict[str, list[MapRunItem]] = {}
         self.item_of: dict[str, tuple[str, int]] = {}
+        self.nodes: dict[str, NodeRecord] = {}
         self.sequence = itertools.count()
         self.triggers = TriggerTables()
 
@@ -284,6 +286,18 @@ class _MemoryReads(MemoryTriggerReads):
         with self.lock:
             key = self._db.item_of.get(child_arn)
             return None if key is None else _copy(self._db.items[key[0]][key[1]])
+
+
+    # -- nodes -----------------------------------------------------------------------------------
+
+    def list_nodes(self) -> list[NodeRecord]:
+        with self.lock:
+            held: dict[str, int] = {}
+            for dispatch in self._db.dispatches.values():
+                if not dispatch.closed and dispatch.owner is not None:
+                    held[dispatch.owner] = held.get(dispatch.owner, 0) + 1
+            nodes = sorted(self._db.nodes.values(), key=lambda n: (n.started, n.id))
+            return [dataclasses.replace(n, held=held.get(n.id, 0)) for n in nodes]
 
 
 class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
@@ -486,6 +500,42 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
             popped = [self._db.signals.popleft() for _ in range(min(limit, len(self._db.signals)))]
             self._on_undo(lambda: self._db.signals.extendleft(reversed(popped)))
             return popped
+
+    # -- nodes -----------------------------------------------------------------------------------
+
+    def register_node(self, node: NodeRecord, ttl: float, now: float) -> None:
+        with self.lock:
+            _new(self._db.nodes, node.id)
+            self._set(self._db.nodes, node.id, dataclasses.replace(node, started=now, heartbeat=now,
+                                                                   lease_expires=now + ttl, advanced=0, held=0))
+
+    def renew_lease(self, node_id: str, token: str, ttl: float, now: float, advanced: int = 0) -> bool:
+        with self.lock:
+            node = self._db.nodes.get(node_id)
+            if node is None or node.token != token or node.lease_expires <= now:
+                return False
+            self._set(self._db.nodes, node_id, dataclasses.replace(
+                node, heartbeat=now, lease_expires=now + ttl, advanced=node.advanced + advanced))
+            return True
+
+    def release_node(self, node_id: str, now: float) -> None:
+        with self.lock:
+            node = self._db.nodes.get(node_id)
+            if node is not None and node.lease_expires > now:
+                self._set(self._db.nodes, node_id, dataclasses.replace(node, lease_expires=now))
+
+    def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
+        with self.lock:
+            dead = {n.id for n in self._db.nodes.values() if n.lease_expires <= now}
+            orphans = sorted((d for d in self._db.dispatches.values()
+                              if not d.closed and (d.owner is None or d.owner in dead)),
+                             key=lambda d: (d.created, d.token))[:limit]
+            for dispatch in orphans:
+                self._set(self._db.dispatches, dispatch.token, dataclasses.replace(dispatch, owner=node_id))
+            still_held = {d.owner for d in self._db.dispatches.values() if not d.closed}
+            for gone in dead - still_held:
+                self._drop(self._db.nodes, gone)
+            return [dataclasses.replace(d, owner=node_id) for d in orphans]
 
     # -- map runs --------------------------------------------------------------------------------
 

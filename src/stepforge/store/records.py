@@ -168,6 +168,7 @@ class DispatchRecord:
     created: float
     callback: bool = False
     closed: bool = False
+    owner: str | None = None  # the node whose engine runs the work (None: no node, adoptable by any)
 
 
 @dataclass(slots=True)
@@ -180,6 +181,27 @@ class ChildWatchRecord:
     pattern: str        # "sync" or "sync:2"
     created: float
     closed: bool = False
+
+
+@dataclass(slots=True)
+class NodeRecord:
+    """A node: one engine (of ``stepforge serve`` or ``stepforge engine``) sharing the store.
+
+    It holds a lease until ``lease_expires`` (seconds since the epoch, by the store's clock), renewed
+    while it lives; ``token`` fences it: a node whose lease expired can never renew it, and
+    registers again as a new node. ``held`` is computed when read: the open dispatches it owns.
+    """
+
+    id: str
+    kind: str           # "serve" or "engine"
+    host: str
+    pid: int
+    token: str
+    started: float = 0.0
+    heartbeat: float = 0.0
+    lease_expires: float = 0.0
+    advanced: int = 0   # executions it advanced (one per signal or timer handled) since it registered
+    held: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,8 +178,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX executions_by_status ON executions (status, started);
     CREATE INDEX state_machines_by_creation ON state_machines (created, arn);
     """,
-    # 6 (5 is the nodes' migration; merged after it): schedules, event rules and their targets,
-    # webhooks, and which executions each started. Plain SQL common to SQLite and PostgreSQL.
+    # 5: nodes (engines sharing the store) with their leases; each dispatch names the node running it
+    """
+    CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        started REAL NOT NULL,
+        heartbeat REAL NOT NULL,
+        lease_expires REAL NOT NULL,
+        advanced INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX nodes_by_lease ON nodes (lease_expires);
+    ALTER TABLE task_dispatches ADD COLUMN owner TEXT;
+    CREATE INDEX task_dispatches_by_owner ON task_dispatches (owner, created, token) WHERE closed = 0;
+    """,
+    # 6: schedules, event rules and their targets, webhooks, and which executions each started. Plain SQL common to SQLite and PostgreSQL.
     """
     CREATE TABLE schedules (
         arn TEXT PRIMARY KEY,

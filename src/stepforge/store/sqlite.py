@@ -1,7 +1,7 @@
 """The embedded SQLite store: one file per deployment, WAL, ``synchronous=FULL`` by default.
 
-Each aggregate (``sqlite_machines``, ``sqlite_executions``, ``sqlite_tasks``, ``sqlite_maprun``, and
-timers and signals here) is a reads class and a writes class over a
+Each aggregate (``sqlite_machines``, ``sqlite_executions``, ``sqlite_tasks``, ``sqlite_maprun``,
+``sqlite_nodes``, and timers and signals here) is a reads class and a writes class over a
 :class:`~stepforge.store.sqlite_db.SqliteSession`. :class:`SqliteStore` composes the reads over the
 database (each read on the calling thread's connection, outside any transaction);
 :class:`SqliteUnitOfWork` composes reads and writes over the writer connection of one transaction.
@@ -22,6 +22,7 @@ from stepforge.store.sqlite_db import FILE_NAME, SqliteDatabase, SqliteWriter
 from stepforge.store.sqlite_executions import SqliteExecutionReads, SqliteExecutionWrites
 from stepforge.store.sqlite_machines import SqliteMachineReads, SqliteMachineWrites
 from stepforge.store.sqlite_maprun import SqliteMapRunReads, SqliteMapRunWrites
+from stepforge.store.sqlite_nodes import SqliteNodeReads, SqliteNodeWrites
 from stepforge.store.sqlite_tasks import SqliteTaskReads, SqliteTaskWrites
 from stepforge.store.sqlite_triggers import SqliteTriggerReads, SqliteTriggerWrites
 
@@ -83,7 +84,7 @@ class SqliteTimerSignalWrites(SqliteTimerSignalReads, SqliteWriter):
 
 
 class SqliteUnitOfWork(SqliteMachineWrites, SqliteExecutionWrites, SqliteTaskWrites, SqliteMapRunWrites,
-                       SqliteTimerSignalWrites, SqliteTriggerWrites):
+                       SqliteTimerSignalWrites, SqliteNodeWrites, SqliteTriggerWrites):
     """The :class:`~stepforge.store.base.UnitOfWork` of one SQLite transaction."""
 
 
@@ -92,7 +93,7 @@ def _unit_of_work(database: SqliteDatabase, conn: sqlite3.Connection) -> SqliteU
 
 
 class SqliteStore(SqliteDatabase, SqliteMachineReads, SqliteExecutionReads, SqliteMapRunReads,
-                  SqliteTimerSignalReads, SqliteTriggerReads):
+                  SqliteTimerSignalReads, SqliteNodeReads, SqliteTriggerReads):
     """The Store protocol on one SQLite database file."""
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]:

@@ -12,7 +12,8 @@ from stepforge.store.records import ActivityRecord, ActivityTaskRecord, ChildWat
 from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
 _TASK_COLUMNS = "token, activity_arn, execution_arn, wait_id, input, scheduled, worker_name, started, closed, state_name"
-_DISPATCH_COLUMNS = "token, execution_arn, wait_id, resource, state_name, child_name, input, created, callback, closed"
+_DISPATCH_COLUMNS = ("token, execution_arn, wait_id, resource, state_name, child_name, input, created, callback, closed, "
+                     "owner")
 _WATCH_COLUMNS = "child_arn, parent_arn, wait_id, pattern, created, closed"
 #: The tables whose rows a wait holds, and the column naming the execution that waits.
 _HELD = (("activity_tasks", "execution_arn"), ("task_dispatches", "execution_arn"), ("child_watches", "parent_arn"))
@@ -25,9 +26,9 @@ def _task(row: tuple[Any, ...]) -> ActivityTaskRecord:
 
 
 def _dispatch(row: tuple[Any, ...]) -> DispatchRecord:
-    token, execution, wait_id, resource, state_name, child_name, input_, created, callback, closed = row
+    token, execution, wait_id, resource, state_name, child_name, input_, created, callback, closed, owner = row
     return DispatchRecord(token, execution, wait_id, resource, state_name, child_name, input_, created,
-                          bool(callback), bool(closed))
+                          bool(callback), bool(closed), owner)
 
 
 def _watch(row: tuple[Any, ...]) -> ChildWatchRecord:
@@ -138,10 +139,10 @@ class SqliteTaskWrites(SqliteTaskReads, SqliteWriter):
         return task
 
     def add_dispatch(self, dispatch: DispatchRecord) -> None:
-        self._insert(f"INSERT INTO task_dispatches ({_DISPATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._insert(f"INSERT INTO task_dispatches ({_DISPATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (dispatch.token, dispatch.execution_arn, dispatch.wait_id, dispatch.resource,
                        dispatch.state_name, dispatch.child_name, dispatch.input, dispatch.created,
-                       int(dispatch.callback), int(dispatch.closed)))
+                       int(dispatch.callback), int(dispatch.closed), dispatch.owner))
 
     def add_child_watch(self, watch: ChildWatchRecord) -> None:
         self._execute(f"INSERT OR IGNORE INTO child_watches ({_WATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",

@@ -5,8 +5,8 @@ an activity task (the queue entry a worker polls); for every other resource, a d
 in-flight work, keyed by the task token). After the batch commits, :meth:`flush` starts the
 work outside the engine's thread; outcomes come back through :meth:`take`, which the engine drains
 into its next batch (so a result commits with the step that handles it). A crash loses in-flight
-work but not its dispatch: :meth:`recover` re-dispatches every open one at start-up — tasks are
-at-least-once, as in AWS.
+work but not its dispatch, which names its node: once that node's lease has ended, an engine adopts
+the dispatch and :meth:`redispatch` starts it again — tasks are at-least-once, as in AWS.
 """
 
 from __future__ import annotations
@@ -35,10 +35,6 @@ from stepforge.tasks.runner import Runner
 from stepforge.tasks.services import Services
 
 log = logging.getLogger(__name__)
-
-#: How many open dispatches :meth:`Dispatcher.recover` reads at a time.
-RECOVER_PAGE = 1000
-
 
 @dataclass(frozen=True, slots=True)
 class Job:
@@ -76,6 +72,8 @@ class Dispatcher:
         self.start_execution: children.StartExecution = _unconnected
         #: Ended EXPRESS executions, which have no row (the engine connects its runner's).
         self.ended_elsewhere: children.EndedElsewhere = lambda arn: None
+        #: The node whose engine dispatches (recorded on each dispatch; None: no node).
+        self.owner: str | None = None
 
     # -- inside the engine's step ------------------------------------------------------------------
 
@@ -108,7 +106,7 @@ class Dispatcher:
         tx.add_dispatch(DispatchRecord(
             token=token, execution_arn=execution_arn, wait_id=command.wait_id, resource=command.resource,
             state_name=job.state_name, child_name=job.child_name, input=command.input_json, created=now,
-            callback=target.waits_for_token))
+            callback=target.waits_for_token, owner=self.owner))
         self._pending.append(job)
 
     def cancel(self, execution_arn: str, wait_id: int) -> None:
@@ -211,24 +209,10 @@ class Dispatcher:
 
     # -- start-up and shut-down ----------------------------------------------------------------
 
-    def recover(self, now: float) -> int:
-        """Re-dispatch the tasks that were in flight when the server stopped; returns how many.
-
-        A dispatch stays open exactly as long as its wait does (the wait's end closes it), so the
-        open dispatches are the work to redo: an index scan, not a read of every open execution.
-        """
-        count, after = 0, None
-        while True:
-            page = self.store.open_dispatches(after=after, limit=RECOVER_PAGE)
-            count += len(page.items)
-            self._pending.extend(_job_of(row) for row in page.items)
-            if page.next is None:
-                break
-            after = page.next
-        if count:
-            log.warning("re-dispatching %d task(s) that were in flight when the server stopped", count)
-            self.flush(now)
-        return count
+    def redispatch(self, rows: list[DispatchRecord]) -> None:
+        """Start again, once the batch that adopted them commits (:meth:`flush`), the tasks of open
+        dispatches whose node stopped or died (tasks are at-least-once, as in AWS)."""
+        self._pending.extend(_job_of(row) for row in rows)
 
     def close(self) -> None:
         self.runner.close()

@@ -1,15 +1,10 @@
-"""The trigger aggregate of the store contract, run on every backend (memory and SQLite)."""
+"""The trigger aggregate of the store contract, run on every backend (memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from stepforge.store.base import Store
-from stepforge.store.memory import MemoryStore
-from stepforge.store.sqlite import SqliteStore
 from stepforge.store.trigger_records import (
     RuleRecord,
     ScheduleGroupRecord,
@@ -18,13 +13,6 @@ from stepforge.store.trigger_records import (
     TriggerStart,
     WebhookRecord,
 )
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path)
-    yield backend
-    backend.close()
 
 
 def schedule(name: str, *, group: str = "default", due: float | None = 100.0, state: str = "ENABLED") -> ScheduleRecord:
