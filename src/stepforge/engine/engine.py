@@ -62,7 +62,7 @@ class Engine:
         self.store = store
         self.max_history_events = max_history_events
         self.clock = clock or SystemClock()
-        self.dispatcher = Dispatcher(store, tasks, self.notify)
+        self.dispatcher = Dispatcher(store, tasks, self.notify, self.clock.now)
         self._interpreters: OrderedDict[str, Interpreter] = OrderedDict()
         self._infos: dict[str, ExecutionInfo] = {}
         self._wake = threading.Event()
@@ -231,7 +231,7 @@ class Engine:
                 tx.close_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
             elif isinstance(command, StartMapRun):
-                maprun.start(tx, record, command, now)
+                maprun.start(tx, record, command, now, self.dispatcher.items.later)
             elif isinstance(command, AbortMapRun):
                 maprun.abort(tx, command.map_run_arn, now)
         run = record.run

@@ -73,6 +73,6 @@ def update(ctx: WriteContext, req: Request) -> dict[str, Any]:
         record.tolerated_failure_percentage = float(params["toleratedFailurePercentage"])  # type: ignore[arg-type]
     if params.get("toleratedFailureCount") is not None:
         record.tolerated_failure_count = int(params["toleratedFailureCount"])  # type: ignore[call-overload]
-    runs.refill(ctx.store, record, ctx.engine.clock.now())
+    runs.refill(ctx.store, record, ctx.engine.clock.now(), ctx.engine.dispatcher.items.later)
     ctx.engine.notify()
     return {}

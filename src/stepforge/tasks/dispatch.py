@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from stepforge.tasks import children, maprun, resources
 from stepforge.tasks.aws import metadata
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
+from stepforge.tasks.items.work import ItemWork
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.mocks import Mocks
 from stepforge.tasks.resources import Target
@@ -59,7 +61,7 @@ class Dispatcher:
     """Resolves resources and hands scheduled tasks to their target."""
 
     def __init__(self, store: Store, config: TaskConfig | None = None,
-                 notify: Callable[[], None] | None = None) -> None:
+                 notify: Callable[[], None] | None = None, now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.config = config or TaskConfig()
         self.notify = notify or (lambda: None)
@@ -67,6 +69,8 @@ class Dispatcher:
         self.functions = Functions(self.config, self.runner)
         self.services = Services(self.config, self.runner)
         self.mocks = Mocks(self.config.mocks) if self.config.mocks else None
+        #: Map Runs reading items or writing results, outside the engine's batch.
+        self.items = ItemWork(store, self.config, self.notify, now or time.time)
         self._pending: list[Job] = []
         self._done: deque[tuple[str, Signal]] = deque()
         self._taken: list[tuple[str, Signal]] = []
@@ -118,7 +122,7 @@ class Dispatcher:
     def finished(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         """An execution ended (in the engine batch ``tx``): wake a parent waiting with ``.sync``."""
         children.on_finished(tx, record)
-        maprun.on_child_finished(tx, record)
+        maprun.on_child_finished(tx, record, self.items.later)
         if self.mocks is not None and "#" in record.arn:
             self.mocks.forget(record.arn)
 
@@ -133,6 +137,7 @@ class Dispatcher:
         """Start the work of every task recorded by the batch that just committed."""
         jobs, self._pending = self._pending, []
         self._taken = []
+        self.items.flush()
         for job in jobs:
             try:
                 self._start(job, now)
@@ -144,6 +149,7 @@ class Dispatcher:
         """The batch rolled back: forget what it dispatched, give back the outcomes it took."""
         self._pending = []
         self._activities = set()
+        self.items.discard()
         with self._lock:
             self._done.extendleft(reversed(self._taken))
         self._taken = []
@@ -213,9 +219,13 @@ class Dispatcher:
         if count:
             log.warning("re-dispatching %d task(s) that were in flight when the server stopped", count)
             self.flush(now)
+        runs = self.items.recover()
+        if runs:
+            log.warning("going on with %d Map Run(s) that were reading items or writing results", runs)
         return count
 
     def close(self) -> None:
+        self.items.close()
         self.runner.close()
 
 
