@@ -1,0 +1,94 @@
+"""ItemBatcher and ResultWriter end to end, against a local directory bucket and moto's S3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.tasks.items.conftest import Place
+
+ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+FAIL_ODD = {"StartAt": "C", "States": {
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 3, "Next": "F"}], "Default": "P"},
+    "F": {"Type": "Fail", "Error": "Three", "Cause": "no threes"},
+    "P": {"Type": "Pass", "Parameters": {"twice.$": "States.Array($.n, $.n)"}, "OutputPath": "$.twice",
+          "End": True}}}
+
+
+def dmap(processor: dict[str, Any] = ECHO, **fields: Any) -> dict[str, Any]:
+    return {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, **fields, "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+            "Parameters": {"Bucket.$": "$.bucket", "Key": "items.jsonl"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, **processor}}}}
+
+
+def jsonl(values: list[Any]) -> bytes:
+    return b"".join(json.dumps(v).encode() + b"\n" for v in values)
+
+
+def test_items_per_batch_with_batch_input(place: Place) -> None:
+    place.put("items.jsonl", jsonl(list(range(5))))
+    machine = dmap(ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"from.$": "$.bucket"}})
+    result = place.harness().run(machine, {"bucket": place.bucket})
+    batch_input = {"from": place.bucket}
+    assert result.output == [{"Items": [0, 1], "BatchInput": batch_input}, {"Items": [2, 3], "BatchInput": batch_input},
+                             {"Items": [4], "BatchInput": batch_input}]
+
+
+def test_input_bytes_per_batch_cut_batches_by_size(place: Place) -> None:
+    place.put("items.jsonl", jsonl(["x" * 40] * 5))
+    result = place.harness().run(dmap(ItemBatcher={"MaxInputBytesPerBatch": 100}), {"bucket": place.bucket})
+    assert [len(batch["Items"]) for batch in result.output] == [2, 2, 1]
+    assert all(len(json.dumps(batch, separators=(",", ":"))) <= 100 for batch in result.output)
+
+
+@pytest.mark.parametrize("output_type", ["JSON", "JSONL"])
+@pytest.mark.parametrize("transformation", ["NONE", "COMPACT", "FLATTEN"])
+def test_result_writer_exports_results_and_manifest(place: Place, transformation: str, output_type: str) -> None:
+    place.put("items.jsonl", jsonl([{"n": n} for n in range(5)]))
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket.$": "$.bucket", "Prefix": "out"},
+              "WriterConfig": {"Transformation": transformation, "OutputType": output_type}}
+    result = place.harness().run(dmap(FAIL_ODD, ResultWriter=writer, ToleratedFailureCount=1), {"bucket": place.bucket})
+    assert result.status == "SUCCEEDED", result.cause
+    run_arn = result.details("MapRunStarted")[0]["mapRunArn"]
+    run_id = run_arn.rsplit(":", 1)[1]
+    key = f"out/{run_id}/manifest.json"
+    assert result.output == {"MapRunArn": run_arn, "ResultWriterDetails": {"Bucket": place.bucket, "Key": key}}
+    manifest = json.loads(place.get(key))
+    suffix = "jsonl" if output_type == "JSONL" else "json"
+    assert manifest["DestinationBucket"] == place.bucket and manifest["MapRunArn"] == run_arn
+    assert [f["Key"] for f in manifest["ResultFiles"]["SUCCEEDED"]] == [f"out/{run_id}/SUCCEEDED_0.{suffix}"]
+    assert manifest["ResultFiles"]["PENDING"] == []
+    succeeded = read_results(place.get(f"out/{run_id}/SUCCEEDED_0.{suffix}"), output_type)
+    failed = read_results(place.get(f"out/{run_id}/FAILED_0.{suffix}"), output_type)
+    outputs = [[n, n] for n in (0, 1, 2, 4)]
+    if transformation == "NONE":
+        assert [json.loads(entry["Output"]) for entry in succeeded] == outputs
+        assert {entry["Status"] for entry in succeeded} == {"SUCCEEDED"}
+        assert all(entry["ExecutionArn"] and entry["Input"] and entry["StartDate"] for entry in succeeded)
+    elif transformation == "COMPACT":
+        assert succeeded == outputs
+    else:
+        assert succeeded == [0, 0, 1, 1, 2, 2, 4, 4]
+    assert [(entry["Status"], entry["Error"], entry["Cause"]) for entry in failed] == [("FAILED", "Three", "no threes")]
+    assert json.loads(failed[0]["Input"]) == {"n": 3}
+
+
+def read_results(body: bytes, output_type: str) -> list[Any]:
+    if output_type == "JSONL":
+        return [json.loads(line) for line in body.splitlines() if line.strip()]
+    found = json.loads(body)
+    assert isinstance(found, list)
+    return found
+
+
+def test_flatten_without_a_resource_spreads_array_outputs_in_the_state_output(place: Place) -> None:
+    place.put("items.jsonl", jsonl([{"n": n} for n in range(3)]))
+    processor = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"a.$": "States.Array($.n, 9)"},
+                                                  "OutputPath": "$.a", "End": True}}}
+    result = place.harness().run(dmap(processor, ResultWriter={"WriterConfig": {"Transformation": "FLATTEN"}}),
+                                 {"bucket": place.bucket})
+    assert result.output == [0, 9, 1, 9, 2, 9]
