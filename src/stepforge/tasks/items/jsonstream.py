@@ -18,6 +18,7 @@ NOT_ITERABLE = "Attempting to map over non-iterable node."
 _CHUNK = 1 << 16
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n"
+_NUMBER = "0123456789.eE+-"
 
 
 class _Cursor:
@@ -60,8 +61,9 @@ class _Cursor:
                 if self._more():
                     continue
                 raise ItemsError(f"Malformed JSON: {exc.msg}") from None
-            if end == len(self.buffer) and not self.eof and isinstance(found, (int, float)) and self._more():
-                continue  # a number may go on in the next chunk
+            if (isinstance(found, (int, float)) and not self.buffer[end:].lstrip(_NUMBER)
+                    and self._more()):
+                continue  # the number may go on in the next chunk
             self.at = end
             return found
 
