@@ -230,7 +230,16 @@ class AbortMapRun:
     map_run_arn: str
 
 
-Command = DispatchTask | SetTimer | CancelWait | StartMapRun | AbortMapRun
+@dataclass(frozen=True, slots=True)
+class RedriveMapRun:
+    """A redriven execution resumes at a Distributed Map whose Map Run failed: run that Map Run's
+    failed, aborted and never-started items again, and wake ``wait_id`` when it ends."""
+
+    wait_id: int
+    map_run_arn: str
+
+
+Command = DispatchTask | SetTimer | CancelWait | StartMapRun | AbortMapRun | RedriveMapRun
 
 
 @dataclass(slots=True)

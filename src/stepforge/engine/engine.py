@@ -25,6 +25,7 @@ from stepforge.asl.records import (
     AbortMapRun,
     CancelWait,
     DispatchTask,
+    RedriveMapRun,
     Event,
     Resume,
     SetTimer,
@@ -234,6 +235,8 @@ class Engine:
                 maprun.start(tx, record, command, now, self.dispatcher.items.later)
             elif isinstance(command, AbortMapRun):
                 maprun.abort(tx, command.map_run_arn, now)
+            elif isinstance(command, RedriveMapRun):
+                maprun.redrive(tx, command, now, self.dispatcher.items.later)
         run = record.run
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())

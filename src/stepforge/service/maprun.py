@@ -39,10 +39,12 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
         "toleratedFailureCount": record.tolerated_failure_count,
         "itemCounts": {key: record.item_counts.get(key, 0) for key in _COUNTS},
         "executionCounts": {key: record.execution_counts.get(key, 0) for key in _COUNTS},
-        "redriveCount": 0,
+        "redriveCount": record.redrive_count,
     }
     if record.stopped is not None:
         response["stopDate"] = record.stopped
+    if record.redrive_date is not None:
+        response["redriveDate"] = record.redrive_date
     return response
 
 

@@ -95,6 +95,9 @@ class MapRunRecord:
     phase: str = ""
     read_position: int = 0          # items of the reader consumed by the rows committed so far
     outcome: str = ""               # while WRITING: the status the run ends with once written
+    next_pending: int = 0           # no PENDING item has a lower index (where launching looks first)
+    redrive_count: int = 0
+    redrive_date: float | None = None
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ from typing import Any
 
 from stepforge.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
 from stepforge.asl.execution.distributed import THRESHOLD_CAUSE
-from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, StartMapRun, Stop
+from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, RedriveMapRun, StartMapRun, Stop
 from stepforge.store.base import UnitOfWork
 from stepforge.store.codec import dumps
 from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
@@ -104,9 +104,9 @@ def add_items(tx: UnitOfWork, record: MapRunRecord, inputs: list[str], now: floa
 
 
 def fail(tx: UnitOfWork, record: MapRunRecord, error: str, cause: str, now: float, later: Later) -> None:
-    """Reading the items failed: the run fails with the reader's error (its children stop)."""
+    """Reading the items failed: the run fails with the reader's error (its children stop). It stays
+    in phase READING, so that a redrive reads on from the last committed chunk."""
     if record.status == RUNNING:
-        record.phase = ""
         _end(tx, record, FAILED, now, later, (error, cause))
         tx.update_map_run(record)
 
@@ -159,7 +159,7 @@ def abort(tx: UnitOfWork, arn: str, now: float) -> None:
     record = tx.get_map_run(arn)
     if record is None or record.status != RUNNING:
         return
-    record.status, record.stopped, record.phase = "ABORTED", now, ""
+    record.status, record.stopped = "ABORTED", now
     _stop_children(tx, record)
     tx.update_map_run(record)
 
@@ -212,17 +212,18 @@ def _fill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
     counts = record.item_counts
     while counts["pending"] and (record.max_concurrency == 0 or counts["running"] < record.max_concurrency):
         room = counts["pending"] if record.max_concurrency == 0 else record.max_concurrency - counts["running"]
-        launched = counts["total"] - counts["pending"]  # items start in index order
-        items = tx.map_run_items(record.arn, status=PENDING, after=launched - 1, limit=min(room, PAGE))
+        items = tx.map_run_items(record.arn, status=PENDING, after=record.next_pending - 1, limit=min(room, PAGE))
         if not items:
             break
         for item in items:
             _launch(tx, record, item, now)
+        record.next_pending = items[-1].index + 1
 
 
 def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) -> None:
     run_id = record.arn.rsplit(":", 1)[1]
-    name = str(uuid.uuid5(uuid.UUID(run_id), str(item.index)))
+    attempt = str(item.index) if record.redrive_count == 0 else f"{item.index}/{record.redrive_count}"
+    name = str(uuid.uuid5(uuid.UUID(run_id), attempt))
     machine_name = record.child_machine_arn.split(":stateMachine:", 1)[1]
     if record.express:
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':express:', 1)}:{name}:{run_id}"
@@ -239,6 +240,30 @@ def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) 
     _count(record, PENDING, RUNNING)
 
 
+def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, later: Later) -> None:
+    """RedriveExecution of the parent reached this failed Map Run: its failed, timed-out and aborted
+    items become PENDING again (items never started still are), and it runs on (reading on where
+    its reader stopped, if it had not finished)."""
+    record = tx.get_map_run(command.map_run_arn)
+    if record is None or record.status == RUNNING:
+        return
+    record.redrive_count += 1
+    record.status, record.stopped, record.redrive_date = RUNNING, None, now
+    record.parent_wait, record.next_pending, record.outcome = command.wait_id, 0, ""
+    for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        after = -1
+        while items := tx.map_run_items(record.arn, status=status, after=after, limit=PAGE):
+            for item in items:
+                item.status, item.result = PENDING, None
+                tx.update_map_run_item(item)
+                _count(record, status, PENDING)
+            after = items[-1].index
+    if record.phase == READING:
+        later(record.arn)
+    record.phase = "" if record.phase == WRITING else record.phase
+    _advance(tx, record, now, later)
+
+
 def _end(tx: UnitOfWork, record: MapRunRecord, status: str, now: float, later: Later,
          failure: tuple[str, str | None] = (EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)) -> None:
     if status != SUCCEEDED:
@@ -247,7 +272,7 @@ def _end(tx: UnitOfWork, record: MapRunRecord, status: str, now: float, later: L
         record.phase, record.outcome = WRITING, status  # the results are written, then the run ends
         later(record.arn)
         return
-    record.status, record.stopped, record.phase = status, now, ""
+    record.status, record.stopped = status, now
     if status == SUCCEEDED:
         for counts in (record.item_counts, record.execution_counts):
             counts["resultsWritten"] = counts["succeeded"]

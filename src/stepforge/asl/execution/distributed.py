@@ -22,7 +22,19 @@ from stepforge.asl.execution import flow
 from stepforge.asl.query.budget import Budget
 from stepforge.asl.query.dataflow import select, to_json
 from stepforge.asl.query.fields import Query
-from stepforge.asl.records import SUCCEEDED, Children, Event, Frame, MapRunEnded, StartMapRun, Step, Wait
+from stepforge.asl.execution import redrive_parts
+from stepforge.asl.records import (
+    SUCCEEDED,
+    Children,
+    Event,
+    Frame,
+    MapRunEnded,
+    RedriveMapRun,
+    Run,
+    StartMapRun,
+    Step,
+    Wait,
+)
 from stepforge.asl.scope import Scope
 
 
@@ -47,6 +59,9 @@ class Host(Protocol):
 
     @property
     def step(self) -> Step: ...
+
+    @property
+    def run(self) -> Run: ...
 
     def item_input(self, frame: Frame, state: st.MapState, index: int) -> Any: ...
 
@@ -147,8 +162,22 @@ def ended(stepper: Host, frame: Frame, state: st.MapState, signal: MapRunEnded) 
         frame.children = Children(len(signal.results or []), [], list(signal.results or []))
         stepper.children_succeeded(frame, state)
         return
+    if frame.children is not None and frame.children.map_run is not None:
+        redrive_parts.keep_map_run(stepper.run, frame, frame.children.map_run)
     frame.children = None
     details = {k: v for k, v in (("error", signal.error), ("cause", signal.cause)) if v is not None}
     stepper.emit(frame, "MapRunFailed", "mapRunFailedEventDetails", details)
     error = StatesError(signal.error or errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, signal.cause, located=False)
     stepper.handle_error(frame, state, error, failed_event="MapStateFailed")
+
+
+def redrive(stepper: Host, frame: Frame, map_run_arn: str, redrive_count: int) -> None:
+    """The execution is redriven at this Distributed Map: its failed Map Run runs again (only the
+    items that did not succeed), as ``MapRunRedriven``; the frame waits on it as before."""
+    stepper.emit(frame, "MapStateStarted", "mapStateStartedEventDetails", {"length": 0})
+    stepper.emit(frame, "MapRunRedriven", "mapRunRedrivenEventDetails",
+                 {"mapRunArn": map_run_arn, "redriveCount": redrive_count})
+    frame.children = Children(0, [], [], map_run=map_run_arn)
+    wait = stepper.new_wait(frame, "children")
+    wait.map_run_arn = map_run_arn
+    stepper.step.commands.append(RedriveMapRun(wait.id, map_run_arn))

@@ -181,7 +181,7 @@ class ItemWork:
             failure = exc
         with self.store.transaction() as tx:
             current = tx.get_map_run(record.arn)
-            if current is not None and current.phase == maprun.WRITING:
+            if current is not None and current.status == "RUNNING" and current.phase == maprun.WRITING:
                 maprun.written(tx, current, output, failure, self.now())
 
 
