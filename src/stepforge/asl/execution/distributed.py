@@ -18,11 +18,10 @@ from stepforge.asl import errors
 from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.items import ItemField
 from stepforge.asl.errors import StatesError
-from stepforge.asl.execution import flow
+from stepforge.asl.execution import flow, redrive_parts
 from stepforge.asl.query.budget import Budget
 from stepforge.asl.query.dataflow import select, to_json
 from stepforge.asl.query.fields import Query
-from stepforge.asl.execution import redrive_parts
 from stepforge.asl.records import (
     SUCCEEDED,
     Children,
