@@ -82,15 +82,16 @@ def expected(kind: str, v: int) -> tuple[Any, Counter[str]]:
 class Server:
     """A stepforge process on a fixed port and data directory that can be killed and restarted."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir, self.port = data_dir, port
+    def __init__(self, data_dir: Path, port: int, args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
+        self.data_dir, self.port, self.args, self.env = data_dir, port, args, env
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(self.port), "--data-dir",
-             str(self.data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             str(self.data_dir), *self.args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
