@@ -19,7 +19,7 @@ STATIC = Path(__file__).parent / "static"
 
 #: The pages of the single-page console; each is the same shell, the script reads the path.
 PAGES = ("/", "/console", "/console/machines", "/console/machine", "/console/editor", "/console/executions",
-         "/console/execution", "/console/activities")
+         "/console/execution", "/console/activities", "/console/maprun")
 
 
 class _SecureStatic(StaticFiles):

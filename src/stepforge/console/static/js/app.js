@@ -5,14 +5,15 @@ import * as execution from './pages/execution.js';
 import * as executions from './pages/executions.js';
 import * as machine from './pages/machine.js';
 import * as machines from './pages/machines.js';
+import * as maprun from './pages/maprun.js';
 
 const VIEWS = {
   '/': machines, '/console': machines, '/console/machines': machines, '/console/machine': machine,
   '/console/editor': editor, '/console/executions': executions, '/console/execution': execution,
-  '/console/activities': activities,
+  '/console/activities': activities, '/console/maprun': maprun,
 };
 const NAV = { machines: ['/', '/console', '/console/machines', '/console/machine'], editor: ['/console/editor'],
-  executions: ['/console/executions', '/console/execution'], activities: ['/console/activities'] };
+  executions: ['/console/executions', '/console/execution', '/console/maprun'], activities: ['/console/activities'] };
 
 const path = location.pathname.replace(/\/+$/, '') || '/';
 for (const link of document.querySelectorAll('[data-nav]')) {
