@@ -189,6 +189,7 @@ def _db_check(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from stepforge.local import LocalRunner, RunError
+    from stepforge.progress import MapRunProgress
     from stepforge.tasks.config import ConfigError, load
 
     try:
@@ -197,7 +198,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.functions or args.config:
             sys.path.insert(0, str(Path.cwd()))
         tasks = load(args.config, args.functions) if args.functions or args.config else None
-        result = LocalRunner(tasks).run(definition, text, name=args.name)
+        runner = LocalRunner(tasks)
+        with MapRunProgress(runner.ctx) as bars:
+            result = runner.run(definition, text, name=args.name, watch=bars.update)
     except (OSError, RunError, ConfigError) as exc:
         print(f"stepforge: {exc}", file=sys.stderr)
         return 2
