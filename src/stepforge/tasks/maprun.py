@@ -91,15 +91,18 @@ def start(tx: UnitOfWork, parent: ExecutionRecord, command: StartMapRun, now: fl
         _end(tx, record, FAILED, now, later, (exc.error, exc.cause))
         tx.update_map_run(record)
         return
-    add_items(tx, record, inputs, now, later)
+    add_items(tx, record, inputs, now, later, items=len(command.inputs))
 
 
-def add_items(tx: UnitOfWork, record: MapRunRecord, inputs: list[str], now: float, later: Later) -> None:
-    """Append items (child inputs, JSON text) to the run and start what MaxConcurrency allows."""
-    tx.add_map_run_items(record.arn, record.item_counts["total"], inputs)
-    for counts in (record.item_counts, record.execution_counts):
-        counts["total"] += len(inputs)
-        counts["pending"] += len(inputs)
+def add_items(tx: UnitOfWork, record: MapRunRecord, inputs: list[str], now: float, later: Later,
+              items: int | None = None) -> None:
+    """Append rows (child inputs, JSON text) holding ``items`` items (one each, unless batched) to
+    the run, and start what MaxConcurrency allows."""
+    tx.add_map_run_items(record.arn, record.execution_counts["total"], inputs)
+    for counts, added in ((record.item_counts, len(inputs) if items is None else items),
+                          (record.execution_counts, len(inputs))):
+        counts["total"] += added
+        counts["pending"] += added
     _advance(tx, record, now, later)
 
 
@@ -150,7 +153,7 @@ def on_child_finished(tx: UnitOfWork, child: ExecutionRecord, later: Later) -> N
     item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
         {"Error": child.error, "Cause": child.cause})
     tx.update_map_run_item(item)
-    _count(record, RUNNING, child.status)
+    _count(record, RUNNING, child.status, _size(record, item))
     _advance(tx, record, child.stopped or record.started, later)
 
 
@@ -178,17 +181,25 @@ def _advance(tx: UnitOfWork, record: MapRunRecord, now: float, later: Later) -> 
             _end(tx, record, FAILED, now, later)
         else:
             _fill(tx, record, now)
-            counts = record.item_counts
+            counts = record.execution_counts
             if counts["pending"] == 0 and counts["running"] == 0 and record.phase != READING:
                 _end(tx, record, SUCCEEDED, now, later)
     tx.update_map_run(record)
 
 
-def _count(record: MapRunRecord, was: str, now: str) -> None:
-    """Move one item from status ``was`` to ``now`` in the run's counts."""
-    for counts in (record.item_counts, record.execution_counts):
-        counts[_key(was)] -= 1
-        counts[_key(now)] += 1
+def _count(record: MapRunRecord, was: str, now: str, items: int) -> None:
+    """Move one row (one child execution, ``items`` items) from status ``was`` to ``now`` in the counts."""
+    for counts, moved in ((record.item_counts, items), (record.execution_counts, 1)):
+        counts[_key(was)] -= moved
+        counts[_key(now)] += moved
+
+
+def _size(record: MapRunRecord, item: MapRunItem) -> int:
+    """How many items a row holds: one, or its batch's."""
+    if record.batcher is None:
+        return 1
+    found = json.loads(item.input)
+    return len(found.get("Items") or []) if isinstance(found, dict) else 1
 
 
 def _key(status: str) -> str:
@@ -209,7 +220,7 @@ def _tolerated(record: MapRunRecord) -> bool:
 
 def _fill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
     """Start pending items in index order while MaxConcurrency leaves room (0: no limit)."""
-    counts = record.item_counts
+    counts = record.execution_counts
     while counts["pending"] and (record.max_concurrency == 0 or counts["running"] < record.max_concurrency):
         room = counts["pending"] if record.max_concurrency == 0 else record.max_concurrency - counts["running"]
         items = tx.map_run_items(record.arn, status=PENDING, after=record.next_pending - 1, limit=min(room, PAGE))
@@ -237,7 +248,7 @@ def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) 
     tx.push_signal(arn, None)
     item.child_arn, item.status = arn, RUNNING
     tx.update_map_run_item(item)
-    _count(record, PENDING, RUNNING)
+    _count(record, PENDING, RUNNING, _size(record, item))
 
 
 def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, later: Later) -> None:
@@ -256,7 +267,7 @@ def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, later: Later) ->
             for item in items:
                 item.status, item.result = PENDING, None
                 tx.update_map_run_item(item)
-                _count(record, status, PENDING)
+                _count(record, status, PENDING, _size(record, item))
             after = items[-1].index
     if record.phase == READING:
         later(record.arn)

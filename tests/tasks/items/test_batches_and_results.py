@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stepforge.service import maprun as maprun_service
 from tests.tasks.items.conftest import Place
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
@@ -92,3 +93,14 @@ def test_flatten_without_a_resource_spreads_array_outputs_in_the_state_output(pl
     result = place.harness().run(dmap(processor, ResultWriter={"WriterConfig": {"Transformation": "FLATTEN"}}),
                                  {"bucket": place.bucket})
     assert result.output == [0, 9, 1, 9, 2, 9]
+
+
+def test_item_counts_count_items_and_execution_counts_count_batches(place: Place) -> None:
+    place.put("items.jsonl", jsonl(list(range(7))))
+    harness = place.harness()
+    result = harness.run(dmap(ItemBatcher={"MaxItemsPerBatch": 3}), {"bucket": place.bucket})
+    run_arn = result.details("MapRunStarted")[0]["mapRunArn"]
+    described = harness.call(maprun_service.describe, mapRunArn=run_arn)
+    items, children = described["itemCounts"], described["executionCounts"]
+    assert (items["total"], items["succeeded"], items["resultsWritten"]) == (7, 7, 7)
+    assert (children["total"], children["succeeded"], children["resultsWritten"]) == (3, 3, 3)

@@ -120,14 +120,14 @@ class ItemWork:
     def _read(self, record: MapRunRecord) -> None:
         try:
             chunk: list[str] = []
-            position = record.read_position
+            start = position = record.read_position
             for position, text in self._inputs(record):
                 chunk.append(text)
                 if len(chunk) >= CHUNK:
-                    if not self._commit(record.arn, chunk, position, done=False):
+                    if not self._commit(record.arn, chunk, start, position, done=False):
                         return
-                    chunk = []
-            self._commit(record.arn, chunk, position, done=True)
+                    chunk, start = [], position
+            self._commit(record.arn, chunk, start, position, done=True)
         except ItemsError as exc:
             self._fail(record.arn, exc.error, exc.cause)
         except StatesError as exc:  # ItemSelector failed on an item
@@ -147,8 +147,9 @@ class ItemWork:
         state = _map_state(parent.definition, tuple((str(name), int(index)) for name, index in record.address))
         return lambda index, item: shape(state, selector, index, item)
 
-    def _commit(self, arn: str, inputs: list[str], position: int, *, done: bool) -> bool:
-        """Append a chunk of rows; False when the run no longer reads (aborted, failed)."""
+    def _commit(self, arn: str, inputs: list[str], start: int, position: int, *, done: bool) -> bool:
+        """Append a chunk of rows (the reader's items ``start`` to ``position``); False when the run
+        no longer reads (aborted, failed)."""
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
             if record is None or record.status != "RUNNING" or record.phase != maprun.READING:
@@ -156,7 +157,7 @@ class ItemWork:
             record.read_position = position
             if done:
                 record.phase = ""
-            maprun.add_items(tx, record, inputs, self.now(), _in_this_worker)
+            maprun.add_items(tx, record, inputs, self.now(), _in_this_worker, items=position - start)
         self.notify()
         return True
 
