@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -105,3 +107,6 @@ def test_a_map_run_killed_three_times_processes_every_item_and_writes_each_resul
         written.update(json.loads(line) for line in (tmp_path / "bucket" / entry["Key"]).read_text().splitlines())
     assert written == Counter(range(ITEMS))
     assert manifest["ResultFiles"]["FAILED"] == [] and manifest["ResultFiles"]["PENDING"] == []
+    check = subprocess.run([sys.executable, "-m", "stepforge.cli", "db", "check", "--data-dir", str(server.data_dir)],
+                           check=False, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
