@@ -85,19 +85,22 @@ def test_a_map_run_killed_three_times_processes_every_item_and_writes_each_resul
         arn = sfn.start_execution(stateMachineArn=machine_arn["stateMachineArn"], input="{}")["executionArn"]
         children = -(-ITEMS // BATCH)
         kill_when(server, lambda c: c["total"] > 0, sfn, arn)                      # its first children
-        kill_when(server, lambda c: c["succeeded"] >= children // 3, sfn, arn)     # running
-        kill_when(server, lambda c: c["succeeded"] >= children * 9 // 10, sfn, arn)  # near the end
+        kill_when(server, lambda c: c["succeeded"] >= ITEMS // 3, sfn, arn)        # running
+        kill_when(server, lambda c: c["succeeded"] >= ITEMS * 9 // 10, sfn, arn)    # near the end
         deadline = time.monotonic() + 300
         while (described := persist(sfn.describe_execution, executionArn=arn))["status"] == "RUNNING":
             assert time.monotonic() < deadline, progress(sfn, arn)
             time.sleep(0.2)
         counts = progress(sfn, arn)
+        run_arn = persist(sfn.list_map_runs, executionArn=arn)["mapRuns"][0]["mapRunArn"]
+        executions = persist(sfn.describe_map_run, mapRunArn=run_arn)["executionCounts"]
     finally:
         server.stop()
     assert described["status"] == "SUCCEEDED", described
     assert server.kills == 3
     assert (counts["total"], counts["succeeded"], counts["failed"], counts["pending"], counts["running"],
-            counts["resultsWritten"]) == (children, children, 0, 0, 0, children)
+            counts["resultsWritten"]) == (ITEMS, ITEMS, 0, 0, 0, ITEMS)
+    assert (executions["total"], executions["succeeded"], executions["resultsWritten"]) == (children, children, children)
     seen = Counter(int(n) for line in (tmp_path / "seen.txt").read_text().split("\n") for n in line.split())
     assert set(seen) == set(range(ITEMS))  # tasks are at-least-once: a killed batch may run twice
     details = json.loads(described["output"])["ResultWriterDetails"]
