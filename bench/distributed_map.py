@@ -9,8 +9,9 @@ and chunked commits) and a no-op Python function served as a Lambda function. It
 object of ``--items`` items, runs one Distributed Map over it — one child execution per item
 (``--batch 0``) or per ItemBatcher batch of ``--batch`` items — with a ResultWriter exporting the
 results to the bucket, and prints the wall time from StartExecution to the end, items per second,
-the server's peak RSS (sampled every 0.5 s) and the size of the data directory. The machine is
-whatever runs it: on a shared one, say so next to the figures.
+the server's peak RSS and CPU time (sampled every 0.5 s), the size of the data directory and the
+load average. The machine is whatever runs it: on a shared one, the CPU seconds say more than the
+wall time.
 """
 
 from __future__ import annotations
@@ -68,14 +69,18 @@ def directory_size(path: Path) -> int:
 
 
 class PeakRss(threading.Thread):
+    """Samples the server's RSS (peak) and CPU time (user + system, all threads) every 0.5 s."""
+
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.process, self.peak, self.stopping = psutil.Process(pid), 0, threading.Event()
+        self.process, self.peak, self.cpu, self.stopping = psutil.Process(pid), 0, 0.0, threading.Event()
 
     def run(self) -> None:
         while not self.stopping.wait(0.5):
             try:
                 self.peak = max(self.peak, self.process.memory_info().rss)
+                times = self.process.cpu_times()
+                self.cpu = times.user + times.system
             except psutil.Error:
                 return
 
@@ -125,6 +130,8 @@ def main() -> None:
         print(f"status {described['status']}  map run counts {json.dumps(counts)}")
         print(f"wall {wall:,.1f} s  ({args.items / wall:,.0f} items/s, {children / wall:,.0f} children/s)"
               f"  peak RSS {rss.peak / 2**20:,.0f} MiB  database {directory_size(data) / 2**20:,.0f} MiB")
+        print(f"server CPU {rss.cpu:,.1f} s ({children / max(rss.cpu, 0.001):,.0f} children per CPU-second)"
+              f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
         rss.stopping.set()
         server.terminate()
