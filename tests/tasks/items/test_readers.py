@@ -111,3 +111,13 @@ def test_max_items_path_reads_a_variable_and_a_negative_value_fails_the_run(plac
     assert (failed.status, failed.error, failed.cause) == ("FAILED", "States.ItemReaderFailed",
                                                            "field MaxItems must be positive")
     assert failed.event_types[-4:] == ["MapRunStarted", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_an_athena_manifest_reads_each_data_file_it_lists_as_input_type_says(place: Place) -> None:
+    place.put("athena/part-0.jsonl", b'{"n": 0}\n{"n": 1}\n')
+    place.put("athena/part-1.jsonl", b'{"n": 2}\n')
+    place.put("athena/manifest.csv", f"s3://{place.bucket}/athena/part-0.jsonl\ns3://{place.bucket}/athena/part-1.jsonl\n"
+              .encode())
+    config = {"InputType": "JSONL", "ManifestType": "ATHENA_DATA"}
+    result = place.harness().run(dmap(get_object(config)), {"bucket": place.bucket, "key": "athena/manifest.csv"})
+    assert result.output == [{"n": 0}, {"n": 1}, {"n": 2}]

@@ -71,6 +71,8 @@ def _source(resource: str, params: dict[str, Any], config: dict[str, Any], bucke
 def object_items(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> Iterator[Any]:
     """The items of one object read as ``InputType`` says."""
     kind = str(config.get("InputType") or "JSON")
+    if config.get("ManifestType") == "ATHENA_DATA" and kind != "MANIFEST":
+        return _athena(buckets, bucket, key, {**config, "DataType": kind})  # InputType: the data files'
     readers = {"JSON": _json, "JSONL": _jsonl, "CSV": _csv, "PARQUET": _parquet, "MANIFEST": _manifest}
     if kind not in readers:
         raise ItemsError(f"InputType {kind} is not supported: use JSON, JSONL, CSV, PARQUET or MANIFEST.")
@@ -179,13 +181,14 @@ def _manifest(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -
 
 
 def _athena(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> Iterator[Any]:
-    """An Athena manifest lists one ``s3://bucket/key`` per line; each data file is read as
-    ``InputType`` of the data (CSV, JSONL or PARQUET; ``ManifestDataType`` is not needed)."""
-    data_type = str(config.get("DataType") or config.get("ManifestDataType") or "CSV")
+    """An Athena manifest (``ManifestType`` ATHENA_DATA) lists one ``s3://bucket/key`` per line; each
+    data file is read as ``InputType`` says (CSV, JSONL or PARQUET; CSV by default)."""
+    data_type = str(config.get("DataType") or "CSV")
     with closing(_text(buckets.open(bucket, key))) as text:
         uris = [line.strip() for line in text if line.strip()]
     for uri in uris:
         if not uri.startswith("s3://") or "/" not in uri[5:]:
             raise ItemsError(f"The Athena manifest lists '{uri}', which is no s3://bucket/key URI.")
         data_bucket, data_key = uri[5:].split("/", 1)
-        yield from object_items(buckets, data_bucket, data_key, {**config, "InputType": data_type})
+        yield from object_items(buckets, data_bucket, data_key,
+                                {**config, "InputType": data_type, "ManifestType": None})
