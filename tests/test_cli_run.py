@@ -59,4 +59,4 @@ def test_run_reads_a_distributed_maps_items_from_a_local_bucket_and_draws_its_pr
                           cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [0, 10, 20, 30, 40]
-    assert "Map Run M succeeded" in done.stderr and "5/5" in done.stderr
+    assert "Map Run M succeeded" in done.stderr and "50/50" in done.stderr

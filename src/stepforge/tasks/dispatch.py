@@ -29,8 +29,8 @@ from stepforge.tasks import children, maprun, resources
 from stepforge.tasks.aws import metadata
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
-from stepforge.tasks.items.work import ItemWork
 from stepforge.tasks.lambdas import Outcome
+from stepforge.tasks.maprun_io import ItemWork
 from stepforge.tasks.mocks import Mocks
 from stepforge.tasks.resources import Target
 from stepforge.tasks.runner import Runner

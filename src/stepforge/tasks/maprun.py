@@ -8,7 +8,7 @@ items (read in index order, a page at a time), and when the run is over or excee
 failures pushes a :class:`MapRunEnded` signal to the parent. The run's row and its items are the
 whole state of the run, so a crash at any point resumes where the last commit left it.
 
-A run with an ItemReader starts with no items, in phase READING: :mod:`stepforge.tasks.items.work`
+A run with an ItemReader starts with no items, in phase READING: :mod:`stepforge.tasks.maprun_io`
 reads them outside the engine's batch and appends them a chunk at a time (:func:`add_items`), each
 chunk its own transaction that also starts children. A run whose ResultWriter exports ends in phase
 WRITING: the results are written outside the batch, then :func:`written` wakes the parent. ``later``

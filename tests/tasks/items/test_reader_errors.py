@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from stepforge.service import maprun as maprun_service
-from stepforge.tasks.items import readers, work
+from stepforge.tasks import maprun_io as work
+from stepforge.tasks.items import readers
 from tests.tasks.items.conftest import Place, local_place
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}

@@ -1,4 +1,4 @@
-"""Reading a Map Run's items and writing its results, outside the engine's batch.
+"""Map Run I/O: reading a Map Run's items and writing its results, outside the engine's batch.
 
 The engine's batch only records that a Map Run must read (phase READING) or write (WRITING) and
 names it to :meth:`ItemWork.later`; after the commit :meth:`ItemWork.flush` hands it to a worker
