@@ -164,9 +164,10 @@ class Dispatcher:
         return taken
 
     def has_outcomes(self) -> bool:
-        """Are finished tasks' signals waiting for the engine's next batch?"""
+        """Are finished tasks' signals (or an inline Map Run's new children) waiting for the engine's
+        next batch?"""
         with self._lock:
-            return bool(self._done)
+            return bool(self._done) or self.items.committed()
 
     def _start(self, job: Job, now: float) -> None:
         deliver: Callable[[Outcome], None] = lambda outcome: self._deliver(job, outcome)

@@ -59,6 +59,7 @@ class ItemWork:
         self._pending: list[str] = []
         self._active: set[str] = set()
         self._lock = threading.Lock()
+        self._committed = False
 
     def later(self, arn: str) -> None:
         """With the engine batch's unit of work: read or write this Map Run once the batch commits."""
@@ -80,6 +81,12 @@ class ItemWork:
         for arn in found:
             self._submit(arn)
         return len(found)
+
+    def committed(self) -> bool:
+        """Did reading or writing commit since the last call? (Inline, the engine's caller — a test on
+        a manual clock — must run another batch for the children it started.)"""
+        found, self._committed = self._committed, False
+        return found
 
     def close(self) -> None:
         if self._pool is not None:
@@ -158,6 +165,7 @@ class ItemWork:
             if done:
                 record.phase = ""
             maprun.add_items(tx, record, inputs, self.now(), _in_this_worker, items=position - start)
+        self._committed = True
         self.notify()
         return True
 
@@ -166,6 +174,7 @@ class ItemWork:
             record = tx.get_map_run(arn)
             if record is not None and record.phase == maprun.READING:
                 maprun.fail(tx, record, error, cause, self.now(), _in_this_worker)
+        self._committed = True
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -184,6 +193,7 @@ class ItemWork:
             current = tx.get_map_run(record.arn)
             if current is not None and current.status == "RUNNING" and current.phase == maprun.WRITING:
                 maprun.written(tx, current, output, failure, self.now())
+        self._committed = True
 
 
 def _in_this_worker(arn: str) -> None:

@@ -110,3 +110,33 @@ def test_a_read_cut_short_goes_on_from_its_last_chunk_and_runs_each_item_once(
     assert (counts["total"], counts["succeeded"], counts["pending"]) == (20, 20, 0)
     inputs = [json.loads(row.input)["n"] for row in harness.store.map_run_items(run_arn, limit=100)]
     assert inputs == list(range(20))
+
+
+def test_a_run_stopped_while_reading_reads_on_when_its_parent_is_redriven(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stepforge.service import executions, redrive
+
+    monkeypatch.setattr(work, "CHUNK", 3)
+    place = local_place(tmp_path / "media")
+    place.put("items.jsonl", b"".join(json.dumps({"n": n}).encode() + b"\n" for n in range(12)))
+    real_read = readers.read
+    cut = {"left": 1}
+
+    def read_cut_once(reader: dict[str, Any], buckets: Any) -> Iterator[Any]:
+        for count, item in enumerate(real_read(reader, buckets)):
+            if count == 7 and cut["left"]:
+                cut["left"] -= 1
+                raise RuntimeError("the server died here")
+            yield item
+
+    monkeypatch.setattr(readers, "read", read_cut_once)
+    harness = place.harness()
+    arn = harness.start(dmap("JSONL", MaxConcurrency=1), {"bucket": place.bucket, "key": "items.jsonl"})
+    harness.settle()
+    harness.call(executions.stop, executionArn=arn)
+    harness.settle()
+    assert harness.result(arn).status == "ABORTED"
+    assert harness.engine.dispatcher.items.recover() == 0  # an aborted run does not read on by itself
+    harness.call(redrive.redrive_execution, executionArn=arn)
+    result = harness.run_until_done(arn)
+    assert result.status == "SUCCEEDED" and result.output == [{"n": n} for n in range(12)]

@@ -173,8 +173,9 @@ class _Stepper:
 
     def cancel(self, frame: Frame) -> None:
         if frame.wait is not None:
-            if frame.wait.map_run_arn:  # a Distributed Map's Map Run
+            if frame.wait.map_run_arn:  # a Distributed Map's Map Run: stopped, and redriven with the parent
                 self.step.commands.append(AbortMapRun(frame.wait.map_run_arn))
+                redrive_parts.keep_map_run(self.run, frame, frame.wait.map_run_arn)
             self.step.commands.append(CancelWait(frame.wait.id))
             frame.wait = None
 
