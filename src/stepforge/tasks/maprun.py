@@ -215,6 +215,8 @@ def _tolerated(record: MapRunRecord) -> bool:
     failed, total = _failed(record), record.item_counts["total"]
     if failed <= record.tolerated_failure_count:
         return True
+    if record.phase == READING and record.tolerated_failure_percentage > 0:
+        return True  # a percentage of what is read so far means nothing: judged once every item is read
     return total > 0 and failed * 100.0 / total <= record.tolerated_failure_percentage
 
 

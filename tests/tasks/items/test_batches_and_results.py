@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from stepforge.service import maprun as maprun_service
+from stepforge.tasks import maprun_io
+from stepforge.tasks.items import readers
 from tests.tasks.items.conftest import Place
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
@@ -104,3 +107,27 @@ def test_item_counts_count_items_and_execution_counts_count_batches(place: Place
     items, children = described["itemCounts"], described["executionCounts"]
     assert (items["total"], items["succeeded"], items["resultsWritten"]) == (7, 7, 7)
     assert (children["total"], children["succeeded"], children["resultsWritten"]) == (3, 3, 3)
+
+
+def test_a_tolerated_percentage_is_judged_on_every_item_not_on_those_read_so_far(
+        place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(maprun_io, "CHUNK", 2)
+    place.put("items.jsonl", jsonl([{"n": 3}] + [{"n": n} for n in (0, 1, 2, 4, 5, 6, 7, 8, 9)]))
+    real_read, pauses = readers.read, {"left": 1}
+
+    def read_pausing_once(reader: dict[str, Any], buckets: Any) -> Iterator[Any]:
+        for count, item in enumerate(real_read(reader, buckets)):
+            if count == 2 and pauses["left"]:
+                pauses["left"] -= 1
+                raise RuntimeError("reading stops here for a while")
+            yield item
+
+    monkeypatch.setattr(readers, "read", read_pausing_once)
+    harness = place.harness()
+    arn = harness.start(dmap(FAIL_ODD, ToleratedFailurePercentage=10), {"bucket": place.bucket})
+    harness.settle()  # the first two items ran, one of them failed: 50 % of what was read so far
+    assert harness.result(arn).status == "RUNNING"
+    harness.engine.dispatcher.items.recover()
+    result = harness.run_until_done(arn)
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output[0] == {"Error": "Three", "Cause": "no threes"}
