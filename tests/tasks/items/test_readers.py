@@ -121,3 +121,15 @@ def test_an_athena_manifest_reads_each_data_file_it_lists_as_input_type_says(pla
     config = {"InputType": "JSONL", "ManifestType": "ATHENA_DATA"}
     result = place.harness().run(dmap(get_object(config)), {"bucket": place.bucket, "key": "athena/manifest.csv"})
     assert result.output == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_a_version_id_reads_that_version_of_the_object(moto_url: str, aws: Any) -> None:
+    from tests.tasks.items.conftest import s3_place
+
+    place = s3_place(moto_url, aws("s3"))
+    aws("s3").put_bucket_versioning(Bucket=place.bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = aws("s3").put_object(Bucket=place.bucket, Key="v.json", Body=b"[1]")["VersionId"]
+    place.put("v.json", b"[2]")
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+              "Parameters": {"Bucket": place.bucket, "Key": "v.json", "VersionId.$": "$.version"}}
+    assert place.harness().run(dmap(reader), {"version": first}).output == [1]

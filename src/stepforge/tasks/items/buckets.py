@@ -27,8 +27,8 @@ PAGE = 1000
 class Buckets(Protocol):
     """Read, list and write objects of named buckets."""
 
-    def open(self, bucket: str, key: str) -> BinaryIO:
-        """A stream of the object's bytes (the caller closes it)."""
+    def open(self, bucket: str, key: str, version: str | None = None) -> BinaryIO:
+        """A stream of the object's bytes (of ``version``, if given; the caller closes it)."""
         ...
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[dict[str, Any]]:
@@ -69,7 +69,10 @@ class LocalBuckets:
             raise _s3_error("AccessDenied", bucket, key)
         return path
 
-    def open(self, bucket: str, key: str) -> BinaryIO:
+    def open(self, bucket: str, key: str, version: str | None = None) -> BinaryIO:
+        """A directory keeps no versions: a VersionId other than ``null`` names no object here."""
+        if version not in (None, "null"):
+            raise _s3_error("NoSuchVersion", bucket, key, "The specified version does not exist.")
         path = self._path(bucket, key)
         try:
             return path.open("rb")
@@ -145,9 +148,10 @@ class S3Buckets:
         code = {"404": "NoSuchKey", "403": "AccessDenied", "NotFound": "NoSuchKey"}.get(code, code)
         return _s3_error(code, bucket, key, str(error.get("Message") or ""))
 
-    def open(self, bucket: str, key: str) -> BinaryIO:
+    def open(self, bucket: str, key: str, version: str | None = None) -> BinaryIO:
         try:
-            response = self.client.get_object(Bucket=bucket, Key=key)
+            extra = {"VersionId": version} if version else {}
+            response = self.client.get_object(Bucket=bucket, Key=key, **extra)
         except Exception as exc:  # noqa: BLE001 - botocore's errors: every one is the reader's failure
             raise self._failed(exc, bucket, key) from None
         return io.BufferedReader(_Body(response["Body"]), 1 << 16)
@@ -197,8 +201,8 @@ class Router:
             self._s3 = self._s3_factory()  # boto3 is imported only when a bucket is at the endpoint
         return self._s3
 
-    def open(self, bucket: str, key: str) -> BinaryIO:
-        return self._at(bucket).open(bucket, key)
+    def open(self, bucket: str, key: str, version: str | None = None) -> BinaryIO:
+        return self._at(bucket).open(bucket, key, version)
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[dict[str, Any]]:
         return self._at(bucket).list(bucket, prefix)

@@ -65,7 +65,8 @@ def _source(resource: str, params: dict[str, Any], config: dict[str, Any], bucke
         raise ItemsError(f"The ItemReader resource '{resource}' is not supported: use {_GET} or {_LIST}.")
     if not isinstance(params.get("Key"), str):
         raise ItemsError("The field 'Key' is required by s3:getObject.")
-    return object_items(buckets, bucket, params["Key"], config)
+    version = params.get("VersionId")
+    return object_items(buckets, bucket, params["Key"], {**config, "_version": version} if version else config)
 
 
 def object_items(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> Iterator[Any]:
@@ -80,17 +81,22 @@ def object_items(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]
     return readers[kind](buckets, bucket, key, {**config, "_headers": headers})
 
 
+def _open(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> BinaryIO:
+    """The object the ItemReader names (its VersionId, if given, only for that object itself)."""
+    return buckets.open(bucket, key, config.get("_version"))
+
+
 def _text(stream: BinaryIO) -> io.TextIOWrapper:
     return io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
 
 
 def _json(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> Iterator[Any]:
-    with closing(_text(buckets.open(bucket, key))) as text:
+    with closing(_text(_open(buckets, bucket, key, config))) as text:
         yield from jsonstream.elements(text, str(config.get("ItemsPointer") or ""))
 
 
 def _jsonl(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> Iterator[Any]:
-    with closing(_text(buckets.open(bucket, key))) as text:
+    with closing(_text(_open(buckets, bucket, key, config))) as text:
         for number, line in enumerate(text, 1):
             if line.strip():
                 try:
@@ -122,7 +128,7 @@ def _csv(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> Ite
     if delimiter is None:
         raise ItemsError(f"CSVDelimiter must be one of {', '.join(_DELIMITERS)}.")
     headers: list[str] | None = config.get("_headers")
-    with closing(_text(buckets.open(bucket, key))) as text:
+    with closing(_text(_open(buckets, bucket, key, config))) as text:
         rows = csv.reader(text, delimiter=delimiter, strict=True)
         try:
             for row in rows:
@@ -143,7 +149,7 @@ def _parquet(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) ->
     except ImportError:
         raise ItemsError("InputType PARQUET needs pyarrow on the server: pip install 'stepforge[parquet]'") from None
     with tempfile.TemporaryFile() as spool:  # Parquet's footer comes last: spool to disk, not memory
-        with closing(buckets.open(bucket, key)) as body:
+        with closing(_open(buckets, bucket, key, config)) as body:
             shutil.copyfileobj(body, spool, 1 << 20)
         spool.seek(0)
         try:
@@ -161,7 +167,7 @@ def _manifest(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -
         return
     if kind != "S3_INVENTORY":
         raise ItemsError(f"ManifestType must be S3_INVENTORY or ATHENA_DATA, not {kind!r}")
-    with closing(buckets.open(bucket, key)) as body:
+    with closing(_open(buckets, bucket, key, config)) as body:
         try:
             manifest = json.load(body)
             files = [entry["key"] for entry in manifest["files"]]
@@ -172,7 +178,7 @@ def _manifest(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -
     if str(manifest.get("fileFormat", "CSV")).upper() != "CSV":
         raise ItemsError("Only CSV S3 Inventory reports can be read (fileFormat CSV).")
     for data_key in files:
-        with closing(buckets.open(destination, data_key)) as raw:
+        with closing(buckets.open(destination, data_key)) as raw:  # the listed files: their latest version
             stream: BinaryIO = gzip.GzipFile(fileobj=raw) if data_key.endswith(".gz") else raw  # type: ignore[assignment]
             with closing(_text(stream)) as text:
                 for row in csv.reader(text):
@@ -184,11 +190,11 @@ def _athena(buckets: Buckets, bucket: str, key: str, config: dict[str, Any]) -> 
     """An Athena manifest (``ManifestType`` ATHENA_DATA) lists one ``s3://bucket/key`` per line; each
     data file is read as ``InputType`` says (CSV, JSONL or PARQUET; CSV by default)."""
     data_type = str(config.get("DataType") or "CSV")
-    with closing(_text(buckets.open(bucket, key))) as text:
+    with closing(_text(_open(buckets, bucket, key, config))) as text:
         uris = [line.strip() for line in text if line.strip()]
     for uri in uris:
         if not uri.startswith("s3://") or "/" not in uri[5:]:
             raise ItemsError(f"The Athena manifest lists '{uri}', which is no s3://bucket/key URI.")
         data_bucket, data_key = uri[5:].split("/", 1)
         yield from object_items(buckets, data_bucket, data_key,
-                                {**config, "InputType": data_type, "ManifestType": None})
+                                {**config, "InputType": data_type, "ManifestType": None, "_version": None})
