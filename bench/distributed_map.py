@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1000)
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     parser.add_argument("--timeout", type=float, default=7200)
+    parser.add_argument("--keep", action="store_true", help="keep the data directory and bucket afterwards")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stepforge-dmap-"))
     data, bucket = work / "data", work / "bucket"
@@ -136,6 +138,8 @@ def main() -> None:
         rss.stopping.set()
         server.terminate()
         server.wait(timeout=60)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def wait(sfn: Any, arn: str, timeout: float) -> dict[str, Any]:
