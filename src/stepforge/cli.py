@@ -257,6 +257,7 @@ def _logs_config(args: argparse.Namespace) -> LogSettings | None:
 
 def _run(args: argparse.Namespace) -> int:
     from stepforge.local import LocalRunner, RunError
+    from stepforge.progress import MapRunProgress
     from stepforge.tasks.config import ConfigError, load
 
     try:
@@ -265,7 +266,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.functions or args.config:
             sys.path.insert(0, str(Path.cwd()))
         tasks = load(args.config, args.functions) if args.functions or args.config else None
-        result = LocalRunner(tasks).run(definition, text, name=args.name)
+        runner = LocalRunner(tasks)
+        with MapRunProgress(runner.ctx) as bars:
+            result = runner.run(definition, text, name=args.name, watch=bars.update)
     except (OSError, RunError, ConfigError) as exc:
         print(f"stepforge: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from stepforge.engine.engine import Engine
@@ -28,7 +29,9 @@ class LocalRunner:
         self.ctx = ports.connect(ServiceContext(store=self.store, engine=self.engine))
 
     def run(self, definition: str, input_text: str, *, name: str | None = None,
-            timeout: float | None = None) -> dict[str, Any]:
+            timeout: float | None = None, watch: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """Run one execution to its end; ``watch`` is called with its ARN a few times a second
+        (``stepforge run`` draws its Map Runs' progress bars with it)."""
         try:
             with self.store.transaction() as tx:
                 machine = statemachines.create(self.ctx.within(tx), self._req(name="local", definition=definition,
@@ -40,11 +43,17 @@ class LocalRunner:
         except ApiError as exc:
             raise RunError(f"{exc.code}: {exc.message}") from None
         deadline = None if timeout is None else time.monotonic() + timeout
+        watched = 0.0
         while self.store.get_execution(arn).status == "RUNNING":  # type: ignore[union-attr]
             if deadline is not None and time.monotonic() > deadline:
                 raise RunError("the execution did not finish in time")
             if self.engine.run_once(self.engine.clock.now()) == 0:
                 self._idle(arn)
+            if watch is not None and time.monotonic() - watched > 0.2:
+                watch(arn)
+                watched = time.monotonic()
+        if watch is not None:
+            watch(arn)
         result = executions.describe(self.ctx, self._req(executionArn=arn))
         result["events"] = [event.to_api() for event in self.store.get_events(arn)]
         return result

@@ -85,15 +85,17 @@ def expected(kind: str, v: int) -> tuple[Any, Counter[str]]:
 class Server:
     """A stepforge process on a fixed port and data directory that can be killed and restarted."""
 
-    def __init__(self, data_dir: Path, port: int, store: list[str]) -> None:
-        self.data_dir, self.port, self.store = data_dir, port, store
+    def __init__(self, data_dir: Path, port: int, store: list[str] | None = None, args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
+        self.data_dir, self.port, self.args, self.env = data_dir, port, args, env
+        self.store = store if store is not None else ["--data-dir", str(data_dir)]
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(self.port), *self.store],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(self.port), *self.store, *self.args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

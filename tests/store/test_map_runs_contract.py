@@ -71,3 +71,31 @@ def test_a_running_map_run_is_work_its_execution_waits_on(store: Store) -> None:
     run.status = "SUCCEEDED"
     write(store, lambda tx: tx.update_map_run(run))
     assert store.pending_work(parent) == 0
+
+
+def test_items_are_appended_a_chunk_at_a_time(store: Store) -> None:
+    run = map_run("l", inserted(store, "parent"))
+    write(store, lambda tx: tx.insert_map_run(run, []))
+    write(store, lambda tx: tx.add_map_run_items(run.arn, 0, ["a", "b"]))
+    write(store, lambda tx: tx.add_map_run_items(run.arn, 2, ["c"]))
+    assert [(i.index, i.input, i.status) for i in store.map_run_items(run.arn, limit=10)] == [
+        (0, "a", "PENDING"), (1, "b", "PENDING"), (2, "c", "PENDING")]
+
+
+def test_a_chunk_rolled_back_leaves_no_item(store: Store) -> None:
+    run = map_run("l", inserted(store, "parent"))
+    write(store, lambda tx: tx.insert_map_run(run, ["a"]))
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.add_map_run_items(run.arn, 1, ["b", "c"])
+        raise RuntimeError("the reader failed")
+    assert [i.input for i in store.map_run_items(run.arn, limit=10)] == ["a"]
+
+
+def test_running_map_runs_are_those_still_running(store: Store) -> None:
+    parent = inserted(store, "parent")
+    running, ended = map_run("a", parent), map_run("b", parent)
+    ended.status = "SUCCEEDED"
+    with store.transaction() as tx:
+        tx.insert_map_run(running, [])
+        tx.insert_map_run(ended, [])
+    assert [r.arn for r in store.running_map_runs()] == [running.arn]

@@ -171,6 +171,7 @@ class MapRunEnded:
     results: list[Any] | None = None
     error: str | None = None
     cause: str | None = None
+    output: Any = None  # with a ResultWriter: the Map state's result instead of ``results``
 
 
 Signal = TaskStarted | TaskSubmitted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | Resume | Stop | MapRunEnded
@@ -217,6 +218,9 @@ class StartMapRun:
     max_concurrency: int
     tolerated_count: int | None
     tolerated_percentage: float | None
+    #: ItemReader/ItemBatcher/ResultWriter as evaluated ("reader", "batcher", "writer"), and what
+    #: ItemSelector needs to shape items read later ("selector": input, context, variables)
+    plan: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +230,16 @@ class AbortMapRun:
     map_run_arn: str
 
 
-Command = DispatchTask | SetTimer | CancelWait | StartMapRun | AbortMapRun
+@dataclass(frozen=True, slots=True)
+class RedriveMapRun:
+    """A redriven execution resumes at a Distributed Map whose Map Run failed: run that Map Run's
+    failed, aborted and never-started items again, and wake ``wait_id`` when it ends."""
+
+    wait_id: int
+    map_run_arn: str
+
+
+Command = DispatchTask | SetTimer | CancelWait | StartMapRun | AbortMapRun | RedriveMapRun
 
 
 @dataclass(slots=True)

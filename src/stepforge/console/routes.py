@@ -19,7 +19,8 @@ STATIC = Path(__file__).parent / "static"
 
 #: The pages of the single-page console; each is the same shell, the script reads the path.
 PAGES = ("/", "/console", "/console/machines", "/console/machine", "/console/editor", "/console/executions",
-         "/console/execution", "/console/activities", "/console/triggers")
+         "/console/execution", "/console/activities", "/console/triggers",
+         "/console/maprun")
 
 
 class _SecureStatic(StaticFiles):

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from stepforge.bodies import BodyTooLarge, read_body
 from stepforge.console import pending
 from stepforge.console.headers import SECURITY_HEADERS
-from stepforge.service import console_queries, definitions
+from stepforge.service import console_queries, definitions, maprun
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ApiError, ValidationException, storage_fault
 
@@ -63,9 +63,13 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
     async def tasks(http: HttpRequest) -> Any:
         return {"tasks": await run_in_threadpool(pending.tasks, ctx)}
 
+    async def map_run(http: HttpRequest) -> Any:
+        return await run_in_threadpool(maprun.progress, ctx, http.query_params.get("arn", ""))
+
     return [
         Route("/console/api/machines", _guarded(list_machines), methods=["GET"]),
         Route("/console/api/executions", _guarded(list_executions), methods=["GET"]),
         Route("/console/api/validate", _guarded(validate), methods=["POST"]),
         Route("/console/api/tasks", _guarded(tasks), methods=["GET"]),
+        Route("/console/api/maprun", _guarded(map_run), methods=["GET"]),
     ]

@@ -27,6 +27,7 @@ from stepforge.asl.records import (
     CancelWait,
     DispatchTask,
     Event,
+    RedriveMapRun,
     Resume,
     SetTimer,
     Signal,
@@ -69,7 +70,7 @@ class Engine:
         self.store = store
         self.max_history_events = max_history_events
         self.clock = clock or SystemClock()
-        self.dispatcher = Dispatcher(store, tasks, self.notify)
+        self.dispatcher = Dispatcher(store, tasks, self.notify, self.clock.now)
         #: This engine's node and its lease (see :mod:`stepforge.engine.lease`).
         self.lease = Lease(store, self.clock, node or NodeSettings())
         self._rejoin = threading.Event()
@@ -134,6 +135,7 @@ class Engine:
             count = self._adopt(tx, now)
         self._adopted(now, count)
         self.dispatcher.flush(now)
+        self.dispatcher.recover_items()
         return count
 
     def _adopt(self, tx: UnitOfWork, now: float) -> int:
@@ -338,9 +340,11 @@ class Engine:
                 tx.close_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
             elif isinstance(command, StartMapRun):
-                maprun.start(tx, record, command, now)
+                maprun.start(tx, record, command, now, self.dispatcher.items.later)
             elif isinstance(command, AbortMapRun):
                 maprun.abort(tx, command.map_run_arn, now)
+            elif isinstance(command, RedriveMapRun):
+                maprun.redrive(tx, command, now, self.dispatcher.items.later)
         run = record.run
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from stepforge.service import arns
@@ -39,11 +40,30 @@ def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
         "toleratedFailureCount": record.tolerated_failure_count,
         "itemCounts": {key: record.item_counts.get(key, 0) for key in _COUNTS},
         "executionCounts": {key: record.execution_counts.get(key, 0) for key in _COUNTS},
-        "redriveCount": 0,
+        "redriveCount": record.redrive_count,
     }
     if record.stopped is not None:
         response["stopDate"] = record.stopped
+    if record.redrive_date is not None:
+        response["redriveDate"] = record.redrive_date
     return response
+
+
+def progress(ctx: ServiceContext, arn: str, failed_limit: int = 50) -> dict[str, Any]:
+    """What the console's Map Run page shows: DescribeMapRun, whether items are still being read
+    or results written, and the first failed items with their errors."""
+    record = get(ctx, arn)
+    failed: list[dict[str, Any]] = []
+    for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        room = failed_limit - len(failed)
+        for item in ctx.store.map_run_items(arn, status=status, limit=room) if room > 0 else []:
+            result = json.loads(item.result) if item.result else {}
+            failed.append({"index": item.index, "status": item.status, "executionArn": item.child_arn,
+                           "error": result.get("Error") if isinstance(result, dict) else None,
+                           "cause": result.get("Cause") if isinstance(result, dict) else None})
+    described = describe(ctx, Request({"mapRunArn": arn}, ctx.default_region))
+    return {"mapRun": described, "phase": record.phase if record.status == "RUNNING" else "",
+            "failedItems": sorted(failed, key=lambda found: int(found["index"]))}
 
 
 def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -73,6 +93,6 @@ def update(ctx: WriteContext, req: Request) -> dict[str, Any]:
         record.tolerated_failure_percentage = float(params["toleratedFailurePercentage"])  # type: ignore[arg-type]
     if params.get("toleratedFailureCount") is not None:
         record.tolerated_failure_count = int(params["toleratedFailureCount"])  # type: ignore[call-overload]
-    runs.refill(ctx.store, record, ctx.engine.clock.now())
+    runs.refill(ctx.store, record, ctx.engine.clock.now(), ctx.engine.dispatcher.items.later)
     ctx.engine.notify()
     return {}

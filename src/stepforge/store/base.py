@@ -315,6 +315,9 @@ class MapRunReads(Protocol):
     def map_run_item_of(self, child_arn: str) -> MapRunItem | None:
         """The item the child execution ``child_arn`` runs, or None."""
 
+    def running_map_runs(self) -> list[MapRunRecord]:
+        """Every RUNNING Map Run (at start-up: those still reading items or writing results go on)."""
+
 
 class MapRunWrites(MapRunReads, Protocol):
     """What a unit of work writes to Map Runs and their items (see :class:`MapRunReads`)."""
@@ -328,6 +331,10 @@ class MapRunWrites(MapRunReads, Protocol):
 
     def update_map_run_item(self, item: MapRunItem) -> None:
         """Write an item's child, status and result."""
+
+    def add_map_run_items(self, map_run_arn: str, first: int, inputs: Iterable[str]) -> None:
+        """Append PENDING items (JSON text) to a Map Run, indexed ``first``, ``first + 1``, ...
+        (items read from an ItemReader arrive a chunk at a time)."""
 
 
 class NodeReads(Protocol):

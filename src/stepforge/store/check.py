@@ -95,13 +95,14 @@ def check_execution(store: Store, record: ExecutionRecord) -> list[str]:
 
 
 def check_map_run(store: Store, run: MapRunRecord) -> list[str]:
-    """A Map Run's counts against its items' rows (read a page at a time)."""
+    """A Map Run's child execution counts against its items' rows, one row per child (read a page at
+    a time); with an ItemBatcher a row holds a batch, so the item counts are larger."""
     tally: Counter[str] = Counter()
     for item in pages(lambda after: _items(store, run.arn, after)):
         tally[_COUNTED.get(item.status, "failed")] += 1
-    counted = {key: run.item_counts.get(key, 0) for key in _COUNTED.values()}
+    counted = {key: run.execution_counts.get(key, 0) for key in _COUNTED.values()}
     stored = {key: tally.get(key, 0) for key in _COUNTED.values()}
-    if counted != stored or run.item_counts.get("total", 0) != sum(tally.values()):
+    if counted != stored or run.execution_counts.get("total", 0) != sum(tally.values()):
         return [f"{run.arn}: counts {counted} but its items are {stored}"]
     return []
 

@@ -287,6 +287,10 @@ class _MemoryReads(MemoryTriggerReads):
             key = self._db.item_of.get(child_arn)
             return None if key is None else _copy(self._db.items[key[0]][key[1]])
 
+    def running_map_runs(self) -> list[MapRunRecord]:
+        with self.lock:
+            return [_copy(r) for r in self._db.map_runs.values() if r.status == "RUNNING"]
+
 
     # -- nodes -----------------------------------------------------------------------------------
 
@@ -557,6 +561,13 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
             self._on_undo(lambda: items.__setitem__(item.index, old))
             if item.child_arn is not None:
                 self._set(self._db.item_of, item.child_arn, (item.map_run_arn, item.index))
+
+    def add_map_run_items(self, map_run_arn: str, first: int, inputs: Iterable[str]) -> None:
+        with self.lock:
+            items = self._db.items[map_run_arn]
+            size = len(items)
+            items.extend(MapRunItem(map_run_arn, i, text) for i, text in enumerate(inputs, first))
+            self._on_undo(lambda: items.__delitem__(slice(size, None)))
 
 
 class MemoryStore(_MemoryReads):

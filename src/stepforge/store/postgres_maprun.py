@@ -45,6 +45,10 @@ class PostgresMapRunReads(PostgresSession):
                             (child_arn,)).fetchone()
         return None if row is None else MapRunItem(*row)
 
+    def running_map_runs(self) -> list[MapRunRecord]:
+        rows = self._execute("SELECT body FROM map_runs WHERE status = 'RUNNING'").fetchall()
+        return [MapRunRecord(**json.loads(row[0])) for row in rows]
+
 
 class PostgresMapRunWrites(PostgresMapRunReads, PostgresWriter):
     """The writes of the Map Run aggregate (:class:`~stepforge.store.base.MapRunWrites`)."""
@@ -69,3 +73,7 @@ class PostgresMapRunWrites(PostgresMapRunReads, PostgresWriter):
         self._execute("UPDATE map_run_items SET child_arn = %s, status = %s, result = %s "
                       "WHERE map_run_arn = %s AND idx = %s",
                       (item.child_arn, item.status, item.result, item.map_run_arn, item.index))
+
+    def add_map_run_items(self, map_run_arn: str, first: int, inputs: Iterable[str]) -> None:
+        self._execute_many(f"INSERT INTO map_run_items ({_ITEM_COLUMNS}) VALUES (%s, %s, %s, NULL, 'PENDING', NULL)",
+                           ((map_run_arn, index, text) for index, text in enumerate(inputs, first)))

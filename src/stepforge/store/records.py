@@ -84,6 +84,20 @@ class MapRunRecord:
     definition: str = ""
     role_arn: str = ""
     express: bool = False
+    # ItemReader/ItemBatcher/ResultWriter as the Map state evaluated them (see tasks/items/), the
+    # Map state's place in the parent's definition and ItemSelector's scope (for items read later)
+    reader: dict[str, Any] | None = None
+    batcher: dict[str, Any] | None = None
+    writer: dict[str, Any] | None = None
+    selector: dict[str, Any] | None = None
+    address: list[list[Any]] = field(default_factory=list)
+    #: READING while items are still being read, WRITING while results are exported, else ""
+    phase: str = ""
+    read_position: int = 0          # items of the reader consumed by the rows committed so far
+    outcome: str = ""               # while WRITING: the status the run ends with once written
+    next_pending: int = 0           # no PENDING item has a lower index (where launching looks first)
+    redrive_count: int = 0
+    redrive_date: float | None = None
 
 
 @dataclass(slots=True)

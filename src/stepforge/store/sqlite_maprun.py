@@ -49,6 +49,10 @@ class SqliteMapRunReads(SqliteSession):
         row = self._execute(f"SELECT {_ITEM_COLUMNS} FROM map_run_items WHERE child_arn = ?", (child_arn,)).fetchone()
         return None if row is None else _item(row)
 
+    def running_map_runs(self) -> list[MapRunRecord]:
+        rows = self._execute("SELECT body FROM map_runs WHERE status = 'RUNNING'").fetchall()
+        return [MapRunRecord(**json.loads(row[0])) for row in rows]
+
 
 class SqliteMapRunWrites(SqliteMapRunReads, SqliteWriter):
     """The writes of the Map Run aggregate (:class:`~stepforge.store.base.MapRunWrites`)."""
@@ -66,3 +70,7 @@ class SqliteMapRunWrites(SqliteMapRunReads, SqliteWriter):
     def update_map_run_item(self, item: MapRunItem) -> None:
         self._execute("UPDATE map_run_items SET child_arn = ?, status = ?, result = ? WHERE map_run_arn = ? AND idx = ?",
                       (item.child_arn, item.status, item.result, item.map_run_arn, item.index))
+
+    def add_map_run_items(self, map_run_arn: str, first: int, inputs: Iterable[str]) -> None:
+        self._execute_many(f"INSERT INTO map_run_items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, NULL, 'PENDING', NULL)",
+                           ((map_run_arn, index, text) for index, text in enumerate(inputs, first)))

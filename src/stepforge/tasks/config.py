@@ -23,6 +23,9 @@
     [passthrough.endpoints]
     lambda = "http://localhost:9001"              # per service (boto3's name), before endpoint_url
 
+    [s3.buckets]                                  # Distributed Map ItemReader/ResultWriter buckets
+    media = "/srv/media"                          # that are local directories (others: endpoint_url)
+
     [approval]
     base_url = "http://127.0.0.1:8083"            # where approve/reject links point
     secret = "..."                                # signs them (default: a key in the data dir)
@@ -71,6 +74,7 @@ class TaskConfig:
     approval_secret: bytes = b""
     region: str = "us-east-1"
     account: str = "000000000000"
+    buckets: dict[str, str] = field(default_factory=dict)  # [s3.buckets]: bucket name -> directory
 
 
     def endpoint_for(self, service: str) -> str | None:
@@ -106,6 +110,8 @@ def load(path: Path | None, modules: list[str] | None = None, config: TaskConfig
     config.endpoint_url = passthrough.get("endpoint_url") or config.endpoint_url
     config.endpoints.update({str(k): str(v) for k, v in (passthrough.get("endpoints") or {}).items()})
     config.poll_seconds = float(passthrough.get("poll_seconds", config.poll_seconds))
+    buckets = (data.get("s3") or {}).get("buckets") or {}
+    config.buckets.update({str(name): str(base / str(root)) for name, root in buckets.items()})
     approval = data.get("approval", {})
     config.approval_base_url = approval.get("base_url", config.approval_base_url)
     if approval.get("secret"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from stepforge.tasks.aws import metadata
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
 from stepforge.tasks.lambdas import Outcome
+from stepforge.tasks.maprun_io import ItemWork
 from stepforge.tasks.mocks import Mocks
 from stepforge.tasks.resources import Target
 from stepforge.tasks.runner import Runner
@@ -55,7 +57,7 @@ class Dispatcher:
     """Resolves resources and hands scheduled tasks to their target."""
 
     def __init__(self, store: Store, config: TaskConfig | None = None,
-                 notify: Callable[[], None] | None = None) -> None:
+                 notify: Callable[[], None] | None = None, now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.config = config or TaskConfig()
         self.notify = notify or (lambda: None)
@@ -63,6 +65,8 @@ class Dispatcher:
         self.functions = Functions(self.config, self.runner)
         self.services = Services(self.config, self.runner)
         self.mocks = Mocks(self.config.mocks) if self.config.mocks else None
+        #: Map Runs reading items or writing results, outside the engine's batch.
+        self.items = ItemWork(store, self.config, self.notify, now or time.time)
         self._pending: list[Job] = []
         self._done: deque[tuple[str, Signal]] = deque()
         self._taken: list[tuple[str, Signal]] = []
@@ -117,7 +121,7 @@ class Dispatcher:
     def finished(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         """An execution ended (in the engine batch ``tx``): wake a parent waiting with ``.sync``."""
         children.on_finished(tx, record)
-        maprun.on_child_finished(tx, record)
+        maprun.on_child_finished(tx, record, self.items.later)
         if self.mocks is not None and "#" in record.arn:
             self.mocks.forget(record.arn)
 
@@ -132,6 +136,7 @@ class Dispatcher:
         """Start the work of every task recorded by the batch that just committed."""
         jobs, self._pending = self._pending, []
         self._taken = []
+        self.items.flush()
         for job in jobs:
             try:
                 self._start(job, now)
@@ -143,6 +148,7 @@ class Dispatcher:
         """The batch rolled back: forget what it dispatched, give back the outcomes it took."""
         self._pending = []
         self._activities = set()
+        self.items.discard()
         with self._lock:
             self._done.extendleft(reversed(self._taken))
         self._taken = []
@@ -157,9 +163,10 @@ class Dispatcher:
         return taken
 
     def has_outcomes(self) -> bool:
-        """Are finished tasks' signals waiting for the engine's next batch?"""
+        """Are finished tasks' signals (or an inline Map Run's new children) waiting for the engine's
+        next batch?"""
         with self._lock:
-            return bool(self._done)
+            return bool(self._done) or self.items.committed()
 
     def _start(self, job: Job, now: float) -> None:
         def still_waiting() -> bool:
@@ -214,7 +221,16 @@ class Dispatcher:
         dispatches whose node stopped or died (tasks are at-least-once, as in AWS)."""
         self._pending.extend(_job_of(row) for row in rows)
 
+    def recover_items(self) -> int:
+        """Go on with the Map Runs that were reading items or writing results when the server stopped;
+        returns how many."""
+        runs = self.items.recover()
+        if runs:
+            log.warning("going on with %d Map Run(s) that were reading items or writing results", runs)
+        return runs
+
     def close(self) -> None:
+        self.items.close()
         self.runner.close()
 
 

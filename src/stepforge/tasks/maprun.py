@@ -8,26 +8,39 @@ items (read in index order, a page at a time), and when the run is over or excee
 failures pushes a :class:`MapRunEnded` signal to the parent. The run's row and its items are the
 whole state of the run, so a crash at any point resumes where the last commit left it.
 
+A run with an ItemReader starts with no items, in phase READING: :mod:`stepforge.tasks.maprun_io`
+reads them outside the engine's batch and appends them a chunk at a time (:func:`add_items`), each
+chunk its own transaction that also starts children. A run whose ResultWriter exports ends in phase
+WRITING: the results are written outside the batch, then :func:`written` wakes the parent. ``later``
+is how this module asks for that work once the batch commits.
+
 Items are never all in memory at once, except the results the parent's Map state receives when the
-run succeeds: an inline Map result is one JSON array, so that list is inherent.
+run succeeds without a ResultWriter that exports: that result is one JSON array, so the list is inherent.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from stepforge.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
 from stepforge.asl.execution.distributed import THRESHOLD_CAUSE
-from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, StartMapRun, Stop
+from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, RedriveMapRun, StartMapRun, Stop
 from stepforge.store.base import UnitOfWork
 from stepforge.store.codec import dumps
 from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
+from stepforge.tasks.items import batcher, writer
+from stepforge.tasks.items.errors import ItemsError
+
+#: Asks for a Map Run's items to be read, or its results written, once the batch commits.
+Later = Callable[[str], None]
 
 #: How many item rows are read at a time.
 PAGE = 1000
 PENDING = "PENDING"
+READING, WRITING = "READING", "WRITING"
 _COUNTED = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut",
             "ABORTED": "aborted"}
 
@@ -47,25 +60,80 @@ def processor_definition(definition: str, address: tuple[tuple[str, int], ...]) 
     return json.dumps(processor), config.get("ExecutionType") == "EXPRESS"
 
 
-def start(tx: UnitOfWork, parent: ExecutionRecord, command: StartMapRun, now: float) -> None:
-    """Record a new Map Run and its items, and start the first children (idempotent on the Map Run ARN)."""
+def start(tx: UnitOfWork, parent: ExecutionRecord, command: StartMapRun, now: float, later: Later) -> None:
+    """Record a new Map Run and its items, and start the first children (idempotent on the Map Run ARN).
+
+    With an ItemReader the run starts empty, READING; ``later`` reads its items."""
     if tx.get_map_run(command.map_run_arn) is not None:
         return
     definition, express = processor_definition(parent.definition, command.address)
-    total = len(command.inputs)
-    counts = {"pending": total, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0,
-              "total": total, "resultsWritten": 0}
+    plan = command.plan
     record = MapRunRecord(
         arn=command.map_run_arn, execution_arn=parent.arn, state_machine_arn=parent.state_machine_arn,
         started=now, max_concurrency=command.max_concurrency,
         tolerated_failure_count=command.tolerated_count or 0,
         tolerated_failure_percentage=float(command.tolerated_percentage or 0.0),
-        item_counts=dict(counts), execution_counts=dict(counts),
+        item_counts=_counts(0), execution_counts=_counts(0),
         parent_wait=command.wait_id, child_machine_arn=child_machine_arn(command.map_run_arn),
         definition=definition, role_arn=parent.role_arn, express=express,
+        reader=plan.get("reader"), batcher=plan.get("batcher"), writer=plan.get("writer"),
+        selector=plan.get("selector"), address=[list(part) for part in command.address],
+        phase=READING if plan.get("reader") else "",
     )
-    tx.insert_map_run(record, command.inputs)
-    _advance(tx, record, now)
+    tx.insert_map_run(record, [])
+    if record.phase == READING:
+        later(record.arn)
+        return
+    try:
+        inputs = [text for _, text in batcher.child_inputs(
+            (json.loads(text) for text in command.inputs), lambda _, value: value, record.batcher)]
+    except ItemsError as exc:
+        _end(tx, record, FAILED, now, later, (exc.error, exc.cause))
+        tx.update_map_run(record)
+        return
+    add_items(tx, record, inputs, now, later, items=len(command.inputs))
+
+
+def add_items(tx: UnitOfWork, record: MapRunRecord, inputs: list[str], now: float, later: Later,
+              items: int | None = None) -> None:
+    """Append rows (child inputs, JSON text) holding ``items`` items (one each, unless batched) to
+    the run, and start what MaxConcurrency allows."""
+    tx.add_map_run_items(record.arn, record.execution_counts["total"], inputs)
+    for counts, added in ((record.item_counts, len(inputs) if items is None else items),
+                          (record.execution_counts, len(inputs))):
+        counts["total"] += added
+        counts["pending"] += added
+    _advance(tx, record, now, later)
+
+
+def fail(tx: UnitOfWork, record: MapRunRecord, error: str, cause: str, now: float, later: Later) -> None:
+    """Reading the items failed: the run fails with the reader's error (its children stop). It stays
+    in phase READING, so that a redrive reads on from the last committed chunk."""
+    if record.status == RUNNING:
+        _end(tx, record, FAILED, now, later, (error, cause))
+        tx.update_map_run(record)
+
+
+def written(tx: UnitOfWork, record: MapRunRecord, output: Any, failure: ItemsError | None, now: float) -> None:
+    """The ResultWriter exported the results (or failed to): the run ends, the parent wakes."""
+    record.phase, status = "", record.outcome
+    if failure is not None:
+        signal = MapRunEnded(record.parent_wait, FAILED, None, failure.error, failure.cause)
+        status = FAILED
+    elif status == SUCCEEDED:
+        signal = MapRunEnded(record.parent_wait, SUCCEEDED, None, output=output)
+    else:
+        signal = MapRunEnded(record.parent_wait, FAILED, None, EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)
+    for counts in (record.item_counts, record.execution_counts):
+        counts["resultsWritten"] = counts["total"] - counts["pending"] if failure is None else 0
+    record.status, record.stopped = status, now
+    tx.update_map_run(record)
+    tx.push_signal(record.execution_arn, signal)
+
+
+def _counts(total: int) -> dict[str, int]:
+    return {"pending": total, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0,
+            "total": total, "resultsWritten": 0}
 
 
 def child_machine_arn(map_run_arn: str) -> str:
@@ -73,7 +141,7 @@ def child_machine_arn(map_run_arn: str) -> str:
     return map_run_arn.replace(":mapRun:", ":stateMachine:", 1).rsplit(":", 1)[0]
 
 
-def on_child_finished(tx: UnitOfWork, child: ExecutionRecord) -> None:
+def on_child_finished(tx: UnitOfWork, child: ExecutionRecord, later: Later) -> None:
     """A child execution ended: record its result in its item and move the Map Run on."""
     if child.map_run_arn is None:
         return
@@ -85,8 +153,8 @@ def on_child_finished(tx: UnitOfWork, child: ExecutionRecord) -> None:
     item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
         {"Error": child.error, "Cause": child.cause})
     tx.update_map_run_item(item)
-    _count(record, RUNNING, child.status)
-    _advance(tx, record, child.stopped or record.started)
+    _count(record, RUNNING, child.status, _size(record, item))
+    _advance(tx, record, child.stopped or record.started, later)
 
 
 def abort(tx: UnitOfWork, arn: str, now: float) -> None:
@@ -99,30 +167,39 @@ def abort(tx: UnitOfWork, arn: str, now: float) -> None:
     tx.update_map_run(record)
 
 
-def refill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
+def refill(tx: UnitOfWork, record: MapRunRecord, now: float, later: Later) -> None:
     """The run's settings changed (UpdateMapRun): apply them at once."""
-    if record.status == RUNNING:
-        _advance(tx, record, now)
+    if record.status == RUNNING and record.phase != WRITING:
+        _advance(tx, record, now, later)
     else:
         tx.update_map_run(record)
 
 
-def _advance(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
-    if record.status == RUNNING:
+def _advance(tx: UnitOfWork, record: MapRunRecord, now: float, later: Later) -> None:
+    if record.status == RUNNING and record.phase != WRITING:
         if _failed(record) and not _tolerated(record):
-            _end(tx, record, FAILED, now)
+            _end(tx, record, FAILED, now, later)
         else:
             _fill(tx, record, now)
-            if record.item_counts["pending"] == 0 and record.item_counts["running"] == 0:
-                _end(tx, record, SUCCEEDED, now)
+            counts = record.execution_counts
+            if counts["pending"] == 0 and counts["running"] == 0 and record.phase != READING:
+                _end(tx, record, SUCCEEDED, now, later)
     tx.update_map_run(record)
 
 
-def _count(record: MapRunRecord, was: str, now: str) -> None:
-    """Move one item from status ``was`` to ``now`` in the run's counts."""
-    for counts in (record.item_counts, record.execution_counts):
-        counts[_key(was)] -= 1
-        counts[_key(now)] += 1
+def _count(record: MapRunRecord, was: str, now: str, items: int) -> None:
+    """Move one row (one child execution, ``items`` items) from status ``was`` to ``now`` in the counts."""
+    for counts, moved in ((record.item_counts, items), (record.execution_counts, 1)):
+        counts[_key(was)] -= moved
+        counts[_key(now)] += moved
+
+
+def _size(record: MapRunRecord, item: MapRunItem) -> int:
+    """How many items a row holds: one, or its batch's."""
+    if record.batcher is None:
+        return 1
+    found = json.loads(item.input)
+    return len(found.get("Items") or []) if isinstance(found, dict) else 1
 
 
 def _key(status: str) -> str:
@@ -138,25 +215,28 @@ def _tolerated(record: MapRunRecord) -> bool:
     failed, total = _failed(record), record.item_counts["total"]
     if failed <= record.tolerated_failure_count:
         return True
+    if record.phase == READING and record.tolerated_failure_percentage > 0:
+        return True  # a percentage of what is read so far means nothing: judged once every item is read
     return total > 0 and failed * 100.0 / total <= record.tolerated_failure_percentage
 
 
 def _fill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
     """Start pending items in index order while MaxConcurrency leaves room (0: no limit)."""
-    counts = record.item_counts
+    counts = record.execution_counts
     while counts["pending"] and (record.max_concurrency == 0 or counts["running"] < record.max_concurrency):
         room = counts["pending"] if record.max_concurrency == 0 else record.max_concurrency - counts["running"]
-        launched = counts["total"] - counts["pending"]  # items start in index order
-        items = tx.map_run_items(record.arn, status=PENDING, after=launched - 1, limit=min(room, PAGE))
+        items = tx.map_run_items(record.arn, status=PENDING, after=record.next_pending - 1, limit=min(room, PAGE))
         if not items:
             break
         for item in items:
             _launch(tx, record, item, now)
+        record.next_pending = items[-1].index + 1
 
 
 def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) -> None:
     run_id = record.arn.rsplit(":", 1)[1]
-    name = str(uuid.uuid5(uuid.UUID(run_id), str(item.index)))
+    attempt = str(item.index) if record.redrive_count == 0 else f"{item.index}/{record.redrive_count}"
+    name = str(uuid.uuid5(uuid.UUID(run_id), attempt))
     machine_name = record.child_machine_arn.split(":stateMachine:", 1)[1]
     if record.express:
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':express:', 1)}:{name}:{run_id}"
@@ -170,18 +250,54 @@ def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) 
     tx.push_signal(arn, None)
     item.child_arn, item.status = arn, RUNNING
     tx.update_map_run_item(item)
-    _count(record, PENDING, RUNNING)
+    _count(record, PENDING, RUNNING, _size(record, item))
 
 
-def _end(tx: UnitOfWork, record: MapRunRecord, status: str, now: float) -> None:
+def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, later: Later) -> None:
+    """RedriveExecution of the parent reached this failed Map Run: its failed, timed-out and aborted
+    items become PENDING again (items never started still are), and it runs on (reading on where
+    its reader stopped, if it had not finished)."""
+    record = tx.get_map_run(command.map_run_arn)
+    if record is None or record.status == RUNNING:
+        return
+    record.redrive_count += 1
+    record.status, record.stopped, record.redrive_date = RUNNING, None, now
+    record.parent_wait, record.next_pending, record.outcome = command.wait_id, 0, ""
+    for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        after = -1
+        while items := tx.map_run_items(record.arn, status=status, after=after, limit=PAGE):
+            for item in items:
+                item.status, item.result = PENDING, None
+                tx.update_map_run_item(item)
+                _count(record, status, PENDING, _size(record, item))
+            after = items[-1].index
+    if record.phase == READING:
+        later(record.arn)
+    record.phase = "" if record.phase == WRITING else record.phase
+    _advance(tx, record, now, later)
+
+
+def _end(tx: UnitOfWork, record: MapRunRecord, status: str, now: float, later: Later,
+         failure: tuple[str, str | None] = (EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)) -> None:
+    if status != SUCCEEDED:
+        _stop_children(tx, record)
+    if writer.exports(record.writer) and failure[0] == EXCEED_TOLERATED_FAILURE_THRESHOLD:
+        record.phase, record.outcome = WRITING, status  # the results are written, then the run ends
+        later(record.arn)
+        return
     record.status, record.stopped = status, now
     if status == SUCCEEDED:
         for counts in (record.item_counts, record.execution_counts):
             counts["resultsWritten"] = counts["succeeded"]
-        signal = MapRunEnded(record.parent_wait, SUCCEEDED, _results(tx, record.arn))
+        results = _results(tx, record.arn)
+        try:
+            output = None if record.writer is None else writer.transform(record.writer, results)
+        except ItemsError as exc:
+            signal = MapRunEnded(record.parent_wait, FAILED, None, exc.error, exc.cause)
+        else:
+            signal = MapRunEnded(record.parent_wait, SUCCEEDED, results if output is None else output)
     else:
-        _stop_children(tx, record)
-        signal = MapRunEnded(record.parent_wait, FAILED, None, EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)
+        signal = MapRunEnded(record.parent_wait, FAILED, None, *failure)
     tx.push_signal(record.execution_arn, signal)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.dialects import DIALECTS, Dialect, Fields, Raw
+from stepforge.asl.compilation.items import compile_item_field
 from stepforge.asl.compilation.variables import compile_assign
 from stepforge.asl.query.languages import JSONPATH
 
@@ -111,7 +112,9 @@ class _Compiler:
             tolerated_failure_percentage=dialect.number(raw, "ToleratedFailurePercentage", at),
             label=raw.get("Label"),
             distributed=processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED",
-            unsupported=unsupported_map_field(raw),
+            item_reader=compile_item_field(raw, "ItemReader", dialect.name, at),
+            item_batcher=compile_item_field(raw, "ItemBatcher", dialect.name, at),
+            result_writer=compile_item_field(raw, "ResultWriter", dialect.name, at),
         )
 
 
@@ -122,10 +125,6 @@ _BUILDERS: Final[dict[str, _Builder]] = {
 }
 
 
-def unsupported_map_field(raw: Raw) -> str | None:
-    """The first of ItemReader/ItemBatcher/ResultWriter a Map uses: accepted as AWS accepts them, but
-    they need S3, so the state fails when it runs (see the interpreter)."""
-    return next((key for key in ("ItemReader", "ItemBatcher", "ResultWriter") if key in raw), None)
 
 
 def _retrier(raw: Raw) -> st.Retrier:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stepforge.asl.compilation.choice import ChoiceRule
+from stepforge.asl.compilation.items import ItemField
 from stepforge.asl.compilation.variables import Assign
 from stepforge.asl.query.fields import Query
 from stepforge.asl.query.intrinsics import Intrinsic
@@ -168,7 +169,9 @@ class MapState(RecoverableState):
     tolerated_failure_percentage: IntOrPath | None = None
     label: str | None = None
     distributed: bool = False
-    unsupported: str | None = None  # ItemReader/ItemBatcher/ResultWriter: accepted, fails at run time
+    item_reader: ItemField | None = None     # Distributed Map: items from S3 or a local bucket
+    item_batcher: ItemField | None = None    # Distributed Map: items in batches, one child per batch
+    result_writer: ItemField | None = None   # Distributed Map: results to S3, or transformed
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,8 +173,9 @@ class _Stepper:
 
     def cancel(self, frame: Frame) -> None:
         if frame.wait is not None:
-            if frame.wait.map_run_arn:  # a Distributed Map's Map Run
+            if frame.wait.map_run_arn:  # a Distributed Map's Map Run: stopped, and redriven with the parent
                 self.step.commands.append(AbortMapRun(frame.wait.map_run_arn))
+                redrive_parts.keep_map_run(self.run, frame, frame.wait.map_run_arn)
             self.step.commands.append(CancelWait(frame.wait.id))
             frame.wait = None
 
@@ -344,17 +345,18 @@ class _Stepper:
                 self.launch_child(frame, state, index)
 
     def launch_map(self, frame: Frame, state: st.MapState, kept: dict[str, Any] | None = None) -> None:
-        if state.unsupported is not None:
-            error = errors.RESULT_WRITER_FAILED if state.unsupported == "ResultWriter" else errors.ITEM_READER_FAILED
-            raise StatesError(error, f"{state.unsupported} reads or writes Amazon S3, which this stepforge "
-                                     "server does not reach (not supported yet).")
         scope = self.scope(frame, state, frame.input)
-        items, effective = flow.map_items(state, scope)
+        if state.distributed and state.item_reader is not None:  # the Map Run reads the items
+            items: list[Any] = []
+            effective = flow.effective_input(state, scope)
+        else:
+            items, effective = flow.map_items(state, scope)
         concurrency = limits.max_concurrency(state, scope.with_input(effective))
         self.emit(frame, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         tolerated_count, tolerated_pct = limits.tolerance(state, scope.with_input(effective))
         if state.distributed:
-            distributed.launch(self, frame, state, items, effective, concurrency, (tolerated_count, tolerated_pct))
+            distributed.launch(self, frame, state, items, effective, concurrency, (tolerated_count, tolerated_pct),
+                               scope)
             return
         frame.children = Children(len(items), items, [None] * len(items), max_concurrency=concurrency,
                                   tolerated_count=tolerated_count, tolerated_percentage=tolerated_pct,

@@ -16,7 +16,7 @@ from typing import Any
 
 from stepforge.asl.compilation import states as st
 from stepforge.asl.errors import StatesError
-from stepforge.asl.execution import redrive_parts
+from stepforge.asl.execution import distributed, redrive_parts
 from stepforge.asl.execution.interpreter import ExecutionInfo, Interpreter, _Stepper
 from stepforge.asl.records import RUNNING, Event, Frame, Run, Step
 
@@ -83,6 +83,10 @@ def redrive(interp: Interpreter, run: Run, info: ExecutionInfo, point: ResumePoi
 
 def _relaunch(stepper: _Stepper, root: Frame, kept: dict[str, Any]) -> None:
     state = stepper.state_of(root)
+    if isinstance(state, st.MapState) and state.distributed and kept.get("map_run"):
+        stepper.ready.clear()
+        distributed.redrive(stepper, root, kept["map_run"], stepper.info.redrive_count)
+        return
     if not isinstance(state, (st.ParallelState, st.MapState)) or getattr(state, "distributed", False):
         return
     stepper.ready.clear()

@@ -25,6 +25,13 @@ def keep(run: Run, frame: Frame, children: Children) -> None:
     }
 
 
+def keep_map_run(run: Run, frame: Frame, map_run_arn: str) -> None:
+    """A top-level Distributed Map is failing: a redrive at this entry redrives its Map Run."""
+    if frame.parent is None:
+        run.failed_children = {"state": frame.state, "entered_event_id": frame.entered_event_id,
+                               "map_run": map_run_arn}
+
+
 def kept_for(run: Run, state: str, entered_event_id: int) -> dict[str, Any] | None:
     """What :func:`keep` recorded for this state entry, or None; forgets it either way."""
     kept, run.failed_children = run.failed_children, None

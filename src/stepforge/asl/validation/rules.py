@@ -39,6 +39,7 @@ from stepforge.asl.validation.fields import (
     number,
     one_of,
 )
+from stepforge.asl.validation.items import check_item_batcher, check_item_reader, check_result_writer
 from stepforge.asl.validation.tasks import check_handlers, check_resource
 
 Check = Callable[[Collector, Any, str, Scope], None]
@@ -120,7 +121,7 @@ STATE_FIELDS: Final[dict[str, tuple[dict[str, Check], dict[str, Check], dict[str
                  {**_OUTPUT, **_ARGUMENTS}),
     "Map": (
         {**_FLOW, **_HANDLERS, **_MAP_NUMBERS, "ItemProcessor": _IGNORED, "Iterator": _IGNORED,
-         "ItemReader": check_object, "ItemBatcher": check_object, "ResultWriter": check_object,
+         "ItemReader": check_item_reader, "ItemBatcher": check_item_batcher, "ResultWriter": check_result_writer,
          "Label": _IGNORED},
         {**_IO, **_RESULT, **_SELECTOR, "ItemSelector": check_template, "ItemsPath": check_reference_path,
          "MaxConcurrencyPath": check_required_path, "ToleratedFailureCountPath": check_required_path,

@@ -7,15 +7,16 @@ import * as execution from './pages/execution.js';
 import * as executions from './pages/executions.js';
 import * as machine from './pages/machine.js';
 import * as machines from './pages/machines.js';
+import * as maprun from './pages/maprun.js';
 import * as triggers from './pages/triggers.js';
 
 const VIEWS = {
   '/': machines, '/console': machines, '/console/machines': machines, '/console/machine': machine,
   '/console/editor': editor, '/console/executions': executions, '/console/execution': execution,
-  '/console/activities': activities, '/console/triggers': triggers,
+  '/console/activities': activities, '/console/triggers': triggers, '/console/maprun': maprun,
 };
 const NAV = { machines: ['/', '/console', '/console/machines', '/console/machine'], editor: ['/console/editor'],
-  executions: ['/console/executions', '/console/execution'], activities: ['/console/activities'],
+  executions: ['/console/executions', '/console/execution', '/console/maprun'], activities: ['/console/activities'],
   triggers: ['/console/triggers'] };
 
 const path = location.pathname.replace(/\/+$/, '') || '/';

@@ -40,6 +40,7 @@ class ExecutionPage {
     this.graphPane = el('div', { class: 'graph-pane' });
     this.timeline = el('div', { class: 'timeline-pane' });
     this.io = el('div', { class: 'io-pane' });
+    this.mapRuns = el('div', { class: 'map-runs' });
   }
 
   async start() {
@@ -53,7 +54,7 @@ class ExecutionPage {
     this.graphPane.append(this.graph.element);
     this.machine = machine;
     this.describe(description);
-    mount(el('h1', {}, 'Execution ', el('span', { class: 'name' }, description.name)), this.header,
+    mount(el('h1', {}, 'Execution ', el('span', { class: 'name' }, description.name)), this.header, this.mapRuns,
       el('div', { class: 'split' }, el('div', {}, legend(), this.graphPane), this.panel),
       tabs({ 'Event history': this.history.element, Timeline: this.timeline, 'Input & output': this.io }));
     this.listen();
@@ -68,6 +69,10 @@ class ExecutionPage {
   }
 
   onEvents(events) {
+    for (const event of events.filter((e) => e.type === 'MapRunStarted')) {
+      const arn = event.mapRunStartedEventDetails.mapRunArn;
+      this.mapRuns.append(el('div', {}, 'Map Run ', link(page('/console/maprun', { arn }), arn.split(':').pop(), { class: 'map-run-link' })));
+    }
     this.state.add(events);
     this.history.add(events);
     this.graph.setStatuses(this.state.statuses());
