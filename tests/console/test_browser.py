@@ -20,7 +20,7 @@ BROKEN = {
     "StartAt": "Greet",
     "States": {
         "Greet": {"Type": "Pass", "Result": {"hello": "world"}, "ResultPath": "$.greeting", "Next": "Pause"},
-        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Nowhere"},
+        "Pause": {"Type": "Wait", "Seconds": 3, "Next": "Nowhere"},  # long enough to be seen running under load
         "Done": {"Type": "Succeed"},
     },
 }
@@ -60,7 +60,7 @@ def test_create_in_editor_fix_error_run_and_watch_it_turn_green(
     expect(node(page, "Pause")).to_have_attribute("data-status", "running")
     screenshot("execution-running")
     for state in ("Greet", "Pause", "Done"):
-        expect(node(page, state)).to_have_attribute("data-status", "succeeded")
+        expect(node(page, state)).to_have_attribute("data-status", "succeeded", timeout=20_000)
     expect(page.locator("#execution-status")).to_have_text("SUCCEEDED")
     assert page.evaluate("window.__notReloaded") is True
     node(page, "Greet").click()

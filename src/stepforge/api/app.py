@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
 import uuid
 from typing import Any
@@ -18,8 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stepforge import bodies
+from stepforge.api import login, trigger_operations, trigger_routes
 from stepforge.api.credentials import AuthConfig
-from stepforge.api.edge import VERIFIED_REGION, Edge
+from stepforge.api.edge import Edge
 from stepforge.api.operations import (
     LONG_POLLS,
     PRECHECKS,
@@ -29,6 +29,9 @@ from stepforge.api.operations import (
     WRITE_OPERATIONS,
     Handler,
 )
+from stepforge.api.request_parts import params as _params
+from stepforge.api.request_parts import region as _region
+from stepforge.api.sessions import Sessions
 from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
@@ -37,7 +40,6 @@ from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
     ApiError,
-    SerializationException,
     UnknownOperation,
     ValidationException,
     storage_fault,
@@ -52,12 +54,12 @@ LONG_POLL_SECONDS = 60.0
 #: A waiting long poll or StartSyncExecution reads the store again this often even without a notice
 #: from the engine (a task queued by another process sharing the store fires no notice here).
 RECHECK_SECONDS = 5.0
-_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
                stopping: threading.Event | None = None, auth: AuthConfig | None = None,
-               hosts: frozenset[str] | None = None, throttle: Throttle | None = None) -> Starlette:
+               hosts: frozenset[str] | None = None, throttle: Throttle | None = None,
+               sessions: Sessions | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
@@ -66,6 +68,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
     ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
     ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
+    With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
     """
     stopping = stopping or threading.Event()
 
@@ -76,14 +79,16 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return throttled()
         try:
             request = await _request(http, ctx.default_region)
+            trigger = trigger_operations.find(target)  # EventBridge and webhook operations
+            if trigger is not None:
+                return _ok(await trigger_operations.call(ctx, trigger, request))
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
             if (operation not in READ_OPERATIONS and operation not in WRITE_OPERATIONS
                     and operation not in LONG_POLLS and operation != SYNC_EXECUTION):
                 raise UnknownOperation(f"Unknown operation {target!r}")
             validate(operation, request.params)
             if operation == SYNC_EXECUTION:
-                arn = await ctx.engine.write(lambda tx: sync.start(ctx.within(tx), request))
-                return _ok(await _sync_result(ctx, arn, request))
+                return _ok(await _start_sync(ctx, request))
             if operation in LONG_POLLS:
                 return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
             reader = READ_OPERATIONS.get(operation)
@@ -104,8 +109,14 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
 
-    edge = Middleware(Edge, auth=auth or AuthConfig(), hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account)
-    return Starlette(routes=[Route("/", api, methods=["POST"]), *console_routes(ctx, stopping)], middleware=[edge])
+    auth = auth or AuthConfig()
+    if auth.users and sessions is None:
+        raise ValueError("console users are configured: create_app needs their sessions")
+    edge = Middleware(Edge, auth=auth, hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account,
+                      sessions=sessions)
+    return Starlette(routes=[Route("/", api, methods=["POST"]), *trigger_routes.routes(ctx, _start_sync),
+                             *login.routes(sessions if auth.users else None), *console_routes(ctx, stopping)],
+                     middleware=[edge])
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
@@ -131,6 +142,12 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
                 return answer or {}
             await subscription.wait(min(RECHECK_SECONDS, remaining))
     return {}
+
+
+async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
+    """StartSyncExecution (the API's, and a SYNC webhook's): start, then wait for the answer."""
+    arn = await ctx.engine.write(lambda tx: sync.start(ctx.within(tx), request))
+    return await _sync_result(ctx, arn, request)
 
 
 async def _sync_result(ctx: ServiceContext, arn: str, request: Request) -> Any:
@@ -167,34 +184,6 @@ async def _body(http: HttpRequest) -> bytes:
         return await bodies.read_body(http)
     except bodies.BodyTooLarge as exc:
         raise ValidationException(exc.message) from None
-
-
-def _params(body: bytes) -> dict[str, Any]:
-    """The JSON object of a request body; SerializationException, as AWS answers, for anything that
-    is not strict JSON: invalid text, NaN/Infinity/-Infinity, nesting too deep to parse."""
-    if not body.strip():
-        return {}
-    try:
-        params = json.loads(body, parse_constant=_refuse_constant)
-    except ValueError as exc:
-        raise SerializationException(f"Request body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise SerializationException("Request body is nested too deeply") from None
-    if not isinstance(params, dict):
-        raise SerializationException("Request body must be a JSON object")
-    return params
-
-
-def _refuse_constant(name: str) -> Any:
-    raise SerializationException(f"Request body is not valid JSON: {name} is not a JSON number")
-
-
-def _region(http: HttpRequest, default: str) -> str:
-    """The verified credential scope's region; without keys configured, the header's (unverified) one."""
-    if VERIFIED_REGION in http.scope:
-        return str(http.scope[VERIFIED_REGION])
-    match = _REGION.search(http.headers.get("authorization", ""))
-    return match.group(1) if match else default
 
 
 def _ok(payload: Any) -> Response:

@@ -86,8 +86,8 @@ class _Authorization:
 
 
 def verify(request: SignedRequest, secrets: Mapping[str, str], now: datetime,
-           regions: frozenset[str] | None = None) -> Identity:
-    """The caller of a request signed with one of ``secrets``; raises AWS's error otherwise.
+           regions: frozenset[str] | None = None, service: str = SERVICE) -> Identity:
+    """The caller of a request signed with one of ``secrets`` for ``service``; raises AWS's error otherwise.
 
     ``regions`` (when given) are the only regions a credential scope may name; otherwise any
     well-formed region name is accepted.
@@ -97,15 +97,17 @@ def verify(request: SignedRequest, secrets: Mapping[str, str], now: datetime,
     if auth.date != stamp[:8]:
         raise InvalidSignature(f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
                                f"from HTTP: '{auth.date}' != '{stamp[:8]}', from '{stamp}'.")
-    if auth.service != SERVICE:
-        raise InvalidSignature(f"Credential should be scoped to correct service: '{SERVICE}'. ")
+    if auth.service != service:
+        raise InvalidSignature(f"Credential should be scoped to correct service: '{service}'. ")
     if not _REGION.fullmatch(auth.region) or (regions is not None and auth.region not in regions):
         raise InvalidSignature("Credential should be scoped to a valid region. ")
     secret = secrets.get(auth.access_key)
-    if secret is None:
+    if secret is None or request.header("x-amz-security-token"):
+        # The configured keys are long-term keys: a session token names temporary credentials this
+        # server never issued (AWS answers a long-term key sent with a token the same way).
         raise UnrecognizedClient("The security token included in the request is invalid.")
     _check_time(stamp, now)
-    expected = signature(request, auth.signed_headers, secret, stamp, auth.region)
+    expected = signature(request, auth.signed_headers, secret, stamp, auth.region, service)
     if not hmac.compare_digest(expected.encode(), auth.signature.encode()):
         raise InvalidSignature("The request signature we calculated does not match the signature you provided. "
                                "Check your AWS Secret Access Key and signing method. "
@@ -113,13 +115,14 @@ def verify(request: SignedRequest, secrets: Mapping[str, str], now: datetime,
     return Identity(auth.access_key, auth.region)
 
 
-def signature(request: SignedRequest, signed_headers: Sequence[str], secret: str, stamp: str, region: str) -> str:
+def signature(request: SignedRequest, signed_headers: Sequence[str], secret: str, stamp: str, region: str,
+              service: str = SERVICE) -> str:
     """The hex SigV4 signature of ``request`` over ``signed_headers`` at ``stamp`` (``YYYYMMDDTHHMMSSZ``)."""
-    scope = f"{stamp[:8]}/{region}/{SERVICE}/aws4_request"
+    scope = f"{stamp[:8]}/{region}/{service}/aws4_request"
     canonical = canonical_request(request, signed_headers)
     to_sign = "\n".join((ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()))
     key = f"AWS4{secret}".encode()
-    for part in (stamp[:8], region, SERVICE, "aws4_request"):
+    for part in (stamp[:8], region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 

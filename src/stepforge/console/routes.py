@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from stepforge.console import approval, live, views
+from stepforge.console import approval, live, triggers, views
 from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service.context import ServiceContext
 
@@ -19,7 +19,7 @@ STATIC = Path(__file__).parent / "static"
 
 #: The pages of the single-page console; each is the same shell, the script reads the path.
 PAGES = ("/", "/console", "/console/machines", "/console/machine", "/console/editor", "/console/executions",
-         "/console/execution", "/console/activities")
+         "/console/execution", "/console/activities", "/console/triggers")
 
 
 class _SecureStatic(StaticFiles):
@@ -48,6 +48,7 @@ def routes(ctx: ServiceContext, stopping: threading.Event | None = None) -> list
         *pages,
         Mount("/console/static", app=_SecureStatic(directory=STATIC), name="console-static"),
         *views.routes(ctx),
+        *triggers.routes(ctx),
         Route("/console/api/stream", live.endpoint(ctx, stopping), methods=["GET"]),
         *approval.routes(ctx),
     ]

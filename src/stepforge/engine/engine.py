@@ -14,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from stepforge.asl import errors
@@ -74,7 +75,10 @@ class Engine:
         self.notices = Notices()
         #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
         self.on_ended: EndHook | None = None
+        #: ... and when one starts running (its first step, in the batch that takes it).
+        self.on_started: EndHook | None = None
         self._ended: list[ExecutionRecord] = []
+        self._started: list[ExecutionRecord] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -148,7 +152,7 @@ class Engine:
         return len(work) + len(jobs)
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
-        self._ended = []
+        self._ended, self._started = [], []
         with self.store.transaction() as tx:
             for job in jobs:
                 WriteQueue.run(tx, job)
@@ -163,18 +167,20 @@ class Engine:
                 self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
             for record in touched.values():
                 tx.update_execution(record)
-            self._run_end_hook(tx)
+            self._run_hook(tx, self.on_started, self._started, "start")
+            self._run_hook(tx, self.on_ended, self._ended, "end")
         return work
 
-    def _run_end_hook(self, tx: UnitOfWork) -> None:
-        if self.on_ended is None:
+    @staticmethod
+    def _run_hook(tx: UnitOfWork, hook: EndHook | None, records: list[ExecutionRecord], what: str) -> None:
+        if hook is None:
             return
-        for record in self._ended:
+        for record in records:
             try:
                 with tx.savepoint():
-                    self.on_ended(tx, record)
+                    hook(tx, record)
             except Exception:  # a bug in the hook must not undo the batch
-                log.exception("end hook failed for %s", record.arn)
+                log.exception("%s hook failed for %s", what, record.arn)
 
     def _announce(self) -> None:
         """After the commit: wake the requests waiting on what this batch committed."""
@@ -196,6 +202,7 @@ class Engine:
                 info = self._info(record)
                 if signal is None:
                     step = interpreter.start(record.run, info, record.input, now, self.rng)
+                    self._started.append(replace(record))  # as it started, before this step changes it
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
                 self._commit(tx, record, step, now)

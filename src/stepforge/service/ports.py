@@ -6,12 +6,13 @@ first, the context holds it):
 - child executions (``states:startExecution``) start through :func:`executions.start_child`, so they
   honour what StartExecution honours — versions, aliases, DELETING machines, the quota;
 - when an execution ends, inside the engine's batch, a machine marked DELETING that nothing runs on
-  any more is deleted (:func:`versions.purge_if_idle`).
+  any more is deleted (:func:`versions.purge_if_idle`), and its status-change event goes to the
+  matching event rules (:func:`status_events.publish`).
 """
 
 from __future__ import annotations
 
-from stepforge.service import executions, versions
+from stepforge.service import executions, status_events, versions
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ApiError
 from stepforge.store.base import UnitOfWork
@@ -23,6 +24,7 @@ def connect(ctx: ServiceContext) -> ServiceContext:
     """Connect ``ctx``'s engine to the service layer; returns ``ctx``."""
     ctx.engine.dispatcher.start_execution = ChildStarter(ctx)
     ctx.engine.on_ended = EndedExecution(ctx)
+    ctx.engine.on_started = StartedExecution(ctx)
     return ctx
 
 
@@ -49,3 +51,14 @@ class EndedExecution:
 
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         versions.purge_if_idle(self.ctx.within(tx), record.state_machine_arn)
+        status_events.publish(self.ctx.within(tx), record)
+
+
+class StartedExecution:
+    """The engine's start hook: the RUNNING status-change event, to the rules that match it."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        status_events.publish(self.ctx.within(tx), record)

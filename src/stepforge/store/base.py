@@ -37,6 +37,7 @@ from stepforge.store.records import (
     TimerRecord,
     VersionRecord,
 )
+from stepforge.store.trigger_base import TriggerReads, TriggerWrites
 
 
 class Conflict(Exception):
@@ -328,7 +329,7 @@ class MapRunWrites(MapRunReads, Protocol):
         """Write an item's child, status and result."""
 
 
-class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapRunReads, Protocol):
+class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapRunReads, TriggerReads, Protocol):
     """Every read of every aggregate: what both a :class:`Store` and a :class:`UnitOfWork` answer."""
 
     def pending_work(self, execution_arn: str) -> int:
@@ -336,7 +337,8 @@ class Reads(StateMachineReads, ExecutionReads, TimerSignalReads, TaskReads, MapR
         consistency checks: a RUNNING execution with none is stuck)."""
 
 
-class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, TaskWrites, MapRunWrites, Protocol):
+class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, TaskWrites, MapRunWrites, TriggerWrites,
+                 Protocol):
     """One open transaction: every read and write of every aggregate, bound to it.
 
     Its reads see its own writes. It is valid only inside the ``with store.transaction() as tx:``

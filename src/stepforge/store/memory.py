@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from stepforge.asl.records import Event, Run, Signal
 from stepforge.store import cursors
 from stepforge.store.base import Conflict, ExecutionQuery, NestedTransaction, TransactionClosed, UnitOfWork
+from stepforge.store.memory_triggers import MemoryTriggerReads, MemoryTriggerWrites, TriggerTables
 from stepforge.store.records import (
     ActivityRecord,
     ActivityTaskRecord,
@@ -91,9 +92,10 @@ class _Tables:
         self.items: dict[str, list[MapRunItem]] = {}
         self.item_of: dict[str, tuple[str, int]] = {}
         self.sequence = itertools.count()
+        self.triggers = TriggerTables()
 
 
-class _MemoryReads:
+class _MemoryReads(MemoryTriggerReads):
     """Every read, over the tables ``_db`` gives (the store's, or a live unit of work's)."""
 
     lock: threading.RLock
@@ -101,6 +103,10 @@ class _MemoryReads:
     @property
     def _db(self) -> _Tables:
         raise NotImplementedError
+
+    @property
+    def _triggers(self) -> TriggerTables:
+        return self._db.triggers
 
     def _on_undo(self, undo: Callable[[], None]) -> None:
         """A read that tidies (``next_due`` drops disarmed timers) outside a transaction: nothing to undo."""
@@ -280,7 +286,7 @@ class _MemoryReads:
             return None if key is None else _copy(self._db.items[key[0]][key[1]])
 
 
-class MemoryUnitOfWork(_MemoryReads):
+class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
     """The :class:`~stepforge.store.base.UnitOfWork` of one memory transaction: reads and writes, each
     write logging its undo."""
 

@@ -178,4 +178,57 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX executions_by_status ON executions (status, started);
     CREATE INDEX state_machines_by_creation ON state_machines (created, arn);
     """,
+    # 6 (5 is the nodes' migration; merged after it): schedules, event rules and their targets,
+    # webhooks, and which executions each started. Plain SQL common to SQLite and PostgreSQL.
+    """
+    CREATE TABLE schedules (
+        arn TEXT PRIMARY KEY,
+        group_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created REAL NOT NULL,
+        modified REAL NOT NULL,
+        next_firing REAL,
+        due REAL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX schedules_by_name ON schedules (name, arn);
+    CREATE INDEX schedules_by_due ON schedules (due) WHERE state = 'ENABLED' AND due IS NOT NULL;
+    CREATE INDEX schedules_by_group ON schedules (group_name, name);
+    CREATE TABLE schedule_groups (
+        name TEXT PRIMARY KEY,
+        arn TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE TABLE event_rules (
+        arn TEXT PRIMARY KEY,
+        bus TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created REAL NOT NULL,
+        next_firing REAL,
+        due REAL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX event_rules_by_bus ON event_rules (bus, name, arn);
+    CREATE INDEX event_rules_by_due ON event_rules (due) WHERE state = 'ENABLED' AND due IS NOT NULL;
+    CREATE TABLE event_targets (
+        rule_arn TEXT NOT NULL REFERENCES event_rules(arn),
+        target_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (rule_arn, target_id)
+    );
+    CREATE TABLE webhooks (
+        name TEXT PRIMARY KEY,
+        created REAL NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE trigger_starts (
+        source_arn TEXT NOT NULL,
+        execution_arn TEXT NOT NULL,
+        started REAL NOT NULL,
+        PRIMARY KEY (source_arn, execution_arn)
+    );
+    CREATE INDEX trigger_starts_by_time ON trigger_starts (source_arn, started);
+    """,
 )

@@ -23,6 +23,7 @@ from stepforge.store.sqlite_executions import SqliteExecutionReads, SqliteExecut
 from stepforge.store.sqlite_machines import SqliteMachineReads, SqliteMachineWrites
 from stepforge.store.sqlite_maprun import SqliteMapRunReads, SqliteMapRunWrites
 from stepforge.store.sqlite_tasks import SqliteTaskReads, SqliteTaskWrites
+from stepforge.store.sqlite_triggers import SqliteTriggerReads, SqliteTriggerWrites
 
 __all__ = ["FILE_NAME", "SqliteStore", "SqliteUnitOfWork"]
 
@@ -82,7 +83,7 @@ class SqliteTimerSignalWrites(SqliteTimerSignalReads, SqliteWriter):
 
 
 class SqliteUnitOfWork(SqliteMachineWrites, SqliteExecutionWrites, SqliteTaskWrites, SqliteMapRunWrites,
-                       SqliteTimerSignalWrites):
+                       SqliteTimerSignalWrites, SqliteTriggerWrites):
     """The :class:`~stepforge.store.base.UnitOfWork` of one SQLite transaction."""
 
 
@@ -91,7 +92,7 @@ def _unit_of_work(database: SqliteDatabase, conn: sqlite3.Connection) -> SqliteU
 
 
 class SqliteStore(SqliteDatabase, SqliteMachineReads, SqliteExecutionReads, SqliteMapRunReads,
-                  SqliteTimerSignalReads):
+                  SqliteTimerSignalReads, SqliteTriggerReads):
     """The Store protocol on one SQLite database file."""
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
