@@ -1,15 +1,14 @@
-"""The trigger aggregate of the store contract, run on every backend (memory and SQLite)."""
+"""The trigger aggregate of the store contract, run on every backend (memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backends import BACKENDS, store_opener
 
 from stepforge.store.base import Store
 from stepforge.store.memory import MemoryStore
-from stepforge.store.sqlite import SqliteStore
 from stepforge.store.trigger_records import (
     RuleRecord,
     ScheduleGroupRecord,
@@ -20,11 +19,11 @@ from stepforge.store.trigger_records import (
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path)
-    yield backend
-    backend.close()
+@pytest.fixture(params=["memory", *BACKENDS])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "memory":
+        return MemoryStore()
+    return store_opener(request, request.param, tmp_path)()
 
 
 def schedule(name: str, *, group: str = "default", due: float | None = 100.0, state: str = "ENABLED") -> ScheduleRecord:

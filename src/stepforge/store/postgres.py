@@ -26,6 +26,7 @@ from stepforge.store.postgres_executions import PostgresExecutionReads, Postgres
 from stepforge.store.postgres_machines import PostgresMachineReads, PostgresMachineWrites
 from stepforge.store.postgres_maprun import PostgresMapRunReads, PostgresMapRunWrites
 from stepforge.store.postgres_tasks import PostgresTaskReads, PostgresTaskWrites
+from stepforge.store.postgres_triggers import PostgresTriggerReads, PostgresTriggerWrites
 from stepforge.store.records import TimerRecord
 
 __all__ = ["PostgresStore", "PostgresUnitOfWork"]
@@ -112,7 +113,7 @@ class PostgresTimerSignalWrites(PostgresTimerSignalReads, PostgresWriter):
 
 
 class PostgresUnitOfWork(PostgresMachineWrites, PostgresExecutionWrites, PostgresTaskWrites, PostgresMapRunWrites,
-                         PostgresTimerSignalWrites):
+                         PostgresTimerSignalWrites, PostgresTriggerWrites):
     """The :class:`~stepforge.store.base.UnitOfWork` of one PostgreSQL transaction."""
 
 
@@ -121,7 +122,7 @@ def _unit_of_work(database: PostgresDatabase, conn: psycopg.Connection[Any]) -> 
 
 
 class PostgresStore(PostgresDatabase, PostgresMachineReads, PostgresExecutionReads, PostgresMapRunReads,
-                    PostgresTimerSignalReads):
+                    PostgresTimerSignalReads, PostgresTriggerReads):
     """The Store protocol on one PostgreSQL database."""
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
