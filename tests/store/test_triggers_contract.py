@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from backends import BACKENDS, store_opener
 
 from stepforge.store.base import Store
+from stepforge.store.memory import MemoryStore
 from stepforge.store.trigger_records import (
     RuleRecord,
     ScheduleGroupRecord,
@@ -13,6 +17,13 @@ from stepforge.store.trigger_records import (
     TriggerStart,
     WebhookRecord,
 )
+
+
+@pytest.fixture(params=["memory", *BACKENDS])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "memory":
+        return MemoryStore()
+    return store_opener(request, request.param, tmp_path)()
 
 
 def schedule(name: str, *, group: str = "default", due: float | None = 100.0, state: str = "ENABLED") -> ScheduleRecord:

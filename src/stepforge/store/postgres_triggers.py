@@ -1,8 +1,7 @@
 """PostgreSQL: schedules, event rules and targets, webhooks, and the executions they started.
 
-The statements are :mod:`stepforge.store.sqlite_triggers`' with ``%s`` placeholders, except that
-the due schedules and rules are claimed with ``FOR UPDATE SKIP LOCKED``: of several nodes firing at
-once, each takes different rows, and a firing is started once.
+The statements of ``sqlite_triggers`` with PostgreSQL's placeholders; in a unit of work, due
+schedules and rules are claimed ``FOR UPDATE SKIP LOCKED``, so two nodes never fire the same one.
 """
 
 from __future__ import annotations
@@ -78,7 +77,7 @@ class PostgresTriggerReads(PostgresSession):
 
     def due_schedules(self, now: float, limit: int) -> list[ScheduleRecord]:
         rows = self._execute(f"SELECT {_SCHEDULE} FROM schedules WHERE state = 'ENABLED' AND due IS NOT NULL "
-                             "AND due <= %s ORDER BY due LIMIT %s FOR UPDATE SKIP LOCKED", (now, limit)).fetchall()
+                             "AND due <= %s ORDER BY due LIMIT %s", (now, limit)).fetchall()
         return [_schedule(row) for row in rows]
 
     def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
@@ -109,7 +108,7 @@ class PostgresTriggerReads(PostgresSession):
 
     def due_rules(self, now: float, limit: int) -> list[RuleRecord]:
         rows = self._execute(f"SELECT {_RULE} FROM event_rules WHERE state = 'ENABLED' AND due IS NOT NULL "
-                             "AND due <= %s ORDER BY due LIMIT %s FOR UPDATE SKIP LOCKED", (now, limit)).fetchall()
+                             "AND due <= %s ORDER BY due LIMIT %s", (now, limit)).fetchall()
         return [_rule(row) for row in rows]
 
     def list_targets(self, rule_arn: str) -> list[TargetRecord]:
@@ -138,6 +137,18 @@ class PostgresTriggerReads(PostgresSession):
 
 class PostgresTriggerWrites(PostgresTriggerReads, PostgresWriter):
     """The writes of the trigger aggregate."""
+
+    def due_schedules(self, now: float, limit: int) -> list[ScheduleRecord]:
+        """Claimed: the rows stay locked until the transaction ends, and another node's batch skips them."""
+        rows = self._execute(f"SELECT {_SCHEDULE} FROM schedules WHERE state = 'ENABLED' AND due IS NOT NULL "
+                             "AND due <= %s ORDER BY due LIMIT %s FOR UPDATE SKIP LOCKED", (now, limit)).fetchall()
+        return [_schedule(row) for row in rows]
+
+    def due_rules(self, now: float, limit: int) -> list[RuleRecord]:
+        """Claimed as :meth:`due_schedules` are."""
+        rows = self._execute(f"SELECT {_RULE} FROM event_rules WHERE state = 'ENABLED' AND due IS NOT NULL "
+                             "AND due <= %s ORDER BY due LIMIT %s FOR UPDATE SKIP LOCKED", (now, limit)).fetchall()
+        return [_rule(row) for row in rows]
 
     def put_schedule(self, record: ScheduleRecord) -> None:
         self._execute(_upsert("schedules", _SCHEDULE, "arn"),
