@@ -75,7 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint.add_argument("--functions", action="append", default=[], metavar="MODULE",
                       help="a module of Python functions the server registers (repeatable), as for serve")
 
+    from stepforge.observe.cli import add_audit_command, run_audit
+
+    add_audit_command(commands)
+
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        return run_audit(args)
     if args.command == "validate":
         return _validate(args)
     if args.command == "serve":
@@ -92,13 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Exit 2, having run nothing, when the data directory is another server's, its database is
     damaged, the approval key is unusable or the port is taken."""
+    from stepforge.observe.cli import observatory, observe_config
     from stepforge.server import Refused, serve, start_up
     from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
 
     auth = _auth_config(args)  # before anything touches the data directory
     throttle = _throttle_config(args)
-    if auth is None or throttle is None:
+    observing = observe_config(args.config)
+    if auth is None or throttle is None or observing is None:
         return 2
     try:
         startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
@@ -122,7 +130,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
-              tasks=tasks, auth=auth, host=args.host, throttle=throttle)
+              tasks=tasks, auth=auth, host=args.host, throttle=throttle,
+              observe=observatory(observing, startup.store, args.data_dir))
     finally:
         startup.close()
     return 0

@@ -19,6 +19,7 @@ from stepforge.api.throttle import Throttle
 from stepforge.api.throttle_config import ThrottleConfig
 from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
+from stepforge.observe.observatory import Observatory
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
@@ -108,11 +109,11 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
           stopping: threading.Event | None = None,
           max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
           auth: AuthConfig | None = None, hosts: frozenset[str] | None = None,
-          throttle: Throttle | None = None) -> tuple[Starlette, Engine]:
+          throttle: Throttle | None = None, observe: Observatory | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread).
 
     ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`); ``throttle``
-    rate-limits API calls (None: never).
+    rate-limits API calls (None: never); ``observe`` watches the engine and the API (None: nothing).
     """
     store = store or MemoryStore()
     tasks = tasks or TaskConfig()
@@ -120,8 +121,10 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
     engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
     context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
                                            max_open_executions=max_open_executions))
+    if observe is not None:
+        observe.attach(engine)
     app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts,
-                     throttle=throttle)
+                     throttle=throttle, observe=observe)
     approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
     return app, engine
 
@@ -147,22 +150,26 @@ class _Server(uvicorn.Server):
 def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
           tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
-          throttle: ThrottleConfig | None = None) -> None:
+          throttle: ThrottleConfig | None = None, observe: Observatory | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
     Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered; calls
-    over ``throttle``'s quotas (when enabled) get ThrottlingException.
+    over ``throttle``'s quotas (when enabled) get ThrottlingException. ``observe`` (closed on the way out)
+    serves metrics, records the audit trail and exports traces.
     """
     stopping = threading.Event()
     auth = auth or AuthConfig()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
-                        hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()))
+                        hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
+                        observe=observe)
     server = _Server(uvicorn.Config(app, log_level=log_level), stopping, engine)
     engine.start()
     try:
         server.run(sockets=[sock])
     finally:
         engine.stop()
+        if observe is not None:
+            observe.close()
         store.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import threading
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -18,8 +20,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stepforge import bodies
+from stepforge.api.audit_trail import AuditTrail
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.edge import VERIFIED_REGION, Edge
+from stepforge.api.metrics_route import metrics_route
 from stepforge.api.operations import (
     LONG_POLLS,
     PRECHECKS,
@@ -33,6 +37,7 @@ from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
 from stepforge.engine import notices
+from stepforge.observe.observatory import Observatory
 from stepforge.service import sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
@@ -52,12 +57,14 @@ LONG_POLL_SECONDS = 60.0
 #: A waiting long poll or StartSyncExecution reads the store again this often even without a notice
 #: from the engine (a task queued by another process sharing the store fires no notice here).
 RECHECK_SECONDS = 5.0
+T = TypeVar("T")
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
                stopping: threading.Event | None = None, auth: AuthConfig | None = None,
-               hosts: frozenset[str] | None = None, throttle: Throttle | None = None) -> Starlette:
+               hosts: frozenset[str] | None = None, throttle: Throttle | None = None,
+               observe: Observatory | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
@@ -66,6 +73,8 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
     ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
     ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
+    ``observe`` (None: nothing) serves ``/metrics`` and the console dashboard, records the audit trail
+    and parents an execution's trace on its StartExecution request's ``traceparent``.
     """
     stopping = stopping or threading.Event()
 
@@ -82,10 +91,11 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                 raise UnknownOperation(f"Unknown operation {target!r}")
             validate(operation, request.params)
             if operation == SYNC_EXECUTION:
-                arn = await ctx.engine.write(lambda tx: sync.start(ctx.within(tx), request))
+                arn = await ctx.engine.write(lambda tx: _traced(sync.start(ctx.within(tx), request), observe, http))
                 return _ok(await _sync_result(ctx, arn, request))
             if operation in LONG_POLLS:
-                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
+                with _waiting(observe):
+                    return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
             reader = READ_OPERATIONS.get(operation)
             if reader is not None:
                 return await run_in_threadpool(_answer, reader, ctx, request)
@@ -93,7 +103,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             precheck = PRECHECKS.get(operation)
             if precheck is not None:
                 await run_in_threadpool(precheck, ctx, request)
-            return _ok(await ctx.engine.write(lambda tx: writer(ctx.within(tx), request)))
+            return _ok(await ctx.engine.write(lambda tx: _traced(writer(ctx.within(tx), request), observe, http)))
         except ApiError as exc:
             return _error(exc)
         except Exception as exc:  # never a stack trace to the client
@@ -104,8 +114,34 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
                             status_code=500, media_type=CONTENT_TYPE)
 
-    edge = Middleware(Edge, auth=auth or AuthConfig(), hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account)
-    return Starlette(routes=[Route("/", api, methods=["POST"]), *console_routes(ctx, stopping)], middleware=[edge])
+    auth = auth or AuthConfig()
+    edge = Middleware(Edge, auth=auth, hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account)
+    trail = Middleware(AuditTrail, log=observe.audit if observe else None, metrics=observe.metrics if observe else None,
+                       account=ctx.account, default_region=ctx.default_region)
+    routes = [Route("/", api, methods=["POST"]), *console_routes(ctx, stopping, observe)]
+    if observe is not None and observe.metrics is not None:
+        routes.append(metrics_route(observe.metrics, observe.config, auth))
+    return Starlette(routes=routes, middleware=[trail, edge])
+
+
+def _traced(result: T, observe: Observatory | None, http: HttpRequest) -> T:
+    """Inside the write: a started execution's trace is parented on the request's ``traceparent``."""
+    if observe is not None and observe.tracing is not None:
+        observe.started(result, http.headers)
+    return result
+
+
+@contextlib.contextmanager
+def _waiting(observe: Observatory | None) -> Iterator[None]:
+    """Count a long poll while it waits (the ``stepforge_api_long_polls`` gauge)."""
+    metrics = observe.metrics if observe is not None else None
+    if metrics is not None:
+        metrics.long_polls += 1
+    try:
+        yield
+    finally:
+        if metrics is not None:
+            metrics.long_polls -= 1
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,

@@ -37,6 +37,7 @@ from stepforge.engine import notices
 from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.notices import Notices
+from stepforge.engine.observer import BatchDone, BatchObserver
 from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ExecutionRecord, TimerRecord
@@ -75,6 +76,9 @@ class Engine:
         #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
         self.on_ended: EndHook | None = None
         self._ended: list[ExecutionRecord] = []
+        #: Told after each commit what the batch did (``stepforge.observe`` sets it; None: nobody).
+        self.observer: BatchObserver | None = None
+        self._done = BatchDone(0.0)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -144,18 +148,23 @@ class Engine:
             raise
         WriteQueue.settle(jobs)
         self._announce()
+        self._report(len(jobs))
         self.dispatcher.flush(now)
         return len(work) + len(jobs)
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
         self._ended = []
+        done = self._done = BatchDone(now)
+        started = time.perf_counter()
         with self.store.transaction() as tx:
             for job in jobs:
                 WriteQueue.run(tx, job)
+            timers = tx.due_timers(now, BATCH)
             work: list[tuple[str, Signal | None]] = [
                 (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
-                for t in tx.due_timers(now, BATCH)
+                for t in timers
             ]
+            done.timers, done.timer_lag = len(timers), max((now - t.due for t in timers), default=0.0)
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
             touched: dict[str, ExecutionRecord] = {}
@@ -164,7 +173,21 @@ class Engine:
             for record in touched.values():
                 tx.update_execution(record)
             self._run_end_hook(tx)
+            committing = time.perf_counter()
+        done.signals = len(work) - done.timers
+        done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _report(self, writes: int) -> None:
+        """After the commit: tell the observer what the batch did (see ``engine.observer``)."""
+        done, self._done = self._done, BatchDone(0.0)
+        if self.observer is None or done.size + writes == 0:
+            return
+        done.writes = writes
+        try:
+            self.observer(done)
+        except Exception:  # an observer's bug must not stop the engine
+            log.exception("batch observer failed")
 
     def _run_end_hook(self, tx: UnitOfWork) -> None:
         if self.on_ended is None:
@@ -199,6 +222,7 @@ class Engine:
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
                 self._commit(tx, record, step, now)
+            self._done.steps.append((record, step.events))
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
             touched[arn] = self._fail_internally(tx, arn, exc, now)
@@ -211,7 +235,9 @@ class Engine:
                       "executionFailedEventDetails", {"error": errors.RUNTIME, "cause": cause})
         record.run.status, record.run.error, record.run.cause = FAILED, errors.RUNTIME, cause
         record.run.frames.clear()
-        self._commit(tx, record, Step(events=[event]), now)
+        step = Step(events=[event])
+        self._commit(tx, record, step, now)
+        self._done.steps.append((record, step.events))
         return record
 
     def _commit(self, tx: UnitOfWork, record: ExecutionRecord, step: Step, now: float) -> None:

@@ -24,7 +24,7 @@ from stepforge.asl.errors import StatesError
 from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
 from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ActivityTaskRecord, DispatchRecord, ExecutionRecord
-from stepforge.tasks import children, maprun, resources
+from stepforge.tasks import children, maprun, resources, tracecontext
 from stepforge.tasks.aws import metadata
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
@@ -74,6 +74,8 @@ class Dispatcher:
         self._lock = threading.Lock()
         #: How child executions start; the service layer connects it (``service.ports.connect``).
         self.start_execution: children.StartExecution = _unconnected
+        #: The trace headers of a task's span (``stepforge.observe`` connects it when tracing is on).
+        self.trace_headers: tracecontext.TraceHeaders | None = None
 
     # -- inside the engine's step ------------------------------------------------------------------
 
@@ -134,11 +136,16 @@ class Dispatcher:
         jobs, self._pending = self._pending, []
         self._taken = []
         for job in jobs:
+            traced = (tracecontext.CURRENT.set(self.trace_headers(job.execution_arn, job.state_name))
+                      if self.trace_headers is not None else None)
             try:
                 self._start(job, now)
             except Exception as exc:  # an integration's bug fails its task, never the engine
                 log.exception("starting %s failed", job.resource)
                 self._deliver(job, Outcome(error=errors.RUNTIME, cause=f"{type(exc).__name__}: {exc}"))
+            finally:
+                if traced is not None:
+                    tracecontext.CURRENT.reset(traced)
 
     def discard(self) -> None:
         """The batch rolled back: forget what it dispatched, give back the outcomes it took."""

@@ -1,5 +1,7 @@
 // The console's entry: one shell page, the path picks the view.
 import * as activities from './pages/activities.js';
+import * as audit from './pages/audit.js';
+import * as dashboard from './pages/dashboard.js';
 import * as editor from './pages/editor.js';
 import * as execution from './pages/execution.js';
 import * as executions from './pages/executions.js';
@@ -9,10 +11,11 @@ import * as machines from './pages/machines.js';
 const VIEWS = {
   '/': machines, '/console': machines, '/console/machines': machines, '/console/machine': machine,
   '/console/editor': editor, '/console/executions': executions, '/console/execution': execution,
-  '/console/activities': activities,
+  '/console/activities': activities, '/console/dashboard': dashboard, '/console/audit': audit,
 };
 const NAV = { machines: ['/', '/console', '/console/machines', '/console/machine'], editor: ['/console/editor'],
-  executions: ['/console/executions', '/console/execution'], activities: ['/console/activities'] };
+  executions: ['/console/executions', '/console/execution'], activities: ['/console/activities'],
+  dashboard: ['/console/dashboard'], audit: ['/console/audit'] };
 
 const path = location.pathname.replace(/\/+$/, '') || '/';
 for (const link of document.querySelectorAll('[data-nav]')) {
