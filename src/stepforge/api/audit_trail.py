@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,11 +46,11 @@ class AuditTrail:
         if scope["type"] != "http" or (self.log is None and self.metrics is None) or not _audited_path(scope):
             await self.app(scope, receive, send)
             return
-        tap = _Tap()
+        tap = _Tap(lambda: self._record(scope, tap))
         try:
             await self.app(scope, tap.receive(receive), tap.send(send))
         finally:
-            self._record(scope, tap)
+            tap.done()  # if the response never finished (the client left, the app failed)
 
     def _record(self, scope: Scope, tap: _Tap) -> None:
         operation = _operation(scope)
@@ -75,9 +76,12 @@ class AuditTrail:
 
 
 class _Tap:
-    """Copies of what passes through one request: its body, the response's status, error and body."""
+    """Copies of what passes through one request: its body, the response's status, error and body.
+    ``finished`` runs once, just before the response's last part is sent (so a client that has its
+    answer finds the call in the trail)."""
 
-    def __init__(self) -> None:
+    def __init__(self, finished: Callable[[], None]) -> None:
+        self._finished: Callable[[], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
         self._request: list[bytes] = []
@@ -101,12 +105,20 @@ class _Tap:
                 for key, value in message.get("headers", []):
                     if key.lower() == b"x-amzn-errortype":
                         self.error_code = value.decode("latin-1")
-            elif message["type"] == "http.response.body" and self._response_size <= KEEP_BYTES:
+            elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
-                self._response.append(chunk)
+                if self._response_size <= KEEP_BYTES:
+                    self._response.append(chunk)
                 self._response_size += len(chunk)
+                if not message.get("more_body", False):
+                    self.done()
             await send(message)
         return tapped
+
+    def done(self) -> None:
+        finished, self._finished = self._finished, None
+        if finished is not None:
+            finished()
 
     def body(self) -> bytes:
         return b"".join(self._request) if self._request_size <= KEEP_BYTES else b""

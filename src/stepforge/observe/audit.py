@@ -134,18 +134,20 @@ class AuditLog:
         self.path, self.max_bytes, self.keep = path, max_bytes, keep
         self._queue: queue.SimpleQueue[Call | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write_loop, name="stepforge-audit", daemon=True)
-        self._idle = threading.Event()
-        self._idle.set()
+        self._written = threading.Condition()
+        self._pending = 0  # recorded, not yet written
         self._thread.start()
 
     def record(self, call: Call) -> None:
         """Queue ``call`` (shaped and written by the writer thread)."""
-        self._idle.clear()
+        with self._written:
+            self._pending += 1
         self._queue.put(call)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued event is written; False if that takes past ``timeout``."""
-        return self._idle.wait(timeout)
+        with self._written:
+            return self._written.wait_for(lambda: self._pending <= 0, timeout)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -170,13 +172,16 @@ class AuditLog:
                         stream = self.path.open("a", encoding="utf-8")
                 except OSError:  # a full disk must not stop the API; say so, keep trying
                     log.exception("cannot write the audit trail to %s", self.path)
+                self._done(len(calls))
                 if None in batch:
                     return
-                if self._queue.empty():
-                    self._idle.set()
         finally:
             stream.close()
-            self._idle.set()
+
+    def _done(self, count: int) -> None:
+        with self._written:
+            self._pending -= count
+            self._written.notify_all()
 
     def _rotate(self) -> None:
         for index in range(self.keep - 1, 0, -1):
