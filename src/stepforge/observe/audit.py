@@ -120,10 +120,10 @@ def trimmed(params: dict[str, Any]) -> dict[str, Any]:
 def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, str]]:
     found: dict[str, str] = {}
     for source in (params, response):
-        for key, kind in _ARN_KEYS.items():
-            value = source.get(key)
+        for key in _ARN_KEYS.keys() & source.keys():
+            value = source[key]
             if isinstance(value, str) and value not in found:
-                found[value] = kind
+                found[value] = _ARN_KEYS[key]
     return [{"ARN": arn, "type": kind} for arn, kind in found.items()]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stepforge.engine.observer import BatchDone
-from stepforge.observe.follow import StateVisit, TaskRun
+from stepforge.observe.follow import Listener, StateVisit
 from stepforge.store.records import ExecutionRecord
 
 WINDOW_MINUTES = 60
@@ -30,7 +30,7 @@ class _StateTimes:
     longest: float = 0.0
 
 
-class Dashboard:
+class Dashboard(Listener):
     """Per-minute execution counts per machine, state durations and recent batches (a follow.Listener)."""
 
     def __init__(self) -> None:
@@ -66,23 +66,11 @@ class Dashboard:
             times.total += seconds
             times.longest = max(times.longest, seconds)
 
-    def execution_redriven(self, record: ExecutionRecord, at: float) -> None:
-        pass
 
-    def state_entered(self, record: ExecutionRecord, visit: StateVisit) -> None:
-        pass
 
-    def task_scheduled(self, record: ExecutionRecord, task: TaskRun) -> None:
-        pass
 
-    def task_started(self, record: ExecutionRecord, task: TaskRun, at: float) -> None:
-        pass
 
-    def task_ended(self, record: ExecutionRecord, task: TaskRun, outcome: str, at: float) -> None:
-        pass
 
-    def map_run(self, record: ExecutionRecord, phase: str, at: float) -> None:
-        pass
 
     def _count(self, machine: str, series: str, at: float) -> None:
         with self._lock:

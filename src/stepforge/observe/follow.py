@@ -9,9 +9,10 @@ open are not timed (their ends still count, as a task of resource ``unknown``).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from stepforge.asl.records import Event
 from stepforge.store.records import ExecutionRecord
@@ -58,17 +59,22 @@ class _Frame:
     left: bool = False  # the frame has just left a state (``state`` is then the enclosing one)
 
 
+_NOWHERE = _Frame()
+
+
 @dataclass(slots=True)
 class _Execution:
     heads: dict[int, _Frame] = field(default_factory=dict)
 
 
-class Listener(Protocol):
-    """What a follower tells; ``record`` is the execution as the batch saved it."""
+class Listener:
+    """What a follower tells, each a no-op here: a listener overrides what it counts (the follower calls
+    only the methods a listener overrides). ``record`` is the execution as the batch saved it."""
 
     def execution_started(self, record: ExecutionRecord, at: float) -> None: ...
 
-    def execution_ended(self, record: ExecutionRecord, status: str, at: float) -> None: ...
+    def execution_ended(self, record: ExecutionRecord, status: str, at: float) -> None:
+        """``status``: SUCCEEDED, FAILED, ABORTED or TIMED_OUT."""
 
     def execution_redriven(self, record: ExecutionRecord, at: float) -> None: ...
 
@@ -87,6 +93,32 @@ class Listener(Protocol):
         """``phase``: Started, Succeeded, Failed or Aborted."""
 
 
+_FACTS = ("execution_started", "execution_ended", "execution_redriven", "state_entered", "state_exited",
+          "task_scheduled", "task_started", "task_ended", "map_run")
+
+
+@functools.cache
+def _kind(event_type: str) -> tuple[str, str]:
+    """What an event type means here: (``entered``, state type), (``exited``, ""), (``task:<kind>``, phase),
+    (``ended``, status), (``started``|``redriven``, ""), (``map_run``, phase) or (``other``, "")."""
+    if event_type.endswith("StateEntered"):
+        return "entered", event_type[:-len("StateEntered")]
+    if event_type.endswith("StateExited"):
+        return "exited", ""
+    task = _TASK_EVENT.fullmatch(event_type)
+    if task is not None:
+        return f"task:{TASK_KINDS[task.group(1)]}", task.group(2)
+    if event_type in ENDINGS:
+        return "ended", ENDINGS[event_type]
+    if event_type == "ExecutionStarted":
+        return "started", ""
+    if event_type == "ExecutionRedriven":
+        return "redriven", ""
+    if event_type in _MAP_RUN:
+        return "map_run", _MAP_RUN[event_type]
+    return "other", ""
+
+
 class Follower:
     """Follows the executions of committed batches, telling its listeners what happened."""
 
@@ -94,6 +126,10 @@ class Follower:
         self.listeners = listeners
         self.max_executions = max_executions
         self._open: dict[str, _Execution] = {}
+        self._calls: dict[str, list[Callable[..., None]]] = {
+            fact: [getattr(listener, fact) for listener in listeners
+                   if getattr(type(listener), fact) is not getattr(Listener, fact)]
+            for fact in _FACTS}
 
     def follow(self, record: ExecutionRecord, events: list[Event]) -> None:
         """Read the events one step appended to ``record``'s history."""
@@ -110,32 +146,32 @@ class Follower:
             self._open.pop(record.arn, None)
 
     def _read(self, record: ExecutionRecord, execution: _Execution, event: Event) -> None:
-        kind = event.type
-        if kind.endswith("StateEntered"):
-            before = execution.heads.get(event.previous_event_id, _Frame())
+        kind, detail = _kind(event.type)
+        heads = execution.heads
+        if kind == "entered":
+            before = heads.get(event.previous_event_id, _NOWHERE)
             if before.left:  # the same frame goes on; a branch's first state leaves its parent's head
-                del execution.heads[event.previous_event_id]
-            parent = before.state
-            visit = StateVisit(str((event.details or {}).get("name", "")), kind[:-len("StateEntered")],
-                               event.timestamp, parent, event.id)
-            execution.heads[event.id] = _Frame(visit)
+                del heads[event.previous_event_id]
+            visit = StateVisit(str((event.details or {}).get("name", "")), detail, event.timestamp, before.state,
+                               event.id)
+            heads[event.id] = _Frame(visit)
             self._tell("state_entered", record, visit)
             return
-        frame = execution.heads.pop(event.previous_event_id, None) or _Frame()
-        execution.heads[event.id] = frame
-        if kind.endswith("StateExited") and frame.state is not None:
-            execution.heads[event.id] = _Frame(frame.state.parent, left=True)
+        frame = heads.pop(event.previous_event_id, None) or _Frame()
+        heads[event.id] = frame
+        if kind == "exited" and frame.state is not None:
+            heads[event.id] = _Frame(frame.state.parent, left=True)
             self._tell("state_exited", record, frame.state, event.timestamp)
-        elif (task := _TASK_EVENT.fullmatch(kind)) is not None:
-            self._task(record, frame, event, TASK_KINDS[task.group(1)], task.group(2))
-        elif kind in ENDINGS:
-            self._tell("execution_ended", record, ENDINGS[kind], event.timestamp)
-        elif kind == "ExecutionStarted":
+        elif kind.startswith("task:"):
+            self._task(record, frame, event, kind[5:], detail)
+        elif kind == "ended":
+            self._tell("execution_ended", record, detail, event.timestamp)
+        elif kind == "started":
             self._tell("execution_started", record, event.timestamp)
-        elif kind == "ExecutionRedriven":
+        elif kind == "redriven":
             self._tell("execution_redriven", record, event.timestamp)
-        elif kind in _MAP_RUN:
-            self._tell("map_run", record, _MAP_RUN[kind], event.timestamp)
+        elif kind == "map_run":
+            self._tell("map_run", record, detail, event.timestamp)
 
     def _task(self, record: ExecutionRecord, frame: _Frame, event: Event, kind: str, phase: str) -> None:
         if phase == "Scheduled":
@@ -150,9 +186,9 @@ class Follower:
             frame.task = None
             self._tell("task_ended", record, task, _outcome(phase, event), event.timestamp)
 
-    def _tell(self, what: str, *args: object) -> None:
-        for listener in self.listeners:
-            getattr(listener, what)(*args)
+    def _tell(self, fact: str, *args: object) -> None:
+        for call in self._calls[fact]:
+            call(*args)
 
 
 def _resource(event: Event) -> str:

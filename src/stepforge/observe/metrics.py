@@ -15,13 +15,15 @@ batch and commit time, open executions) and ``stepforge_api_long_polls``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from stepforge.engine.observer import BatchDone
-from stepforge.observe.follow import StateVisit, TaskRun
+from stepforge.observe.follow import Listener, TaskRun
 from stepforge.store.records import ExecutionRecord
 
 NAMESPACE = "stepforge"
@@ -40,7 +42,7 @@ SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, float("inf"))
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-class Metrics:
+class Metrics(Listener):
     """The deployment's metrics, in a registry of their own (so several servers in one process, as in
     tests, never share counters). A :class:`~stepforge.observe.follow.Listener` for executions,
     tasks and Map Runs; :meth:`batch` takes the engine's figures."""
@@ -60,6 +62,7 @@ class Metrics:
                                  labels, namespace=NAMESPACE, registry=r)
         self._time = Histogram("ExecutionTime", "Milliseconds from an execution's start to its end", labels,
                                namespace=NAMESPACE, registry=r, buckets=MILLISECOND_BUCKETS)
+        self._machines: dict[str, _Machine] = {}
         self._tasks: dict[str, dict[str, Counter]] = {}
         self._task_times: dict[str, dict[str, Histogram]] = {}
         for kind, dimension in DIMENSIONS.items():
@@ -108,28 +111,33 @@ class Metrics:
 
     # -- what executions did (a follow.Listener) ---------------------------------------------
 
+    def _machine(self, arn: str) -> _Machine:
+        """A machine's labelled children, made once (``labels()`` costs a lock and a lookup a call)."""
+        found = self._machines.get(arn)
+        if found is None:
+            found = self._machines[arn] = _Machine(
+                {phase: counter.labels(arn, self.node) for phase, counter in self._executions.items()},
+                self._time.labels(arn, self.node))
+        return found
+
     def execution_started(self, record: ExecutionRecord, at: float) -> None:
-        self._executions["Started"].labels(record.state_machine_arn, self.node).inc()
+        self._machine(record.state_machine_arn).executions["Started"].inc()
 
     def execution_ended(self, record: ExecutionRecord, status: str, at: float) -> None:
-        phase, machine = ENDED[status], record.state_machine_arn
-        self._executions[phase].labels(machine, self.node).inc()
+        phase, machine = ENDED[status], self._machine(record.state_machine_arn)
+        machine.executions[phase].inc()
         if record.redrive_count:
-            self._redriven[phase].labels(machine, self.node).inc()
-        self._time.labels(machine, self.node).observe(max(0.0, at - record.started) * 1000)
+            self._redriven[phase].labels(record.state_machine_arn, self.node).inc()
+        machine.time.observe(max(0.0, at - record.started) * 1000)
 
     def execution_redriven(self, record: ExecutionRecord, at: float) -> None:
-        self._executions["Redriven"].labels(record.state_machine_arn, self.node).inc()
+        self._machine(record.state_machine_arn).executions["Redriven"].inc()
 
     def execution_throttled(self, machine_arn: str) -> None:
         """A StartExecution the API's throttle refused (counted at the edge, not by the engine)."""
         self.throttled.labels(machine_arn, self.node).inc()
 
-    def state_entered(self, record: ExecutionRecord, visit: StateVisit) -> None:
-        pass
 
-    def state_exited(self, record: ExecutionRecord, visit: StateVisit, at: float) -> None:
-        pass
 
     def task_scheduled(self, record: ExecutionRecord, task: TaskRun) -> None:
         self._tasks[task.kind]["Scheduled"].labels(record.state_machine_arn, task.resource, self.node).inc()
@@ -158,6 +166,12 @@ class Metrics:
     def exposition(self) -> bytes:
         """Every metric in Prometheus' text format (``CONTENT_TYPE``)."""
         return generate_latest(self.registry)
+
+
+@dataclass(frozen=True, slots=True)
+class _Machine:
+    executions: dict[str, Any]  # phase -> the labelled counter
+    time: Any
 
 
 class _Live(Collector):

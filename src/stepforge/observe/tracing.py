@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from stepforge.observe.follow import StateVisit, TaskRun
+from stepforge.observe.follow import Listener, StateVisit, TaskRun
 from stepforge.store.records import ExecutionRecord
 
 #: Incoming trace contexts kept for executions not started yet (a bound, not a wait).
@@ -48,7 +48,7 @@ class _Trace:
     open_tasks: dict[str, Span] = field(default_factory=dict)  # state name -> its latest open task
 
 
-class Tracing:
+class Tracing(Listener):
     """Makes spans from what a :class:`~stepforge.observe.follow.Follower` reads (a follow.Listener)."""
 
     def __init__(self, processor: SpanProcessor, *, service_name: str = "stepforge", node: str = "") -> None:
@@ -117,8 +117,6 @@ class Tracing:
             found.execution.set_status(Status(StatusCode.ERROR, f"{status}: {record.error or ''}".rstrip(": ")))
         found.execution.end(_ns(at))
 
-    def execution_redriven(self, record: ExecutionRecord, at: float) -> None:
-        pass
 
     def state_entered(self, record: ExecutionRecord, visit: StateVisit) -> None:
         found = self._traces.get(record.arn)
@@ -170,5 +168,3 @@ class Tracing:
             span.set_status(Status(StatusCode.ERROR, outcome))
         span.end(_ns(at))
 
-    def map_run(self, record: ExecutionRecord, phase: str, at: float) -> None:
-        pass
