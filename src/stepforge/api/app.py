@@ -82,6 +82,9 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         target = http.headers.get("x-amz-target", "")
         if throttle is not None and not throttle.admit(target.removeprefix(TARGET_PREFIX),
                                                        _region(http, ctx.default_region)):
+            if observe is not None and target.endswith("StartExecution"):
+                with contextlib.suppress(Exception):  # ExecutionThrottled and the trail name the machine
+                    await _body(http)
             return throttled()
         try:
             request = await _request(http, ctx.default_region)
