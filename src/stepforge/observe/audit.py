@@ -71,7 +71,7 @@ def event(call: Call) -> dict[str, Any]:
         identity = {"type": "ConsoleUser", "accountId": call.account, "userName": call.console_user}
     shaped: dict[str, Any] = {
         "eventVersion": "1.08", "eventID": str(uuid.uuid4()),
-        "eventTime": datetime.fromtimestamp(call.at or time.time(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "eventTime": _stamp(call.at or time.time()),
         "eventSource": EVENT_SOURCE, "eventName": call.operation, "awsRegion": call.region,
         "sourceIPAddress": call.source_ip, "userAgent": call.user_agent[:256], "userIdentity": identity,
         "requestParameters": trimmed(params), "readOnly": False, "eventType": "AwsApiCall",
@@ -85,6 +85,12 @@ def event(call: Call) -> dict[str, Any]:
     if resources:
         shaped["resources"] = resources
     return shaped
+
+
+def _stamp(at: float) -> str:
+    """``2026-03-01T12:00:00.000000Z`` (sorts as text in time order, as ``read`` compares it)."""
+    whole = int(at)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}.{int((at - whole) * 1_000_000):06d}Z"
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from stepforge.asl.records import Event
 from stepforge.store.records import ExecutionRecord
@@ -27,6 +27,9 @@ _MAP_RUN = {"MapRunStarted": "Started", "MapRunSucceeded": "Succeeded", "MapRunF
             "MapRunAborted": "Aborted"}
 HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
 UNKNOWN = "unknown"
+#: Executions followed at once (about 0.4 KB each while one waits); past it the longest-followed is
+#: forgotten: its states are no longer timed, its tasks' later events count under resource ``unknown``.
+MAX_EXECUTIONS = 50_000
 
 
 @dataclass(slots=True)
@@ -60,11 +63,8 @@ class _Frame:
 
 
 _NOWHERE = _Frame()
-
-
-@dataclass(slots=True)
-class _Execution:
-    heads: dict[int, _Frame] = field(default_factory=dict)
+#: Per execution: the frame each event id leads, for the next event that points back at it.
+_Heads = dict[int, _Frame]
 
 
 class Listener:
@@ -122,10 +122,10 @@ def _kind(event_type: str) -> tuple[str, str]:
 class Follower:
     """Follows the executions of committed batches, telling its listeners what happened."""
 
-    def __init__(self, listeners: list[Listener], *, max_executions: int = 100_000) -> None:
+    def __init__(self, listeners: list[Listener], *, max_executions: int = MAX_EXECUTIONS) -> None:
         self.listeners = listeners
         self.max_executions = max_executions
-        self._open: dict[str, _Execution] = {}
+        self._open: dict[str, _Heads] = {}
         self._calls: dict[str, list[Callable[..., None]]] = {
             fact: [getattr(listener, fact) for listener in listeners
                    if getattr(type(listener), fact) is not getattr(Listener, fact)]
@@ -135,23 +135,22 @@ class Follower:
         """Read the events one step appended to ``record``'s history."""
         if not events:
             return
-        execution = self._open.get(record.arn)
-        if execution is None:
+        heads = self._open.get(record.arn)
+        if heads is None:
             if len(self._open) >= self.max_executions:
                 self._open.pop(next(iter(self._open)))
-            execution = self._open[record.arn] = _Execution()
+            heads = self._open[record.arn] = {}
         for event in events:
-            self._read(record, execution, event)
+            self._read(record, heads, event)
         if record.status != "RUNNING":
             self._open.pop(record.arn, None)
 
-    def _read(self, record: ExecutionRecord, execution: _Execution, event: Event) -> None:
+    def _read(self, record: ExecutionRecord, heads: _Heads, event: Event) -> None:
         kind, detail = _kind(event.type)
-        heads = execution.heads
         if kind == "entered":
             before = heads.get(event.previous_event_id, _NOWHERE)
-            if before.left:  # the same frame goes on; a branch's first state leaves its parent's head
-                del heads[event.previous_event_id]
+            if before.left or before.state is None and before.task is None and before is not _NOWHERE:
+                del heads[event.previous_event_id]  # the same frame goes on (a branch keeps its parent's head)
             visit = StateVisit(str((event.details or {}).get("name", "")), detail, event.timestamp, before.state,
                                event.id)
             heads[event.id] = _Frame(visit)
