@@ -38,14 +38,19 @@ class Dashboard(Listener):
         self._minutes: OrderedDict[int, dict[str, dict[str, int]]] = OrderedDict()
         self._states: dict[tuple[str, str], _StateTimes] = {}
         self._batches: OrderedDict[int, list[int]] = OrderedDict()  # minute -> [batches, work items]
+        self._exits: list[tuple[tuple[str, str], float]] = []  # this batch's state visits (engine thread only)
 
     # -- feeding -------------------------------------------------------------------------------
 
     def batch(self, done: BatchDone) -> None:
+        """The batch's end: its figures, and the state visits it ended, merged under the lock at once."""
+        exits, self._exits = self._exits, []
         with self._lock:
             counts = _bucket(self._batches, int(done.now // 60), lambda: [0, 0])
             counts[0] += 1
             counts[1] += done.size
+            for key, seconds in exits:
+                self._time_state(key, seconds)
 
     def execution_started(self, record: ExecutionRecord, at: float) -> None:
         self._count(record.state_machine_arn, "started", at)
@@ -54,17 +59,18 @@ class Dashboard(Listener):
         self._count(record.state_machine_arn, _SERIES_OF[status], at)
 
     def state_exited(self, record: ExecutionRecord, visit: StateVisit, at: float) -> None:
-        seconds = max(0.0, at - visit.entered)
-        with self._lock:
-            key = (record.state_machine_arn, visit.name)
-            times = self._states.get(key)
-            if times is None:
-                if len(self._states) >= MAX_STATES:
-                    return
-                times = self._states[key] = _StateTimes()
-            times.count += 1
-            times.total += seconds
-            times.longest = max(times.longest, seconds)
+        self._exits.append(((record.state_machine_arn, visit.name), at - visit.entered))
+
+    def _time_state(self, key: tuple[str, str], seconds: float) -> None:
+        times = self._states.get(key)
+        if times is None:
+            if len(self._states) >= MAX_STATES:
+                return
+            times = self._states[key] = _StateTimes()
+        seconds = max(0.0, seconds)
+        times.count += 1
+        times.total += seconds
+        times.longest = max(times.longest, seconds)
 
 
 

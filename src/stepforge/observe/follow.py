@@ -126,7 +126,7 @@ class Follower:
         self.listeners = listeners
         self.max_executions = max_executions
         self._open: dict[str, _Heads] = {}
-        self._calls: dict[str, list[Callable[..., None]]] = {
+        self._on: dict[str, list[Callable[..., None]]] = {
             fact: [getattr(listener, fact) for listener in listeners
                    if getattr(type(listener), fact) is not getattr(Listener, fact)]
             for fact in _FACTS}
@@ -147,20 +147,28 @@ class Follower:
 
     def _read(self, record: ExecutionRecord, heads: _Heads, event: Event) -> None:
         kind, detail = _kind(event.type)
+        previous = event.previous_event_id
         if kind == "entered":
-            before = heads.get(event.previous_event_id, _NOWHERE)
-            if before.left or before.state is None and before.task is None and before is not _NOWHERE:
-                del heads[event.previous_event_id]  # the same frame goes on (a branch keeps its parent's head)
+            before = heads.get(previous, _NOWHERE)
             visit = StateVisit(str((event.details or {}).get("name", "")), detail, event.timestamp, before.state,
                                event.id)
-            heads[event.id] = _Frame(visit)
-            self._tell("state_entered", record, visit)
+            if before.left or before.state is None and before.task is None and before is not _NOWHERE:
+                del heads[previous]  # the same frame goes on (a branch's first state keeps its parent's head)
+                before.state, before.left = visit, False
+                heads[event.id] = before
+            else:
+                heads[event.id] = _Frame(visit)
+            for call in self._on["state_entered"]:
+                call(record, visit)
             return
-        frame = heads.pop(event.previous_event_id, None) or _Frame()
+        frame = heads.pop(previous, None) or _Frame()
         heads[event.id] = frame
-        if kind == "exited" and frame.state is not None:
-            heads[event.id] = _Frame(frame.state.parent, left=True)
-            self._tell("state_exited", record, frame.state, event.timestamp)
+        if kind == "exited":
+            visit = frame.state
+            if visit is not None:
+                frame.state, frame.left = visit.parent, True
+                for call in self._on["state_exited"]:
+                    call(record, visit, event.timestamp)
         elif kind.startswith("task:"):
             self._task(record, frame, event, kind[5:], detail)
         elif kind == "ended":
@@ -186,7 +194,7 @@ class Follower:
             self._tell("task_ended", record, task, _outcome(phase, event), event.timestamp)
 
     def _tell(self, fact: str, *args: object) -> None:
-        for call in self._calls[fact]:
+        for call in self._on[fact]:
             call(*args)
 
 
