@@ -164,11 +164,11 @@ class Follower:
         frame = heads.pop(previous, None) or _Frame()
         heads[event.id] = frame
         if kind == "exited":
-            visit = frame.state
-            if visit is not None:
-                frame.state, frame.left = visit.parent, True
+            left = frame.state
+            if left is not None:
+                frame.state, frame.left = left.parent, True
                 for call in self._on["state_exited"]:
-                    call(record, visit, event.timestamp)
+                    call(record, left, event.timestamp)
         elif kind.startswith("task:"):
             self._task(record, frame, event, kind[5:], detail)
         elif kind == "ended":
