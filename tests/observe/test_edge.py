@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from stepforge.api.credentials import AuthConfig
 from stepforge.api.throttle import Throttle
 from stepforge.api.throttle_config import Quota, ThrottleConfig
 from stepforge.observe.config import ObserveConfig
@@ -84,3 +85,15 @@ def test_a_waiting_long_poll_is_counted(served: tuple[TestClient, Observatory]) 
     poll.join(timeout=30)
     assert answered and answered[0].json()["taskToken"]
     assert value(samples(observatory), "stepforge_api_long_polls") == 0
+
+
+def test_with_keys_an_unsigned_console_call_is_audited_and_a_page_is_not(tmp_path: Path) -> None:
+    observatory = Observatory(ObserveConfig(node=NODE), data_dir=tmp_path)
+    app, _ = build(auth=AuthConfig(keys={"AKIDX": "secret"}), observe=observatory)
+    with TestClient(app) as client:
+        assert client.get("/console/api/machines").status_code == 403
+        assert client.get("/console/static/missing.js").status_code == 404
+    events = trail(observatory)
+    observatory.close()
+    assert [(e["eventName"], e["errorCode"]) for e in events] \
+        == [("GET /console/api/machines", "MissingAuthenticationTokenException")]

@@ -6,7 +6,7 @@ ValidationException...). It keeps a copy of the request and response bodies as t
 bound) and, once the response is sent, hands the call to :class:`~stepforge.observe.audit.AuditLog`,
 which shapes and writes it on its own thread. Recorded: every write operation (``POST /`` whose
 operation changes something) and every answer of status 400 or more, on the API and the console's
-JSON API alike; the console's other writes (approval links...) too.
+JSON API alike, and the decisions taken through approval links (``POST /approval/...``).
 
 The caller is the access key id of the request's SigV4 ``Credential`` (verified by the edge when keys
 are configured: a call that got through was signed with it; a refused one records the key it claimed),
@@ -129,7 +129,7 @@ class _Tap:
 
 def _audited_path(scope: Scope) -> bool:
     path: str = scope["path"]
-    return (path == "/" and scope["method"] == "POST") or path.startswith("/console/")
+    return (path == "/" and scope["method"] == "POST") or path.startswith(("/console/api/", "/approval/"))
 
 
 def _operation(scope: Scope) -> str:
@@ -142,4 +142,5 @@ def _operation(scope: Scope) -> str:
 
 
 def _console_write(scope: Scope) -> bool:
-    return scope["path"] != "/" and scope["method"] not in ("GET", "HEAD", "OPTIONS")
+    """An approval link's decision (the console's JSON API only reads; ``validate`` changes nothing)."""
+    return str(scope["path"]).startswith("/approval/") and scope["method"] == "POST"
