@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from stepforge.observe.config import ObserveConfig
 from stepforge.observe.observatory import Observatory
 from stepforge.observe.tracing import Tracing
 from stepforge.service import executions
+from stepforge.tasks.config import HttpSettings, TaskConfig
 from stepforge.testing import Harness
 
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
@@ -95,3 +98,44 @@ def test_without_tracing_no_task_gets_trace_headers(harness: Harness) -> None:
     definition = {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": FN + "double", "End": True}}}
     assert harness.run(definition, {"n": 1}).output["trace"] == {}
     assert harness.engine.observer is None
+
+
+class _Headers(BaseHTTPRequestHandler):
+    seen: list[str | None] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.headers.get("traceparent"))
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint() -> Iterator[tuple[str, list[str | None]]]:
+    seen: list[str | None] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Headers,), {"seen": seen}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_http_task_sends_its_spans_traceparent(endpoint: tuple[str, list[str | None]]) -> None:
+    address, seen = endpoint
+    connection = {"api_key": {"name": "x-api-key", "value": "k"}, "hosts": [address]}
+    harness = Harness(tasks=TaskConfig(inline=True, http=HttpSettings(allow=[address], connections={"api": connection})))
+    exporter = InMemorySpanExporter()
+    observatory = Observatory(ObserveConfig(metrics=False, audit=False), tracing=Tracing(SimpleSpanProcessor(exporter)))
+    observatory.attach(harness.engine)
+    result = harness.run({"StartAt": "Fetch", "States": {"Fetch": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke", "End": True, "Parameters": {
+            "ApiEndpoint": f"http://{address}/orders", "Method": "GET",
+            "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:000000000000:connection/api/x"}}}}})
+    observatory.close()
+    assert result.status == "SUCCEEDED", result.cause
+    task = by_name(exporter.get_finished_spans())["ServiceIntegration arn:aws:states:::http:invoke"]
+    assert seen == [f"00-{task.context.trace_id:032x}-{task.context.span_id:016x}-{task.context.trace_flags:02x}"]
