@@ -101,7 +101,7 @@ def test_without_tracing_no_task_gets_trace_headers(harness: Harness) -> None:
 
 
 class _Headers(BaseHTTPRequestHandler):
-    seen: list[str | None] = []
+    seen: list[str | None]  # each subclass brings its own list
 
     def do_GET(self) -> None:
         type(self).seen.append(self.headers.get("traceparent"))
@@ -116,7 +116,7 @@ class _Headers(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def endpoint() -> Iterator[tuple[str, list[str | None]]]:
-    seen: list[str | None] = []
+    seen: list[str | None]  # each subclass brings its own list
     server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Headers,), {"seen": seen}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"127.0.0.1:{server.server_address[1]}", seen
