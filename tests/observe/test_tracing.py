@@ -116,7 +116,7 @@ class _Headers(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def endpoint() -> Iterator[tuple[str, list[str | None]]]:
-    seen: list[str | None]  # each subclass brings its own list
+    seen: list[str | None] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Headers,), {"seen": seen}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"127.0.0.1:{server.server_address[1]}", seen
