@@ -118,3 +118,15 @@ def test_the_audit_command_refuses_a_missing_trail_and_a_bad_since(tmp_path: Pat
     (tmp_path / "audit.jsonl").write_text("")
     assert main(["audit", "--data-dir", str(tmp_path), "--since", "soon"]) == 2
     assert "--since" in capsys.readouterr().err
+
+
+def test_the_trail_is_its_owners_only(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "trail" / "audit.jsonl", max_bytes=100, keep=2)
+    for _ in range(3):
+        log.record(call())
+        assert log.flush()
+    log.record(call())
+    log.close()
+    kept = files(tmp_path / "trail" / "audit.jsonl")
+    assert len(kept) == 3 and {p.stat().st_mode & 0o777 for p in kept} == {0o600}
+    assert (tmp_path / "trail").stat().st_mode & 0o777 == 0o700

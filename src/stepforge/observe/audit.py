@@ -4,7 +4,7 @@ Each line is one event in CloudTrail's shape where it fits (``eventTime``, ``eve
 ``states.amazonaws.com``, ``eventName``, ``userIdentity.accessKeyId``, ``sourceIPAddress``,
 ``requestParameters`` trimmed, ``errorCode``/``errorMessage``, ``resources``). Lines are appended to
 ``<data-dir>/audit.jsonl`` by one writer thread (a request never waits on the disk), the file opened
-in append mode; past ``max_bytes`` it is rotated to ``audit.jsonl.1`` ... ``.keep`` and a new one begun.
+in append mode, readable by its owner only; past ``max_bytes`` it is rotated to ``audit.jsonl.1`` ... ``.keep`` and a new one begun.
 
 Why a file and not a table: audit lines are written for every call, refused ones included (a flood
 of bad signatures or throttled calls), and SQLite has a single writer that the engine's group commit
@@ -16,6 +16,7 @@ file in its own data directory.
 from __future__ import annotations
 
 import json
+import os
 import logging
 import queue
 import threading
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,8 @@ class AuditLog:
         self._thread.join(timeout=10)
 
     def _write_loop(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        stream = self.path.open("a", encoding="utf-8")
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stream = self._open()
         try:
             while True:
                 first = self._queue.get()
@@ -175,7 +176,7 @@ class AuditLog:
                     if stream.tell() > self.max_bytes:
                         stream.close()
                         self._rotate()
-                        stream = self.path.open("a", encoding="utf-8")
+                        stream = self._open()
                 except OSError:  # a full disk must not stop the API; say so, keep trying
                     log.exception("cannot write the audit trail to %s", self.path)
                 self._done(len(calls))
@@ -188,6 +189,11 @@ class AuditLog:
         with self._written:
             self._pending -= count
             self._written.notify_all()
+
+    def _open(self) -> TextIO:
+        """The trail in append mode, readable by its owner only (like every file of the data directory)."""
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return os.fdopen(descriptor, "a", encoding="utf-8")
 
     def _rotate(self) -> None:
         for index in range(self.keep - 1, 0, -1):
