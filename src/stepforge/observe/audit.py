@@ -16,8 +16,8 @@ file in its own data directory.
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 import queue
 import threading
 import time
