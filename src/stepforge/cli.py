@@ -43,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--no-auth", action="store_true",
                        help="allow a non-loopback --host with no [auth.keys] (anyone who reaches it may call the "
                             "API); configured keys are always required")
+    serve.add_argument("--tls-cert", type=Path, default=None, help="serve HTTPS with this certificate (PEM chain)")
+    serve.add_argument("--tls-key", type=Path, default=None, help="the private key (PEM) of --tls-cert")
+
+    commands.add_parser("hash-password", help="read a console user's password (prompt or stdin) and print the "
+                                              "hash for [auth.users.NAME] password")
 
     work = commands.add_parser("worker", help="run @stepforge.activity handlers against a server")
     work.add_argument("--activities", action="append", required=True, metavar="MODULE",
@@ -88,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "db":
         return _db_check(args)
+    if args.command == "hash-password":
+        return _hash_password()
     if args.command == "worker":
         from stepforge.tasks.cli import run_worker
 
@@ -106,7 +113,8 @@ def _serve(args: argparse.Namespace) -> int:
     auth = _auth_config(args)  # before anything touches the data directory
     throttle = _throttle_config(args)
     observing = observe_config(args.config)
-    if auth is None or throttle is None or observing is None:
+    usable, tls = _tls(args)
+    if auth is None or throttle is None or observing is None or not usable:
         return 2
     try:
         startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
@@ -123,14 +131,15 @@ def _serve(args: argparse.Namespace) -> int:
         startup.store.close()
         startup.close()
         return 2
-    print(f"stepforge {__version__} serving the Step Functions API on http://{args.host}:{args.port}", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"stepforge {__version__} serving the Step Functions API on {scheme}://{args.host}:{args.port}", flush=True)
     print(f"data: {Path(getattr(startup.store, 'path', 'memory')).resolve()} "
           f"(SQLite, synchronous={args.sqlite_synchronous})", flush=True)
-    print(f"export AWS_ENDPOINT_URL_SFN=http://{args.host}:{args.port}", flush=True)
+    print(f"export AWS_ENDPOINT_URL_SFN={scheme}://{args.host}:{args.port}", flush=True)
     try:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
-              tasks=tasks, auth=auth, host=args.host, throttle=throttle,
+              tasks=tasks, auth=auth, host=args.host, throttle=throttle, tls=tls,
               observe=observatory(observing, startup.store, args.data_dir))
     finally:
         startup.close()
@@ -153,8 +162,52 @@ def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
               "--no-auth to serve it open anyway.", file=sys.stderr)
         return None
     if auth.keys:
-        print(f"auth: SigV4 with {len(auth.keys)} access key(s); console JSON API needs signed requests", flush=True)
+        print(f"auth: SigV4 with {len(auth.keys)} access key(s)", flush=True)
+    if auth.users:
+        print(f"console: login required ({len(auth.users)} user(s))", flush=True)
+        if not is_loopback(args.host) and args.tls_cert is None:
+            print("stepforge: warning: console passwords and session cookies cross the network in clear text; "
+                  "serve with --tls-cert/--tls-key (or behind a TLS proxy)", file=sys.stderr, flush=True)
+    elif auth.keys:
+        print("console: no [auth.users], so its JSON API answers only signed requests", flush=True)
     return auth
+
+
+def _tls(args: argparse.Namespace) -> tuple[bool, tuple[Path, Path] | None]:
+    """Whether the TLS options can be used (after saying why not), and ``(cert, key)`` for HTTPS or None."""
+    if args.tls_cert is None and args.tls_key is None:
+        return True, None
+    if args.tls_cert is None or args.tls_key is None:
+        print("stepforge: --tls-cert and --tls-key go together", file=sys.stderr)
+        return False, None
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(args.tls_cert, args.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"stepforge: cannot use --tls-cert {args.tls_cert} with --tls-key {args.tls_key}: {exc}", file=sys.stderr)
+        return False, None
+    return True, (args.tls_cert, args.tls_key)
+
+
+def _hash_password() -> int:
+    """Print the scrypt hash of a password typed twice (or read from standard input when piped)."""
+    import getpass
+
+    from stepforge.api.users import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("stepforge: the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        print("stepforge: a password needs at least 8 characters", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0
 
 
 def _throttle_config(args: argparse.Namespace) -> ThrottleConfig | None:

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from stepforge.api.app import create_app
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.hosts import served_hosts
+from stepforge.api.sessions import Sessions
 from stepforge.api.throttle import Throttle
 from stepforge.api.throttle_config import ThrottleConfig
 from stepforge.engine.clock import Clock
@@ -118,14 +119,16 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
     store = store or MemoryStore()
     tasks = tasks or TaskConfig()
     tasks.account = account
+    tasks.approval_secret = tasks.approval_secret or approval.load_secret(None)
+    sessions = Sessions(tasks.approval_secret, auth.users, auth.session_seconds) if auth and auth.users else None
     engine = Engine(store, clock, max_history_events=max_history_events, tasks=tasks)
     context = ports.connect(ServiceContext(store=store, engine=engine, account=account,
                                            max_open_executions=max_open_executions))
     if observe is not None:
         observe.attach(engine)
     app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts,
-                     throttle=throttle, observe=observe)
-    approval.configure(tasks.approval_secret or approval.load_secret(None), tasks.approval_base_url)
+                     throttle=throttle, sessions=sessions, observe=observe)
+    approval.configure(tasks.approval_secret, tasks.approval_base_url)
     return app, engine
 
 
@@ -150,13 +153,15 @@ class _Server(uvicorn.Server):
 def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, log_level: str = "warning",
           max_open_executions: int = 1_000_000, max_history_events: int = MAX_HISTORY_EVENTS,
           tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
-          throttle: ThrottleConfig | None = None, observe: Observatory | None = None) -> None:
+          throttle: ThrottleConfig | None = None, tls: tuple[Path, Path] | None = None,
+          observe: Observatory | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
     Only Host names of :func:`served_hosts` (loopback, ``host``, ``auth.hosts``) are answered; calls
-    over ``throttle``'s quotas (when enabled) get ThrottlingException. ``observe`` (closed on the way out)
-    serves metrics, records the audit trail and exports traces.
+    over ``throttle``'s quotas (when enabled) get ThrottlingException. With ``tls`` (certificate and
+    key files, PEM), the API and the console are served over HTTPS only. ``observe`` (closed on the way
+    out) serves metrics, records the audit trail and exports traces.
     """
     stopping = threading.Event()
     auth = auth or AuthConfig()
@@ -164,7 +169,9 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
                         hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
                         observe=observe)
-    server = _Server(uvicorn.Config(app, log_level=log_level), stopping, engine)
+    certificate, key = tls if tls else (None, None)
+    server = _Server(uvicorn.Config(app, log_level=log_level, ssl_certfile=certificate, ssl_keyfile=key),
+                     stopping, engine)
     engine.start()
     try:
         server.run(sockets=[sock])

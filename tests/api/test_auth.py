@@ -114,6 +114,16 @@ def test_an_unknown_key_is_refused(client: TestClient) -> None:
             "The security token included in the request is invalid.")
 
 
+def test_a_session_token_with_a_long_term_key_is_refused(client: TestClient) -> None:
+    body = json.dumps({}).encode()
+    request = AWSRequest("POST", URL + "/", data=body, headers={"X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+                                                                "Content-Type": "application/x-amz-json-1.0"})
+    SigV4Auth(Credentials(KEY, SECRET, token="FwoGZXIvYXdzEXAMPLE"), "states", "us-east-1").add_auth(request)
+    assert "X-Amz-Security-Token" in request.headers  # signed with the rest
+    refused(client.post("/", content=body, headers=dict(request.headers.items())), 400,
+            "UnrecognizedClientException", "The security token included in the request is invalid.")
+
+
 def test_an_expired_signature_is_refused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: datetime.now(UTC) - timedelta(minutes=6))
     response = call(client, "ListStateMachines")
@@ -194,7 +204,7 @@ def test_without_keys_the_api_stays_open(open_client: TestClient) -> None:
 
 def test_with_keys_the_console_json_api_needs_a_signature(client: TestClient) -> None:
     refused(client.get("/console/api/tasks"), 403, "MissingAuthenticationTokenException",
-            "the console's JSON API answers only SigV4-signed requests until console login exists")
+            "the console's JSON API answers only SigV4-signed requests. Add [auth.users]")
     refused(client.post("/console/api/validate", json={"definition": PASS}), 403,
             "MissingAuthenticationTokenException")
     request = AWSRequest("GET", URL + "/console/api/machines?limit=5")

@@ -89,3 +89,20 @@ def test_a_failing_loop_logs_one_line_per_period(caplog: pytest.LogCaptureFixtur
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 3
     assert "database or disk is full" in lines[0] and "(999 more failures since the last report)" in lines[1]
+
+
+def test_a_damaged_database_answers_the_console_with_service_unavailable(store: SqliteStore) -> None:
+    app, engine = build(store=store)
+    with TestClient(app) as client:
+        for n in range(40):
+            assert call(client, "CreateStateMachine", name=f"m{n}", definition=PASS, roleArn=ROLE)[0] == 200
+        assert client.get("/console/api/machines").status_code == 200
+        assert store._writer_conn is not None
+        store._writer_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+        with open(store.path, "r+b") as database:  # scribble over every page but the header
+            database.seek(4096)
+            database.write(b"\xff" * (store.path.stat().st_size - 4096))
+        response = client.get("/console/api/machines")
+        assert response.status_code == 503
+        assert response.json()["error"] == "ServiceUnavailable" and "damaged" in response.json()["message"]
+    engine.stop()

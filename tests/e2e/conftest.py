@@ -55,19 +55,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def configured_server(workdir: Path, config: str, what: str = "server") -> Iterator[str]:
-    """The URL of a ``stepforge serve --config`` subprocess with ``config`` as its TOML, for a block."""
+def configured_server(workdir: Path, config: str, what: str = "server", *, args: tuple[str, ...] = (),
+                      scheme: str = "http") -> Iterator[str]:
+    """The URL of a ``stepforge serve --config`` subprocess with ``config`` as its TOML (and ``args``), for a block."""
     (workdir / "config.toml").write_text(config)
     port = free_port()
     command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-               str(workdir / "data"), "--config", str(workdir / "config.toml")]
+               str(workdir / "data"), "--config", str(workdir / "config.toml"), *args]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 20
         while not _accepts_connections(port):
             assert process.poll() is None and time.monotonic() < deadline, f"the {what} did not start"
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         _stop(process)
 

@@ -20,6 +20,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.api.test_console_login import KEY as LOGIN_KEY
+from tests.api.test_console_login import SECRET as LOGIN_SECRET
+from tests.api.test_console_login import call as console_call
+from tests.api.test_console_login import config as login_config
+from tests.api.test_console_login import session_of
 from tests.e2e.conftest import ROLE_ARN, configured_server
 from tests.observe.collector import Collected, otlp_collector
 
@@ -195,3 +200,19 @@ def test_with_keys_metrics_want_the_bearer_token(secured_server: tuple[str, Path
     assert http_get(endpoint + "/metrics", {"Authorization": "Bearer wrong"})[0] == 401
     status, text = http_get(endpoint + "/metrics", {"Authorization": f"Bearer {TOKEN}"})
     assert status == 200 and "stepforge_engine_open_executions" in text
+
+
+def test_a_console_users_write_is_audited_under_their_name(tmp_path: Path) -> None:
+    with configured_server(tmp_path, login_config(), "server with console users") as endpoint:
+        machine = client(endpoint, LOGIN_KEY, LOGIN_SECRET).create_state_machine(
+            name="console-audited", definition=MACHINE, roleArn=ROLE_ARN)["stateMachineArn"]
+        session, csrf = session_of(endpoint, "otto")
+        assert console_call(session, "StartExecution", {"stateMachineArn": machine}, csrf).status_code == 200
+        assert console_call(session, "StartExecution", {"stateMachineArn": machine}, None).status_code >= 400
+        events = eventually(lambda: len(found := trail(tmp_path / "data", "StartExecution")) >= 2 and found,
+                            "both starts were written")
+    accepted, refused = events
+    assert accepted["userIdentity"] == {"type": "ConsoleUser", "accountId": "000000000000", "userName": "otto"}
+    assert "errorCode" not in accepted and refused["errorCode"]
+    created = trail(tmp_path / "data", "CreateStateMachine")
+    assert created[0]["userIdentity"]["accessKeyId"] == LOGIN_KEY

@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ class Seen:
     requests: list[dict[str, Any]] = field(default_factory=list)
     sent: int = 0
     big_done: threading.Event = field(default_factory=threading.Event)
+    trickled: int = 0
+    trickle_done: threading.Event = field(default_factory=threading.Event)
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -54,6 +57,8 @@ class Echo(BaseHTTPRequestHandler):
                                    "key": self.headers.get("x-api-key")})
         if self.path.startswith("/big"):
             return self._stream(declared="declared" in self.path)
+        if self.path.startswith("/trickle"):
+            return self._trickle()
         if self.path.startswith("/gzip"):
             return self._gzip(BOMB if "bomb" in self.path else gzip.compress(b'{"small": true}'))
         status = 404 if "missing" in self.path else 200
@@ -78,6 +83,22 @@ class Echo(BaseHTTPRequestHandler):
             pass
         finally:
             self.seen.big_done.set()
+
+    def _trickle(self) -> None:
+        """One byte every 50 ms, 400 of them: each read is quick, the whole answer takes 20 s."""
+        self.send_response(200)
+        self.send_header("content-length", "400")
+        self.end_headers()
+        try:
+            for _ in range(400):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                self.seen.trickled += 1
+                time.sleep(0.05)
+        except OSError:
+            pass
+        finally:
+            self.seen.trickle_done.set()
 
     def _gzip(self, payload: bytes) -> None:
         self.send_response(200)
@@ -107,11 +128,11 @@ def server(seen: Seen) -> Iterator[str]:
 
 
 def harness(allow: list[str], hosts: list[str] | None = None, limit: int = 256 * 1024,
-            query: dict[str, str] | None = None) -> Harness:
+            query: dict[str, str] | None = None, timeout: float = 60.0) -> Harness:
     connection: dict[str, Any] = {"api_key": {"name": "x-api-key", "value": "s3"}, "query": query or {}}
     if hosts is not None:
         connection["hosts"] = hosts
-    settings = HttpSettings(allow=allow, connections={"orders": connection}, response_limit=limit)
+    settings = HttpSettings(allow=allow, connections={"orders": connection}, response_limit=limit, timeout=timeout)
     return Harness(tasks=TaskConfig(inline=True, http=settings))
 
 
@@ -274,6 +295,14 @@ def test_a_streamed_50_mb_response_fails_after_the_cap_without_being_held(server
     assert "262144-byte limit" in result.cause
     assert seen.sent < 16 * 1024 * 1024        # the cap, plus what loopback's socket buffers took
     assert peak < 4 * 1024 * 1024
+
+
+def test_a_response_trickled_a_byte_at_a_time_is_cut_off_at_the_total_time_limit(server: str, seen: Seen) -> None:
+    result = call(harness([server], timeout=1.0), ApiEndpoint=f"http://{server}/trickle", Method="GET")
+    assert result.error == "States.Http.Socket"
+    assert "did not complete within its time limit" in result.cause
+    assert seen.trickle_done.wait(10)
+    assert seen.trickled < 400  # the connection was closed before the server finished
 
 
 def test_a_declared_length_over_the_cap_fails_before_the_body_is_read(server: str) -> None:

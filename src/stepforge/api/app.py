@@ -20,7 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stepforge import bodies
-from stepforge.api.audit_trail import AuditTrail
+from stepforge.api import login
+from stepforge.api.audit_trail import AuditTrail, IdentityNote
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.edge import VERIFIED_REGION, Edge
 from stepforge.api.metrics_route import metrics_route
@@ -33,6 +34,7 @@ from stepforge.api.operations import (
     WRITE_OPERATIONS,
     Handler,
 )
+from stepforge.api.sessions import Sessions
 from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
@@ -64,7 +66,7 @@ _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
                stopping: threading.Event | None = None, auth: AuthConfig | None = None,
                hosts: frozenset[str] | None = None, throttle: Throttle | None = None,
-               observe: Observatory | None = None) -> Starlette:
+               sessions: Sessions | None = None, observe: Observatory | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
@@ -73,6 +75,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
     ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
     ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
+    With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
     ``observe`` (None: nothing) serves ``/metrics`` and the console dashboard, records the audit trail
     and parents an execution's trace on its StartExecution request's ``traceparent``.
     """
@@ -118,13 +121,17 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
                             status_code=500, media_type=CONTENT_TYPE)
 
     auth = auth or AuthConfig()
-    edge = Middleware(Edge, auth=auth, hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account)
+    if auth.users and sessions is None:
+        raise ValueError("console users are configured: create_app needs their sessions")
+    edge = Middleware(Edge, auth=auth, hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account,
+                      sessions=sessions)
     trail = Middleware(AuditTrail, log=observe.audit if observe else None, metrics=observe.metrics if observe else None,
                        account=ctx.account, default_region=ctx.default_region)
-    routes = [Route("/", api, methods=["POST"]), *console_routes(ctx, stopping, observe)]
+    routes = [Route("/", api, methods=["POST"]), *login.routes(sessions if auth.users else None),
+              *console_routes(ctx, stopping, observe)]
     if observe is not None and observe.metrics is not None:
         routes.append(metrics_route(observe.metrics, observe.config, auth))
-    return Starlette(routes=routes, middleware=[trail, edge])
+    return Starlette(routes=routes, middleware=[trail, edge, Middleware(IdentityNote)])
 
 
 def _traced(result: T, observe: Observatory | None, http: HttpRequest) -> T:

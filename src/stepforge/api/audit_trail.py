@@ -8,9 +8,9 @@ which shapes and writes it on its own thread. Recorded: every write operation (`
 operation changes something) and every answer of status 400 or more, on the API and the console's
 JSON API alike, and the decisions taken through approval links (``POST /approval/...``).
 
-The caller is the access key id of the request's SigV4 ``Credential`` (verified by the edge when keys
-are configured: a call that got through was signed with it; a refused one records the key it claimed),
-or the console user the console's login put in the scope under :data:`CONSOLE_USER`.
+The caller is who the edge verified (:data:`~stepforge.api.edge.IDENTITY`: an access key id, or
+``console:NAME`` for a console session), which :class:`IdentityNote`, placed inside the edge, hands
+back out; for a call the edge refused, the access key its SigV4 ``Credential`` claimed.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stepforge.api.edge import IDENTITY
 from stepforge.api.operations import LONG_POLLS, SYNC_EXECUTION, TARGET_PREFIX, WRITE_OPERATIONS
 from stepforge.observe.audit import AuditLog, Call, json_object
 from stepforge.observe.metrics import Metrics
 
-#: The ASGI scope key under which console login puts the signed-in user's name.
-CONSOLE_USER = "stepforge.console_user"
+#: The scope key of the per-request note where :class:`IdentityNote` leaves the edge's verdict.
+NOTE = "stepforge.audit_note"
 #: Bytes of a request or response body kept for the trail (past this, its parameters are not recorded).
 KEEP_BYTES = 64 * 1024
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]{1,128})/\d{8}/([a-z0-9-]{1,32})/")
@@ -46,13 +47,14 @@ class AuditTrail:
         if scope["type"] != "http" or (self.log is None and self.metrics is None) or not _audited_path(scope):
             await self.app(scope, receive, send)
             return
-        tap = _Tap(lambda: self._record(scope, tap))
+        note: dict[str, str] = {}
+        tap = _Tap(lambda: self._record(scope, tap, note))
         try:
-            await self.app(scope, tap.receive(receive), tap.send(send))
+            await self.app({**scope, NOTE: note}, tap.receive(receive), tap.send(send))
         finally:
             tap.done()  # if the response never finished (the client left, the app failed)
 
-    def _record(self, scope: Scope, tap: _Tap) -> None:
+    def _record(self, scope: Scope, tap: _Tap, note: dict[str, str]) -> None:
         operation = _operation(scope)
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
@@ -66,13 +68,30 @@ class AuditTrail:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         credential = _CREDENTIAL.search(headers.get("authorization", ""))
+        verified = note.get("identity")
+        console_user = verified.removeprefix("console:") if verified and verified.startswith("console:") else None
+        access_key = (verified if verified and console_user is None
+                      else credential.group(1) if credential and console_user is None else None)
         client = scope.get("client")
         self.log.record(Call(
-            operation=operation, body=tap.body(), access_key=credential.group(1) if credential else None,
+            operation=operation, body=tap.body(), access_key=access_key,
             source_ip=str(client[0]) if client else "", user_agent=headers.get("user-agent", ""),
             region=credential.group(2) if credential else self.default_region, account=self.account,
             error_code=(tap.error_code or f"HTTP{tap.status}") if refused else None,
-            response_body=tap.response_body(), console_user=scope.get(CONSOLE_USER), at=time.time()))
+            response_body=tap.response_body(), console_user=console_user, at=time.time()))
+
+
+class IdentityNote:
+    """ASGI middleware inside :class:`~stepforge.api.edge.Edge`: notes who the edge verified for the trail."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        note = scope.get(NOTE)
+        if note is not None and scope.get(IDENTITY):
+            note["identity"] = str(scope[IDENTITY])
+        await self.app(scope, receive, send)
 
 
 class _Tap:

@@ -102,7 +102,9 @@ def verify(request: SignedRequest, secrets: Mapping[str, str], now: datetime,
     if not _REGION.fullmatch(auth.region) or (regions is not None and auth.region not in regions):
         raise InvalidSignature("Credential should be scoped to a valid region. ")
     secret = secrets.get(auth.access_key)
-    if secret is None:
+    if secret is None or request.header("x-amz-security-token"):
+        # The configured keys are long-term keys: a session token names temporary credentials this
+        # server never issued (AWS answers a long-term key sent with a token the same way).
         raise UnrecognizedClient("The security token included in the request is invalid.")
     _check_time(stamp, now)
     expected = signature(request, auth.signed_headers, secret, stamp, auth.region)

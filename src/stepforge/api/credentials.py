@@ -11,7 +11,13 @@ AKIDREADER = "another secret"
 
 [auth.permissions]                   # optional; a key not listed may call every operation
 AKIDREADER = "read-only"             # or a list of operation names: ["StartExecution", "DescribeExecution"]
+
+[auth.users.alice]                   # console login (see stepforge.api.users): a hash, never the password
+password = "scrypt$16384$8$1$..."    # `stepforge hash-password` prints one
+role = "admin"                       # viewer | operator | admin
 ```
+
+``session_hours`` (default 12) is how long a console login lasts.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stepforge.api.operations import LONG_POLLS, READ_OPERATIONS, SYNC_EXECUTION, WRITE_OPERATIONS
+from stepforge.api.users import User, UsersConfigError, parse_users
 from stepforge.config_file import ConfigFileError, read_config
 
 READ_ONLY = "read-only"
@@ -36,12 +43,15 @@ class AuthConfigError(ValueError):
 
 @dataclass(frozen=True)
 class AuthConfig:
-    """Access keys and their permissions; with no keys, the API is open (loopback only, see ``serve``)."""
+    """Access keys and their permissions, console users; with no keys, the API is open (loopback only,
+    see ``serve``); with no users, so is the console (or, with keys, only its signed JSON API)."""
 
     keys: dict[str, str] = field(default_factory=dict)
     permissions: dict[str, frozenset[str]] = field(default_factory=dict)
     hosts: tuple[str, ...] = ()
     regions: frozenset[str] | None = None
+    users: dict[str, User] = field(default_factory=dict)
+    session_seconds: float = 12 * 3600.0
 
     def allows(self, access_key: str, operation: str) -> bool:
         """Whether ``access_key`` (a configured key) may call ``operation``."""
@@ -72,8 +82,16 @@ def parse_auth(section: Any, where: str = "config") -> AuthConfig:
         raise AuthConfigError(f"{where}: [auth.permissions] names keys not in [auth.keys]: {', '.join(unknown)}")
     hosts = tuple(h.lower() for h in _list(section.get("hosts", []), f"{where}: [auth] hosts"))
     regions = section.get("regions")
+    try:
+        users = parse_users(section.get("users", {}), f"{where}: [auth.users]")
+    except UsersConfigError as exc:
+        raise AuthConfigError(str(exc)) from None
+    hours = section.get("session_hours", 12)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 30:
+        raise AuthConfigError(f"{where}: [auth] session_hours must be a number of hours, above 0 and at most 720")
     return AuthConfig(keys, permissions, hosts,
-                      None if regions is None else frozenset(_list(regions, f"{where}: [auth] regions")))
+                      None if regions is None else frozenset(_list(regions, f"{where}: [auth] regions")),
+                      users, float(hours) * 3600)
 
 
 def _permission(value: Any, where: str) -> frozenset[str]:

@@ -1,15 +1,19 @@
-"""The gate in front of every route: Host allow-list, same-origin writes, SigV4 on the API.
+"""The gate in front of every route: Host allow-list, same-origin writes, SigV4 or a console session.
 
 :class:`Edge` is ASGI middleware, so one check covers the AWS JSON route (``POST /``) and the
-console's JSON API (``/console/api/*``) alike. With keys configured, both require a valid SigV4
-signature (the console's browser pages cannot sign: until console login exists, its JSON API
-answers only signed scripts). The verified region is put in the ASGI scope under
-:data:`VERIFIED_REGION`; nothing reads the region from an unverified header when keys exist.
+console's JSON API (``/console/api/*``) alike. A request is authenticated by a SigV4 signature
+(with ``[auth.keys]`` configured) or, without an ``Authorization`` header, by a console session
+cookie (with ``[auth.users]`` configured: the user's role decides the operations, and every write
+must carry the session's CSRF token). With users configured, the console's pages redirect to the
+login page until there is a session. The verified region is put in the ASGI scope under
+:data:`VERIFIED_REGION`, and who is calling under :data:`IDENTITY` (the access key id, or
+``console:NAME``); nothing reads the region from an unverified header when keys exist.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,14 +24,22 @@ from stepforge.api.auth import Identity, MissingAuthenticationToken, SignedReque
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.hosts import host_name, is_served, same_origin
 from stepforge.api.operations import TARGET_PREFIX
+from stepforge.api.sessions import COOKIE, CSRF_HEADER, Session, Sessions
+from stepforge.api.users import role_allows
 from stepforge.service.errors import ApiError, ValidationException
 
 VERIFIED_REGION = "stepforge.region"
+#: Who sent the request: an access key id, or ``console:NAME`` for a console session.
+IDENTITY = "stepforge.identity"
+#: The :class:`~stepforge.api.sessions.Session` of a request authenticated by its cookie.
+SESSION = "stepforge.session"
+LOGIN_PATH = "/console/login"
 #: What a key needs to use the console's JSON API, which shows what execution histories show.
 CONSOLE_OPERATION = "GetExecutionHistory"
 #: Why the browser console's data does not load when keys are configured.
-CONSOLE_REFUSAL = (": access keys are configured, and the console's JSON API answers only SigV4-signed requests "
-                   "until console login exists. Use the AWS API with your keys, or a server without keys on loopback.")
+CONSOLE_REFUSAL = (": access keys are configured and no console users: the console's JSON API answers only "
+                   "SigV4-signed requests. Add [auth.users] to the server's config to log in to the console.")
+LOGIN_REFUSAL = ": log in to the console at /console/login."
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -51,9 +63,11 @@ class Edge:
     """
 
     def __init__(self, app: ASGIApp, *, auth: AuthConfig, hosts: frozenset[str] | None, max_body: int,
-                 account: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 account: str, sessions: Sessions | None = None,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.app, self.auth, self.hosts, self.max_body = app, auth, hosts, max_body
         self.account, self.now = account, now
+        self.sessions = sessions if auth.users else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,23 +75,51 @@ class Edge:
             return
         try:
             self._check_host_and_origin(scope)
-            if self.auth.keys and _signed_path(scope):
-                body = await _read(receive, self.max_body)
-                if body is None:
-                    return  # the client has gone
-                identity = self._verify(scope, body)
-                self._check_permission(scope, identity)
-                scope = {**scope, VERIFIED_REGION: identity.region}
-                receive = _replay(body, receive)
+            session = self._session(scope)
+            if session is not None:
+                scope = {**scope, SESSION: session}
+            if _signed_path(scope):
+                if session is not None and _header(scope, b"authorization") is None:
+                    self._check_session(scope, session)
+                    scope = {**scope, IDENTITY: f"console:{session.user.name}"}
+                elif self.auth.keys:
+                    body = await _read(receive, self.max_body)
+                    if body is None:
+                        return  # the client has gone
+                    identity = self._verify(scope, body)
+                    self._check_permission(scope, identity)
+                    scope = {**scope, VERIFIED_REGION: identity.region, IDENTITY: identity.access_key}
+                    receive = _replay(body, receive)
+                elif self.sessions is not None and scope["path"].startswith("/console/api/"):
+                    raise MissingAuthenticationToken("Missing Authentication Token")
+            elif self.sessions is not None and session is None and _console_page(scope):
+                await _redirect_to_login(scope, send)
+                return
         except MissingAuthenticationToken as exc:
             if scope["path"].startswith("/console/api/"):
-                exc.message += CONSOLE_REFUSAL
+                exc.message += LOGIN_REFUSAL if self.sessions is not None else CONSOLE_REFUSAL
             await _refuse(exc, send)
             return
         except ApiError as exc:
             await _refuse(exc, send)
             return
         await self.app(scope, receive, send)
+
+    def _session(self, scope: Scope) -> Session | None:
+        if self.sessions is None:
+            return None
+        return self.sessions.read(_cookie(scope, COOKIE), self.now().timestamp())
+
+    def _check_session(self, scope: Scope, session: Session) -> None:
+        """A session's request: its role must allow the operation, and a write must carry its CSRF token."""
+        assert self.sessions is not None
+        if scope["method"] not in _SAFE_METHODS and not self.sessions.csrf_matches(
+                session, _header(scope, CSRF_HEADER.encode())):
+            raise ForbiddenHost("Missing or wrong CSRF token: reload the console page.")
+        operation = _operation(scope)
+        if not role_allows(session.user.role, operation):
+            raise AccessDenied(f"User: console:{session.user.name} (role {session.user.role.value}) is not "
+                               f"authorized to perform: states:{operation}")
 
     def _check_host_and_origin(self, scope: Scope) -> None:
         host, origin = _header(scope, b"host"), _header(scope, b"origin")
@@ -98,11 +140,7 @@ class Edge:
         return verify(request, self.auth.keys, self.now(), self.auth.regions)
 
     def _check_permission(self, scope: Scope, identity: Identity) -> None:
-        if scope["path"] == "/":
-            target = _header(scope, b"x-amz-target") or ""
-            operation = target.removeprefix(TARGET_PREFIX)
-        else:
-            operation = CONSOLE_OPERATION
+        operation = _operation(scope)
         if not self.auth.allows(identity.access_key, operation):
             raise AccessDenied(f"User: arn:aws:iam::{self.account}:user/{identity.access_key} is not authorized "
                                f"to perform: states:{operation} because no identity-based policy allows the "
@@ -112,6 +150,41 @@ class Edge:
 def _signed_path(scope: Scope) -> bool:
     path: str = scope["path"]
     return (path == "/" and scope["method"] == "POST") or path.startswith("/console/api/")
+
+
+def _operation(scope: Scope) -> str:
+    """The API operation a request calls (the console's JSON API counts as reading histories)."""
+    if scope["path"] == "/":
+        return (_header(scope, b"x-amz-target") or "").removeprefix(TARGET_PREFIX)
+    return CONSOLE_OPERATION
+
+
+def _console_page(scope: Scope) -> bool:
+    """A console page (not its static files nor the login page), which needs a session to see."""
+    path: str = scope["path"]
+    if scope["method"] not in ("GET", "HEAD") or path.startswith("/console/static/") or path == LOGIN_PATH:
+        return False
+    return path in ("/", "/console") or path.startswith("/console/")
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    header = _header(scope, b"cookie")
+    if header is None:
+        return None
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+async def _redirect_to_login(scope: Scope, send: Send) -> None:
+    target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else "")
+    location = f"{LOGIN_PATH}?next={urllib.parse.quote(target, safe='')}"
+    await send({"type": "http.response.start", "status": 303,
+                "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0"),
+                            (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

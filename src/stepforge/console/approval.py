@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from stepforge.bodies import BodyTooLarge, read_body
+from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service import approvals
 from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ApiError, storage_fault
@@ -62,4 +63,5 @@ def routes(ctx: ServiceContext) -> list[BaseRoute]:
 def page(title: str, body: str, status: int, *, raw: bool = False) -> HTMLResponse:
     content = body if raw else html.escape(body)
     return HTMLResponse(f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
-                        f"<p>{content}</p>", status_code=status)
+                        f"<p>{content}</p>", status_code=status,
+                        headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})

@@ -8,6 +8,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it a browser sends "Origin: null" with a form's POST (login, approval
+    # links), which the edge must refuse as a cross-origin write. "same-origin" sends nothing elsewhere.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }

@@ -19,7 +19,7 @@ from stepforge.console import pending
 from stepforge.console.headers import SECURITY_HEADERS
 from stepforge.service import console_queries, definitions
 from stepforge.service.context import ServiceContext
-from stepforge.service.errors import ApiError, ValidationException
+from stepforge.service.errors import ApiError, ValidationException, storage_fault
 
 Endpoint = Callable[[HttpRequest], Awaitable[Response]]
 
@@ -38,6 +38,11 @@ def _guarded(handler: Callable[[HttpRequest], Awaitable[Any]]) -> Endpoint:
             return json_response({"error": "PayloadTooLarge", "message": exc.message}, 413)
         except ValueError as exc:
             return json_response({"error": "ValidationException", "message": str(exc)}, 400)
+        except Exception as exc:  # a full or damaged disk is the client's 503, never a 500
+            fault = storage_fault(exc)
+            if fault is None:
+                raise
+            return json_response({"error": fault.code, "message": fault.message}, fault.status)
     return endpoint
 
 

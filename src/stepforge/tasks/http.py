@@ -7,13 +7,17 @@ connection (basic, API key or OAuth client credentials) comes from the local con
 only to the hosts it lists. The result is ``{Headers, ResponseBody, StatusCode, StatusText}``; a status
 outside 2xx fails with ``States.Http.StatusCode.NNN``, a network error or a refused target with
 ``States.Http.Socket``, a response body over 256 KiB with ``States.DataLimitExceeded`` (read as a
-stream, never more than the cap plus one chunk). Targets pass the SSRF guard of
+stream, never more than the cap plus one chunk). The whole request — connecting, sending, every chunk
+of the answer — gets ``[http] timeout`` seconds (60, as AWS allows an HTTP Task): a server that
+trickles its answer a byte at a time is cut off at its next chunk after that, with ``States.Http.Socket``
+(a silent server, by the per-read timeout of the same length). Targets pass the SSRF guard of
 :mod:`stepforge.tasks.targets` and the request goes to the address it checked.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import zlib
 from http import HTTPStatus
@@ -35,6 +39,10 @@ class TooLarge(Exception):
     """A response body longer than the cap; the message is the cause."""
 
 
+class TooSlow(Exception):
+    """The request did not complete within its total time; the message is the cause."""
+
+
 def invoke(value: Any, settings: HttpSettings) -> Outcome:
     """Make the request ``value`` (the task's effective Parameters) describes."""
     import httpx
@@ -43,12 +51,15 @@ def invoke(value: Any, settings: HttpSettings) -> Outcome:
         request = _request(value)
         target = resolve(request["url"], settings.allow)
         _authenticate(value.get("Authentication"), settings, target, request)
+        deadline = time.monotonic() + settings.timeout
         with httpx.Client(timeout=settings.timeout, follow_redirects=False, trust_env=False) as client:
-            status, headers, body = _fetch(client, target, request, settings.response_limit)
+            status, headers, body = _fetch(client, target, request, settings.response_limit, deadline)
     except Refused as exc:
         return Outcome(error=exc.error, cause=str(exc))
     except TooLarge as exc:
         return Outcome(error=DATA_LIMIT, cause=str(exc))
+    except TooSlow as exc:
+        return Outcome(error=SOCKET, cause=str(exc))
     except zlib.error as exc:
         return Outcome(error=SOCKET, cause=f"The response body cannot be decoded: {exc}")
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -57,7 +68,7 @@ def invoke(value: Any, settings: HttpSettings) -> Outcome:
 
 
 def _fetch(client: httpx.Client, target: Target, request: dict[str, Any],
-           limit: int) -> tuple[int, list[tuple[str, str]], bytes]:
+           limit: int, deadline: float) -> tuple[int, list[tuple[str, str]], bytes]:
     """Send ``request`` to ``target``'s checked address, the Host header and TLS name kept."""
     import httpx
 
@@ -68,12 +79,13 @@ def _fetch(client: httpx.Client, target: Target, request: dict[str, Any],
         headers.setdefault(name, value)
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     with client.stream(url=url, headers=headers, extensions=extensions, **request) as response:
-        body = read_capped(response, limit)
+        body = read_capped(response, limit, deadline)
         return response.status_code, response.headers.multi_items(), body
 
 
-def read_capped(response: httpx.Response, limit: int) -> bytes:
-    """The decoded body, read chunk by chunk; :class:`TooLarge` as soon as it passes ``limit`` bytes.
+def read_capped(response: httpx.Response, limit: int, deadline: float = float("inf")) -> bytes:
+    """The decoded body, read chunk by chunk; :class:`TooLarge` as soon as it passes ``limit`` bytes,
+    :class:`TooSlow` once ``deadline`` (``time.monotonic()``) passes between chunks.
     gzip and deflate are inflated at most ``limit + 1`` bytes at a time, so a compression bomb stops
     at the cap too; other encodings are returned as sent."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
@@ -86,6 +98,9 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
         body += inflate.decompress(chunk, limit + 1 - len(body)) if inflate is not None else chunk
         if len(body) > limit:
             raise TooLarge(f"The response body is over the {limit}-byte limit.")
+        if time.monotonic() > deadline:
+            raise TooSlow("The HTTP request did not complete within its time limit "
+                          f"({len(body)} bytes of the response read).")
     return bytes(body)
 
 

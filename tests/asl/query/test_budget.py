@@ -199,3 +199,37 @@ def test_the_exact_check_still_defines_the_boundary_of_a_state_output() -> None:
     assert fits.error is None and exact_size(fits.output) <= MAX_PAYLOAD_BYTES
     too_big = Harness().run(definition, {"s": "\"" * (most + 1)})
     assert (too_big.error, too_big.cause) == (errors.DATA_LIMIT_EXCEEDED, LIMIT_MESSAGE)
+
+
+def test_one_jsonata_expression_repeating_its_input_is_refused_in_bounded_memory() -> None:
+    """The library returns 2,000 references to one input; turning them into JSON must not copy each."""
+    query = compile_query("{% $map([1..2000], function($i) { $states.input }) %}", "/States/Amplify/Output")
+    data = input_of_200_kb()
+    growth, raised = peak_growth(
+        lambda: query.evaluate(scope(data), "Output", {"input": data}, Budget.for_output(scope(data))))
+    assert isinstance(raised, StatesError)
+    assert raised.error in (errors.DATA_LIMIT_EXCEEDED, errors.QUERY_EVALUATION_ERROR)
+    assert growth < 50 * 1024 * 1024
+
+
+def test_the_repeating_expression_fails_its_execution_with_data_limit_exceeded() -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Amplify", "States": {"Amplify": {
+        "Type": "Pass", "Output": "{% $map([1..2000], function($i) { $states.input }) %}", "End": True}}}
+    result = Harness().run(definition, input_of_200_kb())
+    assert (result.error, result.cause) == (errors.DATA_LIMIT_EXCEEDED, LIMIT_MESSAGE)
+
+
+def test_nested_intrinsic_calls_repeating_the_input_are_refused_in_bounded_memory() -> None:
+    text = "States.Array(" + ", ".join(["States.JsonToString($)"] * 2000) + ")"
+    template = compile_template({"a.$": text}, "/States/Amplify/Parameters")
+    data = input_of_200_kb()
+    growth, raised = peak_growth(lambda: apply_template(template, scope(data)))
+    assert isinstance(raised, StatesError) and raised.error == errors.INTRINSIC_FAILURE
+    assert "larger than 1048576 bytes" in raised.cause
+    assert growth < 50 * 1024 * 1024
+
+
+def test_a_nested_call_that_makes_a_large_value_and_consumes_it_is_not_refused() -> None:
+    counting = "States.ArrayLength(States.StringToJson(States.JsonToString($.items)))"  # 200 KB made, then counted
+    template = compile_template({f"n{n}.$": counting for n in range(8)}, "/States/Count/Parameters")
+    assert apply_template(template, scope(input_of_200_kb())) == {f"n{n}": 4_600 for n in range(8)}

@@ -82,7 +82,9 @@ class Dynamic(Query):
     def build(self, scope: Scope, field: str, states: States, budget: Budget) -> Any:
         text = self.expression.text
         try:
-            return budget.take(self.expression.evaluate(scope, states))
+            # The result is counted while it is copied out of the library: it may share one value
+            # many times over, and only counting the copy as it grows keeps that copy bounded.
+            return self.expression.evaluate(scope, states, count=None if budget.limit is None else budget.add)
         except QueryError as exc:
             prefix = f"The JSONata expression '{text}' specified for the field '{field}'"
             if exc.kind == "undefined":

@@ -26,10 +26,14 @@ from typing import Any, Final, NamedTuple
 from stepforge.asl import errors
 from stepforge.asl.errors import DefinitionError, StatesError
 from stepforge.asl.jsontypes import json_type
+from stepforge.asl.query.budget import size_at_least
 from stepforge.asl.query.jsonpath import JsonPath, PathNotFound, PathSyntaxError, compile_path
 from stepforge.asl.scope import Scope
 
 MAX_NESTING: Final = 10
+#: The most that the nested calls of one expression may hold at once (a lower bound of their JSON size):
+#: four times AWS's 256 KiB payload limit, so nothing AWS accepts is refused.
+MAX_HELD_BYTES: Final = 1024 * 1024
 MAX_STRING_CHARS: Final = 10_000
 MAX_RANGE_ITEMS: Final = 1000
 _INT32: Final = range(-(2**31), 2**31)
@@ -124,10 +128,34 @@ class Call:
     function: str
     arguments: tuple[Argument, ...]
 
-    def evaluate(self, scope: Scope) -> Any:
+    def evaluate(self, scope: Scope, held: _Held | None = None) -> Any:
         function = _FUNCTIONS[self.function]
-        values = [argument.evaluate(scope) for argument in self.arguments]
+        held = held or _Held()
+        values = []
+        for argument in self.arguments:
+            if isinstance(argument, Call):  # a value made here, not a reference into the input
+                value = argument.evaluate(scope, held)
+                held.add(size_at_least(value, MAX_HELD_BYTES - held.total))
+            else:
+                value = argument.evaluate(scope)
+            values.append(value)
         return function.run(scope, *function.convert(self.function, values))
+
+
+class _Held:
+    """The bytes the nested calls of one expression have made so far:
+    ``States.Array(States.JsonToString($), ...)`` repeated thousands of times must stop before it
+    holds thousands of copies of its input."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def add(self, size: int) -> None:
+        self.total += size
+        if self.total > MAX_HELD_BYTES:
+            raise _Failure(f"The arguments of the function are larger than {MAX_HELD_BYTES} bytes")
 
 
 Argument = Literal | FormatString | PathArgument | Call

@@ -15,7 +15,7 @@ exceptions (``TypeError``, ``ZeroDivisionError``), which we report like JSONata'
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,11 +51,12 @@ class Expression:
     program: Jsonata = field(compare=False, repr=False)
 
     def evaluate(self, scope: Scope, states: Mapping[str, Any] | None = None,
-                 limits: Limits = DEFAULT_LIMITS) -> Any:
+                 limits: Limits = DEFAULT_LIMITS, count: Callable[[int], None] | None = None) -> Any:
         """The expression's JSON value; ``states`` adds ``result``/``errorOutput`` to ``$states``.
 
         Bounded by ``limits`` from inside this thread: an evaluation past them raises
         :class:`QueryError` (kind ``error``, the limit in its detail) and leaves no state behind.
+        ``count`` is told the bytes of the result as it is turned into JSON (see :func:`to_json_value`).
         """
         budget = Budget.start(limits)
         bindings = self._bindings(scope, states, budget)
@@ -75,7 +76,7 @@ class Expression:
             CURRENT.budget, CURRENT.scope = previous
         if raw is None:
             raise QueryError("undefined")
-        return to_json_value(raw)
+        return to_json_value(raw, count)
 
     @staticmethod
     def _bindings(scope: Scope, states: Mapping[str, Any] | None, budget: Budget) -> dict[str, Any]:
@@ -105,20 +106,58 @@ def compile_expression(text: str, pointer: str) -> Expression:
     return Expression(body, program)
 
 
-def to_json_value(value: Any) -> Any:
-    """A jsonata-python value as plain JSON; functions and regexes are ``unsupported``."""
-    if value is Utils.NULL_VALUE or value is None:
-        return None
-    if isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise QueryError("error", f"Number out of range: {value}")
-        return int(value) if value.is_integer() and abs(value) < 1e21 else value
-    if isinstance(value, list):
-        return [to_json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {key: to_json_value(item) for key, item in value.items()}
-    raise QueryError("unsupported")
+#: The most JSON any one expression may produce (a lower bound of its compact size): four times AWS's
+#: 256 KiB limit on every payload and variable, so nothing AWS accepts is refused here.
+MAX_RESULT_BYTES = 1024 * 1024
+
+
+def to_json_value(value: Any, count: Callable[[int], None] | None = None, cap: int = MAX_RESULT_BYTES) -> Any:
+    """A jsonata-python value as plain JSON; functions and regexes are ``unsupported``.
+
+    The library shares references: ``$map([1..2000], function() { $states.input })`` is 2,000
+    pointers to one input, and the JSON copy of it 2,000 inputs. So the copy's size (a lower bound,
+    as :func:`~stepforge.asl.query.budget.size_at_least` counts) is counted while it is made: past
+    ``cap`` it stops with :class:`QueryError`, and ``count`` (a payload budget's ``add``) hears every
+    byte, so it may refuse first.
+    """
+    return _Copy(count, cap).convert(value)
+
+
+class _Copy:
+    __slots__ = ("cap", "count", "total")
+
+    def __init__(self, count: Callable[[int], None] | None, cap: int) -> None:
+        self.count, self.cap, self.total = count, cap, 0
+
+    def add(self, size: int) -> None:
+        self.total += size
+        if self.total > self.cap:
+            raise QueryError("error", f"The result is larger than {self.cap} bytes")
+        if self.count is not None:
+            self.count(size)
+
+    def convert(self, value: Any) -> Any:
+        if value is Utils.NULL_VALUE or value is None:
+            self.add(4)
+            return None
+        if isinstance(value, str):
+            self.add(len(value) + 2)
+            return value
+        if isinstance(value, bool):
+            self.add(4 if value else 5)
+            return value
+        if isinstance(value, int):
+            self.add(1)
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise QueryError("error", f"Number out of range: {value}")
+            self.add(1)
+            return int(value) if value.is_integer() and abs(value) < 1e21 else value
+        if isinstance(value, list):
+            self.add(1 + max(len(value), 1))
+            return [self.convert(item) for item in value]
+        if isinstance(value, dict):
+            self.add(1 + max(len(value), 1) + sum(len(key) + 3 for key in value))
+            return {key: self.convert(item) for key, item in value.items()}
+        raise QueryError("unsupported")
