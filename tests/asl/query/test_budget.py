@@ -11,6 +11,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -233,3 +234,19 @@ def test_a_nested_call_that_makes_a_large_value_and_consumes_it_is_not_refused()
     counting = "States.ArrayLength(States.StringToJson(States.JsonToString($.items)))"  # 200 KB made, then counted
     template = compile_template({f"n{n}.$": counting for n in range(8)}, "/States/Count/Parameters")
     assert apply_template(template, scope(input_of_200_kb())) == {f"n{n}": 4_600 for n in range(8)}
+
+
+@pytest.mark.parametrize("language", ["JSONPath", "JSONata"])
+def test_an_amplifying_assign_is_refused_in_bounded_memory(language: str) -> None:
+    fields = ({f"k{index}.$": "$" for index in range(FIELDS)} if language == "JSONPath"
+              else {f"k{index}": "{% $states.input %}" for index in range(FIELDS)})
+    definition = {"QueryLanguage": language, "StartAt": "Amplify", "States": {"Amplify": {
+        "Type": "Pass", "Assign": fields, "End": True}}}
+    harness, data = Harness(), input_of_200_kb()
+    growth, raised = peak_growth(lambda: harness.run(definition, data))
+    assert raised is None
+    result = harness.run(definition, data)
+    assert (result.error, result.cause) == (errors.DATA_LIMIT_EXCEEDED, (
+        "The variables assigned by the state have a combined size exceeding the maximum number of bytes service "
+        "limit."))
+    assert growth < 50 * 1024 * 1024

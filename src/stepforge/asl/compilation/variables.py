@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
+from stepforge.asl.query.budget import Budget
 from stepforge.asl.query.dataflow import to_json
 from stepforge.asl.query.fields import Query, States, compile_query
 from stepforge.asl.query.languages import JSONATA, JSONPATH
@@ -30,6 +31,9 @@ from stepforge.asl.scope import Scope
 #: AWS's limits: one variable, and everything one Assign sets, in bytes of UTF-8 JSON.
 MAX_VARIABLE_BYTES = 256 * 1024
 MAX_ASSIGN_BYTES = 256 * 1024
+#: What an Assign may build before :func:`check_sizes` judges it exactly: four times the limit, so
+#: that the exact check (and its exact error) decides every case short of a runaway template.
+MAX_ASSIGN_BUILT = 4 * MAX_ASSIGN_BYTES
 
 
 class Assign(Protocol):
@@ -41,15 +45,32 @@ class Assign(Protocol):
     def evaluate(self, scope: Scope, states: States = None) -> dict[str, Any]: ...
 
 
+def _combined_size_exceeded() -> StatesError:
+    return StatesError(errors.DATA_LIMIT_EXCEEDED,
+                       "The variables assigned by the state have a combined size exceeding the maximum "
+                       "number of bytes service limit.", located=False)
+
+
 @dataclass(frozen=True, slots=True)
 class PathAssign:
-    """``Assign`` in a JSONPath state: ``$`` is the state's result (or effective input)."""
+    """``Assign`` in a JSONPath state: ``$`` is the state's result (or effective input).
+
+    Built under a payload budget: a template of thousands of ``"kN.$": "$"`` fields is refused once
+    what it has built passes :data:`MAX_ASSIGN_BUILT` (plus ``overhead``, the JSON of its own keys),
+    before it copies the input thousands of times.
+    """
 
     template: Template
     names: frozenset[str]
+    overhead: int
 
     def evaluate(self, scope: Scope, states: States = None) -> dict[str, Any]:
-        value = self.template.evaluate(scope)
+        try:
+            value = self.template.evaluate(scope, Budget("", MAX_ASSIGN_BUILT + self.overhead))
+        except StatesError as exc:
+            if exc.error == errors.DATA_LIMIT_EXCEEDED:
+                raise _combined_size_exceeded() from None
+            raise
         assert isinstance(value, dict)
         return value
 
@@ -65,7 +86,14 @@ class QueryAssign:
         return frozenset(name for name, _ in self.fields)
 
     def evaluate(self, scope: Scope, states: States = None) -> dict[str, Any]:
-        return {name: query.evaluate(scope, f"Assign/{name}", states) for name, query in self.fields}
+        """Each value counted, as it is built, against the combined limit (see :class:`PathAssign`)."""
+        budget = Budget("", MAX_ASSIGN_BUILT)
+        try:
+            return {name: query.evaluate(scope, f"Assign/{name}", states, budget) for name, query in self.fields}
+        except StatesError as exc:
+            if exc.error == errors.DATA_LIMIT_EXCEEDED:
+                raise _combined_size_exceeded() from None
+            raise
 
 
 def compile_assign(value: Mapping[str, Any], pointer: str, language: str) -> Assign | None:
@@ -74,7 +102,9 @@ def compile_assign(value: Mapping[str, Any], pointer: str, language: str) -> Ass
         return None
     if language == JSONATA:
         return QueryAssign(tuple((key, compile_query(item, f"{pointer}/{key}")) for key, item in value.items()))
-    return PathAssign(compile_template(value, pointer), frozenset(assigned_name(key, language) for key in value))
+    names = [assigned_name(key, language) for key in value]
+    overhead = 1 + len(names) + sum(len(name) + 3 for name in names)  # braces, commas, quoted keys, colons
+    return PathAssign(compile_template(value, pointer), frozenset(names), overhead)
 
 
 def assigned_name(key: str, language: str) -> str:
@@ -94,9 +124,7 @@ def check_sizes(assigned: Mapping[str, Any]) -> dict[str, str]:
                               f"The variable '{name}' has a size exceeding the maximum number of bytes "
                               "service limit.", located=False)
     if total > MAX_ASSIGN_BYTES:
-        raise StatesError(errors.DATA_LIMIT_EXCEEDED,
-                          "The variables assigned by the state have a combined size exceeding the maximum "
-                          "number of bytes service limit.", located=False)
+        raise _combined_size_exceeded()
     return shown
 
 
