@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +35,8 @@ FILE_NAME = "audit.jsonl"
 #: Longest string kept of a request parameter (definitions and inputs are trimmed, as CloudTrail does).
 MAX_VALUE = 256
 #: Request parameters never written (they may hold secrets or customer data).
+#: Seconds between the writer's rounds (a crash loses at most this much of the trail; flush() is at once).
+WRITE_INTERVAL = 0.05
 HIDDEN = frozenset({"input", "output", "definition", "cause", "taskToken"})
 _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionArn": "AWS::StepFunctions::Execution",
              "activityArn": "AWS::StepFunctions::Activity", "mapRunArn": "AWS::StepFunctions::MapRun",
@@ -135,29 +137,41 @@ def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[st
 
 
 class AuditLog:
-    """Appends events to ``path`` from a writer thread of its own; :meth:`close` writes what is queued."""
+    """Appends events to ``path`` from a writer thread of its own, every :data:`WRITE_INTERVAL` seconds
+    or at once when :meth:`flush` asks; :meth:`close` writes what is queued.
+
+    Recording never wakes the writer: a thread woken per call would contend for the GIL with the
+    event loop on every write (measured: +70 us per audited call); woken twenty times a second, it
+    shapes and writes each batch at once.
+    """
 
     def __init__(self, path: Path, *, max_bytes: int = 100 * 1024 * 1024, keep: int = 10) -> None:
         self.path, self.max_bytes, self.keep = path, max_bytes, keep
-        self._queue: queue.SimpleQueue[Call | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._write_loop, name="stepforge-audit", daemon=True)
+        self._calls: deque[Call] = deque()
+        self._wake = threading.Event()
+        self._closing = False
         self._written = threading.Condition()
-        self._pending = 0  # recorded, not yet written
+        self._recorded = self._done = 0
+        self._thread = threading.Thread(target=self._write_loop, name="stepforge-audit", daemon=True)
         self._thread.start()
 
     def record(self, call: Call) -> None:
         """Queue ``call`` (shaped and written by the writer thread)."""
         with self._written:
-            self._pending += 1
-        self._queue.put(call)
+            self._recorded += 1
+            self._calls.append(call)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued event is written; False if that takes past ``timeout``."""
+        """Wait until every event recorded so far is written; False if that takes past ``timeout``."""
         with self._written:
-            return self._written.wait_for(lambda: self._pending <= 0, timeout)
+            target = self._recorded
+        self._wake.set()
+        with self._written:
+            return self._written.wait_for(lambda: self._done >= target, timeout)
 
     def close(self) -> None:
-        self._queue.put(None)
+        self._closing = True
+        self._wake.set()
         self._thread.join(timeout=10)
 
     def _write_loop(self) -> None:
@@ -165,30 +179,31 @@ class AuditLog:
         stream = self._open()
         try:
             while True:
-                first = self._queue.get()
-                batch = [first]
-                while not self._queue.empty() and len(batch) < 1000:
-                    batch.append(self._queue.get_nowait())
-                calls = [item for item in batch if item is not None]
-                try:
-                    stream.write("".join(json.dumps(event(call), ensure_ascii=False) + "\n" for call in calls))
-                    stream.flush()
-                    if stream.tell() > self.max_bytes:
-                        stream.close()
-                        self._rotate()
-                        stream = self._open()
-                except OSError:  # a full disk must not stop the API; say so, keep trying
-                    log.exception("cannot write the audit trail to %s", self.path)
-                self._done(len(calls))
-                if None in batch:
+                self._wake.wait(WRITE_INTERVAL)
+                self._wake.clear()
+                closing = self._closing
+                calls = [self._calls.popleft() for _ in range(len(self._calls))]
+                if calls:
+                    stream = self._write(stream, calls)
+                    with self._written:
+                        self._done += len(calls)
+                        self._written.notify_all()
+                if closing:
                     return
         finally:
             stream.close()
 
-    def _done(self, count: int) -> None:
-        with self._written:
-            self._pending -= count
-            self._written.notify_all()
+    def _write(self, stream: TextIO, calls: list[Call]) -> TextIO:
+        try:
+            stream.write("".join(json.dumps(event(call), ensure_ascii=False) + "\n" for call in calls))
+            stream.flush()
+            if stream.tell() > self.max_bytes:
+                stream.close()
+                self._rotate()
+                stream = self._open()
+        except OSError:  # a full disk must not stop the API; say so, keep trying
+            log.exception("cannot write the audit trail to %s", self.path)
+        return stream
 
     def _open(self) -> TextIO:
         """The trail in append mode, readable by its owner only (like every file of the data directory)."""
