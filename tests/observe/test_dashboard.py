@@ -41,3 +41,12 @@ def test_the_window_forgets_what_is_older_than_an_hour(harness: Harness, observe
     assert observed.dashboard is not None
     machines = observed.dashboard.snapshot(harness.clock.now())["machines"]
     assert [sum(series["started"]) for series in machines.values()] == [1]
+
+
+def test_states_are_timed_in_one_execution_of_eight(harness: Harness, observed: Observatory) -> None:
+    for _ in range(9):
+        harness.run(SLOW)
+    assert observed.dashboard is not None
+    slowest = observed.dashboard.snapshot(harness.clock.now())["slowest"]
+    # nine machines, one execution each: the first and the ninth are followed state by state
+    assert sorted(row["count"] for row in slowest) == [1, 1, 1, 1]

@@ -122,10 +122,15 @@ def _kind(event_type: str) -> tuple[str, str]:
 class Follower:
     """Follows the executions of committed batches, telling its listeners what happened."""
 
-    def __init__(self, listeners: list[Listener], *, max_executions: int = MAX_EXECUTIONS) -> None:
+    def __init__(self, listeners: list[Listener], *, max_executions: int = MAX_EXECUTIONS,
+                 state_sample: int = 1) -> None:
         self.listeners = listeners
         self.max_executions = max_executions
+        #: States are followed (entered, exited, timed) in one execution of this many; tasks in all.
+        self.state_sample = state_sample
         self._open: dict[str, _Heads] = {}
+        self._with_states: set[str] = set()
+        self._seen = 0
         self._on: dict[str, list[Callable[..., None]]] = {
             fact: [getattr(listener, fact) for listener in listeners
                    if getattr(type(listener), fact) is not getattr(Listener, fact)]
@@ -137,18 +142,31 @@ class Follower:
             return
         heads = self._open.get(record.arn)
         if heads is None:
-            if len(self._open) >= self.max_executions:
-                self._open.pop(next(iter(self._open)))
-            heads = self._open[record.arn] = {}
+            heads = self._start(record.arn)
+        states = record.arn in self._with_states
         for event in events:
-            self._read(record, heads, event)
+            self._read(record, heads, event, states)
         if record.status != "RUNNING":
             self._open.pop(record.arn, None)
+            self._with_states.discard(record.arn)
 
-    def _read(self, record: ExecutionRecord, heads: _Heads, event: Event) -> None:
+    def _start(self, arn: str) -> _Heads:
+        if len(self._open) >= self.max_executions:
+            self._with_states.discard(oldest := next(iter(self._open)))
+            del self._open[oldest]
+        if self._seen % self.state_sample == 0:
+            self._with_states.add(arn)
+        self._seen += 1
+        heads: _Heads = {}
+        self._open[arn] = heads
+        return heads
+
+    def _read(self, record: ExecutionRecord, heads: _Heads, event: Event, states: bool) -> None:
         kind, detail = _kind(event.type)
         previous = event.previous_event_id
         if kind == "entered":
+            if not states:
+                return
             before = heads.get(previous, _NOWHERE)
             visit = StateVisit(str((event.details or {}).get("name", "")), detail, event.timestamp, before.state,
                                event.id)
@@ -161,16 +179,21 @@ class Follower:
             for call in self._on["state_entered"]:
                 call(record, visit)
             return
-        frame = heads.pop(previous, None) or _Frame()
-        heads[event.id] = frame
+        found = heads.pop(previous, None)
+        if kind.startswith("task:"):
+            frame = heads[event.id] = found or _Frame()
+            self._task(record, frame, event, kind[5:], detail)
+            return
+        if kind == "exited" and not states:
+            return  # a task's frame ends with its state
+        if found is not None:  # a frame goes on only where something is open in it
+            heads[event.id] = found
         if kind == "exited":
-            left = frame.state
-            if left is not None:
-                frame.state, frame.left = left.parent, True
+            left = found.state if found is not None else None
+            if found is not None and left is not None:
+                found.state, found.left = left.parent, True
                 for call in self._on["state_exited"]:
                     call(record, left, event.timestamp)
-        elif kind.startswith("task:"):
-            self._task(record, frame, event, kind[5:], detail)
         elif kind == "ended":
             self._tell("execution_ended", record, detail, event.timestamp)
         elif kind == "started":

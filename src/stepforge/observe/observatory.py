@@ -20,6 +20,9 @@ from stepforge.observe.dashboard import Dashboard
 from stepforge.observe.follow import Follower, Listener
 from stepforge.observe.metrics import Metrics
 
+#: Without tracing, states are timed (the dashboard's slowest states) in one execution of this many.
+STATE_SAMPLE = 8
+
 if TYPE_CHECKING:
     from stepforge.observe.tracing import Tracing
 
@@ -42,7 +45,7 @@ class Observatory:
         self.audit = (AuditLog(audit_path, max_bytes=config.audit_max_bytes, keep=config.audit_keep)
                       if config.audit and audit_path is not None else None)
         listeners: list[Listener] = [x for x in (self.metrics, self.dashboard, self.tracing) if x is not None]
-        self.follower = Follower(listeners)
+        self.follower = Follower(listeners, state_sample=1 if self.tracing is not None else STATE_SAMPLE)
 
     @property
     def watches_engine(self) -> bool:
