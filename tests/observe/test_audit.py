@@ -130,3 +130,16 @@ def test_the_trail_is_its_owners_only(tmp_path: Path) -> None:
     kept = files(tmp_path / "trail" / "audit.jsonl")
     assert len(kept) == 3 and {p.stat().st_mode & 0o777 for p in kept} == {0o600}
     assert (tmp_path / "trail").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_trail_that_cannot_be_written_says_so_once_and_keeps_going(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "not-a-directory").write_text("")
+    log = AuditLog(tmp_path / "not-a-directory" / "audit.jsonl")
+    for _ in range(3):
+        log.record(call())
+        assert log.flush()
+    log.close()
+    errors = [r for r in caplog.records if r.name == "stepforge.observe.audit"]
+    assert len(errors) == 1 and "cannot write the audit trail" in errors[0].getMessage()
+    assert errors[0].exc_info is None

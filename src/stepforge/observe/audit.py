@@ -15,6 +15,7 @@ file in its own data directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
+#: At most one line in this many seconds about a trail that cannot be written (a full disk).
+LOG_EVERY = 10.0
 
 EVENT_SOURCE = "states.amazonaws.com"
 FILE_NAME = "audit.jsonl"
@@ -152,6 +155,8 @@ class AuditLog:
         self._closing = False
         self._written = threading.Condition()
         self._recorded = self._done = 0
+        self._lost = 0  # events not written since the last report
+        self._reported: float | None = None  # when that report was (monotonic)
         self._thread = threading.Thread(target=self._write_loop, name="stepforge-audit", daemon=True)
         self._thread.start()
 
@@ -175,8 +180,7 @@ class AuditLog:
         self._thread.join(timeout=10)
 
     def _write_loop(self) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stream = self._open()
+        stream: TextIO | None = None
         try:
             while True:
                 self._wake.wait(WRITE_INTERVAL)
@@ -191,19 +195,32 @@ class AuditLog:
                 if closing:
                     return
         finally:
-            stream.close()
+            if stream is not None:
+                stream.close()
 
-    def _write(self, stream: TextIO, calls: list[Call]) -> TextIO:
+    def _write(self, stream: TextIO | None, calls: list[Call]) -> TextIO | None:
+        """Append ``calls``; the stream to write with next (None: open it again next time)."""
         try:
+            if stream is None:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                stream = self._open()
             stream.write("".join(json.dumps(event(call), ensure_ascii=False) + "\n" for call in calls))
             stream.flush()
             if stream.tell() > self.max_bytes:
                 stream.close()
                 self._rotate()
                 stream = self._open()
-        except OSError:  # a full disk must not stop the API; say so, keep trying
-            log.exception("cannot write the audit trail to %s", self.path)
-        return stream
+            return stream
+        except OSError as exc:  # a full disk must not stop the API nor flood the log: say so, now and then
+            self._lost += len(calls)
+            now = time.monotonic()
+            if self._reported is None or now - self._reported >= LOG_EVERY:
+                log.error("cannot write the audit trail to %s: %s (%d event(s) lost)", self.path, exc, self._lost)
+                self._reported, self._lost = now, 0
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+            return None
 
     def _open(self) -> TextIO:
         """The trail in append mode, readable by its owner only (like every file of the data directory)."""
