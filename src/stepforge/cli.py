@@ -85,17 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from stepforge import schedules_cli
     from stepforge.deploy import cli as deploy_cli
+    from stepforge.observe.cli import add_audit_command, run_audit
     from stepforge.testcli import add_commands  # `test` and `replay`
 
     add_commands(commands)
     deploy_cli.add_parser(commands)
     schedules_cli.add_parser(commands)
+    add_audit_command(commands)
 
     args = parser.parse_args(argv)
     if args.command in ("test", "replay"):
         return int(args.handler(args))
     if args.command == "schedules":
         return schedules_cli.run(args)
+    if args.command == "audit":
+        return run_audit(args)
     if args.command == "validate":
         return _validate(args)
     if args.command == "serve":
@@ -119,15 +123,17 @@ def _serve(args: argparse.Namespace) -> int:
     """Exit 2, having run nothing, when the data directory is another server's, its database is
     damaged, the approval key is unusable or the port is taken."""
     from stepforge.engine.lease import NodeSettings
+    from stepforge.observe.cli import observatory, observe_config
     from stepforge.server import Refused, serve, start_up
     from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
 
     auth = _auth_config(args)  # before anything touches the data directory
     throttle = _throttle_config(args)
+    observing = observe_config(args.config)
     usable, tls = _tls(args)
     logs = _logs_config(args)
-    if auth is None or throttle is None or not usable or logs is None:
+    if auth is None or throttle is None or not usable or logs is None or observing is None:
         return 2
     try:
         startup = start_up(args.data_dir, host=args.host, port=args.port, synchronous=args.sqlite_synchronous,
@@ -152,7 +158,8 @@ def _serve(args: argparse.Namespace) -> int:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
               tasks=tasks, auth=auth, host=args.host, throttle=throttle, tls=tls, logs=logs,
-              node=NodeSettings(lease_ttl=args.lease_ttl, shared=args.db is not None), relay_url=args.db)
+              node=NodeSettings(lease_ttl=args.lease_ttl, shared=args.db is not None), relay_url=args.db,
+              observe=observatory(observing, startup.store, args.data_dir))
     finally:
         startup.close()
     return 0

@@ -23,6 +23,7 @@ from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.engine.lease import NodeSettings
 from stepforge.engine.logs import ExecutionLogs, LogSettings
+from stepforge.observe.observatory import Observatory
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
 from stepforge.service.context import ServiceContext
@@ -139,12 +140,13 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
           max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
           auth: AuthConfig | None = None, hosts: frozenset[str] | None = None,
           throttle: Throttle | None = None, logs: LogSettings | None = None,
-          node: NodeSettings | None = None) -> tuple[Starlette, Engine]:
+          node: NodeSettings | None = None, observe: Observatory | None = None) -> tuple[Starlette, Engine]:
     """The application and its engine (not started: the caller owns its thread).
 
     ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`); ``throttle``
     rate-limits API calls (None: never); ``logs`` says where execution logs go (None: nowhere);
-    ``node`` how the engine shares the store with other nodes.
+    ``node`` how the engine shares the store with other nodes; ``observe`` watches the engine and the
+    API (None: nothing).
     """
     tasks = tasks or TaskConfig()
     tasks.approval_secret = tasks.approval_secret or approval.load_secret(None)
@@ -152,8 +154,10 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
                       max_open_executions=max_open_executions, max_history_events=max_history_events,
                       tasks=tasks, logs=logs, node=node)
     sessions = Sessions(tasks.approval_secret, auth.users, auth.session_seconds) if auth and auth.users else None
+    if observe is not None:
+        observe.attach(context.engine)
     app = create_app(context, long_poll_seconds=long_poll_seconds, stopping=stopping, auth=auth, hosts=hosts,
-                     throttle=throttle, sessions=sessions)
+                     throttle=throttle, sessions=sessions, observe=observe)
     return app, context.engine
 
 
@@ -196,7 +200,7 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
           tasks: TaskConfig | None = None, auth: AuthConfig | None = None, host: str = "127.0.0.1",
           throttle: ThrottleConfig | None = None, tls: tuple[Path, Path] | None = None,
           logs: LogSettings | None = None, node: NodeSettings | None = None,
-          relay_url: str | None = None) -> None:
+          relay_url: str | None = None, observe: Observatory | None = None) -> None:
     """Run the API on the bound ``sock`` and the engine until SIGTERM/SIGINT; then finish requests
     and the current batch. The engine recovers in-flight tasks only now, with the port already held.
 
@@ -205,13 +209,14 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
     over ``throttle``'s quotas (when enabled) get ThrottlingException. With ``tls`` (certificate and
     key files, PEM), the API and the console are served over HTTPS only. With ``relay_url`` (the
     PostgreSQL database the nodes share) notices travel between nodes (:func:`start_relay`).
+    ``observe`` (closed on the way out) serves metrics, records the audit trail and exports traces.
     """
     stopping = threading.Event()
     auth = auth or AuthConfig()
     app, engine = build(store=store, account=account, max_open_executions=max_open_executions, stopping=stopping,
                         max_history_events=max_history_events, tasks=tasks, auth=auth,
                         hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
-                        logs=logs, node=node)
+                        logs=logs, node=node, observe=observe)
     certificate, key = tls if tls else (None, None)
     server = _Server(uvicorn.Config(app, log_level=log_level, ssl_certfile=certificate, ssl_keyfile=key),
                      stopping, engine)
@@ -225,6 +230,8 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
         firing.stop()
         engine.stop()
         stop_relay(relay)
+        if observe is not None:
+            observe.close()
         store.close()
 
 

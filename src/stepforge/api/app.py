@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -21,8 +22,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stepforge import bodies
 from stepforge.api import login, trigger_operations, trigger_routes
+from stepforge.api.audit_trail import AuditTrail, IdentityNote
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.edge import Edge
+from stepforge.api.metrics_route import metrics_route
 from stepforge.api.operations import (
     LONG_POLLS,
     MACHINE_WRITES,
@@ -40,6 +43,7 @@ from stepforge.api.sessions import Sessions
 from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
+from stepforge.observe.observatory import Observatory
 from stepforge.service import arns, executions, express, sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
@@ -61,12 +65,13 @@ LONG_POLL_SECONDS = 60.0
 RECHECK_SECONDS = 5.0
 #: Worker threads for Start*Execution's CPU work (its pure interpretation for EXPRESS).
 FRONT_DOOR_THREADS = 8
+T = TypeVar("T")
 
 
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
                stopping: threading.Event | None = None, auth: AuthConfig | None = None,
                hosts: frozenset[str] | None = None, throttle: Throttle | None = None,
-               sessions: Sessions | None = None) -> Starlette:
+               sessions: Sessions | None = None, observe: Observatory | None = None) -> Starlette:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
@@ -76,6 +81,8 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
     ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
     With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
+    ``observe`` (None: nothing) serves ``/metrics`` and the console dashboard, records the audit trail
+    and parents an execution's trace on its StartExecution request's ``traceparent``.
     """
     stopping = stopping or threading.Event()
 
@@ -83,6 +90,9 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         target = http.headers.get("x-amz-target", "")
         if throttle is not None and not throttle.admit(target.removeprefix(TARGET_PREFIX),
                                                        _region(http, ctx.default_region)):
+            if observe is not None and target.endswith("StartExecution"):
+                with contextlib.suppress(Exception):  # ExecutionThrottled and the trail name the machine
+                    await _body(http)
             return throttled()
         try:
             request = await _request(http, ctx.default_region)
@@ -97,9 +107,10 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             if operation == SYNC_EXECUTION:
                 return _ok(await _start_sync(ctx, request))
             if operation == START_EXECUTION:
-                return _ok(await _start(ctx, request))
+                return _ok(await _start(ctx, request, lambda started: _traced(started, observe, http)))
             if operation in LONG_POLLS:
-                return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
+                with _waiting(observe):
+                    return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
             reader = READ_OPERATIONS.get(operation)
             if reader is not None:
                 return await run_in_threadpool(_answer, reader, ctx, request)
@@ -107,7 +118,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             precheck = PRECHECKS.get(operation)
             if precheck is not None:
                 await run_in_threadpool(precheck, ctx, request)
-            answer = await ctx.engine.write(lambda tx: writer(ctx.within(tx), request))
+            answer = await ctx.engine.write(lambda tx: _traced(writer(ctx.within(tx), request), observe, http))
             if operation in MACHINE_WRITES:
                 ctx.engine.machines.clear()  # before the answer: the caller's next start sees its change
             return _ok(answer)
@@ -126,9 +137,13 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         raise ValueError("console users are configured: create_app needs their sessions")
     edge = Middleware(Edge, auth=auth, hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account,
                       sessions=sessions)
-    return Starlette(routes=[Route("/", api, methods=["POST"]), *trigger_routes.routes(ctx, _start_sync),
-                             *login.routes(sessions if auth.users else None), *console_routes(ctx, stopping)],
-                     middleware=[edge, Middleware(ApiRoute, handler=api)])
+    trail = Middleware(AuditTrail, log=observe.audit if observe else None, metrics=observe.metrics if observe else None,
+                       account=ctx.account, default_region=ctx.default_region)
+    routes = [Route("/", api, methods=["POST"]), *trigger_routes.routes(ctx, _start_sync),
+              *login.routes(sessions if auth.users else None), *console_routes(ctx, stopping, observe)]
+    if observe is not None and observe.metrics is not None:
+        routes.append(metrics_route(observe.metrics, observe.config, auth))
+    return Starlette(routes=routes, middleware=[trail, edge, Middleware(IdentityNote), Middleware(ApiRoute, handler=api)])
 
 
 class ApiRoute:
@@ -148,6 +163,26 @@ class ApiRoute:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _traced(result: T, observe: Observatory | None, http: HttpRequest) -> T:
+    """Inside the write: a started execution's trace is parented on the request's ``traceparent``."""
+    if observe is not None and observe.tracing is not None:
+        observe.started(result, http.headers)
+    return result
+
+
+@contextlib.contextmanager
+def _waiting(observe: Observatory | None) -> Iterator[None]:
+    """Count a long poll while it waits (the ``stepforge_api_long_polls`` gauge)."""
+    metrics = observe.metrics if observe is not None else None
+    if metrics is not None:
+        metrics.long_polls += 1
+    try:
+        yield
+    finally:
+        if metrics is not None:
+            metrics.long_polls -= 1
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
@@ -197,16 +232,17 @@ def _settle(future: asyncio.Future[ExecutionRecord], record: ExecutionRecord) ->
         future.set_result(record)
 
 
-async def _start(ctx: ServiceContext, request: Request) -> Any:
+async def _start(ctx: ServiceContext, request: Request, traced: Callable[[Any], Any]) -> Any:
     """StartExecution. Of a machine known to be STANDARD: in the engine's next batch, as any write.
     Otherwise resolved in a worker thread first: an EXPRESS execution runs in memory from there
-    (never waiting for a commit), a STANDARD one is stored with the engine's next batch."""
+    (never waiting for a commit), a STANDARD one is stored with the engine's next batch. ``traced``
+    sees a STANDARD start's answer inside its write (to parent the execution's trace)."""
     if executions.known_type(ctx, request) == "STANDARD":
-        return await ctx.engine.write(lambda tx: executions.start(ctx.within(tx), request))
+        return await ctx.engine.write(lambda tx: traced(executions.start(ctx.within(tx), request)))
     prepared = await asyncio.get_running_loop().run_in_executor(_front_door(), _prepare_or_run, ctx, request)
     if isinstance(prepared, dict):
         return prepared
-    return await ctx.engine.write(lambda tx: executions.insert(ctx.within(tx), prepared))
+    return await ctx.engine.write(lambda tx: traced(executions.insert(ctx.within(tx), prepared)))
 
 
 @functools.cache

@@ -11,16 +11,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from stepforge.console import approval, live, triggers, views
+from stepforge.console import approval, dashboard, live, triggers, views
 from stepforge.console.headers import SECURITY_HEADERS
+from stepforge.observe.observatory import Observatory
 from stepforge.service.context import ServiceContext
 
 STATIC = Path(__file__).parent / "static"
 
 #: The pages of the single-page console; each is the same shell, the script reads the path.
 PAGES = ("/", "/console", "/console/machines", "/console/machine", "/console/editor", "/console/executions",
-         "/console/execution", "/console/activities", "/console/triggers",
-         "/console/maprun")
+         "/console/execution", "/console/activities", "/console/triggers", "/console/maprun",
+         "/console/dashboard", "/console/audit")
 
 
 class _SecureStatic(StaticFiles):
@@ -41,8 +42,10 @@ async def page(http: HttpRequest) -> Response:
     return HTMLResponse(shell(), headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
-def routes(ctx: ServiceContext, stopping: threading.Event | None = None) -> list[BaseRoute]:
-    """Every route of the console (the API keeps ``POST /``), with the approval links' pages."""
+def routes(ctx: ServiceContext, stopping: threading.Event | None = None,
+           observe: Observatory | None = None) -> list[BaseRoute]:
+    """Every route of the console (the API keeps ``POST /``), with the approval links' pages; ``observe``
+    feeds the dashboard and audit pages."""
     stopping = stopping or threading.Event()
     pages: list[BaseRoute] = [Route(path, page, methods=["GET"]) for path in PAGES]
     return [
@@ -52,4 +55,5 @@ def routes(ctx: ServiceContext, stopping: threading.Event | None = None) -> list
         *triggers.routes(ctx),
         Route("/console/api/stream", live.endpoint(ctx, stopping), methods=["GET"]),
         *approval.routes(ctx),
+        *dashboard.routes(ctx, observe),
     ]

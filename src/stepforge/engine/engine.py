@@ -43,6 +43,7 @@ from stepforge.engine.lease import Lease, LeaseLost, NodeSettings
 from stepforge.engine.logs import BatchLog, ExecutionLogs
 from stepforge.engine.machine_cache import MachineCache
 from stepforge.engine.notices import Notices
+from stepforge.engine.observer import BatchDone, BatchObserver
 from stepforge.engine.writes import Job, WriteQueue
 from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ExecutionRecord, TimerRecord
@@ -98,6 +99,9 @@ class Engine:
         self._batch_log = BatchLog(self.logs, self.machines)
         self.express = ExpressRunner(self.clock, self.dispatcher, self.logs)
         self.dispatcher.ended_elsewhere = self.express.ended
+        #: Told after each commit what the batch did (``stepforge.observe`` sets it; None: nobody).
+        self.observer: BatchObserver | None = None
+        self._done = BatchDone(0.0)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -224,18 +228,23 @@ class Engine:
         self._batch_log.flush()
         self.lease.counted(len(work))
         self._announce()
+        self._report(len(jobs))
         self.dispatcher.flush(now)
         return len(work) + len(jobs)
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
         self._ended, self._started = [], []
+        done = self._done = BatchDone(now)
+        started = time.perf_counter()
         with self.store.transaction() as tx:
             for job in jobs:
                 WriteQueue.run(tx, job)
+            timers = tx.due_timers(now, BATCH)
             work: list[tuple[str, Signal | None]] = [
                 (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
-                for t in tx.due_timers(now, BATCH)
+                for t in timers
             ]
+            done.timers, done.timer_lag = len(timers), max((now - t.due for t in timers), default=0.0)
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
             touched: dict[str, ExecutionRecord] = {}
@@ -248,9 +257,23 @@ class Engine:
             adopting = self.lease.node_id is not None and self.lease.adoption_due(now)
             adopted = self._adopt(tx, now) if adopting else 0
             self.lease.hold(tx, max(now, self.clock.now()), wrote=bool(work or jobs or adopted))
+            committing = time.perf_counter()
         if adopting:
             self._adopted(now, adopted)
+        done.signals = len(work) - done.timers
+        done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _report(self, writes: int) -> None:
+        """After the commit: tell the observer what the batch did (see ``engine.observer``)."""
+        done, self._done = self._done, BatchDone(0.0)
+        if self.observer is None or done.size + writes == 0:
+            return
+        done.writes = writes
+        try:
+            self.observer(done)
+        except Exception:  # an observer's bug must not stop the engine
+            log.exception("batch observer failed")
 
     @staticmethod
     def _run_hook(tx: UnitOfWork, hook: EndHook | None, records: list[ExecutionRecord], what: str) -> None:
@@ -307,6 +330,7 @@ class Engine:
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
                 self._commit(tx, record, step, now)
+            self._done.steps.append((record, step.events))
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
             touched[arn] = self._fail_internally(tx, arn, exc, now)
@@ -319,7 +343,9 @@ class Engine:
                       "executionFailedEventDetails", {"error": errors.RUNTIME, "cause": cause})
         record.run.status, record.run.error, record.run.cause = FAILED, errors.RUNTIME, cause
         record.run.frames.clear()
-        self._commit(tx, record, Step(events=[event]), now)
+        step = Step(events=[event])
+        self._commit(tx, record, step, now)
+        self._done.steps.append((record, step.events))
         return record
 
     def _commit(self, tx: UnitOfWork, record: ExecutionRecord, step: Step, now: float) -> None:

@@ -25,7 +25,7 @@ from stepforge.asl.errors import StatesError
 from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
 from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ActivityTaskRecord, DispatchRecord, ExecutionRecord
-from stepforge.tasks import children, maprun, resources
+from stepforge.tasks import children, maprun, resources, tracecontext
 from stepforge.tasks.aws import metadata
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
@@ -78,6 +78,8 @@ class Dispatcher:
         self.ended_elsewhere: children.EndedElsewhere = lambda arn: None
         #: The node whose engine dispatches (recorded on each dispatch; None: no node).
         self.owner: str | None = None
+        #: The trace headers of a task's span (``stepforge.observe`` connects it when tracing is on).
+        self.trace_headers: tracecontext.TraceHeaders | None = None
 
     # -- inside the engine's step ------------------------------------------------------------------
 
@@ -138,11 +140,16 @@ class Dispatcher:
         self._taken = []
         self.items.flush()
         for job in jobs:
+            traced = (tracecontext.CURRENT.set(self.trace_headers(job.execution_arn, job.state_name))
+                      if self.trace_headers is not None else None)
             try:
                 self._start(job, now)
             except Exception as exc:  # an integration's bug fails its task, never the engine
                 log.exception("starting %s failed", job.resource)
                 self._deliver(job, Outcome(error=errors.RUNTIME, cause=f"{type(exc).__name__}: {exc}"))
+            finally:
+                if traced is not None:
+                    tracecontext.CURRENT.reset(traced)
 
     def discard(self) -> None:
         """The batch rolled back: forget what it dispatched, give back the outcomes it took."""

@@ -23,6 +23,7 @@ import zlib
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from stepforge.tasks import tracecontext
 from stepforge.tasks.config import HttpSettings
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.targets import RUNTIME, SOCKET, Refused, Target, resolve
@@ -74,6 +75,8 @@ def _fetch(client: httpx.Client, target: Target, request: dict[str, Any],
     url = httpx.URL(request.pop("url")).copy_with(host=target.address)
     headers = {k: v for k, v in request.pop("headers").items() if k.lower() != "host"}
     headers["Host"] = target.authority
+    given = {name.lower() for name in headers}
+    headers.update({k: v for k, v in tracecontext.current().items() if k not in given})  # unless the state sets them
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     with client.stream(url=url, headers=headers, extensions=extensions, **request) as response:
         body = read_capped(response, limit, deadline)

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from stepforge.tasks import tracecontext
 from stepforge.tasks.functions import import_target
 
 
@@ -50,6 +51,8 @@ class LambdaContext:
     log_group_name: str = ""
     log_stream_name: str = ""
     started: float = field(default_factory=time.monotonic)
+    #: The W3C trace headers of the task's span (``traceparent``...), empty when tracing is off.
+    trace_context: dict[str, str] = field(default_factory=tracecontext.current)
 
     def __post_init__(self) -> None:
         self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"

@@ -7,6 +7,7 @@ result is dropped). ``inline`` runs everything in the caller's thread — for te
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import itertools
 import logging
@@ -71,7 +72,8 @@ class Runner:
         assert executor is not None
         if timeout is not None:
             self._arm(call, time.monotonic() + timeout)
-        future: Future[Outcome] = executor.submit(work, *args) if isolated else executor.submit(_guarded, work, *args)
+        future: Future[Outcome] = (executor.submit(work, *args) if isolated  # a thread keeps the caller's context
+                                   else executor.submit(contextvars.copy_context().run, _guarded, work, *args))
         future.add_done_callback(lambda done: call.finish(self._result(done)))
 
     def _result(self, future: Future[Outcome]) -> Outcome:

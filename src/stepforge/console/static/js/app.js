@@ -2,6 +2,8 @@
 import { post, session } from './api.js';
 import { el } from './dom.js';
 import * as activities from './pages/activities.js';
+import * as audit from './pages/audit.js';
+import * as dashboard from './pages/dashboard.js';
 import * as editor from './pages/editor.js';
 import * as execution from './pages/execution.js';
 import * as executions from './pages/executions.js';
@@ -14,10 +16,11 @@ const VIEWS = {
   '/': machines, '/console': machines, '/console/machines': machines, '/console/machine': machine,
   '/console/editor': editor, '/console/executions': executions, '/console/execution': execution,
   '/console/activities': activities, '/console/triggers': triggers, '/console/maprun': maprun,
+  '/console/dashboard': dashboard, '/console/audit': audit,
 };
 const NAV = { machines: ['/', '/console', '/console/machines', '/console/machine'], editor: ['/console/editor'],
   executions: ['/console/executions', '/console/execution', '/console/maprun'], activities: ['/console/activities'],
-  triggers: ['/console/triggers'] };
+  triggers: ['/console/triggers'], dashboard: ['/console/dashboard'], audit: ['/console/audit'] };
 
 const path = location.pathname.replace(/\/+$/, '') || '/';
 for (const link of document.querySelectorAll('[data-nav]')) {

@@ -1,0 +1,165 @@
+"""The audit trail's tap on the HTTP edge: every API call that changes something, and every refused call.
+
+:class:`AuditTrail` is the outermost ASGI middleware, so it sees what :class:`~stepforge.api.edge.Edge`
+refuses (bad signatures, foreign hosts) as well as what the API answers (ThrottlingException,
+ValidationException...). It keeps a copy of the request and response bodies as they pass (up to a
+bound) and, once the response is sent, hands the call to :class:`~stepforge.observe.audit.AuditLog`,
+which shapes and writes it on its own thread. Recorded: every write operation (``POST /`` whose
+operation changes something) and every answer of status 400 or more, on the API and the console's
+JSON API alike, and the decisions taken through approval links (``POST /approval/...``).
+
+The caller is who the edge verified (:data:`~stepforge.api.edge.IDENTITY`: an access key id, or
+``console:NAME`` for a console session), which :class:`IdentityNote`, placed inside the edge, hands
+back out; for a call the edge refused, the access key its SigV4 ``Credential`` claimed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from stepforge.api.edge import IDENTITY
+from stepforge.api.operations import LONG_POLLS, SYNC_EXECUTION, TARGET_PREFIX, WRITE_OPERATIONS
+from stepforge.observe.audit import AuditLog, Call, json_object
+from stepforge.observe.metrics import Metrics
+
+#: The scope key of the per-request note where :class:`IdentityNote` leaves the edge's verdict.
+NOTE = "stepforge.audit_note"
+#: Bytes of a request or response body kept for the trail (past this, its parameters are not recorded).
+KEEP_BYTES = 64 * 1024
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]{1,128})/\d{8}/([a-z0-9-]{1,32})/")
+_STARTS = frozenset({"StartExecution", SYNC_EXECUTION})
+_CHANGES = frozenset(WRITE_OPERATIONS) | {SYNC_EXECUTION}
+
+
+class AuditTrail:
+    """ASGI middleware recording calls to ``log`` (None: no trail) and throttled starts to ``metrics``."""
+
+    def __init__(self, app: ASGIApp, *, log: AuditLog | None, metrics: Metrics | None, account: str,
+                 default_region: str) -> None:
+        self.app, self.log, self.metrics = app, log, metrics
+        self.account, self.default_region = account, default_region
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.log is None and self.metrics is None) or not _audited_path(scope):
+            await self.app(scope, receive, send)
+            return
+        note: dict[str, str] = {}
+        tap = _Tap(lambda: self._record(scope, tap, note))
+        try:
+            await self.app({**scope, NOTE: note}, tap.receive(receive), tap.send(send))
+        finally:
+            tap.done()  # if the response never finished (the client left, the app failed)
+
+    def _record(self, scope: Scope, tap: _Tap, note: dict[str, str]) -> None:
+        operation = _operation(scope)
+        refused = tap.status >= 400
+        if operation in LONG_POLLS and not refused:
+            return
+        if not refused and operation not in _CHANGES and not _console_write(scope):
+            return
+        if self.metrics is not None and operation in _STARTS and tap.error_code == "ThrottlingException":
+            machine = json_object(tap.body()).get("stateMachineArn")
+            self.metrics.execution_throttled(machine if isinstance(machine, str) else "")
+        if self.log is None:
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        credential = _CREDENTIAL.search(headers.get("authorization", ""))
+        verified = note.get("identity")
+        console_user = verified.removeprefix("console:") if verified and verified.startswith("console:") else None
+        access_key = (verified if verified and console_user is None
+                      else credential.group(1) if credential and console_user is None else None)
+        client = scope.get("client")
+        self.log.record(Call(
+            operation=operation, body=tap.body(), access_key=access_key,
+            source_ip=str(client[0]) if client else "", user_agent=headers.get("user-agent", ""),
+            region=credential.group(2) if credential else self.default_region, account=self.account,
+            error_code=(tap.error_code or f"HTTP{tap.status}") if refused else None,
+            response_body=tap.response_body(), console_user=console_user, at=time.time()))
+
+
+class IdentityNote:
+    """ASGI middleware inside :class:`~stepforge.api.edge.Edge`: notes who the edge verified for the trail."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        note = scope.get(NOTE)
+        if note is not None and scope.get(IDENTITY):
+            note["identity"] = str(scope[IDENTITY])
+        await self.app(scope, receive, send)
+
+
+class _Tap:
+    """Copies of what passes through one request: its body, the response's status, error and body.
+    ``finished`` runs once, just before the response's last part is sent (so a client that has its
+    answer finds the call in the trail)."""
+
+    def __init__(self, finished: Callable[[], None]) -> None:
+        self._finished: Callable[[], None] | None = finished
+        self.status = 0
+        self.error_code: str | None = None
+        self._request: list[bytes] = []
+        self._response: list[bytes] = []
+        self._request_size = self._response_size = 0
+
+    def receive(self, receive: Receive) -> Receive:
+        async def tapped() -> Message:
+            message = await receive()
+            chunk = message.get("body", b"") if message["type"] == "http.request" else b""
+            if chunk and self._request_size <= KEEP_BYTES:
+                self._request.append(chunk)
+                self._request_size += len(chunk)
+            return message
+        return tapped
+
+    def send(self, send: Send) -> Send:
+        async def tapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.status = int(message["status"])
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"x-amzn-errortype":
+                        self.error_code = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                if self._response_size <= KEEP_BYTES:
+                    self._response.append(chunk)
+                self._response_size += len(chunk)
+                if not message.get("more_body", False):
+                    self.done()
+            await send(message)
+        return tapped
+
+    def done(self) -> None:
+        finished, self._finished = self._finished, None
+        if finished is not None:
+            finished()
+
+    def body(self) -> bytes:
+        return b"".join(self._request) if self._request_size <= KEEP_BYTES else b""
+
+    def response_body(self) -> bytes:
+        return b"".join(self._response) if self._response_size <= KEEP_BYTES else b""
+
+
+def _audited_path(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return (path == "/" and scope["method"] == "POST") or path.startswith(("/console/api/", "/approval/"))
+
+
+def _operation(scope: Scope) -> str:
+    if scope["path"] == "/":
+        for key, value in scope["headers"]:
+            if key.lower() == b"x-amz-target":
+                return str(value.decode("latin-1")).removeprefix(TARGET_PREFIX)[:128]
+        return ""
+    return f"{scope['method']} {scope['path'][:256]}"
+
+
+def _console_write(scope: Scope) -> bool:
+    """An approval link's decision (the console's JSON API only reads; ``validate`` changes nothing)."""
+    return str(scope["path"]).startswith("/approval/") and scope["method"] == "POST"

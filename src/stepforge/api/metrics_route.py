@@ -1,0 +1,50 @@
+"""``GET /metrics``: the deployment's metrics in Prometheus' text format, on the API's port.
+
+Who may read them: without access keys configured, anyone who reaches the server (as for the API
+itself). With ``[auth]`` keys, a scraper cannot sign SigV4, so ``/metrics`` wants the
+``[metrics] bearer_token`` as ``Authorization: Bearer <token>`` (Prometheus' ``bearer_token`` scrape
+setting), unless ``[metrics] public = true`` opens it; with neither, it is refused. Metrics name
+state machines, so on an exposed server they are no more public than the API is.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stepforge.api.credentials import AuthConfig
+from stepforge.observe.config import ObserveConfig
+from stepforge.observe.metrics import CONTENT_TYPE, Metrics
+
+
+def metrics_route(metrics: Metrics, config: ObserveConfig, auth: AuthConfig) -> Route:
+    """The ``/metrics`` route serving ``metrics`` under the rule above."""
+
+    async def endpoint(request: Request) -> Response:
+        refusal = _refusal(request, config, auth)
+        if refusal is not None:
+            return refusal
+        body = await run_in_threadpool(metrics.exposition)  # reads the store (open executions)
+        return Response(body, media_type=CONTENT_TYPE)
+
+    return Route("/metrics", endpoint, methods=["GET"])
+
+
+def _refusal(request: Request, config: ObserveConfig, auth: AuthConfig) -> Response | None:
+    if not auth.keys or config.metrics_public:
+        return None
+    token = config.metrics_token
+    sent = request.headers.get("authorization", "")
+    if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return None
+    message = ("/metrics needs 'Authorization: Bearer <[metrics] bearer_token>' when access keys are configured"
+               if token else "/metrics is closed: access keys are configured; set [metrics] bearer_token "
+                             "(or public = true) in the server's config to let a scraper read it")
+    body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "message": message})
+    return Response(body, status_code=401, media_type="application/x-amz-json-1.0",
+                    headers={"WWW-Authenticate": "Bearer", "x-amzn-ErrorType": "AccessDeniedException"})

@@ -1,0 +1,193 @@
+"""Prometheus metrics with AWS's Step Functions metric names and dimensions, plus the engine's own.
+
+AWS publishes to CloudWatch ``ExecutionsStarted``, ``ExecutionTime``, ``ActivitiesScheduled``... with
+the dimensions ``StateMachineArn``, ``ActivityArn``, ``LambdaFunctionArn`` and
+``ServiceIntegrationResourceArn``. Here each is a Prometheus metric named ``stepforge_<AWS name>``
+(counters end in ``_total``, as Prometheus wants), labelled with the same dimension names, the
+``StateMachineArn`` of the execution, and ``node`` (which server counted it). Times are in
+milliseconds, as AWS's are. Everything counts from committed batches only (see
+:mod:`stepforge.engine.observer`); counters start at zero when the server starts, as Prometheus expects.
+
+The engine's own figures are ``stepforge_engine_*`` (batches, batch size, ready work, timer lag,
+batch and commit time, open executions) and ``stepforge_api_long_polls``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from stepforge.engine.observer import BatchDone
+from stepforge.observe.follow import Listener, TaskRun
+from stepforge.store.records import ExecutionRecord
+
+NAMESPACE = "stepforge"
+MACHINE = "StateMachineArn"
+#: The CloudWatch dimension naming a task's resource, per kind of task.
+DIMENSIONS = {"Activity": "ActivityArn", "LambdaFunction": "LambdaFunctionArn",
+              "ServiceIntegration": "ServiceIntegrationResourceArn"}
+#: The plural AWS's count metrics use, per kind (ActivitiesStarted, LambdaFunctionsStarted, ...).
+PLURALS = {"Activity": "Activities", "LambdaFunction": "LambdaFunctions", "ServiceIntegration": "ServiceIntegrations"}
+TASK_PHASES = ("Scheduled", "Started", "Succeeded", "Failed", "TimedOut")
+ENDED = {"SUCCEEDED": "Succeeded", "FAILED": "Failed", "ABORTED": "Aborted", "TIMED_OUT": "TimedOut"}
+MILLISECOND_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000,
+                       900_000, 3_600_000, float("inf"))
+SECOND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, float("inf"))
+SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, float("inf"))
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics(Listener):
+    """The deployment's metrics, in a registry of their own (so several servers in one process, as in
+    tests, never share counters). A :class:`~stepforge.observe.follow.Listener` for executions,
+    tasks and Map Runs; :meth:`batch` takes the engine's figures."""
+
+    def __init__(self, node: str, open_executions: Callable[[], int] | None = None) -> None:
+        self.node = node
+        self.registry = CollectorRegistry()
+        self.long_polls = 0
+        r, labels = self.registry, (MACHINE, "node")
+        self._executions = {phase: Counter(f"Executions{phase}", f"Executions {phase.lower()}", labels,
+                                           namespace=NAMESPACE, registry=r)
+                            for phase in ("Started", "Succeeded", "Failed", "Aborted", "TimedOut", "Redriven")}
+        self._redriven = {phase: Counter(f"RedrivenExecutions{phase}", f"Redriven executions {phase.lower()}",
+                                         labels, namespace=NAMESPACE, registry=r)
+                          for phase in ("Succeeded", "Failed", "Aborted", "TimedOut")}
+        self.throttled = Counter("ExecutionThrottled", "StartExecution calls refused by the API's throttle",
+                                 labels, namespace=NAMESPACE, registry=r)
+        self._time = Histogram("ExecutionTime", "Milliseconds from an execution's start to its end", labels,
+                               namespace=NAMESPACE, registry=r, buckets=MILLISECOND_BUCKETS)
+        self._machines: dict[str, _Machine] = {}
+        self._tasks: dict[str, dict[str, Counter]] = {}
+        self._task_times: dict[str, dict[str, Histogram]] = {}
+        for kind, dimension in DIMENSIONS.items():
+            task_labels = (MACHINE, dimension, "node")
+            phases = (*TASK_PHASES, "HeartbeatTimedOut") if kind == "Activity" else TASK_PHASES
+            self._tasks[kind] = {phase: Counter(f"{PLURALS[kind]}{phase}", f"{PLURALS[kind]} {phase.lower()}",
+                                                task_labels, namespace=NAMESPACE, registry=r) for phase in phases}
+            self._task_times[kind] = {
+                what: Histogram(f"{kind}{what}", f"{kind} {what} in milliseconds", task_labels, namespace=NAMESPACE,
+                                registry=r, buckets=MILLISECOND_BUCKETS)
+                for what in ("ScheduleTime", "RunTime", "Time")}
+        self._map_runs = {phase: Counter(f"MapRuns{phase}", f"Map Runs {phase.lower()}", labels,
+                                         namespace=NAMESPACE, registry=r)
+                          for phase in ("Started", "Succeeded", "Failed", "Aborted")}
+        self._open_map_runs = Gauge("ApproximateOpenMapRunCount", "Map Runs started and not ended (this node)",
+                                    ("node",), namespace=NAMESPACE, registry=r)
+        self._engine(open_executions)
+
+    def _engine(self, open_executions: Callable[[], int] | None) -> None:
+        r, node = self.registry, ("node",)
+        self._batches = Counter("engine_batches", "Batches committed", node, namespace=NAMESPACE, registry=r)
+        self._batch_size = Histogram("engine_batch_size", "Work items (writes, signals, timers) per committed batch",
+                                     node, namespace=NAMESPACE, registry=r, buckets=SIZE_BUCKETS)
+        self._ready = Gauge("engine_ready_work", "Work items the last batch found ready (256 is a full batch: "
+                            "more is waiting)", node, namespace=NAMESPACE, registry=r)
+        self._lag = Histogram("engine_timer_lag_seconds", "How late the most overdue timer of a batch fired",
+                              node, namespace=NAMESPACE, registry=r, buckets=SECOND_BUCKETS)
+        self._seconds = Histogram("engine_batch_seconds", "Seconds per batch, commit included", node,
+                                  namespace=NAMESPACE, registry=r, buckets=SECOND_BUCKETS)
+        self._commit = Histogram("engine_commit_seconds", "Seconds per batch commit", node, namespace=NAMESPACE,
+                                 registry=r, buckets=SECOND_BUCKETS)
+        r.register(_Live(self, open_executions))
+
+    # -- the engine's figures ------------------------------------------------------------------
+
+    def batch(self, done: BatchDone) -> None:
+        """Count one committed batch."""
+        node = self.node
+        self._batches.labels(node).inc()
+        self._batch_size.labels(node).observe(done.size)
+        self._ready.labels(node).set(done.size)
+        self._seconds.labels(node).observe(done.seconds)
+        self._commit.labels(node).observe(done.commit_seconds)
+        if done.timers:
+            self._lag.labels(node).observe(max(0.0, done.timer_lag))
+
+    # -- what executions did (a follow.Listener) ---------------------------------------------
+
+    def _machine(self, arn: str) -> _Machine:
+        """A machine's labelled children, made once (``labels()`` costs a lock and a lookup a call)."""
+        found = self._machines.get(arn)
+        if found is None:
+            found = self._machines[arn] = _Machine(
+                {phase: counter.labels(arn, self.node) for phase, counter in self._executions.items()},
+                self._time.labels(arn, self.node))
+        return found
+
+    def execution_started(self, record: ExecutionRecord, at: float) -> None:
+        self._machine(record.state_machine_arn).executions["Started"].inc()
+
+    def execution_ended(self, record: ExecutionRecord, status: str, at: float) -> None:
+        phase, machine = ENDED[status], self._machine(record.state_machine_arn)
+        machine.executions[phase].inc()
+        if record.redrive_count:
+            self._redriven[phase].labels(record.state_machine_arn, self.node).inc()
+        machine.time.observe(max(0.0, at - record.started) * 1000)
+
+    def execution_redriven(self, record: ExecutionRecord, at: float) -> None:
+        self._machine(record.state_machine_arn).executions["Redriven"].inc()
+
+    def execution_throttled(self, machine_arn: str) -> None:
+        """A StartExecution the API's throttle refused (counted at the edge, not by the engine)."""
+        self.throttled.labels(machine_arn, self.node).inc()
+
+
+
+    def task_scheduled(self, record: ExecutionRecord, task: TaskRun) -> None:
+        self._tasks[task.kind]["Scheduled"].labels(record.state_machine_arn, task.resource, self.node).inc()
+
+    def task_started(self, record: ExecutionRecord, task: TaskRun, at: float) -> None:
+        labels = (record.state_machine_arn, task.resource, self.node)
+        self._tasks[task.kind]["Started"].labels(*labels).inc()
+        self._task_times[task.kind]["ScheduleTime"].labels(*labels).observe(max(0.0, at - task.scheduled) * 1000)
+
+    def task_ended(self, record: ExecutionRecord, task: TaskRun, outcome: str, at: float) -> None:
+        labels = (record.state_machine_arn, task.resource, self.node)
+        counters = self._tasks[task.kind]
+        counters.get(outcome, counters["TimedOut"]).labels(*labels).inc()
+        times = self._task_times[task.kind]
+        times["Time"].labels(*labels).observe(max(0.0, at - task.scheduled) * 1000)
+        if task.started is not None:
+            times["RunTime"].labels(*labels).observe(max(0.0, at - task.started) * 1000)
+
+    def map_run(self, record: ExecutionRecord, phase: str, at: float) -> None:
+        self._map_runs[phase].labels(record.state_machine_arn, self.node).inc()
+        gauge = self._open_map_runs.labels(self.node)
+        gauge.inc() if phase == "Started" else gauge.dec()
+
+    # -- exposition ------------------------------------------------------------------------------
+
+    def exposition(self) -> bytes:
+        """Every metric in Prometheus' text format (``CONTENT_TYPE``)."""
+        return generate_latest(self.registry)
+
+
+@dataclass(frozen=True, slots=True)
+class _Machine:
+    executions: dict[str, Any]  # phase -> the labelled counter
+    time: Any
+
+
+class _Live(Collector):
+    """Figures read when scraped: open executions (from the store), long polls waiting now."""
+
+    def __init__(self, metrics: Metrics, open_executions: Callable[[], int] | None) -> None:
+        self.metrics, self.open_executions = metrics, open_executions
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        node = self.metrics.node
+        polls = GaugeMetricFamily(f"{NAMESPACE}_api_long_polls", "GetActivityTask long polls waiting now",
+                                  labels=["node"])
+        polls.add_metric([node], self.metrics.long_polls)
+        yield polls
+        if self.open_executions is not None:
+            running = GaugeMetricFamily(f"{NAMESPACE}_engine_open_executions", "Executions RUNNING (whole store)",
+                                        labels=["node"])
+            running.add_metric([node], self.open_executions())
+            yield running

@@ -1,0 +1,52 @@
+"""The dashboard's figures: executions per minute per machine over the last hour, the slowest states."""
+
+from __future__ import annotations
+
+from stepforge.observe.observatory import Observatory
+from stepforge.testing import Harness
+
+SLOW = {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Next": "Slow"},
+                                       "Slow": {"Type": "Wait", "Seconds": 120, "End": True}}}
+FAIL = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "No"}}}
+
+
+def test_executions_are_counted_in_the_minute_they_started_and_ended(harness: Harness, observed: Observatory) -> None:
+    slow = harness.run(SLOW)  # starts at minute 0, ends two minutes later
+    failed = harness.run(FAIL)
+    assert observed.dashboard is not None
+    figures = observed.dashboard.snapshot(harness.clock.now())
+    assert len(figures["minutes"]) == 60 and figures["minutes"][-1] == int(harness.clock.now() // 60) * 60
+    machines = figures["machines"]
+    slow_machine = harness.store.get_execution(slow.arn).state_machine_arn  # type: ignore[union-attr]
+    failed_machine = harness.store.get_execution(failed.arn).state_machine_arn  # type: ignore[union-attr]
+    assert machines[slow_machine]["started"][-3:] == [1, 0, 0]
+    assert machines[slow_machine]["succeeded"][-3:] == [0, 0, 1]
+    assert sum(machines[failed_machine]["failed"]) == 1 and sum(machines[failed_machine]["succeeded"]) == 0
+
+
+def test_the_slowest_states_come_first_with_their_average_and_longest(harness: Harness,
+                                                                       observed: Observatory) -> None:
+    harness.run(SLOW)
+    assert observed.dashboard is not None
+    slowest = observed.dashboard.snapshot(harness.clock.now())["slowest"]
+    assert [row["state"] for row in slowest] == ["Slow", "Quick"]
+    assert slowest[0]["averageSeconds"] == slowest[0]["longestSeconds"] == 120
+    assert slowest[1]["count"] == 1
+
+
+def test_the_window_forgets_what_is_older_than_an_hour(harness: Harness, observed: Observatory) -> None:
+    harness.run(FAIL)
+    harness.clock.advance(3 * 3600)
+    harness.run(FAIL)
+    assert observed.dashboard is not None
+    machines = observed.dashboard.snapshot(harness.clock.now())["machines"]
+    assert [sum(series["started"]) for series in machines.values()] == [1]
+
+
+def test_states_are_timed_in_one_execution_of_eight(harness: Harness, observed: Observatory) -> None:
+    for _ in range(9):
+        harness.run(SLOW)
+    assert observed.dashboard is not None
+    slowest = observed.dashboard.snapshot(harness.clock.now())["slowest"]
+    # nine machines, one execution each: the first and the ninth are followed state by state
+    assert sorted(row["count"] for row in slowest) == [1, 1, 1, 1]
