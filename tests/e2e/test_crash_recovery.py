@@ -97,13 +97,17 @@ class Server:
             [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(self.port), *self.store, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return
             except OSError:
                 time.sleep(0.05)
-        raise AssertionError("server did not come back")
+        ended = self.process.poll()
+        if ended is not None:
+            stderr = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+            raise AssertionError(f"server exited with {ended} on restart: {stderr[-3000:]}")
+        raise AssertionError("server did not come back within 20 s")
 
     def kill(self) -> None:
         assert self.process is not None

@@ -57,7 +57,7 @@ def deployment(tmp_path: Path) -> Server:
     (tmp_path / "config.toml").write_text(f'[s3.buckets]\ncrash = "{bucket}"\n')
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "DMAP_SEEN": str(tmp_path / "seen.txt")}
     return Server(tmp_path / "data", restartable_port(),
-                  ("--functions", "crash_fn", "--config", str(tmp_path / "config.toml")), env)
+                  args=("--functions", "crash_fn", "--config", str(tmp_path / "config.toml")), env=env)
 
 
 def progress(sfn: Any, arn: str) -> dict[str, int]:
