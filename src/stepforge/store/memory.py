@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from stepforge.asl.records import Event, Run, Signal
 from stepforge.store import cursors
@@ -48,6 +48,7 @@ _MISSING: Any = object()
 
 #: Values that are never changed in place: a copy shares them.
 _ATOMS = frozenset({str, int, float, bool, type(None), bytes})
+_ATOM_NAMES = frozenset({"str", "int", "float", "bool", "None", "bytes"})
 
 
 def _copy(value: T) -> T:
@@ -78,11 +79,24 @@ def _copier(kind: type) -> Callable[[Any], Any]:
     if dataclasses.is_dataclass(kind) and not hasattr(kind, "__post_init__"):
         fields = dataclasses.fields(kind)
         if all(f.init and not f.kw_only for f in fields):
-            values, build = operator.attrgetter(*(f.name for f in fields)), cast(Callable[..., Any], kind)
-            if len(fields) == 1:
-                return lambda record: build(_copy(values(record)))
-            return lambda record: build(*[_copy(value) for value in values(record)])
+            return _record_copier(kind, fields)
     return lambda value: pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+
+def _record_copier(kind: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[[Any], Any]:
+    """A function that calls ``kind``'s constructor with each field of a record, copied unless its
+    annotation says it holds an atom (``int``, ``str | None``, ...) — generated, as dataclasses
+    generate ``__init__``, so that a copy costs one call."""
+    arguments = ", ".join(f"r.{f.name}" if _holds_atoms(f) else f"copy(r.{f.name})" for f in fields)
+    namespace: dict[str, Any] = {"build": kind, "copy": _copy}
+    exec(f"def copier(r):\n    return build({arguments})\n", namespace)  # noqa: S102 - field names only
+    copier: Callable[[Any], Any] = namespace["copier"]
+    return copier
+
+
+def _holds_atoms(field: dataclasses.Field[Any]) -> bool:
+    annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    return {part.strip() for part in annotation.split("|")} <= _ATOM_NAMES
 
 
 _COPIERS: dict[type, Callable[[Any], Any]] = {}
