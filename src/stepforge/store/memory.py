@@ -141,6 +141,8 @@ class _Tables:
         self.tasks: dict[str, ActivityTaskRecord] = {}
         self.dispatches: dict[str, DispatchRecord] = {}
         self.watches: dict[str, ChildWatchRecord] = {}
+        # execution ARN -> (table, key) of each activity task, dispatch and child watch it held
+        self.held: dict[str, list[tuple[dict[str, Any], str]]] = {}
         self.timers: list[tuple[float, int, TimerRecord]] = []
         self.armed: dict[tuple[str, int, str], int] = {}
         self.signals: deque[tuple[str, Signal | None]] = deque()
@@ -452,6 +454,7 @@ class MemoryUnitOfWork(_MemoryReads):
         with self.lock:
             _new(self._db.tasks, task.token)
             self._set(self._db.tasks, task.token, _copy(task))
+            self._hold(task.execution_arn, self._db.tasks, task.token)
 
     def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
         with self.lock:
@@ -468,27 +471,26 @@ class MemoryUnitOfWork(_MemoryReads):
         with self.lock:
             _new(self._db.dispatches, dispatch.token)
             self._set(self._db.dispatches, dispatch.token, _copy(dispatch))
+            self._hold(dispatch.execution_arn, self._db.dispatches, dispatch.token)
 
     def add_child_watch(self, watch: ChildWatchRecord) -> None:
         with self.lock:
             if watch.child_arn not in self._db.watches:
                 self._set(self._db.watches, watch.child_arn, _copy(watch))
+                self._hold(watch.parent_arn, self._db.watches, watch.child_arn)
+
+    def _hold(self, execution_arn: str, table: dict[str, Any], key: str) -> None:
+        rows = self._db.held.setdefault(execution_arn, [])
+        rows.append((table, key))
+        self._on_undo(lambda: _drop_last(rows))
 
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
-            for key, task in list(self._db.tasks.items()):
-                if task.execution_arn == execution_arn and not task.closed and (wanted is None or
-                                                                                 task.wait_id in wanted):
-                    self._set(self._db.tasks, key, _closed(task))
-            for key, dispatch in list(self._db.dispatches.items()):
-                if dispatch.execution_arn == execution_arn and not dispatch.closed and (wanted is None or
-                                                                                         dispatch.wait_id in wanted):
-                    self._set(self._db.dispatches, key, _closed(dispatch))
-            for key, watch in list(self._db.watches.items()):
-                if watch.parent_arn == execution_arn and not watch.closed and (wanted is None or
-                                                                                 watch.wait_id in wanted):
-                    self._set(self._db.watches, key, _closed(watch))
+            for table, key in list(self._db.held.get(execution_arn, ())):
+                row = table[key]
+                if not row.closed and (wanted is None or row.wait_id in wanted):
+                    self._set(table, key, _closed(row))
 
     def close_task(self, token: str) -> bool:
         with self.lock:
@@ -534,6 +536,8 @@ class MemoryUnitOfWork(_MemoryReads):
 
     def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
         with self.lock:
+            if not self._db.signals:
+                return []
             popped = [self._db.signals.popleft() for _ in range(min(limit, len(self._db.signals)))]
             self._on_undo(lambda: self._db.signals.extendleft(reversed(popped)))
             return popped
