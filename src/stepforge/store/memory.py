@@ -290,8 +290,9 @@ class _MemoryReads:
     def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
-            found = [w for w in self._db.watches.values() if w.parent_arn == parent_arn and not w.closed
-                     and (wanted is None or w.wait_id in wanted)]
+            watches = self._db.watches
+            held = (watches[key] for table, key in self._db.held.get(parent_arn, ()) if table is watches)
+            found = [w for w in held if not w.closed and (wanted is None or w.wait_id in wanted)]
             return [_copy(w) for w in sorted(found, key=lambda w: w.created)]
 
     # -- timers and signals ----------------------------------------------------------------------
