@@ -6,7 +6,8 @@ The machine is ten rounds of Task (a Retry with back-off; its mock fails once, t
 Wait (one day) -> Pass -> Choice -> Pass: 50 states, ten retries and ten day-long Waits per run, so
 each run spans 10 simulated days and 20 timers. Without ``--pytest`` each run gets a fresh fixture
 object (:class:`stepforge.pytest_plugin.StepForge`) in this process, as each test would; with
-``--pytest``, pytest runs a generated test module of ``--runs`` test cases using the fixture.
+``--pytest``, pytest runs a generated test module of ``--runs`` test cases using the fixture, then
+as many empty test cases (pytest's own floor: start-up and per-test cost, without stepforge).
 Prints wall and CPU seconds (CPU tells more on a shared machine), in total and per run.
 """
 
@@ -79,10 +80,20 @@ def test_run(stepforge, n):
 '''
 
 
-def under_pytest(runs: int) -> tuple[float, float]:
+EMPTY_MODULE = '''
+import pytest
+
+@pytest.mark.parametrize("n", range({runs}))
+def test_run(n):
+    assert n >= 0
+'''
+
+
+def under_pytest(runs: int, module: str = TEST_MODULE) -> tuple[float, float]:
+    """A pytest session of the generated ``module``: (wall seconds, CPU seconds of the session)."""
     with tempfile.TemporaryDirectory() as folder:
         test = Path(folder) / "test_bench50.py"
-        test.write_text(TEST_MODULE.format(text=json.dumps(definition()), runs=runs, rounds=ROUNDS))
+        test.write_text(module.format(text=json.dumps(definition()), runs=runs, rounds=ROUNDS))
         began, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
                               check=False, cwd=folder, capture_output=True, text=True)
@@ -102,6 +113,9 @@ def main() -> None:
     print(f"{args.runs} runs of a 50-state machine (10 day-long Waits, 10 retries each), {mode}: "
           f"{elapsed:.2f} s wall ({1000 * elapsed / args.runs:.1f} ms/run), {cpu:.2f} s CPU "
           f"({1000 * cpu / args.runs:.1f} ms/run, {args.runs * 50 / cpu:,.0f} states/s); target: <= 2 s for 1,000 runs")
+    if args.pytest:
+        elapsed, cpu = under_pytest(args.runs, EMPTY_MODULE)
+        print(f"pytest's own floor, {args.runs} empty test cases: {elapsed:.2f} s wall, {cpu:.2f} s CPU")
 
 
 if __name__ == "__main__":

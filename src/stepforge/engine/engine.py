@@ -15,10 +15,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 from typing import TypeVar
 
 from stepforge.asl import errors
 from stepforge.asl.compilation.compiler import compile_definition
+from stepforge.asl.compilation.states import StateMachine
 from stepforge.asl.execution.interpreter import ExecutionInfo, Interpreter, iso
 from stepforge.asl.records import (
     FAILED,
@@ -405,7 +407,7 @@ class Engine:
         """The compiled interpreter of a definition, compiled once and kept (LRU)."""
         found = self._interpreters.get(definition)
         if found is None:
-            found = Interpreter(compile_definition(definition), self.dispatcher.resolve)
+            found = Interpreter(compiled(definition), self.dispatcher.resolve)
             self._interpreters[definition] = found
             if len(self._interpreters) > 512:
                 self._interpreters.popitem(last=False)
@@ -425,3 +427,10 @@ class Engine:
                 redrive_count=record.redrive_count, express=":express:" in record.arn,
             )
         return info
+
+
+@lru_cache(maxsize=64)
+def compiled(definition: str) -> StateMachine:
+    """A stored definition's compiled machine, shared by every engine of the process (a compiled
+    machine is immutable): a test suite that starts an engine per test compiles each machine once."""
+    return compile_definition(definition)

@@ -27,10 +27,10 @@ from typing import Any
 
 from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.choice import first_match
-from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.execution.interpreter import _matches
 from stepforge.asl.query.dataflow import select
 from stepforge.asl.scope import Scope
+from stepforge.engine.engine import compiled
 from stepforge.pytest_plugin.history import Visit, read_visits
 
 #: Item kinds by report column, in the order the report shows them.
@@ -135,7 +135,7 @@ def _compiled_states(definition: Mapping[str, Any]) -> dict[str, st.State]:
                 collect(child)
 
     with contextlib.suppress(Exception):  # the engine ran it; a report never fails on it
-        collect(compile_definition(dict(definition)))
+        collect(compiled(json.dumps(definition)))  # the text the workbench stored: compiled once
     return found
 
 

@@ -66,7 +66,7 @@ def read_document(path: Path) -> Any:
 def load_definition(source: str | Path | Mapping[str, Any], *, resource: str | None = None) -> dict[str, Any]:
     """A definition (a dict with ``States``) from a file or a parsed document; for a template, the
     state machine ``resource`` names (optional when the template has only one)."""
-    base = Path.cwd()
+    base: Path | None = None  # a template's files are relative to it (a dict's: to the working directory)
     if isinstance(source, Mapping):
         document: Any = dict(source)
         where = "the definition"
@@ -76,7 +76,7 @@ def load_definition(source: str | Path | Mapping[str, Any], *, resource: str | N
     if not isinstance(document, dict):
         raise DefinitionFileError(f"{where}: expected a JSON object, found {type(document).__name__}")
     if "Resources" in document:
-        return _from_template(document, resource, where, base)
+        return _from_template(document, resource, where, base or Path.cwd())
     if "States" not in document:
         raise DefinitionFileError(f"{where}: neither a definition (no 'States') nor a template (no 'Resources')")
     return document

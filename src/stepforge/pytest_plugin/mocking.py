@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.compilation.states import MapState, ParallelState, StateMachine, TaskState
+from stepforge.engine.engine import compiled
 from stepforge.tasks import passthrough
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.mocks import Mocks
@@ -114,10 +114,11 @@ class PluginMocks(Mocks):
         return found
 
 
-def task_resources(definition: str | Mapping[str, Any]) -> dict[str, str]:
-    """Every Task state's Resource by state name, nested branches and processors included."""
+def task_resources(definition: str) -> dict[str, str]:
+    """Every Task state's Resource by state name, nested branches and processors included, in a
+    definition's JSON text (compiled once per process, as the engine compiles it)."""
     found: dict[str, str] = {}
-    _collect(compile_definition(definition), found)
+    _collect(compiled(definition), found)
     return found
 
 

@@ -80,15 +80,15 @@ class StepForge:
         """Create a state machine from an ASL file (JSON/YAML), a template resource (by logical id) or
         a dict. ``name`` defaults to the MockConfigFile's only state machine, else the file's stem."""
         definition = load_definition(source, resource=resource)
+        text = json.dumps(definition)
         name = name or self._default_name(source, resource)
         missing = [ActivityRecord(arn=arn, name=arn.rpartition(":")[2], created=self.clock.now())
-                   for arn in _activities(definition) if self.harness.store.get_activity(arn) is None]
+                   for arn in _activities(text) if self.harness.store.get_activity(arn) is None]
         if missing:
             with self.harness.store.transaction() as tx:
                 for record in missing:
                     tx.put_activity(record)
-        created = self.harness.call(statemachines.create, name=name, definition=json.dumps(definition),
-                                    roleArn=ROLE)
+        created = self.harness.call(statemachines.create, name=name, definition=text, roleArn=ROLE)
         machine = Machine(self, name, str(created["stateMachineArn"]), definition)
         self.machines[name] = machine
         return machine
@@ -164,7 +164,7 @@ class StepForge:
         return name
 
 
-def _activities(definition: Mapping[str, Any]) -> list[str]:
+def _activities(definition: str) -> list[str]:
     """The ARNs of the activities a definition's Task states name (in any region and account)."""
-    return sorted({resource for resource in task_resources(dict(definition)).values()
+    return sorted({resource for resource in task_resources(definition).values()
                    if resource.startswith("arn:aws:states:") and ":activity:" in resource})

@@ -3,8 +3,10 @@
 A transaction holds the store's one re-entrant lock and yields a :class:`MemoryUnitOfWork` over the
 same tables; every write it makes logs how to undo itself, so a transaction or savepoint that raises
 leaves the store as it found it — the same contract as SQLite. Records go in and come out as copies
-(as they would through a database). Reads on the store that take the lock wait for an open
-transaction; the few that do not (single-key lookups) may see its writes before it commits.
+(as they would through a database), rebuilt through their constructors (see :func:`_copy`); a read
+of an execution without its frames (``with_run=False``) copies no frames at all. Reads on the store
+that take the lock wait for an open transaction; the few that do not (single-key lookups) may see its
+writes before it commits.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+import operator
 import pickle
 import string
 import threading
@@ -45,15 +48,69 @@ K = TypeVar("K")
 _MISSING: Any = object()
 
 
-def _copy(record: T) -> T:
-    """A deep copy (through pickle: several times faster than ``copy.deepcopy`` on large runs)."""
-    copied: T = pickle.loads(pickle.dumps(record, pickle.HIGHEST_PROTOCOL))
+#: Values that are never changed in place: a copy shares them.
+_ATOMS = frozenset({str, int, float, bool, type(None), bytes})
+_ATOM_NAMES = frozenset({"str", "int", "float", "bool", "None", "bytes"})
+
+
+def _copy(value: T) -> T:
+    """A deep copy of a record (or of any value it holds) that shares nothing mutable with it.
+
+    Records (dataclasses) are rebuilt field by field through their constructor, JSON containers item
+    by item; anything else goes through pickle. Several times faster than pickling a whole record
+    (whose dataclasses pickle through ``copyreg``), which matters for an execution's frames: the
+    engine reads and writes them at every step."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}  # type: ignore[attr-defined,return-value]
+    if kind is list:
+        return [_copy(item) for item in value]  # type: ignore[attr-defined,return-value]
+    copier = _COPIERS.get(kind)
+    if copier is None:
+        copier = _COPIERS[kind] = _copier(kind)
+    copied: T = copier(value)
     return copied
 
 
+def _copier(kind: type) -> Callable[[Any], Any]:
+    """How :func:`_copy` copies a value of a type other than a JSON container or an atom."""
+    if kind is tuple:
+        return lambda value: value if all(type(item) in _ATOMS for item in value) else tuple(map(_copy, value))
+    if dataclasses.is_dataclass(kind) and not hasattr(kind, "__post_init__"):
+        fields = dataclasses.fields(kind)
+        if all(f.init and not f.kw_only for f in fields):
+            return _record_copier(kind, fields)
+    return lambda value: pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+
+def _record_copier(kind: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[[Any], Any]:
+    """A function that calls ``kind``'s constructor with each field of a record, copied unless its
+    annotation says it holds an atom (``int``, ``str | None``, ...) — generated, as dataclasses
+    generate ``__init__``, so that a copy costs one call."""
+    arguments = ", ".join(f"r.{f.name}" if _holds_atoms(f) else f"copy(r.{f.name})" for f in fields)
+    namespace: dict[str, Any] = {"build": kind, "copy": _copy}
+    exec(f"def copier(r):\n    return build({arguments})\n", namespace)  # noqa: S102 - field names only
+    copier: Callable[[Any], Any] = namespace["copier"]
+    return copier
+
+
+def _holds_atoms(field: dataclasses.Field[Any]) -> bool:
+    annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    return {part.strip() for part in annotation.split("|")} <= _ATOM_NAMES
+
+
+_COPIERS: dict[type, Callable[[Any], Any]] = {}
+_EXECUTION_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(ExecutionRecord)))
+
+
 def _execution_copy(record: ExecutionRecord, *, with_run: bool = True) -> ExecutionRecord:
-    """A copy sharing the immutable fields; only the frames (``run``) are mutable."""
-    return dataclasses.replace(record, run=_copy(record.run) if with_run else Run())
+    """A copy of ``record`` (its fields other than ``run`` hold immutable values), with a copy of its
+    frames or (``with_run=False``) none."""
+    copied = ExecutionRecord(*_EXECUTION_FIELDS(record))
+    copied.run = _copy(record.run) if with_run else Run()
+    return copied
 
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -86,6 +143,8 @@ class _Tables:
         self.tasks: dict[str, ActivityTaskRecord] = {}
         self.dispatches: dict[str, DispatchRecord] = {}
         self.watches: dict[str, ChildWatchRecord] = {}
+        # execution ARN -> (table, key) of each activity task, dispatch and child watch it held
+        self.held: dict[str, list[tuple[dict[str, Any], str]]] = {}
         self.timers: list[tuple[float, int, TimerRecord]] = []
         self.armed: dict[tuple[str, int, str], int] = {}
         self.signals: deque[tuple[str, Signal | None]] = deque()
@@ -239,8 +298,9 @@ class _MemoryReads(MemoryTriggerReads):
     def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
-            found = [w for w in self._db.watches.values() if w.parent_arn == parent_arn and not w.closed
-                     and (wanted is None or w.wait_id in wanted)]
+            watches = self._db.watches
+            held = (watches[key] for table, key in self._db.held.get(parent_arn, ()) if table is watches)
+            found = [w for w in held if not w.closed and (wanted is None or w.wait_id in wanted)]
             return [_copy(w) for w in sorted(found, key=lambda w: w.created)]
 
     # -- timers and signals ----------------------------------------------------------------------
@@ -419,6 +479,7 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
         with self.lock:
             _new(self._db.tasks, task.token)
             self._set(self._db.tasks, task.token, _copy(task))
+            self._hold(task.execution_arn, self._db.tasks, task.token)
 
     def poll_activity_task(self, activity_arn: str, worker_name: str | None) -> ActivityTaskRecord | None:
         with self.lock:
@@ -435,27 +496,26 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
         with self.lock:
             _new(self._db.dispatches, dispatch.token)
             self._set(self._db.dispatches, dispatch.token, _copy(dispatch))
+            self._hold(dispatch.execution_arn, self._db.dispatches, dispatch.token)
 
     def add_child_watch(self, watch: ChildWatchRecord) -> None:
         with self.lock:
             if watch.child_arn not in self._db.watches:
                 self._set(self._db.watches, watch.child_arn, _copy(watch))
+                self._hold(watch.parent_arn, self._db.watches, watch.child_arn)
+
+    def _hold(self, execution_arn: str, table: dict[str, Any], key: str) -> None:
+        rows = self._db.held.setdefault(execution_arn, [])
+        rows.append((table, key))
+        self._on_undo(lambda: _drop_last(rows))
 
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
-            for key, task in list(self._db.tasks.items()):
-                if task.execution_arn == execution_arn and not task.closed and (wanted is None or
-                                                                                 task.wait_id in wanted):
-                    self._set(self._db.tasks, key, _closed(task))
-            for key, dispatch in list(self._db.dispatches.items()):
-                if dispatch.execution_arn == execution_arn and not dispatch.closed and (wanted is None or
-                                                                                         dispatch.wait_id in wanted):
-                    self._set(self._db.dispatches, key, _closed(dispatch))
-            for key, watch in list(self._db.watches.items()):
-                if watch.parent_arn == execution_arn and not watch.closed and (wanted is None or
-                                                                                 watch.wait_id in wanted):
-                    self._set(self._db.watches, key, _closed(watch))
+            for table, key in list(self._db.held.get(execution_arn, ())):
+                row = table[key]
+                if not row.closed and (wanted is None or row.wait_id in wanted):
+                    self._set(table, key, _closed(row))
 
     def close_task(self, token: str) -> bool:
         with self.lock:
@@ -501,6 +561,8 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
 
     def pop_signals(self, limit: int) -> list[tuple[str, Signal | None]]:
         with self.lock:
+            if not self._db.signals:
+                return []
             popped = [self._db.signals.popleft() for _ in range(min(limit, len(self._db.signals)))]
             self._on_undo(lambda: self._db.signals.extendleft(reversed(popped)))
             return popped
