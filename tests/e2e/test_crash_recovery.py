@@ -200,6 +200,7 @@ def start_all(sfn: Any, machines: dict[str, str]) -> list[tuple[str, str, int]]:
             value = {"v": v, "items": [0, 1, 2]}
             try:
                 execution = persist(sfn.start_execution, stateMachineArn=arn, name=name, input=json.dumps(value))
+                assert "executionArn" in execution, f"StartExecution answered without its ARN: {execution}"
                 started.append((kind, execution["executionArn"], v))
             except ClientError as exc:  # started before a crash, response lost, already finished
                 assert exc.response["Error"]["Code"] == "ExecutionAlreadyExists"
