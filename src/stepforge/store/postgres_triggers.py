@@ -11,14 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from stepforge.store.postgres_db import PostgresSession, PostgresWriter
-from stepforge.store.trigger_records import RuleRecord, ScheduleRecord
 from stepforge.store.trigger_sql import (
-    RULE_COLUMNS,
-    SCHEDULE_COLUMNS,
     TriggerSqlReads,
     TriggerSqlWrites,
-    rule,
-    schedule,
 )
 
 
@@ -32,14 +27,5 @@ class PostgresTriggerReads(TriggerSqlReads, PostgresSession):
 class PostgresTriggerWrites(TriggerSqlWrites, PostgresTriggerReads, PostgresWriter):
     """The writes of the trigger aggregate on PostgreSQL."""
 
-    def due_schedules(self, now: float, limit: int) -> list[ScheduleRecord]:
-        """Claimed: the rows stay locked until the transaction ends, and another node's batch skips them."""
-        rows = self._statement(f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'ENABLED' AND due IS NOT NULL "
-                         "AND due <= ? ORDER BY due LIMIT ? FOR UPDATE SKIP LOCKED", (now, limit)).fetchall()
-        return [schedule(row) for row in rows]
-
-    def due_rules(self, now: float, limit: int) -> list[RuleRecord]:
-        """Claimed as :meth:`due_schedules` are."""
-        rows = self._statement(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE state = 'ENABLED' AND due IS NOT NULL "
-                         "AND due <= ? ORDER BY due LIMIT ? FOR UPDATE SKIP LOCKED", (now, limit)).fetchall()
-        return [rule(row) for row in rows]
+    #: Claimed: the due rows stay locked until the transaction ends, and another node's batch skips them.
+    _claim = " FOR UPDATE SKIP LOCKED"

@@ -43,6 +43,17 @@ def rule(row: Any) -> RuleRecord:
     return RuleRecord(arn, bus, name, state, created, json.loads(body), next_firing, due)
 
 
+def _by_name(where: list[str], params: list[Any], name_prefix: str | None, after: str | None) -> None:
+    """Add the conditions of a page by name: names starting with ``name_prefix``, after the cursor."""
+    if name_prefix is not None:
+        where.append("substr(name, 1, ?) = ?")
+        params += [len(name_prefix), name_prefix]
+    if after is not None:
+        where.append("(name > ? OR (name = ? AND arn > ?))")
+        name, arn = cursors.decode(after, str, str)
+        params += [name, name, arn]
+
+
 def _page(found: list[Any], limit: int) -> Page[Any]:
     more = len(found) > limit
     found = found[:limit]
@@ -52,6 +63,9 @@ def _page(found: list[Any], limit: int) -> Page[Any]:
 class TriggerSqlReads:
     """The reads of the trigger aggregate (:class:`~stepforge.store.trigger_base.TriggerReads`), in SQL
     that SQLite and PostgreSQL both run; a backend gives :meth:`_statement`."""
+
+    #: What a due-rows query ends with: nothing here; a backend whose nodes share the rows claims them.
+    _claim = ""
 
     def _statement(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Execute ``sql`` (``?`` placeholders) with ``params``; the backend's cursor."""
@@ -68,21 +82,13 @@ class TriggerSqlReads:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        if name_prefix is not None:
-            where.append("substr(name, 1, ?) = ?")
-            params += [len(name_prefix), name_prefix]
-        if after is not None:
-            where.append("(name > ? OR (name = ? AND arn > ?))")
-            name, arn = cursors.decode(after, str, str)
-            params += [name, name, arn]
-        rows = self._statement(f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {' AND '.join(where)} ORDER BY name, arn "
-                             "LIMIT ?", (*params, limit + 1)).fetchall()
+        _by_name(where, params, name_prefix, after)
+        rows = self._statement(f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {' AND '.join(where)} "
+                               "ORDER BY name, arn LIMIT ?", (*params, limit + 1)).fetchall()
         return _page([schedule(row) for row in rows], limit)
 
     def due_schedules(self, now: float, limit: int) -> list[ScheduleRecord]:
-        rows = self._statement(f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'ENABLED' AND due IS NOT NULL "
-                             "AND due <= ? ORDER BY due LIMIT ?", (now, limit)).fetchall()
-        return [schedule(row) for row in rows]
+        return [schedule(row) for row in self._due("schedules", SCHEDULE_COLUMNS, now, limit)]
 
     def get_schedule_group(self, name: str) -> ScheduleGroupRecord | None:
         row = self._statement("SELECT name, arn, created FROM schedule_groups WHERE name = ?", (name,)).fetchone()
@@ -99,25 +105,22 @@ class TriggerSqlReads:
     def list_rules(self, bus: str, *, name_prefix: str | None = None, after: str | None = None,
                    limit: int) -> Page[RuleRecord]:
         where, params = ["bus = ?"], list[Any]([bus])
-        if name_prefix is not None:
-            where.append("substr(name, 1, ?) = ?")
-            params += [len(name_prefix), name_prefix]
-        if after is not None:
-            where.append("(name > ? OR (name = ? AND arn > ?))")
-            name, arn = cursors.decode(after, str, str)
-            params += [name, name, arn]
-        rows = self._statement(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE {' AND '.join(where)} ORDER BY name, arn "
-                             "LIMIT ?", (*params, limit + 1)).fetchall()
+        _by_name(where, params, name_prefix, after)
+        rows = self._statement(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE {' AND '.join(where)} "
+                               "ORDER BY name, arn LIMIT ?", (*params, limit + 1)).fetchall()
         return _page([rule(row) for row in rows], limit)
 
     def due_rules(self, now: float, limit: int) -> list[RuleRecord]:
-        rows = self._statement(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE state = 'ENABLED' AND due IS NOT NULL "
-                             "AND due <= ? ORDER BY due LIMIT ?", (now, limit)).fetchall()
-        return [rule(row) for row in rows]
+        return [rule(row) for row in self._due("event_rules", RULE_COLUMNS, now, limit)]
+
+    def _due(self, table: str, columns: str, now: float, limit: int) -> list[Any]:
+        """The ENABLED rows of ``table`` due at ``now``, earliest first, with :attr:`_claim` appended."""
+        return list(self._statement(f"SELECT {columns} FROM {table} WHERE state = 'ENABLED' AND due IS NOT NULL "
+                                    f"AND due <= ? ORDER BY due LIMIT ?{self._claim}", (now, limit)).fetchall())
 
     def list_targets(self, rule_arn: str) -> list[TargetRecord]:
         rows = self._statement("SELECT target_id, body FROM event_targets WHERE rule_arn = ? ORDER BY target_id",
-                             (rule_arn,)).fetchall()
+                               (rule_arn,)).fetchall()
         return [TargetRecord(rule_arn, target_id, json.loads(body)) for target_id, body in rows]
 
     def next_trigger_due(self) -> float | None:
@@ -136,7 +139,7 @@ class TriggerSqlReads:
 
     def trigger_starts(self, source_arn: str, *, limit: int) -> list[TriggerStart]:
         rows = self._statement("SELECT execution_arn, started FROM trigger_starts WHERE source_arn = ? "
-                             "ORDER BY started DESC, execution_arn DESC LIMIT ?", (source_arn, limit)).fetchall()
+                               "ORDER BY started DESC, execution_arn DESC LIMIT ?", (source_arn, limit)).fetchall()
         return [TriggerStart(source_arn, arn, started) for arn, started in rows]
 
 
@@ -145,7 +148,7 @@ class TriggerSqlWrites(TriggerSqlReads):
 
     def put_schedule(self, record: ScheduleRecord) -> None:
         self._statement(_upsert("schedules", SCHEDULE_COLUMNS, "arn"),
-                      (record.arn, record.group, record.name, record.state, record.created, record.modified,
+                        (record.arn, record.group, record.name, record.state, record.created, record.modified,
                        dumps(record.body), record.next_firing, record.due))
 
     def delete_schedule(self, arn: str) -> None:
@@ -153,7 +156,7 @@ class TriggerSqlWrites(TriggerSqlReads):
 
     def put_schedule_group(self, record: ScheduleGroupRecord) -> None:
         self._statement(_upsert("schedule_groups", "name, arn, created", "name"),
-                      (record.name, record.arn, record.created))
+                        (record.name, record.arn, record.created))
 
     def delete_schedule_group(self, name: str) -> None:
         self._statement("DELETE FROM schedules WHERE group_name = ?", (name,))
@@ -161,7 +164,7 @@ class TriggerSqlWrites(TriggerSqlReads):
 
     def put_rule(self, record: RuleRecord) -> None:
         self._statement(_upsert("event_rules", RULE_COLUMNS, "arn"),
-                      (record.arn, record.bus, record.name, record.state, record.created, dumps(record.body),
+                        (record.arn, record.bus, record.name, record.state, record.created, dumps(record.body),
                        record.next_firing, record.due))
 
     def delete_rule(self, arn: str) -> None:
@@ -170,19 +173,19 @@ class TriggerSqlWrites(TriggerSqlReads):
 
     def put_target(self, record: TargetRecord) -> None:
         self._statement(_upsert("event_targets", "rule_arn, target_id, body", "rule_arn, target_id"),
-                      (record.rule_arn, record.target_id, dumps(record.body)))
+                        (record.rule_arn, record.target_id, dumps(record.body)))
 
     def delete_target(self, rule_arn: str, target_id: str) -> None:
         self._statement("DELETE FROM event_targets WHERE rule_arn = ? AND target_id = ?", (rule_arn, target_id))
 
     def put_webhook(self, record: WebhookRecord) -> None:
         self._statement(_upsert("webhooks", "name, created, body", "name"),
-                      (record.name, record.created, dumps(record.body)))
+                        (record.name, record.created, dumps(record.body)))
 
     def delete_webhook(self, name: str) -> None:
         self._statement("DELETE FROM webhooks WHERE name = ?", (name,))
 
     def add_trigger_start(self, start: TriggerStart) -> None:
         self._statement("INSERT INTO trigger_starts (source_arn, execution_arn, started) VALUES (?, ?, ?) "
-                      "ON CONFLICT (source_arn, execution_arn) DO NOTHING",
-                      (start.source_arn, start.execution_arn, start.started))
+                        "ON CONFLICT (source_arn, execution_arn) DO NOTHING",
+                        (start.source_arn, start.execution_arn, start.started))
