@@ -12,6 +12,7 @@ from stepforge.asl.records import TimerFired
 from stepforge.store.base import UnitOfWork
 from stepforge.store.postgres import PostgresStore
 from stepforge.store.records import TimerRecord
+from stepforge.store.trigger_records import RuleRecord, ScheduleRecord
 from stepforge.testing import write
 
 
@@ -109,3 +110,19 @@ def test_a_map_run_read_to_be_written_waits_for_the_other_nodes_update(
     other.join(timeout=30)
     found = first.get_map_run(run.arn)
     assert found is not None and found.item_counts["succeeded"] == 2
+
+
+def test_due_schedules_and_rules_one_node_holds_are_skipped_by_the_other(
+        nodes: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = nodes
+    schedules = [ScheduleRecord(f"arn:aws:scheduler:us-east-1:0:schedule/default/s{n}", "default", f"s{n}",
+                                "ENABLED", 1.0, 1.0, {}, 10.0 + n, 10.0 + n) for n in range(2)]
+    tick = RuleRecord("arn:aws:events:us-east-1:0:rule/default/tick", "default", "tick", "ENABLED", 1.0,
+                      {"ScheduleExpression": "rate(1 minute)"}, 10.0, 10.0)
+    write(first, lambda tx: ([tx.put_schedule(s) for s in schedules], tx.put_rule(tick)))
+    with first.transaction() as tx:
+        assert [s.name for s in tx.due_schedules(20.0, 1)] == ["s0"] and [r.name for r in tx.due_rules(20.0, 5)]
+        seen = write(second, lambda other: ([s.name for s in other.due_schedules(20.0, 5)],
+                                            other.due_rules(20.0, 5)))
+        assert seen == (["s1"], [])  # what the first node's batch is firing is not fired twice
+    assert [s.name for s in second.due_schedules(20.0, 5)] == ["s0", "s1"]  # released at its commit
