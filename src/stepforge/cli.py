@@ -125,7 +125,6 @@ def _serve(args: argparse.Namespace) -> int:
     from stepforge.engine.lease import NodeSettings
     from stepforge.observe.cli import observatory, observe_config
     from stepforge.server import Refused, serve, start_up
-    from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
 
     auth = _auth_config(args)  # before anything touches the data directory
@@ -141,11 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
     except Refused as exc:
         print(f"stepforge: {exc}", file=sys.stderr)
         return 2
-    try:
-        tasks = task_config(args)
-    except KeyFileError as exc:
-        print(f"stepforge: {exc}", file=sys.stderr)
-        tasks = None
+    tasks = task_config(args)
     if tasks is None:
         startup.store.close()
         startup.close()

@@ -60,7 +60,6 @@ def run_engine_command(args: argparse.Namespace) -> int:
 
     from stepforge.engine.lease import NodeSettings
     from stepforge.server import Refused, open_shared_store, run_engine
-    from stepforge.tasks.approval import KeyFileError
     from stepforge.tasks.cli import task_config
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -72,11 +71,7 @@ def run_engine_command(args: argparse.Namespace) -> int:
     except Refused as exc:
         print(f"stepforge: {exc}", file=sys.stderr)
         return 2
-    try:
-        tasks = task_config(args)
-    except KeyFileError as exc:
-        print(f"stepforge: {exc}", file=sys.stderr)
-        tasks = None
+    tasks = task_config(args)
     if tasks is None:
         store.close()
         return 2

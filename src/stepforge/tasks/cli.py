@@ -19,7 +19,8 @@ def _importable_cwd() -> None:
 
 
 def task_config(args: argparse.Namespace) -> TaskConfig | None:
-    """The TaskConfig of ``serve``'s options, or None (after printing why) when it cannot be used."""
+    """The TaskConfig of ``serve``'s options, or None (after printing why) when it cannot be used: a bad
+    config file, or an unusable approval key file."""
     _importable_cwd()
     config = TaskConfig(approval_base_url=f"http://{args.host}:{args.port}")
     try:
@@ -28,7 +29,11 @@ def task_config(args: argparse.Namespace) -> TaskConfig | None:
         print(f"stepforge: {exc}", file=sys.stderr)
         return None
     if not config.approval_secret:
-        config.approval_secret = approval.load_secret(args.data_dir)
+        try:
+            config.approval_secret = approval.load_secret(args.data_dir)
+        except approval.KeyFileError as exc:
+            print(f"stepforge: {exc}", file=sys.stderr)
+            return None
     if len(config.functions):
         print(f"functions: {', '.join(sorted(f.name for f in config.functions))}", flush=True)
     return config
