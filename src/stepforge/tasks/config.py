@@ -19,7 +19,7 @@
 
     [passthrough]
     endpoint_url = "http://localhost:4566"        # aws-sdk:* and other integrations, via boto3
-    poll_seconds = 5                              # how often .sync describes a Glue/Batch/ECS/... job
+    poll_seconds = 5                              # how often .sync describes a job (default: AWS's pace)
     [passthrough.endpoints]
     lambda = "http://localhost:9001"              # per service (boto3's name), before endpoint_url
 
@@ -69,7 +69,7 @@ class TaskConfig:
     http: HttpSettings = field(default_factory=HttpSettings)
     endpoint_url: str | None = None   # the AWS pass-through
     endpoints: dict[str, str] = field(default_factory=dict)  # per service, e.g. {"lambda": URL}
-    poll_seconds: float = 5.0         # .sync on job services: seconds between two describe calls
+    poll_seconds: float | None = None  # .sync on job services: seconds between two describes (None: AWS's pace)
     approval_base_url: str = "http://127.0.0.1:8083"
     approval_secret: bytes = b""
     region: str = "us-east-1"
@@ -109,7 +109,8 @@ def load(path: Path | None, modules: list[str] | None = None, config: TaskConfig
     passthrough = data.get("passthrough", {})
     config.endpoint_url = passthrough.get("endpoint_url") or config.endpoint_url
     config.endpoints.update({str(k): str(v) for k, v in (passthrough.get("endpoints") or {}).items()})
-    config.poll_seconds = float(passthrough.get("poll_seconds", config.poll_seconds))
+    if passthrough.get("poll_seconds") is not None:
+        config.poll_seconds = float(passthrough["poll_seconds"])
     buckets = (data.get("s3") or {}).get("buckets") or {}
     config.buckets.update({str(name): str(base / str(root)) for name, root in buckets.items()})
     approval = data.get("approval", {})

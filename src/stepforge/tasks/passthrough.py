@@ -20,7 +20,8 @@ from stepforge.tasks.aws.shapes import plain, to_model
 from stepforge.tasks.lambdas import MAX_RESULT, Outcome
 from stepforge.tasks.resources import SYNC, SYNC2, Target
 
-_CLIENT_NAMES = {"eventbridge": "events", "sfn": "stepfunctions", "states": "stepfunctions"}
+_CLIENT_NAMES = {"eventbridge": "events", "sfn": "stepfunctions", "states": "stepfunctions",
+                 "elasticmapreduce": "emr"}
 
 
 def client_name(target: Target) -> str:

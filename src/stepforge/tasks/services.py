@@ -1,6 +1,9 @@
 """Service integrations other than Lambda and child executions: the HTTP Task and the AWS pass-through.
 
-``arn:aws:states:::http:invoke`` calls an HTTP API with httpx (see :mod:`stepforge.tasks.http`).
+``arn:aws:states:::http:invoke`` calls an HTTP API with httpx (see :mod:`stepforge.tasks.http`), as
+``apigateway:invoke`` calls an API Gateway endpoint (:mod:`stepforge.tasks.aws.apigateway`).
+Step Functions' reshaped integrations have their own modules: EMR (:mod:`stepforge.tasks.aws.emr`),
+Bedrock's ``invokeModel`` (:mod:`stepforge.tasks.aws.bedrock`).
 ``aws-sdk:SERVICE:ACTION`` and the other optimized integrations (SQS, SNS, DynamoDB, ...) reach a
 configured AWS-compatible endpoint through boto3 when the operator sets ``[passthrough]
 endpoint_url``; without it the task fails as any task does (``States.TaskFailed``, catchable and
@@ -13,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stepforge.tasks import passthrough
-from stepforge.tasks.aws import sync
+from stepforge.tasks.aws import apigateway, bedrock, emr, sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import Target
@@ -42,12 +45,22 @@ class Services:
                             timeout=self.config.http.timeout + 5,
                             expired=lambda: Outcome(error="States.Http.Socket", cause="The request timed out."))
             return
+        if (target.service, target.action) == ("apigateway", "invoke"):
+            self.runner.run(apigateway.invoke, value, self.config.http, self.config.region, deliver=deliver,
+                            timeout=self.config.http.timeout + 5,
+                            expired=lambda: Outcome(error="ApiGateway.TimeoutException", cause="The call timed out."))
+            return
         endpoint = self.config.endpoint_for(passthrough.client_name(target))
         if not endpoint:
             deliver(unreachable(resource))
             return
         waiting = sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
-        self.runner.run(passthrough.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
+        if (target.service, target.action) == ("bedrock", "invokeModel"):
+            self.runner.run(bedrock.invoke_model, value, self.config, deliver=deliver)
+        elif target.service == "elasticmapreduce":
+            self.runner.run(emr.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
+        else:
+            self.runner.run(passthrough.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
 
 
 def unreachable(resource: str) -> Outcome:

@@ -24,6 +24,7 @@ _V1: dict[str, tuple[str, str, str]] = {
     "lambda": ("Lambda", "AWSLambda", "AWSLambdaException"),
     "states": ("StepFunctions", "AWSStepFunctions", "AWSStepFunctionsException"),
     "events": ("EventBridge", "AmazonEventBridge", "AmazonEventBridgeException"),
+    "elasticmapreduce": ("EMR", "AmazonElasticMapReduce", "AmazonElasticMapReduceException"),
 }
 _WORD = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[0-9]+|[a-z]+")
 

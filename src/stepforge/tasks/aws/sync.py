@@ -1,18 +1,25 @@
 """``.sync`` on job services: start the job, then poll its description until it ends, as Step Functions does.
 
 ``arn:aws:states:::glue:startJobRun.sync`` (and Athena, Batch, ECS, CodeBuild, DataBrew, EMR
-Serverless, SageMaker training/transform/processing jobs)
-starts the job, then describes it every ``interval`` seconds: a job that succeeds is the task's
-result (its description, e.g. Glue's ``JobRun``), one that fails, stops or times out fails the task
-with ``States.TaskFailed`` and the description as the cause. When the task stops waiting (its
-timeout, the execution stopped, a failed sibling branch) the job is stopped with the service's own
-stop call, as Step Functions does. The poll runs on a runner thread; it ends when the server stops.
+Serverless, SageMaker training/transform/processing jobs, EMR clusters and steps, EMR on EKS job runs
+and virtual clusters, EKS clusters and node groups, Bedrock model customization jobs)
+starts the job, then describes it: a job that succeeds is the task's result (its description, e.g.
+Glue's ``JobRun``; for EMR the integration's own start result), one that fails, stops or times out
+fails the task with ``States.TaskFailed`` and the description as the cause. A deletion (EKS clusters
+and node groups) ends when the description answers ``ResourceNotFoundException``. When the task stops
+waiting (its timeout, the execution stopped, a failed sibling branch) the job is stopped with the
+service's own stop call, as Step Functions does (never a cluster: AWS leaves those running).
+
+Polls come at AWS's documented pace (EMR and EKS: every 60 seconds for the first 10 minutes, then
+every 300), else every 5 seconds; ``[passthrough] poll_seconds`` overrides it for every service. The
+poll runs on a runner thread; it ends when the server stops.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +35,18 @@ class Waiting:
     """How a ``.sync`` task waits: is its state still waiting, how often to poll, is the server stopping."""
 
     still_waiting: Callable[[], bool] = lambda: True
-    interval: float = 5.0
+    interval: float | None = None     # None: the service's documented pace (:attr:`Job.pace`)
     closed: threading.Event = field(default_factory=threading.Event)
+
+
+def every_five_seconds(waited: float) -> float:
+    """The pace of jobs whose service's documentation names none."""
+    return 5.0
+
+
+def minute_then_five(waited: float) -> float:
+    """EMR's and EKS's documented pace: every 60 seconds for the first 10 minutes, then every 300."""
+    return 60.0 if waited < 600 else 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,9 @@ class Job:
     stop: str = ""
     stop_request: Callable[[Json, Json], Json] | None = None
     output: Callable[[Json], Any] = lambda described: described
+    pace: Callable[[float], float] = every_five_seconds  # seconds waited -> seconds to the next describe
+    keeps_start: bool = False     # the result is the start call's (EMR), not the last description
+    deletes: bool = False         # the job deletes its resource: "not found" is its success
 
 
 def _first(items: Any) -> Json:
@@ -56,6 +76,14 @@ def _ecs_status(described: Json) -> str | None:
         return "RUNNING"
     codes = [container.get("ExitCode") for task in tasks for container in task.get("Containers") or []]
     return "SUCCEEDED" if all(code == 0 for code in codes) else "FAILED"
+
+
+def _emr_state(described: Json, member: str) -> str | None:
+    return str(((described.get(member) or {}).get("Status") or {}).get("State") or "") or None
+
+
+def _member(name: str, status: str = "Status") -> Callable[[Json], str | None]:
+    return lambda described: (described.get(name) or {}).get(status)
 
 
 JOBS: dict[tuple[str, str], Job] = {
@@ -104,27 +132,65 @@ JOBS: dict[tuple[str, str], Job] = {
         "DescribeTrainingJob", lambda p, r: {"TrainingJobName": p.get("TrainingJobName")},
         lambda d: d.get("TrainingJobStatus"), frozenset({"Completed"}), frozenset({"Failed", "Stopped"}),
         "StopTrainingJob", lambda p, r: {"TrainingJobName": p.get("TrainingJobName")}),
+    ("elasticmapreduce", "createCluster"): Job(
+        "DescribeCluster", lambda p, r: {"ClusterId": r.get("ClusterId")}, lambda d: _emr_state(d, "Cluster"),
+        frozenset({"WAITING"}), frozenset({"TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS"}), pace=minute_then_five, keeps_start=True),
+    ("elasticmapreduce", "terminateCluster"): Job(
+        "DescribeCluster", lambda p, r: {"ClusterId": p.get("ClusterId")}, lambda d: _emr_state(d, "Cluster"),
+        frozenset({"TERMINATED"}), frozenset({"TERMINATED_WITH_ERRORS"}), pace=minute_then_five, keeps_start=True),
+    ("elasticmapreduce", "addStep"): Job(
+        "DescribeStep", lambda p, r: {"ClusterId": p.get("ClusterId"), "StepId": r.get("StepId")},
+        lambda d: _emr_state(d, "Step"), frozenset({"COMPLETED"}), frozenset({"CANCELLED", "FAILED", "INTERRUPTED"}),
+        "CancelSteps", lambda p, r: {"ClusterId": p.get("ClusterId"), "StepIds": [r.get("StepId")]}, pace=minute_then_five, keeps_start=True),
+    ("emr-containers", "startJobRun"): Job(
+        "DescribeJobRun", lambda p, r: {"Id": r.get("Id"), "VirtualClusterId": r.get("VirtualClusterId")},
+        _member("JobRun", "State"), frozenset({"COMPLETED"}), frozenset({"FAILED", "CANCELLED"}), "CancelJobRun",
+        lambda p, r: {"Id": r.get("Id"), "VirtualClusterId": r.get("VirtualClusterId")}, pace=minute_then_five),
+    ("emr-containers", "deleteVirtualCluster"): Job(
+        "DescribeVirtualCluster", lambda p, r: {"Id": p.get("Id")}, _member("VirtualCluster", "State"),
+        frozenset({"TERMINATED"}), frozenset({"ARRESTED"}), pace=minute_then_five),
+    ("eks", "createCluster"): Job(
+        "DescribeCluster", lambda p, r: {"Name": p.get("Name")}, _member("Cluster"), frozenset({"ACTIVE"}),
+        frozenset({"FAILED"}), pace=minute_then_five),
+    ("eks", "deleteCluster"): Job(
+        "DescribeCluster", lambda p, r: {"Name": p.get("Name")}, _member("Cluster"), frozenset(),
+        frozenset({"FAILED"}), deletes=True, pace=minute_then_five),
+    ("eks", "createNodegroup"): Job(
+        "DescribeNodegroup", lambda p, r: {"ClusterName": p.get("ClusterName"), "NodegroupName": p.get("NodegroupName")},
+        _member("Nodegroup"), frozenset({"ACTIVE"}), frozenset({"CREATE_FAILED", "DEGRADED"}), pace=minute_then_five),
+    ("eks", "deleteNodegroup"): Job(
+        "DescribeNodegroup", lambda p, r: {"ClusterName": p.get("ClusterName"), "NodegroupName": p.get("NodegroupName")},
+        _member("Nodegroup"), frozenset(), frozenset({"DELETE_FAILED"}), deletes=True, pace=minute_then_five),
+    ("bedrock", "createModelCustomizationJob"): Job(
+        "GetModelCustomizationJob", lambda p, r: {"JobIdentifier": r.get("JobArn")}, lambda d: d.get("Status"),
+        frozenset({"Completed"}), frozenset({"Failed", "Stopped"}), "StopModelCustomizationJob",
+        lambda p, r: {"JobIdentifier": r.get("JobArn")}),
 }
+
+
 
 
 def wait(job: Job, call: Call, value: Any, started: Json, waiting: Waiting) -> Outcome:
     """Poll the started job until it ends (or the task stops waiting, or the server stops)."""
     params = value if isinstance(value, dict) else {}
     request = job.request(params, started)
+    began = time.monotonic()
     while True:
         if not waiting.still_waiting():
             _stop(job, call, params, started)
             return Outcome(error="States.TaskFailed", cause="The task stopped waiting for the job; it was stopped.")
         described = call(job.describe, request)
         if described.failed:
-            return described
+            gone = job.deletes and str(described.error).endswith(".ResourceNotFoundException")
+            return Outcome(output=started) if gone else described
         status = job.status(described.output)
         if status in job.succeeded:
-            return Outcome(output=job.output(described.output))
+            return Outcome(output=started if job.keeps_start else job.output(described.output))
         if status in job.failed:
             return Outcome(error="States.TaskFailed",
                            cause=json.dumps(job.output(described.output), separators=(",", ":")))
-        if waiting.closed.wait(waiting.interval):
+        interval = waiting.interval if waiting.interval is not None else job.pace(time.monotonic() - began)
+        if waiting.closed.wait(interval):
             return Outcome(error="States.TaskFailed", cause="The server stopped while the task waited for the job.")
 
 
