@@ -162,9 +162,9 @@ JOBS: dict[tuple[str, str], Job] = {
         "DescribeNodegroup", lambda p, r: {"ClusterName": p.get("ClusterName"), "NodegroupName": p.get("NodegroupName")},
         _member("Nodegroup"), frozenset(), frozenset({"DELETE_FAILED"}), deletes=True, pace=minute_then_five),
     ("bedrock", "createModelCustomizationJob"): Job(
-        "GetModelCustomizationJob", lambda p, r: {"JobIdentifier": r.get("JobArn")}, lambda d: d.get("Status"),
+        "GetModelCustomizationJob", lambda p, r: {"JobIdentifier": p.get("JobName")}, lambda d: d.get("Status"),
         frozenset({"Completed"}), frozenset({"Failed", "Stopped"}), "StopModelCustomizationJob",
-        lambda p, r: {"JobIdentifier": r.get("JobArn")}),
+        lambda p, r: {"JobIdentifier": p.get("JobName")}),
 }
 
 
