@@ -23,7 +23,7 @@ from typing import Any
 from stepforge.tasks import passthrough
 from stepforge.tasks.aws import clients
 from stepforge.tasks.config import TaskConfig
-from stepforge.tasks.lambdas import Outcome
+from stepforge.tasks.lambdas import MAX_RESULT, Outcome
 from stepforge.tasks.resources import Target
 
 RUNTIME = Target("task", "bedrock-runtime", "invokeModel")
@@ -53,9 +53,17 @@ def invoke_model(value: Any, config: TaskConfig) -> Outcome:
         if output_uri:
             _write(config, str(output_uri), str(result.get("Body") or ""), result.get("ContentType"))
             return Outcome(output={**result, "Body": {"S3Uri": output_uri}})
-        return Outcome(output={**result, "Body": _parsed(result.get("Body"), result.get("ContentType"))})
+        return _within_limit({**result, "Body": _parsed(result.get("Body"), result.get("ContentType"))})
     except _S3Error as exc:
         return Outcome(error="Bedrock.S3Exception", cause=str(exc))
+
+
+def _within_limit(output: dict[str, Any]) -> Outcome:
+    if len(json.dumps(output, separators=(",", ":")).encode()) > MAX_RESULT:
+        return Outcome(error="States.DataLimitExceeded", cause=(
+            "The state/task 'bedrock' returned a result with a size exceeding the maximum number of bytes service "
+            "limit; write the answer to S3 with 'Output'."))
+    return Outcome(output=output)
 
 
 class _S3Error(Exception):
