@@ -1,7 +1,7 @@
 """Whether this server can reach a Task resource with its task configuration, as the dispatcher would.
 
-Activities, child executions (``states:startExecution``), HTTP Tasks, ``apigateway:invoke`` and mocks need no
-configuration.
+Activities, child executions (``states:startExecution``), HTTP Tasks, ``apigateway:invoke``, ``eks:call``,
+``eks:runJob`` and mocks need no configuration.
 A Lambda function ARN needs its function registered here or a Lambda endpoint; ``lambda:invoke``
 (whose function is named in its arguments) any registered function or a Lambda endpoint; every
 other integration and ``aws-sdk:*`` call a pass-through endpoint for its service. The validator uses
@@ -13,7 +13,8 @@ from __future__ import annotations
 from stepforge.tasks import passthrough, resources
 from stepforge.tasks.config import TaskConfig
 
-_HERE = {("states", "startExecution"), ("http", "invoke"), ("apigateway", "invoke")}
+_HERE = {("states", "startExecution"), ("http", "invoke"), ("apigateway", "invoke"), ("eks", "call"),
+         ("eks", "runJob")}
 
 
 def reaches(config: TaskConfig, resource: str) -> bool:

@@ -3,7 +3,8 @@
 ``arn:aws:states:::http:invoke`` calls an HTTP API with httpx (see :mod:`stepforge.tasks.http`), as
 ``apigateway:invoke`` calls an API Gateway endpoint (:mod:`stepforge.tasks.aws.apigateway`).
 Step Functions' reshaped integrations have their own modules: EMR (:mod:`stepforge.tasks.aws.emr`),
-Bedrock's ``invokeModel`` (:mod:`stepforge.tasks.aws.bedrock`).
+Bedrock's ``invokeModel`` (:mod:`stepforge.tasks.aws.bedrock`), EKS's Kubernetes API (``eks:call``,
+``eks:runJob``: :mod:`stepforge.tasks.aws.eks`).
 ``aws-sdk:SERVICE:ACTION`` and the other optimized integrations (SQS, SNS, DynamoDB, ...) reach a
 configured AWS-compatible endpoint through boto3 when the operator sets ``[passthrough]
 endpoint_url``; without it the task fails as any task does (``States.TaskFailed``, catchable and
@@ -16,10 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from stepforge.tasks import passthrough
-from stepforge.tasks.aws import apigateway, bedrock, emr, sync
+from stepforge.tasks.aws import apigateway, bedrock, eks, emr, sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
-from stepforge.tasks.resources import Target
+from stepforge.tasks.resources import SYNC, SYNC2, Target
 from stepforge.tasks.runner import Runner
 
 Deliver = Callable[[Outcome], None]
@@ -49,6 +50,14 @@ class Services:
             self.runner.run(apigateway.invoke, value, self.config.http, self.config.region, deliver=deliver,
                             timeout=self.config.http.timeout + 5,
                             expired=lambda: Outcome(error="ApiGateway.TimeoutException", cause="The call timed out."))
+            return
+        if (target.service, target.action) == ("eks", "call"):
+            self.runner.run(eks.call, value, self.config.http, self.config.region, deliver=deliver)
+            return
+        if (target.service, target.action) == ("eks", "runJob"):
+            job_waiting = (sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
+                           if target.pattern in (SYNC, SYNC2) else None)
+            self.runner.run(eks.run_job, value, self.config.http, self.config.region, job_waiting, deliver=deliver)
             return
         endpoint = self.config.endpoint_for(passthrough.client_name(target))
         if not endpoint:
