@@ -81,7 +81,7 @@ def eks_cluster(moto_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
     yield name
 
 
-def test_eks_node_groups_and_clusters_are_created_and_deleted_with_sync(moto_url: str, aws: Aws,
+def test_eks_node_groups_fargate_profiles_and_clusters_are_created_and_deleted_with_sync(moto_url: str, aws: Aws,
                                                                         eks_cluster: str) -> None:
     group = {"ClusterName": eks_cluster, "NodegroupName": "workers"}
     created = task(moto_url, "arn:aws:states:::eks:createNodegroup.sync", {
@@ -91,6 +91,13 @@ def test_eks_node_groups_and_clusters_are_created_and_deleted_with_sync(moto_url
     deleted = task(moto_url, "arn:aws:states:::eks:deleteNodegroup.sync", group)
     assert deleted.status == "SUCCEEDED", deleted.cause
     assert aws("eks").list_nodegroups(clusterName=eks_cluster)["nodegroups"] == []
+    profile = {"ClusterName": eks_cluster, "FargateProfileName": "MyFargateProfile"}
+    made = task(moto_url, "arn:aws:states:::eks:createFargateProfile.sync", {
+        **profile, "PodExecutionRoleArn": ROLE, "Selectors": [{"Namespace": "my-namespace"}]})
+    assert (made.status, made.output.get("FargateProfile", {}).get("Status")) == ("SUCCEEDED", "ACTIVE"), made.cause
+    unmade = task(moto_url, "arn:aws:states:::eks:deleteFargateProfile.sync", profile)
+    assert unmade.status == "SUCCEEDED", unmade.cause
+    assert aws("eks").list_fargate_profiles(clusterName=eks_cluster)["fargateProfileNames"] == []
     gone = task(moto_url, "arn:aws:states:::eks:deleteCluster.sync", {"Name": eks_cluster})
     assert gone.status == "SUCCEEDED", gone.cause
     assert gone.output["Cluster"]["Name"] == eks_cluster

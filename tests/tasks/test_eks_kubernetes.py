@@ -118,7 +118,7 @@ def test_call_sends_the_request_with_a_bearer_token_and_answers_the_response_bod
                  QueryParameters={"labelSelector": ["job-name=example-job"]})
     assert result.status == "SUCCEEDED", result.cause
     assert result.output == {"ResponseBody": {"items": [{"metadata": {"name": "example-job-pod"}, "spec": {
-        "containers": [{"name": "pi"}, {"name": "sidecar"}]}}]}}
+        "containers": [{"name": "pi"}, {"name": "sidecar"}]}}]}, "StatusCode": 200, "StatusText": "OK"}
     assert seen[0]["query"] == {"labelSelector": ["job-name=example-job"]}
     token = seen[0]["authorization"].removeprefix("Bearer k8s-aws-v1.")
     presigned = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
@@ -128,13 +128,16 @@ def test_call_sends_the_request_with_a_bearer_token_and_answers_the_response_bod
 
 def test_a_status_outside_2xx_fails_with_eks_and_the_status(cluster: str) -> None:
     result = run(cluster, "call", Method="GET", Path="/apis/batch/v1/namespaces/default/jobs/nope")
-    assert (result.error, json.loads(result.cause)["reason"]) == ("EKS.404", "NotFound")
+    assert result.error == "EKS.404"
+    assert json.loads(result.cause) == {"ResponseBody": {"kind": "Status", "reason": "NotFound"}, "StatusCode": 404,
+                                        "StatusText": "Not Found"}
 
 
 def test_run_job_creates_the_job_and_answers_it(cluster: str, seen: list[Any]) -> None:
     result = run(cluster, "runJob", Namespace="batch", Job=job("example-job"))
     assert result.status == "SUCCEEDED", result.cause
     assert result.output["ResponseBody"]["metadata"] == {"name": "example-job", "namespace": "batch"}
+    assert (result.output["StatusCode"], result.output["StatusText"]) == (201, "Created")
     assert [(s["method"], s["path"]) for s in seen] == [("POST", "/apis/batch/v1/namespaces/batch/jobs")]
 
 

@@ -7,16 +7,17 @@ with the pass-through's credentials: a real cluster maps it to an IAM identity; 
 as the state machine's role). The API server is reached through the HTTP Task's network guard.
 
 - ``call``: ``Method``, ``Path``, ``QueryParameters`` (names to lists of values), ``RequestBody``; the
-  result is ``{"ResponseBody": ...}``.
+  result is ``{"ResponseBody": ..., "StatusCode": 200, "StatusText": "OK"}``.
 - ``runJob``: ``Namespace`` (``default``), ``Job`` (a ``batch/v1`` Job, as JSON or text) is created; the
-  result is ``{"ResponseBody": <the created Job>}``. With ``.sync`` the Job is read until a ``Complete``
+  result is the answer to that creation (``ResponseBody``: the created Job). With ``.sync`` the Job is read until a ``Complete``
   or ``Failed`` condition (AWS's pace: every minute, every five after ten minutes), then the result is
   the final Job, with ``LogOptions.RetrieveLogs`` its pods' logs under ``logs.pods.<pod>.containers.
   <container>.log`` (JSON where it parses, unless ``RawLogs``; ``LogParameters`` as query parameters).
   A failed Job fails the task with ``States.TaskFailed``; a task that stops waiting deletes its Job.
 
-A status outside 2xx fails the task with ``EKS.<status>`` and the body as the cause; no answer, with
-``EKS.<exception>``.
+A status outside 2xx fails the task with ``EKS.<status>``, the cause the answer's JSON
+(``{"ResponseBody": {"kind": "Status", ...}, "StatusCode": 401, "StatusText": "Unauthorized"}``, as AWS
+documents it); no answer, with ``EKS.<exception>``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import base64
 import json
 import ssl
 import time
+from http import HTTPStatus
 from typing import Any
 
 from stepforge.tasks.aws import sync
@@ -51,7 +53,8 @@ class Kubernetes:
 
     def request(self, method: str, path: str, query: list[tuple[str, str]] | None = None,
                 body: Any = None, *, raw: bool = False) -> Outcome:
-        """One API call: ``{"ResponseBody": ...}`` (JSON parsed unless ``raw``) or ``EKS.<status>``."""
+        """One API call: ``{"ResponseBody": ... (JSON parsed unless ``raw``), "StatusCode", "StatusText"}``, or
+        ``EKS.<status>`` with that object as the cause."""
         import httpx
 
         address = with_query(self.endpoint + "/" + path.lstrip("/"), query or [])
@@ -73,9 +76,10 @@ class Kubernetes:
             return Outcome(error=exc.error if exc.error == RUNTIME else "EKS.Refused", cause=str(exc))
         except (TooLarge, TooSlow, httpx.HTTPError, httpx.InvalidURL, ssl.SSLError, ValueError) as exc:
             return Outcome(error=f"EKS.{type(exc).__name__}", cause=str(exc))
+        answer = {"ResponseBody": text if raw else _json(text), "StatusCode": status, "StatusText": _reason(status)}
         if not 200 <= status < 300:
-            return Outcome(error=f"EKS.{status}", cause=text)
-        return Outcome(output={"ResponseBody": text if raw else _json(text)})
+            return Outcome(error=f"EKS.{status}", cause=json.dumps(answer, separators=(",", ":")))
+        return Outcome(output=answer)
 
     def _verify(self, scheme: str) -> ssl.SSLContext | bool:
         if scheme != "https":
@@ -140,7 +144,7 @@ def _wait(api: Kubernetes, path: str, logs: Json, waiting: sync.Waiting) -> Outc
         job = read.output["ResponseBody"]
         ended = {c.get("type") for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"}
         if ended & {"Complete", "Failed"}:
-            result = {"ResponseBody": job, **({"logs": _logs(api, job, logs)} if logs.get("RetrieveLogs") else {})}
+            result = {**read.output, **({"logs": _logs(api, job, logs)} if logs.get("RetrieveLogs") else {})}
             if "Failed" in ended:
                 return Outcome(error="States.TaskFailed", cause=json.dumps(result, separators=(",", ":")))
             return Outcome(output=result)
@@ -168,6 +172,13 @@ def _logs(api: Kubernetes, job: Json, options: Json) -> Json:
                 else {"log": text if options.get("RawLogs") else _json(text)})
         pods[str(name)] = {"containers": containers}
     return {"pods": pods}
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _pairs(values: Any) -> list[tuple[str, str]]:

@@ -86,6 +86,10 @@ def _member(name: str, status: str = "Status") -> Callable[[Json], str | None]:
     return lambda described: (described.get(name) or {}).get(status)
 
 
+def _fargate_profile(params: Json, started: Json) -> Json:
+    return {"ClusterName": params.get("ClusterName"), "FargateProfileName": params.get("FargateProfileName")}
+
+
 JOBS: dict[tuple[str, str], Job] = {
     ("glue", "startJobRun"): Job(
         "GetJobRun", lambda p, r: {"JobName": p.get("JobName"), "RunId": r.get("JobRunId")},
@@ -161,6 +165,12 @@ JOBS: dict[tuple[str, str], Job] = {
     ("eks", "deleteNodegroup"): Job(
         "DescribeNodegroup", lambda p, r: {"ClusterName": p.get("ClusterName"), "NodegroupName": p.get("NodegroupName")},
         _member("Nodegroup"), frozenset(), frozenset({"DELETE_FAILED"}), deletes=True, pace=minute_then_five),
+    ("eks", "createFargateProfile"): Job(
+        "DescribeFargateProfile", _fargate_profile, _member("FargateProfile"), frozenset({"ACTIVE"}),
+        frozenset({"CREATE_FAILED"}), pace=minute_then_five),
+    ("eks", "deleteFargateProfile"): Job(
+        "DescribeFargateProfile", _fargate_profile, _member("FargateProfile"), frozenset(),
+        frozenset({"DELETE_FAILED"}), deletes=True, pace=minute_then_five),
     ("bedrock", "createModelCustomizationJob"): Job(
         "GetModelCustomizationJob", lambda p, r: {"JobIdentifier": p.get("JobName")}, lambda d: d.get("Status"),
         frozenset({"Completed"}), frozenset({"Failed", "Stopped"}), "StopModelCustomizationJob",
