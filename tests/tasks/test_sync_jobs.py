@@ -87,6 +87,13 @@ def test_an_ecs_task_succeeds_when_every_container_exits_with_zero(codes: list[i
     assert sync.JOBS[("ecs", "runTask")].status({"Tasks": [{"LastStatus": "RUNNING"}]}) == "RUNNING"
 
 
+def test_an_ecs_sync_result_is_the_stopped_task_and_it_is_described_in_its_cluster() -> None:
+    job = sync.JOBS[("ecs", "runTask")]
+    task = {"TaskArn": "arn:task/1", "ClusterArn": "arn:cluster/main", "LastStatus": "STOPPED"}
+    assert job.output({"Tasks": [task], "Failures": []}) == task
+    assert job.request({"Cluster": "main"}, {"Tasks": [task]}) == {"Cluster": "arn:cluster/main", "Tasks": ["arn:task/1"]}
+
+
 @pytest.mark.parametrize(("service", "action"), sorted(sync.JOBS))
 def test_every_sync_job_names_operations_and_members_its_service_has(service: str, action: str) -> None:
     import botocore.session

@@ -4,7 +4,7 @@
 Serverless, SageMaker training/transform/processing jobs, EMR clusters and steps, EMR on EKS job runs
 and virtual clusters, EKS clusters and node groups, Bedrock model customization jobs)
 starts the job, then describes it: a job that succeeds is the task's result (its description, e.g.
-Glue's ``JobRun``; for EMR the integration's own start result), one that fails, stops or times out
+Glue's ``JobRun``, ECS's stopped task; for EMR the integration's own start result), one that fails, stops or times out
 fails the task with ``States.TaskFailed`` and the description as the cause. A deletion (EKS clusters
 and node groups) ends when the description answers ``ResourceNotFoundException``. When the task stops
 waiting (its timeout, the execution stopped, a failed sibling branch) the job is stopped with the
@@ -108,9 +108,9 @@ JOBS: dict[tuple[str, str], Job] = {
         lambda p, r: {"JobId": r.get("JobId"), "Reason": "The Step Functions task stopped waiting."},
         lambda d: _first(d.get("Jobs"))),
     ("ecs", "runTask"): Job(
-        "DescribeTasks", lambda p, r: {"Cluster": p.get("Cluster"),
+        "DescribeTasks", lambda p, r: {"Cluster": _first(r.get("Tasks")).get("ClusterArn") or p.get("Cluster"),
                                        "Tasks": [t.get("TaskArn") for t in r.get("Tasks") or []]},
-        _ecs_status, frozenset({"SUCCEEDED"}), frozenset({"FAILED"})),
+        _ecs_status, frozenset({"SUCCEEDED"}), frozenset({"FAILED"}), output=lambda d: _first(d.get("Tasks"))),
     ("codebuild", "startBuild"): Job(
         "BatchGetBuilds", lambda p, r: {"Ids": [(r.get("Build") or {}).get("Id")]},
         lambda d: _first(d.get("Builds")).get("BuildStatus"), frozenset({"SUCCEEDED"}),
