@@ -142,13 +142,15 @@ def _wait(api: Kubernetes, path: str, logs: Json, waiting: sync.Waiting) -> Outc
         if read.failed:
             return read
         job = read.output["ResponseBody"]
-        ended = {c.get("type") for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"}
+        conditions = (job.get("status") or {}).get("conditions") or []
+        ended = {c.get("type") for c in conditions if c.get("status") == "True"}
         if ended & {"Complete", "Failed"}:
             result = {**read.output, **({"logs": _logs(api, job, logs)} if logs.get("RetrieveLogs") else {})}
             if "Failed" in ended:
                 return Outcome(error="States.TaskFailed", cause=json.dumps(result, separators=(",", ":")))
             return Outcome(output=result)
-        interval = waiting.interval if waiting.interval is not None else sync.minute_then_five(time.monotonic() - began)
+        waited = time.monotonic() - began
+        interval = waiting.interval if waiting.interval is not None else sync.minute_then_five(waited)
         if waiting.closed.wait(interval):
             return Outcome(error="States.TaskFailed", cause="The server stopped while the task waited for the job.")
 

@@ -79,7 +79,8 @@ def _modify_fleet(call: sync.Call, params: Json) -> Outcome:
     if "InstanceFleetId" in fleet:
         return invalid("elasticmapreduce:modifyInstanceFleetByName does not allow 'InstanceFleet.InstanceFleetId': "
                        "the fleet is found by 'InstanceFleetName'.")
-    found = _find(call, "ListInstanceFleets", "InstanceFleets", params.get("ClusterId"), params.get("InstanceFleetName"))
+    found = _find(call, "ListInstanceFleets", "InstanceFleets", params.get("ClusterId"),
+                  params.get("InstanceFleetName"))
     if found.failed:
         return found
     request = {"ClusterId": params.get("ClusterId"), "InstanceFleet": {**fleet, "InstanceFleetId": found.output}}
@@ -91,7 +92,8 @@ def _modify_group(call: sync.Call, params: Json) -> Outcome:
     if "InstanceGroupId" in group:
         return invalid("elasticmapreduce:modifyInstanceGroupByName does not allow 'InstanceGroup.InstanceGroupId': "
                        "the group is found by 'InstanceGroupName'.")
-    found = _find(call, "ListInstanceGroups", "InstanceGroups", params.get("ClusterId"), params.get("InstanceGroupName"))
+    found = _find(call, "ListInstanceGroups", "InstanceGroups", params.get("ClusterId"),
+                  params.get("InstanceGroupName"))
     if found.failed:
         return found
     request = {"ClusterId": params.get("ClusterId"), "InstanceGroups": [{**group, "InstanceGroupId": found.output}]}
@@ -145,7 +147,8 @@ def _find(call: sync.Call, operation: str, member: str, cluster: Any, name: Any)
             if item.get("Name") == name:
                 return Outcome(output=item.get("Id"))
         if not page.output.get("Marker"):
-            return Outcome(error="States.TaskFailed", cause=f"The cluster {cluster} has no {member[:-1]} named {name!r}.")
+            return Outcome(error="States.TaskFailed",
+                           cause=f"The cluster {cluster} has no {member[:-1]} named {name!r}.")
         request = {"ClusterId": cluster, "Marker": page.output["Marker"]}
 
 

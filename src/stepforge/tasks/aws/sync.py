@@ -86,6 +86,10 @@ def _member(name: str, status: str = "Status") -> Callable[[Json], str | None]:
     return lambda described: (described.get(name) or {}).get(status)
 
 
+def _nodegroup(params: Json, started: Json) -> Json:
+    return {"ClusterName": params.get("ClusterName"), "NodegroupName": params.get("NodegroupName")}
+
+
 def _fargate_profile(params: Json, started: Json) -> Json:
     return {"ClusterName": params.get("ClusterName"), "FargateProfileName": params.get("FargateProfileName")}
 
@@ -138,14 +142,17 @@ JOBS: dict[tuple[str, str], Job] = {
         "StopTrainingJob", lambda p, r: {"TrainingJobName": p.get("TrainingJobName")}),
     ("elasticmapreduce", "createCluster"): Job(
         "DescribeCluster", lambda p, r: {"ClusterId": r.get("ClusterId")}, lambda d: _emr_state(d, "Cluster"),
-        frozenset({"WAITING"}), frozenset({"TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS"}), pace=minute_then_five, keeps_start=True),
+        frozenset({"WAITING"}), frozenset({"TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS"}),
+        pace=minute_then_five, keeps_start=True),
     ("elasticmapreduce", "terminateCluster"): Job(
         "DescribeCluster", lambda p, r: {"ClusterId": p.get("ClusterId")}, lambda d: _emr_state(d, "Cluster"),
-        frozenset({"TERMINATED"}), frozenset({"TERMINATED_WITH_ERRORS"}), pace=minute_then_five, keeps_start=True),
+        frozenset({"TERMINATED"}), frozenset({"TERMINATED_WITH_ERRORS"}), pace=minute_then_five,
+        keeps_start=True),
     ("elasticmapreduce", "addStep"): Job(
         "DescribeStep", lambda p, r: {"ClusterId": p.get("ClusterId"), "StepId": r.get("StepId")},
         lambda d: _emr_state(d, "Step"), frozenset({"COMPLETED"}), frozenset({"CANCELLED", "FAILED", "INTERRUPTED"}),
-        "CancelSteps", lambda p, r: {"ClusterId": p.get("ClusterId"), "StepIds": [r.get("StepId")]}, pace=minute_then_five, keeps_start=True),
+        "CancelSteps", lambda p, r: {"ClusterId": p.get("ClusterId"), "StepIds": [r.get("StepId")]},
+        pace=minute_then_five, keeps_start=True),
     ("emr-containers", "startJobRun"): Job(
         "DescribeJobRun", lambda p, r: {"Id": r.get("Id"), "VirtualClusterId": r.get("VirtualClusterId")},
         _member("JobRun", "State"), frozenset({"COMPLETED"}), frozenset({"FAILED", "CANCELLED"}), "CancelJobRun",
@@ -160,11 +167,9 @@ JOBS: dict[tuple[str, str], Job] = {
         "DescribeCluster", lambda p, r: {"Name": p.get("Name")}, _member("Cluster"), frozenset(),
         frozenset({"FAILED"}), deletes=True, pace=minute_then_five),
     ("eks", "createNodegroup"): Job(
-        "DescribeNodegroup", lambda p, r: {"ClusterName": p.get("ClusterName"), "NodegroupName": p.get("NodegroupName")},
-        _member("Nodegroup"), frozenset({"ACTIVE"}), frozenset({"CREATE_FAILED", "DEGRADED"}), pace=minute_then_five),
+        "DescribeNodegroup", _nodegroup, _member("Nodegroup"), frozenset({"ACTIVE"}), frozenset({"CREATE_FAILED", "DEGRADED"}), pace=minute_then_five),
     ("eks", "deleteNodegroup"): Job(
-        "DescribeNodegroup", lambda p, r: {"ClusterName": p.get("ClusterName"), "NodegroupName": p.get("NodegroupName")},
-        _member("Nodegroup"), frozenset(), frozenset({"DELETE_FAILED"}), deletes=True, pace=minute_then_five),
+        "DescribeNodegroup", _nodegroup, _member("Nodegroup"), frozenset(), frozenset({"DELETE_FAILED"}), deletes=True, pace=minute_then_five),
     ("eks", "createFargateProfile"): Job(
         "DescribeFargateProfile", _fargate_profile, _member("FargateProfile"), frozenset({"ACTIVE"}),
         frozenset({"CREATE_FAILED"}), pace=minute_then_five),
@@ -172,7 +177,8 @@ JOBS: dict[tuple[str, str], Job] = {
         "DescribeFargateProfile", _fargate_profile, _member("FargateProfile"), frozenset(),
         frozenset({"DELETE_FAILED"}), deletes=True, pace=minute_then_five),
     ("bedrock", "createModelCustomizationJob"): Job(
-        "GetModelCustomizationJob", lambda p, r: {"JobIdentifier": p.get("JobName")}, lambda d: d.get("Status"),
+        "GetModelCustomizationJob", lambda p, r: {"JobIdentifier": p.get("JobName")},
+        lambda d: d.get("Status"),
         frozenset({"Completed"}), frozenset({"Failed", "Stopped"}), "StopModelCustomizationJob",
         lambda p, r: {"JobIdentifier": p.get("JobName")}),
 }
