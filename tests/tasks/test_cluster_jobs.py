@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stepforge.tasks import passthrough
+from stepforge.tasks import passthrough, reach
 from stepforge.tasks.aws import sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
@@ -167,3 +167,18 @@ def test_eventbridge_scheduler_is_reached_through_the_sdk_integration(moto_url: 
     assert result.output["ScheduleArn"].endswith(":schedule/default/nightly")
     schedule = aws("scheduler").get_schedule(Name="nightly")
     assert (schedule["ScheduleExpression"], schedule["Target"]["Input"]) == ("rate(1 day)", '{"go":true}')
+
+
+@pytest.mark.parametrize(("resource", "reached"), [
+    ("arn:aws:states:::apigateway:invoke", True), ("arn:aws:states:::eks:call", True),
+    ("arn:aws:states:::eks:runJob.sync", True), ("arn:aws:states:::eks:createCluster.sync", False),
+    ("arn:aws:states:::elasticmapreduce:createCluster.sync", False), ("arn:aws:states:::bedrock:invokeModel", False)])
+def test_which_integrations_need_a_pass_through_endpoint(resource: str, reached: bool) -> None:
+    assert reach.reaches(TaskConfig(), resource) is reached
+    assert reach.reaches(TaskConfig(endpoints={"emr": "x", "eks": "x", "bedrock-runtime": "x"}), resource) is True
+
+
+def test_bedrock_invoke_model_needs_the_bedrock_runtime_endpoint() -> None:
+    assert reach.reaches(TaskConfig(endpoints={"bedrock": "x"}), "arn:aws:states:::bedrock:invokeModel") is False
+    assert reach.reaches(TaskConfig(endpoints={"bedrock": "x"}),
+                         "arn:aws:states:::bedrock:createModelCustomizationJob.sync") is True

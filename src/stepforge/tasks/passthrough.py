@@ -27,6 +27,8 @@ _CLIENT_NAMES = {"eventbridge": "events", "sfn": "stepfunctions", "states": "ste
 def client_name(target: Target) -> str:
     """boto3's name of the service a target calls ("sqs", "stepfunctions", ...)."""
     service = target.service.removeprefix("aws-sdk:")
+    if (service, target.action) == ("bedrock", "invokeModel"):
+        return "bedrock-runtime"  # the optimized integration's one Bedrock Runtime action
     return _CLIENT_NAMES.get(service, service)
 
 

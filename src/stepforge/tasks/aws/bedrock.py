@@ -45,7 +45,11 @@ def invoke_model(value: Any, config: TaskConfig) -> Outcome:
             params.setdefault("ContentType", content_type)
         elif not isinstance(params["Body"], str):
             params["Body"] = json.dumps(params["Body"], separators=(",", ":"), ensure_ascii=False)
-        endpoint = config.endpoint_for("bedrock-runtime") or ""
+        endpoint = config.endpoint_for(passthrough.client_name(RUNTIME))
+        if not endpoint:
+            return Outcome(error="States.TaskFailed", cause=(
+                "Bedrock Runtime cannot be reached by this stepforge server: set [passthrough] endpoint_url or "
+                "[passthrough.endpoints] bedrock-runtime."))
         answer = passthrough.Api(RUNTIME, endpoint, config.region).call("InvokeModel", params)
         if answer.failed:
             return Outcome(error=str(answer.error).replace("BedrockRuntime.", "Bedrock.", 1), cause=answer.cause)
