@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from stepforge.tasks.aws import apigateway
 from stepforge.tasks.config import HttpSettings, TaskConfig
 from stepforge.testing import Harness, Result
 
@@ -171,3 +172,11 @@ def test_wait_for_task_token_sends_the_token_and_waits_for_it(api: str, seen: li
     token = dict(seen[0]["headers"])["tasktoken"]
     harness.succeed(token, {"paid": True})
     assert harness.result(execution).output == {"paid": True}
+
+
+@pytest.mark.parametrize(("params", "address"), [
+    ({"Stage": "prod", "Path": "/bills/"}, "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/bills"),
+    ({"Stage": "$default", "Path": "bills"}, "https://abc123.execute-api.eu-west-1.amazonaws.com/bills"),
+    ({"QueryParameters": {"q": "one"}}, "https://abc123.execute-api.eu-west-1.amazonaws.com?q=one")])
+def test_the_url_is_built_from_the_host_stage_and_path(params: dict[str, Any], address: str) -> None:
+    assert apigateway.url({"ApiEndpoint": "abc123.execute-api.eu-west-1.amazonaws.com", **params}) == address

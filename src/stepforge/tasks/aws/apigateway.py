@@ -60,10 +60,12 @@ def invoke(value: Any, settings: HttpSettings, region: str) -> Outcome:
 
 
 def url(value: dict[str, Any]) -> str:
-    """The URL a task calls: ``https://ApiEndpoint/Stage/Path`` with its ``QueryParameters``."""
+    """The URL a task calls: ``https://ApiEndpoint/Stage/Path`` with its ``QueryParameters`` (an HTTP API's
+    ``$default`` stage, or none, is served at the root)."""
     endpoint = str(value["ApiEndpoint"]).rstrip("/")
     base = endpoint if "://" in endpoint else f"https://{endpoint}"
-    parts = [str(value[name]).strip("/") for name in ("Stage", "Path") if value.get(name)]
+    stage = [] if value.get("Stage") in (None, "", "$default") else [str(value["Stage"]).strip("/")]
+    parts = [*stage, *([str(value["Path"]).strip("/")] if value.get("Path") else [])]
     return with_query("/".join([base, *parts]), _pairs(value.get("QueryParameters"), "QueryParameters"))
 
 
