@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from stepforge.tasks import passthrough, reach
+from stepforge.tasks import reach
 from stepforge.tasks.aws import sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import parse
+from stepforge.tasks.services import aws_calls
 from stepforge.testing import Harness, Result
 
 Aws = Callable[[str], Any]
@@ -28,12 +29,11 @@ def task(moto_url: str, resource: str, params: dict[str, Any]) -> Result:
 def recorded(moto_url: str, resource: str, seen: list[str]) -> sync.Call:
     target = parse(resource)
     assert target is not None
-    api = passthrough.Api(target, moto_url, "us-east-1")
+    calls = aws_calls(target, moto_url, "us-east-1")
 
     def call(operation: str, params: dict[str, Any]) -> Outcome:
         seen.append(operation)
-        answer = api.call(operation, params)
-        return answer if answer.failed else Outcome(output=answer.output["result"])
+        return calls(operation, params)
     return call
 
 
@@ -182,3 +182,11 @@ def test_bedrock_invoke_model_needs_the_bedrock_runtime_endpoint() -> None:
     assert reach.reaches(TaskConfig(endpoints={"bedrock": "x"}), "arn:aws:states:::bedrock:invokeModel") is False
     assert reach.reaches(TaskConfig(endpoints={"bedrock": "x"}),
                          "arn:aws:states:::bedrock:createModelCustomizationJob.sync") is True
+
+
+def test_an_emr_on_eks_error_is_named_for_the_service(moto_url: str) -> None:
+    result = task(moto_url, "arn:aws:states:::emr-containers:startJobRun.sync", {
+        "Name": "j", "VirtualClusterId": "nope", "ExecutionRoleArn": ROLE, "ReleaseLabel": "emr-6.2.0-latest",
+        "JobDriver": {"SparkSubmitJobDriver": {"EntryPoint": "s3://bucket/job.py"}}})
+    assert result.error.startswith("EMRContainers.")
+    assert "(Service: AmazonEMRContainers; Status Code: " in result.cause

@@ -15,6 +15,7 @@ from stepforge.tasks.aws import emr, sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import parse
+from stepforge.tasks.services import aws_calls
 from stepforge.testing import Harness, Result
 
 Aws = Callable[[str], Any]
@@ -168,16 +169,13 @@ def test_wait_for_task_token_goes_on_when_the_token_comes_back(moto_url: str, aw
 
 
 def emr_calls(moto_url: str, seen: list[tuple[str, dict[str, Any]]]) -> sync.Call:
-    from stepforge.tasks import passthrough
-
     target = parse(EMR + "addStep")
     assert target is not None
-    api = passthrough.Api(target, moto_url, "us-east-1")
+    calls = aws_calls(target, moto_url, "us-east-1")
 
     def call(operation: str, params: dict[str, Any]) -> Outcome:
         seen.append((operation, params))
-        answer = api.call(operation, params)
-        return answer if answer.failed else Outcome(output=answer.output["result"])
+        return calls(operation, params)
     return call
 
 

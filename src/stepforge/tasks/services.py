@@ -39,37 +39,59 @@ class Services:
     def start(self, target: Target, resource: str, value: Any, deliver: Deliver,
               still_waiting: Callable[[], bool] = lambda: True) -> None:
         """Start the task's work; ``still_waiting`` tells a ``.sync`` job's poll whether to go on."""
-        if (target.service, target.action) == ("http", "invoke"):
-            from stepforge.tasks import http as http_task
-
-            self.runner.run(http_task.invoke, value, self.config.http, deliver=deliver,
-                            timeout=self.config.http.timeout + 5,
-                            expired=lambda: Outcome(error="States.Http.Socket", cause="The request timed out."))
-            return
-        if (target.service, target.action) == ("apigateway", "invoke"):
-            self.runner.run(apigateway.invoke, value, self.config.http, self.config.region, deliver=deliver,
-                            timeout=self.config.http.timeout + 5,
-                            expired=lambda: Outcome(error="ApiGateway.TimeoutException", cause="The call timed out."))
-            return
-        if (target.service, target.action) == ("eks", "call"):
-            self.runner.run(eks.call, value, self.config.http, self.config.region, deliver=deliver)
-            return
-        if (target.service, target.action) == ("eks", "runJob"):
-            job_waiting = (sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
-                           if target.pattern in (SYNC, SYNC2) else None)
-            self.runner.run(eks.run_job, value, self.config.http, self.config.region, job_waiting, deliver=deliver)
+        waiting = sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
+        if self._start_here(target, value, deliver, waiting):
             return
         endpoint = self.config.endpoint_for(passthrough.client_name(target))
         if not endpoint:
             deliver(unreachable(resource))
-            return
-        waiting = sync.Waiting(still_waiting, self.config.poll_seconds, self.runner.closed)
-        if (target.service, target.action) == ("bedrock", "invokeModel"):
-            self.runner.run(bedrock.invoke_model, value, self.config, deliver=deliver)
+        elif (target.service, target.action) == ("bedrock", "invokeModel"):
+            self.runner.run(_invoke_model, value, self.config, endpoint, deliver=deliver)
         elif target.service == "elasticmapreduce":
-            self.runner.run(emr.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
+            self.runner.run(_emr, target, value, endpoint, self.config.region, waiting, deliver=deliver)
         else:
             self.runner.run(passthrough.call, target, value, endpoint, self.config.region, waiting, deliver=deliver)
+
+    def _start_here(self, target: Target, value: Any, deliver: Deliver, waiting: sync.Waiting) -> bool:
+        """Start a task that calls the URL its parameters name (HTTP, API Gateway, a Kubernetes API), if it
+        is one; these need no pass-through endpoint, only the HTTP Task's network guard."""
+        http, region = self.config.http, self.config.region
+        action = (target.service, target.action)
+        if action == ("http", "invoke"):
+            from stepforge.tasks import http as http_task
+
+            self.runner.run(http_task.invoke, value, http, deliver=deliver, timeout=http.timeout + 5,
+                            expired=lambda: Outcome(error="States.Http.Socket", cause="The request timed out."))
+        elif action == ("apigateway", "invoke"):
+            self.runner.run(apigateway.invoke, value, http, region, deliver=deliver, timeout=http.timeout + 5,
+                            expired=lambda: Outcome(error="ApiGateway.TimeoutException", cause="The call timed out."))
+        elif action == ("eks", "call"):
+            self.runner.run(eks.call, value, http, region, deliver=deliver)
+        elif action == ("eks", "runJob"):
+            self.runner.run(eks.run_job, value, http, region, waiting if target.pattern in (SYNC, SYNC2) else None,
+                            deliver=deliver)
+        else:
+            return False
+        return True
+
+
+def aws_calls(target: Target, endpoint_url: str, region: str) -> sync.Call:
+    """Calls of the operations of ``target``'s service at ``endpoint_url``: (operation, parameters) -> the
+    result (PascalCase, plain JSON) or the error Step Functions names."""
+    api = passthrough.Api(target, endpoint_url, region)
+
+    def call(operation: str, params: dict[str, Any]) -> Outcome:
+        answer = api.call(operation, params)
+        return answer if answer.failed else Outcome(output=answer.output["result"])
+    return call
+
+
+def _emr(target: Target, value: Any, endpoint_url: str, region: str, waiting: sync.Waiting) -> Outcome:
+    return emr.call(aws_calls(target, endpoint_url, region), target, value, waiting)
+
+
+def _invoke_model(value: Any, config: TaskConfig, endpoint_url: str) -> Outcome:
+    return bedrock.invoke_model(value, config, aws_calls(bedrock.RUNTIME, endpoint_url, config.region))
 
 
 def unreachable(resource: str) -> Outcome:

@@ -20,17 +20,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stepforge.tasks import passthrough
-from stepforge.tasks.aws import clients
+from stepforge.tasks.aws import clients, sync
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.lambdas import MAX_RESULT, Outcome
 from stepforge.tasks.resources import Target
 
+#: What Bedrock Runtime's calls are made to (its boto3 client and error names).
 RUNTIME = Target("task", "bedrock-runtime", "invokeModel")
 
 
-def invoke_model(value: Any, config: TaskConfig) -> Outcome:
-    """Invoke the model ``value`` (the task's effective Parameters) names."""
+def invoke_model(value: Any, config: TaskConfig, runtime: sync.Call) -> Outcome:
+    """Invoke the model ``value`` (the task's effective Parameters) names, with ``runtime`` (Bedrock Runtime's
+    calls); S3 is reached at the pass-through's ``s3`` endpoint."""
     params = dict(value) if isinstance(value, dict) else {}
     given = [name for name in ("Body", "Input") if params.get(name) is not None]
     if len(given) != 1:
@@ -45,15 +46,10 @@ def invoke_model(value: Any, config: TaskConfig) -> Outcome:
             params.setdefault("ContentType", content_type)
         elif not isinstance(params["Body"], str):
             params["Body"] = json.dumps(params["Body"], separators=(",", ":"), ensure_ascii=False)
-        endpoint = config.endpoint_for(passthrough.client_name(RUNTIME))
-        if not endpoint:
-            return Outcome(error="States.TaskFailed", cause=(
-                "Bedrock Runtime cannot be reached by this stepforge server: set [passthrough] endpoint_url or "
-                "[passthrough.endpoints] bedrock-runtime."))
-        answer = passthrough.Api(RUNTIME, endpoint, config.region).call("InvokeModel", params)
+        answer = runtime("InvokeModel", params)
         if answer.failed:
             return Outcome(error=str(answer.error).replace("BedrockRuntime.", "Bedrock.", 1), cause=answer.cause)
-        result = answer.output["result"]
+        result = answer.output
         if output_uri:
             _write(config, str(output_uri), str(result.get("Body") or ""), result.get("ContentType"))
             return Outcome(output={**result, "Body": {"S3Uri": output_uri}})

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepforge.tasks import passthrough
 from stepforge.tasks.aws import sync
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.resources import SYNC, SYNC2, Target
@@ -111,14 +110,8 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def call(target: Target, value: Any, endpoint_url: str, region: str, waiting: sync.Waiting) -> Outcome:
-    """The task's action against EMR at ``endpoint_url`` (for ``.sync``: until its cluster or step is there)."""
-    api = passthrough.Api(target, endpoint_url, region)
-
-    def emr(operation: str, params: Json) -> Outcome:
-        answer = api.call(operation, params)
-        return answer if answer.failed else Outcome(output=answer.output["result"])
-
+def call(emr: sync.Call, target: Target, value: Any, waiting: sync.Waiting) -> Outcome:
+    """The task's action, made of ``emr`` calls (for ``.sync``: until its cluster or step is there)."""
     params = value if isinstance(value, dict) else {}
     answer = run(target.action, emr, params)
     job = sync.JOBS.get((target.service, target.action)) if target.pattern in (SYNC, SYNC2) else None

@@ -25,6 +25,7 @@ _V1: dict[str, tuple[str, str, str]] = {
     "states": ("StepFunctions", "AWSStepFunctions", "AWSStepFunctionsException"),
     "events": ("EventBridge", "AmazonEventBridge", "AmazonEventBridgeException"),
     "elasticmapreduce": ("EMR", "AmazonElasticMapReduce", "AmazonElasticMapReduceException"),
+    "emr-containers": ("EMRContainers", "AmazonEMRContainers", "AmazonEMRContainersException"),
 }
 _WORD = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[0-9]+|[a-z]+")
 
