@@ -186,3 +186,17 @@ def test_the_network_guard_applies(cluster: str, seen: list[Any]) -> None:
     outcome = eks.call({"ClusterName": "c", "CertificateAuthority": CA, "Endpoint": f"http://{cluster}",
                         "Method": "GET", "Path": "/"}, HttpSettings(), "us-east-1")
     assert outcome.error == "EKS.Refused" and seen == []
+
+
+def test_wait_for_task_token_sends_the_token_and_waits_for_it(cluster: str, seen: list[Any]) -> None:
+    config = TaskConfig(inline=True, http=HttpSettings(allow=[cluster]))
+    harness = Harness(tasks=config)
+    body = {**job("callback"), "metadata": {"name": "callback", "annotations": {"token.$": "$$.Task.Token"}}}
+    execution = harness.start({"StartAt": "K", "States": {"K": {
+        "Type": "Task", "Resource": "arn:aws:states:::eks:call.waitForTaskToken", "End": True, "Parameters": {
+            "ClusterName": "MyCluster", "CertificateAuthority": CA, "Endpoint": f"http://{cluster}",
+            "Method": "POST", "Path": "/apis/batch/v1/namespaces/default/jobs", "RequestBody": body}}}})
+    harness.settle()
+    assert harness.result(execution).status == "RUNNING"
+    harness.succeed(json.loads(seen[0]["body"])["metadata"]["annotations"]["token"], {"ran": True})
+    assert harness.result(execution).output == {"ran": True}
