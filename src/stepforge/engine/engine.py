@@ -42,7 +42,7 @@ from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.express import ExpressRunner
 from stepforge.engine.lease import Lease, LeaseLost, NodeSettings
-from stepforge.engine.logs import BatchLog, ExecutionLogs
+from stepforge.engine.logs import BatchLog, ExecutionLogs, Target
 from stepforge.engine.machine_cache import MachineCache
 from stepforge.engine.notices import Notices
 from stepforge.engine.observer import BatchDone, BatchObserver
@@ -101,6 +101,9 @@ class Engine:
         self._batch_log = BatchLog(self.logs, self.machines)
         self.express = ExpressRunner(self.clock, self.dispatcher, self.logs)
         self.dispatcher.ended_elsewhere = self.express.ended
+        self.dispatcher.items.children.connect(self._start_map_run_child,
+                                               lambda arn: self.express.stop_execution(arn, None, None))
+        self._children_ended = 0
         #: Told after each commit what the batch did (``stepforge.observe`` sets it; None: nobody).
         self.observer: BatchObserver | None = None
         self._done = BatchDone(0.0)
@@ -232,7 +235,7 @@ class Engine:
         self._announce()
         self._report(len(jobs))
         self.dispatcher.flush(now)
-        return len(work) + len(jobs)
+        return len(work) + len(jobs) + self._children_ended
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
         self._ended, self._started = [], []
@@ -249,6 +252,7 @@ class Engine:
             done.timers, done.timer_lag = len(timers), max((now - t.due for t in timers), default=0.0)
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
+            self._record_map_run_children(tx)
             touched: dict[str, ExecutionRecord] = {}
             for arn, signal in work:
                 self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
@@ -265,6 +269,25 @@ class Engine:
         done.signals = len(work) - done.timers
         done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _start_map_run_child(self, child: ExecutionRecord, done: Callable[[ExecutionRecord], None]) -> bool:
+        """Run an EXPRESS child of a Map Run in memory, logging as its machine logs (see ``tasks.maprun``)."""
+        machine_arn = child.state_machine_arn.rsplit("/", 1)[0]
+        machine = self.machines.get(machine_arn, self.clock.now(), self.store.get_state_machine)
+        target = Target.of(machine.logging_configuration, machine.arn) if machine is not None else None
+        return self.express.start(child, target, done)
+
+    def _record_map_run_children(self, tx: UnitOfWork) -> None:
+        """Record the EXPRESS Map Run children that ended in their items (a batch of them at a time)."""
+        ended = self.dispatcher.items.children.take(BATCH)
+        self._children_ended = len(ended)
+        if not ended:
+            return
+        try:
+            with tx.savepoint():
+                maprun.on_children_finished(tx, ended, self.dispatcher.items)
+        except Exception:  # a bug must not undo the batch; the items stay RUNNING until a restart
+            log.exception("recording %d Map Run children failed", len(ended))
 
     def _report(self, writes: int) -> None:
         """After the commit: tell the observer what the batch did (see ``engine.observer``)."""
@@ -368,11 +391,11 @@ class Engine:
                 tx.close_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
             elif isinstance(command, StartMapRun):
-                maprun.start(tx, record, command, now, self.dispatcher.items.later)
+                maprun.start(tx, record, command, now, self.dispatcher.items)
             elif isinstance(command, AbortMapRun):
-                maprun.abort(tx, command.map_run_arn, now)
+                maprun.abort(tx, command.map_run_arn, now, self.dispatcher.items)
             elif isinstance(command, RedriveMapRun):
-                maprun.redrive(tx, command, now, self.dispatcher.items.later)
+                maprun.redrive(tx, command, now, self.dispatcher.items)
         run = record.run
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())

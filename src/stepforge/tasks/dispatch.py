@@ -123,7 +123,7 @@ class Dispatcher:
     def finished(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         """An execution ended (in the engine batch ``tx``): wake a parent waiting with ``.sync``."""
         children.on_finished(tx, record)
-        maprun.on_child_finished(tx, record, self.items.later)
+        maprun.on_child_finished(tx, record, self.items)
         if self.mocks is not None and "#" in record.arn:
             self.mocks.forget(record.arn)
 
