@@ -43,7 +43,6 @@ from stepforge.tasks.items import batcher, writer
 from stepforge.tasks.items.errors import ItemsError
 
 
-
 class After(Protocol):
     """What a Map Run asks for once the unit of work that changed it commits (never before: a rolled
     back batch must start nothing)."""

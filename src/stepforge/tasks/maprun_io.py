@@ -28,12 +28,12 @@ from stepforge.asl.execution.distributed import shape
 from stepforge.store.base import Store
 from stepforge.store.records import ExecutionRecord, MapRunRecord
 from stepforge.tasks import maprun
-from stepforge.tasks.maprun_children import ExpressChildren
 from stepforge.tasks.aws import clients
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.items import batcher, readers, writer
 from stepforge.tasks.items.buckets import LocalBuckets, Router, S3Buckets
 from stepforge.tasks.items.errors import ItemsError
+from stepforge.tasks.maprun_children import ExpressChildren
 
 log = logging.getLogger(__name__)
 
