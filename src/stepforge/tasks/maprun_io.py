@@ -26,7 +26,7 @@ from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.errors import StatesError
 from stepforge.asl.execution.distributed import shape
 from stepforge.store.base import Store
-from stepforge.store.records import ExecutionRecord, MapRunRecord
+from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
 from stepforge.tasks import maprun
 from stepforge.tasks.aws import clients
 from stepforge.tasks.config import TaskConfig
@@ -233,6 +233,12 @@ class ItemWork:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def _child(self, record: MapRunRecord, item: MapRunItem) -> ExecutionRecord | None:
+        """The child that ran ``item``: a stored execution, or (EXPRESS) as its item row records it."""
+        if record.express:
+            return maprun.express_record(record, item)
+        return self.store.get_execution(item.child_arn or "", with_run=False)
+
     def _write(self, record: MapRunRecord) -> None:
         assert record.writer is not None
         output: Any = None
@@ -241,7 +247,7 @@ class ItemWork:
             output = writer.export(
                 record, record.writer, self.buckets,
                 lambda after: self.store.map_run_items(record.arn, after=after, limit=maprun.PAGE),
-                lambda arn: self.store.get_execution(arn, with_run=False))
+                lambda item: self._child(record, item))
         except ItemsError as exc:
             failure = exc
         with self.store.transaction() as tx:
