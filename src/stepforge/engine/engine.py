@@ -252,12 +252,12 @@ class Engine:
             done.timers, done.timer_lag = len(timers), max((now - t.due for t in timers), default=0.0)
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
-            self._record_map_run_children(tx)
             touched: dict[str, ExecutionRecord] = {}
             for arn, signal in work:
                 self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
             for record in touched.values():
                 tx.update_execution(record)
+            self._record_map_run_children(tx)
             self._run_hook(tx, self.on_started, self._started, "start")
             self._run_hook(tx, self.on_ended, self._ended, "end")
             adopting = self.lease.node_id is not None and self.lease.adoption_due(now)
@@ -278,9 +278,11 @@ class Engine:
         return self.express.start(child, target, done)
 
     def _record_map_run_children(self, tx: UnitOfWork) -> None:
-        """Record the EXPRESS Map Run children that ended in their items (a batch of them at a time)."""
-        ended = self.dispatcher.items.children.take(BATCH)
-        self._children_ended = len(ended)
+        """Record in their items the Map Run children that ended: EXPRESS ones (a batch of them at a
+        time) and the stored ones this batch ended — each Map Run read and written once per batch."""
+        express = self.dispatcher.items.children.take(BATCH)
+        self._children_ended = len(express)
+        ended = express + self.dispatcher.items.take_finished()
         if not ended:
             return
         try:

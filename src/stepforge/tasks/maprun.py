@@ -2,8 +2,8 @@
 
 Everything here writes with the engine batch's unit of work (``tx``). :func:`start` records the Map Run (its
 settings, counts and the parent's wait) with one item row per input, and starts the first children,
-up to MaxConcurrency; :func:`on_child_finished` (called as a child's end commits, like ``.sync``
-children in ``children.on_finished``) records its result in its item's row, starts the next pending
+up to MaxConcurrency; :func:`on_children_finished` (called in the engine batch that ends children)
+records each one's result in its item's row, starts the next pending
 items (read in index order, a page at a time), and when the run is over or exceeds its tolerated
 failures pushes a :class:`MapRunEnded` signal to the parent. The run's row and its items are the
 whole state of the run, so a crash at any point resumes where the last commit left it.
@@ -161,19 +161,14 @@ def child_machine_arn(map_run_arn: str) -> str:
     return map_run_arn.replace(":mapRun:", ":stateMachine:", 1).rsplit(":", 1)[0]
 
 
-def on_child_finished(tx: UnitOfWork, child: ExecutionRecord, after: After) -> None:
-    """A stored (STANDARD) child execution ended: record its result in its item and move the Map Run on."""
-    if child.map_run_arn is not None:
-        on_children_finished(tx, [child], after)
-
-
 def on_children_finished(tx: UnitOfWork, children: Iterable[ExecutionRecord], after: After) -> None:
-    """Children ended (EXPRESS ones, many per engine batch): record each result in its item, then
-    move each Map Run on once (one read and one write of the run, however many of its children ended)."""
+    """Children ended (those of one engine batch): record each result in its item, then move each
+    Map Run on once (one read and one write of the run, however many of its children ended)."""
     runs: dict[str, MapRunRecord] = {}
     moments: dict[str, float] = {}
     for child in children:
-        assert child.map_run_arn is not None
+        if child.map_run_arn is None:
+            continue
         record = runs.get(child.map_run_arn) or tx.get_map_run(child.map_run_arn)
         item = tx.map_run_item_of(child.arn)
         if item is None or record is None or item.status != RUNNING:

@@ -82,6 +82,7 @@ class ItemWork:
         #: The EXPRESS children of Map Runs (the engine connects their runner).
         self.children = ExpressChildren(notify)
         self._asked = _Asked()
+        self._finished: list[ExecutionRecord] = []
         self._active: set[str] = set()
         self._lock = threading.Lock()
         self._committed = False
@@ -98,9 +99,18 @@ class ItemWork:
         """With the engine batch's unit of work: stop this EXPRESS child once the batch commits."""
         self._asked.stop(arn)
 
+    def finished(self, child: ExecutionRecord) -> None:
+        """With the engine batch's unit of work: a stored child of a Map Run ended."""
+        self._finished.append(child)
+
+    def take_finished(self) -> list[ExecutionRecord]:
+        """The stored children the batch ended, for it to record in their items (and forget them)."""
+        found, self._finished = self._finished, []
+        return found
+
     def discard(self) -> None:
         """The batch rolled back: forget what it asked for, give back the ended children it took."""
-        self._asked = _Asked()
+        self._asked, self._finished = _Asked(), []
         self.children.give_back()
 
     def flush(self) -> None:
