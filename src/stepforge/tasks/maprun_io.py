@@ -84,6 +84,7 @@ class ItemWork:
         self._asked = _Asked()
         self._finished: list[ExecutionRecord] = []
         self._active: set[str] = set()
+        self._again: set[str] = set()
         self._lock = threading.Lock()
         self._committed = False
 
@@ -149,7 +150,8 @@ class ItemWork:
 
     def _submit(self, arn: str) -> None:
         with self._lock:
-            if arn in self._active:
+            if arn in self._active:  # its worker may have looked at its phase already: it looks again
+                self._again.add(arn)
                 return
             self._active.add(arn)
         if self._pool is None:
@@ -175,7 +177,11 @@ class ItemWork:
         finally:
             with self._lock:
                 self._active.discard(arn)
+                again = arn in self._again
+                self._again.discard(arn)
             self.notify()
+            if again:
+                self._submit(arn)
 
     # -- reading ---------------------------------------------------------------------------------
 
