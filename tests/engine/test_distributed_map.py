@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from stepforge.engine.clock import ManualClock
+from stepforge.engine.lease import NodeSettings
 from stepforge.service import executions, maprun
 from stepforge.service.errors import InvalidArn
 from stepforge.store.base import Store
+from stepforge.store.memory import MemoryStore
 from stepforge.testing import Harness
 
 START = 1_700_000_000.0
@@ -220,3 +223,29 @@ def test_express_children_running_when_the_server_stopped_start_again(
     assert (result.status, result.output) == ("SUCCEEDED", [{"v": 1}, {"v": 2}, {"v": 3}])
     counts = only_run(after, arn)["itemCounts"]
     assert (counts["succeeded"], counts["running"], counts["total"]) == (3, 0, 3)
+
+
+def test_the_express_children_of_a_dead_node_run_again_on_a_live_one_and_only_then() -> None:
+    store, clock = MemoryStore(), ManualClock(START)
+    shared = NodeSettings(kind="engine", lease_ttl=3.0, shared=True)
+    a, b = Harness(store=store, clock=clock, node=shared), Harness(store=store, clock=clock, node=shared)
+    for node in (a, b):
+        node.engine.recover(clock.now())
+    arn = a.start(machine(WAIT_10, "EXPRESS"), [1, 2])
+    a.settle()
+    assert len(a.engine.express.running()) == 2
+    for _ in range(4):  # both live: b adopts nothing
+        clock.advance(0.75)
+        a.settle()
+        b.settle()
+    assert b.engine.express.running() == []
+    for _ in range(8):  # a died (it runs no batch, its lease expires): b runs its children again
+        clock.advance(0.75)
+        b.settle()
+    assert len(b.engine.express.running()) == 2
+    clock.advance(10)
+    b.engine.express.fire_due(clock.now())
+    b.settle()
+    result = b.result(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", [1, 2])
+    assert only_run(b, arn)["itemCounts"]["succeeded"] == 2

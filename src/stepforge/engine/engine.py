@@ -132,7 +132,7 @@ class Engine:
 
     def join(self, now: float) -> None:
         """Register this engine as a new node; the tasks it dispatches from now on are its own."""
-        self.dispatcher.owner = self.lease.join(now)
+        self.dispatcher.owner = self.dispatcher.items.node = self.lease.join(now)
 
     def recover(self, now: float) -> int:
         """Join (unless joined), adopt the open dispatches no live node owns and start their work
@@ -148,12 +148,13 @@ class Engine:
         return count
 
     def _adopt(self, tx: UnitOfWork, now: float) -> int:
-        """Adopt up to a batch of dead nodes' dispatches with ``tx``; :meth:`Dispatcher.flush` starts them."""
+        """Adopt up to a batch of dead nodes' dispatches, and the EXPRESS Map Run children they ran, with
+        ``tx``; :meth:`Dispatcher.flush` starts them."""
         node_id = self.lease.node_id
         assert node_id is not None
         rows = tx.adopt_dispatches(node_id, now, BATCH)
         self.dispatcher.redispatch(rows)
-        return len(rows)
+        return len(rows) + self.dispatcher.items.adopt(tx, now)
 
     def _adopted(self, now: float, count: int) -> None:
         """After the commit of an adoption: look again at once if it found a full batch."""

@@ -45,7 +45,9 @@ from stepforge.tasks.items.errors import ItemsError
 
 class After(Protocol):
     """What a Map Run asks for once the unit of work that changed it commits (never before: a rolled
-    back batch must start nothing)."""
+    back batch must start nothing). ``node``: the node whose engine will run the EXPRESS children."""
+
+    node: str
 
     def later(self, arn: str) -> None:
         """Read this Map Run's items, or write its results."""
@@ -263,6 +265,7 @@ def _fill(tx: UnitOfWork, record: MapRunRecord, now: float, after: After) -> Non
 def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float, after: After) -> None:
     child = _child(record, item, now)
     if record.express:
+        record.node = after.node
         after.launch(child)
     else:
         tx.insert_execution(child)
@@ -307,9 +310,21 @@ def express_record(record: MapRunRecord, item: MapRunItem) -> ExecutionRecord:
     return child
 
 
-def express_children(reads: Reads, record: MapRunRecord, now: float) -> Iterator[ExecutionRecord]:
-    """At start-up: the EXPRESS children this running Map Run had in flight (items RUNNING), which
-    died with the server, to start again (at least once, as on AWS) under the ARNs their items name."""
+def adopt(tx: UnitOfWork, node: str, live: set[str], now: float) -> list[ExecutionRecord]:
+    """Make ``node`` run the EXPRESS children of the running Map Runs whose node is not ``live`` (it
+    stopped or died, and its children with it); returns those children, to start again (at least
+    once, as on AWS) under the ARNs their items name."""
+    adopted: list[ExecutionRecord] = []
+    for record in tx.running_map_runs():
+        if record.express and record.node not in live and record.node != node:
+            record.node = node
+            tx.update_map_run(record)
+            adopted += _running_children(tx, record, now)
+    return adopted
+
+
+def _running_children(reads: Reads, record: MapRunRecord, now: float) -> Iterator[ExecutionRecord]:
+    """The EXPRESS children this Map Run has in flight (its items RUNNING)."""
     after = -1
     while items := reads.map_run_items(record.arn, status=RUNNING, after=after, limit=PAGE):
         for item in items:

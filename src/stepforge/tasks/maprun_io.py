@@ -25,7 +25,7 @@ from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.errors import StatesError
 from stepforge.asl.execution.distributed import shape
-from stepforge.store.base import Store
+from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
 from stepforge.tasks import maprun
 from stepforge.tasks.aws import clients
@@ -52,7 +52,8 @@ def _map_state(definition: str, address: tuple[tuple[str, int], ...]) -> st.MapS
 class _Asked:
     """What one unit of work asked for (:class:`maprun.After`), carried out once it commits."""
 
-    def __init__(self) -> None:
+    def __init__(self, node: str) -> None:
+        self.node = node
         self.arns: list[str] = []
         self.launches: list[ExecutionRecord] = []
         self.stops: list[str] = []
@@ -79,9 +80,11 @@ class ItemWork:
                               (lambda: S3Buckets(clients.client("s3", endpoint, config.region))) if endpoint else None)
         self.inline = config.inline
         self._pool = None if config.inline else ThreadPoolExecutor(2, thread_name_prefix="stepforge-items")
+        #: The node whose engine runs the EXPRESS children started here (the engine sets it as it joins).
+        self.node = ""
         #: The EXPRESS children of Map Runs (the engine connects their runner).
         self.children = ExpressChildren(notify)
-        self._asked = _Asked()
+        self._asked = _Asked(self.node)
         self._finished: list[ExecutionRecord] = []
         self._active: set[str] = set()
         self._again: set[str] = set()
@@ -111,12 +114,12 @@ class ItemWork:
 
     def discard(self) -> None:
         """The batch rolled back: forget what it asked for, give back the ended children it took."""
-        self._asked, self._finished = _Asked(), []
+        self._asked, self._finished = _Asked(self.node), []
         self.children.give_back()
 
     def flush(self) -> None:
         """After the commit: start the work the batch asked for."""
-        asked, self._asked = self._asked, _Asked()
+        asked, self._asked = self._asked, _Asked(self.node)
         self.children.committed()
         self._carry_out(asked)
 
@@ -126,13 +129,18 @@ class ItemWork:
         self.children.stop(asked.stops)
         self.children.start(asked.launches)
 
+    def adopt(self, tx: UnitOfWork, now: float) -> int:
+        """With the unit of work that adopts dead nodes' work: this node runs again the EXPRESS children
+        of the Map Runs whose node is no longer live, once it commits; returns how many."""
+        live = {node.id for node in tx.list_nodes() if node.lease_expires > now}
+        children = maprun.adopt(tx, self.node, live, now)
+        for child in children:
+            self._asked.launch(child)
+        return len(children)
+
     def recover(self) -> int:
-        """At start-up: go on with every Map Run that was reading or writing, and start again the
-        EXPRESS children that were running (they died with the server); returns how many runs read or write."""
+        """At start-up: go on with every Map Run that was reading or writing; returns how many."""
         running = self.store.running_map_runs()
-        for record in running:
-            if record.express:
-                self.children.start(list(maprun.express_children(self.store, record, self.now())))
         found = [r.arn for r in running if r.phase in (maprun.READING, maprun.WRITING)]
         for arn in found:
             self._submit(arn)
@@ -218,7 +226,7 @@ class ItemWork:
     def _commit(self, arn: str, inputs: list[str], start: int, position: int, *, done: bool) -> bool:
         """Append a chunk of rows (the reader's items ``start`` to ``position``); False when the run
         no longer reads (aborted, failed)."""
-        asked = _Asked()
+        asked = _Asked(self.node)
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
             if record is None or record.status != "RUNNING" or record.phase != maprun.READING:
@@ -233,7 +241,7 @@ class ItemWork:
         return True
 
     def _fail(self, arn: str, error: str, cause: str) -> None:
-        asked = _Asked()
+        asked = _Asked(self.node)
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
             if record is not None and record.phase == maprun.READING:
