@@ -153,7 +153,7 @@ def _test_case(ctx: ServiceContext, machine_arn: str) -> tuple[str, str]:
 
 def get(ctx: ServiceContext, arn: str) -> ExecutionRecord:
     """An execution's record without its frames (what the API shows). An ``express`` ARN is refused
-    with InvalidArn, as AWS refuses it, unless a Distributed Map's Map Run stored it as its child."""
+    with InvalidArn, as AWS refuses it, unless a Distributed Map's Map Run started it (its item row answers)."""
     kind = arns.parse(arn, "execution", "express").kind
     record = ctx.store.get_execution(arn, with_run=False)
     if kind == "express" and record is None:
