@@ -1,13 +1,14 @@
 """One Distributed Map over N items read from a JSONL object: wall time, peak RSS, database size.
 
     .venv/bin/python bench/distributed_map.py [--items 100000] [--batch 100] [--concurrency 1000]
-                                             [--synchronous FULL]
+                                             [--synchronous FULL] [--execution-type EXPRESS]
 
 Starts its own ``stepforge serve`` (SQLite, ``synchronous=FULL`` by default) with a local directory
 bucket (``[s3.buckets]``, so no S3 server is needed: the reading path is the same streamed reader
 and chunked commits) and a no-op Python function served as a Lambda function. It writes a JSONL
 object of ``--items`` items, runs one Distributed Map over it — one child execution per item
-(``--batch 0``) or per ItemBatcher batch of ``--batch`` items — with a ResultWriter exporting the
+(``--batch 0``) or per ItemBatcher batch of ``--batch`` items, STANDARD (stored, with history) or
+EXPRESS (in memory, item rows only) children as ``--execution-type`` says — with a ResultWriter exporting the
 results to the bucket, and prints the wall time from StartExecution to the end, items per second,
 the server's peak RSS and CPU time (sampled every 0.5 s), the size of the data directory and the
 load average. The machine is whatever runs it: on a shared one, the CPU seconds say more than the
@@ -43,7 +44,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def definition(batch: int, concurrency: int) -> dict[str, Any]:
+def definition(batch: int, concurrency: int, execution_type: str) -> dict[str, Any]:
     state: dict[str, Any] = {
         "Type": "Map", "End": True, "MaxConcurrency": concurrency,
         "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
@@ -51,7 +52,7 @@ def definition(batch: int, concurrency: int) -> dict[str, Any]:
         "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
                          "Parameters": {"Bucket": "bench", "Prefix": "results"},
                          "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}},
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
                           "StartAt": "Noop", "States": {"Noop": {"Type": "Task", "Resource": NOOP, "End": True}}},
     }
     if batch:
@@ -92,6 +93,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="items per batch; 0: one child per item")
     parser.add_argument("--concurrency", type=int, default=1000)
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
+    parser.add_argument("--execution-type", default="STANDARD", choices=["STANDARD", "EXPRESS"],
+                        help="the children's ProcessorConfig ExecutionType")
     parser.add_argument("--timeout", type=float, default=7200)
     parser.add_argument("--keep", action="store_true", help="keep the data directory and bucket afterwards")
     args = parser.parse_args()
@@ -118,7 +121,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.05)
-        machine = sfn.create_state_machine(name="dmap", definition=json.dumps(definition(args.batch, args.concurrency)),
+        machine = sfn.create_state_machine(name="dmap", definition=json.dumps(definition(args.batch, args.concurrency, args.execution_type)),
                                            roleArn=ROLE)["stateMachineArn"]
         start = time.perf_counter()
         arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
@@ -128,7 +131,7 @@ def main() -> None:
         counts = sfn.describe_map_run(mapRunArn=run_arn)["itemCounts"]
         children = args.items if not args.batch else -(-args.items // args.batch)
         print(f"items {args.items:,}  children {children:,} ({'per item' if not args.batch else f'batches of {args.batch}'})"
-              f"  MaxConcurrency {args.concurrency}  SQLite synchronous={args.synchronous}")
+              f"  {args.execution_type}  MaxConcurrency {args.concurrency}  SQLite synchronous={args.synchronous}")
         print(f"status {described['status']}  map run counts {json.dumps(counts)}")
         print(f"wall {wall:,.1f} s  ({args.items / wall:,.0f} items/s, {children / wall:,.0f} children/s)"
               f"  peak RSS {rss.peak / 2**20:,.0f} MiB  database {directory_size(data) / 2**20:,.0f} MiB")

@@ -1,6 +1,8 @@
 """A Distributed Map survives SIGKILL: a real server is killed three times during one Map Run —
 as its first children start, a third of the way, and near the end — and restarted on the same
-data directory. Every item is processed, every result written exactly once, the counts are exact.
+data directory. Every item is processed, every result written exactly once, the counts are exact —
+with STANDARD children (stored executions, resumed) and with EXPRESS ones (in memory: those running
+at a kill die with the server, and their items run again at the restart, at least once as on AWS).
 
 The items are a JSONL object in a local directory bucket, processed in ItemBatcher batches by a
 Python function. ``STEPFORGE_DMAP_CRASH_ITEMS`` sets how many (default 20,000 in batches of 20,
@@ -18,6 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.test_crash_recovery import Server, client, persist, restartable_port
 
 ITEMS = int(os.environ.get("STEPFORGE_DMAP_CRASH_ITEMS", "20000"))
@@ -33,7 +37,7 @@ def echo(event, context):
 '''
 
 
-def machine() -> dict[str, Any]:
+def machine(execution_type: str) -> dict[str, Any]:
     return {"StartAt": "Each", "States": {"Each": {
         "Type": "Map", "End": True, "MaxConcurrency": 100,
         "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
@@ -42,7 +46,7 @@ def machine() -> dict[str, Any]:
         "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
                          "Parameters": {"Bucket": "crash", "Prefix": "out"},
                          "WriterConfig": {"Transformation": "FLATTEN", "OutputType": "JSONL"}},
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Echo",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type}, "StartAt": "Echo",
                           "States": {"Echo": {"Type": "Task", "End": True,
                                               "Resource": "arn:aws:lambda:us-east-1:000000000000:function:echo"}}},
     }}}
@@ -76,12 +80,14 @@ def kill_when(server: Server, ready: Any, sfn: Any, arn: str, timeout: float = 1
     server.start()
 
 
-def test_a_map_run_killed_three_times_processes_every_item_and_writes_each_result_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("execution_type", ["STANDARD", "EXPRESS"])
+def test_a_map_run_killed_three_times_processes_every_item_and_writes_each_result_once(
+        tmp_path: Path, execution_type: str) -> None:
     server = deployment(tmp_path)
     server.start()
     try:
         sfn = client(server.port)
-        machine_arn = sfn.create_state_machine(name="crash", definition=json.dumps(machine()), roleArn=ROLE)
+        machine_arn = sfn.create_state_machine(name="crash", definition=json.dumps(machine(execution_type)), roleArn=ROLE)
         arn = sfn.start_execution(stateMachineArn=machine_arn["stateMachineArn"], input="{}")["executionArn"]
         children = -(-ITEMS // BATCH)
         kill_when(server, lambda c: c["total"] > 0, sfn, arn)                      # its first children

@@ -6,8 +6,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from stepforge.engine.clock import ManualClock
+from stepforge.engine.lease import NodeSettings
 from stepforge.service import executions, maprun
+from stepforge.service.errors import InvalidArn
 from stepforge.store.base import Store
+from stepforge.store.memory import MemoryStore
 from stepforge.testing import Harness
 
 START = 1_700_000_000.0
@@ -149,3 +155,97 @@ def test_a_map_run_survives_a_restart(open_durable_store: Callable[[], Store]) -
     result = after.run_until_done(arn)
     assert (result.status, result.output) == ("SUCCEEDED", ["A", "B"])
     assert json.loads(json.dumps(only_run(after, arn)["itemCounts"]))["succeeded"] == 2
+
+
+WAIT_10 = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}}}
+
+
+def test_express_children_keep_no_execution_nor_history_and_are_described_from_their_items() -> None:
+    h = Harness()
+    result = h.run(machine(FAIL_ON_BAD, "EXPRESS", ToleratedFailureCount=1), [{"bad": True}, {"bad": False}])
+    assert (result.status, result.output) == ("SUCCEEDED", [{"Error": "Bad", "Cause": "bad item"}, {"bad": False}])
+    run_arn = result.details("MapRunStarted")[0]["mapRunArn"]
+    children = h.call(executions.list_, mapRunArn=run_arn)["executions"]
+    assert sorted(c["status"] for c in children) == ["FAILED", "SUCCEEDED"]
+    assert all(h.store.get_execution(c["executionArn"]) is None for c in children)
+    assert all(h.store.get_events(c["executionArn"]) == [] for c in children)
+    failed = h.call(executions.list_, mapRunArn=run_arn, statusFilter="FAILED")["executions"]
+    described = h.call(executions.describe, executionArn=failed[0]["executionArn"])
+    assert (described["status"], described["error"], described["mapRunArn"]) == ("FAILED", "Bad", run_arn)
+    assert json.loads(described["input"]) == {"bad": True}
+    with pytest.raises(InvalidArn):
+        h.call(executions.history, executionArn=failed[0]["executionArn"])
+    counts = only_run(h, result.arn)
+    assert (counts["itemCounts"]["failed"], counts["itemCounts"]["succeeded"]) == (1, 1)
+
+
+def test_express_children_list_a_page_at_a_time() -> None:
+    h = Harness()
+    result = h.run(machine(PASS, "EXPRESS"), list(range(5)))
+    run_arn = result.details("MapRunStarted")[0]["mapRunArn"]
+    first = h.call(executions.list_, mapRunArn=run_arn, maxResults=3)
+    rest = h.call(executions.list_, mapRunArn=run_arn, maxResults=3, nextToken=first["nextToken"])
+    assert [len(first["executions"]), len(rest["executions"])] == [3, 2] and "nextToken" not in rest
+    outputs = [h.call(executions.describe, executionArn=c["executionArn"])["output"]
+               for c in first["executions"] + rest["executions"]]
+    assert outputs == [str(n) for n in range(5)]
+
+
+def test_stopping_the_parent_aborts_its_running_express_children() -> None:
+    h = Harness()
+    arn = h.start(machine(WAIT_10, "EXPRESS"), [1, 2])
+    h.settle()
+    assert len(h.engine.express.running()) == 2
+    h.call(executions.stop, executionArn=arn)
+    h.settle()
+    assert h.engine.express.running() == []
+    assert only_run(h, arn)["executionCounts"]["aborted"] == 2
+    assert h.result(arn).status == "ABORTED"
+
+
+def test_express_children_running_when_the_server_stopped_start_again(
+        open_durable_store: Callable[[], Store]) -> None:
+    before = Harness(start=START, store=open_durable_store())
+    arn = before.start(machine(WAIT_10, "EXPRESS", MaxConcurrency=2, ItemSelector={"v.$": "$$.Map.Item.Value"}),
+                       [1, 2, 3])
+    before.settle()
+    assert only_run(before, arn)["executionCounts"]["running"] == 2
+    before.store.close()  # the server stops: its EXPRESS children die with it
+
+    after = Harness(start=START + 1, store=open_durable_store())
+    after.engine.recover(after.clock.now())
+    assert len(after.engine.express.running()) == 2
+    for _ in range(2):
+        after.clock.advance(10)
+        after.engine.express.fire_due(after.clock.now())
+        after.settle()
+    result = after.result(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", [{"v": 1}, {"v": 2}, {"v": 3}])
+    counts = only_run(after, arn)["itemCounts"]
+    assert (counts["succeeded"], counts["running"], counts["total"]) == (3, 0, 3)
+
+
+def test_the_express_children_of_a_dead_node_run_again_on_a_live_one_and_only_then() -> None:
+    store, clock = MemoryStore(), ManualClock(START)
+    shared = NodeSettings(kind="engine", lease_ttl=3.0, shared=True)
+    a, b = Harness(store=store, clock=clock, node=shared), Harness(store=store, clock=clock, node=shared)
+    for node in (a, b):
+        node.engine.recover(clock.now())
+    arn = a.start(machine(WAIT_10, "EXPRESS"), [1, 2])
+    a.settle()
+    assert len(a.engine.express.running()) == 2
+    for _ in range(4):  # both live: b adopts nothing
+        clock.advance(0.75)
+        a.settle()
+        b.settle()
+    assert b.engine.express.running() == []
+    for _ in range(8):  # a died (it runs no batch, its lease expires): b runs its children again
+        clock.advance(0.75)
+        b.settle()
+    assert len(b.engine.express.running()) == 2
+    clock.advance(10)
+    b.engine.express.fire_due(clock.now())
+    b.settle()
+    result = b.result(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", [1, 2])
+    assert only_run(b, arn)["itemCounts"]["succeeded"] == 2

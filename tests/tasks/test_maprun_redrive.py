@@ -30,17 +30,18 @@ class Flaky:
         return event * 10
 
 
-def machine() -> dict[str, Any]:
+def machine(execution_type: str = "STANDARD") -> dict[str, Any]:
     return {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "MaxConcurrency": 1, "ItemProcessor": {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
         "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FLAKY, "End": True}}}}}}
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite"])
-def test_redrive_runs_only_the_items_that_did_not_succeed(backend: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("backend", "execution_type"),
+                         [("memory", "STANDARD"), ("sqlite", "STANDARD"), ("sqlite", "EXPRESS")])
+def test_redrive_runs_only_the_items_that_did_not_succeed(backend: str, execution_type: str, tmp_path: Path) -> None:
     flaky = Flaky()
     harness = Harness(functions={"flaky": flaky}, **({"store": SqliteStore(tmp_path)} if backend == "sqlite" else {}))
-    arn = harness.start(machine(), list(range(5)))
+    arn = harness.start(machine(execution_type), list(range(5)))
     first = harness.run_until_done(arn)
     assert (first.status, first.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
     run_arn = first.details("MapRunStarted")[0]["mapRunArn"]

@@ -42,7 +42,7 @@ from stepforge.engine.backoff import FailureLog
 from stepforge.engine.clock import Clock, SystemClock
 from stepforge.engine.express import ExpressRunner
 from stepforge.engine.lease import Lease, LeaseLost, NodeSettings
-from stepforge.engine.logs import BatchLog, ExecutionLogs
+from stepforge.engine.logs import BatchLog, ExecutionLogs, Target
 from stepforge.engine.machine_cache import MachineCache
 from stepforge.engine.notices import Notices
 from stepforge.engine.observer import BatchDone, BatchObserver
@@ -101,6 +101,9 @@ class Engine:
         self._batch_log = BatchLog(self.logs, self.machines)
         self.express = ExpressRunner(self.clock, self.dispatcher, self.logs)
         self.dispatcher.ended_elsewhere = self.express.ended
+        self.dispatcher.items.children.connect(self._start_map_run_child,
+                                               lambda arn: self.express.stop_execution(arn, None, None))
+        self._children_ended = 0
         #: Told after each commit what the batch did (``stepforge.observe`` sets it; None: nobody).
         self.observer: BatchObserver | None = None
         self._done = BatchDone(0.0)
@@ -129,7 +132,7 @@ class Engine:
 
     def join(self, now: float) -> None:
         """Register this engine as a new node; the tasks it dispatches from now on are its own."""
-        self.dispatcher.owner = self.lease.join(now)
+        self.dispatcher.owner = self.dispatcher.items.node = self.lease.join(now)
 
     def recover(self, now: float) -> int:
         """Join (unless joined), adopt the open dispatches no live node owns and start their work
@@ -145,12 +148,13 @@ class Engine:
         return count
 
     def _adopt(self, tx: UnitOfWork, now: float) -> int:
-        """Adopt up to a batch of dead nodes' dispatches with ``tx``; :meth:`Dispatcher.flush` starts them."""
+        """Adopt up to a batch of dead nodes' dispatches, and the EXPRESS Map Run children they ran, with
+        ``tx``; :meth:`Dispatcher.flush` starts them."""
         node_id = self.lease.node_id
         assert node_id is not None
         rows = tx.adopt_dispatches(node_id, now, BATCH)
         self.dispatcher.redispatch(rows)
-        return len(rows)
+        return len(rows) + self.dispatcher.items.adopt(tx, now)
 
     def _adopted(self, now: float, count: int) -> None:
         """After the commit of an adoption: look again at once if it found a full batch."""
@@ -232,7 +236,7 @@ class Engine:
         self._announce()
         self._report(len(jobs))
         self.dispatcher.flush(now)
-        return len(work) + len(jobs)
+        return len(work) + len(jobs) + self._children_ended
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
         self._ended, self._started = [], []
@@ -254,6 +258,7 @@ class Engine:
                 self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
             for record in touched.values():
                 tx.update_execution(record)
+            self._record_map_run_children(tx)
             self._run_hook(tx, self.on_started, self._started, "start")
             self._run_hook(tx, self.on_ended, self._ended, "end")
             adopting = self.lease.node_id is not None and self.lease.adoption_due(now)
@@ -265,6 +270,27 @@ class Engine:
         done.signals = len(work) - done.timers
         done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _start_map_run_child(self, child: ExecutionRecord, done: Callable[[ExecutionRecord], None]) -> bool:
+        """Run an EXPRESS child of a Map Run in memory, logging as its machine logs (see ``tasks.maprun``)."""
+        machine_arn = child.state_machine_arn.rsplit("/", 1)[0]
+        machine = self.machines.get(machine_arn, self.clock.now(), self.store.get_state_machine)
+        target = Target.of(machine.logging_configuration, machine.arn) if machine is not None else None
+        return self.express.start(child, target, done)
+
+    def _record_map_run_children(self, tx: UnitOfWork) -> None:
+        """Record in their items the Map Run children that ended: EXPRESS ones (a batch of them at a
+        time) and the stored ones this batch ended — each Map Run read and written once per batch."""
+        express = self.dispatcher.items.children.take(BATCH)
+        self._children_ended = len(express)
+        ended = express + self.dispatcher.items.take_finished()
+        if not ended:
+            return
+        try:
+            with tx.savepoint():
+                maprun.on_children_finished(tx, ended, self.dispatcher.items)
+        except Exception:  # a bug must not undo the batch; the items stay RUNNING until a restart
+            log.exception("recording %d Map Run children failed", len(ended))
 
     def _report(self, writes: int) -> None:
         """After the commit: tell the observer what the batch did (see ``engine.observer``)."""
@@ -368,11 +394,11 @@ class Engine:
                 tx.close_tasks(record.arn, [command.wait_id])
                 self.dispatcher.cancel(record.arn, command.wait_id)
             elif isinstance(command, StartMapRun):
-                maprun.start(tx, record, command, now, self.dispatcher.items.later)
+                maprun.start(tx, record, command, now, self.dispatcher.items)
             elif isinstance(command, AbortMapRun):
-                maprun.abort(tx, command.map_run_arn, now)
+                maprun.abort(tx, command.map_run_arn, now, self.dispatcher.items)
             elif isinstance(command, RedriveMapRun):
-                maprun.redrive(tx, command, now, self.dispatcher.items.later)
+                maprun.redrive(tx, command, now, self.dispatcher.items)
         run = record.run
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())

@@ -153,9 +153,11 @@ def _test_case(ctx: ServiceContext, machine_arn: str) -> tuple[str, str]:
 
 def get(ctx: ServiceContext, arn: str) -> ExecutionRecord:
     """An execution's record without its frames (what the API shows). An ``express`` ARN is refused
-    with InvalidArn, as AWS refuses it, unless a Distributed Map's Map Run stored it as its child."""
+    with InvalidArn, as AWS refuses it, unless a Distributed Map's Map Run started it (its item row answers)."""
     kind = arns.parse(arn, "execution", "express").kind
     record = ctx.store.get_execution(arn, with_run=False)
+    if kind == "express" and record is None:
+        record = maprun.express_child(ctx, arn)
     if kind == "express" and (record is None or record.map_run_arn is None):
         raise InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'")
     if record is None:
@@ -239,6 +241,8 @@ def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
         raise ValidationException("Must provide a StateMachine ARN or a MapRun ARN")
     status = optional_str(params, "statusFilter")
     redriven = optional_str(params, "redriveFilter")
+    if map_run_arn is not None and (listed := maprun.express_children(ctx, map_run_arn, status, params)):
+        return answer("executions", [_summary(r) for r in listed[0]], listed[1])
     if map_run_arn is not None:
         query = maprun.executions_query(ctx, map_run_arn, status)
     else:
@@ -284,6 +288,8 @@ def _summary(record: ExecutionRecord) -> dict[str, Any]:
 def history(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     """GetExecutionHistory: one page of events, read by event id (the cursor is the last id shown)."""
     record = get(ctx, required_str(req.params, "executionArn"))
+    if record.map_run_arn is not None and ":express:" in record.arn:  # EXPRESS children keep no history
+        raise InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'")
     reverse = optional_bool(req.params, "reverseOrder")
     items, token = store_page("history", req.params, lambda after, limit: _events(ctx, record.arn, after, limit,
                                                                                    reverse))

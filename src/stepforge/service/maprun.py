@@ -9,8 +9,9 @@ from stepforge.service import arns
 from stepforge.service.context import Request, ServiceContext, WriteContext
 from stepforge.service.errors import ExecutionDoesNotExist, ResourceNotFound, ValidationException
 from stepforge.service.params import answer, required_str, store_page
+from stepforge.store import cursors
 from stepforge.store.base import ExecutionQuery
-from stepforge.store.records import MapRunRecord
+from stepforge.store.records import ExecutionRecord, MapRunRecord, Page
 from stepforge.tasks import maprun as runs
 
 _COUNTS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total", "resultsWritten",
@@ -29,6 +30,40 @@ def executions_query(ctx: ServiceContext, arn: str, status: str | None) -> Execu
     """Which executions ListExecutions shows for a Map Run: its children (checking that it exists)."""
     get(ctx, arn)
     return ExecutionQuery(map_run_arn=arn, status=status)
+
+
+def express_child(ctx: ServiceContext, arn: str) -> ExecutionRecord | None:
+    """An EXPRESS child of a Map Run, as its item row records it (None: no Map Run started it).
+    DescribeExecution answers for these, as AWS does, though EXPRESS executions have no stored record."""
+    item = ctx.store.map_run_item_of(arn)
+    record = None if item is None else ctx.store.get_map_run(item.map_run_arn)
+    if item is None or record is None or not record.express:
+        return None
+    return runs.express_record(record, item)
+
+
+def express_children(ctx: ServiceContext, arn: str, status: str | None,
+                     params: dict[str, Any]) -> tuple[list[ExecutionRecord], str | None] | None:
+    """ListExecutions of an EXPRESS Map Run: its children as their item rows record them, in item
+    order, a page at a time (None: the run's children are stored executions, listed as such)."""
+    record = get(ctx, arn)
+    if not record.express:
+        return None
+
+    def read(after: str | None, limit: int) -> Page[ExecutionRecord]:
+        index = -1 if after is None else int(cursors.decode(after, int)[0])
+        found: list[ExecutionRecord] = []
+        while len(found) < limit and (items := ctx.store.map_run_items(arn, status=status, after=index, limit=limit)):
+            for item in items:
+                index = item.index
+                if item.child_arn is not None and item.status != runs.PENDING:
+                    found.append(runs.express_record(record, item))
+                    if len(found) == limit:
+                        break
+        more = bool(found) and len(found) == limit
+        return Page(found, cursors.encode(index) if more else None)
+
+    return store_page("executions", params, read)
 
 
 def describe(ctx: ServiceContext, req: Request) -> dict[str, Any]:
@@ -93,6 +128,6 @@ def update(ctx: WriteContext, req: Request) -> dict[str, Any]:
         record.tolerated_failure_percentage = float(params["toleratedFailurePercentage"])  # type: ignore[arg-type]
     if params.get("toleratedFailureCount") is not None:
         record.tolerated_failure_count = int(params["toleratedFailureCount"])  # type: ignore[call-overload]
-    runs.refill(ctx.store, record, ctx.engine.clock.now(), ctx.engine.dispatcher.items.later)
+    runs.refill(ctx.store, record, ctx.engine.clock.now(), ctx.engine.dispatcher.items)
     ctx.engine.notify()
     return {}

@@ -98,6 +98,7 @@ class MapRunRecord:
     next_pending: int = 0           # no PENDING item has a lower index (where launching looks first)
     redrive_count: int = 0
     redrive_date: float | None = None
+    node: str = ""                  # the node whose engine runs its EXPRESS children ("": none yet)
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from stepforge.asl.errors import StatesError
 from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
 from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ActivityTaskRecord, DispatchRecord, ExecutionRecord
-from stepforge.tasks import children, maprun, resources, tracecontext
+from stepforge.tasks import children, resources, tracecontext
 from stepforge.tasks.aws import metadata
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.invoke import Functions
@@ -121,9 +121,11 @@ class Dispatcher:
             self._pending = [j for j in self._pending if (j.execution_arn, j.wait_id) != (execution_arn, wait_id)]
 
     def finished(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
-        """An execution ended (in the engine batch ``tx``): wake a parent waiting with ``.sync``."""
+        """An execution ended (in the engine batch ``tx``): wake a parent waiting with ``.sync``; a
+        Map Run's child is recorded in its item at the end of the batch (``ItemWork.take_finished``)."""
         children.on_finished(tx, record)
-        maprun.on_child_finished(tx, record, self.items.later)
+        if record.map_run_arn is not None:
+            self.items.finished(record)
         if self.mocks is not None and "#" in record.arn:
             self.mocks.forget(record.arn)
 

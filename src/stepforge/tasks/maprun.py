@@ -2,8 +2,8 @@
 
 Everything here writes with the engine batch's unit of work (``tx``). :func:`start` records the Map Run (its
 settings, counts and the parent's wait) with one item row per input, and starts the first children,
-up to MaxConcurrency; :func:`on_child_finished` (called as a child's end commits, like ``.sync``
-children in ``children.on_finished``) records its result in its item's row, starts the next pending
+up to MaxConcurrency; :func:`on_children_finished` (called in the engine batch that ends children)
+records each one's result in its item's row, starts the next pending
 items (read in index order, a page at a time), and when the run is over or exceeds its tolerated
 failures pushes a :class:`MapRunEnded` signal to the parent. The run's row and its items are the
 whole state of the run, so a crash at any point resumes where the last commit left it.
@@ -11,8 +11,16 @@ whole state of the run, so a crash at any point resumes where the last commit le
 A run with an ItemReader starts with no items, in phase READING: :mod:`stepforge.tasks.maprun_io`
 reads them outside the engine's batch and appends them a chunk at a time (:func:`add_items`), each
 chunk its own transaction that also starts children. A run whose ResultWriter exports ends in phase
-WRITING: the results are written outside the batch, then :func:`written` wakes the parent. ``later``
-is how this module asks for that work once the batch commits.
+WRITING: the results are written outside the batch, then :func:`written` wakes the parent.
+:class:`After` is how this module asks for that work, and for what EXPRESS children need, once the
+unit of work commits.
+
+Children of an EXPRESS Map Run (ProcessorConfig ExecutionType EXPRESS) are no stored executions:
+as on AWS they keep no history and run in memory (``engine.express``), seen through execution logs.
+:func:`_launch` only marks their item RUNNING and asks :meth:`After.launch` to start them after the
+commit; their end comes back through :func:`on_children_finished` in a later batch. The item rows
+are their durable record: after a crash, the items whose child was RUNNING start again
+(:func:`express_child`), so they run at least once, as on AWS.
 
 Items are never all in memory at once, except the results the parent's Map state receives when the
 run succeeds without a ResultWriter that exports: that result is one JSON array, so the list is inherent.
@@ -22,20 +30,34 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 from stepforge.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
 from stepforge.asl.execution.distributed import THRESHOLD_CAUSE
 from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, RedriveMapRun, StartMapRun, Stop
-from stepforge.store.base import UnitOfWork
+from stepforge.store.base import Reads, UnitOfWork
 from stepforge.store.codec import dumps
 from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
 from stepforge.tasks.items import batcher, writer
 from stepforge.tasks.items.errors import ItemsError
 
-#: Asks for a Map Run's items to be read, or its results written, once the batch commits.
-Later = Callable[[str], None]
+
+class After(Protocol):
+    """What a Map Run asks for once the unit of work that changed it commits (never before: a rolled
+    back batch must start nothing). ``node``: the node whose engine will run the EXPRESS children."""
+
+    node: str
+
+    def later(self, arn: str) -> None:
+        """Read this Map Run's items, or write its results."""
+
+    def launch(self, child: ExecutionRecord) -> None:
+        """Start this EXPRESS child (in memory; its end comes back to :func:`on_children_finished`)."""
+
+    def stop(self, arn: str) -> None:
+        """Stop this running EXPRESS child."""
+
 
 #: How many item rows are read at a time.
 PAGE = 1000
@@ -60,10 +82,10 @@ def processor_definition(definition: str, address: tuple[tuple[str, int], ...]) 
     return json.dumps(processor), config.get("ExecutionType") == "EXPRESS"
 
 
-def start(tx: UnitOfWork, parent: ExecutionRecord, command: StartMapRun, now: float, later: Later) -> None:
+def start(tx: UnitOfWork, parent: ExecutionRecord, command: StartMapRun, now: float, after: After) -> None:
     """Record a new Map Run and its items, and start the first children (idempotent on the Map Run ARN).
 
-    With an ItemReader the run starts empty, READING; ``later`` reads its items."""
+    With an ItemReader the run starts empty, READING; ``after`` reads its items."""
     if tx.get_map_run(command.map_run_arn) is not None:
         return
     definition, express = processor_definition(parent.definition, command.address)
@@ -82,19 +104,19 @@ def start(tx: UnitOfWork, parent: ExecutionRecord, command: StartMapRun, now: fl
     )
     tx.insert_map_run(record, [])
     if record.phase == READING:
-        later(record.arn)
+        after.later(record.arn)
         return
     try:
         inputs = [text for _, text in batcher.child_inputs(
             (json.loads(text) for text in command.inputs), lambda _, value: value, record.batcher)]
     except ItemsError as exc:
-        _end(tx, record, FAILED, now, later, (exc.error, exc.cause))
+        _end(tx, record, FAILED, now, after, (exc.error, exc.cause))
         tx.update_map_run(record)
         return
-    add_items(tx, record, inputs, now, later, items=len(command.inputs))
+    add_items(tx, record, inputs, now, after, items=len(command.inputs))
 
 
-def add_items(tx: UnitOfWork, record: MapRunRecord, inputs: list[str], now: float, later: Later,
+def add_items(tx: UnitOfWork, record: MapRunRecord, inputs: list[str], now: float, after: After,
               items: int | None = None) -> None:
     """Append rows (child inputs, JSON text) holding ``items`` items (one each, unless batched) to
     the run, and start what MaxConcurrency allows."""
@@ -103,14 +125,14 @@ def add_items(tx: UnitOfWork, record: MapRunRecord, inputs: list[str], now: floa
                           (record.execution_counts, len(inputs))):
         counts["total"] += added
         counts["pending"] += added
-    _advance(tx, record, now, later)
+    _advance(tx, record, now, after)
 
 
-def fail(tx: UnitOfWork, record: MapRunRecord, error: str, cause: str, now: float, later: Later) -> None:
+def fail(tx: UnitOfWork, record: MapRunRecord, error: str, cause: str, now: float, after: After) -> None:
     """Reading the items failed: the run fails with the reader's error (its children stop). It stays
     in phase READING, so that a redrive reads on from the last committed chunk."""
     if record.status == RUNNING:
-        _end(tx, record, FAILED, now, later, (error, cause))
+        _end(tx, record, FAILED, now, after, (error, cause))
         tx.update_map_run(record)
 
 
@@ -141,49 +163,56 @@ def child_machine_arn(map_run_arn: str) -> str:
     return map_run_arn.replace(":mapRun:", ":stateMachine:", 1).rsplit(":", 1)[0]
 
 
-def on_child_finished(tx: UnitOfWork, child: ExecutionRecord, later: Later) -> None:
-    """A child execution ended: record its result in its item and move the Map Run on."""
-    if child.map_run_arn is None:
-        return
-    item = tx.map_run_item_of(child.arn)
-    record = tx.get_map_run(child.map_run_arn)
-    if item is None or record is None or item.status != RUNNING:
-        return
-    item.status = child.status
-    item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
-        {"Error": child.error, "Cause": child.cause})
-    tx.update_map_run_item(item)
-    _count(record, RUNNING, child.status, _size(record, item))
-    _advance(tx, record, child.stopped or record.started, later)
+def on_children_finished(tx: UnitOfWork, children: Iterable[ExecutionRecord], after: After) -> None:
+    """Children ended (those of one engine batch): record each result in its item, then move each
+    Map Run on once (one read and one write of the run, however many of its children ended)."""
+    runs: dict[str, MapRunRecord] = {}
+    moments: dict[str, float] = {}
+    for child in children:
+        if child.map_run_arn is None:
+            continue
+        record = runs.get(child.map_run_arn) or tx.get_map_run(child.map_run_arn)
+        item = tx.map_run_item_of(child.arn)
+        if item is None or record is None or item.status != RUNNING:
+            continue
+        runs[record.arn] = record
+        item.status = child.status
+        item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
+            {"Error": child.error, "Cause": child.cause})
+        tx.update_map_run_item(item)
+        _count(record, RUNNING, child.status, _size(record, item))
+        moments[record.arn] = max(moments.get(record.arn, 0.0), child.stopped or record.started)
+    for arn, record in runs.items():
+        _advance(tx, record, moments[arn], after)
 
 
-def abort(tx: UnitOfWork, arn: str, now: float) -> None:
+def abort(tx: UnitOfWork, arn: str, now: float, after: After) -> None:
     """The parent stopped waiting (aborted, timed out, failed elsewhere): stop the run's children."""
     record = tx.get_map_run(arn)
     if record is None or record.status != RUNNING:
         return
     record.status, record.stopped = "ABORTED", now
-    _stop_children(tx, record)
+    _stop_children(tx, record, after)
     tx.update_map_run(record)
 
 
-def refill(tx: UnitOfWork, record: MapRunRecord, now: float, later: Later) -> None:
+def refill(tx: UnitOfWork, record: MapRunRecord, now: float, after: After) -> None:
     """The run's settings changed (UpdateMapRun): apply them at once."""
     if record.status == RUNNING and record.phase != WRITING:
-        _advance(tx, record, now, later)
+        _advance(tx, record, now, after)
     else:
         tx.update_map_run(record)
 
 
-def _advance(tx: UnitOfWork, record: MapRunRecord, now: float, later: Later) -> None:
+def _advance(tx: UnitOfWork, record: MapRunRecord, now: float, after: After) -> None:
     if record.status == RUNNING and record.phase != WRITING:
         if _failed(record) and not _tolerated(record):
-            _end(tx, record, FAILED, now, later)
+            _end(tx, record, FAILED, now, after)
         else:
-            _fill(tx, record, now)
+            _fill(tx, record, now, after)
             counts = record.execution_counts
             if counts["pending"] == 0 and counts["running"] == 0 and record.phase != READING:
-                _end(tx, record, SUCCEEDED, now, later)
+                _end(tx, record, SUCCEEDED, now, after)
     tx.update_map_run(record)
 
 
@@ -220,7 +249,7 @@ def _tolerated(record: MapRunRecord) -> bool:
     return total > 0 and failed * 100.0 / total <= record.tolerated_failure_percentage
 
 
-def _fill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
+def _fill(tx: UnitOfWork, record: MapRunRecord, now: float, after: After) -> None:
     """Start pending items in index order while MaxConcurrency leaves room (0: no limit)."""
     counts = record.execution_counts
     while counts["pending"] and (record.max_concurrency == 0 or counts["running"] < record.max_concurrency):
@@ -229,11 +258,25 @@ def _fill(tx: UnitOfWork, record: MapRunRecord, now: float) -> None:
         if not items:
             break
         for item in items:
-            _launch(tx, record, item, now)
+            _launch(tx, record, item, now, after)
         record.next_pending = items[-1].index + 1
 
 
-def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) -> None:
+def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float, after: After) -> None:
+    child = _child(record, item, now)
+    if record.express:
+        record.node = after.node
+        after.launch(child)
+    else:
+        tx.insert_execution(child)
+        tx.push_signal(child.arn, None)
+    item.child_arn, item.status = child.arn, RUNNING
+    tx.update_map_run_item(item)
+    _count(record, PENDING, RUNNING, _size(record, item))
+
+
+def _child(record: MapRunRecord, item: MapRunItem, now: float) -> ExecutionRecord:
+    """The child execution that runs ``item`` (its name a UUID derived from the run, the item and the redrive)."""
     run_id = record.arn.rsplit(":", 1)[1]
     attempt = str(item.index) if record.redrive_count == 0 else f"{item.index}/{record.redrive_count}"
     name = str(uuid.uuid5(uuid.UUID(run_id), attempt))
@@ -242,18 +285,56 @@ def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float) 
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':express:', 1)}:{name}:{run_id}"
     else:
         arn = f"{record.child_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
-    tx.insert_execution(ExecutionRecord(
+    return ExecutionRecord(
         arn=arn, name=name, state_machine_arn=record.child_machine_arn, state_machine_name=machine_name,
         definition=record.definition, role_arn=record.role_arn, input=item.input, started=now,
         map_run_arn=record.arn,
-    ))
-    tx.push_signal(arn, None)
-    item.child_arn, item.status = arn, RUNNING
-    tx.update_map_run_item(item)
-    _count(record, PENDING, RUNNING, _size(record, item))
+    )
 
 
-def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, later: Later) -> None:
+def express_record(record: MapRunRecord, item: MapRunItem) -> ExecutionRecord:
+    """An EXPRESS child as its item row records it (it has no row of its own): its ARN, name, machine,
+    input, status and result. Its start is the run's (or last redrive's): an item row keeps no clock."""
+    assert item.child_arn is not None
+    started = record.redrive_date or record.started
+    child = ExecutionRecord(
+        arn=item.child_arn, name=item.child_arn.rsplit(":", 2)[1], state_machine_arn=record.child_machine_arn,
+        state_machine_name=record.child_machine_arn.split(":stateMachine:", 1)[1], definition=record.definition,
+        role_arn=record.role_arn, input=item.input, started=started, map_run_arn=record.arn)
+    child.status = item.status
+    if item.status == SUCCEEDED:
+        child.output = item.result
+    elif item.result is not None and item.status != RUNNING:
+        failure = json.loads(item.result)
+        child.error, child.cause = failure.get("Error"), failure.get("Cause")
+    return child
+
+
+def adopt(tx: UnitOfWork, node: str, live: set[str], now: float) -> list[ExecutionRecord]:
+    """Make ``node`` run the EXPRESS children of the running Map Runs whose node is not ``live`` (it
+    stopped or died, and its children with it); returns those children, to start again (at least
+    once, as on AWS) under the ARNs their items name."""
+    adopted: list[ExecutionRecord] = []
+    for record in tx.running_map_runs():
+        if record.express and record.node not in live and record.node != node:
+            record.node = node
+            tx.update_map_run(record)
+            adopted += _running_children(tx, record, now)
+    return adopted
+
+
+def _running_children(reads: Reads, record: MapRunRecord, now: float) -> Iterator[ExecutionRecord]:
+    """The EXPRESS children this Map Run has in flight (its items RUNNING)."""
+    after = -1
+    while items := reads.map_run_items(record.arn, status=RUNNING, after=after, limit=PAGE):
+        for item in items:
+            child = _child(record, item, now)
+            child.arn = item.child_arn or child.arn
+            yield child
+        after = items[-1].index
+
+
+def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, after: After) -> None:
     """RedriveExecution of the parent reached this failed Map Run: its failed, timed-out and aborted
     items become PENDING again (items never started still are), and it runs on (reading on where
     its reader stopped, if it had not finished)."""
@@ -264,26 +345,26 @@ def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, later: Later) ->
     record.status, record.stopped, record.redrive_date = RUNNING, None, now
     record.parent_wait, record.next_pending, record.outcome = command.wait_id, 0, ""
     for status in ("FAILED", "TIMED_OUT", "ABORTED"):
-        after = -1
-        while items := tx.map_run_items(record.arn, status=status, after=after, limit=PAGE):
+        index = -1
+        while items := tx.map_run_items(record.arn, status=status, after=index, limit=PAGE):
             for item in items:
                 item.status, item.result = PENDING, None
                 tx.update_map_run_item(item)
                 _count(record, status, PENDING, _size(record, item))
-            after = items[-1].index
+            index = items[-1].index
     if record.phase == READING:
-        later(record.arn)
+        after.later(record.arn)
     record.phase = "" if record.phase == WRITING else record.phase
-    _advance(tx, record, now, later)
+    _advance(tx, record, now, after)
 
 
-def _end(tx: UnitOfWork, record: MapRunRecord, status: str, now: float, later: Later,
+def _end(tx: UnitOfWork, record: MapRunRecord, status: str, now: float, after: After,
          failure: tuple[str, str | None] = (EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_CAUSE)) -> None:
     if status != SUCCEEDED:
-        _stop_children(tx, record)
+        _stop_children(tx, record, after)
     if writer.exports(record.writer) and failure[0] == EXCEED_TOLERATED_FAILURE_THRESHOLD:
         record.phase, record.outcome = WRITING, status  # the results are written, then the run ends
-        later(record.arn)
+        after.later(record.arn)
         return
     record.status, record.stopped = status, now
     if status == SUCCEEDED:
@@ -309,10 +390,14 @@ def _results(tx: UnitOfWork, arn: str) -> list[Any]:
     return results
 
 
-def _stop_children(tx: UnitOfWork, record: MapRunRecord) -> None:
-    after = -1
-    while items := tx.map_run_items(record.arn, status=RUNNING, after=after, limit=PAGE):
+def _stop_children(tx: UnitOfWork, record: MapRunRecord, after: After) -> None:
+    index = -1
+    while items := tx.map_run_items(record.arn, status=RUNNING, after=index, limit=PAGE):
         for item in items:
-            if item.child_arn is not None:
+            if item.child_arn is None:
+                continue
+            if record.express:
+                after.stop(item.child_arn)
+            else:
                 tx.push_signal(item.child_arn, Stop())
-        after = items[-1].index
+        index = items[-1].index

@@ -7,6 +7,9 @@ them :data:`CHUNK` rows at a time, each chunk in its own short transaction that 
 many items it consumed and starts the children MaxConcurrency allows: a 1M-item object never sits
 in one transaction nor in memory, and a restart (:meth:`recover`) skips what was committed and goes
 on. Writing streams the item rows to the ResultWriter's bucket, then ends the run.
+
+:class:`ItemWork` is also what Map Runs ask for after the engine batch's commit (:class:`maprun.After`):
+reading or writing, and starting or stopping EXPRESS children (:attr:`ItemWork.children`).
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.errors import StatesError
 from stepforge.asl.execution.distributed import shape
-from stepforge.store.base import Store
-from stepforge.store.records import MapRunRecord
+from stepforge.store.base import Store, UnitOfWork
+from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
 from stepforge.tasks import maprun
 from stepforge.tasks.aws import clients
 from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.items import batcher, readers, writer
 from stepforge.tasks.items.buckets import LocalBuckets, Router, S3Buckets
 from stepforge.tasks.items.errors import ItemsError
+from stepforge.tasks.maprun_children import ExpressChildren
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +49,28 @@ def _map_state(definition: str, address: tuple[tuple[str, int], ...]) -> st.MapS
     return state
 
 
+class _Asked:
+    """What one unit of work asked for (:class:`maprun.After`), carried out once it commits."""
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self.arns: list[str] = []
+        self.launches: list[ExecutionRecord] = []
+        self.stops: list[str] = []
+
+    def later(self, arn: str) -> None:
+        self.arns.append(arn)
+
+    def launch(self, child: ExecutionRecord) -> None:
+        self.launches.append(child)
+
+    def stop(self, arn: str) -> None:
+        self.stops.append(arn)
+
+
 class ItemWork:
-    """Map Runs whose items are being read or whose results are being written."""
+    """Map Runs whose items are being read or whose results are being written, and the EXPRESS
+    children of Map Runs (:attr:`children`)."""
 
     def __init__(self, store: Store, config: TaskConfig, notify: Callable[[], None],
                  now: Callable[[], float]) -> None:
@@ -56,37 +80,77 @@ class ItemWork:
                               (lambda: S3Buckets(clients.client("s3", endpoint, config.region))) if endpoint else None)
         self.inline = config.inline
         self._pool = None if config.inline else ThreadPoolExecutor(2, thread_name_prefix="stepforge-items")
-        self._pending: list[str] = []
+        #: The node whose engine runs the EXPRESS children started here (the engine sets it as it joins).
+        self.node = ""
+        #: The EXPRESS children of Map Runs (the engine connects their runner).
+        self.children = ExpressChildren(notify)
+        self._asked = _Asked(self.node)
+        self._finished: list[ExecutionRecord] = []
         self._active: set[str] = set()
+        self._again: set[str] = set()
         self._lock = threading.Lock()
         self._committed = False
 
     def later(self, arn: str) -> None:
         """With the engine batch's unit of work: read or write this Map Run once the batch commits."""
-        self._pending.append(arn)
+        self._asked.later(arn)
+
+    def launch(self, child: ExecutionRecord) -> None:
+        """With the engine batch's unit of work: start this EXPRESS child once the batch commits."""
+        self._asked.launch(child)
+
+    def stop(self, arn: str) -> None:
+        """With the engine batch's unit of work: stop this EXPRESS child once the batch commits."""
+        self._asked.stop(arn)
+
+    def finished(self, child: ExecutionRecord) -> None:
+        """With the engine batch's unit of work: a stored child of a Map Run ended."""
+        self._finished.append(child)
+
+    def take_finished(self) -> list[ExecutionRecord]:
+        """The stored children the batch ended, for it to record in their items (and forget them)."""
+        found, self._finished = self._finished, []
+        return found
 
     def discard(self) -> None:
-        """The batch rolled back: forget what it asked for."""
-        self._pending = []
+        """The batch rolled back: forget what it asked for, give back the ended children it took."""
+        self._asked, self._finished = _Asked(self.node), []
+        self.children.give_back()
 
     def flush(self) -> None:
         """After the commit: start the work the batch asked for."""
-        arns, self._pending = self._pending, []
-        for arn in arns:
+        asked, self._asked = self._asked, _Asked(self.node)
+        self.children.committed()
+        self._carry_out(asked)
+
+    def _carry_out(self, asked: _Asked) -> None:
+        for arn in asked.arns:
             self._submit(arn)
+        self.children.stop(asked.stops)
+        self.children.start(asked.launches)
+
+    def adopt(self, tx: UnitOfWork, now: float) -> int:
+        """With the unit of work that adopts dead nodes' work: this node runs again the EXPRESS children
+        of the Map Runs whose node is no longer live, once it commits; returns how many."""
+        live = {node.id for node in tx.list_nodes() if node.lease_expires > now}
+        children = maprun.adopt(tx, self.node, live, now)
+        for child in children:
+            self._asked.launch(child)
+        return len(children)
 
     def recover(self) -> int:
         """At start-up: go on with every Map Run that was reading or writing; returns how many."""
-        found = [r.arn for r in self.store.running_map_runs() if r.phase in (maprun.READING, maprun.WRITING)]
+        running = self.store.running_map_runs()
+        found = [r.arn for r in running if r.phase in (maprun.READING, maprun.WRITING)]
         for arn in found:
             self._submit(arn)
         return len(found)
 
     def committed(self) -> bool:
-        """Did reading or writing commit since the last call? (Inline, the engine's caller — a test on
-        a manual clock — must run another batch for the children it started.)"""
+        """Did reading or writing commit, or EXPRESS children end, since the last call? (Inline, the
+        engine's caller — a test on a manual clock — must run another batch for them.)"""
         found, self._committed = self._committed, False
-        return found
+        return found or self.children.waiting()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -94,7 +158,8 @@ class ItemWork:
 
     def _submit(self, arn: str) -> None:
         with self._lock:
-            if arn in self._active:
+            if arn in self._active:  # its worker may have looked at its phase already: it looks again
+                self._again.add(arn)
                 return
             self._active.add(arn)
         if self._pool is None:
@@ -120,7 +185,11 @@ class ItemWork:
         finally:
             with self._lock:
                 self._active.discard(arn)
+                again = arn in self._again
+                self._again.discard(arn)
             self.notify()
+            if again:
+                self._submit(arn)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -157,6 +226,7 @@ class ItemWork:
     def _commit(self, arn: str, inputs: list[str], start: int, position: int, *, done: bool) -> bool:
         """Append a chunk of rows (the reader's items ``start`` to ``position``); False when the run
         no longer reads (aborted, failed)."""
+        asked = _Asked(self.node)
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
             if record is None or record.status != "RUNNING" or record.phase != maprun.READING:
@@ -164,19 +234,34 @@ class ItemWork:
             record.read_position = position
             if done:
                 record.phase = ""
-            maprun.add_items(tx, record, inputs, self.now(), _in_this_worker, items=position - start)
+            maprun.add_items(tx, record, inputs, self.now(), asked, items=position - start)
+        self._after_own(asked)
         self._committed = True
         self.notify()
         return True
 
     def _fail(self, arn: str, error: str, cause: str) -> None:
+        asked = _Asked(self.node)
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
             if record is not None and record.phase == maprun.READING:
-                maprun.fail(tx, record, error, cause, self.now(), _in_this_worker)
+                maprun.fail(tx, record, error, cause, self.now(), asked)
+        self._after_own(asked)
         self._committed = True
 
+    def _after_own(self, asked: _Asked) -> None:
+        """After this worker's own commit: children start or stop; a run that must now write its
+        results is not submitted again (:meth:`_run` goes on with it)."""
+        asked.arns = []
+        self._carry_out(asked)
+
     # -- writing ---------------------------------------------------------------------------------
+
+    def _child(self, record: MapRunRecord, item: MapRunItem) -> ExecutionRecord | None:
+        """The child that ran ``item``: a stored execution, or (EXPRESS) as its item row records it."""
+        if record.express:
+            return maprun.express_record(record, item)
+        return self.store.get_execution(item.child_arn or "", with_run=False)
 
     def _write(self, record: MapRunRecord) -> None:
         assert record.writer is not None
@@ -186,7 +271,7 @@ class ItemWork:
             output = writer.export(
                 record, record.writer, self.buckets,
                 lambda after: self.store.map_run_items(record.arn, after=after, limit=maprun.PAGE),
-                lambda arn: self.store.get_execution(arn, with_run=False))
+                lambda item: self._child(record, item))
         except ItemsError as exc:
             failure = exc
         with self.store.transaction() as tx:
@@ -194,7 +279,3 @@ class ItemWork:
             if current is not None and current.status == "RUNNING" and current.phase == maprun.WRITING:
                 maprun.written(tx, current, output, failure, self.now())
         self._committed = True
-
-
-def _in_this_worker(arn: str) -> None:
-    """A run this worker reads ended and must write its results: :meth:`ItemWork._run` goes on with it."""

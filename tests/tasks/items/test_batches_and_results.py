@@ -21,12 +21,12 @@ FAIL_ODD = {"StartAt": "C", "States": {
           "End": True}}}
 
 
-def dmap(processor: dict[str, Any] = ECHO, **fields: Any) -> dict[str, Any]:
+def dmap(processor: dict[str, Any] = ECHO, execution_type: str = "STANDARD", **fields: Any) -> dict[str, Any]:
     return {"StartAt": "M", "States": {"M": {
         "Type": "Map", "End": True, **fields, "ItemReader": {
             "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
             "Parameters": {"Bucket.$": "$.bucket", "Key": "items.jsonl"}},
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, **processor}}}}
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type}, **processor}}}}
 
 
 def jsonl(values: list[Any]) -> bytes:
@@ -79,6 +79,21 @@ def test_result_writer_exports_results_and_manifest(place: Place, transformation
         assert succeeded == [0, 0, 1, 1, 2, 2, 4, 4]
     assert [(entry["Status"], entry["Error"], entry["Cause"]) for entry in failed] == [("FAILED", "Three", "no threes")]
     assert json.loads(failed[0]["Input"]) == {"n": 3}
+
+
+def test_result_writer_describes_express_children_from_their_items(place: Place) -> None:
+    place.put("items.jsonl", jsonl([{"n": n} for n in range(4)]))
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket.$": "$.bucket", "Prefix": "out"}}
+    result = place.harness().run(dmap(FAIL_ODD, "EXPRESS", ResultWriter=writer, ToleratedFailureCount=1),
+                                 {"bucket": place.bucket})
+    assert result.status == "SUCCEEDED", result.cause
+    folder = f"out/{result.details('MapRunStarted')[0]['mapRunArn'].rsplit(':', 1)[1]}"
+    succeeded = read_results(place.get(f"{folder}/SUCCEEDED_0.json"), "JSON")
+    [failed] = read_results(place.get(f"{folder}/FAILED_0.json"), "JSON")
+    assert [json.loads(entry["Output"]) for entry in succeeded] == [[n, n] for n in (0, 1, 2)]
+    assert all(":express:" in entry["ExecutionArn"] and entry["ExecutionArn"].split(":")[-2] == entry["Name"]
+               and entry["StateMachineArn"].endswith(":stateMachine:m1/M") for entry in succeeded)
+    assert (failed["Status"], failed["Error"], failed["Cause"]) == ("FAILED", "Three", "no threes")
 
 
 def read_results(body: bytes, output_type: str) -> list[Any]:

@@ -25,7 +25,7 @@ from stepforge.tasks.items.buckets import Buckets
 from stepforge.tasks.items.errors import ItemsError
 
 Items = Callable[[int], list[MapRunItem]]        # the items after an index, a page at a time
-Executions = Callable[[str], ExecutionRecord | None]
+Executions = Callable[[MapRunItem], ExecutionRecord | None]  # the child that ran an item, as described
 _GROUPS = {"SUCCEEDED": "SUCCEEDED", "PENDING": "PENDING"}  # everything else is FAILED
 
 
@@ -77,7 +77,7 @@ def _entries(item: MapRunItem, execution: Executions, transformation: str) -> li
     if item.status == "SUCCEEDED" and transformation != "NONE":
         value = None if item.result is None else json.loads(item.result)
         return value if transformation == "FLATTEN" and isinstance(value, list) else [value]
-    found = execution(item.child_arn) if item.child_arn else None
+    found = execution(item) if item.child_arn else None
     return [_described(item, found)]
 
 
