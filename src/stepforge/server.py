@@ -24,6 +24,7 @@ from stepforge.engine.clock import Clock
 from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.engine.lease import NodeSettings
 from stepforge.engine.logs import ExecutionLogs, LogSettings
+from stepforge.http_protocol import CoalescingHttpProtocol
 from stepforge.observe.observatory import Observatory
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
@@ -220,7 +221,7 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
                         logs=logs, node=node, observe=observe)
     certificate, key = tls if tls else (None, None)
     server = _Server(uvicorn.Config(app, log_level=log_level, ssl_certfile=certificate, ssl_keyfile=key,
-                                    access_log=False), stopping, engine)
+                                    access_log=False, http=CoalescingHttpProtocol), stopping, engine)
     firing = Firing(ServiceContext(store=store, engine=engine, account=account), engine.clock)
     relay = start_relay(engine, relay_url)
     _checkpoint_in_background(store)
