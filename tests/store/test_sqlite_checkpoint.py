@@ -34,6 +34,18 @@ def test_the_checkpointer_copies_what_the_writer_committed(tmp_path: Path) -> No
     store.close()
 
 
+def test_a_wal_past_its_limit_is_started_again_from_its_beginning(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    checkpointer = Checkpointer(store.path, store._open, wal_limit=4)
+    _fill(store, 6)
+    grown, _ = checkpointer.checkpoint()
+    write(store, lambda tx: tx.insert_execution(execution("after")))
+    restarted, copied = checkpointer.checkpoint()
+    assert grown > 4 and restarted < grown and copied == restarted
+    checkpointer.stop()
+    store.close()
+
+
 def test_closing_the_store_stops_its_checkpointer_after_a_last_checkpoint(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
     store.checkpoint_in_background()

@@ -6,16 +6,16 @@ milliseconds more than the others (the engine's p99 under load). With a :class:`
 writer never checkpoints (``wal_autocheckpoint=0``); the checkpointer's own connection runs
 ``PRAGMA wal_checkpoint(PASSIVE)`` a moment after commits, which never blocks the writer nor readers.
 
-A PASSIVE checkpoint copies what no reader still needs; the WAL is reused from its start once a
-checkpoint has copied it all. Should the WAL still pass :data:`WAL_LIMIT_BYTES` (readers holding old
-snapshots for a long time), one ``RESTART`` checkpoint waits for them (and makes the writer wait)
-to bound the file.
+A PASSIVE checkpoint copies what no reader still needs; the writer reuses the WAL from its start
+only when a checkpoint has copied all of it, which commits every few milliseconds may never let
+happen. So once the WAL holds more than :data:`WAL_LIMIT_FRAMES`, a ``RESTART`` checkpoint follows
+the PASSIVE one: it makes the writer wait while it copies the little the PASSIVE one left, and the
+next transaction starts the WAL again from its beginning.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 
 #: How long after a commit the checkpointer looks (commits in the meantime share one checkpoint).
 INTERVAL_SECONDS = 0.2
-#: A WAL past this size is checkpointed with RESTART (waiting for old readers), not PASSIVE.
-WAL_LIMIT_BYTES = 256 * 1024 * 1024
+#: A WAL of more frames (pages) than this is started again (4 times SQLite's autocheckpoint size).
+WAL_LIMIT_FRAMES = 4000
+#: How long a RESTART checkpoint waits for readers of old snapshots (writers wait meanwhile) before
+#: it gives up until the next one.
+RESTART_WAIT_MS = 100
 
 
 class Checkpointer:
@@ -38,7 +41,7 @@ class Checkpointer:
     """
 
     def __init__(self, path: Path, connect: Callable[[], sqlite3.Connection], *,
-                 interval: float = INTERVAL_SECONDS, wal_limit: int = WAL_LIMIT_BYTES) -> None:
+                 interval: float = INTERVAL_SECONDS, wal_limit: int = WAL_LIMIT_FRAMES) -> None:
         self.wal_path = path.with_name(path.name + "-wal")
         self._connect, self.interval, self.wal_limit = connect, interval, wal_limit
         self._due = threading.Event()
@@ -55,10 +58,16 @@ class Checkpointer:
 
     def checkpoint(self) -> tuple[int, int]:
         """One checkpoint now (on the calling thread): the WAL's frames and how many of them are
-        now in the database file. RESTART if the WAL file passed the limit, else PASSIVE."""
+        now in the database file. PASSIVE, then RESTART if the WAL holds more than the limit."""
+        frames, copied = self._run("PASSIVE")
+        if frames > self.wal_limit:
+            frames, copied = self._run("RESTART")
+        return frames, copied
+
+    def _run(self, mode: str) -> tuple[int, int]:
         if self._conn is None:
             self._conn = self._connect()
-        mode = "RESTART" if self._wal_bytes() > self.wal_limit else "PASSIVE"
+            self._conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
         _, frames, copied = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         return int(frames), int(copied)
 
@@ -86,9 +95,3 @@ class Checkpointer:
             self.checkpoint()
         except sqlite3.Error as exc:  # a busy or full disk: the next commit's checkpoint tries again
             log.warning("WAL checkpoint of %s failed: %s", self.wal_path, exc)
-
-    def _wal_bytes(self) -> int:
-        try:
-            return os.stat(self.wal_path).st_size
-        except OSError:
-            return 0
