@@ -13,6 +13,10 @@ give an exported older tree for an A/B pair), creates
 and prints requests/s with p50/p99 latency for each, and the server's CPU time per request (user +
 system, all its threads, from /proc): the figure that a busy shared machine disturbs least. The
 machine is shared: run the two trees back to back and say what else ran. Needs ``wrk`` (Debian: ``apt-get install wrk``).
+
+The flame graphs in ``bench/flamegraphs`` are py-spy's (``py-spy record --gil -r 97 -d 8 --pid SERVER``,
+so they show where the process holds the GIL, i.e. its CPU) of the server under these wrk runs at
+16 connections (``five_c1`` is older: before the fixes of issue 16's front-door pass).
 """
 
 from __future__ import annotations
