@@ -10,8 +10,13 @@ give an exported older tree for an A/B pair), creates
 - ``five``: EXPRESS, Pass -> Task (a Python function) -> Choice -> Pass -> Succeed, StartSyncExecution
   at 1, 16 and 64 connections (the API Gateway pattern);
 
-and prints requests/s with p50/p99 latency for each. The machine is shared: run the two trees back
-to back and say what else ran. Needs ``wrk`` (Debian: ``apt-get install wrk``).
+and prints requests/s with p50/p99 latency for each, and the server's CPU time per request (user +
+system, all its threads, from /proc): the figure that a busy shared machine disturbs least. The
+machine is shared: run the two trees back to back and say what else ran. Needs ``wrk`` (Debian: ``apt-get install wrk``).
+
+The flame graphs in ``bench/flamegraphs`` are py-spy's (``py-spy record --gil -r 97 -d 8 --pid SERVER``,
+so they show where the process holds the GIL, i.e. its CPU) of the server under these wrk runs at
+16 connections (``five_c1`` is older: before the fixes of issue 16's front-door pass).
 """
 
 from __future__ import annotations
@@ -84,6 +89,12 @@ def serve(src: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(endpoint: str, script: str, arn: str, connections: int, seconds: int, body_input: str) -> dict[str, float]:
     env = {**os.environ, "SFN_MACHINE_ARN": arn}
     text = (WRK / script).read_text().replace('"input":"{}"', f'"input":"{body_input}"')
@@ -119,10 +130,11 @@ def main() -> None:
         assert check["status"] == "SUCCEEDED", check
         for label, script, machine, connections in RUNS:
             body_input = '{\\\\"n\\\\": 4}' if machine == "five" else "{}"  # escaped twice: JSON in a Lua string
-            results[label] = wrk(endpoint, script, arns[machine], connections, args.duration, body_input)
-            figures = results[label]
+            cpu = cpu_seconds(server.pid)
+            results[label] = figures = wrk(endpoint, script, arns[machine], connections, args.duration, body_input)
+            figures["cpu_us"] = (cpu_seconds(server.pid) - cpu) * 1e6 / max(1.0, figures["rps"] * args.duration)
             print(f"{label:30} {figures['rps']:9.0f}/s  p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
-                  f"  non-2xx {figures['non_2xx']:.0f}", flush=True)
+                  f"  cpu {figures['cpu_us']:5.0f} us/req  non-2xx {figures['non_2xx']:.0f}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

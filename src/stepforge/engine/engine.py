@@ -60,6 +60,8 @@ EndHook = Callable[[UnitOfWork, ExecutionRecord], None]
 
 BATCH = 256
 IDLE_WAIT = 0.25
+#: The commands that leave something of an execution open (rows its end must close or cancel).
+_OPENING = (DispatchTask, SetTimer, StartMapRun, RedriveMapRun)
 MAX_HISTORY_EVENTS = 25_000
 
 
@@ -357,7 +359,7 @@ class Engine:
                     self._started.append(replace(record))  # as it started, before this step changes it
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
-                self._commit(tx, record, step, now)
+                self._commit(tx, record, step, now, fresh=record.event_count == 0)
             self._done.steps.append((record, step.events))
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
@@ -376,7 +378,10 @@ class Engine:
         self._done.steps.append((record, step.events))
         return record
 
-    def _commit(self, tx: UnitOfWork, record: ExecutionRecord, step: Step, now: float) -> None:
+    def _commit(self, tx: UnitOfWork, record: ExecutionRecord, step: Step, now: float, *,
+                fresh: bool = False) -> None:
+        """Store a step. ``fresh``: the execution's first (no event stored before it), so nothing it
+        could have opened (a timer, a task, a child, a Map Run) exists unless this step opens it."""
         self._limit_history(record, step)
         if step.more and record.run.status == RUNNING:
             tx.push_signal(record.arn, Resume())
@@ -403,8 +408,9 @@ class Engine:
         if run.status != RUNNING:
             record.status, record.stopped = run.status, max(now, self.clock.now())
             record.output, record.error, record.cause = run.output, run.error, run.cause
-            tx.cancel_timers(record.arn)
-            tx.close_tasks(record.arn)
+            if not fresh or any(isinstance(c, _OPENING) for c in step.commands):
+                tx.cancel_timers(record.arn)
+                tx.close_tasks(record.arn)
             self._infos.pop(record.arn, None)
             self.dispatcher.finished(tx, record)
             self._ended.append(record)

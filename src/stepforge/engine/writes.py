@@ -18,6 +18,9 @@ from typing import Any
 
 from stepforge.store.base import UnitOfWork
 
+#: A request's future, whether its write succeeded, and its answer or error.
+_Outcome = tuple["asyncio.Future[Any]", bool, Any]
+
 
 @dataclass(slots=True)
 class Job:
@@ -72,16 +75,21 @@ class WriteQueue:
 
     @staticmethod
     def settle(jobs: list[Job], failure: BaseException | None = None) -> None:
-        """After the commit (or its failure, which undid every write): answer the requests."""
+        """After the commit (or its failure, which undid every write): answer the requests, with one
+        wake-up of each event loop that waits for some (not one per request)."""
+        outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
         for job in jobs:
             ok, value = (False, failure) if failure is not None else (job.ok, job.value)
-            job.loop.call_soon_threadsafe(_deliver, job.future, ok, value)
+            outcomes.setdefault(job.loop, []).append((job.future, ok, value))
+        for loop, delivered in outcomes.items():
+            loop.call_soon_threadsafe(_deliver, delivered)
 
 
-def _deliver(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _deliver(outcomes: list[_Outcome]) -> None:
+    for future, ok, value in outcomes:
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)

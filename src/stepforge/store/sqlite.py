@@ -65,8 +65,9 @@ class SqliteTimerSignalWrites(SqliteTimerSignalReads, SqliteWriter):
             "SELECT execution_arn, wait_id, kind, due FROM timers WHERE due <= ? ORDER BY due LIMIT ?",
             (now, limit),
         ).fetchall()
-        self._execute_many("DELETE FROM timers WHERE execution_arn = ? AND wait_id = ? AND kind = ?",
-                           [row[:3] for row in rows])
+        if rows:
+            self._execute_many("DELETE FROM timers WHERE execution_arn = ? AND wait_id = ? AND kind = ?",
+                               [row[:3] for row in rows])
         return [TimerRecord(due, arn, wait_id, kind) for arn, wait_id, kind, due in rows]
 
     def push_signal(self, execution_arn: str, signal: Signal | None) -> None:

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from stepforge.store.base import Conflict, NestedTransaction, StorageCorrupt, StorageFull, TransactionClosed
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
+from stepforge.store.sqlite_checkpoint import Checkpointer
 
 FILE_NAME = "stepforge.sqlite3"
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
@@ -160,6 +161,7 @@ class SqliteDatabase(SqliteSession):
         self._stored: set[str] = set()      # hashes whose definition row is committed
         #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
         self.open_counted = (-10.0, 0)
+        self._checkpointer: Checkpointer | None = None
         self._migrate()
 
     # -- connections and transactions ------------------------------------------------------------
@@ -170,7 +172,20 @@ class SqliteDatabase(SqliteSession):
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         conn.execute("PRAGMA foreign_keys=ON")
+        if self._checkpointer is not None:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
+
+    def checkpoint_in_background(self) -> None:
+        """From now on no commit checkpoints the WAL: a thread of its own does, a moment after commits
+        (see :mod:`stepforge.store.sqlite_checkpoint`). What a server does; :meth:`close` stops it."""
+        with self._write_lock:
+            if self._checkpointer is not None:
+                return
+            self._checkpointer = Checkpointer(self.path, self._open)
+            if self._writer_conn is not None:
+                self._writer_conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer.start()
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
@@ -204,6 +219,8 @@ class SqliteDatabase(SqliteSession):
                 yield tx
                 tx._connection()  # raises if a storage fault ended the transaction
                 conn.execute("COMMIT")
+                if self._checkpointer is not None:
+                    self._checkpointer.committed()
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -245,7 +262,10 @@ class SqliteDatabase(SqliteSession):
         return int(self._execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
 
     def close(self) -> None:
-        """Close the calling thread's reader connection and the writer connection."""
+        """Stop the checkpointer (after a last checkpoint); close the calling thread's reader
+        connection and the writer connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         conn = getattr(self._readers, "conn", None)
         if conn is not None:
             conn.close()

@@ -24,9 +24,18 @@ from stepforge.tasks.lambdas import Outcome, unknown
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Outcome], None]
+#: Deadlines kept beyond twice those of calls still running before finished ones are dropped.
+COMPACT_AT = 4096
+
+
+def _delivered(outcome: Outcome) -> None:
+    """What a finished call holds instead of its ``deliver`` (which may hold a whole execution)."""
 
 
 class _Call:
+    """One piece of work's one outcome. Once finished it lets go of its callbacks: its deadline may
+    stay in the heap until due (minutes), and must not keep the caller's execution alive so long."""
+
     __slots__ = ("deliver", "done", "expired", "lock")
 
     def __init__(self, deliver: Deliver, expired: Callable[[], Outcome]) -> None:
@@ -40,8 +49,9 @@ class _Call:
             if self.done:
                 return
             self.done = True
+            deliver, self.deliver, self.expired = self.deliver, _delivered, _no_outcome
         try:
-            self.deliver(outcome)
+            deliver(outcome)
         except Exception:
             log.exception("delivering a task outcome failed")
 
@@ -55,6 +65,7 @@ class Runner:
         self._process_count = processes
         self._processes: ProcessPoolExecutor | None = None
         self._deadlines: list[tuple[float, int, _Call]] = []
+        self._compact_at = COMPACT_AT
         self._seq = itertools.count()
         self._wake = threading.Condition()
         self._closing = False
@@ -95,6 +106,10 @@ class Runner:
 
     def _arm(self, call: _Call, due: float) -> None:
         with self._wake:
+            if len(self._deadlines) > self._compact_at:  # most are of calls that finished long before
+                self._deadlines = [entry for entry in self._deadlines if not entry[2].done]
+                heapq.heapify(self._deadlines)
+                self._compact_at = 2 * len(self._deadlines) + COMPACT_AT
             heapq.heappush(self._deadlines, (due, next(self._seq), call))
             if self._monitor is None:
                 self._monitor = threading.Thread(target=self._watch, name="stepforge-deadlines", daemon=True)
@@ -123,6 +138,11 @@ class Runner:
             self._threads.shutdown(wait=False, cancel_futures=True)
         if self._processes is not None:
             self._processes.shutdown(wait=False, cancel_futures=True)
+
+
+def _no_outcome() -> Outcome:
+    """A finished call's ``expired`` (the deadline's watcher may still ask; :meth:`_Call.finish` drops it)."""
+    return unknown("timed out")
 
 
 def _guarded(work: Callable[..., Outcome], *args: Any) -> Outcome:

@@ -1,0 +1,59 @@
+"""WAL checkpoints off the commit path: a server's writer never checkpoints; its checkpointer does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from store_samples import execution
+
+from stepforge.store.sqlite import SqliteStore
+from stepforge.store.sqlite_checkpoint import Checkpointer
+from stepforge.testing import write
+
+
+def _fill(store: SqliteStore, count: int) -> None:
+    for number in range(count):
+        write(store, lambda tx, n=number: tx.insert_execution(execution(f"run-{n}")))
+
+
+def test_a_server_store_leaves_the_wal_to_its_checkpointer(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    store.checkpoint_in_background()
+    writer = store._writer_conn
+    assert writer is not None and writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    store.close()
+
+
+def test_the_checkpointer_copies_what_the_writer_committed(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    _fill(store, 3)
+    checkpointer = Checkpointer(store.path, store._open)
+    frames, copied = checkpointer.checkpoint()
+    assert frames > 0 and copied == frames
+    checkpointer.stop()
+    store.close()
+
+
+def test_a_wal_past_its_limit_is_started_again_from_its_beginning(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    checkpointer = Checkpointer(store.path, store._open, wal_limit=4)
+    _fill(store, 6)
+    grown, _ = checkpointer.checkpoint()
+    write(store, lambda tx: tx.insert_execution(execution("after")))
+    restarted, copied = checkpointer.checkpoint()
+    assert grown > 4 and restarted < grown and copied == restarted
+    checkpointer.stop()
+    store.close()
+
+
+def test_closing_the_store_stops_its_checkpointer_after_a_last_checkpoint(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    store.checkpoint_in_background()
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    _fill(store, 3)
+    store.close()
+    assert not checkpointer._thread.is_alive()
+    reopened = SqliteStore(tmp_path)
+    assert reopened.get_execution(execution("run-2").arn) is not None
+    reopened.close()
