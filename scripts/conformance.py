@@ -12,6 +12,7 @@ and ``integ_unverifiable``, unless ``--category`` says otherwise.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -41,14 +42,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(port: int, seconds: float = 30.0) -> None:
+def wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 120.0) -> bool:
+    """Whether the server accepts connections on ``port`` within ``seconds`` (False when it exited)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
+            return True
         except OSError:
             time.sleep(0.1)
+    return False
+
+
+def stop(server: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
+    """Stop the server: SIGTERM, then SIGKILL if it has not exited within ``seconds`` (a loaded machine
+    can take longer than a few seconds to drain), so the run's figures are never lost to a traceback."""
+    server.terminate()
+    try:
+        server.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        print(f"stepforge did not stop within {seconds:.0f} s; killed", file=sys.stderr)
+        server.kill()
+        server.wait()
 
 
 def integ_config(data: str, backend_port: int) -> Path:
@@ -81,13 +96,15 @@ def main() -> int:
         command += ["--config", str(integ_config(data, backend_port))]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:
-        wait_for(port)
+        if not wait_for(port, server):
+            print(f"stepforge did not start on port {port} (exit status {server.poll()})", file=sys.stderr)
+            return 2
         args = [sys.executable, str(RUNNER), "--endpoint", f"http://127.0.0.1:{port}",
                 *runner_args(argv, integ, backend_port)]
         return subprocess.call(args, env=os.environ)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

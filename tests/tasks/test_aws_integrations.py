@@ -75,6 +75,7 @@ def test_an_aws_sdk_task_names_service_errors_as_the_java_sdk_v2(moto_url: str) 
                                 {"TableName": "absent", "Item": {"id": {"S": "1"}}}))
     assert result.error == "DynamoDb.ResourceNotFoundException"
     assert "(Service: DynamoDb, Status Code: 400, Request ID: " in (result.cause or "")
+    assert (result.cause or "").endswith(") (SDK Attempt Count: 1)")
     bucket = run(moto_url, caught("arn:aws:states:::aws-sdk:s3:listObjects", {"Bucket": "no-such-bucket"}))
     assert bucket.output["Error"] == "S3.NoSuchBucketException"
     assert bucket.output["Cause"].startswith("The specified bucket does not exist (Service: S3, Status Code: 404")
@@ -107,6 +108,20 @@ def test_an_endpoint_that_does_not_answer_is_an_sdk_client_exception() -> None:
     result = run("http://127.0.0.1:9", machine)
     assert result.error == "SQS.SdkClientException"
     assert (result.cause or "").startswith("Unable to execute HTTP request")
+    assert "SDK Attempt Count" not in (result.cause or "")
+    sdk = run("http://127.0.0.1:9", task("arn:aws:states:::aws-sdk:sqs:listQueues", {}))
+    assert sdk.error == "Sqs.SdkClientException"
+    assert (sdk.cause or "").startswith("Unable to execute HTTP request")
+    assert (sdk.cause or "").endswith(" (SDK Attempt Count: 1)")
+
+
+def test_only_the_java_sdk_v2_of_aws_sdk_tasks_counts_attempts_in_the_cause(moto_url: str) -> None:
+    resource, parameters = "dynamodb:getItem", {"TableName": "absent", "Key": {"id": {"S": "1"}}}
+    optimized = run(moto_url, task(f"arn:aws:states:::{resource}", parameters))
+    sdk = run(moto_url, task(f"arn:aws:states:::aws-sdk:{resource}", parameters))
+    assert (optimized.error, sdk.error) == ("DynamoDB.ResourceNotFoundException", "DynamoDb.ResourceNotFoundException")
+    assert (optimized.cause or "").endswith("; Proxy: null)")
+    assert (sdk.cause or "").endswith(") (SDK Attempt Count: 1)") and (sdk.cause or "").count("SDK Attempt Count") == 1
 
 
 def test_without_an_endpoint_a_service_task_is_an_ordinary_catchable_and_retryable_failure() -> None:

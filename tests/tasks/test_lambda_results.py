@@ -144,12 +144,17 @@ def test_an_endpoint_function_error_is_the_tasks_error(lambda_api: Any) -> None:
     assert (legacy.cause or "").startswith('{"errorMessage": "remote broke"')
 
 
-def test_a_function_the_endpoint_does_not_know_is_resource_not_found(lambda_api: Any) -> None:
+def test_a_function_the_endpoint_does_not_know_is_resource_not_found_naming_the_version(lambda_api: Any) -> None:
     result = remote(lambda_api).run(catching(invoke({"FunctionName": "ghost"})))
     assert result.output["Error"] == "Lambda.ResourceNotFoundException"
-    assert result.output["Cause"].startswith("Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost "
-                                             "(Service: AWSLambda; Status Code: 404; Error Code: "
+    assert result.output["Cause"].startswith("Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost:"
+                                             "$LATEST (Service: AWSLambda; Status Code: 404; Error Code: "
                                              "ResourceNotFoundException; Request ID: ")
+    assert result.output["Cause"].endswith("; Proxy: null)")
+    qualified = remote(lambda_api).run(catching(invoke({"FunctionName": "ghost", "Qualifier": "live"})))
+    assert qualified.output["Cause"].startswith(f"Function not found: {FN}ghost:live (Service: AWSLambda;")
+    legacy = remote(lambda_api).run(catching(arn_task("ghost")))
+    assert legacy.output["Cause"].startswith(f"Function not found: {FN}ghost:$LATEST (Service: AWSLambda;")
 
 
 def test_a_per_service_endpoint_takes_the_lambda_calls(lambda_api: Any, tmp_path: Any) -> None:

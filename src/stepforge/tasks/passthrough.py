@@ -60,7 +60,7 @@ class Api:
                 return errors.optimized(self.service, self.model, error, meta)
             return errors.sdk(self.model, error, meta)
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
-            return errors.unreachable(self.service, self.model, self.optimized, exc)
+            return errors.unreachable(self.service, self.model, self.optimized, exc, clients.MAX_ATTEMPTS)
         except (botocore.exceptions.BotoCoreError, AttributeError, TypeError, ValueError) as exc:
             return Outcome(error="States.TaskFailed", cause=f"{type(exc).__name__}: {exc}")
         meta = response.pop("ResponseMetadata", {})

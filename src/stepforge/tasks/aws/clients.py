@@ -14,6 +14,8 @@ _lock = threading.Lock()
 
 #: Seconds a call may take: a Lambda function runs for up to 15 minutes.
 READ_TIMEOUT = 900
+#: Tries per call (botocore's standard mode counts the first): a task's Retry does the retrying.
+MAX_ATTEMPTS = 1
 
 
 def client(service: str, endpoint_url: str, region: str) -> Any:
@@ -30,7 +32,7 @@ def _new(service: str, endpoint_url: str, region: str) -> Any:
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
-    config = Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"},
+    config = Config(parameter_validation=False, retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
                     connect_timeout=10, read_timeout=READ_TIMEOUT, max_pool_connections=64,
                     s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
                     response_checksum_validation="when_required")

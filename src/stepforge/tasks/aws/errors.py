@@ -4,7 +4,10 @@ Optimized integrations (``arn:aws:states:::sqs:sendMessage``) report errors as t
 ``SQS.AmazonSQSException``, ``DynamoDB.ResourceNotFoundException``, cause ``message (Service:
 AmazonSQS; Status Code: 400; Error Code: MissingParameter; Request ID: ...; Proxy: null)``.
 ``aws-sdk:*`` tasks report them as the Java SDK v2 does: ``DynamoDb.DynamoDbException``,
-``S3.NoSuchBucketException``, cause ``message (Service: DynamoDb, Status Code: 400, Request ID: ...)``.
+``S3.NoSuchBucketException``, cause ``message (Service: DynamoDb, Status Code: 400, Request ID: ...)
+(SDK Attempt Count: 1)``. The attempt count is what the SDK v2 appends to every exception's message
+since February 2025 (aws/aws-sdk-java-v2#5834): AWS's recordings from 2025 carry it, those from 2023
+do not. Optimized integrations' SDK v1 messages never had it.
 An error the service model declares keeps its shape's name (with ``Exception`` appended when it
 lacks it); any other is the service's generic exception.
 """
@@ -46,20 +49,31 @@ def optimized(service: str, model: Any, error: dict[str, Any], meta: dict[str, A
 
 
 def sdk(model: Any, error: dict[str, Any], meta: dict[str, Any]) -> Outcome:
-    """The failure of an ``aws-sdk:*`` call that the service refused."""
+    """The failure of an ``aws-sdk:*`` call that the service refused (``meta``: boto3's
+    ``ResponseMetadata``, whose ``RetryAttempts`` gives the attempt count)."""
     name = sdk_v2_name(model.service_id)
     message = str(error.get("Message") or "")
     status, request_id = meta.get("HTTPStatusCode", 400), meta.get("RequestId", "")
     cause = f"{message} (Service: {name}, Status Code: {status}, Request ID: {request_id}"
     extended = (meta.get("HTTPHeaders") or {}).get("x-amz-id-2") or meta.get("HostId")
     cause += f", Extended Request ID: {extended})" if extended else ")"
+    cause += attempt_count(int(meta.get("RetryAttempts") or 0) + 1)
     return Outcome(error=f"{name}.{_modeled(model, error) or name + 'Exception'}", cause=cause)
 
 
-def unreachable(service: str, model: Any, optimized_integration: bool, exc: Exception) -> Outcome:
-    """A call that never got a service's answer (connection refused, unknown host, ...)."""
-    prefix = _v1(service, model)[0] if optimized_integration else sdk_v2_name(model.service_id)
-    return Outcome(error=f"{prefix}.SdkClientException", cause=f"Unable to execute HTTP request: {exc}")
+def unreachable(service: str, model: Any, optimized_integration: bool, exc: Exception,
+                attempts: int = 1) -> Outcome:
+    """A call that never got a service's answer (connection refused, unknown host, ...) after
+    ``attempts`` tries (the Java SDK v2 of ``aws-sdk:*`` tasks counts them in the cause)."""
+    cause = f"Unable to execute HTTP request: {exc}"
+    if optimized_integration:
+        return Outcome(error=f"{_v1(service, model)[0]}.SdkClientException", cause=cause)
+    return Outcome(error=f"{sdk_v2_name(model.service_id)}.SdkClientException", cause=cause + attempt_count(attempts))
+
+
+def attempt_count(attempts: int) -> str:
+    """The suffix the Java SDK v2 gives an exception's message: `` (SDK Attempt Count: 1)``."""
+    return f" (SDK Attempt Count: {attempts})"
 
 
 def _v1(service: str, model: Any) -> tuple[str, str, str]:

@@ -4,6 +4,8 @@ The response comes back raw (payload text, or ``X-Amz-Function-Error`` with the 
 is finished as for a Python function (:func:`stepforge.tasks.lambdas.finish`). For ``lambda:invoke``
 the result is Invoke's response as Step Functions shows it: ``ExecutedVersion``, ``Payload``
 (parsed when it is JSON), ``StatusCode``, ``LogResult`` (with ``LogType: Tail``) and the HTTP metadata.
+A function the endpoint does not have is ``Lambda.ResourceNotFoundException`` naming the version
+looked for, as Lambda names it (``Function not found: arn:...:function:NAME:$LATEST``).
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ def invoke(request: Request, endpoint_url: str, region: str) -> Outcome:
     try:
         response = client.invoke(**_params(request))
     except botocore.exceptions.ClientError as exc:
-        return errors.optimized("lambda", client.meta.service_model, exc.response.get("Error", {}),
-                                exc.response.get("ResponseMetadata", {}))
+        error = _qualified(exc.response.get("Error", {}), request.qualifier)
+        return errors.optimized("lambda", client.meta.service_model, error, exc.response.get("ResponseMetadata", {}))
     except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
         return errors.unreachable("lambda", client.meta.service_model, True, exc)
     body = response["Payload"].read().decode(errors="replace")
@@ -55,6 +57,25 @@ def invoke(request: Request, endpoint_url: str, region: str) -> Outcome:
     if response.get("LogResult"):
         output["LogResult"] = response["LogResult"]
     return Outcome(output=output)
+
+
+_NOT_FOUND = "Function not found: "
+#: ``arn:aws:lambda:REGION:ACCOUNT:function:NAME`` has six colons; a qualified ARN has seven.
+_UNQUALIFIED_COLONS = 6
+
+
+def _qualified(error: dict[str, Any], qualifier: str | None) -> dict[str, Any]:
+    """The error as Lambda words it. For a missing function Lambda names the version it looked for
+    (``Function not found: arn:...:function:NAME:$LATEST``), as this server does when no endpoint is
+    configured; an endpoint that names only the function (moto, the conformance kit's emulation) has
+    the version the task asked for added, so the task fails the same way whichever endpoint answers.
+    Any other error is returned as it is."""
+    message = str(error.get("Message") or "")
+    arn = message.removeprefix(_NOT_FOUND).strip()
+    if (error.get("Code") != "ResourceNotFoundException" or not message.startswith(_NOT_FOUND)
+            or not arn.startswith("arn:") or arn.count(":") != _UNQUALIFIED_COLONS):
+        return error
+    return {**error, "Message": f"{_NOT_FOUND}{arn}:{qualifier or '$LATEST'}"}
 
 
 def _params(request: Request) -> dict[str, Any]:
