@@ -16,6 +16,8 @@ file in its own data directory.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import json
 import logging
 import os
@@ -23,10 +25,11 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from json.encoder import encode_basestring
 from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
@@ -67,36 +70,77 @@ class Call:
 
 
 def event(call: Call) -> dict[str, Any]:
-    """``call`` as a CloudTrail-shaped event."""
-    params, response = json_object(call.body), json_object(call.response_body)
-    identity: dict[str, Any] = {"type": "IAMUser" if call.access_key else "Anonymous", "accountId": call.account}
-    if call.access_key:
-        identity["accessKeyId"] = call.access_key
-        identity["userName"] = call.access_key
-    if call.console_user:
-        identity = {"type": "ConsoleUser", "accountId": call.account, "userName": call.console_user}
-    shaped: dict[str, Any] = {
-        "eventVersion": "1.08", "eventID": str(uuid.uuid4()),
-        "eventTime": _stamp(call.at or time.time()),
-        "eventSource": EVENT_SOURCE, "eventName": call.operation, "awsRegion": call.region,
-        "sourceIPAddress": call.source_ip, "userAgent": call.user_agent[:256], "userIdentity": identity,
-        "requestParameters": trimmed(params), "readOnly": False, "eventType": "AwsApiCall",
-        "recipientAccountId": call.account,
-    }
-    if call.error_code:
-        shaped["errorCode"], shaped["errorMessage"] = call.error_code, str(response.get("message", ""))[:1024]
-    else:
-        shaped["responseElements"] = trimmed(response)
-    resources = _resources(params, response)
-    if resources:
-        shaped["resources"] = resources
+    """``call`` as a CloudTrail-shaped event (the object of its :func:`line`)."""
+    shaped: dict[str, Any] = json.loads(line(call))
     return shaped
+
+
+def line(call: Call) -> str:
+    """``call`` as one line of the trail: a CloudTrail-shaped event in JSON, newline included.
+
+    Built as text around the parts that vary, each encoded once (the trail writes one line per audited
+    call, so shaping it is most of the trail's cost): the constant fields, the caller's identity and
+    the event ids come ready-made."""
+    params, response = json_object(call.body), json_object(call.response_body)
+    if call.error_code:
+        outcome = (f',"errorCode":{_text(call.error_code)}'
+                   f',"errorMessage":{_text(str(response.get("message", ""))[:1024])}')
+    else:
+        outcome = f',"responseElements":{_flat(trimmed(response))}'
+    resources = _resources(params, response)
+    named = (',"resources":[' + ",".join(f'{{"ARN":{_text(arn)},"type":"{kind}"}}' for arn, kind in resources)
+             + "]") if resources else ""
+    return (f'{{"eventVersion":"1.08","eventID":"{next(_EVENT_IDS)}","eventTime":"{_stamp(call.at or time.time())}",'
+            f'"eventSource":"{EVENT_SOURCE}","eventName":{_text(call.operation)},"awsRegion":{_text(call.region)},'
+            f'"sourceIPAddress":{_text(call.source_ip)},"userAgent":{_text(call.user_agent[:256])},'
+            f'"userIdentity":{_identity(call.access_key, call.console_user, call.account)},'
+            f'"requestParameters":{_flat(trimmed(params))},"readOnly":false,"eventType":"AwsApiCall",'
+            f'"recipientAccountId":{_text(call.account)}{outcome}{named}}}\n')
+
+
+#: JSON text of a string (as ``json.dumps(value, ensure_ascii=False)``) and of any value.
+_text: Callable[[str], str] = encode_basestring
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def _flat(kept: dict[str, Any]) -> str:
+    """The JSON text of a :func:`trimmed` object (its values are strings, numbers, booleans or null)."""
+    return "{" + ",".join(f"{_text(key)}:{_text(value) if type(value) is str else _encode(value)}"
+                          for key, value in kept.items()) + "}"
+
+
+def _event_ids() -> Iterator[str]:
+    """Event ids shaped as UUIDs: this process's random first 80 bits, then a counter from a random start
+    (``uuid4()`` per event costs a system call for randomness; these are as unique within the trail)."""
+    base = uuid.uuid4()
+    prefix, start = str(base)[:24], base.int & 0xFFFF_FFFF_FFFF
+    return (f"{prefix}{(start + n) & 0xFFFF_FFFF_FFFF:012x}" for n in itertools.count())
+
+
+_EVENT_IDS = _event_ids()
+
+
+@functools.lru_cache(maxsize=1024)
+def _identity(access_key: str | None, console_user: str | None, account: str) -> str:
+    """The ``userIdentity`` object's JSON text (callers are few: made once per caller)."""
+    identity: dict[str, Any] = {"type": "IAMUser" if access_key else "Anonymous", "accountId": account}
+    if access_key:
+        identity["accessKeyId"] = access_key
+        identity["userName"] = access_key
+    if console_user:
+        identity = {"type": "ConsoleUser", "accountId": account, "userName": console_user}
+    return _encode(identity)
 
 
 def _stamp(at: float) -> str:
     """``2026-03-01T12:00:00.000000Z`` (sorts as text in time order, as ``read`` compares it)."""
     whole = int(at)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}.{int((at - whole) * 1_000_000):06d}Z"
+    return f"{_second(whole)}.{int((at - whole) * 1_000_000):06d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -125,18 +169,19 @@ def trimmed(params: dict[str, Any]) -> dict[str, Any]:
         elif value is None or isinstance(value, (bool, int, float)):
             kept[key] = value
         else:
-            kept[key] = json.dumps(value, default=str)[:MAX_VALUE]
+            kept[key] = _encode(value)[:MAX_VALUE]
     return kept
 
 
-def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, str]]:
+def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ARNs a call names (request first), each once, with its CloudTrail resource type."""
     found: dict[str, str] = {}
     for source in (params, response):
         for key in _ARN_KEYS.keys() & source.keys():
             value = source[key]
             if isinstance(value, str) and value not in found:
                 found[value] = _ARN_KEYS[key]
-    return [{"ARN": arn, "type": kind} for arn, kind in found.items()]
+    return list(found.items())
 
 
 class AuditLog:
@@ -150,34 +195,35 @@ class AuditLog:
 
     def __init__(self, path: Path, *, max_bytes: int = 100 * 1024 * 1024, keep: int = 10) -> None:
         self.path, self.max_bytes, self.keep = path, max_bytes, keep
-        self._calls: deque[Call] = deque()
+        self._calls: deque[Call | threading.Event] = deque()  # calls, and flushes' markers among them
         self._wake = threading.Event()
         self._closing = False
-        self._written = threading.Condition()
-        self._recorded = self._done = 0
         self._lost = 0  # events not written since the last report
         self._reported: float | None = None  # when that report was (monotonic)
         self._thread = threading.Thread(target=self._write_loop, name="stepforge-audit", daemon=True)
         self._thread.start()
 
     def record(self, call: Call) -> None:
-        """Queue ``call`` (shaped and written by the writer thread)."""
-        with self._written:
-            self._recorded += 1
-            self._calls.append(call)
+        """Queue ``call`` (shaped and written by the writer thread; no lock: a deque's append is atomic)."""
+        self._calls.append(call)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every event recorded so far is written; False if that takes past ``timeout``."""
-        with self._written:
-            target = self._recorded
+        if not self._thread.is_alive():
+            return not self._calls
+        written = threading.Event()
+        self._calls.append(written)  # set by the writer once everything queued before it is written
         self._wake.set()
-        with self._written:
-            return self._written.wait_for(lambda: self._done >= target, timeout)
+        return written.wait(timeout)
 
     def close(self) -> None:
+        """Write what is queued and stop the writer (a flush waiting meanwhile is answered)."""
         self._closing = True
         self._wake.set()
         self._thread.join(timeout=10)
+        for item in self._calls:
+            if isinstance(item, threading.Event):
+                item.set()
 
     def _write_loop(self) -> None:
         stream: TextIO | None = None
@@ -186,12 +232,14 @@ class AuditLog:
                 self._wake.wait(WRITE_INTERVAL)
                 self._wake.clear()
                 closing = self._closing
-                calls = [self._calls.popleft() for _ in range(len(self._calls))]
+                queued = [self._calls.popleft() for _ in range(len(self._calls))]
+                calls = [item for item in queued if isinstance(item, Call)]
                 if calls:
                     stream = self._write(stream, calls)
-                    with self._written:
-                        self._done += len(calls)
-                        self._written.notify_all()
+                if len(calls) < len(queued):
+                    for item in queued:
+                        if isinstance(item, threading.Event):
+                            item.set()
                 if closing:
                     return
         finally:
@@ -204,7 +252,7 @@ class AuditLog:
             if stream is None:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 stream = self._open()
-            stream.write("".join(json.dumps(event(call), ensure_ascii=False) + "\n" for call in calls))
+            stream.write("".join(map(line, calls)))
             stream.flush()
             if stream.tell() > self.max_bytes:
                 stream.close()
