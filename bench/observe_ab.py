@@ -55,7 +55,7 @@ def run(scenario: str, mode: str, n: int | None) -> tuple[float, float]:
         if mode == "on" and not audit.exists():
             raise SystemExit("observing on, yet no audit trail was written")
         median = result["median"]
-        executions = result["runs"][0]["n"] if "n" in result["runs"][0] else (n or 1)
+        executions = result["runs"][0].get("n", n or 1)
         return float(median[FIGURE[scenario]]), 1000 * float(median["server_cpu_s"]) / executions
     finally:
         server.terminate()

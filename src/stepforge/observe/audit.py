@@ -28,8 +28,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from json.encoder import encode_basestring
+from pathlib import Path
 from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
