@@ -3,8 +3,8 @@
 :class:`AuditTrail` is the outermost ASGI middleware, so it sees what :class:`~stepforge.api.edge.Edge`
 refuses (bad signatures, foreign hosts) as well as what the API answers (ThrottlingException,
 ValidationException...). It keeps a copy of the request and response bodies as they pass (up to a
-bound) and, once the response is sent, hands the call to :class:`~stepforge.observe.audit.AuditLog`,
-which shapes and writes it on its own thread. Recorded: every write operation (``POST /`` whose
+bound) and, just before the response's last byte is sent, hands the call to
+:class:`~stepforge.observe.audit.AuditLog`, which appends its line at once. Recorded: every write operation (``POST /`` whose
 operation changes something) and every answer of status 400 or more, on the API and the console's
 JSON API alike, and the decisions taken through approval links (``POST /approval/...``).
 

@@ -2,9 +2,10 @@
 
 Each line is one event in CloudTrail's shape where it fits (``eventTime``, ``eventSource``
 ``states.amazonaws.com``, ``eventName``, ``userIdentity.accessKeyId``, ``sourceIPAddress``,
-``requestParameters`` trimmed, ``errorCode``/``errorMessage``, ``resources``). Lines are appended to
-``<data-dir>/audit.jsonl`` by one writer thread (a request never waits on the disk), the file opened
-in append mode, readable by its owner only; past ``max_bytes`` it is rotated to ``audit.jsonl.1`` ... ``.keep`` and a new one begun.
+``requestParameters`` trimmed, ``errorCode``/``errorMessage``, ``resources``). Each line is appended to
+``<data-dir>/audit.jsonl`` with one ``write(2)`` as the call is recorded (no fsync: a request never
+waits on the disk, a crash of the process loses nothing), the file opened in append mode, readable by
+its owner only; past ``max_bytes`` it is rotated to ``audit.jsonl.1`` ... ``.keep`` and a new one begun.
 
 Why a file and not a table: audit lines are written for every call, refused ones included (a flood
 of bad signatures or throttled calls), and SQLite has a single writer that the engine's group commit
@@ -24,13 +25,12 @@ import os
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 log = logging.getLogger(__name__)
 #: At most one line in this many seconds about a trail that cannot be written (a full disk).
@@ -41,8 +41,6 @@ FILE_NAME = "audit.jsonl"
 #: Longest string kept of a request parameter (definitions and inputs are trimmed, as CloudTrail does).
 MAX_VALUE = 256
 #: Request parameters never written (they may hold secrets or customer data).
-#: Seconds between the writer's rounds (a crash loses at most this much of the trail; flush() is at once).
-WRITE_INTERVAL = 0.05
 HIDDEN = frozenset({"input", "output", "definition", "cause", "taskToken"})
 _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionArn": "AWS::StepFunctions::Execution",
              "activityArn": "AWS::StepFunctions::Activity", "mapRunArn": "AWS::StepFunctions::MapRun",
@@ -53,8 +51,7 @@ _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionAr
 
 @dataclass(frozen=True)
 class Call:
-    """One API call as the HTTP edge saw it: ``body`` and ``response_body`` are the raw JSON (parsed,
-    like everything else here, on the writer thread, never on the event loop)."""
+    """One API call as the HTTP edge saw it: ``body`` and ``response_body`` are the raw JSON."""
 
     operation: str
     body: bytes
@@ -185,95 +182,69 @@ def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[tuple[s
 
 
 class AuditLog:
-    """Appends events to ``path`` from a writer thread of its own, every :data:`WRITE_INTERVAL` seconds
-    or at once when :meth:`flush` asks; :meth:`close` writes what is queued.
+    """Appends events to ``path``, each with one ``write(2)`` as it is recorded; past ``max_bytes`` the
+    file is rotated to ``<name>.1`` ... ``.<keep>``.
 
-    Recording never wakes the writer: a thread woken per call would contend for the GIL with the
-    event loop on every write (measured: +70 us per audited call); woken twenty times a second, it
-    shapes and writes each batch at once.
+    The line is in the operating system's hands before :meth:`record` returns, so the HTTP edge records
+    a call before the response's last byte goes out: a client that has its answer finds the call in the
+    trail, and a crash of the process (even SIGKILL) loses nothing; only the machine's own crash can
+    lose what the OS had not written to disk yet (there is no fsync per line). Recording is safe from
+    any thread. When the file cannot be written (a full disk), the event is dropped and counted, and one
+    line every :data:`LOG_EVERY` seconds says so.
     """
 
     def __init__(self, path: Path, *, max_bytes: int = 100 * 1024 * 1024, keep: int = 10) -> None:
         self.path, self.max_bytes, self.keep = path, max_bytes, keep
-        self._calls: deque[Call | threading.Event] = deque()  # calls, and flushes' markers among them
-        self._wake = threading.Event()
-        self._closing = False
+        self._lock = threading.Lock()
+        self._descriptor: int | None = None
+        self._size = 0
         self._lost = 0  # events not written since the last report
         self._reported: float | None = None  # when that report was (monotonic)
-        self._thread = threading.Thread(target=self._write_loop, name="stepforge-audit", daemon=True)
-        self._thread.start()
 
     def record(self, call: Call) -> None:
-        """Queue ``call`` (shaped and written by the writer thread; no lock: a deque's append is atomic)."""
-        self._calls.append(call)
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every event recorded so far is written; False if that takes past ``timeout``."""
-        if not self._thread.is_alive():
-            return not self._calls
-        written = threading.Event()
-        self._calls.append(written)  # set by the writer once everything queued before it is written
-        self._wake.set()
-        return written.wait(timeout)
+        """Append ``call``'s event to the trail."""
+        data = line(call).encode()
+        with self._lock:
+            try:
+                self._append(data)
+            except OSError as exc:  # a full disk must not stop the API nor flood the log: say so, now and then
+                self._failed(exc)
 
     def close(self) -> None:
-        """Write what is queued and stop the writer (a flush waiting meanwhile is answered)."""
-        self._closing = True
-        self._wake.set()
-        self._thread.join(timeout=10)
-        for item in self._calls:
-            if isinstance(item, threading.Event):
-                item.set()
+        with self._lock:
+            self._close()
 
-    def _write_loop(self) -> None:
-        stream: TextIO | None = None
-        try:
-            while True:
-                self._wake.wait(WRITE_INTERVAL)
-                self._wake.clear()
-                closing = self._closing
-                queued = [self._calls.popleft() for _ in range(len(self._calls))]
-                calls = [item for item in queued if isinstance(item, Call)]
-                if calls:
-                    stream = self._write(stream, calls)
-                if len(calls) < len(queued):
-                    for item in queued:
-                        if isinstance(item, threading.Event):
-                            item.set()
-                if closing:
-                    return
-        finally:
-            if stream is not None:
-                stream.close()
+    def _append(self, data: bytes) -> None:
+        descriptor = self._descriptor if self._descriptor is not None else self._open()
+        written = os.write(descriptor, data)  # O_APPEND: the line lands whole at the end
+        while written < len(data):  # a short write (the disk just filled): the rest, or OSError
+            written += os.write(descriptor, data[written:])
+        self._size += written
+        if self._size > self.max_bytes:
+            self._close()
+            self._rotate()
+            self._open()  # a new, empty trail at once (readers always find the current file)
 
-    def _write(self, stream: TextIO | None, calls: list[Call]) -> TextIO | None:
-        """Append ``calls``; the stream to write with next (None: open it again next time)."""
-        try:
-            if stream is None:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                stream = self._open()
-            stream.write("".join(map(line, calls)))
-            stream.flush()
-            if stream.tell() > self.max_bytes:
-                stream.close()
-                self._rotate()
-                stream = self._open()
-            return stream
-        except OSError as exc:  # a full disk must not stop the API nor flood the log: say so, now and then
-            self._lost += len(calls)
-            now = time.monotonic()
-            if self._reported is None or now - self._reported >= LOG_EVERY:
-                log.error("cannot write the audit trail to %s: %s (%d event(s) lost)", self.path, exc, self._lost)
-                self._reported, self._lost = now, 0
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-            return None
+    def _failed(self, exc: OSError) -> None:
+        self._lost += 1
+        now = time.monotonic()
+        if self._reported is None or now - self._reported >= LOG_EVERY:
+            log.error("cannot write the audit trail to %s: %s (%d event(s) lost)", self.path, exc, self._lost)
+            self._reported, self._lost = now, 0
+        with contextlib.suppress(OSError):
+            self._close()
 
-    def _open(self) -> TextIO:
+    def _open(self) -> int:
         """The trail in append mode, readable by its owner only (like every file of the data directory)."""
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        return os.fdopen(descriptor, "a", encoding="utf-8")
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._size = os.fstat(self._descriptor).st_size
+        return self._descriptor
+
+    def _close(self) -> None:
+        descriptor, self._descriptor = self._descriptor, None
+        if descriptor is not None:
+            os.close(descriptor)
 
     def _rotate(self) -> None:
         for index in range(self.keep - 1, 0, -1):
