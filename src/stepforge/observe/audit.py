@@ -87,7 +87,7 @@ def line(call: Call) -> str:
     resources = _resources(params, response)
     named = (',"resources":[' + ",".join(f'{{"ARN":{_text(arn)},"type":"{kind}"}}' for arn, kind in resources)
              + "]") if resources else ""
-    return (f'{{"eventVersion":"1.08","eventID":"{next(_EVENT_IDS)}","eventTime":"{_stamp(call.at or time.time())}",'
+    return (f'{{"eventVersion":"1.08","eventID":"{_event_id()}","eventTime":"{_stamp(call.at or time.time())}",'
             f'"eventSource":"{EVENT_SOURCE}","eventName":{_text(call.operation)},"awsRegion":{_text(call.region)},'
             f'"sourceIPAddress":{_text(call.source_ip)},"userAgent":{_text(call.user_agent[:256])},'
             f'"userIdentity":{_identity(call.access_key, call.console_user, call.account)},'
@@ -106,15 +106,15 @@ def _flat(kept: dict[str, Any]) -> str:
                           for key, value in kept.items()) + "}"
 
 
-def _event_ids() -> Iterator[str]:
-    """Event ids shaped as UUIDs: this process's random first 80 bits, then a counter from a random start
+def _event_id() -> str:
+    """An event id shaped as a UUID: this process's random first 80 bits, then a counter from a random start
     (``uuid4()`` per event costs a system call for randomness; these are as unique within the trail)."""
-    base = uuid.uuid4()
-    prefix, start = str(base)[:24], base.int & 0xFFFF_FFFF_FFFF
-    return (f"{prefix}{(start + n) & 0xFFFF_FFFF_FFFF:012x}" for n in itertools.count())
+    return f"{_ID_PREFIX}{(_ID_START + next(_ID_COUNTER)) & 0xFFFF_FFFF_FFFF:012x}"
 
 
-_EVENT_IDS = _event_ids()
+_ID_BASE = uuid.uuid4()
+_ID_PREFIX, _ID_START = str(_ID_BASE)[:24], _ID_BASE.int & 0xFFFF_FFFF_FFFF
+_ID_COUNTER = itertools.count()  # its next() is atomic: lines may be made on several threads at once
 
 
 @functools.lru_cache(maxsize=1024)

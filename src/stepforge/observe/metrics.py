@@ -7,6 +7,8 @@ the dimensions ``StateMachineArn``, ``ActivityArn``, ``LambdaFunctionArn`` and
 ``StateMachineArn`` of the execution, and ``node`` (which server counted it). Times are in
 milliseconds, as AWS's are. Everything counts from committed batches only (see
 :mod:`stepforge.engine.observer`); counters start at zero when the server starts, as Prometheus expects.
+The per-execution figures (Executions*, ExecutionTime) are staged a batch at a time and merged once
+per batch (:mod:`stepforge.observe.tally`): a scrape sees whole batches.
 
 The engine's own figures are ``stepforge_engine_*`` (batches, batch size, ready work, timer lag,
 batch and commit time, open executions) and ``stepforge_api_long_polls``.
