@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -23,8 +24,8 @@ from pathlib import Path
 from kit import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The kit beside the repository (``../shared``), or beside a worktree's parent (``../../shared``).
-KIT = next((p for p in (ROOT.parent / "shared" / "bench" / "sfn_bench.py",
+#: The kit in ``$STEPFORGE_SHARED``, beside the repository (``../shared``), or beside a worktree's parent.
+KIT = next((p for p in (Path(os.environ.get("STEPFORGE_SHARED", ROOT.parent / "shared")) / "bench" / "sfn_bench.py",
                         ROOT.parents[1] / "shared" / "bench" / "sfn_bench.py") if p.exists()),
            ROOT.parent / "shared" / "bench" / "sfn_bench.py")
 
@@ -54,7 +55,7 @@ def run(scenario: str, mode: str, n: int | None) -> tuple[float, float]:
         if mode == "on" and not audit.exists():
             raise SystemExit("observing on, yet no audit trail was written")
         median = result["median"]
-        executions = result["runs"][0]["n"] if "n" in result["runs"][0] else (n or 1)
+        executions = result["runs"][0].get("n", n or 1)
         return float(median[FIGURE[scenario]]), 1000 * float(median["server_cpu_s"]) / executions
     finally:
         server.terminate()

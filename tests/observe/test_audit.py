@@ -57,11 +57,18 @@ def test_the_log_appends_lines_and_rotates_past_its_size(tmp_path: Path) -> None
     log = AuditLog(path, max_bytes=2000, keep=2)
     for _ in range(12):
         log.record(call())
-        assert log.flush()
     log.close()
     kept = files(path)
     assert [p.name for p in kept] == ["audit.jsonl.2", "audit.jsonl.1", "audit.jsonl"]
     assert all(len(json.loads(line)) > 5 for p in kept for line in p.read_text().splitlines())
+
+
+def test_a_recorded_call_is_in_the_file_before_record_returns(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.record(call(name="e1"))
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()  # not closed: what a killed process leaves
+    assert [json.loads(text)["requestParameters"]["name"] for text in lines] == ["e1"]
+    log.close()
 
 
 def test_read_filters_by_time_actor_and_resource_oldest_first(tmp_path: Path) -> None:
@@ -124,7 +131,6 @@ def test_the_trail_is_its_owners_only(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "trail" / "audit.jsonl", max_bytes=100, keep=2)
     for _ in range(3):
         log.record(call())
-        assert log.flush()
     log.record(call())
     log.close()
     kept = files(tmp_path / "trail" / "audit.jsonl")
@@ -138,7 +144,6 @@ def test_a_trail_that_cannot_be_written_says_so_once_and_keeps_going(tmp_path: P
     log = AuditLog(tmp_path / "not-a-directory" / "audit.jsonl")
     for _ in range(3):
         log.record(call())
-        assert log.flush()
     log.close()
     errors = [r for r in caplog.records if r.name == "stepforge.observe.audit"]
     assert len(errors) == 1 and "cannot write the audit trail" in errors[0].getMessage()

@@ -3,8 +3,8 @@
 :class:`AuditTrail` is the outermost ASGI middleware, so it sees what :class:`~stepforge.api.edge.Edge`
 refuses (bad signatures, foreign hosts) as well as what the API answers (ThrottlingException,
 ValidationException...). It keeps a copy of the request and response bodies as they pass (up to a
-bound) and, once the response is sent, hands the call to :class:`~stepforge.observe.audit.AuditLog`,
-which shapes and writes it on its own thread. Recorded: every write operation (``POST /`` whose
+bound) and, just before the response's last byte is sent, hands the call to
+:class:`~stepforge.observe.audit.AuditLog`, which appends its line at once. Recorded: every write operation (``POST /`` whose
 operation changes something) and every answer of status 400 or more, on the API and the console's
 JSON API alike, and the decisions taken through approval links (``POST /approval/...``).
 
@@ -66,8 +66,8 @@ class AuditTrail:
             self.metrics.execution_throttled(machine if isinstance(machine, str) else "")
         if self.log is None:
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        credential = _CREDENTIAL.search(headers.get("authorization", ""))
+        authorization, user_agent = _headers(scope)
+        credential = _CREDENTIAL.search(authorization) if authorization else None
         verified = note.get("identity")
         console_user = verified.removeprefix("console:") if verified and verified.startswith("console:") else None
         access_key = (verified if verified and console_user is None
@@ -75,7 +75,7 @@ class AuditTrail:
         client = scope.get("client")
         self.log.record(Call(
             operation=operation, body=tap.body(), access_key=access_key,
-            source_ip=str(client[0]) if client else "", user_agent=headers.get("user-agent", ""),
+            source_ip=str(client[0]) if client else "", user_agent=user_agent,
             region=credential.group(2) if credential else self.default_region, account=self.account,
             error_code=(tap.error_code or f"HTTP{tap.status}") if refused else None,
             response_body=tap.response_body(), console_user=console_user, at=time.time()))
@@ -153,11 +153,22 @@ def _audited_path(scope: Scope) -> bool:
 
 def _operation(scope: Scope) -> str:
     if scope["path"] == "/":
-        for key, value in scope["headers"]:
-            if key.lower() == b"x-amz-target":
+        for key, value in scope["headers"]:  # ASGI servers give header names in lower case
+            if key == b"x-amz-target":
                 return str(value.decode("latin-1")).removeprefix(TARGET_PREFIX)[:128]
         return ""
     return f"{scope['method']} {scope['path'][:256]}"
+
+
+def _headers(scope: Scope) -> tuple[str, str]:
+    """The request's ``Authorization`` and ``User-Agent`` headers ("" when absent), in one pass."""
+    authorization = user_agent = ""
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            authorization = value.decode("latin-1")
+        elif key == b"user-agent":
+            user_agent = value.decode("latin-1")
+    return authorization, user_agent
 
 
 def _console_write(scope: Scope) -> bool:

@@ -24,7 +24,6 @@ from stepforge.service.context import ServiceContext
 from stepforge.service.errors import ValidationException
 
 MAX_AUDIT_EVENTS = 1000
-FLUSH_SECONDS = 5.0
 
 
 def routes(ctx: ServiceContext, observe: Observatory | None) -> list[BaseRoute]:
@@ -53,7 +52,6 @@ def _audit(observe: Observatory | None, query: dict[str, str]) -> dict[str, Any]
     if observe is None or observe.audit is None:
         return {"enabled": False, "events": []}
     limit = _number(query.get("limit", "200"), "limit")
-    observe.audit.flush(FLUSH_SECONDS)  # calls answered before this request are on disk
     since = _time(query["since"]) if query.get("since") else None
     newest: deque[dict[str, Any]] = deque(maxlen=limit)
     newest.extend(audit.read(observe.audit.path, since=since, actor_id=query.get("actor") or None,

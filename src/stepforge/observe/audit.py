@@ -2,9 +2,10 @@
 
 Each line is one event in CloudTrail's shape where it fits (``eventTime``, ``eventSource``
 ``states.amazonaws.com``, ``eventName``, ``userIdentity.accessKeyId``, ``sourceIPAddress``,
-``requestParameters`` trimmed, ``errorCode``/``errorMessage``, ``resources``). Lines are appended to
-``<data-dir>/audit.jsonl`` by one writer thread (a request never waits on the disk), the file opened
-in append mode, readable by its owner only; past ``max_bytes`` it is rotated to ``audit.jsonl.1`` ... ``.keep`` and a new one begun.
+``requestParameters`` trimmed, ``errorCode``/``errorMessage``, ``resources``). Each line is appended to
+``<data-dir>/audit.jsonl`` with one ``write(2)`` as the call is recorded (no fsync: a request never
+waits on the disk, a crash of the process loses nothing), the file opened in append mode, readable by
+its owner only; past ``max_bytes`` it is rotated to ``audit.jsonl.1`` ... ``.keep`` and a new one begun.
 
 Why a file and not a table: audit lines are written for every call, refused ones included (a flood
 of bad signatures or throttled calls), and SQLite has a single writer that the engine's group commit
@@ -16,18 +17,20 @@ file in its own data directory.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import json
 import logging
 import os
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 log = logging.getLogger(__name__)
 #: At most one line in this many seconds about a trail that cannot be written (a full disk).
@@ -38,8 +41,6 @@ FILE_NAME = "audit.jsonl"
 #: Longest string kept of a request parameter (definitions and inputs are trimmed, as CloudTrail does).
 MAX_VALUE = 256
 #: Request parameters never written (they may hold secrets or customer data).
-#: Seconds between the writer's rounds (a crash loses at most this much of the trail; flush() is at once).
-WRITE_INTERVAL = 0.05
 HIDDEN = frozenset({"input", "output", "definition", "cause", "taskToken"})
 _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionArn": "AWS::StepFunctions::Execution",
              "activityArn": "AWS::StepFunctions::Activity", "mapRunArn": "AWS::StepFunctions::MapRun",
@@ -50,8 +51,7 @@ _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionAr
 
 @dataclass(frozen=True)
 class Call:
-    """One API call as the HTTP edge saw it: ``body`` and ``response_body`` are the raw JSON (parsed,
-    like everything else here, on the writer thread, never on the event loop)."""
+    """One API call as the HTTP edge saw it: ``body`` and ``response_body`` are the raw JSON."""
 
     operation: str
     body: bytes
@@ -67,36 +67,77 @@ class Call:
 
 
 def event(call: Call) -> dict[str, Any]:
-    """``call`` as a CloudTrail-shaped event."""
-    params, response = json_object(call.body), json_object(call.response_body)
-    identity: dict[str, Any] = {"type": "IAMUser" if call.access_key else "Anonymous", "accountId": call.account}
-    if call.access_key:
-        identity["accessKeyId"] = call.access_key
-        identity["userName"] = call.access_key
-    if call.console_user:
-        identity = {"type": "ConsoleUser", "accountId": call.account, "userName": call.console_user}
-    shaped: dict[str, Any] = {
-        "eventVersion": "1.08", "eventID": str(uuid.uuid4()),
-        "eventTime": _stamp(call.at or time.time()),
-        "eventSource": EVENT_SOURCE, "eventName": call.operation, "awsRegion": call.region,
-        "sourceIPAddress": call.source_ip, "userAgent": call.user_agent[:256], "userIdentity": identity,
-        "requestParameters": trimmed(params), "readOnly": False, "eventType": "AwsApiCall",
-        "recipientAccountId": call.account,
-    }
-    if call.error_code:
-        shaped["errorCode"], shaped["errorMessage"] = call.error_code, str(response.get("message", ""))[:1024]
-    else:
-        shaped["responseElements"] = trimmed(response)
-    resources = _resources(params, response)
-    if resources:
-        shaped["resources"] = resources
+    """``call`` as a CloudTrail-shaped event (the object of its :func:`line`)."""
+    shaped: dict[str, Any] = json.loads(line(call))
     return shaped
+
+
+def line(call: Call) -> str:
+    """``call`` as one line of the trail: a CloudTrail-shaped event in JSON, newline included.
+
+    Built as text around the parts that vary, each encoded once (the trail writes one line per audited
+    call, so shaping it is most of the trail's cost): the constant fields, the caller's identity and
+    the event ids come ready-made."""
+    params, response = json_object(call.body), json_object(call.response_body)
+    if call.error_code:
+        outcome = (f',"errorCode":{_text(call.error_code)}'
+                   f',"errorMessage":{_text(str(response.get("message", ""))[:1024])}')
+    else:
+        outcome = f',"responseElements":{_flat(trimmed(response))}'
+    resources = _resources(params, response)
+    named = (',"resources":[' + ",".join(f'{{"ARN":{_text(arn)},"type":"{kind}"}}' for arn, kind in resources)
+             + "]") if resources else ""
+    return (f'{{"eventVersion":"1.08","eventID":"{_event_id()}","eventTime":"{_stamp(call.at or time.time())}",'
+            f'"eventSource":"{EVENT_SOURCE}","eventName":{_text(call.operation)},"awsRegion":{_text(call.region)},'
+            f'"sourceIPAddress":{_text(call.source_ip)},"userAgent":{_text(call.user_agent[:256])},'
+            f'"userIdentity":{_identity(call.access_key, call.console_user, call.account)},'
+            f'"requestParameters":{_flat(trimmed(params))},"readOnly":false,"eventType":"AwsApiCall",'
+            f'"recipientAccountId":{_text(call.account)}{outcome}{named}}}\n')
+
+
+#: JSON text of a string (as ``json.dumps(value, ensure_ascii=False)``) and of any value.
+_text: Callable[[str], str] = encode_basestring
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def _flat(kept: dict[str, Any]) -> str:
+    """The JSON text of a :func:`trimmed` object (its values are strings, numbers, booleans or null)."""
+    return "{" + ",".join(f"{_text(key)}:{_text(value) if type(value) is str else _encode(value)}"
+                          for key, value in kept.items()) + "}"
+
+
+def _event_id() -> str:
+    """An event id shaped as a UUID: this process's random first 80 bits, then a counter from a random start
+    (``uuid4()`` per event costs a system call for randomness; these are as unique within the trail)."""
+    return f"{_ID_PREFIX}{(_ID_START + next(_ID_COUNTER)) & 0xFFFF_FFFF_FFFF:012x}"
+
+
+_ID_BASE = uuid.uuid4()
+_ID_PREFIX, _ID_START = str(_ID_BASE)[:24], _ID_BASE.int & 0xFFFF_FFFF_FFFF
+_ID_COUNTER = itertools.count()  # its next() is atomic: lines may be made on several threads at once
+
+
+@functools.lru_cache(maxsize=1024)
+def _identity(access_key: str | None, console_user: str | None, account: str) -> str:
+    """The ``userIdentity`` object's JSON text (callers are few: made once per caller)."""
+    identity: dict[str, Any] = {"type": "IAMUser" if access_key else "Anonymous", "accountId": account}
+    if access_key:
+        identity["accessKeyId"] = access_key
+        identity["userName"] = access_key
+    if console_user:
+        identity = {"type": "ConsoleUser", "accountId": account, "userName": console_user}
+    return _encode(identity)
 
 
 def _stamp(at: float) -> str:
     """``2026-03-01T12:00:00.000000Z`` (sorts as text in time order, as ``read`` compares it)."""
     whole = int(at)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}.{int((at - whole) * 1_000_000):06d}Z"
+    return f"{_second(whole)}.{int((at - whole) * 1_000_000):06d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -125,107 +166,85 @@ def trimmed(params: dict[str, Any]) -> dict[str, Any]:
         elif value is None or isinstance(value, (bool, int, float)):
             kept[key] = value
         else:
-            kept[key] = json.dumps(value, default=str)[:MAX_VALUE]
+            kept[key] = _encode(value)[:MAX_VALUE]
     return kept
 
 
-def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, str]]:
+def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ARNs a call names (request first), each once, with its CloudTrail resource type."""
     found: dict[str, str] = {}
     for source in (params, response):
         for key in _ARN_KEYS.keys() & source.keys():
             value = source[key]
             if isinstance(value, str) and value not in found:
                 found[value] = _ARN_KEYS[key]
-    return [{"ARN": arn, "type": kind} for arn, kind in found.items()]
+    return list(found.items())
 
 
 class AuditLog:
-    """Appends events to ``path`` from a writer thread of its own, every :data:`WRITE_INTERVAL` seconds
-    or at once when :meth:`flush` asks; :meth:`close` writes what is queued.
+    """Appends events to ``path``, each with one ``write(2)`` as it is recorded; past ``max_bytes`` the
+    file is rotated to ``<name>.1`` ... ``.<keep>``.
 
-    Recording never wakes the writer: a thread woken per call would contend for the GIL with the
-    event loop on every write (measured: +70 us per audited call); woken twenty times a second, it
-    shapes and writes each batch at once.
+    The line is in the operating system's hands before :meth:`record` returns, so the HTTP edge records
+    a call before the response's last byte goes out: a client that has its answer finds the call in the
+    trail, and a crash of the process (even SIGKILL) loses nothing; only the machine's own crash can
+    lose what the OS had not written to disk yet (there is no fsync per line). Recording is safe from
+    any thread. When the file cannot be written (a full disk), the event is dropped and counted, and one
+    line every :data:`LOG_EVERY` seconds says so.
     """
 
     def __init__(self, path: Path, *, max_bytes: int = 100 * 1024 * 1024, keep: int = 10) -> None:
         self.path, self.max_bytes, self.keep = path, max_bytes, keep
-        self._calls: deque[Call] = deque()
-        self._wake = threading.Event()
-        self._closing = False
-        self._written = threading.Condition()
-        self._recorded = self._done = 0
+        self._lock = threading.Lock()
+        self._descriptor: int | None = None
+        self._size = 0
         self._lost = 0  # events not written since the last report
         self._reported: float | None = None  # when that report was (monotonic)
-        self._thread = threading.Thread(target=self._write_loop, name="stepforge-audit", daemon=True)
-        self._thread.start()
 
     def record(self, call: Call) -> None:
-        """Queue ``call`` (shaped and written by the writer thread)."""
-        with self._written:
-            self._recorded += 1
-            self._calls.append(call)
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every event recorded so far is written; False if that takes past ``timeout``."""
-        with self._written:
-            target = self._recorded
-        self._wake.set()
-        with self._written:
-            return self._written.wait_for(lambda: self._done >= target, timeout)
+        """Append ``call``'s event to the trail."""
+        data = line(call).encode()
+        with self._lock:
+            try:
+                self._append(data)
+            except OSError as exc:  # a full disk must not stop the API nor flood the log: say so, now and then
+                self._failed(exc)
 
     def close(self) -> None:
-        self._closing = True
-        self._wake.set()
-        self._thread.join(timeout=10)
+        with self._lock:
+            self._close()
 
-    def _write_loop(self) -> None:
-        stream: TextIO | None = None
-        try:
-            while True:
-                self._wake.wait(WRITE_INTERVAL)
-                self._wake.clear()
-                closing = self._closing
-                calls = [self._calls.popleft() for _ in range(len(self._calls))]
-                if calls:
-                    stream = self._write(stream, calls)
-                    with self._written:
-                        self._done += len(calls)
-                        self._written.notify_all()
-                if closing:
-                    return
-        finally:
-            if stream is not None:
-                stream.close()
+    def _append(self, data: bytes) -> None:
+        descriptor = self._descriptor if self._descriptor is not None else self._open()
+        written = os.write(descriptor, data)  # O_APPEND: the line lands whole at the end
+        while written < len(data):  # a short write (the disk just filled): the rest, or OSError
+            written += os.write(descriptor, data[written:])
+        self._size += written
+        if self._size > self.max_bytes:
+            self._close()
+            self._rotate()
+            self._open()  # a new, empty trail at once (readers always find the current file)
 
-    def _write(self, stream: TextIO | None, calls: list[Call]) -> TextIO | None:
-        """Append ``calls``; the stream to write with next (None: open it again next time)."""
-        try:
-            if stream is None:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                stream = self._open()
-            stream.write("".join(json.dumps(event(call), ensure_ascii=False) + "\n" for call in calls))
-            stream.flush()
-            if stream.tell() > self.max_bytes:
-                stream.close()
-                self._rotate()
-                stream = self._open()
-            return stream
-        except OSError as exc:  # a full disk must not stop the API nor flood the log: say so, now and then
-            self._lost += len(calls)
-            now = time.monotonic()
-            if self._reported is None or now - self._reported >= LOG_EVERY:
-                log.error("cannot write the audit trail to %s: %s (%d event(s) lost)", self.path, exc, self._lost)
-                self._reported, self._lost = now, 0
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-            return None
+    def _failed(self, exc: OSError) -> None:
+        self._lost += 1
+        now = time.monotonic()
+        if self._reported is None or now - self._reported >= LOG_EVERY:
+            log.error("cannot write the audit trail to %s: %s (%d event(s) lost)", self.path, exc, self._lost)
+            self._reported, self._lost = now, 0
+        with contextlib.suppress(OSError):
+            self._close()
 
-    def _open(self) -> TextIO:
+    def _open(self) -> int:
         """The trail in append mode, readable by its owner only (like every file of the data directory)."""
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        return os.fdopen(descriptor, "a", encoding="utf-8")
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._size = os.fstat(self._descriptor).st_size
+        return self._descriptor
+
+    def _close(self) -> None:
+        descriptor, self._descriptor = self._descriptor, None
+        if descriptor is not None:
+            os.close(descriptor)
 
     def _rotate(self) -> None:
         for index in range(self.keep - 1, 0, -1):

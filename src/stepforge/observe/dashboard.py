@@ -38,19 +38,26 @@ class Dashboard(Listener):
         self._minutes: OrderedDict[int, dict[str, dict[str, int]]] = OrderedDict()
         self._states: dict[tuple[str, str], _StateTimes] = {}
         self._batches: OrderedDict[int, list[int]] = OrderedDict()  # minute -> [batches, work items]
-        self._exits: list[tuple[tuple[str, str], float]] = []  # this batch's state visits (engine thread only)
+        # this batch's state visits and execution counts (the engine's thread only), merged by ``batch``
+        self._exits: list[tuple[tuple[str, str], float]] = []
+        self._counts: dict[tuple[int, str, str], int] = {}  # (minute, machine, series) -> executions
 
     # -- feeding -------------------------------------------------------------------------------
 
     def batch(self, done: BatchDone) -> None:
-        """The batch's end: its figures, and the state visits it ended, merged under the lock at once."""
+        """The batch's end: its figures, and the executions and state visits it counted, merged under the
+        lock at once."""
         exits, self._exits = self._exits, []
+        executions, self._counts = self._counts, {}
         with self._lock:
             counts = _bucket(self._batches, int(done.now // 60), lambda: [0, 0])
             counts[0] += 1
             counts[1] += done.size
             for key, seconds in exits:
                 self._time_state(key, seconds)
+            for (minute, machine, series), count in executions.items():
+                machines = _bucket(self._minutes, minute, dict)
+                machines.setdefault(machine, dict.fromkeys(SERIES, 0))[series] += count
 
     def execution_started(self, record: ExecutionRecord, at: float) -> None:
         self._count(record.state_machine_arn, "started", at)
@@ -72,17 +79,9 @@ class Dashboard(Listener):
         times.total += seconds
         times.longest = max(times.longest, seconds)
 
-
-
-
-
-
-
     def _count(self, machine: str, series: str, at: float) -> None:
-        with self._lock:
-            machines = _bucket(self._minutes, int(at // 60), dict)
-            counts = machines.setdefault(machine, dict.fromkeys(SERIES, 0))
-            counts[series] += 1
+        key = (int(at // 60), machine, series)
+        self._counts[key] = self._counts.get(key, 0) + 1
 
     # -- reading ---------------------------------------------------------------------------------
 

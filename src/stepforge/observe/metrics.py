@@ -7,6 +7,8 @@ the dimensions ``StateMachineArn``, ``ActivityArn``, ``LambdaFunctionArn`` and
 ``StateMachineArn`` of the execution, and ``node`` (which server counted it). Times are in
 milliseconds, as AWS's are. Everything counts from committed batches only (see
 :mod:`stepforge.engine.observer`); counters start at zero when the server starts, as Prometheus expects.
+The per-execution figures (Executions*, ExecutionTime) are staged a batch at a time and merged once
+per batch (:mod:`stepforge.observe.tally`): a scrape sees whole batches.
 
 The engine's own figures are ``stepforge_engine_*`` (batches, batch size, ready work, timer lag,
 batch and commit time, open executions) and ``stepforge_api_long_polls``.
@@ -15,7 +17,6 @@ batch and commit time, open executions) and ``stepforge_api_long_polls``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -24,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from stepforge.engine.observer import BatchDone
 from stepforge.observe.follow import Listener, TaskRun
+from stepforge.observe.tally import Tally
 from stepforge.store.records import ExecutionRecord
 
 NAMESPACE = "stepforge"
@@ -52,17 +54,11 @@ class Metrics(Listener):
         self.registry = CollectorRegistry()
         self.long_polls = 0
         r, labels = self.registry, (MACHINE, "node")
-        self._executions = {phase: Counter(f"Executions{phase}", f"Executions {phase.lower()}", labels,
-                                           namespace=NAMESPACE, registry=r)
-                            for phase in ("Started", "Succeeded", "Failed", "Aborted", "TimedOut", "Redriven")}
-        self._redriven = {phase: Counter(f"RedrivenExecutions{phase}", f"Redriven executions {phase.lower()}",
-                                         labels, namespace=NAMESPACE, registry=r)
-                          for phase in ("Succeeded", "Failed", "Aborted", "TimedOut")}
+        self._executions = Tally(NAMESPACE, node, MILLISECOND_BUCKETS)
+        r.register(self._executions)
         self.throttled = Counter("ExecutionThrottled", "StartExecution calls refused by the API's throttle",
                                  labels, namespace=NAMESPACE, registry=r)
-        self._time = Histogram("ExecutionTime", "Milliseconds from an execution's start to its end", labels,
-                               namespace=NAMESPACE, registry=r, buckets=MILLISECOND_BUCKETS)
-        self._machines: dict[str, _Machine] = {}
+        self._children: dict[tuple[object, ...], Any] = {}
         self._tasks: dict[str, dict[str, Counter]] = {}
         self._task_times: dict[str, dict[str, Histogram]] = {}
         for kind, dimension in DIMENSIONS.items():
@@ -99,66 +95,65 @@ class Metrics(Listener):
     # -- the engine's figures ------------------------------------------------------------------
 
     def batch(self, done: BatchDone) -> None:
-        """Count one committed batch."""
-        node = self.node
-        self._batches.labels(node).inc()
-        self._batch_size.labels(node).observe(done.size)
-        self._ready.labels(node).set(done.size)
-        self._seconds.labels(node).observe(done.seconds)
-        self._commit.labels(node).observe(done.commit_seconds)
+        """Count one committed batch, and make the executions it counted visible."""
+        self._executions.commit()
+        self._child(self._batches).inc()
+        self._child(self._batch_size).observe(done.size)
+        self._child(self._ready).set(done.size)
+        self._child(self._seconds).observe(done.seconds)
+        self._child(self._commit).observe(done.commit_seconds)
         if done.timers:
-            self._lag.labels(node).observe(max(0.0, done.timer_lag))
+            self._child(self._lag).observe(max(0.0, done.timer_lag))
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels, node)``, made once (``labels()`` costs a lock and a lookup a call)."""
+        key = (metric, *labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels, self.node)
+        return found
 
     # -- what executions did (a follow.Listener) ---------------------------------------------
 
-    def _machine(self, arn: str) -> _Machine:
-        """A machine's labelled children, made once (``labels()`` costs a lock and a lookup a call)."""
-        found = self._machines.get(arn)
-        if found is None:
-            found = self._machines[arn] = _Machine(
-                {phase: counter.labels(arn, self.node) for phase, counter in self._executions.items()},
-                self._time.labels(arn, self.node))
-        return found
-
     def execution_started(self, record: ExecutionRecord, at: float) -> None:
-        self._machine(record.state_machine_arn).executions["Started"].inc()
+        self._executions.add(record.state_machine_arn, "ExecutionsStarted")
 
     def execution_ended(self, record: ExecutionRecord, status: str, at: float) -> None:
-        phase, machine = ENDED[status], self._machine(record.state_machine_arn)
-        machine.executions[phase].inc()
+        phase, machine = ENDED[status], record.state_machine_arn
+        self._executions.add(machine, f"Executions{phase}")
         if record.redrive_count:
-            self._redriven[phase].labels(record.state_machine_arn, self.node).inc()
-        machine.time.observe(max(0.0, at - record.started) * 1000)
+            self._executions.add(machine, f"RedrivenExecutions{phase}")
+        self._executions.observe(machine, max(0.0, at - record.started) * 1000)
 
     def execution_redriven(self, record: ExecutionRecord, at: float) -> None:
-        self._machine(record.state_machine_arn).executions["Redriven"].inc()
+        self._executions.add(record.state_machine_arn, "ExecutionsRedriven")
 
     def execution_throttled(self, machine_arn: str) -> None:
         """A StartExecution the API's throttle refused (counted at the edge, not by the engine)."""
-        self.throttled.labels(machine_arn, self.node).inc()
+        self._child(self.throttled, machine_arn).inc()
 
 
 
     def task_scheduled(self, record: ExecutionRecord, task: TaskRun) -> None:
-        self._tasks[task.kind]["Scheduled"].labels(record.state_machine_arn, task.resource, self.node).inc()
+        self._child(self._tasks[task.kind]["Scheduled"], record.state_machine_arn, task.resource).inc()
 
     def task_started(self, record: ExecutionRecord, task: TaskRun, at: float) -> None:
-        labels = (record.state_machine_arn, task.resource, self.node)
-        self._tasks[task.kind]["Started"].labels(*labels).inc()
-        self._task_times[task.kind]["ScheduleTime"].labels(*labels).observe(max(0.0, at - task.scheduled) * 1000)
+        labels = (record.state_machine_arn, task.resource)
+        self._child(self._tasks[task.kind]["Started"], *labels).inc()
+        self._child(self._task_times[task.kind]["ScheduleTime"], *labels).observe(max(0.0, at - task.scheduled) * 1000)
 
     def task_ended(self, record: ExecutionRecord, task: TaskRun, outcome: str, at: float) -> None:
-        labels = (record.state_machine_arn, task.resource, self.node)
+        labels = (record.state_machine_arn, task.resource)
         counters = self._tasks[task.kind]
-        counters.get(outcome, counters["TimedOut"]).labels(*labels).inc()
+        self._child(counters.get(outcome, counters["TimedOut"]), *labels).inc()
         times = self._task_times[task.kind]
-        times["Time"].labels(*labels).observe(max(0.0, at - task.scheduled) * 1000)
+        self._child(times["Time"], *labels).observe(max(0.0, at - task.scheduled) * 1000)
         if task.started is not None:
-            times["RunTime"].labels(*labels).observe(max(0.0, at - task.started) * 1000)
+            self._child(times["RunTime"], *labels).observe(max(0.0, at - task.started) * 1000)
 
     def map_run(self, record: ExecutionRecord, phase: str, at: float) -> None:
-        self._map_runs[phase].labels(record.state_machine_arn, self.node).inc()
-        gauge = self._open_map_runs.labels(self.node)
+        self._child(self._map_runs[phase], record.state_machine_arn).inc()
+        gauge = self._child(self._open_map_runs)
         gauge.inc() if phase == "Started" else gauge.dec()
 
     # -- exposition ------------------------------------------------------------------------------
@@ -166,12 +161,6 @@ class Metrics(Listener):
     def exposition(self) -> bytes:
         """Every metric in Prometheus' text format (``CONTENT_TYPE``)."""
         return generate_latest(self.registry)
-
-
-@dataclass(frozen=True, slots=True)
-class _Machine:
-    executions: dict[str, Any]  # phase -> the labelled counter
-    time: Any
 
 
 class _Live(Collector):
