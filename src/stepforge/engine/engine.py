@@ -250,8 +250,7 @@ class Engine:
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
             touched: dict[str, ExecutionRecord] = {}
-            for arn, signal in work:
-                self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
+            self._advance_all(tx, work, now, touched)
             for record in touched.values():
                 tx.update_execution(record)
             self._run_hook(tx, self.on_started, self._started, "start")
@@ -265,6 +264,19 @@ class Engine:
         done.signals = len(work) - done.timers
         done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _advance_all(self, tx: UnitOfWork, work: list[tuple[str, Signal | None]], now: float,
+                     touched: dict[str, ExecutionRecord]) -> None:
+        """Advance each execution by its signal. The tasks a mock answers at once are answered in this
+        batch too, their signals added to ``work`` (up to ``BATCH`` more: a loop of mocked tasks
+        goes on in the next batch)."""
+        index, limit = 0, len(work) + BATCH
+        while index < len(work):
+            arn, signal = work[index]
+            self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
+            index += 1
+            if index == len(work) and index < limit:
+                work += self.dispatcher.answer_mocked(limit - index)
 
     def _report(self, writes: int) -> None:
         """After the commit: tell the observer what the batch did (see ``engine.observer``)."""
