@@ -186,6 +186,13 @@ class Dispatcher:
         self._taken.extend(taken)
         return taken
 
+    def busy(self) -> bool:
+        """Is work of the batch under way waiting for its commit (tasks to start, activities to announce,
+        Map Run items to read or write), or are outcomes waiting for the next batch? Then a manual
+        clock may not move on within the batch (``Engine.run_jumping``)."""
+        with self._lock:
+            return bool(self._pending or self._activities or self._done or self.items.asked())
+
     def has_outcomes(self) -> bool:
         """Are finished tasks' signals (or an inline Map Run's new children) waiting for the engine's
         next batch?"""

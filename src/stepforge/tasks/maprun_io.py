@@ -65,6 +65,10 @@ class ItemWork:
         """With the engine batch's unit of work: read or write this Map Run once the batch commits."""
         self._pending.append(arn)
 
+    def asked(self) -> bool:
+        """Did the batch under way ask for reading or writing (started once it commits)?"""
+        return bool(self._pending)
+
     def discard(self) -> None:
         """The batch rolled back: forget what it asked for."""
         self._pending = []
