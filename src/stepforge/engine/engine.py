@@ -461,7 +461,7 @@ class Engine:
         """The compiled interpreter of a definition, compiled once and kept (LRU)."""
         found = self._interpreters.get(definition)
         if found is None:
-            found = Interpreter(compiled(definition), self.dispatcher.resolve)
+            found = Interpreter(compiled(definition), self.dispatcher.resolve, answer=self.dispatcher.answer_now)
             self._interpreters[definition] = found
             if len(self._interpreters) > 512:
                 self._interpreters.popitem(last=False)

@@ -160,6 +160,14 @@ class Dispatcher:
             self._done.extendleft(reversed(self._taken))
         self._taken = []
 
+    def answer_now(self, execution_arn: str, state_name: str, wait_id: int) -> TaskSucceeded | TaskFailed | None:
+        """The interpreter's ``answer``: a mocked task's outcome, as its signal, the moment it is
+        scheduled (then it is never dispatched); None for a task no mock answers."""
+        outcome = self.mocks.answer(execution_arn, state_name) if self.mocks is not None else None
+        if outcome is None:
+            return None
+        return TaskFailed(wait_id, outcome.error, outcome.cause) if outcome.failed else TaskSucceeded(wait_id, outcome.output)
+
     def answer_mocked(self, limit: int) -> list[tuple[str, Signal]]:
         """The signals of up to ``limit`` of the tasks recorded since the last :meth:`flush` that a
         mock answers at once, for the engine to handle in the batch that dispatched them (a batch of
@@ -268,7 +276,7 @@ def _job_of(row: DispatchRecord) -> Job:
                json.loads(row.input), row.input, row.token, row.state_name, row.child_name)
 
 
-def _signal(job: Job, outcome: Outcome) -> Signal:
+def _signal(job: Job, outcome: Outcome) -> TaskSucceeded | TaskFailed:
     """The signal that ends ``job``'s wait with ``outcome``."""
     if outcome.failed:
         return TaskFailed(job.wait_id, outcome.error, outcome.cause)

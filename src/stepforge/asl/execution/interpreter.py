@@ -57,6 +57,9 @@ MAX_STEP_EVENTS = 5000
 #: Resolves a Task's Resource to its kind ("activity", "lambda", "task") or raises StatesError.
 #: Called with (resource, execution ARN, state name): the execution and state select mocked responses.
 Resolver = Callable[[str, str, str], str]
+#: The outcome of a task known the moment it is scheduled (a mocked response), as the signal that ends
+#: its wait, or None. Called with (execution ARN, state name, wait id).
+Answerer = Callable[[str, str, int], "TaskSucceeded | TaskFailed | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +96,14 @@ class Interpreter:
     """Runs one compiled machine; holds no per-execution state between calls."""
 
     def __init__(self, machine: st.StateMachine, resolve: Resolver,
-                 new_token: Callable[[], str] = lambda: secrets.token_urlsafe(48)) -> None:
+                 new_token: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+                 answer: Answerer | None = None) -> None:
+        """``answer`` ends a task in the step that schedules it when its outcome is known at once; it is
+        asked only while the execution has one frame (no Parallel branch or Map iteration whose events
+        could come in between), so the history is the one a later step delivering it would write."""
         self.machine = machine
         self.resolve = resolve
+        self.answer = answer
         self.new_token = new_token  # task tokens are secrets: drawn here, recorded in the frame's wait
         self._machines: dict[tuple[tuple[str, int], ...], st.StateMachine] = {(): machine}
 
@@ -316,14 +324,24 @@ class _Stepper:
         wait = self.new_wait(frame, "task", kind)
         wait.token = token
         input_json = to_json(task_input)
-        self.step.commands.append(DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout,
-                                               heartbeat, token, state.name))
+        answered = self.answered(frame, state, wait)
+        if answered is None:
+            self.step.commands.append(DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout,
+                                                   heartbeat, token, state.name))
         type_, key, details = task_events.scheduled(kind, state.resource, input_json, timeout, heartbeat)
         self.emit(frame, type_, key, details)
         if timeout is not None:
             self.set_timer(wait.id, "timeout", self.now + timeout)
         if kind != "activity":  # integrations start at once; activities when a worker polls
             self.on_task_signal(frame, state, wait, TaskStarted(wait.id))
+        if answered is not None:
+            self.on_task_signal(frame, state, wait, answered)
+
+    def answered(self, frame: Frame, state: st.TaskState, wait: Wait) -> TaskSucceeded | TaskFailed | None:
+        """The task's outcome if it is known now (see :class:`Interpreter`), else None."""
+        if self.interp.answer is None or frame.parent is not None or len(self.run.frames) != 1:
+            return None
+        return self.interp.answer(self.info.arn, state.name, wait.id)
 
     def task_scope(self, frame: Frame, state: st.TaskState, token: str) -> Scope:
         """The scope of a Task's fields: with ``$$.Task.Token`` for the callback pattern."""
