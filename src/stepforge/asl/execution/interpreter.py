@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from stepforge.asl import errors
@@ -87,6 +88,7 @@ class ExecutionInfo:
         }
 
 
+@lru_cache(maxsize=1024)
 def iso(now: float) -> str:
     """Seconds since the epoch as AWS's ISO-8601 timestamp with milliseconds."""
     return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -149,6 +151,7 @@ class _Stepper:
         self.ready: deque[int] = deque()
         self._base_context = info.context()
         self._contexts: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._scope: Scope | None = None  # the top frame's last scope
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -205,8 +208,15 @@ class _Stepper:
         return ctx
 
     def scope(self, frame: Frame, state: st.State, value: Any) -> Scope:
-        variables = frame.variables if frame.parent is None else visible(self.run, frame)
-        return Scope(value, self.context(frame, state), variables, self.rng)
+        if frame.parent is not None:
+            return Scope(value, self.context(frame, state), visible(self.run, frame), self.rng)
+        context = self.context(frame, state)
+        cached = self._scope
+        if cached is not None and cached.input is value and cached.context is context \
+                and cached.variables is frame.variables:
+            return cached  # the top frame's variables are one dict, updated in place
+        self._scope = Scope(value, context, frame.variables, self.rng)
+        return self._scope
 
     # -- the main loop -------------------------------------------------------------------------
 
@@ -315,19 +325,21 @@ class _Stepper:
             self.launch_map(frame, state)
 
     def dispatch_task(self, frame: Frame, state: st.TaskState) -> None:
-        token = self.interp.new_token()
+        # a callback's token is in its scope (``$$.Task.Token``); any other is drawn once it is dispatched
+        token = self.interp.new_token() if state.resource.endswith(".waitForTaskToken") else ""
         scope = self.task_scope(frame, state, token)
         task_input = flow.arguments(state, scope)
         timeout = limits.seconds(state.timeout, scope)
         heartbeat = limits.seconds(state.heartbeat, scope)
         kind = self.interp.resolve(state.resource, self.info.arn, state.name)
         wait = self.new_wait(frame, "task", kind)
-        wait.token = token
         input_json = to_json(task_input)
         answered = self.answered(frame, state, wait)
         if answered is None:
+            token = token or self.interp.new_token()
             self.step.commands.append(DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout,
                                                    heartbeat, token, state.name))
+        wait.token = token
         type_, key, details = task_events.scheduled(kind, state.resource, input_json, timeout, heartbeat)
         self.emit(frame, type_, key, details)
         if timeout is not None:
@@ -346,7 +358,7 @@ class _Stepper:
     def task_scope(self, frame: Frame, state: st.TaskState, token: str) -> Scope:
         """The scope of a Task's fields: with ``$$.Task.Token`` for the callback pattern."""
         scope = self.scope(frame, state, frame.input)
-        if not state.resource.endswith(".waitForTaskToken"):
+        if not token:
             return scope
         return Scope(scope.input, {**scope.context, "Task": {"Token": token}}, scope.variables, scope.random)
 
