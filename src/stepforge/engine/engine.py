@@ -39,7 +39,7 @@ from stepforge.asl.records import (
 )
 from stepforge.engine import notices
 from stepforge.engine.backoff import FailureLog
-from stepforge.engine.clock import Clock, SystemClock
+from stepforge.engine.clock import Clock, ManualClock, SystemClock
 from stepforge.engine.express import ExpressRunner
 from stepforge.engine.lease import Lease, LeaseLost, NodeSettings
 from stepforge.engine.logs import BatchLog, ExecutionLogs, Target
@@ -109,6 +109,8 @@ class Engine:
         #: Told after each commit what the batch did (``stepforge.observe`` sets it; None: nobody).
         self.observer: BatchObserver | None = None
         self._done = BatchDone(0.0)
+        #: While :meth:`run_jumping` runs: (the execution it runs, the latest time it may jump to).
+        self._jumping: tuple[str, float] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -256,8 +258,11 @@ class Engine:
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
             touched: dict[str, ExecutionRecord] = {}
-            for arn, signal in work:
-                self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
+            self._advance_all(tx, work, now, touched)
+            while self._jumping is not None and (more := self._jump(tx, touched, len(work))):
+                done.timers += sum(1 for _, signal in more if isinstance(signal, TimerFired))
+                work += more
+                self._advance_all(tx, more, self.clock.now(), touched)
             for record in touched.values():
                 tx.update_execution(record)
             self._record_map_run_children(tx)
@@ -293,6 +298,55 @@ class Engine:
                 maprun.on_children_finished(tx, ended, self.dispatcher.items)
         except Exception:  # a bug must not undo the batch; the items stay RUNNING until a restart
             log.exception("recording %d Map Run children failed", len(ended))
+
+    def run_jumping(self, arn: str, deadline: float) -> int:
+        """On a :class:`ManualClock`, run ``arn`` through its timers in one batch: handle the work ready
+        now, then move the clock to the next timer due by ``deadline`` and handle its work, and so on
+        until ``arn`` ends, nothing more is due, a task's work must start (after the commit, as
+        always), an execution started or ended (their hooks see the clock of that moment) or the batch
+        is large. What :meth:`run_once` calls between clock moves, without a commit each. Returns
+        how many signals it handled (0: none was ready or due)."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("run_jumping moves a ManualClock; this engine reads another clock")
+        self._jumping = (arn, deadline)
+        try:
+            return self.run_once(self.clock.now())
+        finally:
+            self._jumping = None
+
+    def _jump(self, tx: UnitOfWork, touched: dict[str, ExecutionRecord], handled: int) -> list[tuple[str, Signal | None]]:
+        """For :meth:`run_jumping`: the next work of the batch, the clock moved to the timer it waits
+        for; none when the batch should end."""
+        assert self._jumping is not None and isinstance(self.clock, ManualClock)
+        arn, deadline = self._jumping
+        ended = arn in touched and touched[arn].status != RUNNING
+        if (ended or handled >= 4 * BATCH or self._ended or self._started or self.dispatcher.busy()):
+            return []
+        now = self.clock.now()
+        work: list[tuple[str, Signal | None]] = [
+            *((t.execution_arn, TimerFired(t.wait_id, t.kind)) for t in tx.due_timers(now, BATCH)),  # type: ignore[arg-type]
+            *tx.pop_signals(BATCH)]
+        if work:
+            return work
+        due = tx.next_due()
+        if due is None or due > deadline:
+            return []
+        self.clock.advance(max(0.0, due - now))
+        return [(t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
+                for t in tx.due_timers(self.clock.now(), BATCH)]
+
+    def _advance_all(self, tx: UnitOfWork, work: list[tuple[str, Signal | None]], now: float,
+                     touched: dict[str, ExecutionRecord]) -> None:
+        """Advance each execution by its signal. The tasks a mock answers at once are answered in this
+        batch too, their signals added to ``work`` (up to ``BATCH`` more: a loop of mocked tasks
+        goes on in the next batch)."""
+        index, limit = 0, len(work) + BATCH
+        while index < len(work):
+            arn, signal = work[index]
+            self._advance(tx, arn, signal, max(now, self.clock.now()), touched)
+            index += 1
+            if index == len(work) and index < limit:
+                work += self.dispatcher.answer_mocked(limit - index)
 
     def _report(self, writes: int) -> None:
         """After the commit: tell the observer what the batch did (see ``engine.observer``)."""
@@ -439,7 +493,7 @@ class Engine:
         """The compiled interpreter of a definition, compiled once and kept (LRU)."""
         found = self._interpreters.get(definition)
         if found is None:
-            found = Interpreter(compiled(definition), self.dispatcher.resolve)
+            found = Interpreter(compiled(definition), self.dispatcher.resolve, answer=self.dispatcher.answer_now)
             self._interpreters[definition] = found
             if len(self._interpreters) > 512:
                 self._interpreters.popitem(last=False)

@@ -120,7 +120,10 @@ class Run:
     def finish(self, *, max_seconds: float = MAX_SECONDS) -> Run:
         """Jump the clock from timer to timer until the execution ends. AssertionError when it waits
         on something only the test can do (an activity or callback task), with the states it waits in."""
-        return self._jump(lambda: self.status != "RUNNING", "end", max_seconds)
+        self._harness.run_through(self.arn, max_seconds=max_seconds)
+        if self.status != "RUNNING":
+            return self
+        return self._jump(lambda: self.status != "RUNNING", "end", max_seconds)  # says where it is stuck
 
     def until(self, state: str, *, max_seconds: float = MAX_SECONDS) -> Run:
         """Jump the clock from timer to timer until the execution waits in ``state`` (say, for its

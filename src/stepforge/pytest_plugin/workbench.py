@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -164,7 +165,9 @@ class StepForge:
         return name
 
 
-def _activities(definition: str) -> list[str]:
-    """The ARNs of the activities a definition's Task states name (in any region and account)."""
-    return sorted({resource for resource in task_resources(definition).values()
-                   if resource.startswith("arn:aws:states:") and ":activity:" in resource})
+@lru_cache(maxsize=256)
+def _activities(definition: str) -> tuple[str, ...]:
+    """The ARNs of the activities a definition's Task states name (in any region and account); kept by
+    text, as each test loads the same definitions again."""
+    return tuple(sorted({resource for resource in task_resources(definition).values()
+                         if resource.startswith("arn:aws:states:") and ":activity:" in resource}))

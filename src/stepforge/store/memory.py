@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from stepforge.asl.records import Event, Run, Signal
 from stepforge.store import cursors
@@ -156,14 +156,36 @@ class _Tables:
         self.triggers = TriggerTables()
 
 
+class _Ended:
+    """The tables of a unit of work whose transaction has ended: any use raises TransactionClosed."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise TransactionClosed("this unit of work's transaction has ended")
+
+
+_ENDED = cast(_Tables, _Ended())
+
+
+class _Held:
+    """A unit of work's lock: its transaction holds the store's lock from its start to its end, so its
+    reads and writes need not take it again (a re-entrant acquire costs microseconds, at every one)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_HELD = cast(threading.RLock, _Held())
+
+
 class _MemoryReads(MemoryTriggerReads):
     """Every read, over the tables ``_db`` gives (the store's, or a live unit of work's)."""
 
     lock: threading.RLock
-
-    @property
-    def _db(self) -> _Tables:
-        raise NotImplementedError
+    #: The tables (an attribute, not a property: reads take it at every step of the engine).
+    _db: _Tables
 
     @property
     def _triggers(self) -> TriggerTables:
@@ -368,22 +390,18 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
     """The :class:`~stepforge.store.base.UnitOfWork` of one memory transaction: reads and writes, each
     write logging its undo."""
 
-    def __init__(self, tables: _Tables, lock: threading.RLock) -> None:
-        self.lock = lock
-        self._tables: _Tables | None = tables
+    def __init__(self, tables: _Tables) -> None:
+        self.lock = _HELD
+        self._db = tables
         self._undo: list[Callable[[], None]] = []
 
-    @property
-    def _db(self) -> _Tables:
-        return self._live()
-
     def _live(self) -> _Tables:
-        if self._tables is None:
+        if self._db is _ENDED:
             raise TransactionClosed("this unit of work's transaction has ended")
-        return self._tables
+        return self._db
 
     def _end(self) -> None:
-        self._tables = None
+        self._db = _ENDED
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -637,12 +655,8 @@ class MemoryStore(_MemoryReads):
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self._tables = _Tables()
+        self._tables = self._db = _Tables()
         self._owner: int | None = None
-
-    @property
-    def _db(self) -> _Tables:
-        return self._tables
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -650,7 +664,7 @@ class MemoryStore(_MemoryReads):
             raise NestedTransaction("a transaction is already open on this thread: pass its unit of work")
         with self.lock:
             self._owner = threading.get_ident()
-            tx = MemoryUnitOfWork(self._tables, self.lock)
+            tx = MemoryUnitOfWork(self._tables)
             try:
                 yield tx
             except BaseException:

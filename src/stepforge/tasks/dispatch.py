@@ -162,6 +162,31 @@ class Dispatcher:
             self._done.extendleft(reversed(self._taken))
         self._taken = []
 
+    def answer_now(self, execution_arn: str, state_name: str, wait_id: int) -> TaskSucceeded | TaskFailed | None:
+        """The interpreter's ``answer``: a mocked task's outcome, as its signal, the moment it is
+        scheduled (then it is never dispatched); None for a task no mock answers."""
+        outcome = self.mocks.answer(execution_arn, state_name) if self.mocks is not None else None
+        if outcome is None:
+            return None
+        return TaskFailed(wait_id, outcome.error, outcome.cause) if outcome.failed else TaskSucceeded(wait_id, outcome.output)
+
+    def answer_mocked(self, limit: int) -> list[tuple[str, Signal]]:
+        """The signals of up to ``limit`` of the tasks recorded since the last :meth:`flush` that a
+        mock answers at once, for the engine to handle in the batch that dispatched them (a batch of
+        their own would only add a commit); :meth:`flush` no longer starts them. Other tasks stay for it."""
+        if self.mocks is None or not self._pending:
+            return []
+        answered: list[tuple[str, Signal]] = []
+        kept: list[Job] = []
+        for job in self._pending:
+            outcome = self.mocks.answer(job.execution_arn, job.state_name) if len(answered) < limit else None
+            if outcome is None:
+                kept.append(job)
+            else:
+                answered.append((job.execution_arn, _signal(job, outcome)))
+        self._pending = kept
+        return answered
+
     def take(self, limit: int) -> list[tuple[str, Signal]]:
         """Up to ``limit`` finished tasks' signals, for the engine's next batch."""
         taken: list[tuple[str, Signal]] = []
@@ -170,6 +195,13 @@ class Dispatcher:
                 taken.append(self._done.popleft())
         self._taken.extend(taken)
         return taken
+
+    def busy(self) -> bool:
+        """Is work of the batch under way waiting for its commit (tasks to start, activities to announce,
+        Map Run items to read or write), or are outcomes waiting for the next batch? Then a manual
+        clock may not move on within the batch (``Engine.run_jumping``)."""
+        with self._lock:
+            return bool(self._pending or self._activities or self._done or self.items.asked())
 
     def has_outcomes(self) -> bool:
         """Are finished tasks' signals (or an inline Map Run's new children) waiting for the engine's
@@ -214,10 +246,8 @@ class Dispatcher:
     def _deliver(self, job: Job, outcome: Outcome, *, submitted: bool = True) -> None:
         if submitted and job.target.waits_for_token and not outcome.failed:
             return  # the work is submitted; SendTaskSuccess/Failure with the token closes the task
-        signal: Signal = (TaskFailed(job.wait_id, outcome.error, outcome.cause) if outcome.failed
-                          else TaskSucceeded(job.wait_id, outcome.output))
         with self._lock:
-            self._done.append((job.execution_arn, signal))
+            self._done.append((job.execution_arn, _signal(job, outcome)))
         self.notify()
 
     def _mocked(self, execution_arn: str, state_name: str) -> bool:
@@ -246,6 +276,13 @@ class Dispatcher:
 def _job_of(row: DispatchRecord) -> Job:
     return Job(row.execution_arn, row.wait_id, row.resource, resources.parse(row.resource) or Target("task"),
                json.loads(row.input), row.input, row.token, row.state_name, row.child_name)
+
+
+def _signal(job: Job, outcome: Outcome) -> TaskSucceeded | TaskFailed:
+    """The signal that ends ``job``'s wait with ``outcome``."""
+    if outcome.failed:
+        return TaskFailed(job.wait_id, outcome.error, outcome.cause)
+    return TaskSucceeded(job.wait_id, outcome.output)
 
 
 def _unconnected(machine_arn: str, input_text: str, name: str) -> str:

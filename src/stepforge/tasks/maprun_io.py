@@ -112,6 +112,12 @@ class ItemWork:
         found, self._finished = self._finished, []
         return found
 
+    def asked(self) -> bool:
+        """Did the batch under way ask for work that starts once it commits (reading or writing, EXPRESS
+        children started or stopped)?"""
+        asked = self._asked
+        return bool(asked.arns or asked.launches or asked.stops)
+
     def discard(self) -> None:
         """The batch rolled back: forget what it asked for, give back the ended children it took."""
         self._asked, self._finished = _Asked(self.node), []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Integration patterns, as the suffix of an optimized integration's action.
 WAIT_FOR_TOKEN = "waitForTaskToken"
@@ -40,8 +41,10 @@ class Target:
         return self.pattern == WAIT_FOR_TOKEN
 
 
+@lru_cache(maxsize=4096)
 def parse(resource: str) -> Target | None:
-    """The target of a Task resource, or None when it is no ARN stepforge knows how to read."""
+    """The target of a Task resource, or None when it is no ARN stepforge knows how to read (cached:
+    targets are immutable, and each task attempt reads its resource several times)."""
     if _ACTIVITY.match(resource):
         return Target("activity")
     function = _FUNCTION_ARN.match(resource)

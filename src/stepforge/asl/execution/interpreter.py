@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from stepforge.asl import errors
@@ -57,6 +58,9 @@ MAX_STEP_EVENTS = 5000
 #: Resolves a Task's Resource to its kind ("activity", "lambda", "task") or raises StatesError.
 #: Called with (resource, execution ARN, state name): the execution and state select mocked responses.
 Resolver = Callable[[str, str, str], str]
+#: The outcome of a task known the moment it is scheduled (a mocked response), as the signal that ends
+#: its wait, or None. Called with (execution ARN, state name, wait id).
+Answerer = Callable[[str, str, int], "TaskSucceeded | TaskFailed | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,7 @@ class ExecutionInfo:
         }
 
 
+@lru_cache(maxsize=1024)
 def iso(now: float) -> str:
     """Seconds since the epoch as AWS's ISO-8601 timestamp with milliseconds."""
     return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -93,9 +98,14 @@ class Interpreter:
     """Runs one compiled machine; holds no per-execution state between calls."""
 
     def __init__(self, machine: st.StateMachine, resolve: Resolver,
-                 new_token: Callable[[], str] = lambda: secrets.token_urlsafe(48)) -> None:
+                 new_token: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+                 answer: Answerer | None = None) -> None:
+        """``answer`` ends a task in the step that schedules it when its outcome is known at once; it is
+        asked only while the execution has one frame (no Parallel branch or Map iteration whose events
+        could come in between), so the history is the one a later step delivering it would write."""
         self.machine = machine
         self.resolve = resolve
+        self.answer = answer
         self.new_token = new_token  # task tokens are secrets: drawn here, recorded in the frame's wait
         self._machines: dict[tuple[tuple[str, int], ...], st.StateMachine] = {(): machine}
 
@@ -141,6 +151,7 @@ class _Stepper:
         self.ready: deque[int] = deque()
         self._base_context = info.context()
         self._contexts: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._scope: Scope | None = None  # the top frame's last scope
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -197,8 +208,15 @@ class _Stepper:
         return ctx
 
     def scope(self, frame: Frame, state: st.State, value: Any) -> Scope:
-        variables = frame.variables if frame.parent is None else visible(self.run, frame)
-        return Scope(value, self.context(frame, state), variables, self.rng)
+        if frame.parent is not None:
+            return Scope(value, self.context(frame, state), visible(self.run, frame), self.rng)
+        context = self.context(frame, state)
+        cached = self._scope
+        if cached is not None and cached.input is value and cached.context is context \
+                and cached.variables is frame.variables:
+            return cached  # the top frame's variables are one dict, updated in place
+        self._scope = Scope(value, context, frame.variables, self.rng)
+        return self._scope
 
     # -- the main loop -------------------------------------------------------------------------
 
@@ -307,28 +325,40 @@ class _Stepper:
             self.launch_map(frame, state)
 
     def dispatch_task(self, frame: Frame, state: st.TaskState) -> None:
-        token = self.interp.new_token()
+        # a callback's token is in its scope (``$$.Task.Token``); any other is drawn once it is dispatched
+        token = self.interp.new_token() if state.resource.endswith(".waitForTaskToken") else ""
         scope = self.task_scope(frame, state, token)
         task_input = flow.arguments(state, scope)
         timeout = limits.seconds(state.timeout, scope)
         heartbeat = limits.seconds(state.heartbeat, scope)
         kind = self.interp.resolve(state.resource, self.info.arn, state.name)
         wait = self.new_wait(frame, "task", kind)
-        wait.token = token
         input_json = to_json(task_input)
-        self.step.commands.append(DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout,
-                                               heartbeat, token, state.name))
+        answered = self.answered(frame, state, wait)
+        if answered is None:
+            token = token or self.interp.new_token()
+            self.step.commands.append(DispatchTask(wait.id, state.resource, kind, task_input, input_json, timeout,
+                                                   heartbeat, token, state.name))
+        wait.token = token
         type_, key, details = task_events.scheduled(kind, state.resource, input_json, timeout, heartbeat)
         self.emit(frame, type_, key, details)
         if timeout is not None:
             self.set_timer(wait.id, "timeout", self.now + timeout)
         if kind != "activity":  # integrations start at once; activities when a worker polls
             self.on_task_signal(frame, state, wait, TaskStarted(wait.id))
+        if answered is not None:
+            self.on_task_signal(frame, state, wait, answered)
+
+    def answered(self, frame: Frame, state: st.TaskState, wait: Wait) -> TaskSucceeded | TaskFailed | None:
+        """The task's outcome if it is known now (see :class:`Interpreter`), else None."""
+        if self.interp.answer is None or frame.parent is not None or len(self.run.frames) != 1:
+            return None
+        return self.interp.answer(self.info.arn, state.name, wait.id)
 
     def task_scope(self, frame: Frame, state: st.TaskState, token: str) -> Scope:
         """The scope of a Task's fields: with ``$$.Task.Token`` for the callback pattern."""
         scope = self.scope(frame, state, frame.input)
-        if not state.resource.endswith(".waitForTaskToken"):
+        if not token:
             return scope
         return Scope(scope.input, {**scope.context, "Task": {"Token": token}}, scope.variables, scope.random)
 

@@ -7,6 +7,7 @@ Each function takes the values it needs and returns a new value; none mutates it
 from __future__ import annotations
 
 import json
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from stepforge.asl import errors
@@ -18,11 +19,15 @@ from stepforge.asl.query.payload import Template, evaluate_path_field
 from stepforge.asl.scope import Scope
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+#: ``_COMPACT``'s C encoder, made once (``JSONEncoder.encode`` builds one per call): without circular
+#: checks, which JSON values (parsed, or built from parsed values) never need.
+_ENCODE = (None if c_make_encoder is None else
+           c_make_encoder(None, _COMPACT.default, encode_basestring, None, ":", ",", False, False, True))
 
 
 def to_json(value: Any) -> str:
     """Compact JSON as AWS writes it in history events and API responses."""
-    return _COMPACT.encode(value)
+    return _COMPACT.encode(value) if _ENCODE is None else "".join(_ENCODE(value, 0))
 
 
 def select(path: JsonPath | None, scope: Scope) -> Any:
