@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -80,11 +82,20 @@ def run_blocks(found: list[Block], workdir: Path, env: dict[str, str], port: int
 
 
 def clone_like(workdir: Path) -> None:
-    """``workdir`` as the top of a clone: each top-level entry of the repository linked in, no data."""
+    """``workdir`` as the top of a clone: each top-level entry of the repository linked in, no data;
+    ``examples/`` copied, as the README's commands write into it."""
     workdir.mkdir()
     for entry in ROOT.iterdir():
-        if entry.name not in (".git", ".stepforge", "history.json"):
+        if entry.name == "examples":
+            shutil.copytree(entry, workdir / entry.name, ignore=shutil.ignore_patterns("__pycache__", ".stepforge"))
+        elif entry.name not in (".git", ".stepforge", "history.json"):
             (workdir / entry.name).symlink_to(entry)
+
+
+def serve_args(markdown: str) -> list[str]:
+    """The ``SERVE_ARGS`` the README tells ``make run`` to start with (the example's functions and buckets)."""
+    found = re.search(r'make run SERVE_ARGS="([^"]+)"', markdown)
+    return shlex.split(found[1]) if found else []
 
 
 def scrubbed_environment(workdir: Path) -> dict[str, str]:
@@ -103,12 +114,12 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    """A fresh ``stepforge serve`` as ``make run`` starts it (data in ./.stepforge), on a free port."""
+    """A fresh ``stepforge serve`` as the README's ``make run`` starts it (data in ./.stepforge), on a free port."""
     workdir = tmp_path / "clone"
     clone_like(workdir)
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port),
-                                "--data-dir", str(workdir / ".stepforge")],
+                                "--data-dir", str(workdir / ".stepforge"), *serve_args(README.read_text())],
                                cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
