@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8083
 DATA_DIR ?= ./.stepforge
+SERVE_ARGS ?=
 
 .PHONY: venv run test lint conformance conformance-integ bench clean
 
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/stepforge serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+	$(BIN)/stepforge serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(SERVE_ARGS)
 
 test: venv
 	$(BIN)/python -m pytest -n 2 tests

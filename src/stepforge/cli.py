@@ -20,103 +20,124 @@ if TYPE_CHECKING:
     from stepforge.engine.logs import LogSettings
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``stepforge`` command line, every subcommand registered; building it runs nothing.
+
+    ``scripts/gen_cli_docs.py`` renders it into ``docs/cli.md``.
+    """
+    from stepforge import schedules_cli
+    from stepforge.deploy import cli as deploy_cli
+    from stepforge.observe.cli import add_audit_command
+    from stepforge.testcli import add_commands  # `test` and `replay`
+
     parser = argparse.ArgumentParser(prog="stepforge", description="Amazon States Language on your own machines.")
     parser.add_argument("--version", action="version", version=f"stepforge {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_serve(commands)
+    commands.add_parser("hash-password", help="read a console user's password (prompt or stdin) and print the "
+                                              "hash for [auth.users.NAME] password")
+    _add_worker(commands)
+    add_db_commands(commands.add_parser("db", help="check or migrate the database"))
+    add_node_commands(commands)
+    _add_run(commands)
+    _add_validate(commands)
+    add_commands(commands)
+    deploy_cli.add_parser(commands)
+    schedules_cli.add_parser(commands)
+    add_audit_command(commands)
+    return parser
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from stepforge import schedules_cli
+    from stepforge.deploy import cli as deploy_cli
+    from stepforge.observe.cli import run_audit
+
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": _serve, "hash-password": lambda _: _hash_password(), "worker": _worker, "db": run_db,
+        "engine": run_node_command, "nodes": run_node_command, "run": _run, "validate": _validate,
+        "test": _own_handler, "replay": _own_handler, "deploy": deploy_cli.run, "schedules": schedules_cli.run,
+        "audit": run_audit,
+    }
+    return handlers[args.command](args)
+
+
+def _own_handler(args: argparse.Namespace) -> int:
+    return int(args.handler(args))
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from stepforge.tasks.cli import run_worker
+
+    return run_worker(args)
+
+
+def _add_serve(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve the Step Functions API (and engine) on one port")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8083)
-    serve.add_argument("--data-dir", default="./.stepforge", type=Path)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to bind; anything but loopback needs [auth.keys] or --no-auth")
+    serve.add_argument("--port", type=int, default=8083, help="the one port of the API, the console and /metrics")
+    serve.add_argument("--data-dir", default="./.stepforge", type=Path, metavar="DIR",
+                       help="the SQLite database, approval key, audit trail and logs (locked by one server)")
     serve.add_argument("--db", default=None, metavar="URL", help=DB_HELP)
     add_lease_ttl(serve)
     serve.add_argument("--account", default="000000000000", help="account id in ARNs")
-    serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--log-level", default="warning", help="the server's own log level (debug, info, warning, ...)")
     serve.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "NORMAL"],
                        help="SQLite durability: FULL survives power loss, NORMAL only process crashes")
     serve.add_argument("--skip-check", action="store_true",
                        help="start without PRAGMA quick_check of the database (it reads the whole file once)")
-    serve.add_argument("--max-open-executions", type=int, default=1_000_000)
-    serve.add_argument("--max-history-events", type=int, default=25_000,
+    serve.add_argument("--max-open-executions", type=int, default=1_000_000, metavar="N",
+                       help="StartExecution answers ExecutionLimitExceeded beyond this many open executions")
+    serve.add_argument("--max-history-events", type=int, default=25_000, metavar="N",
                        help="fail an execution whose history grows past this, as AWS does (0: no limit)")
     serve.add_argument("--functions", action="append", default=[], metavar="MODULE",
                        help="serve the module's Python functions as Lambda functions (repeatable)")
-    serve.add_argument("--config", type=Path, default=None,
+    serve.add_argument("--config", type=Path, default=None, metavar="FILE",
                        help="task integrations: functions, mocks, HTTP, pass-through, approvals, [auth] keys "
-                            "(TOML or JSON)")
+                            "(TOML or JSON; see docs/configuration.md)")
     serve.add_argument("--no-auth", action="store_true",
                        help="allow a non-loopback --host with no [auth.keys] (anyone who reaches it may call the "
                             "API); configured keys are always required")
-    serve.add_argument("--tls-cert", type=Path, default=None, help="serve HTTPS with this certificate (PEM chain)")
-    serve.add_argument("--tls-key", type=Path, default=None, help="the private key (PEM) of --tls-cert")
+    serve.add_argument("--tls-cert", type=Path, default=None, metavar="PEM", help="serve HTTPS with this certificate (PEM chain)")
+    serve.add_argument("--tls-key", type=Path, default=None, metavar="PEM", help="the private key (PEM) of --tls-cert")
 
-    commands.add_parser("hash-password", help="read a console user's password (prompt or stdin) and print the "
-                                              "hash for [auth.users.NAME] password")
 
+def _add_worker(commands: Any) -> None:
     work = commands.add_parser("worker", help="run @stepforge.activity handlers against a server")
     work.add_argument("--activities", action="append", required=True, metavar="MODULE",
                       help="a module with @stepforge.activity handlers (repeatable)")
     work.add_argument("--endpoint", default="http://127.0.0.1:8083", help="the stepforge (or AWS) endpoint URL")
-    work.add_argument("--region", default="us-east-1")
+    work.add_argument("--region", default="us-east-1", help="the region the worker's requests are signed for")
     work.add_argument("--concurrency", type=int, default=4, help="pollers (and tasks in hand) per activity")
     work.add_argument("--name", default="stepforge-worker", help="the worker name sent with each poll")
 
-    add_db_commands(commands.add_parser("db", help="check or migrate the database"))
-    add_node_commands(commands)
 
+def _add_run(commands: Any) -> None:
     run = commands.add_parser("run", help="run one execution in-process and print its output")
     run.add_argument("definition", type=Path, help="an ASL definition (JSON)")
     run.add_argument("--input", default="{}", help="the execution input: JSON text, or @FILE")
     run.add_argument("--functions", action="append", default=[], metavar="MODULE",
                      help="a module whose Python functions serve as Lambda functions (repeatable)")
-    run.add_argument("--config", type=Path, default=None, help="task integrations (TOML or JSON), as for serve")
+    run.add_argument("--config", type=Path, default=None, metavar="FILE", help="task integrations (TOML or JSON), as for serve")
     run.add_argument("--history", action="store_true", help="also print the event history")
     run.add_argument("--name", default=None, help="the execution name")
 
+
+def _add_validate(commands: Any) -> None:
     lint = commands.add_parser("validate", help="validate definitions (JSON or YAML) like ValidateStateMachineDefinition")
     lint.add_argument("files", nargs="+", type=Path, help="ASL definitions: .json, .yaml or .yml")
     lint.add_argument("--type", default="STANDARD", choices=("STANDARD", "EXPRESS"), help="the state machine type")
     lint.add_argument("--errors-only", action="store_true", help="do not show warnings")
-    lint.add_argument("--config", type=Path, default=None,
+    lint.add_argument("--config", type=Path, default=None, metavar="FILE",
                       help="the server's task configuration: warn about Task resources it cannot reach")
     lint.add_argument("--functions", action="append", default=[], metavar="MODULE",
                       help="a module of Python functions the server registers (repeatable), as for serve")
-
-    from stepforge import schedules_cli
-    from stepforge.deploy import cli as deploy_cli
-    from stepforge.observe.cli import add_audit_command, run_audit
-    from stepforge.testcli import add_commands  # `test` and `replay`
-
-    add_commands(commands)
-    deploy_cli.add_parser(commands)
-    schedules_cli.add_parser(commands)
-    add_audit_command(commands)
-
-    args = parser.parse_args(argv)
-    if args.command in ("test", "replay"):
-        return int(args.handler(args))
-    if args.command == "schedules":
-        return schedules_cli.run(args)
-    if args.command == "audit":
-        return run_audit(args)
-    if args.command == "validate":
-        return _validate(args)
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "db":
-        return run_db(args)
-    if args.command in ("engine", "nodes"):
-        return run_node_command(args)
-    if args.command == "hash-password":
-        return _hash_password()
-    if args.command == "deploy":
-        return deploy_cli.run(args)
-    if args.command == "worker":
-        from stepforge.tasks.cli import run_worker
-
-        return run_worker(args)
-    return _run(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
