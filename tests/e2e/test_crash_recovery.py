@@ -28,6 +28,7 @@ from backends import BACKENDS
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from conftest import store_arguments
+from e2e_kit import whole_answers
 
 ROLE = "arn:aws:iam::000000000000:role/crash"
 KILLS = int(os.environ.get("STEPFORGE_CRASH_KILLS", "20"))
@@ -147,11 +148,12 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
 
 
 def client(port: int) -> Any:
-    return boto3.client(
+    """A client for a server that is killed again and again: an answer cut short raises, as a lost connection does."""
+    return whole_answers(boto3.client(
         "stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
         aws_access_key_id="testing", aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 0}, read_timeout=70, connect_timeout=2),
-    )
+    ))
 
 
 def persist(call: Any, **params: Any) -> Any:

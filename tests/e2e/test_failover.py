@@ -27,6 +27,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from e2e_kit import whole_answers
 
 from stepforge.store.base import StoreUnavailable
 from stepforge.store.postgres import PostgresStore
@@ -151,9 +152,11 @@ class Watch(threading.Thread):
 
 
 def client(port: int) -> Any:
-    return boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing",
-                        config=Config(retries={"max_attempts": 0}, read_timeout=70, connect_timeout=2))
+    """A client of a node that may be killed: an answer cut short raises, as a lost connection does."""
+    return whole_answers(boto3.client(
+        "stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 0}, read_timeout=70, connect_timeout=2)))
 
 
 class Api:
