@@ -414,9 +414,14 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
 
     # -- state machines, versions, aliases -------------------------------------------------------
 
+    def hold_state_machine(self, arn: str) -> StateMachineRecord | None:
+        return self.get_state_machine(arn)  # one writer: nobody else changes it before this commits
+
     def put_state_machine(self, record: StateMachineRecord) -> None:
         with self.lock:
-            self._set(self._db.machines, record.arn, _copy(record))
+            stored, before = _copy(record), self._db.machines.get(record.arn)
+            stored.next_version = max(stored.next_version, before.next_version if before else 0)
+            self._set(self._db.machines, record.arn, stored)
 
     def delete_state_machine(self, arn: str) -> None:
         with self.lock:
