@@ -129,7 +129,7 @@ class Engine:
 
     def join(self, now: float) -> None:
         """Register this engine as a new node; the tasks it dispatches from now on are its own."""
-        self.dispatcher.owner = self.lease.join(now)
+        self.dispatcher.owner = self.dispatcher.items.node = self.lease.join(now)
 
     def recover(self, now: float) -> int:
         """Join (unless joined), adopt the open dispatches no live node owns and start their work
@@ -158,6 +158,8 @@ class Engine:
             log.warning("node %s re-dispatching %d task(s) of stopped nodes", self.lease.node_id, count)
         if count < BATCH:
             self.lease.adopted(now)
+        if self.lease.settings.shared:  # and the Map Runs whose reading or writing node died
+            self.dispatcher.items.recover()
 
     def _lost(self) -> None:
         """The lease thread found the lease lost: join again before the next batch."""

@@ -377,6 +377,12 @@ class NodeWrites(NodeReads, Protocol):
     def release_node(self, node_id: str, now: float) -> None:
         """End the lease of ``node_id`` at ``now`` (a shutdown): its dispatches may be adopted at once."""
 
+    def claim_map_run(self, arn: str, node_id: str, now: float) -> MapRunRecord | None:
+        """Claim the reading or writing of a Map Run for node ``node_id``: the run, held by this unit
+        of work until it ends and claimed by ``node_id`` (its ``io_node``), unless another node whose
+        lease has not expired at ``now`` holds the claim (then None; None too if there is no such
+        run). A claim of a node whose lease expired (or that is gone) moves to ``node_id``."""
+
     def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
         """Make ``node_id`` the owner of up to ``limit`` open dispatches that no live node owns (their
         owner's lease expired at ``now``, or they have none), oldest first, and return them: the

@@ -595,6 +595,18 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
             if node is not None and node.lease_expires > now:
                 self._set(self._db.nodes, node_id, dataclasses.replace(node, lease_expires=now))
 
+    def claim_map_run(self, arn: str, node_id: str, now: float) -> MapRunRecord | None:
+        with self.lock:
+            record = self._db.map_runs.get(arn)
+            if record is None:
+                return None
+            holder = self._db.nodes.get(record.io_node)
+            if record.io_node not in ("", node_id) and holder is not None and holder.lease_expires > now:
+                return None
+            if record.io_node != node_id:
+                self._set(self._db.map_runs, arn, dataclasses.replace(record, io_node=node_id))
+            return _copy(self._db.map_runs[arn])
+
     def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
         with self.lock:
             dead = {n.id for n in self._db.nodes.values() if n.lease_expires <= now}

@@ -98,6 +98,8 @@ class MapRunRecord:
     next_pending: int = 0           # no PENDING item has a lower index (where launching looks first)
     redrive_count: int = 0
     redrive_date: float | None = None
+    #: the node that reads or writes it while ``phase`` says so (see ``NodeWrites.claim_map_run``)
+    io_node: str = ""
 
 
 @dataclass(slots=True)

@@ -60,6 +60,10 @@ class ItemWork:
         self._active: set[str] = set()
         self._lock = threading.Lock()
         self._committed = False
+        #: This engine's node (the engine sets it as it joins): a run's reading and writing are claimed
+        #: by one node at a time (``claim_map_run``), and taken over once that node's lease expires.
+        #: None (no node): runs are read and written unclaimed.
+        self.node: str | None = None
 
     def later(self, arn: str) -> None:
         """With the engine batch's unit of work: read or write this Map Run once the batch commits."""
@@ -76,7 +80,9 @@ class ItemWork:
             self._submit(arn)
 
     def recover(self) -> int:
-        """At start-up: go on with every Map Run that was reading or writing; returns how many."""
+        """At start-up, and on a shared store whenever nodes may have died: go on with every Map Run
+        that is reading or writing and that no live node has claimed; returns how many were found
+        reading or writing (those another node holds are skipped when their claim is refused)."""
         found = [r.arn for r in self.store.running_map_runs() if r.phase in (maprun.READING, maprun.WRITING)]
         for arn in found:
             self._submit(arn)
@@ -106,7 +112,7 @@ class ItemWork:
         """Read, then (if the run ends with an exporting ResultWriter) write: each phase in turn."""
         try:
             for _ in range(3):
-                record = self.store.get_map_run(arn)
+                record = self._claim(arn)
                 if record is None or record.status != "RUNNING":
                     return
                 if record.phase == maprun.READING:
@@ -121,6 +127,17 @@ class ItemWork:
             with self._lock:
                 self._active.discard(arn)
             self.notify()
+
+    def _claim(self, arn: str) -> MapRunRecord | None:
+        """The run, claimed by this node; None if there is none or another live node holds it."""
+        if self.node is None:
+            return self.store.get_map_run(arn)
+        with self.store.transaction() as tx:
+            return tx.claim_map_run(arn, self.node, self.now())
+
+    def _mine(self, record: MapRunRecord) -> bool:
+        """Does this node still hold the run's claim (a node that lost it to another stops)?"""
+        return self.node is None or record.io_node in ("", self.node)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -159,7 +176,8 @@ class ItemWork:
         no longer reads (aborted, failed)."""
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
-            if record is None or record.status != "RUNNING" or record.phase != maprun.READING:
+            if (record is None or record.status != "RUNNING" or record.phase != maprun.READING
+                    or record.read_position != start or not self._mine(record)):
                 return False
             record.read_position = position
             if done:
@@ -172,7 +190,7 @@ class ItemWork:
     def _fail(self, arn: str, error: str, cause: str) -> None:
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
-            if record is not None and record.phase == maprun.READING:
+            if record is not None and record.phase == maprun.READING and self._mine(record):
                 maprun.fail(tx, record, error, cause, self.now(), _in_this_worker)
         self._committed = True
 
@@ -191,7 +209,8 @@ class ItemWork:
             failure = exc
         with self.store.transaction() as tx:
             current = tx.get_map_run(record.arn)
-            if current is not None and current.status == "RUNNING" and current.phase == maprun.WRITING:
+            if (current is not None and current.status == "RUNNING" and current.phase == maprun.WRITING
+                    and self._mine(current)):
                 maprun.written(tx, current, output, failure, self.now())
         self._committed = True
 
