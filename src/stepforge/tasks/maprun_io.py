@@ -180,8 +180,8 @@ class ItemWork:
                     or record.read_position != start or not self._mine(record)):
                 return False
             record.read_position = position
-            if done:
-                record.phase = ""
+            if done:  # and the claim goes: any node may write the results once the children end
+                record.phase, record.io_node = "", ""
             maprun.add_items(tx, record, inputs, self.now(), _in_this_worker, items=position - start)
         self._committed = True
         self.notify()
