@@ -27,6 +27,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from e2e_kit import whole_answers
 
 from stepforge.store.base import StoreUnavailable
 from stepforge.store.postgres import PostgresStore
@@ -151,9 +152,11 @@ class Watch(threading.Thread):
 
 
 def client(port: int) -> Any:
-    return boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing",
-                        config=Config(retries={"max_attempts": 0}, read_timeout=70, connect_timeout=2))
+    """A client of a node that may be killed: an answer cut short raises, as a lost connection does."""
+    return whole_answers(boto3.client(
+        "stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 0}, read_timeout=70, connect_timeout=2)))
 
 
 class Api:
@@ -342,3 +345,81 @@ def test_executions_survive_losing_the_busiest_node_twice(cluster: tuple[list[No
     print(f"{len(started)} executions done {time.monotonic() - began:.1f} s after the first started; the dead "
           f"node's work moved on after {[round(s, 2) for s in adopted_within]} s (TTL {TTL} s)")
     assert all(seconds <= TTL + 2 for seconds in adopted_within), adopted_within
+
+
+@pytest.fixture
+def pair(postgres_url: str, tmp_path: Path) -> Iterator[list[Node]]:
+    """Two ``serve`` nodes on one database, both answering."""
+    nodes = [Node("serve", postgres_url, tmp_path / f"serve-{name}", free_port()) for name in "ab"]
+    for node in nodes:
+        node.start()
+    try:
+        for node in nodes:
+            wait_for(lambda node=node: _answers(node.port), 30, "a serve node to answer")  # type: ignore[misc]
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def _answers(port: int) -> bool:
+    try:
+        client(port).list_activities()
+    except (BotoCoreError, ConnectionError):
+        return False
+    return True
+
+
+def test_two_nodes_publishing_one_machine_at_once_number_versions_apart(pair: list[Node]) -> None:
+    """Even rounds: both nodes UpdateStateMachine(publish=true) with definitions of their own at once, and
+    get two versions. Odd rounds: one node updates, then both PublishStateMachineVersion at once, and get
+    the same version (its revision was published already when the second looked)."""
+    rounds = 8
+    apis = [client(node.port) for node in pair]
+    machine = apis[0].create_state_machine(name="publish-race", definition=json.dumps(nap(0)),
+                                           roleArn=ROLE)["stateMachineArn"]
+    both = threading.Barrier(2, timeout=60)
+    answers: dict[int, list[tuple[str, str]]] = {round_: [] for round_ in range(rounds)}  # (version, definition)
+    failures: list[BaseException] = []
+
+    def publish(index: int) -> None:
+        api = apis[index]
+        try:
+            for round_ in range(rounds):
+                definition = json.dumps(nap(0, f"N{index}R{round_}"))
+                if round_ % 2 == 0:
+                    both.wait()  # both nodes publish in the same instant
+                    arn = api.update_state_machine(stateMachineArn=machine, definition=definition,
+                                                   publish=True)["stateMachineVersionArn"]
+                else:
+                    if index == 0:
+                        api.update_state_machine(stateMachineArn=machine, definition=definition)
+                    both.wait()
+                    arn = api.publish_state_machine_version(stateMachineArn=machine)["stateMachineVersionArn"]
+                answers[round_].append((arn, definition))
+                both.wait()  # the round is over on both nodes
+        except BaseException as exc:  # noqa: BLE001 - the test's thread reports it
+            failures.append(exc)
+            both.abort()
+
+    threads = [threading.Thread(target=publish, args=(index,)) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+
+    def definition_of(arn: str) -> Any:
+        return json.loads(apis[1].describe_state_machine(stateMachineArn=arn)["definition"])
+
+    for round_, answered in answers.items():
+        arns = {arn for arn, _ in answered}
+        if round_ % 2 == 0:
+            assert len(arns) == 2, answered  # two versions, each holding what its caller sent
+            assert all(definition_of(arn) == json.loads(sent) for arn, sent in answered)
+        else:
+            assert len(arns) == 1, answered
+            assert definition_of(arns.pop()) == nap(0, f"N0R{round_}")
+    listed = apis[1].list_state_machine_versions(stateMachineArn=machine, maxResults=100)["stateMachineVersions"]
+    numbers = sorted(int(version["stateMachineVersionArn"].rsplit(":", 1)[1]) for version in listed)
+    assert numbers == list(range(1, rounds * 3 // 2 + 1))  # no number taken twice, none skipped

@@ -95,3 +95,22 @@ def test_state_machines_filter_by_name_ascii_case_insensitively(store: Store) ->
     assert ([m.name for m in rest.items], rest.next) == (["orders-eu"], None)
     assert [m.name for m in store.list_state_machines(name_contains="über", limit=5).items] == []
     assert [m.name for m in store.list_state_machines(name_contains="ÜB", limit=5).items] == ["ÜBER"]
+
+
+def test_next_version_never_goes_down(store: Store) -> None:
+    """A write that read the machine before another published a version must not count that number again."""
+    counted = machine("m", 1.0)
+    counted.next_version = 3
+    write(store, lambda tx: tx.put_state_machine(counted))
+    stale = machine("m", 1.0)
+    stale.description = "changed"
+    write(store, lambda tx: tx.put_state_machine(stale))
+    found = store.get_state_machine(stale.arn)
+    assert found is not None and (found.description, found.next_version) == ("changed", 3)
+
+
+def test_a_held_machine_is_read_as_it_is_now(store: Store) -> None:
+    record = machine("m", 1.0)
+    assert write(store, lambda tx: tx.hold_state_machine(record.arn)) is None
+    write(store, lambda tx: tx.put_state_machine(record))
+    assert write(store, lambda tx: tx.hold_state_machine(record.arn)) == record

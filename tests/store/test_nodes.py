@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from store_samples import inserted
+from store_samples import inserted, map_run
 
 from stepforge.store.base import Conflict, Store
 from stepforge.store.records import DispatchRecord, NodeRecord
@@ -140,3 +140,33 @@ def test_a_released_node_is_adopted_at_once(store: Store) -> None:
     assert [d.token for d in adopt(store, "staying")] == ["d"]
     stored = store.get_dispatch("d")
     assert stored is not None and stored.owner == "staying"
+
+
+def claim(store: Store, arn: str, node_id: str) -> str | None:
+    """The node that holds the Map Run's claim after ``node_id`` asked for it (None: refused)."""
+    record = write(store, lambda tx: tx.claim_map_run(arn, node_id, time.time()))
+    return None if record is None else record.io_node
+
+
+def test_a_map_run_is_claimed_by_one_live_node_and_taken_over_once_its_lease_expires(store: Store) -> None:
+    run = map_run("r", inserted(store, "e"))
+    write(store, lambda tx: tx.insert_map_run(run, []))
+    register(store, "n1", ttl=LIVE)
+    register(store, "n2", ttl=LIVE)
+    assert claim(store, run.arn, "n1") == "n1"
+    assert claim(store, run.arn, "n2") is None  # n1 is alive: it alone reads and writes the run
+    assert claim(store, run.arn, "n1") == "n1"
+    found = store.get_map_run(run.arn)
+    assert found is not None and found.io_node == "n1"
+    write(store, lambda tx: tx.release_node("n1", time.time()))
+    assert claim(store, run.arn, "n2") == "n2"  # n1's lease ended: its claim moves
+
+
+def test_a_claim_of_a_node_that_is_gone_moves_and_none_is_made_on_a_missing_run(store: Store) -> None:
+    run = map_run("r", inserted(store, "e"))
+    write(store, lambda tx: tx.insert_map_run(run, []))
+    register(store, "n1", ttl=EXPIRED)
+    assert claim(store, run.arn, "n1") == "n1"
+    assert adopt(store, "n2") == []  # n1 held no dispatch: forgotten
+    assert claim(store, run.arn, "n2") == "n2"
+    assert claim(store, run.arn.replace("/r:", "/missing:"), "n2") is None

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from store_samples import execution, map_run
+from store_samples import execution, machine, map_run
 
 from stepforge.asl.records import TimerFired
 from stepforge.store.base import UnitOfWork
@@ -126,3 +126,22 @@ def test_due_schedules_and_rules_one_node_holds_are_skipped_by_the_other(
                                             other.due_rules(20.0, 5)))
         assert seen == (["s1"], [])  # what the first node's batch is firing is not fired twice
     assert [s.name for s in second.due_schedules(20.0, 5)] == ["s0", "s1"]  # released at its commit
+
+
+def test_a_held_machine_waits_for_the_transaction_that_holds_it(nodes: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = nodes
+    record = machine("m", 1.0)
+    write(first, lambda tx: tx.put_state_machine(record))
+    seen: list[int] = []
+    with first.transaction() as tx:
+        held = tx.hold_state_machine(record.arn)
+        assert held is not None
+        other = threading.Thread(target=lambda: seen.append(
+            write(second, lambda tx2: tx2.hold_state_machine(record.arn)).next_version))  # type: ignore[union-attr]
+        other.start()
+        other.join(timeout=0.5)
+        assert other.is_alive() and not seen  # waits for this transaction
+        held.next_version = 2
+        tx.put_state_machine(held)
+    other.join(timeout=30)
+    assert seen == [2]  # ... and then reads what it committed

@@ -166,6 +166,8 @@ class Engine:
             log.warning("node %s re-dispatching %d task(s) of stopped nodes", self.lease.node_id, count)
         if count < BATCH:
             self.lease.adopted(now)
+        if self.lease.settings.shared:  # and the Map Runs whose reading or writing node died
+            self.dispatcher.items.recover()
 
     def _lost(self) -> None:
         """The lease thread found the lease lost: join again before the next batch."""

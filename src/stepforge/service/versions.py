@@ -128,7 +128,12 @@ def _pick(routing: list[dict[str, Any]], rng: random.Random) -> str:
 
 
 def publish(ctx: WriteContext, record: StateMachineRecord, description: str | None) -> VersionRecord:
-    """Publish the machine's current revision, or return the latest version if it is that revision."""
+    """Publish the machine's current revision, or return the latest version if it is that revision.
+
+    The machine is held from here until the write commits (``hold_state_machine``): two nodes
+    publishing it at once take turns, the second numbering its version after the first's (or finding
+    its revision published already). ``record`` is updated with the number counted."""
+    record.next_version = max(record.next_version, _held(ctx, record.arn).next_version)
     existing = ctx.store.list_versions(record.arn)
     if existing and existing[0].revision_id == record.revision_id:
         return existing[0]
@@ -148,13 +153,22 @@ def publish(ctx: WriteContext, record: StateMachineRecord, description: str | No
     return version
 
 
+def _held(ctx: WriteContext, arn: str) -> StateMachineRecord:
+    """The machine as committed now, held by this write until it commits (see :func:`publish`)."""
+    record = ctx.store.hold_state_machine(arn)
+    if record is None:  # deleted by another node since this write read it
+        raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+    return record
+
+
 def publish_version(ctx: WriteContext, req: Request) -> dict[str, Any]:
-    """PublishStateMachineVersion."""
+    """PublishStateMachineVersion (of the revision current when the machine is held: see :func:`publish`)."""
     arn = required_str(req.params, "stateMachineArn")
     base, qualifier = split(arn)
     if qualifier is not None:
         raise InvalidArn(f"Invalid Arn: 'Unqualified state machine ARN expected: {arn}'")
-    record = machine(ctx, base, allow_deleting=False)
+    machine(ctx, base, allow_deleting=False)
+    record = _held(ctx, base)
     revision = optional_str(req.params, "revisionId")
     if revision is not None and revision != record.revision_id:
         raise ConflictException(f"Failed to publish the State Machine version for revision {revision}. "

@@ -103,7 +103,15 @@ class StateMachineWrites(StateMachineReads, Protocol):
     """What a unit of work writes to state machines, versions and aliases (see :class:`StateMachineReads`)."""
 
     def put_state_machine(self, record: StateMachineRecord) -> None:
-        """Insert a state machine, or replace the one with the same ARN."""
+        """Insert a state machine, or replace the one with the same ARN (its ``next_version`` never
+        goes down: a write that read the machine before another published a version keeps that number
+        counted)."""
+
+    def hold_state_machine(self, arn: str) -> StateMachineRecord | None:
+        """The state machine as it is now (None if there is none), held by this unit of work until it
+        ends: another unit of work that holds it waits until then, and then reads what this one wrote.
+        What a write that numbers a new version reads first, so that two nodes publishing at once take
+        turns. (PostgreSQL: the row's lock; SQLite and memory have one writer, so a plain read.)"""
 
     def delete_state_machine(self, arn: str) -> None:
         """Forget a state machine (its executions stay); nothing happens if there is none."""
@@ -368,6 +376,12 @@ class NodeWrites(NodeReads, Protocol):
 
     def release_node(self, node_id: str, now: float) -> None:
         """End the lease of ``node_id`` at ``now`` (a shutdown): its dispatches may be adopted at once."""
+
+    def claim_map_run(self, arn: str, node_id: str, now: float) -> MapRunRecord | None:
+        """Claim the reading or writing of a Map Run for node ``node_id``: the run, held by this unit
+        of work until it ends and claimed by ``node_id`` (its ``io_node``), unless another node whose
+        lease has not expired at ``now`` holds the claim (then None; None too if there is no such
+        run). A claim of a node whose lease expired (or that is gone) moves to ``node_id``."""
 
     def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
         """Make ``node_id`` the owner of up to ``limit`` open dispatches that no live node owns (their

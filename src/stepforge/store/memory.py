@@ -432,9 +432,14 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
 
     # -- state machines, versions, aliases -------------------------------------------------------
 
+    def hold_state_machine(self, arn: str) -> StateMachineRecord | None:
+        return self.get_state_machine(arn)  # one writer: nobody else changes it before this commits
+
     def put_state_machine(self, record: StateMachineRecord) -> None:
         with self.lock:
-            self._set(self._db.machines, record.arn, _copy(record))
+            stored, before = _copy(record), self._db.machines.get(record.arn)
+            stored.next_version = max(stored.next_version, before.next_version if before else 0)
+            self._set(self._db.machines, record.arn, stored)
 
     def delete_state_machine(self, arn: str) -> None:
         with self.lock:
@@ -607,6 +612,18 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
             node = self._db.nodes.get(node_id)
             if node is not None and node.lease_expires > now:
                 self._set(self._db.nodes, node_id, dataclasses.replace(node, lease_expires=now))
+
+    def claim_map_run(self, arn: str, node_id: str, now: float) -> MapRunRecord | None:
+        with self.lock:
+            record = self._db.map_runs.get(arn)
+            if record is None:
+                return None
+            holder = self._db.nodes.get(record.io_node)
+            if record.io_node not in ("", node_id) and holder is not None and holder.lease_expires > now:
+                return None
+            if record.io_node != node_id:
+                self._set(self._db.map_runs, arn, dataclasses.replace(record, io_node=node_id))
+            return _copy(self._db.map_runs[arn])
 
     def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
         with self.lock:

@@ -81,15 +81,17 @@ class PostgresMachineReads(PostgresSession):
         return [AliasRecord(**json.loads(row[0])) for row in rows]
 
 
-def upsert(table: str, columns: str, key: str) -> str:
-    """``INSERT OR REPLACE`` in PostgreSQL's words: insert the row, or overwrite the one with its ``key``."""
+def upsert(table: str, columns: str, key: str, *, never_down: str | None = None) -> str:
+    """``INSERT OR REPLACE`` in PostgreSQL's words: insert the row, or overwrite the one with its ``key``
+    (but the column ``never_down``, if given, keeps the greater of its two values)."""
     names = [name.strip() for name in columns.split(",")]
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names if name != key)
+    updates = ", ".join(f"{name} = GREATEST({table}.{name}, EXCLUDED.{name})" if name == never_down
+                        else f"{name} = EXCLUDED.{name}" for name in names if name != key)
     return (f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
             f"ON CONFLICT ({key}) DO UPDATE SET {updates}")
 
 
-_PUT_MACHINE = upsert("state_machines", _MACHINE_COLUMNS, "arn")
+_PUT_MACHINE = upsert("state_machines", _MACHINE_COLUMNS, "arn", never_down="next_version")
 _PUT_VERSION = upsert("state_machine_versions", "arn, machine_arn, number, body", "arn")
 _PUT_ALIAS = upsert("state_machine_aliases", "arn, machine_arn, created, body", "arn")
 
@@ -104,6 +106,11 @@ class PostgresMachineWrites(PostgresMachineReads, PostgresWriter):
             record.revision_id, record.status, dumps(record.logging_configuration),
             dumps(record.tracing_configuration), record.description, dumps(record.tags),
             dumps(record.encryption_configuration), record.next_version))
+
+    def hold_state_machine(self, arn: str) -> StateMachineRecord | None:
+        row = self._execute(f"SELECT {_MACHINE_COLUMNS} FROM state_machines WHERE arn = %s FOR UPDATE",
+                            (arn,)).fetchone()
+        return None if row is None else self._machine(row)
 
     def delete_state_machine(self, arn: str) -> None:
         self._execute("DELETE FROM state_machines WHERE arn = %s", (arn,))

@@ -12,11 +12,13 @@ checked, and a node cannot renew (its batch rolls back) once its lease is seen e
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from stepforge.store.codec import dumps
 from stepforge.store.postgres_db import PostgresSession, PostgresWriter
 from stepforge.store.postgres_tasks import _DISPATCH_COLUMNS, _dispatch
-from stepforge.store.records import DispatchRecord, NodeRecord
+from stepforge.store.records import DispatchRecord, MapRunRecord, NodeRecord
 
 _NODE_COLUMNS = "id, kind, host, pid, token, started, heartbeat, lease_expires, advanced"
 #: Seconds since the epoch by the database server's clock, as the statement runs.
@@ -57,6 +59,20 @@ class PostgresNodeWrites(PostgresNodeReads, PostgresWriter):
     def release_node(self, node_id: str, now: float) -> None:
         self._execute(f"UPDATE nodes SET lease_expires = c.t FROM (SELECT {_CLOCK} AS t) c "
                       "WHERE id = %s AND lease_expires > c.t", (node_id,))
+
+    def claim_map_run(self, arn: str, node_id: str, now: float) -> MapRunRecord | None:
+        row = self._execute("SELECT body FROM map_runs WHERE arn = %s FOR UPDATE", (arn,)).fetchone()
+        if row is None:
+            return None
+        record = MapRunRecord(**json.loads(row[0]))
+        if record.io_node == node_id:
+            return record
+        if record.io_node and self._execute(f"SELECT 1 FROM nodes WHERE id = %s AND lease_expires > {_CLOCK}",
+                                            (record.io_node,)).fetchone() is not None:
+            return None
+        record.io_node = node_id
+        self._execute("UPDATE map_runs SET body = %s WHERE arn = %s", (dumps(record), arn))
+        return record
 
     def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
         dead = [row[0] for row in self._execute(

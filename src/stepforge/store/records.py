@@ -99,6 +99,8 @@ class MapRunRecord:
     redrive_count: int = 0
     redrive_date: float | None = None
     node: str = ""                  # the node whose engine runs its EXPRESS children ("": none yet)
+    #: the node that reads or writes it while ``phase`` says so (see ``NodeWrites.claim_map_run``)
+    io_node: str = ""
 
 
 @dataclass(slots=True)

@@ -69,14 +69,18 @@ class SqliteMachineReads(SqliteSession):
 class SqliteMachineWrites(SqliteMachineReads, SqliteWriter):
     """The writes of the state machine aggregate (:class:`~stepforge.store.base.StateMachineWrites`)."""
 
+    def hold_state_machine(self, arn: str) -> StateMachineRecord | None:
+        return self.get_state_machine(arn)  # one writer: nobody else changes it before this commits
+
     def put_state_machine(self, record: StateMachineRecord) -> None:
         digest = self._store_definition(record.definition)
         self._execute(
-            "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "MAX(?, COALESCE((SELECT next_version FROM state_machines WHERE arn = ?), 0)))",
             (record.arn, record.name, digest, record.role_arn, record.type, record.created,
              record.revision_id, record.status, dumps(record.logging_configuration),
              dumps(record.tracing_configuration), record.description, dumps(record.tags),
-             dumps(record.encryption_configuration), record.next_version),
+             dumps(record.encryption_configuration), record.next_version, record.arn),
         )
 
     def delete_state_machine(self, arn: str) -> None:

@@ -7,9 +7,11 @@ every backend shares. Times are the caller's ``now``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from stepforge.store.records import DispatchRecord, NodeRecord
+from stepforge.store.codec import dumps
+from stepforge.store.records import DispatchRecord, MapRunRecord, NodeRecord
 from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 from stepforge.store.sqlite_tasks import _DISPATCH_COLUMNS, _dispatch
 
@@ -50,6 +52,20 @@ class SqliteNodeWrites(SqliteNodeReads, SqliteWriter):
 
     def release_node(self, node_id: str, now: float) -> None:
         self._execute("UPDATE nodes SET lease_expires = ? WHERE id = ? AND lease_expires > ?", (now, node_id, now))
+
+    def claim_map_run(self, arn: str, node_id: str, now: float) -> MapRunRecord | None:
+        row = self._execute("SELECT body FROM map_runs WHERE arn = ?", (arn,)).fetchone()
+        if row is None:
+            return None
+        record = MapRunRecord(**json.loads(row[0]))
+        if record.io_node == node_id:
+            return record
+        if record.io_node and self._execute("SELECT 1 FROM nodes WHERE id = ? AND lease_expires > ?",
+                                            (record.io_node, now)).fetchone() is not None:
+            return None
+        record.io_node = node_id
+        self._execute("UPDATE map_runs SET body = ? WHERE arn = ?", (dumps(record), arn))
+        return record
 
     def adopt_dispatches(self, node_id: str, now: float, limit: int) -> list[DispatchRecord]:
         rows = self._execute(f"SELECT {', '.join('d.' + c.strip() for c in _DISPATCH_COLUMNS.split(','))} "

@@ -80,7 +80,9 @@ class ItemWork:
                               (lambda: S3Buckets(clients.client("s3", endpoint, config.region))) if endpoint else None)
         self.inline = config.inline
         self._pool = None if config.inline else ThreadPoolExecutor(2, thread_name_prefix="stepforge-items")
-        #: The node whose engine runs the EXPRESS children started here (the engine sets it as it joins).
+        #: This engine's node (the engine sets it as it joins; "": none). It runs the EXPRESS children
+        #: started here, and claims a run's reading and writing (``claim_map_run``) — one node at a time,
+        #: taken over once that node's lease expires. With no node, runs are read and written unclaimed.
         self.node = ""
         #: The EXPRESS children of Map Runs (the engine connects their runner).
         self.children = ExpressChildren(notify)
@@ -145,9 +147,10 @@ class ItemWork:
         return len(children)
 
     def recover(self) -> int:
-        """At start-up: go on with every Map Run that was reading or writing; returns how many."""
-        running = self.store.running_map_runs()
-        found = [r.arn for r in running if r.phase in (maprun.READING, maprun.WRITING)]
+        """At start-up, and on a shared store whenever nodes may have died: go on with every Map Run
+        that is reading or writing and that no live node has claimed; returns how many were found
+        reading or writing (those another node holds are skipped when their claim is refused)."""
+        found = [r.arn for r in self.store.running_map_runs() if r.phase in (maprun.READING, maprun.WRITING)]
         for arn in found:
             self._submit(arn)
         return len(found)
@@ -177,7 +180,7 @@ class ItemWork:
         """Read, then (if the run ends with an exporting ResultWriter) write: each phase in turn."""
         try:
             for _ in range(3):
-                record = self.store.get_map_run(arn)
+                record = self._claim(arn)
                 if record is None or record.status != "RUNNING":
                     return
                 if record.phase == maprun.READING:
@@ -196,6 +199,17 @@ class ItemWork:
             self.notify()
             if again:
                 self._submit(arn)
+
+    def _claim(self, arn: str) -> MapRunRecord | None:
+        """The run, claimed by this node; None if there is none or another live node holds it."""
+        if not self.node:
+            return self.store.get_map_run(arn)
+        with self.store.transaction() as tx:
+            return tx.claim_map_run(arn, self.node, self.now())
+
+    def _mine(self, record: MapRunRecord) -> bool:
+        """Does this node still hold the run's claim (a node that lost it to another stops)?"""
+        return not self.node or record.io_node in ("", self.node)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -235,11 +249,12 @@ class ItemWork:
         asked = _Asked(self.node)
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
-            if record is None or record.status != "RUNNING" or record.phase != maprun.READING:
+            if (record is None or record.status != "RUNNING" or record.phase != maprun.READING
+                    or record.read_position != start or not self._mine(record)):
                 return False
             record.read_position = position
-            if done:
-                record.phase = ""
+            if done:  # and the claim goes: any node may write the results once the children end
+                record.phase, record.io_node = "", ""
             maprun.add_items(tx, record, inputs, self.now(), asked, items=position - start)
         self._after_own(asked)
         self._committed = True
@@ -250,7 +265,7 @@ class ItemWork:
         asked = _Asked(self.node)
         with self.store.transaction() as tx:
             record = tx.get_map_run(arn)
-            if record is not None and record.phase == maprun.READING:
+            if record is not None and record.phase == maprun.READING and self._mine(record):
                 maprun.fail(tx, record, error, cause, self.now(), asked)
         self._after_own(asked)
         self._committed = True
@@ -282,6 +297,7 @@ class ItemWork:
             failure = exc
         with self.store.transaction() as tx:
             current = tx.get_map_run(record.arn)
-            if current is not None and current.status == "RUNNING" and current.phase == maprun.WRITING:
+            if (current is not None and current.status == "RUNNING" and current.phase == maprun.WRITING
+                    and self._mine(current)):
                 maprun.written(tx, current, output, failure, self.now())
         self._committed = True
