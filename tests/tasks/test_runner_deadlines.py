@@ -45,3 +45,22 @@ def test_deadlines_of_finished_calls_are_dropped_as_more_are_armed() -> None:
     runner._arm(running, due=1e12)
     runner.close()
     assert [entry[2] for entry in runner._deadlines] == [running]
+
+
+def test_a_far_deadline_does_not_stop_the_watcher_from_expiring_a_near_one() -> None:
+    runner = Runner(threads=1)
+    errors: list[BaseException] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda hook_args: errors.append(hook_args.exc_value)  # type: ignore[assignment]
+    try:
+        far = runner_module._Call(lambda o: None, lambda: Outcome())
+        runner._arm(far, due=1e15)  # beyond what the platform can wait for at once
+        expired = threading.Event()
+        runner.run(lambda: (threading.Event().wait(5), Outcome(output=1))[1],
+                   deliver=lambda outcome: expired.set() if outcome.error else None, timeout=0.05,
+                   expired=lambda: Outcome(error="States.Timeout"))
+        assert expired.wait(5), "the near deadline never expired"
+        assert errors == []
+    finally:
+        threading.excepthook = previous
+        runner.close()

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[Outcome], None]
 #: Deadlines kept beyond twice those of calls still running before finished ones are dropped.
 COMPACT_AT = 4096
+#: The longest the deadline watcher sleeps at once (a far deadline, e.g. a task with no timeout in
+#: practice, must not overflow the platform's wait).
+MAX_WAIT = 3600.0
 
 
 def _delivered(outcome: Outcome) -> None:
@@ -121,7 +124,7 @@ class Runner:
             with self._wake:
                 while not self._closing and (not self._deadlines or self._deadlines[0][0] > time.monotonic()):
                     due = self._deadlines[0][0] if self._deadlines else None
-                    self._wake.wait(None if due is None else max(0.0, due - time.monotonic()))
+                    self._wake.wait(None if due is None else min(MAX_WAIT, max(0.0, due - time.monotonic())))
                 if self._closing:
                     return
                 _, _, call = heapq.heappop(self._deadlines)
