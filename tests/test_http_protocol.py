@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from stepforge.http_protocol import CoalescingTransport
+from tests.async_kit import run_alone
 
 
 class SocketLike(asyncio.Transport):
@@ -47,7 +48,7 @@ def test_a_head_and_body_written_in_one_turn_are_sent_once_the_turn_ends() -> No
         assert socket.sent == []
         await _next_turn()
         return socket.sent
-    assert asyncio.run(main()) == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    assert run_alone(main()) == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
 
 
 def test_writes_of_later_turns_are_sent_in_order() -> None:
@@ -60,7 +61,7 @@ def test_writes_of_later_turns_are_sent_in_order() -> None:
         transport.writelines([b"-", b"third"])
         await _next_turn()
         return socket.sent
-    assert asyncio.run(main()) == [b"first", b"second-third"]
+    assert run_alone(main()) == [b"first", b"second-third"]
 
 
 def test_closing_sends_what_waits_first_and_aborting_drops_it() -> None:
@@ -76,7 +77,7 @@ def test_closing_sends_what_waits_first_and_aborting_drops_it() -> None:
         quitter.abort()
         await _next_turn()  # the connections are closing: nothing more goes out
         return closed.sent, aborted.sent
-    closed_sent, aborted_sent = asyncio.run(main())
+    closed_sent, aborted_sent = run_alone(main())
     assert closed_sent == [b"bye"] and aborted_sent == []
 
 
@@ -84,4 +85,4 @@ def test_everything_else_is_the_wrapped_transports() -> None:
     async def main() -> object:
         transport = CoalescingTransport(SocketLike(), asyncio.get_running_loop())
         return transport.get_extra_info("sockname")
-    assert asyncio.run(main()) == ("127.0.0.1", 8083)
+    assert run_alone(main()) == ("127.0.0.1", 8083)

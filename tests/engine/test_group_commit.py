@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -18,6 +17,7 @@ from stepforge.store.base import UnitOfWork
 from stepforge.store.memory import MemoryStore
 from stepforge.store.records import ActivityRecord
 from stepforge.testing import Harness
+from tests.async_kit import run_alone
 
 T = TypeVar("T")
 GHOST = "arn:aws:states:us-east-1:000000000000:activity:ghost"
@@ -42,12 +42,6 @@ def start(harness: Harness, machine: str, name: str) -> Any:
     request = Request({"stateMachineArn": machine, "name": name, "input": json.dumps({"n": name})}, "us-east-1")
     return lambda tx: executions.start(harness.ctx.within(tx), request)
 
-
-def run_alone(awaitable: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run`` on a thread of its own: a browser test earlier in this worker may have left an
-    event loop running on the main thread (Playwright's sync API)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, awaitable).result()
 
 
 async def queue_and_run_one_batch(harness: Harness, operations: list[Any]) -> list[Any]:

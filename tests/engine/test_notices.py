@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from stepforge.engine import notices
 from stepforge.engine.notices import Notices
-
-
-def in_own_loop(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``scenario`` on a fresh event loop in a thread of its own (Playwright may hold the main one)."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(scenario())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
-            failures.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if failures:
-        raise failures[0]
+from tests.async_kit import run_alone
 
 
 def test_a_notice_fired_before_the_wait_is_not_lost() -> None:
@@ -36,7 +17,7 @@ def test_a_notice_fired_before_the_wait_is_not_lost() -> None:
             assert await subscription.wait(10)
             assert not await subscription.wait(0.01)  # re-armed: the next wait needs a new notice
 
-    in_own_loop(scenario)
+    run_alone(scenario())
 
 
 def test_only_the_fired_key_wakes() -> None:
@@ -47,7 +28,7 @@ def test_only_the_fired_key_wakes() -> None:
             assert await other.wait(10)
             assert not await waiting.wait(0.01)
 
-    in_own_loop(scenario)
+    run_alone(scenario())
 
 
 def test_a_notice_from_another_thread_wakes_the_loop() -> None:
@@ -57,7 +38,7 @@ def test_a_notice_from_another_thread_wakes_the_loop() -> None:
             threading.Thread(target=board.fire, args=(["k"],)).start()
             assert await subscription.wait(10)
 
-    in_own_loop(scenario)
+    run_alone(scenario())
 
 
 def test_wake_all_wakes_every_key_and_leaving_unsubscribes() -> None:
@@ -69,4 +50,4 @@ def test_wake_all_wakes_every_key_and_leaving_unsubscribes() -> None:
             assert await first.wait(10) and await second.wait(10)
         assert (board.waiting("a"), board.waiting("b")) == (0, 0)
 
-    in_own_loop(scenario)
+    run_alone(scenario())

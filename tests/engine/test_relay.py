@@ -18,6 +18,7 @@ from stepforge.server import start_relay, stop_relay
 from stepforge.store.postgres import PostgresStore
 from stepforge.store.postgres_notify import PostgresNotifier
 from stepforge.testing import Harness
+from tests.async_kit import run_alone
 
 SHARED = NodeSettings(lease_ttl=30.0, shared=True)
 #: Only a bound on a broken relay: a working one wakes the waiter long before.
@@ -46,7 +47,7 @@ def woken(node: Harness, key: str, act: object) -> bool:
             await asyncio.get_running_loop().run_in_executor(None, act)  # type: ignore[arg-type]
             return await subscription.wait(PATIENCE)
 
-    return asyncio.run(wait())
+    return run_alone(wait())
 
 
 def test_an_activity_task_scheduled_on_one_node_wakes_a_long_poll_on_another(nodes: tuple[Harness, Harness]) -> None:
