@@ -4,12 +4,11 @@ the result's shape, ``ApiGateway.<status>`` errors, Signature Version 4 and the 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from local_http import Handler, serving
 
 from stepforge.tasks.aws import apigateway
 from stepforge.tasks.config import HttpSettings, TaskConfig
@@ -18,24 +17,12 @@ from stepforge.testing import Harness, Result
 INVOKE = "arn:aws:states:::apigateway:invoke"
 
 
-class Api(BaseHTTPRequestHandler):
+class Api(Handler):
     """An API stage ``prod``: ``/prod/bills`` answers JSON, ``/prod/text`` text, anything else 403."""
 
     seen: list[dict[str, Any]]
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def do_DELETE(self) -> None:
-        self._answer()
-
-    def _answer(self) -> None:
+    def answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         self.seen.append({"method": self.command, "path": self.path, "body": body,
@@ -64,11 +51,8 @@ def seen() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def api(seen: list[dict[str, Any]]) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (Api,), {"seen": seen}))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Api, seen=seen) as address:
+        yield address
 
 
 def invoke(api: str, resource: str = INVOKE, allow: bool = True, **params: Any) -> Result:

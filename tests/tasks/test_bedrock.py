@@ -4,13 +4,12 @@ sent as AWS sends it, the answer parsed, ``Input``/``Output`` S3 URIs, errors na
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from local_http import Handler, serving
 
 from stepforge.tasks.config import TaskConfig
 from stepforge.testing import Harness, Result
@@ -20,15 +19,12 @@ INVOKE = "arn:aws:states:::bedrock:invokeModel"
 MODEL = "amazon.titan-text-express-v1"
 
 
-class Runtime(BaseHTTPRequestHandler):
+class Runtime(Handler):
     """``POST /model/{modelId}/invoke``: a model that answers what it was asked, as Titan's shape."""
 
     seen: list[dict[str, Any]]
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
+    def answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
         model = urllib.parse.unquote(self.path.split("/")[2])
         self.seen.append({"model": model, "body": body, "content-type": self.headers.get("content-type")})
@@ -54,11 +50,8 @@ def seen() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def runtime(seen: list[dict[str, Any]]) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (Runtime,), {"seen": seen}))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Runtime, seen=seen) as address:
+        yield f"http://{address}"
 
 
 @pytest.fixture

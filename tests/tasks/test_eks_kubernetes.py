@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from local_http import Handler, serving
 
 from stepforge.tasks.aws import eks, sync
 from stepforge.tasks.config import HttpSettings, TaskConfig
@@ -20,25 +19,13 @@ from stepforge.testing import Harness, Result
 CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n").decode()
 
 
-class Cluster(BaseHTTPRequestHandler):
+class Cluster(Handler):
     """Jobs run for two reads, then complete (a name starting with ``fail`` fails); one pod per Job."""
 
     seen: list[dict[str, Any]]
     jobs: dict[str, dict[str, Any]]
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def do_DELETE(self) -> None:
-        self._answer()
-
-    def _answer(self) -> None:
+    def answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
         path, _, query = self.path.partition("?")
         self.seen.append({"method": self.command, "path": path, "query": urllib.parse.parse_qs(query),
@@ -93,11 +80,8 @@ def seen() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def cluster(seen: list[dict[str, Any]]) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (Cluster,), {"seen": seen, "jobs": {}}))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Cluster, seen=seen, jobs={}) as address:
+        yield address
 
 
 def job(name: str) -> dict[str, Any]:
