@@ -178,10 +178,13 @@ def _authenticate(auth: Any, settings: HttpSettings, target: Target, request: di
     params: list[tuple[str, str]] = []
     apply(name, connection, target, request["headers"], params, settings)
     request["url"] = with_query(request["url"], params, override=True)
-def _outcome(status: int, headers: list[tuple[str, str]], text: str) -> Outcome:
+def answer_fields(status: int, headers: list[tuple[str, str]], text: str, *, lower_names: bool = True) -> dict[str, Any]:
+    """An HTTP answer as Step Functions gives it to a state: ``Headers`` (each name's values in a list,
+    names in lower case unless ``lower_names`` is False), ``ResponseBody`` (its JSON when it parses),
+    ``StatusCode`` and ``StatusText``."""
     grouped: dict[str, list[str]] = {}
     for key, value in headers:
-        grouped.setdefault(key.lower(), []).append(value)
+        grouped.setdefault(key.lower() if lower_names else key, []).append(value)
     try:
         body: Any = json.loads(text) if text else ""
     except ValueError:
@@ -190,7 +193,11 @@ def _outcome(status: int, headers: list[tuple[str, str]], text: str) -> Outcome:
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = ""
-    result = {"Headers": grouped, "ResponseBody": body, "StatusCode": status, "StatusText": reason}
+    return {"Headers": grouped, "ResponseBody": body, "StatusCode": status, "StatusText": reason}
+
+
+def _outcome(status: int, headers: list[tuple[str, str]], text: str) -> Outcome:
+    result = answer_fields(status, headers, text)
     if 200 <= status < 300:
         return Outcome(output=result)
     return Outcome(error=f"States.Http.StatusCode.{status}", cause=json.dumps(result))

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import time
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from stepforge.tasks import tracecontext
 from stepforge.tasks.config import HttpSettings
-from stepforge.tasks.http import DATA_LIMIT, TooLarge, TooSlow, read_capped, with_query
+from stepforge.tasks.http import DATA_LIMIT, TooLarge, TooSlow, answer_fields, read_capped, with_query
 from stepforge.tasks.lambdas import Outcome
 from stepforge.tasks.targets import RUNTIME, Refused, Target, resolve
 
@@ -151,18 +150,7 @@ def _signed(method: str, address: str, headers: list[tuple[str, str]], content: 
 
 
 def _outcome(status: int, headers: list[tuple[str, str]], text: str) -> Outcome:
-    grouped: dict[str, list[str]] = {}
-    for name, item in headers:
-        grouped.setdefault(name, []).append(item)
-    try:
-        body: Any = json.loads(text) if text else ""
-    except ValueError:
-        body = text
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = ""
     if 200 <= status < 300:
-        return Outcome(output={"Headers": grouped, "ResponseBody": body, "StatusCode": status, "StatusText": reason})
+        return Outcome(output=answer_fields(status, headers, text, lower_names=False))
     return Outcome(error=f"ApiGateway.{status}", cause=text)
 

@@ -73,30 +73,25 @@ def _cancel_step(call: sync.Call, params: Json) -> Outcome:
                    lambda result: {"CancelStepsInfo": _first(result.get("CancelStepsInfoList"))})
 
 
-def _modify_fleet(call: sync.Call, params: Json) -> Outcome:
-    fleet = params.get("InstanceFleet") or {}
-    if "InstanceFleetId" in fleet:
-        return invalid("elasticmapreduce:modifyInstanceFleetByName does not allow 'InstanceFleet.InstanceFleetId': "
-                       "the fleet is found by 'InstanceFleetName'.")
-    found = _find(call, "ListInstanceFleets", "InstanceFleets", params.get("ClusterId"),
-                  params.get("InstanceFleetName"))
-    if found.failed:
-        return found
-    request = {"ClusterId": params.get("ClusterId"), "InstanceFleet": {**fleet, "InstanceFleetId": found.output}}
-    return call("ModifyInstanceFleet", request)
+def _modify_by_name(kind: str) -> Callable[[sync.Call, Json], Outcome]:
+    """``modifyInstance{kind}ByName`` (Fleet or Group): find the fleet or group by its name in the
+    cluster, then modify it by its id (``ModifyInstanceFleet`` takes one, ``ModifyInstanceGroups`` a list)."""
+    member = f"Instance{kind}"
 
+    def modify(call: sync.Call, params: Json) -> Outcome:
+        wanted = params.get(member) or {}
+        if f"{member}Id" in wanted:
+            return invalid(f"elasticmapreduce:modify{member}ByName does not allow '{member}.{member}Id': "
+                           f"the {kind.lower()} is found by '{member}Name'.")
+        found = _find(call, f"List{member}s", f"{member}s", params.get("ClusterId"), params.get(f"{member}Name"))
+        if found.failed:
+            return found
+        modified = {**wanted, f"{member}Id": found.output}
+        if kind == "Fleet":
+            return call("ModifyInstanceFleet", {"ClusterId": params.get("ClusterId"), "InstanceFleet": modified})
+        return call("ModifyInstanceGroups", {"ClusterId": params.get("ClusterId"), "InstanceGroups": [modified]})
 
-def _modify_group(call: sync.Call, params: Json) -> Outcome:
-    group = params.get("InstanceGroup") or {}
-    if "InstanceGroupId" in group:
-        return invalid("elasticmapreduce:modifyInstanceGroupByName does not allow 'InstanceGroup.InstanceGroupId': "
-                       "the group is found by 'InstanceGroupName'.")
-    found = _find(call, "ListInstanceGroups", "InstanceGroups", params.get("ClusterId"),
-                  params.get("InstanceGroupName"))
-    if found.failed:
-        return found
-    request = {"ClusterId": params.get("ClusterId"), "InstanceGroups": [{**group, "InstanceGroupId": found.output}]}
-    return call("ModifyInstanceGroups", request)
+    return modify
 
 
 ACTIONS: dict[str, Action] = {
@@ -105,8 +100,8 @@ ACTIONS: dict[str, Action] = {
     "terminateCluster": _terminate_cluster,
     "addStep": _add_step,
     "cancelStep": _cancel_step,
-    "modifyInstanceFleetByName": _modify_fleet,
-    "modifyInstanceGroupByName": _modify_group,
+    "modifyInstanceFleetByName": _modify_by_name("Fleet"),
+    "modifyInstanceGroupByName": _modify_by_name("Group"),
 }
 
 
