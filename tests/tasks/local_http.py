@@ -27,6 +27,15 @@ class Handler(BaseHTTPRequestHandler):
     def answer(self) -> None:
         raise NotImplementedError
 
+    def reply(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        """Answer ``status`` with ``body`` and ``headers`` (a name may repeat), its length counted."""
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
 
 @contextmanager
 def serving(handler: type[BaseHTTPRequestHandler], **attributes: Any) -> Iterator[str]:

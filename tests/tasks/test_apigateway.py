@@ -35,13 +35,7 @@ class Api(Handler):
             self._send(403, b'{"message":"Missing Authentication Token"}', "application/json", [])
 
     def _send(self, status: int, body: bytes, content_type: str, extra: list[tuple[str, str]]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        for name, value in extra:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(status, body, [("Content-Type", content_type), *extra])
 
 
 @pytest.fixture

@@ -34,13 +34,8 @@ class Runtime(Handler):
         self._send(200, {"inputTextTokenCount": 3, "results": [{"outputText": f"you said: {body}"}]}, {})
 
     def _send(self, status: int, answer: dict[str, Any], headers: dict[str, str]) -> None:
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", "x-amzn-RequestId": "r-1", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        sent = {"Content-Type": "application/json", "x-amzn-RequestId": "r-1", **headers}
+        self.reply(status, json.dumps(answer).encode(), list(sent.items()))
 
 
 @pytest.fixture

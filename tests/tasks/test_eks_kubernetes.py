@@ -65,12 +65,7 @@ class Cluster(Handler):
         self._text(status, json.dumps(value), "application/json")
 
     def _text(self, status: int, text: str, content_type: str = "text/plain") -> None:
-        data = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(status, text.encode(), [("Content-Type", content_type)])
 
 
 @pytest.fixture
