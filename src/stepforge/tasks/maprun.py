@@ -29,14 +29,15 @@ run succeeds without a ResultWriter that exports: that result is one JSON array,
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from stepforge.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
 from stepforge.asl.execution.distributed import THRESHOLD_CAUSE
 from stepforge.asl.records import FAILED, RUNNING, SUCCEEDED, MapRunEnded, RedriveMapRun, StartMapRun, Stop
-from stepforge.store.base import Reads, UnitOfWork
+from stepforge.store.base import Reads, StorageFull, StoreUnavailable, UnitOfWork
 from stepforge.store.codec import dumps
 from stepforge.store.records import ExecutionRecord, MapRunItem, MapRunRecord
 from stepforge.tasks.items import batcher, writer
@@ -59,6 +60,17 @@ class After(Protocol):
         """Stop this running EXPRESS child."""
 
 
+class Recorder(After, Protocol):
+    """The engine batch's :class:`After`, which also takes back ended children it could not record."""
+
+    def again(self, children: list[ExecutionRecord], fault: bool) -> None:
+        """Recording these ended children was undone: record them in a later batch. ``fault``: the
+        store refused (a storage fault: retry, as the store says), else a bug."""
+
+
+log = logging.getLogger(__name__)
+#: The store's faults: the transaction (here, the savepoint) was undone; the same work may be retried.
+_FAULTS = (StoreUnavailable, StorageFull)
 #: How many item rows are read at a time.
 PAGE = 1000
 PENDING = "PENDING"
@@ -163,27 +175,74 @@ def child_machine_arn(map_run_arn: str) -> str:
     return map_run_arn.replace(":mapRun:", ":stateMachine:", 1).rsplit(":", 1)[0]
 
 
-def on_children_finished(tx: UnitOfWork, children: Iterable[ExecutionRecord], after: After) -> None:
+def on_children_finished(tx: UnitOfWork, children: Iterable[ExecutionRecord], after: Recorder) -> None:
     """Children ended (those of one engine batch): record each result in its item, then move each
-    Map Run on once (one read and one write of the run, however many of its children ended)."""
-    runs: dict[str, MapRunRecord] = {}
-    moments: dict[str, float] = {}
+    Map Run on once (one read and one write of the run, however many of its children ended).
+
+    Each Map Run is recorded in a savepoint of its own, the runs in ARN order (nodes recording the
+    same runs lock their rows in one order: no deadlock). When recording a run fails — the store
+    refused (another node held its row past the lock timeout, a deadlock) or a bug — only that run's
+    writes are undone, what it asked of ``after`` is dropped, and its children go back to ``after``
+    (:meth:`Recorder.again`) for a later batch: a child that ended is never forgotten with its item
+    RUNNING while its node lives."""
+    by_run: dict[str, list[ExecutionRecord]] = {}
     for child in children:
-        if child.map_run_arn is None:
-            continue
-        record = runs.get(child.map_run_arn) or tx.get_map_run(child.map_run_arn)
+        if child.map_run_arn is not None:
+            by_run.setdefault(child.map_run_arn, []).append(child)
+    for arn in sorted(by_run):
+        held = _Held(after.node)
+        try:
+            with tx.savepoint():
+                _record_ended(tx, arn, by_run[arn], held)
+        except Exception as exc:  # the batch goes on; these children are recorded later
+            log.warning("recording %d ended children of the Map Run %s failed (again later): %s: %s",
+                        len(by_run[arn]), arn, type(exc).__name__, exc, exc_info=not isinstance(exc, _FAULTS))
+            after.again(by_run[arn], isinstance(exc, _FAULTS))
+        else:
+            held.pass_to(after)
+
+
+def _record_ended(tx: UnitOfWork, arn: str, children: list[ExecutionRecord], after: After) -> None:
+    """Record the ended ``children`` of the Map Run ``arn`` in their items (each once: only while its
+    item is RUNNING), then move the run on."""
+    record = tx.get_map_run(arn)
+    if record is None:
+        return
+    moment: float | None = None
+    for child in children:
         item = tx.map_run_item_of(child.arn)
-        if item is None or record is None or item.status != RUNNING:
+        if item is None or item.status != RUNNING:
             continue
-        runs[record.arn] = record
         item.status = child.status
         item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
             {"Error": child.error, "Cause": child.cause})
         tx.update_map_run_item(item)
         _count(record, RUNNING, child.status, _size(record, item))
-        moments[record.arn] = max(moments.get(record.arn, 0.0), child.stopped or record.started)
-    for arn, record in runs.items():
-        _advance(tx, record, moments[arn], after)
+        moment = max(moment or 0.0, child.stopped or record.started)
+    if moment is not None:
+        _advance(tx, record, moment, after)
+
+
+class _Held:
+    """What recording one Map Run asks of the batch's :class:`After`, passed on only once its
+    savepoint holds (a run whose recording is undone must start or stop nothing)."""
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self._asked: list[Callable[[After], None]] = []
+
+    def later(self, arn: str) -> None:
+        self._asked.append(lambda after: after.later(arn))
+
+    def launch(self, child: ExecutionRecord) -> None:
+        self._asked.append(lambda after: after.launch(child))
+
+    def stop(self, arn: str) -> None:
+        self._asked.append(lambda after: after.stop(arn))
+
+    def pass_to(self, after: After) -> None:
+        for ask in self._asked:
+            ask(after)
 
 
 def abort(tx: UnitOfWork, arn: str, now: float, after: After) -> None:

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: Child inputs committed per transaction while reading.
 CHUNK = 2000
+#: How many times the end of a Map Run child is recorded before a bug that undoes it each time is given up.
+TRIES = 3
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,6 +90,9 @@ class ItemWork:
         self.children = ExpressChildren(notify)
         self._asked = _Asked(self.node)
         self._finished: list[ExecutionRecord] = []
+        self._retry: list[ExecutionRecord] = []    # ended children to record again (:meth:`again`)
+        self._retrying: list[ExecutionRecord] = []  # ... those the batch under way took
+        self._tries: dict[str, int] = {}           # failed recordings of a child, after a bug
         self._active: set[str] = set()
         self._again: set[str] = set()
         self._lock = threading.Lock()
@@ -110,9 +115,28 @@ class ItemWork:
         self._finished.append(child)
 
     def take_finished(self) -> list[ExecutionRecord]:
-        """The stored children the batch ended, for it to record in their items (and forget them)."""
+        """The stored children the batch ended, and the children an earlier batch could not record
+        (:meth:`again`), for it to record in their items (and forget them)."""
         found, self._finished = self._finished, []
-        return found
+        self._retrying, self._retry = self._retrying + self._retry, []
+        self._tries = {c.arn: self._tries[c.arn] for c in self._retrying if c.arn in self._tries}
+        if self._retrying:  # what recording them changes (a run that ends wakes its parent) needs a batch more
+            self._committed = True
+            self.notify()
+        return self._retrying + found
+
+    def again(self, children: list[ExecutionRecord], fault: bool) -> None:
+        """With the engine batch's unit of work: recording these ended children was undone; the next
+        batch records them. After a storage fault (the store says: retry) however often it happens;
+        after a bug, :data:`TRIES` times in all, then the error is logged and their items stay RUNNING
+        (until their node is taken over, or restarts: they run again then)."""
+        for child in children:
+            tries = self._tries.get(child.arn, 0) + (not fault)
+            if tries >= TRIES:
+                log.error("gave up recording the end of the Map Run child %s after %d tries", child.arn, tries)
+                continue
+            self._tries[child.arn] = tries
+            self._retry.append(child)
 
     def asked(self) -> bool:
         """Did the batch under way ask for work that starts once it commits (reading or writing, EXPRESS
@@ -123,11 +147,13 @@ class ItemWork:
     def discard(self) -> None:
         """The batch rolled back: forget what it asked for, give back the ended children it took."""
         self._asked, self._finished = _Asked(self.node), []
+        self._retry, self._retrying = self._retrying + self._retry, []
         self.children.give_back()
 
     def flush(self) -> None:
         """After the commit: start the work the batch asked for."""
         asked, self._asked = self._asked, _Asked(self.node)
+        self._retrying = []
         self.children.committed()
         self._carry_out(asked)
 
@@ -156,10 +182,11 @@ class ItemWork:
         return len(found)
 
     def committed(self) -> bool:
-        """Did reading or writing commit, or EXPRESS children end, since the last call? (Inline, the
+        """Did reading or writing commit, or EXPRESS children end, since the last call, or do ended
+        children wait to be recorded again (:meth:`again`)? (Inline, the
         engine's caller — a test on a manual clock — must run another batch for them.)"""
         found, self._committed = self._committed, False
-        return found or self.children.waiting()
+        return found or bool(self._retry) or self.children.waiting()
 
     def close(self) -> None:
         if self._pool is not None:
