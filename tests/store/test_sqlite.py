@@ -45,7 +45,7 @@ def test_foreign_keys_are_on_for_every_connection(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sql, params", [
     (("INSERT INTO state_machines VALUES (?, 'm', 'no-such-hash', 'r', 'STANDARD', 1, 'rev', 'ACTIVE', '{}', '{}', "
      "'', '{}', '{}', 1)"), (MACHINE,)),
-    ("INSERT INTO map_run_items VALUES ('no-such-run', 0, '{}', NULL, 'PENDING', NULL)", ()),
+    ("INSERT INTO map_run_items (map_run_arn, idx, input, status) VALUES ('no-such-run', 0, '{}', 'PENDING')", ()),
 ])
 def test_a_dangling_reference_is_refused(tmp_path: Path, sql: str, params: tuple[str, ...]) -> None:
     store = SqliteStore(tmp_path)

@@ -338,7 +338,7 @@ class MapRunWrites(MapRunReads, Protocol):
         """Write a Map Run's settings, status and counts."""
 
     def update_map_run_item(self, item: MapRunItem) -> None:
-        """Write an item's child, status and result."""
+        """Write an item's child, status, result and times."""
 
     def add_map_run_items(self, map_run_arn: str, first: int, inputs: Iterable[str]) -> None:
         """Append PENDING items (JSON text) to a Map Run, indexed ``first``, ``first + 1``, ...

@@ -10,7 +10,8 @@ from stepforge.store.codec import dumps
 from stepforge.store.postgres_db import PostgresSession, PostgresWriter
 from stepforge.store.records import MapRunItem, MapRunRecord, Page
 
-_ITEM_COLUMNS = "map_run_arn, idx, input, child_arn, status, result"
+_ITEM_COLUMNS = "map_run_arn, idx, input, child_arn, status, result, started, stopped"
+_NEW_ITEM = "INSERT INTO map_run_items (map_run_arn, idx, input, status) VALUES (%s, %s, %s, 'PENDING')"
 
 
 class PostgresMapRunReads(PostgresSession):
@@ -62,18 +63,17 @@ class PostgresMapRunWrites(PostgresMapRunReads, PostgresWriter):
     def insert_map_run(self, record: MapRunRecord, inputs: Iterable[str]) -> None:
         self._insert("INSERT INTO map_runs (arn, execution_arn, started, body, status) VALUES (%s, %s, %s, %s, %s)",
                      (record.arn, record.execution_arn, record.started, dumps(record), record.status))
-        self._execute_many(f"INSERT INTO map_run_items ({_ITEM_COLUMNS}) VALUES (%s, %s, %s, NULL, 'PENDING', NULL)",
-                           ((record.arn, index, text) for index, text in enumerate(inputs)))
+        self._execute_many(_NEW_ITEM, ((record.arn, index, text) for index, text in enumerate(inputs)))
 
     def update_map_run(self, record: MapRunRecord) -> None:
         self._execute("UPDATE map_runs SET body = %s, status = %s WHERE arn = %s",
                       (dumps(record), record.status, record.arn))
 
     def update_map_run_item(self, item: MapRunItem) -> None:
-        self._execute("UPDATE map_run_items SET child_arn = %s, status = %s, result = %s "
+        self._execute("UPDATE map_run_items SET child_arn = %s, status = %s, result = %s, started = %s, stopped = %s "
                       "WHERE map_run_arn = %s AND idx = %s",
-                      (item.child_arn, item.status, item.result, item.map_run_arn, item.index))
+                      (item.child_arn, item.status, item.result, item.started, item.stopped, item.map_run_arn,
+                       item.index))
 
     def add_map_run_items(self, map_run_arn: str, first: int, inputs: Iterable[str]) -> None:
-        self._execute_many(f"INSERT INTO map_run_items ({_ITEM_COLUMNS}) VALUES (%s, %s, %s, NULL, 'PENDING', NULL)",
-                           ((map_run_arn, index, text) for index, text in enumerate(inputs, first)))
+        self._execute_many(_NEW_ITEM, ((map_run_arn, index, text) for index, text in enumerate(inputs, first)))

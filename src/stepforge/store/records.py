@@ -108,7 +108,8 @@ class MapRunItem:
     """One item of a Map Run: its input, then the child execution that runs it and how it ended.
 
     ``status`` is PENDING until the child starts, then the child's status; ``result`` is the JSON text
-    of the child's output (or of ``{"Error": ..., "Cause": ...}``) once it ended.
+    of the child's output (or of ``{"Error": ..., "Cause": ...}``) once it ended. ``started`` and
+    ``stopped``: when the child started and ended (an EXPRESS child has no execution row to say so).
     """
 
     map_run_arn: str
@@ -117,6 +118,8 @@ class MapRunItem:
     child_arn: str | None = None
     status: str = "PENDING"
     result: str | None = None
+    started: float | None = None
+    stopped: float | None = None
 
 
 @dataclass(slots=True)

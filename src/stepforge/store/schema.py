@@ -247,4 +247,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX trigger_starts_by_time ON trigger_starts (source_arn, started);
     """,
+    # 7: when each Map Run item's child started and ended (EXPRESS children have no execution row)
+    """
+    ALTER TABLE map_run_items ADD COLUMN started REAL;
+    ALTER TABLE map_run_items ADD COLUMN stopped REAL;
+    """,
 )

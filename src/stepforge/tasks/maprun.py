@@ -213,7 +213,7 @@ def _record_ended(tx: UnitOfWork, arn: str, children: list[ExecutionRecord], aft
         item = tx.map_run_item_of(child.arn)
         if item is None or item.status != RUNNING:
             continue
-        item.status = child.status
+        item.status, item.stopped = child.status, child.stopped
         item.result = (child.output or "null") if child.status == SUCCEEDED else dumps(
             {"Error": child.error, "Cause": child.cause})
         tx.update_map_run_item(item)
@@ -329,7 +329,7 @@ def _launch(tx: UnitOfWork, record: MapRunRecord, item: MapRunItem, now: float, 
     else:
         tx.insert_execution(child)
         tx.push_signal(child.arn, None)
-    item.child_arn, item.status = child.arn, RUNNING
+    item.child_arn, item.status, item.started, item.stopped = child.arn, RUNNING, now, None
     tx.update_map_run_item(item)
     _count(record, PENDING, RUNNING, _size(record, item))
 
@@ -353,14 +353,15 @@ def _child(record: MapRunRecord, item: MapRunItem, now: float) -> ExecutionRecor
 
 def express_record(record: MapRunRecord, item: MapRunItem) -> ExecutionRecord:
     """An EXPRESS child as its item row records it (it has no row of its own): its ARN, name, machine,
-    input, status and result. Its start is the run's (or last redrive's): an item row keeps no clock."""
+    input, status, result, start and stop (rows written before they kept times: the run's start, or
+    its last redrive's, and no stop)."""
     assert item.child_arn is not None
-    started = record.redrive_date or record.started
+    started = item.started or record.redrive_date or record.started
     child = ExecutionRecord(
         arn=item.child_arn, name=item.child_arn.rsplit(":", 2)[1], state_machine_arn=record.child_machine_arn,
         state_machine_name=record.child_machine_arn.split(":stateMachine:", 1)[1], definition=record.definition,
         role_arn=record.role_arn, input=item.input, started=started, map_run_arn=record.arn)
-    child.status = item.status
+    child.status, child.stopped = item.status, item.stopped
     if item.status == SUCCEEDED:
         child.output = item.result
     elif item.result is not None and item.status != RUNNING:
@@ -407,7 +408,7 @@ def redrive(tx: UnitOfWork, command: RedriveMapRun, now: float, after: After) ->
         index = -1
         while items := tx.map_run_items(record.arn, status=status, after=index, limit=PAGE):
             for item in items:
-                item.status, item.result = PENDING, None
+                item.status, item.result, item.started, item.stopped = PENDING, None, None, None
                 tx.update_map_run_item(item)
                 _count(record, status, PENDING, _size(record, item))
             index = items[-1].index
