@@ -236,6 +236,16 @@ def test_stepforge_worker_runs_activity_handlers_and_stops_gracefully(sfn: Any, 
         assert json.loads(ok["output"]) == {"greeting": "hello ann"}
         failed = run(sfn, {"StartAt": "G", "States": {"G": task}}, {"fail": True})
         assert (failed["status"], failed["error"]) == ("FAILED", "LookupError")
+        worker.send_signal(signal.SIGTERM)  # it exits once its polls in flight end: a task each ends them
+        machine = create(sfn, {"StartAt": "G", "States": {"G": task}})
+        late = [sfn.start_execution(stateMachineArn=machine, input='{"who": "late"}')["executionArn"] for _ in "ab"]
+        assert worker.wait(timeout=20) == 0
+        for arn in late:  # run before it exited, or never handed out (a poller had ended between polls)
+            if "ActivityStarted" in history(sfn, arn):
+                assert finish(sfn, arn, 10)["status"] == "SUCCEEDED"
+            else:
+                sfn.stop_execution(executionArn=arn)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=10) == 0
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=10)

@@ -66,7 +66,8 @@ def run_worker(args: argparse.Namespace) -> int:
     def on_signal(number: int, frame: FrameType | None) -> None:
         if worker.stopping.is_set():
             os._exit(1)
-        print("stepforge worker: stopping after the tasks in hand (signal again to exit now)", flush=True)
+        print("stepforge worker: stopping once the polls in flight end (within 60 s; a task they bring is run) "
+              "and the tasks in hand finish (signal again to exit now)", flush=True)
         worker.stop()
 
     signal.signal(signal.SIGTERM, on_signal)

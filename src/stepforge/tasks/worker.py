@@ -12,10 +12,10 @@
 ``stepforge worker --activities myapp.workers --endpoint http://127.0.0.1:8083`` creates each
 activity (CreateActivity is idempotent), long-polls it with ``--concurrency`` pollers, sends
 SendTaskSuccess with the handler's result or SendTaskFailure with its exception (error = the
-exception's class name), and heartbeats while a handler runs. SIGTERM/SIGINT stop polling; tasks in
-hand finish and report first (a second signal exits at once). Idle long polls are abandoned: a task
-handed out in that instant comes back through its TimeoutSeconds/HeartbeatSeconds, as with any
-worker that dies. Any boto3 worker keeps working just the same.
+exception's class name), and heartbeats while a handler runs. SIGTERM/SIGINT stop polling; the polls
+in flight end and the tasks in hand finish and report first (a second signal exits at once, and a
+task then in hand waits for its TimeoutSeconds/HeartbeatSeconds, as with any worker that dies). Any
+boto3 worker keeps working just the same.
 """
 
 from __future__ import annotations
@@ -92,17 +92,28 @@ class Worker:
         self._count_lock = threading.Condition()
 
     def run(self) -> None:
-        """Poll until :meth:`stop`; returns once no task is in hand."""
-        for item in self.activities:
-            arn = self.client.create_activity(name=item.name)["activityArn"]
-            for index in range(self.concurrency):
-                threading.Thread(target=self._poll, args=(item, arn), daemon=True,
-                                 name=f"poll-{item.name}-{index}").start()
-        self.stopping.wait()
+        """Poll until :meth:`stop`; returns once every poll in flight has ended and no task is in hand.
+
+        A GetActivityTask long poll cannot be withdrawn: a worker that left it could be handed a task
+        as it stops, and that task would wait for its TimeoutSeconds/HeartbeatSeconds. So stopping
+        waits for each poll in flight (at most the API's 60 s long poll; a task ends it at once), and
+        the task a poll brings then is **run** and reported like the tasks in hand, not failed back
+        with SendTaskFailure: the worker was asked to stop taking work, not to refuse work it holds,
+        and a failure would spend one of the state's Retry attempts (or fail the execution) for no
+        fault of the task."""
+        arns = {item.name: self.client.create_activity(name=item.name)["activityArn"] for item in self.activities}
+        pollers = [threading.Thread(target=self._poll, args=(item, arns[item.name]), daemon=True,
+                                    name=f"poll-{item.name}-{index}")
+                   for item in self.activities for index in range(self.concurrency)]
+        for poller in pollers:
+            poller.start()
+        for poller in pollers:
+            poller.join()
         with self._count_lock:
             self._count_lock.wait_for(lambda: self._in_hand == 0)
 
     def stop(self) -> None:
+        """Poll no more: :meth:`run` returns once the polls in flight and the tasks in hand are done."""
         self.stopping.set()
 
     def _poll(self, item: Activity, arn: str) -> None:
