@@ -27,7 +27,8 @@ from stepforge.api.throttle_config import (
     parse_throttle,
 )
 from stepforge.server import build
-from tests.e2e.conftest import configured_server, free_port
+from tests.e2e.conftest import configured_server
+from tests.server_kit import free_port
 
 
 class FakeClock:

@@ -6,11 +6,6 @@ Screenshots go to ``artifacts/screenshots/`` (CI keeps that folder as an artifac
 from __future__ import annotations
 
 import json
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -22,27 +17,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from stepforge.server import build
+from tests.server_kit import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 ROLE_ARN = "arn:aws:iam::000000000000:role/stepforge-console-test"
-STARTUP_SECONDS = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _up(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -60,25 +41,9 @@ def client() -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a ``stepforge serve`` subprocess."""
-    port, workdir = _free_port(), tmp_path_factory.mktemp("console-server")
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--data-dir", str(workdir / "data")]
-    with open(workdir / "stderr.log", "wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _up(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"stepforge serve did not start: {(workdir / 'stderr.log').read_text()}")
-            time.sleep(0.05)
+    workdir = tmp_path_factory.mktemp("console-server")
+    with serve(["--host", "127.0.0.1", "--data-dir", str(workdir / "data")], log=workdir / "stderr.log") as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from stepforge.cli import main
-from tests.e2e.conftest import configured_server, free_port
+from tests.e2e.conftest import configured_server
+from tests.server_kit import free_port
 
 TEMPLATE = """
 Resources:

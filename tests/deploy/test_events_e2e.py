@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -17,7 +15,7 @@ import pytest
 from stepforge.deploy.errors import DeployError
 from stepforge.deploy.plan import Outcome
 from tests.deploy.conftest import REGION, Deployer
-from tests.e2e.conftest import _accepts_connections, _stop, free_port
+from tests.server_kit import serve
 
 SAM = """
 Transform: AWS::Serverless-2016-10-31
@@ -215,18 +213,9 @@ def wait_until_listed(sfn: Any, machine: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def other_account(tmp_path: Path) -> Iterator[str]:
     """A fresh server whose ARNs carry account 111122223333 (nothing listed yet to learn it from)."""
-    port = free_port()
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-               str(tmp_path / "data"), "--account", "111122223333"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while not _accepts_connections(port):
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
+    with serve(["--data-dir", str(tmp_path / "data"), "--account", "111122223333"],
+               log=tmp_path / "stderr.log") as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)
 
 
 def test_targets_carry_the_account_the_server_answers_with(other_account: str, tmp_path: Path) -> None:

@@ -9,16 +9,15 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.server_kit import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -106,42 +105,14 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     return {**env, "HOME": str(home), "PWD": str(workdir)}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     """A fresh ``stepforge serve`` as the README's ``make run`` starts it (data in ./.stepforge), on a free port."""
     workdir = tmp_path / "clone"
     clone_like(workdir)
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port),
-                                "--data-dir", str(workdir / ".stepforge"), *serve_args(README.read_text())],
-                               cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(port):
-            assert process.poll() is None and time.monotonic() < deadline, "stepforge serve did not start"
-            time.sleep(0.05)
+    with serve(["--data-dir", str(workdir / ".stepforge"), *serve_args(README.read_text())],
+               log=tmp_path / "serve.stderr.log", cwd=workdir, startup=30, shutdown=15) as port:
         yield workdir, port
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def test_every_shell_and_python_block_of_the_readme_runs_against_a_fresh_server(server: tuple[Path, int]) -> None:

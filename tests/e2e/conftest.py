@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,39 +17,14 @@ import pytest
 from backends import BACKENDS
 from botocore.config import Config
 
+from tests.server_kit import serve
+
 ROLE_ARN = "arn:aws:iam::000000000000:role/stepforge-e2e"
 REGION = "us-east-1"
-STARTUP_SECONDS = 20.0
-SHUTDOWN_SECONDS = 10.0
 POLL_INTERVAL = 0.05
 FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 # Credentials for subprocesses (the AWS CLI) and boto3; stepforge reads only the region from them.
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _accepts_connections(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=SHUTDOWN_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=SHUTDOWN_SECONDS)
 
 
 @contextmanager
@@ -61,18 +32,9 @@ def configured_server(workdir: Path, config: str, what: str = "server", *, args:
                       scheme: str = "http") -> Iterator[str]:
     """The URL of a ``stepforge serve --config`` subprocess with ``config`` as its TOML (and ``args``), for a block."""
     (workdir / "config.toml").write_text(config)
-    port = free_port()
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-               str(workdir / "data"), "--config", str(workdir / "config.toml"), *args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while not _accepts_connections(port):
-            assert process.poll() is None and time.monotonic() < deadline, f"the {what} did not start"
-            time.sleep(0.05)
+    with serve(["--data-dir", str(workdir / "data"), "--config", str(workdir / "config.toml"), *args],
+               log=workdir / "stderr.log", what=what) as port:
         yield f"{scheme}://127.0.0.1:{port}"
-    finally:
-        _stop(process)
 
 
 def store_arguments(request: pytest.FixtureRequest, backend: str, workdir: Path, name: str) -> list[str]:
@@ -87,24 +49,10 @@ def store_arguments(request: pytest.FixtureRequest, backend: str, workdir: Path,
 @pytest.fixture(scope="session", params=BACKENDS)
 def endpoint(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a ``stepforge serve`` subprocess on one backend, up for the whole session."""
-    port = free_port()
     workdir = tmp_path_factory.mktemp("server")
-    stderr_path = workdir / "stderr.log"
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               *store_arguments(request, request.param, workdir, "e2e")]
-    with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _accepts_connections(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                _stop(process)
-                pytest.fail(f"stepforge serve did not come up on port {port} (exit code {process.returncode}); "
-                            f"stderr:\n{stderr_path.read_text(errors='replace')}", pytrace=False)
-            time.sleep(POLL_INTERVAL)
+    arguments = ["--host", "127.0.0.1", *store_arguments(request, request.param, workdir, "e2e")]
+    with serve(arguments, log=workdir / "stderr.log") as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)
 
 
 def _client(endpoint: str, region: str) -> Any:

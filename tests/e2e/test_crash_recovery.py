@@ -27,8 +27,9 @@ import pytest
 from backends import BACKENDS
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from conftest import store_arguments
 from e2e_kit import whole_answers
+
+from tests.e2e.conftest import store_arguments
 
 ROLE = "arn:aws:iam::000000000000:role/crash"
 KILLS = int(os.environ.get("STEPFORGE_CRASH_KILLS", "20"))

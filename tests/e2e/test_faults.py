@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ROLE_ARN, _accepts_connections, _client, _stop, free_port
 
 from stepforge.tasks.approval import KEY_NAME, Signer
+from tests.e2e.conftest import ROLE_ARN, _client
+from tests.server_kit import accepts_connections, free_port, stop
 
 STARTUP_SECONDS = 20.0
 #: A function that notes each call in a file, then takes a while (a side effect in flight).
@@ -65,9 +66,9 @@ def launch(workdir: Path, data_dir: Path, port: int | None = None) -> Server:
     with log.open("wb") as stderr:
         process = subprocess.Popen(command(data_dir, port), cwd=workdir, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + STARTUP_SECONDS
-    while not _accepts_connections(port):
+    while not accepts_connections(port):
         if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
+            stop(process)
             pytest.fail(f"server did not start: {log.read_text(errors='replace')}")
         time.sleep(0.05)
     return Server(process, port, data_dir, log)
@@ -87,7 +88,7 @@ def refused(workdir: Path, data_dir: Path, port: int) -> str:
 def server(tmp_path: Path) -> Iterator[Server]:
     running = launch(tmp_path, tmp_path / "data")
     yield running
-    _stop(running.process)
+    stop(running.process)
 
 
 def machine(sfn: Any, definition: dict[str, Any]) -> str:
@@ -147,7 +148,7 @@ def test_a_server_that_cannot_bind_its_port_recovers_nothing(tmp_path: Path) -> 
         until(lambda: len(marks.read_text().splitlines()) == 2)  # recovery: at-least-once, as on AWS
         assert second.sfn().describe_execution(executionArn=arn)["status"] == "RUNNING"
     finally:
-        _stop(second.process)
+        stop(second.process)
 
 
 # -- closing a task token: exactly one winner ----------------------------------------------------
@@ -228,7 +229,7 @@ def test_a_damaged_database_is_refused_at_start_naming_the_file(server: Server, 
     sfn = server.sfn()
     for index in range(200):
         sfn.create_activity(name=f"a{index}", tags=[{"key": "k", "value": "v" * 200}])
-    _stop(server.process)
+    stop(server.process)
     database = server.data_dir / "stepforge.sqlite3"
     damaged = bytearray(database.read_bytes())
     damaged[4096 * 2:4096 * 6] = b"\xab" * (4096 * 4)
@@ -295,7 +296,7 @@ def test_a_full_disk_answers_service_unavailable_without_spinning_and_recovers(
         listed = sfn.list_executions(stateMachineArn=target, maxResults=1000)["executions"]
         assert len(listed) == started + 1  # each one written whole, or not at all
     finally:
-        _stop(server.process)
+        stop(server.process)
     log = server.log.read_text(errors="replace")
     assert "Traceback" not in log and log.count("\n") < 20
     check = subprocess.run([sys.executable, "-m", "stepforge.cli", "db", "check", "--data-dir", str(server.data_dir)],

@@ -19,8 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import REGION, ROLE_ARN, _accepts_connections, _client, _stop, free_port
 from e2e_kit import finish
+
+from tests.e2e.conftest import REGION, ROLE_ARN, _client
+from tests.server_kit import serve
 
 APPS = Path(__file__).parent / "apps"
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
@@ -69,20 +71,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("functions-server")
     (workdir / "MockConfigFile.json").write_text(json.dumps(MOCK_CONFIG))
     (workdir / "stepforge.toml").write_text('[mocks]\nfile = "MockConfigFile.json"\n')
-    port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(APPS), os.environ.get("PYTHONPATH", "")])}
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-               str(workdir / "data"), "--functions", "functions_app", "--config", str(workdir / "stepforge.toml")]
-    with open(workdir / "stderr.log", "wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
-    deadline = time.monotonic() + 20
-    while not _accepts_connections(port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
-            pytest.fail((workdir / "stderr.log").read_text())
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    _stop(process)
+    arguments = ["--data-dir", str(workdir / "data"), "--functions", "functions_app",
+                 "--config", str(workdir / "stepforge.toml")]
+    with serve(arguments, log=workdir / "stderr.log", env=env) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,16 @@ Step Functions API.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from conftest import REGION, ROLE_ARN, _accepts_connections, _client, _stop, free_port
 from e2e_kit import finish
+
+from tests.e2e.conftest import REGION, ROLE_ARN, _client
+from tests.server_kit import free_port, serve
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +35,9 @@ def moto_url() -> Iterator[str]:
 def sfn(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     workdir = tmp_path_factory.mktemp("integrations-server")
     (workdir / "stepforge.toml").write_text(f'[passthrough]\nendpoint_url = "{moto_url}"\n')
-    port = free_port()
-    command = [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-               str(workdir / "data"), "--config", str(workdir / "stepforge.toml")]
-    with open(workdir / "stderr.log", "wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    deadline = time.monotonic() + 20
-    while not _accepts_connections(port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
-            pytest.fail((workdir / "stderr.log").read_text())
-        time.sleep(0.05)
-    yield _client(f"http://127.0.0.1:{port}", REGION)
-    _stop(process)
+    arguments = ["--data-dir", str(workdir / "data"), "--config", str(workdir / "stepforge.toml")]
+    with serve(arguments, log=workdir / "stderr.log") as port:
+        yield _client(f"http://127.0.0.1:{port}", REGION)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 as its first children start, a third of the way, and near the end — and restarted on the same
 data directory. Every item is processed, every result written exactly once, the counts are exact —
 with STANDARD children (stored executions, resumed) and with EXPRESS ones (in memory: those running
-at a kill die with the server, and their items run again at the restart, at least once as on AWS).
+at a kill die with the server, and their items run again at the restart, at least once as on AWS),
+on SQLite, and with EXPRESS children on PostgreSQL too.
 
 The items are a JSONL object in a local directory bucket, processed in ItemBatcher batches by a
 Python function. ``STEPFORGE_DMAP_CRASH_ITEMS`` sets how many (default 20,000 in batches of 20,
@@ -16,12 +17,14 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import store_arguments
 from tests.e2e.test_crash_recovery import Server, client, persist, restartable_port
 
 ITEMS = int(os.environ.get("STEPFORGE_DMAP_CRASH_ITEMS", "20000"))
@@ -52,7 +55,7 @@ def machine(execution_type: str) -> dict[str, Any]:
     }}}
 
 
-def deployment(tmp_path: Path) -> Server:
+def deployment(tmp_path: Path, store: list[str]) -> Server:
     bucket = tmp_path / "bucket"
     bucket.mkdir()
     with (bucket / "items.jsonl").open("w") as out:
@@ -60,7 +63,7 @@ def deployment(tmp_path: Path) -> Server:
     (tmp_path / "crash_fn.py").write_text(FUNCTION)
     (tmp_path / "config.toml").write_text(f'[s3.buckets]\ncrash = "{bucket}"\n')
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "DMAP_SEEN": str(tmp_path / "seen.txt")}
-    return Server(tmp_path / "data", restartable_port(),
+    return Server(tmp_path / "data", restartable_port(), store,
                   args=("--functions", "crash_fn", "--config", str(tmp_path / "config.toml")), env=env)
 
 
@@ -80,10 +83,11 @@ def kill_when(server: Server, ready: Any, sfn: Any, arn: str, timeout: float = 1
     server.start()
 
 
-@pytest.mark.parametrize("execution_type", ["STANDARD", "EXPRESS"])
+@pytest.mark.parametrize(("backend", "execution_type"),
+                         [("sqlite", "STANDARD"), ("sqlite", "EXPRESS"), ("postgresql", "EXPRESS")])
 def test_a_map_run_killed_three_times_processes_every_item_and_writes_each_result_once(
-        tmp_path: Path, execution_type: str) -> None:
-    server = deployment(tmp_path)
+        request: pytest.FixtureRequest, tmp_path: Path, backend: str, execution_type: str) -> None:
+    server = deployment(tmp_path, store_arguments(request, backend, tmp_path, f"dmap_{uuid.uuid4().hex[:8]}"))
     server.start()
     try:
         sfn = client(server.port)
@@ -116,6 +120,6 @@ def test_a_map_run_killed_three_times_processes_every_item_and_writes_each_resul
         written.update(json.loads(line) for line in (tmp_path / "bucket" / entry["Key"]).read_text().splitlines())
     assert written == Counter(range(ITEMS))
     assert manifest["ResultFiles"]["FAILED"] == [] and manifest["ResultFiles"]["PENDING"] == []
-    check = subprocess.run([sys.executable, "-m", "stepforge.cli", "db", "check", "--data-dir", str(server.data_dir)],
+    check = subprocess.run([sys.executable, "-m", "stepforge.cli", "db", "check", *server.store],
                            check=False, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr

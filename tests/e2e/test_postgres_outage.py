@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ROLE_ARN, STARTUP_SECONDS, _accepts_connections, _client, _stop, free_port
 from postgres_kit import Cluster
+
+from tests.e2e.conftest import ROLE_ARN, _client
+from tests.server_kit import STARTUP_SECONDS, accepts_connections, free_port, stop
 
 WAIT = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
                                      "Done": {"Type": "Pass", "Result": "rested", "End": True}}}
@@ -41,11 +43,11 @@ def server(cluster: Cluster, tmp_path: Path) -> Iterator[str]:
                                 "--data-dir", str(tmp_path), "--db", cluster.url()],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + STARTUP_SECONDS
-    while not _accepts_connections(port):
+    while not accepts_connections(port):
         assert process.poll() is None and time.monotonic() < deadline, "stepforge serve --db did not start"
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
-    _stop(process)
+    stop(process)
     assert process.returncode == 0
 
 

@@ -19,7 +19,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import FINAL_STATUSES, ROLE_ARN, configured_server, free_port
+from tests.e2e.conftest import FINAL_STATUSES, ROLE_ARN, configured_server
+from tests.server_kit import free_port
 
 KEY, SECRET = "AKIDE2E", "e2e-secret/with+symbols"
 READER, READER_SECRET = "AKIDE2EREADER", "reader-secret"
