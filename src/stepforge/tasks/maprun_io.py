@@ -129,8 +129,8 @@ class ItemWork:
         """With the engine batch's unit of work: recording these ended children was undone; the next
         batch records them. After a storage fault (the store says: retry) however often it happens;
         after a bug, :data:`TRIES` times in all, then the error is logged and their items stay RUNNING
-        (an EXPRESS child runs again once its node is taken over or restarts; a stored one's item
-        waits for the bug's fix)."""
+        (an EXPRESS child runs again once its node is taken over or restarts; nothing records a
+        stored child's end later)."""
         for child in children:
             tries = self._tries.get(child.arn, 0) + (not fault)
             if tries >= TRIES:
