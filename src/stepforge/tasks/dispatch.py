@@ -22,6 +22,7 @@ from typing import Any
 
 from stepforge.asl import errors
 from stepforge.asl.errors import StatesError
+from stepforge.asl.execution.task_tokens import new_task_token
 from stepforge.asl.records import DispatchTask, Signal, TaskFailed, TaskSucceeded
 from stepforge.store.base import Store, UnitOfWork
 from stepforge.store.records import ActivityTaskRecord, DispatchRecord, ExecutionRecord
@@ -101,7 +102,7 @@ class Dispatcher:
     def dispatch(self, tx: UnitOfWork, execution_arn: str, command: DispatchTask, now: float) -> None:
         """Record a scheduled task with the engine batch's unit of work; :meth:`flush` starts it."""
         target = resources.parse(command.resource) or Target("task")
-        token = command.token or _token()
+        token = command.token or new_task_token()
         if target.kind == "activity" and not self._mocked(execution_arn, command.state_name):
             tx.add_activity_task(ActivityTaskRecord(
                 token=token, activity_arn=command.resource, execution_arn=execution_arn, wait_id=command.wait_id,
@@ -300,8 +301,3 @@ def _with_metadata(outcome: Outcome) -> Outcome:
 def _child_name(target: Target, value: Any) -> str:
     return children.child_name(value) if target.service == "states" and target.action == "startExecution" else ""
 
-
-def _token() -> str:
-    import secrets
-
-    return secrets.token_urlsafe(48)

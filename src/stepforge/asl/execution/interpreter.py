@@ -10,7 +10,6 @@ engine carries out the returned commands.
 from __future__ import annotations
 
 import random
-import secrets
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.variables import check_sizes, visible
 from stepforge.asl.errors import StatesError
 from stepforge.asl.execution import distributed, flow, limits, redrive_parts, task_events, waits
+from stepforge.asl.execution.task_tokens import new_task_token
 from stepforge.asl.query.dataflow import check_size, to_json
 from stepforge.asl.records import (
     ABORTED,
@@ -98,7 +98,7 @@ class Interpreter:
     """Runs one compiled machine; holds no per-execution state between calls."""
 
     def __init__(self, machine: st.StateMachine, resolve: Resolver,
-                 new_token: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+                 new_token: Callable[[], str] = new_task_token,
                  answer: Answerer | None = None) -> None:
         """``answer`` ends a task in the step that schedules it when its outcome is known at once; it is
         asked only while the execution has one frame (no Parallel branch or Map iteration whose events
