@@ -402,6 +402,7 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
 
     def _end(self) -> None:
         self._db = _ENDED
+        self._undo.clear()  # its entries refer to this unit of work: a cycle the collector would have to find
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
