@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stepforge.pytest_plugin.definitions import load_definition, read_document
+from stepforge.pytest_plugin.definitions import definition_text, load_definition, read_document
 from stepforge.pytest_plugin.mocking import CallbackServices, PluginMocks, responses_of, task_resources
 from stepforge.pytest_plugin.runs import Run
 from stepforge.service import executions, statemachines
@@ -82,7 +82,7 @@ class StepForge:
         """Create a state machine from an ASL file (JSON/YAML), a template resource (by logical id) or
         a dict. ``name`` defaults to the MockConfigFile's only state machine, else the file's stem."""
         definition = load_definition(source, resource=resource)
-        text = json.dumps(definition)
+        text = definition_text(definition)
         name = name or self._default_name(source, resource)
         missing = [ActivityRecord(arn=arn, name=arn.rpartition(":")[2], created=self.clock.now())
                    for arn in _activities(text) if self.harness.store.get_activity(arn) is None]
