@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def test_a_mock_config_file_given_by_the_test_keeps_its_python_mocks(stepforge: 
 
 
 def test_a_definition_loaded_again_keeps_its_text_and_a_changed_one_gets_a_new_one() -> None:
-    definition = {"StartAt": "Rest", "States": {"Rest": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    definition: dict[str, Any] = {"StartAt": "Rest", "States": {"Rest": {"Type": "Wait", "Seconds": 1, "End": True}}}
     assert definition_text(definition) == json.dumps(definition)
     assert definition_text(definition) is definition_text(definition)  # made once
     definition["States"]["Rest"]["Seconds"] = 1.0  # equal to 1, but not the same definition

@@ -65,7 +65,7 @@ def read_document(path: Path) -> Any:
         raise DefinitionFileError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}") from None
 
 
-def definition_text(definition: Mapping[str, Any]) -> str:
+def definition_text(definition: dict[str, Any]) -> str:
     """A definition's JSON text (``json.dumps``), made once per distinct definition: each test loads the
     same ones again, and a 50-state definition takes longer to encode than to run.
 
