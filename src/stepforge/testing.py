@@ -128,9 +128,8 @@ class Harness:
         the execution on, a batch per stretch without commits between (``Engine.run_jumping``); returns
         when it ends, or waits on something no timer ends (or one due too late)."""
         deadline = self.clock.now() + max_seconds
-        self.settle()
-        while self._running(arn) and self.engine.run_jumping(arn, deadline):
-            self.settle()
+        while self._running(arn) and (self.engine.run_jumping(arn, deadline) or self.engine.dispatcher.has_outcomes()):
+            self.settle()  # run_jumping handles the work ready now first: no settling before it
 
     def _running(self, arn: str) -> bool:
         record = self.store.get_execution(arn, with_run=False)

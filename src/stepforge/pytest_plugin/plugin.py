@@ -14,10 +14,15 @@ The MockConfigFile is the marker's ``file=`` (relative to the test file), else t
 ``MockConfigFile.json`` next to the test file. ``--stepforge-cov`` reports what the tests exercised
 of each machine (``--stepforge-cov-html=DIR`` also draws it, ``--stepforge-cov-fail-under=N``
 fails the run below N percent); pytest-xdist workers send their counts to the controller.
+
+Once the tests are collected, a session in which a test uses the fixture freezes the heap it has then
+(:func:`freeze_heap`: Python's cyclic collector no longer walks the imported modules and collected
+tests); the ini option ``stepforge_gc_freeze = false`` turns that off.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
 
 COVERAGE: pytest.StashKey[Coverage] = pytest.StashKey()
 MARKER = "stepforge_mock_case"
+FIXTURE = "stepforge"
 WORKER_KEY = "stepforge_coverage"
 
 
@@ -45,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "the rootdir; implies --stepforge-cov)")
     parser.addini("stepforge_mock_config", "the MockConfigFile (Step Functions Local's format) of the tests",
                   default=None)
+    parser.addini("stepforge_gc_freeze", "once the tests are collected, exempt what exists then from Python's "
+                  "cyclic collector (gc.freeze) when a test uses the stepforge fixture", type="bool", default=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,6 +62,26 @@ def pytest_configure(config: pytest.Config) -> None:
         from stepforge.pytest_plugin.coverage import Coverage
 
         config.stash[COVERAGE] = Coverage()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When a test uses the ``stepforge`` fixture (and ``stepforge_gc_freeze`` is on): import the
+    fixture's modules, collect, then :func:`freeze_heap`."""
+    if session.config.getini("stepforge_gc_freeze") and any(
+            FIXTURE in getattr(item, "fixturenames", ()) for item in session.items):
+        import stepforge.pytest_plugin.workbench  # noqa: F401 - what the first test would import
+
+        freeze_heap()
+
+
+def freeze_heap() -> None:
+    """Collect the garbage there is, then move every object left (modules, the collected tests) into
+    the cyclic collector's permanent generation (:func:`gc.freeze`): its full collections, which each
+    test's allocations set off now and then, then walk only what the tests made since — not the whole
+    imported heap. Frozen objects are still freed by reference counting; only cycles among them that
+    become garbage later stay (modules and test items live for the session anyway)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture

@@ -681,7 +681,8 @@ class _Stepper:
         if isinstance(signal, TaskStarted):
             wait.started = True
             self.emit(frame, *task_events.started(kind, state.resource, signal.worker_name))
-            heartbeat = limits.seconds(state.heartbeat, self.scope(frame, state, frame.input))
+            heartbeat = (None if state.heartbeat is None
+                         else limits.seconds(state.heartbeat, self.scope(frame, state, frame.input)))
             if heartbeat is not None:
                 self.set_timer(wait.id, "heartbeat", self.now + heartbeat)
         elif isinstance(signal, TaskSubmitted):
