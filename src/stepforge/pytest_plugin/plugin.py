@@ -15,6 +15,9 @@ The MockConfigFile is the marker's ``file=`` (relative to the test file), else t
 of each machine (``--stepforge-cov-html=DIR`` also draws it, ``--stepforge-cov-fail-under=N``
 fails the run below N percent); pytest-xdist workers send their counts to the controller.
 
+A Distributed Map's buckets (``[s3.buckets]`` of a server) are mapped to directories by overriding the
+``stepforge_buckets`` fixture in a ``conftest.py`` (bucket name -> directory; none by default).
+
 Once the tests are collected, a session in which a test uses the fixture freezes the heap it has then
 (:func:`freeze_heap`: Python's cyclic collector no longer walks the imported modules and collected
 tests); the ini option ``stepforge_gc_freeze = false`` turns that off.
@@ -85,7 +88,15 @@ def freeze_heap() -> None:
 
 
 @pytest.fixture
-def stepforge(request: pytest.FixtureRequest) -> Iterator[StepForge]:
+def stepforge_buckets() -> dict[str, str | Path]:
+    """The buckets the ``stepforge`` fixture maps to directories (bucket name -> directory), as
+    ``[s3.buckets]`` does for a server: none. Override it in a ``conftest.py`` to map some (say, copies
+    in ``tmp_path``, so that runs leave the originals alone)."""
+    return {}
+
+
+@pytest.fixture
+def stepforge(request: pytest.FixtureRequest, stepforge_buckets: dict[str, str | Path]) -> Iterator[StepForge]:
     """An in-process stepforge on a manual clock: load machines, mock tasks, run executions, move time."""
     from stepforge.pytest_plugin.definitions import read_document
     from stepforge.pytest_plugin.workbench import StepForge
@@ -95,7 +106,7 @@ def stepforge(request: pytest.FixtureRequest) -> Iterator[StepForge]:
     coverage = request.config.stash.get(COVERAGE, None)
     bench = StepForge(mock_config=read_document(config_path) if config_path else None,
                       case=str(marker.args[0]) if marker and marker.args else None,
-                      recorder=coverage.record if coverage is not None else None)
+                      recorder=coverage.record if coverage is not None else None, buckets=stepforge_buckets)
     try:
         yield bench
     finally:

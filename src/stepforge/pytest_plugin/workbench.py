@@ -27,6 +27,7 @@ from stepforge.pytest_plugin.runs import Run
 from stepforge.service import executions, statemachines
 from stepforge.store.base import Reads
 from stepforge.store.records import ActivityRecord
+from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.functions import Handler
 from stepforge.testing import ROLE, Harness
 
@@ -62,8 +63,12 @@ class StepForge:
     """One in-memory deployment under test: load machines, mock tasks, run executions, move time."""
 
     def __init__(self, *, start: float = 1_700_000_000.0, mock_config: Mapping[str, Any] | None = None,
-                 case: str | None = None, recorder: Recorder | None = None) -> None:
-        self.harness = Harness(start)
+                 case: str | None = None, recorder: Recorder | None = None,
+                 buckets: Mapping[str, str | Path] | None = None) -> None:
+        """``buckets`` maps bucket names to directories, as ``[s3.buckets]`` does: a Distributed Map's
+        ItemReader reads them, its ResultWriter writes there."""
+        tasks = TaskConfig(inline=True, buckets={name: str(root) for name, root in (buckets or {}).items()})
+        self.harness = Harness(start, tasks=tasks)
         self.clock = self.harness.clock
         self.case = case
         self.runs: list[Run] = []
