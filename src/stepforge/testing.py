@@ -82,6 +82,19 @@ class Harness:
         self.ctx = ports.connect(ServiceContext(store=self.store, engine=self.engine))
         self._machines = 0
 
+    def close(self) -> None:
+        """Stop the engine's task work and untie the engine from its parts: a closed harness is freed
+        by reference counting at once, not left for Python's cyclic collector.
+
+        The engine's parts call it back (the dispatcher's ``notify``, the service layer's hooks, the
+        Express runner's end hook), so the engine, its dispatcher and everything they hold form
+        reference cycles; once those two objects drop their attributes none is left. The harness is
+        unusable after this."""
+        dispatcher = self.engine.dispatcher
+        dispatcher.close()
+        vars(self.engine).clear()
+        vars(dispatcher).clear()
+
     def call(self, operation: Any, **params: Any) -> Any:
         """Run a service operation (a read or a write) with a unit of work of its own, committed
         when it returns — as ``engine.write`` runs API writes when no engine thread runs."""
@@ -115,9 +128,8 @@ class Harness:
         the execution on, a batch per stretch without commits between (``Engine.run_jumping``); returns
         when it ends, or waits on something no timer ends (or one due too late)."""
         deadline = self.clock.now() + max_seconds
-        self.settle()
-        while self._running(arn) and self.engine.run_jumping(arn, deadline):
-            self.settle()
+        while self._running(arn) and (self.engine.run_jumping(arn, deadline) or self.engine.dispatcher.has_outcomes()):
+            self.settle()  # run_jumping handles the work ready now first: no settling before it
 
     def _running(self, arn: str) -> bool:
         record = self.store.get_execution(arn, with_run=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from stepforge.pytest_plugin import StepForge
-from stepforge.pytest_plugin.definitions import DefinitionFileError, load_definition
+from stepforge.pytest_plugin.definitions import DefinitionFileError, definition_text, load_definition
 
 FILES = Path(__file__).parent / "files"
 LAMBDA_SQS = FILES / "lambda_sqs.asl.yaml"
@@ -89,3 +90,19 @@ def test_a_mock_config_file_given_by_the_test_keeps_its_python_mocks(stepforge: 
     stepforge.mock_config(FILES / "lambda_sqs.mocks.json")
     run = stepforge.load(LAMBDA_SQS).run(case="RetryPath")
     assert run.retried == {"LambdaState": 3} and run.output == {"MessageId": "mine"}
+
+
+def test_a_definition_loaded_again_keeps_its_text_and_a_changed_one_gets_a_new_one() -> None:
+    definition: dict[str, Any] = {"StartAt": "Rest", "States": {"Rest": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    assert definition_text(definition) == json.dumps(definition)
+    assert definition_text(definition) is definition_text(definition)  # made once
+    definition["States"]["Rest"]["Seconds"] = 1.0  # equal to 1, but not the same definition
+    assert definition_text(definition) == json.dumps(definition) and '"Seconds": 1.0' in definition_text(definition)
+
+
+def test_a_definition_marshal_cannot_hold_is_still_written_as_json() -> None:
+    class Ordered(dict[str, object]):
+        pass
+
+    definition = Ordered(StartAt="Done", States={"Done": {"Type": "Succeed"}})
+    assert definition_text(definition) == json.dumps(definition)

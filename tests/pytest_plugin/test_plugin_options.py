@@ -110,3 +110,23 @@ def test_each_example_project_passes_with_full_coverage(pytester: pytest.Pyteste
     result = pytester.runpytest_subprocess(str(EXAMPLES / project), f"--stepforge-cov-html={pytester.path / 'html'}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()  # its pytest.ini asks for 100%
     result.stdout.fnmatch_lines(["configfile: pytest.ini", "*coverage passed: 100.0%*"])
+
+
+FROZEN = '''
+import gc
+
+def test_the_heap_is_frozen(stepforge):
+    assert gc.get_freeze_count() {expected}
+'''
+
+
+def test_what_exists_once_the_tests_are_collected_is_exempt_from_the_cyclic_collector(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(FROZEN.format(expected="> 1000"))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_stepforge_gc_freeze_false_leaves_the_collector_alone(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nstepforge_gc_freeze = false\n")
+    pytester.makepyfile(FROZEN.format(expected="== 0"))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -9,7 +9,7 @@ to carry out (dispatch a task, set a timer). Python's call stack never holds dur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 RUNNING: Literal["RUNNING"] = "RUNNING"
 SUCCEEDED: Literal["SUCCEEDED"] = "SUCCEEDED"
@@ -87,16 +87,19 @@ class Run:
     failed_children: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
-    """A history event in AWS's shape; ``details_key`` is e.g. ``stateEnteredEventDetails``."""
+    """A history event in AWS's shape; ``details_key`` is e.g. ``stateEnteredEventDetails``.
 
-    id: int
-    previous_event_id: int
-    type: str
-    timestamp: float  # seconds since the epoch
-    details_key: str | None = None
-    details: dict[str, Any] | None = None
+    Immutable (``Final`` fields, which mypy enforces) without ``frozen=True``, whose ``__init__`` sets
+    each field through ``object.__setattr__``: a run writes an event or more per state."""
+
+    id: Final[int]
+    previous_event_id: Final[int]
+    type: Final[str]
+    timestamp: Final[float]  # seconds since the epoch
+    details_key: Final[str | None] = None
+    details: Final[dict[str, Any] | None] = None
 
     def to_api(self) -> dict[str, Any]:
         shaped: dict[str, Any] = {

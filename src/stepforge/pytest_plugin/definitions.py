@@ -13,8 +13,10 @@ Full template support (every intrinsic, parameters, conditions) lives in ``stepf
 from __future__ import annotations
 
 import json
+import marshal
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,25 @@ def read_document(path: Path) -> Any:
         return json.loads(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise DefinitionFileError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}") from None
+
+
+def definition_text(definition: dict[str, Any]) -> str:
+    """A definition's JSON text (``json.dumps``), made once per distinct definition: each test loads the
+    same ones again, and a 50-state definition takes longer to encode than to run.
+
+    Definitions are told apart by their ``marshal`` form, which keeps every type and value (``1``,
+    ``1.0`` and ``True`` differ) and costs a tenth of the encoding; one that marshal cannot hold (a
+    dict subclass, say) is encoded every time."""
+    try:
+        packed = marshal.dumps(definition)
+    except ValueError:
+        return json.dumps(definition)
+    return _text_of(packed)
+
+
+@lru_cache(maxsize=256)
+def _text_of(packed: bytes) -> str:
+    return json.dumps(marshal.loads(packed))
 
 
 def load_definition(source: str | Path | Mapping[str, Any], *, resource: str | None = None) -> dict[str, Any]:

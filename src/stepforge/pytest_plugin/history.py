@@ -88,6 +88,13 @@ def read_visits(events: Iterable[Mapping[str, Any]]) -> list[Visit]:
     return visits
 
 
+def unlink(visits: Iterable[Visit]) -> None:
+    """Drop the visits' links to each other (``previous``, ``next``, ``parent``): what a reader no
+    longer needs is then freed by reference counting."""
+    for visit in visits:
+        visit.previous = visit.next = visit.parent = None
+
+
 def _owner(kind: str, previous: Mapping[str, Any] | None, owner: Mapping[int, Visit | None]) -> Visit | None:
     """The visit an event that is no ``...StateEntered`` belongs to.
 

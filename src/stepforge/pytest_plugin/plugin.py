@@ -14,10 +14,18 @@ The MockConfigFile is the marker's ``file=`` (relative to the test file), else t
 ``MockConfigFile.json`` next to the test file. ``--stepforge-cov`` reports what the tests exercised
 of each machine (``--stepforge-cov-html=DIR`` also draws it, ``--stepforge-cov-fail-under=N``
 fails the run below N percent); pytest-xdist workers send their counts to the controller.
+
+A Distributed Map's buckets (``[s3.buckets]`` of a server) are mapped to directories by overriding the
+``stepforge_buckets`` fixture in a ``conftest.py`` (bucket name -> directory; none by default).
+
+Once the tests are collected, a session in which a test uses the fixture freezes the heap it has then
+(:func:`freeze_heap`: Python's cyclic collector no longer walks the imported modules and collected
+tests); the ini option ``stepforge_gc_freeze = false`` turns that off.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -31,6 +39,7 @@ if TYPE_CHECKING:
 
 COVERAGE: pytest.StashKey[Coverage] = pytest.StashKey()
 MARKER = "stepforge_mock_case"
+FIXTURE = "stepforge"
 WORKER_KEY = "stepforge_coverage"
 
 
@@ -45,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "the rootdir; implies --stepforge-cov)")
     parser.addini("stepforge_mock_config", "the MockConfigFile (Step Functions Local's format) of the tests",
                   default=None)
+    parser.addini("stepforge_gc_freeze", "once the tests are collected, exempt what exists then from Python's "
+                  "cyclic collector (gc.freeze) when a test uses the stepforge fixture", type="bool", default=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,8 +67,36 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[COVERAGE] = Coverage()
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When a test uses the ``stepforge`` fixture (and ``stepforge_gc_freeze`` is on): import the
+    fixture's modules, collect, then :func:`freeze_heap`."""
+    if session.config.getini("stepforge_gc_freeze") and any(
+            FIXTURE in getattr(item, "fixturenames", ()) for item in session.items):
+        import stepforge.pytest_plugin.workbench  # noqa: F401 - what the first test would import
+
+        freeze_heap()
+
+
+def freeze_heap() -> None:
+    """Collect the garbage there is, then move every object left (modules, the collected tests) into
+    the cyclic collector's permanent generation (:func:`gc.freeze`): its full collections, which each
+    test's allocations set off now and then, then walk only what the tests made since — not the whole
+    imported heap. Frozen objects are still freed by reference counting; only cycles among them that
+    become garbage later stay (modules and test items live for the session anyway)."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture
-def stepforge(request: pytest.FixtureRequest) -> Iterator[StepForge]:
+def stepforge_buckets() -> dict[str, str | Path]:
+    """The buckets the ``stepforge`` fixture maps to directories (bucket name -> directory), as
+    ``[s3.buckets]`` does for a server: none. Override it in a ``conftest.py`` to map some (say, copies
+    in ``tmp_path``, so that runs leave the originals alone)."""
+    return {}
+
+
+@pytest.fixture
+def stepforge(request: pytest.FixtureRequest, stepforge_buckets: dict[str, str | Path]) -> Iterator[StepForge]:
     """An in-process stepforge on a manual clock: load machines, mock tasks, run executions, move time."""
     from stepforge.pytest_plugin.definitions import read_document
     from stepforge.pytest_plugin.workbench import StepForge
@@ -67,7 +106,7 @@ def stepforge(request: pytest.FixtureRequest) -> Iterator[StepForge]:
     coverage = request.config.stash.get(COVERAGE, None)
     bench = StepForge(mock_config=read_document(config_path) if config_path else None,
                       case=str(marker.args[0]) if marker and marker.args else None,
-                      recorder=coverage.record if coverage is not None else None)
+                      recorder=coverage.record if coverage is not None else None, buckets=stepforge_buckets)
     try:
         yield bench
     finally:

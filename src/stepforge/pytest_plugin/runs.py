@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from stepforge.pytest_plugin.history import Visit, read_visits
+from stepforge.pytest_plugin.history import Visit, read_visits, unlink
 from stepforge.service import activities
 
 if TYPE_CHECKING:
@@ -193,6 +193,13 @@ class Run:
                 return callback.token
         raise AssertionError(f"{state!r} waits on no activity or callback task; the execution waits in "
                              f"{self.waiting()} ({self.status})")
+
+    def close(self) -> None:
+        """Drop what was read of the history (its visits link to each other, so they would wait for the
+        cyclic collector); the run reads it again if asked."""
+        if self._cache is not None:
+            unlink(self._cache[2])
+            self._cache = None
 
     def _record(self) -> ExecutionRecord:
         record = self._harness.store.get_execution(self.arn, with_run=False)

@@ -21,11 +21,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stepforge.pytest_plugin.definitions import load_definition, read_document
+from stepforge.pytest_plugin.definitions import definition_text, load_definition, read_document
 from stepforge.pytest_plugin.mocking import CallbackServices, PluginMocks, responses_of, task_resources
 from stepforge.pytest_plugin.runs import Run
 from stepforge.service import executions, statemachines
+from stepforge.store.base import Reads
 from stepforge.store.records import ActivityRecord
+from stepforge.tasks.config import TaskConfig
 from stepforge.tasks.functions import Handler
 from stepforge.testing import ROLE, Harness
 
@@ -61,15 +63,19 @@ class StepForge:
     """One in-memory deployment under test: load machines, mock tasks, run executions, move time."""
 
     def __init__(self, *, start: float = 1_700_000_000.0, mock_config: Mapping[str, Any] | None = None,
-                 case: str | None = None, recorder: Recorder | None = None) -> None:
-        self.harness = Harness(start)
+                 case: str | None = None, recorder: Recorder | None = None,
+                 buckets: Mapping[str, str | Path] | None = None) -> None:
+        """``buckets`` maps bucket names to directories, as ``[s3.buckets]`` does: a Distributed Map's
+        ItemReader reads them, its ResultWriter writes there."""
+        tasks = TaskConfig(inline=True, buckets={name: str(root) for name, root in (buckets or {}).items()})
+        self.harness = Harness(start, tasks=tasks)
         self.clock = self.harness.clock
         self.case = case
         self.runs: list[Run] = []
         self.machines: dict[str, Machine] = {}
         self._recorder = recorder
-        self._resources: dict[str, dict[str, str]] = {}
-        self.mocks = PluginMocks(dict(mock_config) if mock_config else None, self._resources_of)
+        self._resources = TaskResources(self.harness.store)
+        self.mocks = PluginMocks(dict(mock_config) if mock_config else None, self._resources)
         dispatcher = self.harness.engine.dispatcher
         dispatcher.mocks = self.mocks
         dispatcher.services = CallbackServices(dispatcher.config, dispatcher.runner)
@@ -81,7 +87,7 @@ class StepForge:
         """Create a state machine from an ASL file (JSON/YAML), a template resource (by logical id) or
         a dict. ``name`` defaults to the MockConfigFile's only state machine, else the file's stem."""
         definition = load_definition(source, resource=resource)
-        text = json.dumps(definition)
+        text = definition_text(definition)
         name = name or self._default_name(source, resource)
         missing = [ActivityRecord(arn=arn, name=arn.rpartition(":")[2], created=self.clock.now())
                    for arn in _activities(text) if self.harness.store.get_activity(arn) is None]
@@ -109,7 +115,7 @@ class StepForge:
     def mock_config(self, source: str | Path | Mapping[str, Any]) -> None:
         """Use a MockConfigFile (a path or its parsed document); Python mocks stay."""
         config = read_document(Path(source)) if not isinstance(source, Mapping) else dict(source)
-        mocks = PluginMocks(config, self._resources_of)
+        mocks = PluginMocks(config, self._resources)
         mocks.by_state, mocks.by_resource = self.mocks.by_state, self.mocks.by_resource
         self.mocks = self.harness.engine.dispatcher.mocks = mocks
 
@@ -138,19 +144,15 @@ class StepForge:
         return run
 
     def close(self) -> None:
-        """Hand every run's history to the recorder (coverage), then stop the engine's work."""
+        """Hand every run's history to the recorder (coverage), then stop the engine's work and free
+        the workbench (see :meth:`Harness.close`); its machines and runs are unusable after."""
         if self._recorder is not None:
             for run in self.runs:
                 self._recorder(run.machine, self.machines[run.machine].definition, run.events)
-        self.harness.engine.dispatcher.close()
-
-    def _resources_of(self, execution_arn: str) -> Mapping[str, str]:
-        record = self.harness.store.get_execution(execution_arn, with_run=False)
-        if record is None:
-            return {}
-        if record.definition not in self._resources:
-            self._resources[record.definition] = task_resources(record.definition)
-        return self._resources[record.definition]
+        for run in self.runs:
+            run.close()
+        self.machines.clear()  # each machine refers back to this workbench
+        self.harness.close()
 
     def _default_name(self, source: str | Path | Mapping[str, Any], resource: str | None) -> str:
         """The MockConfigFile's only machine, the template resource or the file's stem; a name this
@@ -163,6 +165,23 @@ class StepForge:
             count += 1
             name = f"{base}-{count}"
         return name
+
+
+class TaskResources:
+    """The Task resources by state name of an execution's definition (for resource mocks), kept by
+    definition text."""
+
+    def __init__(self, store: Reads) -> None:
+        self._store = store
+        self._found: dict[str, dict[str, str]] = {}
+
+    def __call__(self, execution_arn: str) -> Mapping[str, str]:
+        record = self._store.get_execution(execution_arn, with_run=False)
+        if record is None:
+            return {}
+        if record.definition not in self._found:
+            self._found[record.definition] = task_resources(record.definition)
+        return self._found[record.definition]
 
 
 @lru_cache(maxsize=256)

@@ -318,6 +318,8 @@ class _MemoryReads(MemoryTriggerReads):
         return _copy(self._db.watches.get(child_arn))
 
     def open_child_watches(self, parent_arn: str, wait_ids: Iterable[int] | None = None) -> list[ChildWatchRecord]:
+        if not self._db.held.get(parent_arn):  # nothing held (the engine asks at each cancelled wait)
+            return []
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
             watches = self._db.watches
@@ -402,6 +404,7 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
 
     def _end(self) -> None:
         self._db = _ENDED
+        self._undo.clear()  # its entries refer to this unit of work: a cycle the collector would have to find
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -533,6 +536,8 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
         self._on_undo(lambda: _drop_last(rows))
 
     def close_tasks(self, execution_arn: str, wait_ids: Iterable[int] | None = None) -> None:
+        if not self._db.held.get(execution_arn):
+            return
         wanted = None if wait_ids is None else set(wait_ids)
         with self.lock:
             for table, key in list(self._db.held.get(execution_arn, ())):

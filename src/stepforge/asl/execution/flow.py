@@ -18,7 +18,7 @@ from stepforge.asl.compilation.choice import ChoiceRule, first_match
 from stepforge.asl.compilation.variables import Assign
 from stepforge.asl.errors import StatesError
 from stepforge.asl.query.budget import Budget
-from stepforge.asl.query.dataflow import apply_template, field_value, place_result, select, to_json
+from stepforge.asl.query.dataflow import apply_template, field_value, place_result, select, select_in, to_json
 from stepforge.asl.query.fields import Query
 from stepforge.asl.scope import Scope
 
@@ -59,10 +59,11 @@ def finish(state: st.State, scope: Scope, result: Any) -> Exit:
         states = {"result": result}
         return _output(state.output, scope, result, states), _assign(state.assign, scope, states)
     assert isinstance(state, st.ResultState)
-    selected = apply_template(state.result_selector, scope.with_input(result))
-    assigned = _assign(state.assign, scope.with_input(selected))
+    selector = state.result_selector
+    selected = result if selector is None else apply_template(selector, scope.with_input(result))
+    assigned = None if state.assign is None else state.assign.evaluate(scope.with_input(selected), None)
     placed = place_result(scope.input, selected, state.result_path, state.discard_result)
-    return select(state.output_path, scope.with_input(placed)), assigned
+    return select_in(state.output_path, placed, scope), assigned
 
 
 def pass_through(state: st.State, scope: Scope) -> Exit:

@@ -152,6 +152,9 @@ class _Stepper:
         self._base_context = info.context()
         self._contexts: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
         self._scope: Scope | None = None  # the top frame's last scope
+        #: Each frame's state input as entered in this step, and its JSON: an output or task input that
+        #: is that very value (a Wait, a Choice, a Pass or Task without data-flow fields) reuses the text.
+        self._entered: dict[int, tuple[Any, str]] = {}
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -244,12 +247,18 @@ class _Stepper:
         frame.attempts, frame.retry_count, frame.children = {}, 0, None
         frame.entered_time = self.now_iso
         state = self.state_of(frame)
+        text = to_json(value) if value_json is None else value_json
+        self._entered[frame.id] = (value, text)
         event = self.emit(frame, f"{state.type}StateEntered", "stateEnteredEventDetails", {
-            "name": name, "input": to_json(value) if value_json is None else value_json,
-            "inputDetails": {"truncated": False},
+            "name": name, "input": text, "inputDetails": {"truncated": False},
         })
         frame.entered_event_id = event.id
         self.ready.append(frame.id)
+
+    def json_of(self, frame: Frame, value: Any) -> str:
+        """``value`` as JSON; the text it was entered with when it is the frame's state input itself."""
+        entered = self._entered.get(frame.id)
+        return entered[1] if entered is not None and entered[0] is value else to_json(value)
 
     def execute(self, frame: Frame, state: st.State) -> None:
         if isinstance(state, st.PassState):
@@ -267,7 +276,7 @@ class _Stepper:
 
     def exit(self, frame: Frame, state: st.State, output: Any, assigned: flow.Assigned = None,
              next_state: str | None = None) -> None:
-        output_json = to_json(output)
+        output_json = self.json_of(frame, output)
         check_size(state.name, output_json)
         details: dict[str, Any] = {}
         if assigned is not None:
@@ -333,7 +342,7 @@ class _Stepper:
         heartbeat = limits.seconds(state.heartbeat, scope)
         kind = self.interp.resolve(state.resource, self.info.arn, state.name)
         wait = self.new_wait(frame, "task", kind)
-        input_json = to_json(task_input)
+        input_json = self.json_of(frame, task_input)
         answered = self.answered(frame, state, wait)
         if answered is None:
             token = token or self.interp.new_token()
@@ -672,7 +681,8 @@ class _Stepper:
         if isinstance(signal, TaskStarted):
             wait.started = True
             self.emit(frame, *task_events.started(kind, state.resource, signal.worker_name))
-            heartbeat = limits.seconds(state.heartbeat, self.scope(frame, state, frame.input))
+            heartbeat = (None if state.heartbeat is None
+                         else limits.seconds(state.heartbeat, self.scope(frame, state, frame.input)))
             if heartbeat is not None:
                 self.set_timer(wait.id, "heartbeat", self.now + heartbeat)
         elif isinstance(signal, TaskSubmitted):

@@ -6,6 +6,7 @@ integration the generic ``Task*`` events with ``resourceType``/``resource``.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 EventParts = tuple[str, str | None, dict[str, Any] | None]
@@ -17,6 +18,13 @@ def _key(type_: str) -> str:
     return type_[0].lower() + type_[1:] + "EventDetails"
 
 
+@cache
+def _names(kind: str, suffix: str) -> tuple[str, str]:
+    """(event type, its details key) of a kind of resource's event."""
+    type_ = _PREFIX[kind] + suffix
+    return type_, _key(type_)
+
+
 def _resource_fields(kind: str, resource: str) -> dict[str, Any]:
     if kind != "task":
         return {}
@@ -26,8 +34,8 @@ def _resource_fields(kind: str, resource: str) -> dict[str, Any]:
 
 
 def _event(kind: str, suffix: str, details: dict[str, Any] | None) -> EventParts:
-    type_ = _PREFIX[kind] + suffix
-    return type_, (None if details is None else _key(type_)), details
+    type_, key = _names(kind, suffix)
+    return type_, (None if details is None else key), details
 
 
 def scheduled(kind: str, resource: str, input_json: str, timeout: float | None,
@@ -73,4 +81,7 @@ def timed_out(kind: str, resource: str, error: str) -> EventParts:
 
 
 def _error_fields(error: str | None, cause: str | None) -> dict[str, Any]:
-    return {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+    fields = {} if error is None else {"error": error}
+    if cause is not None:
+        fields["cause"] = cause
+    return fields

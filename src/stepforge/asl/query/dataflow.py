@@ -44,6 +44,13 @@ def select(path: JsonPath | None, scope: Scope) -> Any:
         raise invalid_path(exc.path, None if exc.path.root == "variable" else exc.message) from None
 
 
+def select_in(path: JsonPath | None, value: Any, scope: Scope) -> Any:
+    """:func:`select` with ``value`` as ``$`` (a new scope made only for a path that reads more than ``$``)."""
+    if path is not None and path.text == "$":
+        return value
+    return select(path, scope.with_input(value))
+
+
 def invalid_path(path: JsonPath, problem: str | None = None) -> StatesError:
     problem = problem or f"No results for path: {path.normalized}"
     return StatesError(errors.RUNTIME, f"Invalid path '{path.text}' : {problem}")
