@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,17 +45,23 @@ class AuditTrail:
         self.account, self.default_region = account, default_region
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.log is None and self.metrics is None) or not _audited_path(scope):
+        tap = self.tap(scope) if scope["type"] == "http" else None
+        if tap is None:
             await self.app(scope, receive, send)
             return
-        note: dict[str, str] = {}
-        tap = _Tap(lambda: self._record(scope, tap, note))
         try:
-            await self.app({**scope, NOTE: note}, tap.receive(receive), tap.send(send))
+            await self.app({**scope, NOTE: tap.note}, tap.receive(receive), tap.send(send))
         finally:
             tap.done()  # if the response never finished (the client left, the app failed)
 
-    def _record(self, scope: Scope, tap: _Tap, note: dict[str, str]) -> None:
+    def tap(self, scope: Scope) -> Tap | None:
+        """The tap recording an HTTP request of ``scope`` as it passes; None when nothing is recorded."""
+        if (self.log is None and self.metrics is None) or not _audited_path(scope):
+            return None
+        tap = Tap(lambda: self._record(scope, tap))
+        return tap
+
+    def _record(self, scope: Scope, tap: Tap) -> None:
         operation = _operation(scope)
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
@@ -62,23 +69,23 @@ class AuditTrail:
         if not refused and operation not in _CHANGES and not _console_write(scope):
             return
         if self.metrics is not None and operation in _STARTS and tap.error_code == "ThrottlingException":
-            machine = json_object(tap.body()).get("stateMachineArn")
+            machine = tap.parameters().get("stateMachineArn")
             self.metrics.execution_throttled(machine if isinstance(machine, str) else "")
         if self.log is None:
             return
         authorization, user_agent = _headers(scope)
         credential = _CREDENTIAL.search(authorization) if authorization else None
-        verified = note.get("identity")
+        verified = tap.note.get("identity")
         console_user = verified.removeprefix("console:") if verified and verified.startswith("console:") else None
         access_key = (verified if verified and console_user is None
                       else credential.group(1) if credential and console_user is None else None)
         client = scope.get("client")
         self.log.record(Call(
-            operation=operation, body=tap.body(), access_key=access_key,
+            operation=operation, params=tap.parameters(), access_key=access_key,
             source_ip=str(client[0]) if client else "", user_agent=user_agent,
             region=credential.group(2) if credential else self.default_region, account=self.account,
             error_code=(tap.error_code or f"HTTP{tap.status}") if refused else None,
-            response_body=tap.response_body(), console_user=console_user, at=time.time()))
+            response=tap.answer(), console_user=console_user, at=time.time()))
 
 
 class IdentityNote:
@@ -94,15 +101,20 @@ class IdentityNote:
         await self.app(scope, receive, send)
 
 
-class _Tap:
+class Tap:
     """Copies of what passes through one request: its body, the response's status, error and body.
     ``finished`` runs once, just before the response's last part is sent (so a client that has its
-    answer finds the call in the trail)."""
+    answer finds the call in the trail). ``note`` gets who the edge verified (``identity``); a route
+    that parsed the request and built the answer leaves them in ``params`` and ``payload`` (the
+    trail then reads them instead of parsing the bodies again)."""
 
     def __init__(self, finished: Callable[[], None]) -> None:
         self._finished: Callable[[], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
+        self.note: dict[str, str] = {}
+        self.params: dict[str, Any] | None = None
+        self.payload: Any = None
         self._request: list[bytes] = []
         self._response: list[bytes] = []
         self._request_size = self._response_size = 0
@@ -139,11 +151,21 @@ class _Tap:
         if finished is not None:
             finished()
 
-    def body(self) -> bytes:
-        return b"".join(self._request) if self._request_size <= KEEP_BYTES else b""
+    def parameters(self) -> dict[str, Any]:
+        """The request's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
+        if self._request_size > KEEP_BYTES:
+            return {}
+        if self.params is not None:
+            return self.params
+        return json_object(b"".join(self._request))
 
-    def response_body(self) -> bytes:
-        return b"".join(self._response) if self._response_size <= KEEP_BYTES else b""
+    def answer(self) -> dict[str, Any]:
+        """The response's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
+        if self._response_size > KEEP_BYTES:
+            return {}
+        if isinstance(self.payload, dict):
+            return self.payload
+        return json_object(b"".join(self._response))
 
 
 def _audited_path(scope: Scope) -> bool:

@@ -12,14 +12,14 @@ login page until there is a session. The verified region is put in the ASGI scop
 
 from __future__ import annotations
 
-import json
 import urllib.parse
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stepforge import bodies
+from stepforge.api import envelope
 from stepforge.api.auth import SERVICE, Identity, MissingAuthenticationToken, SignedRequest, verify
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.hosts import host_name, is_served, same_origin
@@ -73,6 +73,14 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        admitted = await self.admit(scope, receive, send)
+        if admitted is not None:
+            await self.app(*admitted, send)
+
+    async def admit(self, scope: Scope, receive: Receive, send: Send) -> tuple[Scope, Receive] | None:
+        """The scope (with :data:`VERIFIED_REGION`, :data:`IDENTITY`, :data:`SESSION` as verified) and
+        ``receive`` an HTTP request goes on with; None when the edge has answered it (a refusal, a
+        redirect to the login page) or its client has gone."""
         try:
             self._check_host_and_origin(scope)
             session = self._session(scope)
@@ -85,7 +93,7 @@ class Edge:
                 elif self.auth.keys:
                     body = await _read(receive, self.max_body)
                     if body is None:
-                        return  # the client has gone
+                        return None  # the client has gone
                     identity = self._verify(scope, body)
                     self._check_permission(scope, identity)
                     scope = {**scope, VERIFIED_REGION: identity.region, IDENTITY: identity.access_key}
@@ -94,16 +102,16 @@ class Edge:
                     raise MissingAuthenticationToken("Missing Authentication Token")
             elif self.sessions is not None and session is None and _console_page(scope):
                 await _redirect_to_login(scope, send)
-                return
+                return None
         except MissingAuthenticationToken as exc:
             if scope["path"].startswith("/console/api/"):
                 exc.message += LOGIN_REFUSAL if self.sessions is not None else CONSOLE_REFUSAL
-            await _refuse(exc, send)
-            return
+            await envelope.send(envelope.error(exc, envelope.CORAL), send)
+            return None
         except ApiError as exc:
-            await _refuse(exc, send)
-            return
-        await self.app(scope, receive, send)
+            await envelope.send(envelope.error(exc, envelope.CORAL), send)
+            return None
+        return scope, receive
 
     def _session(self, scope: Scope) -> Session | None:
         if self.sessions is None:
@@ -208,20 +216,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _read(receive: Receive, limit: int) -> bytes | None:
-    """The whole body (refused past ``limit`` bytes), or None when the client disconnects first."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise ValidationException(f"Request body is larger than {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    """The whole body (ValidationException past ``limit`` bytes), or None when the client disconnects first."""
+    try:
+        return await bodies.receive_body(receive, limit)
+    except bodies.BodyTooLarge as exc:
+        raise ValidationException(exc.message) from None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -233,13 +232,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
             return {"type": "http.request", "body": pending.pop(), "more_body": False}
         return await receive()
     return replay
-
-
-async def _refuse(exc: ApiError, send: Send) -> None:
-    body = json.dumps({"__type": f"com.amazon.coral.service#{exc.code}", "message": exc.message}).encode()
-    await send({"type": "http.response.start", "status": exc.status,
-                "headers": [(b"content-type", b"application/x-amz-json-1.0"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"x-amzn-errortype", exc.code.encode()),
-                            (b"x-amzn-requestid", str(uuid.uuid4()).encode())]})
-    await send({"type": "http.response.body", "body": body})

@@ -26,11 +26,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 log = logging.getLogger(__name__)
 #: At most one line in this many seconds about a trail that cannot be written (a full disk).
@@ -51,17 +53,18 @@ _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionAr
 
 @dataclass(frozen=True)
 class Call:
-    """One API call as the HTTP edge saw it: ``body`` and ``response_body`` are the raw JSON."""
+    """One API call as the HTTP edge saw it: ``params`` and ``response`` are the JSON objects of its
+    request and response bodies (empty when there were none, or too large to keep)."""
 
     operation: str
-    body: bytes
+    params: dict[str, Any]
     access_key: str | None
     source_ip: str
     user_agent: str
     region: str
     account: str
     error_code: str | None = None
-    response_body: bytes = b""
+    response: dict[str, Any] = field(default_factory=dict)
     console_user: str | None = None
     at: float = 0.0
 
@@ -78,12 +81,12 @@ def line(call: Call) -> str:
     Built as text around the parts that vary, each encoded once (the trail writes one line per audited
     call, so shaping it is most of the trail's cost): the constant fields, the caller's identity and
     the event ids come ready-made."""
-    params, response = json_object(call.body), json_object(call.response_body)
+    params, response = call.params, call.response
     if call.error_code:
         outcome = (f',"errorCode":{_text(call.error_code)}'
                    f',"errorMessage":{_text(str(response.get("message", ""))[:1024])}')
     else:
-        outcome = f',"responseElements":{_flat(trimmed(response))}'
+        outcome = f',"responseElements":{_encode(trimmed(response))}'
     resources = _resources(params, response)
     named = (',"resources":[' + ",".join(f'{{"ARN":{_text(arn)},"type":"{kind}"}}' for arn, kind in resources)
              + "]") if resources else ""
@@ -91,19 +94,22 @@ def line(call: Call) -> str:
             f'"eventSource":"{EVENT_SOURCE}","eventName":{_text(call.operation)},"awsRegion":{_text(call.region)},'
             f'"sourceIPAddress":{_text(call.source_ip)},"userAgent":{_text(call.user_agent[:256])},'
             f'"userIdentity":{_identity(call.access_key, call.console_user, call.account)},'
-            f'"requestParameters":{_flat(trimmed(params))},"readOnly":false,"eventType":"AwsApiCall",'
+            f'"requestParameters":{_encode(trimmed(params))},"readOnly":false,"eventType":"AwsApiCall",'
             f'"recipientAccountId":{_text(call.account)}{outcome}{named}}}\n')
 
 
-#: JSON text of a string (as ``json.dumps(value, ensure_ascii=False)``) and of any value.
+#: JSON text of a string (as ``json.dumps(value, ensure_ascii=False)``).
 _text: Callable[[str], str] = encode_basestring
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
-def _flat(kept: dict[str, Any]) -> str:
-    """The JSON text of a :func:`trimmed` object (its values are strings, numbers, booleans or null)."""
-    return "{" + ",".join(f"{_text(key)}:{_text(value) if type(value) is str else _encode(value)}"
-                          for key, value in kept.items()) + "}"
+def _encode(value: Any) -> str:
+    """The compact JSON text of any value (orjson's; json's for what orjson refuses: an integer past
+    64 bits, a key that is not a string)."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return _json_encode(value)
 
 
 def _event_id() -> str:
