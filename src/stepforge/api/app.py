@@ -191,7 +191,7 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
 
 async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
     """StartSyncExecution (the API's, and a SYNC webhook's). The execution runs in memory (its pure
-    stretch in a worker thread); wait, without blocking the loop, for it to end (the runner ends it
+    stretch in a worker thread, or here when it is quick: :func:`sync.runs_inline`); wait, without blocking the loop, for it to end (the runner ends it
     at the five-minute limit).
 
     An execution that ends before :func:`sync.start` returns (no task, no Wait) is answered from the
@@ -202,7 +202,10 @@ async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
     def done(record: ExecutionRecord) -> None:
         loop.call_soon_threadsafe(_settle, ended, record)
 
-    finished = await loop.run_in_executor(_front_door(), sync.start, ctx, request, done)
+    if sync.runs_inline(ctx, request):  # a few short steps: cheaper than the hop to a worker thread
+        finished = sync.start(ctx, request, done)
+    else:
+        finished = await loop.run_in_executor(_front_door(), sync.start, ctx, request, done)
     return sync.answer(finished or await ended, request)
 
 

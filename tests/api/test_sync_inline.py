@@ -1,0 +1,73 @@
+"""StartSyncExecution of a quick EXPRESS machine runs on the event loop; anything that may wait or loop, in a worker."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from api_kit import ROLE, Api, with_api
+
+from stepforge.engine.express import QUICK_STATES
+from stepforge.service import sync
+
+PASS_CHOICE = {"StartAt": "P", "States": {
+    "P": {"Type": "Pass", "Result": {"n": 3}, "Next": "C"},
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}],
+          "Default": "Small"},
+    "Big": {"Type": "Succeed"}, "Small": {"Type": "Fail", "Error": "Small"}}}
+LOOP = {"StartAt": "P", "States": {
+    "P": {"Type": "Pass", "Result": 1, "Next": "C"},
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericGreaterThan": 5, "Next": "P"}], "Default": "E"},
+    "E": {"Type": "Succeed"}}}
+WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "End": True}}}
+LONG = {"StartAt": "S0", "States": {
+    f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < QUICK_STATES else {"End": True})}
+    for i in range(QUICK_STATES + 1)}}
+
+
+async def threads_of_starts(api: Api, monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any],
+                            created: dict[str, Any] | None = None, **params: Any) -> tuple[list[bool], Any]:
+    """Two StartSyncExecutions of a new EXPRESS machine: whether each ran on the loop's thread, and the last answer."""
+    loop_thread, on_loop, start = threading.get_ident(), [], sync.start
+
+    def recorded(*args: Any) -> Any:
+        on_loop.append(threading.get_ident() == loop_thread)
+        return start(*args)
+
+    monkeypatch.setattr(sync, "start", recorded)
+    arn = (await api.ok("CreateStateMachine", name="m", definition=json.dumps(definition), roleArn=ROLE,
+                        type="EXPRESS", **(created or {})))["stateMachineArn"]
+    answers = [await api.ok("StartSyncExecution", stateMachineArn=arn, **params) for _ in range(2)]
+    return on_loop, answers[-1]
+
+
+@with_api
+async def test_a_quick_machine_read_a_moment_ago_runs_on_the_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    on_loop, answer = await threads_of_starts(api, monkeypatch, PASS_CHOICE)
+    assert on_loop == [False, True]  # the first start reads the machine (a store read): in a worker
+    assert (answer["status"], answer["output"]) == ("SUCCEEDED", '{"n":3}')
+
+
+@pytest.mark.parametrize("definition", [LOOP, WAIT, LONG], ids=["loop", "wait", "many-states"])
+@with_api
+async def test_a_machine_that_may_wait_or_loop_runs_in_a_worker(api: Api, monkeypatch: pytest.MonkeyPatch,
+                                                                definition: dict[str, Any]) -> None:
+    on_loop, answer = await threads_of_starts(api, monkeypatch, definition)
+    assert on_loop == [False, False] and answer["status"] == "SUCCEEDED"
+
+
+@with_api
+async def test_a_large_input_runs_in_a_worker(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = json.dumps({"x": "y" * sync.INLINE_INPUT})
+    on_loop, answer = await threads_of_starts(api, monkeypatch, PASS_CHOICE, input=big)
+    assert on_loop == [False, False] and answer["status"] == "SUCCEEDED"
+
+
+@with_api
+async def test_a_machine_that_logs_runs_in_a_worker(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    logging = {"level": "ALL", "includeExecutionData": False, "destinations": [
+        {"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:g:*"}}]}
+    on_loop, answer = await threads_of_starts(api, monkeypatch, PASS_CHOICE, {"loggingConfiguration": logging})
+    assert on_loop == [False, False] and answer["status"] == "SUCCEEDED"
