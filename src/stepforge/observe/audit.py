@@ -25,10 +25,9 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,7 @@ _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionAr
              "resourceArn": "AWS::StepFunctions::Resource"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Call:
     """One API call as the HTTP edge saw it: ``params`` and ``response`` are the JSON objects of its
     request and response bodies (empty when there were none, or too large to keep)."""
@@ -78,34 +77,34 @@ def event(call: Call) -> dict[str, Any]:
 def line(call: Call) -> str:
     """``call`` as one line of the trail: a CloudTrail-shaped event in JSON, newline included.
 
-    Built as text around the parts that vary, each encoded once (the trail writes one line per audited
-    call, so shaping it is most of the trail's cost): the constant fields, the caller's identity and
-    the event ids come ready-made."""
+    Shaped as one object around the parts that vary and encoded in one call (the trail writes one line
+    per audited call, so shaping it is most of the trail's cost); the caller's identity comes ready-made."""
     params, response = call.params, call.response
+    shaped: dict[str, Any] = {
+        "eventVersion": "1.08", "eventID": _event_id(), "eventTime": _stamp(call.at or time.time()),
+        "eventSource": EVENT_SOURCE, "eventName": call.operation, "awsRegion": call.region,
+        "sourceIPAddress": call.source_ip, "userAgent": call.user_agent[:256],
+        "userIdentity": _identity(call.access_key, call.console_user, call.account),
+        "requestParameters": trimmed(params), "readOnly": False, "eventType": "AwsApiCall",
+        "recipientAccountId": call.account}
     if call.error_code:
-        outcome = (f',"errorCode":{_text(call.error_code)}'
-                   f',"errorMessage":{_text(str(response.get("message", ""))[:1024])}')
+        shaped["errorCode"] = call.error_code
+        shaped["errorMessage"] = str(response.get("message", ""))[:1024]
     else:
-        outcome = f',"responseElements":{_encode(trimmed(response))}'
+        shaped["responseElements"] = trimmed(response)
     resources = _resources(params, response)
-    named = (',"resources":[' + ",".join(f'{{"ARN":{_text(arn)},"type":"{kind}"}}' for arn, kind in resources)
-             + "]") if resources else ""
-    return (f'{{"eventVersion":"1.08","eventID":"{_event_id()}","eventTime":"{_stamp(call.at or time.time())}",'
-            f'"eventSource":"{EVENT_SOURCE}","eventName":{_text(call.operation)},"awsRegion":{_text(call.region)},'
-            f'"sourceIPAddress":{_text(call.source_ip)},"userAgent":{_text(call.user_agent[:256])},'
-            f'"userIdentity":{_identity(call.access_key, call.console_user, call.account)},'
-            f'"requestParameters":{_encode(trimmed(params))},"readOnly":false,"eventType":"AwsApiCall",'
-            f'"recipientAccountId":{_text(call.account)}{outcome}{named}}}\n')
+    if resources:
+        shaped["resources"] = [{"ARN": arn, "type": kind} for arn, kind in resources]
+    return _encode(shaped) + "\n"
 
 
-#: JSON text of a string (as ``json.dumps(value, ensure_ascii=False)``).
-_text: Callable[[str], str] = encode_basestring
+#: The compact JSON text of any value, json's (for what orjson refuses: an integer past 64 bits, a
+#: key that is not a string).
 _json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 def _encode(value: Any) -> str:
-    """The compact JSON text of any value (orjson's; json's for what orjson refuses: an integer past
-    64 bits, a key that is not a string)."""
+    """The compact JSON text of any value (as json writes it, ``ensure_ascii=False``; orjson's, faster)."""
     try:
         return orjson.dumps(value, default=str).decode()
     except TypeError:
@@ -124,15 +123,15 @@ _ID_COUNTER = itertools.count()  # its next() is atomic: lines may be made on se
 
 
 @functools.lru_cache(maxsize=1024)
-def _identity(access_key: str | None, console_user: str | None, account: str) -> str:
-    """The ``userIdentity`` object's JSON text (callers are few: made once per caller)."""
+def _identity(access_key: str | None, console_user: str | None, account: str) -> dict[str, Any]:
+    """The ``userIdentity`` object (callers are few: made once per caller; never changed)."""
     identity: dict[str, Any] = {"type": "IAMUser" if access_key else "Anonymous", "accountId": account}
     if access_key:
         identity["accessKeyId"] = access_key
         identity["userName"] = access_key
     if console_user:
         identity = {"type": "ConsoleUser", "accountId": account, "userName": console_user}
-    return _encode(identity)
+    return identity
 
 
 def _stamp(at: float) -> str:
@@ -164,12 +163,17 @@ def actor(shaped: dict[str, Any]) -> str:
 def trimmed(params: dict[str, Any]) -> dict[str, Any]:
     """Parameters fit to keep: secrets and payloads hidden, long strings cut, nesting flattened to text."""
     kept: dict[str, Any] = {}
-    for key, value in list(params.items())[:32]:
+    for key, value in itertools.islice(params.items(), 32):
+        kind = type(value)
         if key in HIDDEN:
             kept[key] = "HIDDEN_DUE_TO_SECURITY_REASONS"
-        elif isinstance(value, str):
+        elif kind is str:
             kept[key] = value[:MAX_VALUE]
-        elif value is None or isinstance(value, (bool, int, float)):
+        elif value is None or kind is bool or kind is int or kind is float:
+            kept[key] = value
+        elif isinstance(value, str):
+            kept[key] = str(value)[:MAX_VALUE]
+        elif isinstance(value, (bool, int, float)):
             kept[key] = value
         else:
             kept[key] = _encode(value)[:MAX_VALUE]
