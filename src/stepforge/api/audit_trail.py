@@ -62,7 +62,7 @@ class AuditTrail:
         return tap
 
     def _record(self, scope: Scope, tap: Tap) -> None:
-        operation = _operation(scope)
+        operation = _operation(scope) if tap.operation is None else tap.operation
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
             return
@@ -105,14 +105,15 @@ class Tap:
     """Copies of what passes through one request: its body, the response's status, error and body.
     ``finished`` runs once, just before the response's last part is sent (so a client that has its
     answer finds the call in the trail). ``note`` gets who the edge verified (``identity``); a route
-    that parsed the request and built the answer leaves them in ``params`` and ``payload`` (the
-    trail then reads them instead of parsing the bodies again)."""
+    that parsed the request and built the answer leaves them in ``params`` and ``payload``, and its
+    ``operation`` (:func:`operation`) (the trail then reads them instead of parsing again)."""
 
     def __init__(self, finished: Callable[[], None]) -> None:
         self._finished: Callable[[], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
         self.note: dict[str, str] = {}
+        self.operation: str | None = None
         self.params: dict[str, Any] | None = None
         self.payload: Any = None
         self._request: list[bytes] = []
@@ -173,11 +174,16 @@ def _audited_path(scope: Scope) -> bool:
     return (path == "/" and scope["method"] == "POST") or path.startswith(("/console/api/", "/approval/"))
 
 
+def operation(target: str) -> str:
+    """The operation an ``X-Amz-Target`` names, as the trail records it."""
+    return target.removeprefix(TARGET_PREFIX)[:128]
+
+
 def _operation(scope: Scope) -> str:
     if scope["path"] == "/":
         for key, value in scope["headers"]:  # ASGI servers give header names in lower case
             if key == b"x-amz-target":
-                return str(value.decode("latin-1")).removeprefix(TARGET_PREFIX)[:128]
+                return operation(value.decode("latin-1"))
         return ""
     return f"{scope['method']} {scope['path'][:256]}"
 

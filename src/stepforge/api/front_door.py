@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stepforge import bodies
 from stepforge.api import envelope
-from stepforge.api.audit_trail import AuditTrail, Tap
+from stepforge.api.audit_trail import AuditTrail, Tap, operation
 from stepforge.api.edge import IDENTITY, Edge
 from stepforge.service.errors import ValidationException
 
@@ -98,7 +98,7 @@ class FrontDoor:
         except ClientGone:
             return
         if tap is not None:
-            tap.params, tap.payload = call.params, answer.payload
+            tap.params, tap.payload, tap.operation = call.params, answer.payload, operation(call.target)
             identity = call.scope.get(IDENTITY)
             if identity:
                 tap.note["identity"] = str(identity)
