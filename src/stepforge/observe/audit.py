@@ -41,8 +41,12 @@ EVENT_SOURCE = "states.amazonaws.com"
 FILE_NAME = "audit.jsonl"
 #: Longest string kept of a request parameter (definitions and inputs are trimmed, as CloudTrail does).
 MAX_VALUE = 256
-#: Request parameters never written (they may hold secrets or customer data).
+#: Request parameters never written (they may hold secrets or customer data), and what stands for them.
 HIDDEN = frozenset({"input", "output", "definition", "cause", "taskToken"})
+HIDDEN_VALUE = "HIDDEN_DUE_TO_SECURITY_REASONS"
+#: Parameters kept of one object (the first ones).
+MAX_KEPT = 32
+_SCALARS = frozenset({bool, int, float})
 _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionArn": "AWS::StepFunctions::Execution",
              "activityArn": "AWS::StepFunctions::Activity", "mapRunArn": "AWS::StepFunctions::MapRun",
              "stateMachineVersionArn": "AWS::StepFunctions::StateMachineVersion",
@@ -111,6 +115,7 @@ def _encode(value: Any) -> str:
         return _json_encode(value)
 
 
+
 def _event_id() -> str:
     """An event id shaped as a UUID: this process's random first 80 bits, then a counter from a random start
     (``uuid4()`` per event costs a system call for randomness; these are as unique within the trail)."""
@@ -163,21 +168,28 @@ def actor(shaped: dict[str, Any]) -> str:
 def trimmed(params: dict[str, Any]) -> dict[str, Any]:
     """Parameters fit to keep: secrets and payloads hidden, long strings cut, nesting flattened to text."""
     kept: dict[str, Any] = {}
-    for key, value in itertools.islice(params.items(), 32):
+    for key, value in params.items() if len(params) <= MAX_KEPT else itertools.islice(params.items(), MAX_KEPT):
         kind = type(value)
         if key in HIDDEN:
-            kept[key] = "HIDDEN_DUE_TO_SECURITY_REASONS"
+            kept[key] = HIDDEN_VALUE
         elif kind is str:
-            kept[key] = value[:MAX_VALUE]
-        elif value is None or kind is bool or kind is int or kind is float:
+            kept[key] = value if len(value) <= MAX_VALUE else value[:MAX_VALUE]
+        elif value is None or kind in _SCALARS:
             kept[key] = value
-        elif isinstance(value, str):
-            kept[key] = str(value)[:MAX_VALUE]
-        elif isinstance(value, (bool, int, float)):
-            kept[key] = value
-        else:
+        elif kind is dict or kind is list:
             kept[key] = _encode(value)[:MAX_VALUE]
+        else:
+            kept[key] = _kept(value)
     return kept
+
+
+def _kept(value: Any) -> Any:
+    """A value of a kind :func:`trimmed` does not see often: a subclass of a scalar or container."""
+    if isinstance(value, str):
+        return str(value)[:MAX_VALUE]
+    if isinstance(value, (bool, int, float)):
+        return value
+    return _encode(value)[:MAX_VALUE]
 
 
 def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[tuple[str, str]]:
