@@ -23,6 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stepforge.api.edge import IDENTITY
+from stepforge.api.head import Head
 from stepforge.api.operations import LONG_POLLS, SYNC_EXECUTION, TARGET_PREFIX, WRITE_OPERATIONS
 from stepforge.observe.audit import AuditLog, Call, json_object
 from stepforge.observe.metrics import Metrics
@@ -54,15 +55,16 @@ class AuditTrail:
         finally:
             tap.done()  # if the response never finished (the client left, the app failed)
 
-    def tap(self, scope: Scope) -> Tap | None:
-        """The tap recording an HTTP request of ``scope`` as it passes; None when nothing is recorded."""
+    def tap(self, scope: Scope, head: Head | None = None) -> Tap | None:
+        """The tap recording an HTTP request of ``scope`` (whose headers are ``head``, None: read them
+        when needed) as it passes; None when nothing is recorded."""
         if (self.log is None and self.metrics is None) or not _audited_path(scope):
             return None
-        tap = Tap(lambda: self._record(scope, tap))
+        tap = Tap(lambda: self._record(scope, head or Head.of(scope), tap))
         return tap
 
-    def _record(self, scope: Scope, tap: Tap) -> None:
-        operation = _operation(scope) if tap.operation is None else tap.operation
+    def _record(self, scope: Scope, head: Head, tap: Tap) -> None:
+        operation = _operation(scope, head)
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
             return
@@ -73,7 +75,7 @@ class AuditTrail:
             self.metrics.execution_throttled(machine if isinstance(machine, str) else "")
         if self.log is None:
             return
-        authorization, user_agent = _headers(scope)
+        authorization, user_agent = head.authorization, head.user_agent or ""
         credential = _CREDENTIAL.search(authorization) if authorization else None
         verified = tap.note.get("identity")
         console_user = verified.removeprefix("console:") if verified and verified.startswith("console:") else None
@@ -105,15 +107,14 @@ class Tap:
     """Copies of what passes through one request: its body, the response's status, error and body.
     ``finished`` runs once, just before the response's last part is sent (so a client that has its
     answer finds the call in the trail). ``note`` gets who the edge verified (``identity``); a route
-    that parsed the request and built the answer leaves them in ``params`` and ``payload``, and its
-    ``operation`` (:func:`operation`) (the trail then reads them instead of parsing again)."""
+    that parsed the request and built the answer leaves them in ``params`` and ``payload`` (the
+    trail then reads them instead of parsing the bodies again)."""
 
     def __init__(self, finished: Callable[[], None]) -> None:
         self._finished: Callable[[], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
         self.note: dict[str, str] = {}
-        self.operation: str | None = None
         self.params: dict[str, Any] | None = None
         self.payload: Any = None
         self._request: list[bytes] = []
@@ -174,29 +175,10 @@ def _audited_path(scope: Scope) -> bool:
     return (path == "/" and scope["method"] == "POST") or path.startswith(("/console/api/", "/approval/"))
 
 
-def operation(target: str) -> str:
-    """The operation an ``X-Amz-Target`` names, as the trail records it."""
-    return target.removeprefix(TARGET_PREFIX)[:128]
-
-
-def _operation(scope: Scope) -> str:
+def _operation(scope: Scope, head: Head) -> str:
     if scope["path"] == "/":
-        for key, value in scope["headers"]:  # ASGI servers give header names in lower case
-            if key == b"x-amz-target":
-                return operation(value.decode("latin-1"))
-        return ""
+        return (head.target or "").removeprefix(TARGET_PREFIX)[:128]
     return f"{scope['method']} {scope['path'][:256]}"
-
-
-def _headers(scope: Scope) -> tuple[str, str]:
-    """The request's ``Authorization`` and ``User-Agent`` headers ("" when absent), in one pass."""
-    authorization = user_agent = ""
-    for key, value in scope["headers"]:
-        if key == b"authorization":
-            authorization = value.decode("latin-1")
-        elif key == b"user-agent":
-            user_agent = value.decode("latin-1")
-    return authorization, user_agent
 
 
 def _console_write(scope: Scope) -> bool:

@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stepforge import bodies
 from stepforge.api import envelope
-from stepforge.api.audit_trail import AuditTrail, Tap, operation
+from stepforge.api.audit_trail import AuditTrail, Tap
 from stepforge.api.edge import IDENTITY, Edge
+from stepforge.api.head import Head
 from stepforge.service.errors import ValidationException
 
 
@@ -30,16 +31,11 @@ class ApiCall:
 
     __slots__ = ("_http", "authorization", "params", "receive", "scope", "target")
 
-    def __init__(self, scope: Scope, receive: Receive) -> None:
+    def __init__(self, scope: Scope, receive: Receive, head: Head) -> None:
         self.scope, self.receive = scope, receive
-        self.target = self.authorization = ""
+        self.target, self.authorization = head.target or "", head.authorization or ""
         self.params: dict[str, Any] | None = None
         self._http: HttpRequest | None = None
-        for key, value in scope["headers"]:  # ASGI servers give header names in lower case
-            if key == b"x-amz-target":
-                self.target = value.decode("latin-1")
-            elif key == b"authorization":
-                self.authorization = value.decode("latin-1")
 
     def headers(self) -> dict[str, str]:
         """All the request's headers (for the trace context a start adopts)."""
@@ -79,26 +75,27 @@ class FrontDoor:
         if scope["type"] != "http" or scope["path"] != "/" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        tap = self.trail.tap(scope)
+        head = Head.of(scope)
+        tap = self.trail.tap(scope, head)
         if tap is None:
-            await self._answer(scope, receive, send, None)
+            await self._answer(scope, receive, send, head, None)
             return
         try:
-            await self._answer(scope, tap.receive(receive), tap.send(send), tap)
+            await self._answer(scope, tap.receive(receive), tap.send(send), head, tap)
         finally:
             tap.done()  # if the response never finished (the client left)
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send, tap: Tap | None) -> None:
-        admitted = await self.edge.admit(scope, receive, send)
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, head: Head, tap: Tap | None) -> None:
+        admitted = await self.edge.admit(scope, receive, send, head)
         if admitted is None:
             return
-        call = ApiCall(*admitted)
+        call = ApiCall(*admitted, head)
         try:
             answer = await self.handler(call)
         except ClientGone:
             return
         if tap is not None:
-            tap.params, tap.payload, tap.operation = call.params, answer.payload, operation(call.target)
+            tap.params, tap.payload = call.params, answer.payload
             identity = call.scope.get(IDENTITY)
             if identity:
                 tap.note["identity"] = str(identity)
