@@ -11,6 +11,7 @@ the call itself (py-spy, see bench/flamegraphs).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,8 @@ from stepforge.api.audit_trail import AuditTrail, Tap
 from stepforge.api.edge import IDENTITY, Edge
 from stepforge.api.head import Head
 from stepforge.service.errors import ValidationException
+
+log = logging.getLogger(__name__)
 
 
 class ApiCall:
@@ -94,6 +97,9 @@ class FrontDoor:
             answer = await self.handler(call)
         except ClientGone:
             return
+        except Exception:  # the handler answers its errors itself; this is a bug, never a stack trace to the client
+            log.exception("unhandled error in %s", call.target)
+            answer = envelope.internal_failure()
         if tap is not None:
             tap.params, tap.payload = call.params, answer.payload
             identity = call.scope.get(IDENTITY)
