@@ -23,6 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stepforge.api.edge import IDENTITY
+from stepforge.api.envelope import Answer
 from stepforge.api.head import Head
 from stepforge.api.operations import LONG_POLLS, SYNC_EXECUTION, TARGET_PREFIX, WRITE_OPERATIONS
 from stepforge.observe.audit import AuditLog, Call, json_object
@@ -106,16 +107,16 @@ class IdentityNote:
 class Tap:
     """Copies of what passes through one request: its body, the response's status, error and body.
     ``finished`` runs once, just before the response's last part is sent (so a client that has its
-    answer finds the call in the trail). ``note`` gets who the edge verified (``identity``); a route
-    that parsed the request and built the answer leaves them in ``params`` and ``payload`` (the
-    trail then reads them instead of parsing the bodies again)."""
+    answer finds the call in the trail). ``note`` gets who the edge verified (``identity``). A route
+    that parsed the request and built the answer hands both to :meth:`answered` instead of sending
+    through :meth:`send` (the trail then reads them instead of parsing the bodies again)."""
 
     def __init__(self, finished: Callable[[], None]) -> None:
         self._finished: Callable[[], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
         self.note: dict[str, str] = {}
-        self.params: dict[str, Any] | None = None
+        self.params: dict[str, Any] | None = None  # as the route parsed them (:meth:`answered`)
         self.payload: Any = None
         self._request: list[bytes] = []
         self._response: list[bytes] = []
@@ -147,6 +148,12 @@ class Tap:
                     self.done()
             await send(message)
         return tapped
+
+    def answered(self, params: dict[str, Any] | None, answer: Answer) -> None:
+        """The call's parameters (None: not parsed) and ``answer``, about to be sent: record the call now."""
+        self.params, self.payload = params, answer.payload
+        self.status, self.error_code, self._response_size = answer.status, answer.error_code, len(answer.body)
+        self.done()
 
     def done(self) -> None:
         finished, self._finished = self._finished, None

@@ -84,12 +84,12 @@ class FrontDoor:
             await self._answer(scope, receive, send, head, None)
             return
         try:
-            await self._answer(scope, tap.receive(receive), tap.send(send), head, tap)
+            await self._answer(scope, tap.receive(receive), send, head, tap)
         finally:
-            tap.done()  # if the response never finished (the client left)
+            tap.done()  # if the call had no answer (the client left)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, head: Head, tap: Tap | None) -> None:
-        admitted = await self.edge.admit(scope, receive, send, head)
+        admitted = await self.edge.admit(scope, receive, tap.send(send) if tap is not None else send, head)
         if admitted is None:
             return
         call = ApiCall(*admitted, head)
@@ -101,9 +101,9 @@ class FrontDoor:
             log.exception("unhandled error in %s", call.target)
             answer = envelope.internal_failure()
         if tap is not None:
-            tap.params, tap.payload = call.params, answer.payload
             identity = call.scope.get(IDENTITY)
             if identity:
                 tap.note["identity"] = str(identity)
+            tap.answered(call.params, answer)
         await envelope.send(answer, send)
 
