@@ -191,7 +191,7 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
 
 async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
     """StartSyncExecution (the API's, and a SYNC webhook's). The execution runs in memory (its pure
-    stretch in a worker thread, or here when it is quick: :func:`sync.runs_inline`); wait, without blocking the loop, for it to end (the runner ends it
+    stretch in a worker thread, or here when it is quick: :func:`express.runs_inline`); wait, without blocking the loop, for it to end (the runner ends it
     at the five-minute limit).
 
     An execution that ends before :func:`sync.start` returns (no task, no Wait) is answered from the
@@ -202,7 +202,7 @@ async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
     def done(record: ExecutionRecord) -> None:
         loop.call_soon_threadsafe(_settle, ended, record)
 
-    if sync.runs_inline(ctx, request):  # a few short steps: cheaper than the hop to a worker thread
+    if express.runs_inline(ctx, request):  # a few short steps: cheaper than the hop to a worker thread
         finished = sync.start(ctx, request, done)
     else:
         finished = await loop.run_in_executor(_front_door(), sync.start, ctx, request, done)
@@ -217,11 +217,15 @@ def _settle(future: asyncio.Future[ExecutionRecord], record: ExecutionRecord) ->
 async def _start(ctx: ServiceContext, request: Request, traced: Callable[[Any], Any]) -> Any:
     """StartExecution. Of a machine known to be STANDARD: in the engine's next batch, as any write.
     Otherwise resolved in a worker thread first: an EXPRESS execution runs in memory from there
-    (never waiting for a commit), a STANDARD one is stored with the engine's next batch. ``traced``
-    sees a STANDARD start's answer inside its write (to parent the execution's trace)."""
+    (never waiting for a commit; here when it is quick: :func:`express.runs_inline`), a STANDARD one is
+    stored with the engine's next batch. ``traced`` sees a STANDARD start's answer inside its write (to
+    parent the execution's trace)."""
     if executions.known_type(ctx, request) == "STANDARD":
         return await ctx.engine.write(lambda tx: traced(executions.start(ctx.within(tx), request)))
-    prepared = await asyncio.get_running_loop().run_in_executor(_front_door(), _prepare_or_run, ctx, request)
+    if express.runs_inline(ctx, request):  # an EXPRESS machine that ends in a few short steps
+        prepared = _prepare_or_run(ctx, request)
+    else:
+        prepared = await asyncio.get_running_loop().run_in_executor(_front_door(), _prepare_or_run, ctx, request)
     if isinstance(prepared, dict):
         return prepared
     return await ctx.engine.write(lambda tx: traced(executions.insert(ctx.within(tx), prepared)))

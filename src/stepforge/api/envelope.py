@@ -14,13 +14,15 @@ from typing import Any
 import orjson
 from starlette.types import Send
 
-from stepforge.service.arns import random_id
+from stepforge.serial_ids import Serial
 from stepforge.service.errors import ApiError
 
 CONTENT_TYPE = b"application/x-amz-json-1.0"
 #: The ``__type`` namespaces of AWS's error bodies: the service's, and its front end's (auth, throttling).
 STATES = "com.amazonaws.states"
 CORAL = "com.amazon.coral.service"
+#: The ``x-amzn-RequestId`` of every answer (unique; SDKs show it in errors and ResponseMetadata).
+REQUEST_IDS = Serial()
 
 
 @dataclass(slots=True)
@@ -61,7 +63,7 @@ def internal_failure() -> Answer:
 async def send(answer: Answer, send: Send) -> None:
     """Send ``answer`` as the response (its head, then its whole body)."""
     headers = [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(answer.body)).encode()),
-               (b"x-amzn-requestid", random_id().encode())]
+               (b"x-amzn-requestid", REQUEST_IDS.next().encode())]
     if answer.error_code is not None:
         headers.append((b"x-amzn-errortype", answer.error_code.encode()))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})

@@ -24,7 +24,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from stepforge.serial_ids import Serial
 
 log = logging.getLogger(__name__)
 #: At most one line in this many seconds about a trail that cannot be written (a full disk).
@@ -85,7 +86,7 @@ def line(call: Call) -> str:
     per audited call, so shaping it is most of the trail's cost); the caller's identity comes ready-made."""
     params, response = call.params, call.response
     shaped: dict[str, Any] = {
-        "eventVersion": "1.08", "eventID": _event_id(), "eventTime": _stamp(call.at or time.time()),
+        "eventVersion": "1.08", "eventID": _EVENT_IDS.next(), "eventTime": _stamp(call.at or time.time()),
         "eventSource": EVENT_SOURCE, "eventName": call.operation, "awsRegion": call.region,
         "sourceIPAddress": call.source_ip, "userAgent": call.user_agent[:256],
         "userIdentity": _identity(call.access_key, call.console_user, call.account),
@@ -116,15 +117,8 @@ def _encode(value: Any) -> str:
 
 
 
-def _event_id() -> str:
-    """An event id shaped as a UUID: this process's random first 80 bits, then a counter from a random start
-    (``uuid4()`` per event costs a system call for randomness; these are as unique within the trail)."""
-    return f"{_ID_PREFIX}{(_ID_START + next(_ID_COUNTER)) & 0xFFFF_FFFF_FFFF:012x}"
-
-
-_ID_BASE = uuid.uuid4()
-_ID_PREFIX, _ID_START = str(_ID_BASE)[:24], _ID_BASE.int & 0xFFFF_FFFF_FFFF
-_ID_COUNTER = itertools.count()  # its next() is atomic: lines may be made on several threads at once
+#: The events' ids (``uuid4()`` per event costs a system call for randomness; these are as unique in the trail).
+_EVENT_IDS = Serial()
 
 
 @functools.lru_cache(maxsize=1024)

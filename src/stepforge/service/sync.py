@@ -1,7 +1,8 @@
 """StartSyncExecution: run an EXPRESS execution in memory and answer with its result (200 even when it fails).
 
 The API calls :func:`start` with a ``done`` callback — in a worker thread, or on its own thread when
-:func:`runs_inline` says the execution cannot keep it long — waits for it, and answers with :func:`answer`. The execution runs on the engine's :class:`~stepforge.engine.express.ExpressRunner`
+:func:`stepforge.service.express.runs_inline` says the execution cannot keep it long — waits for it,
+and answers with :func:`answer`. The execution runs on the engine's :class:`~stepforge.engine.express.ExpressRunner`
 (its tasks on the same integrations as every execution), ends TIMED_OUT at the five-minute limit, and
 leaves nothing in the store.
 """
@@ -12,33 +13,11 @@ import math
 from typing import Any
 
 from stepforge.engine.express import Done
-from stepforge.engine.logs import Target
 from stepforge.service import executions, express
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import StateMachineTypeNotSupported
 from stepforge.service.params import optional_str
 from stepforge.store.records import ExecutionRecord
-
-#: Inputs up to this size (characters) may run on the caller's thread (see :func:`runs_inline`).
-INLINE_INPUT = 4096
-#: ``arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`` has this many colons (a version or alias one more).
-_MACHINE_COLONS = 6
-
-
-def runs_inline(ctx: ServiceContext, req: Request) -> bool:
-    """Whether this StartSyncExecution may run on the calling thread (the API's event loop): its machine,
-    named without a version or alias, was read a moment ago (no store read), is EXPRESS, logs nothing
-    (no file to write) and is quick (:meth:`~stepforge.engine.express.ExpressRunner.quick`: no task, no
-    wait, no loop), and its input is small. Anything else runs in a worker thread."""
-    arn, text = req.params.get("stateMachineArn"), req.params.get("input")
-    if not isinstance(arn, str) or arn.count(":") != _MACHINE_COLONS or "#" in arn:
-        return False
-    if text is not None and (not isinstance(text, str) or len(text) > INLINE_INPUT):
-        return False
-    machine = ctx.engine.machines.peek(arn, ctx.engine.clock.now())
-    return (machine is not None and machine.type == "EXPRESS"
-            and Target.of(machine.logging_configuration, machine.arn) is None
-            and ctx.engine.express.quick(machine.definition))
 
 
 def start(ctx: ServiceContext, req: Request, done: Done) -> ExecutionRecord | None:

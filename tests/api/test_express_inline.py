@@ -1,4 +1,4 @@
-"""StartSyncExecution of a quick EXPRESS machine runs on the event loop; anything that may wait or loop, in a worker."""
+"""Starts of a quick EXPRESS machine run on the event loop; anything that may wait or loop, in a worker."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from api_kit import ROLE, Api, with_api
 
+from stepforge.api import app as app_module
 from stepforge.engine.express import QUICK_STATES
-from stepforge.service import sync
+from stepforge.service import express, sync
 
 PASS_CHOICE = {"StartAt": "P", "States": {
     "P": {"Type": "Pass", "Result": {"n": 3}, "Next": "C"},
@@ -27,16 +28,22 @@ LONG = {"StartAt": "S0", "States": {
     for i in range(QUICK_STATES + 1)}}
 
 
-async def threads_of_starts(api: Api, monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any],
-                            created: dict[str, Any] | None = None, **params: Any) -> tuple[list[bool], Any]:
-    """Two StartSyncExecutions of a new EXPRESS machine: whether each ran on the loop's thread, and the last answer."""
-    loop_thread, on_loop, start = threading.get_ident(), [], sync.start
+def record_threads(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[bool]:
+    """Wrap ``owner.name``: the list it returns says, for each call, whether it ran on this (the loop's) thread."""
+    loop_thread, on_loop, original = threading.get_ident(), [], getattr(owner, name)
 
     def recorded(*args: Any) -> Any:
         on_loop.append(threading.get_ident() == loop_thread)
-        return start(*args)
+        return original(*args)
 
-    monkeypatch.setattr(sync, "start", recorded)
+    monkeypatch.setattr(owner, name, recorded)
+    return on_loop
+
+
+async def threads_of_starts(api: Api, monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any],
+                            created: dict[str, Any] | None = None, **params: Any) -> tuple[list[bool], Any]:
+    """Two StartSyncExecutions of a new EXPRESS machine: whether each ran on the loop's thread, and the last answer."""
+    on_loop = record_threads(monkeypatch, sync, "start")
     arn = (await api.ok("CreateStateMachine", name="m", definition=json.dumps(definition), roleArn=ROLE,
                         type="EXPRESS", **(created or {})))["stateMachineArn"]
     answers = [await api.ok("StartSyncExecution", stateMachineArn=arn, **params) for _ in range(2)]
@@ -60,7 +67,7 @@ async def test_a_machine_that_may_wait_or_loop_runs_in_a_worker(api: Api, monkey
 
 @with_api
 async def test_a_large_input_runs_in_a_worker(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    big = json.dumps({"x": "y" * sync.INLINE_INPUT})
+    big = json.dumps({"x": "y" * express.INLINE_INPUT})
     on_loop, answer = await threads_of_starts(api, monkeypatch, PASS_CHOICE, input=big)
     assert on_loop == [False, False] and answer["status"] == "SUCCEEDED"
 
@@ -71,3 +78,14 @@ async def test_a_machine_that_logs_runs_in_a_worker(api: Api, monkeypatch: pytes
         {"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:g:*"}}]}
     on_loop, answer = await threads_of_starts(api, monkeypatch, PASS_CHOICE, {"loggingConfiguration": logging})
     assert on_loop == [False, False] and answer["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(("definition", "inline"), [(PASS_CHOICE, True), (LOOP, False)], ids=["quick", "loop"])
+@with_api
+async def test_an_asynchronous_start_of_a_quick_machine_runs_on_the_loop(
+        api: Api, monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any], inline: bool) -> None:
+    on_loop = record_threads(monkeypatch, app_module, "_prepare_or_run")
+    arn = (await api.ok("CreateStateMachine", name="m", definition=json.dumps(definition), roleArn=ROLE,
+                        type="EXPRESS"))["stateMachineArn"]
+    answers = [await api.ok("StartExecution", stateMachineArn=arn) for _ in range(2)]
+    assert on_loop == [False, inline] and all(":express:m:" in a["executionArn"] for a in answers)
