@@ -23,6 +23,8 @@ LOOP = {"StartAt": "P", "States": {
     "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericGreaterThan": 5, "Next": "P"}], "Default": "E"},
     "E": {"Type": "Succeed"}}}
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "End": True}}}
+JSONATA = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+    "P": {"Type": "Pass", "Output": "{% $count([1..10]) %}", "End": True}}}
 LONG = {"StartAt": "S0", "States": {
     f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < QUICK_STATES else {"End": True})}
     for i in range(QUICK_STATES + 1)}}
@@ -57,7 +59,7 @@ async def test_a_quick_machine_read_a_moment_ago_runs_on_the_loop(api: Api, monk
     assert (answer["status"], answer["output"]) == ("SUCCEEDED", '{"n":3}')
 
 
-@pytest.mark.parametrize("definition", [LOOP, WAIT, LONG], ids=["loop", "wait", "many-states"])
+@pytest.mark.parametrize("definition", [LOOP, WAIT, LONG, JSONATA], ids=["loop", "wait", "many-states", "jsonata"])
 @with_api
 async def test_a_machine_that_may_wait_or_loop_runs_in_a_worker(api: Api, monkeypatch: pytest.MonkeyPatch,
                                                                 definition: dict[str, Any]) -> None:

@@ -198,8 +198,9 @@ class ExpressRunner:
 
     def quick(self, definition: str) -> bool:
         """Whether every execution of ``definition`` ends in a few short steps without waiting: at most
-        :data:`QUICK_STATES` states, each of :data:`QUICK_TYPES`, none reachable from itself (no loop).
-        Decided once per definition."""
+        :data:`QUICK_STATES` states, each of :data:`QUICK_TYPES`, none reachable from itself (no loop),
+        and no JSONata (an expression can compute without bound: ``[1..10000000]``). Decided once per
+        definition."""
         found = self._quick.get(definition)
         if found is None:
             found = _quick(definition)
@@ -345,6 +346,8 @@ def _info(record: ExecutionRecord) -> ExecutionInfo:
 
 
 def _quick(definition: str) -> bool:
+    if "JSONata" in definition or "{%" in definition:
+        return False
     try:
         states = json.loads(definition)["States"]
     except (ValueError, TypeError, KeyError):
