@@ -70,9 +70,12 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
     are woken (``engine.notices.wake_all()``), so a graceful shutdown does not wait a minute for
-    idle workers. No handler runs on the event loop: reads and the CPU work ahead of a write run in
-    worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
-    ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
+    idle workers. No handler that may take long runs on the event loop: reads and the CPU work ahead
+    of a write run in worker threads, writes in the engine's batch (an EXPRESS execution of a few Pass
+    and Choice steps runs on the loop: :func:`express.runs_inline`). ``POST /`` (the AWS JSON API)
+    takes :class:`FrontDoor`'s lean path; every other route Starlette's. Every request passes
+    :class:`Edge` first: the ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when
+    ``auth`` has keys. Then
     ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
     With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
     ``observe`` (None: nothing) serves ``/metrics`` and the console dashboard, records the audit trail
@@ -131,10 +134,11 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     auth = auth or AuthConfig()
     if auth.users and sessions is None:
         raise ValueError("console users are configured: create_app needs their sessions")
-    edge: dict[str, Any] = {"auth": auth, "hosts": hosts, "max_body": bodies.MAX_BODY_BYTES, "account": ctx.account,
-            "sessions": sessions}
-    trail: dict[str, Any] = {"log": observe.audit if observe else None, "metrics": observe.metrics if observe else None,
-             "account": ctx.account, "default_region": ctx.default_region}
+    edge: dict[str, Any] = {"auth": auth, "hosts": hosts, "max_body": bodies.MAX_BODY_BYTES,
+                            "account": ctx.account, "sessions": sessions}
+    trail: dict[str, Any] = {"log": observe.audit if observe else None,
+                             "metrics": observe.metrics if observe else None,
+                             "account": ctx.account, "default_region": ctx.default_region}
     routes = [*trigger_routes.routes(ctx, _start_sync), *login.routes(sessions if auth.users else None),
               *console_routes(ctx, stopping, observe)]
     if observe is not None and observe.metrics is not None:
