@@ -75,9 +75,8 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     and Choice steps runs on the loop: :func:`express.runs_inline`). ``POST /`` (the AWS JSON API)
     takes :class:`FrontDoor`'s lean path; every other route Starlette's. Every request passes
     :class:`Edge` first: the ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when
-    ``auth`` has keys. Then
-    ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
-    With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
+    ``auth`` has keys. Then ``throttle`` (None: never) may refuse the call with ThrottlingException
+    before its body is parsed. With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
     ``observe`` (None: nothing) serves ``/metrics`` and the console dashboard, records the audit trail
     and parents an execution's trace on its StartExecution request's ``traceparent``.
     """
