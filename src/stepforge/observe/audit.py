@@ -99,7 +99,7 @@ def line(call: Call) -> str:
         shaped["responseElements"] = trimmed(response)
     resources = _resources(params, response)
     if resources:
-        shaped["resources"] = [{"ARN": arn, "type": kind} for arn, kind in resources]
+        shaped["resources"] = resources
     return _encode(shaped) + "\n"
 
 
@@ -186,15 +186,16 @@ def _kept(value: Any) -> Any:
     return _encode(value)[:MAX_VALUE]
 
 
-def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[tuple[str, str]]:
-    """The ARNs a call names (request first), each once, with its CloudTrail resource type."""
+def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, str]]:
+    """The ARNs a call names (request first, in :data:`_ARN_KEYS`' order), each once, with its
+    CloudTrail resource type."""
     found: dict[str, str] = {}
     for source in (params, response):
-        for key in _ARN_KEYS.keys() & source.keys():
-            value = source[key]
+        for key, kind in _ARN_KEYS.items():
+            value = source.get(key)
             if isinstance(value, str) and value not in found:
-                found[value] = _ARN_KEYS[key]
-    return list(found.items())
+                found[value] = kind
+    return [{"ARN": arn, "type": kind} for arn, kind in found.items()]
 
 
 class AuditLog:
