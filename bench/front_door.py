@@ -20,10 +20,10 @@ so they show where the process holds the GIL, i.e. its CPU) of the server under 
 16 connections, after the lean front door (``api/front_door.py``); ``five_c1`` is older (before the
 first front-door pass).
 
-Measured on the shared 2-core machine (load 5-7), back to back, server CPU per request, main then
-this tree: hellox 481 -> 246 us (1,647 -> 3,466/s), hello 900 -> 709 us, five c16 841 -> 755 us,
-five c64 849 -> 607 us. Metrics and audit off (``--unobserved``) take hellox's figure down by about
-a fifth again.
+Measured on the shared 2-core machine (load 8-9), back to back, server CPU per request, main then
+this tree: hellox 299 -> 158 us (2,539 -> 4,313/s), hello 543 -> 515 us (engine-bound), five c16
+623 -> 526 us, five c64 539 -> 488 us, five c1 p50 0.94 -> 0.90 ms. Metrics and audit off
+(``--unobserved``) take hellox's figure down by about a sixth (the audit line: ~7 us of it).
 """
 
 from __future__ import annotations
