@@ -1,6 +1,6 @@
 """The front door, server-bound: StartExecution and StartSyncExecution measured with wrk (issue 16).
 
-    .venv/bin/python bench/front_door.py [--src DIR] [--duration 10] [--json OUT]
+    .venv/bin/python bench/front_door.py [--src DIR] [--duration 10] [--json OUT] [--only LABEL] [--unobserved]
 
 Starts ``stepforge serve`` (SQLite, synchronous=FULL) from ``--src`` (default: this tree's ``src``;
 give an exported older tree for an A/B pair), creates
@@ -10,13 +10,20 @@ give an exported older tree for an A/B pair), creates
 - ``five``: EXPRESS, Pass -> Task (a Python function) -> Choice -> Pass -> Succeed, StartSyncExecution
   at 1, 16 and 64 connections (the API Gateway pattern);
 
-and prints requests/s with p50/p99 latency for each, and the server's CPU time per request (user +
-system, all its threads, from /proc): the figure that a busy shared machine disturbs least. The
+(``--only hellox``: the runs whose label contains that) and prints requests/s with p50/p99 latency for each, and the server's CPU time per request (user +
+system, all its threads, from /proc): the figure that a busy shared machine disturbs least.
+``--unobserved`` serves with metrics and the audit trail off (what they cost: issue 18 wants at most 5 %). The
 machine is shared: run the two trees back to back and say what else ran. Needs ``wrk`` (Debian: ``apt-get install wrk``).
 
 The flame graphs in ``bench/flamegraphs`` are py-spy's (``py-spy record --gil -r 97 -d 8 --pid SERVER``,
 so they show where the process holds the GIL, i.e. its CPU) of the server under these wrk runs at
-16 connections (``five_c1`` is older: before the fixes of issue 16's front-door pass).
+16 connections, after the lean front door (``api/front_door.py``); ``five_c1`` is older (before the
+first front-door pass).
+
+Measured on the shared 2-core machine (load 8-9), back to back, server CPU per request, main then
+this tree: hellox 299 -> 158 us (2,539 -> 4,313/s), hello 543 -> 515 us (engine-bound), five c16
+623 -> 526 us, five c64 539 -> 488 us, five c1 p50 0.94 -> 0.90 ms. Metrics and audit off
+(``--unobserved``) take hellox's figure down by about a sixth (the audit line: ~7 us of it).
 """
 
 from __future__ import annotations
@@ -72,12 +79,18 @@ def call(endpoint: str, operation: str, **params: Any) -> Any:
         return json.loads(response.read())
 
 
-def serve(src: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+#: The server's configuration with metrics and the audit trail off.
+UNOBSERVED = "[metrics]\nenabled = false\n\n[audit]\nenabled = false\n"
+
+
+def serve(src: Path, workdir: Path, *, observed: bool = True) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     (workdir / "bench_functions.py").write_text(FUNCTIONS)
+    (workdir / "config.toml").write_text("" if observed else UNOBSERVED)
     env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{workdir}"}
     server = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-                               str(workdir / "data"), "--functions", "bench_functions"],
+                               str(workdir / "data"), "--functions", "bench_functions",
+                               "--config", str(workdir / "config.toml")],
                               env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:
@@ -117,9 +130,11 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=ROOT / "src")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", default="", help="run only the runs whose label contains this")
+    parser.add_argument("--unobserved", action="store_true", help="metrics and the audit trail off")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="stepforge-front-door-"))
-    server, endpoint = serve(args.src.resolve(), workdir)
+    server, endpoint = serve(args.src.resolve(), workdir, observed=not args.unobserved)
     results: dict[str, dict[str, float]] = {}
     try:
         arns = {name: call(endpoint, "CreateStateMachine", name=name, roleArn=ROLE, definition=json.dumps(d),
@@ -129,6 +144,8 @@ def main() -> None:
         check = call(endpoint, "StartSyncExecution", stateMachineArn=arns["five"], input='{"n": 4}')
         assert check["status"] == "SUCCEEDED", check
         for label, script, machine, connections in RUNS:
+            if args.only not in label:
+                continue
             body_input = '{\\\\"n\\\\": 4}' if machine == "five" else "{}"  # escaped twice: JSON in a Lua string
             cpu = cpu_seconds(server.pid)
             results[label] = figures = wrk(endpoint, script, arns[machine], connections, args.duration, body_input)

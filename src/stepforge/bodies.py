@@ -9,6 +9,7 @@ an HTML page).
 from __future__ import annotations
 
 from starlette.requests import Request as HttpRequest
+from starlette.types import Receive
 
 #: The largest request body accepted anywhere, in bytes: larger than any valid request
 #: (a 1 MiB definition, 256 KiB payloads, JSON escaping).
@@ -35,3 +36,22 @@ async def read_body(http: HttpRequest) -> bytes:
             raise BodyTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def receive_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The body of an ASGI request read from ``receive``; None when the client disconnects first.
+    Raises :class:`BodyTooLarge` past ``limit`` (None: :data:`MAX_BODY_BYTES`, read at call time)."""
+    limit = MAX_BODY_BYTES if limit is None else limit
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -12,10 +12,10 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import uvicorn
-from starlette.applications import Starlette
 
 from stepforge.api.app import create_app
 from stepforge.api.credentials import AuthConfig
+from stepforge.api.front_door import FrontDoor
 from stepforge.api.hosts import served_hosts
 from stepforge.api.sessions import Sessions
 from stepforge.api.throttle import Throttle
@@ -142,7 +142,7 @@ def build(*, store: Store | None = None, account: str = DEFAULT_ACCOUNT, clock: 
           max_history_events: int = MAX_HISTORY_EVENTS, tasks: TaskConfig | None = None,
           auth: AuthConfig | None = None, hosts: frozenset[str] | None = None,
           throttle: Throttle | None = None, logs: LogSettings | None = None,
-          node: NodeSettings | None = None, observe: Observatory | None = None) -> tuple[Starlette, Engine]:
+          node: NodeSettings | None = None, observe: Observatory | None = None) -> tuple[FrontDoor, Engine]:
     """The application and its engine (not started: the caller owns its thread).
 
     ``auth`` and ``hosts`` are the edge's checks (see :class:`stepforge.api.edge.Edge`); ``throttle``

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from stepforge.engine.engine import Engine
 from stepforge.server import build
@@ -61,7 +61,7 @@ class CountingStore(MemoryStore):
 class Api:
     """One deployment: its app, engine, store, the stopping event, and a client bound to the app."""
 
-    app: Starlette
+    app: ASGIApp
     engine: Engine
     store: CountingStore
     stopping: threading.Event

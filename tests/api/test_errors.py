@@ -9,9 +9,7 @@ import pytest
 from api_kit import PASS, ROLE, Api, with_api
 
 from stepforge import bodies
-from stepforge.api import app as app_module
 from stepforge.api.operations import READ_OPERATIONS
-from stepforge.service.errors import ValidationException
 
 
 async def post(api: Api, body: bytes, target: str = "AWSStepFunctions.ListStateMachines") -> Any:
@@ -65,9 +63,11 @@ async def test_a_bug_is_an_internal_failure_without_a_stack_trace(api: Api, monk
     assert response.json() == {"__type": "InternalFailure", "message": "Internal failure"}
 
 
-def test_every_answer_carries_a_request_id_as_aws_does() -> None:
+@with_api
+async def test_every_answer_carries_a_request_id_as_aws_does(api: Api) -> None:
     """SDKs read ``x-amzn-RequestId`` into ResponseMetadata and error causes ("Request ID: ...")."""
-    ok, error = app_module._ok({}), app_module._error(ValidationException("bad"))
+    ok, error = await api.call("ListStateMachines"), await api.call("DescribeStateMachine", stateMachineArn="nope")
+    assert (ok.status_code, error.status_code) == (200, 400)
     ids = [ok.headers["x-amzn-RequestId"], error.headers["x-amzn-RequestId"]]
     assert all(len(i) == 36 for i in ids) and ids[0] != ids[1]
 

@@ -11,6 +11,7 @@ import pytest
 from api_kit import PASS, ROLE, Api, with_api
 
 from stepforge.api import app as app_module
+from stepforge.api import envelope
 from stepforge.asl.validation import validator
 from stepforge.service import definitions
 
@@ -107,7 +108,7 @@ async def test_a_refused_definition_is_refused_by_the_write_too(api: Api) -> Non
 async def test_a_large_body_is_parsed_and_a_read_answered_off_the_loop(api: Api,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     loop_thread, threads = threading.get_ident(), {}
-    params, ok = app_module._params, app_module._ok
+    params, ok = app_module._params, envelope.ok
 
     def parse(body: bytes) -> Any:
         threads["parse"] = threading.get_ident()
@@ -118,7 +119,7 @@ async def test_a_large_body_is_parsed_and_a_read_answered_off_the_loop(api: Api,
         return ok(payload)
 
     monkeypatch.setattr(app_module, "_params", parse)
-    monkeypatch.setattr(app_module, "_ok", answer)
+    monkeypatch.setattr(envelope, "ok", answer)
     padding = "x" * (app_module.LARGE_BODY_BYTES + 1)
     await api.ok("ValidateStateMachineDefinition", definition=PASS.replace('"P"', f'"{padding}"'))
     assert loop_thread not in threads.values() and set(threads) == {"parse", "answer"}

@@ -18,11 +18,11 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def call(operation: str = "StartExecution", *, key: str | None = "AKIDALICE", at: datetime = NOW,
          error: str | None = None, **params: object) -> Call:
-    return Call(operation=operation, body=json.dumps({"stateMachineArn": MACHINE, **params}).encode(),
+    return Call(operation=operation, params={"stateMachineArn": MACHINE, **params},
                 access_key=key, source_ip="10.0.0.7", user_agent="aws-cli/2", region="eu-west-1",
                 account="000000000000", error_code=error,
-                response_body=json.dumps({"message": "no such machine"} if error else
-                                         {"executionArn": MACHINE.replace("stateMachine", "execution") + ":e1"}).encode(),
+                response={"message": "no such machine"} if error else
+                         {"executionArn": MACHINE.replace("stateMachine", "execution") + ":e1"},
                 at=at.timestamp())
 
 

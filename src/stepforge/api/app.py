@@ -5,26 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request as HttpRequest
-from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stepforge import bodies
-from stepforge.api import login, trigger_operations, trigger_routes
+from stepforge.api import envelope, login, trigger_operations, trigger_routes
 from stepforge.api.audit_trail import AuditTrail, IdentityNote
 from stepforge.api.credentials import AuthConfig
 from stepforge.api.edge import Edge
+from stepforge.api.front_door import ApiCall, ClientGone, FrontDoor
 from stepforge.api.metrics_route import metrics_route
 from stepforge.api.operations import (
     LONG_POLLS,
@@ -38,25 +34,23 @@ from stepforge.api.operations import (
     Handler,
 )
 from stepforge.api.request_parts import params as _params
-from stepforge.api.request_parts import region as _region
+from stepforge.api.request_parts import scope_region
 from stepforge.api.sessions import Sessions
 from stepforge.api.throttle import Throttle, throttled
 from stepforge.api.validation import validate
 from stepforge.console.routes import routes as console_routes
 from stepforge.observe.observatory import Observatory
-from stepforge.service import arns, executions, express, sync
+from stepforge.service import executions, express, sync
 from stepforge.service.context import Request, ServiceContext
 from stepforge.service.errors import (
     ApiError,
     UnknownOperation,
-    ValidationException,
     storage_fault,
 )
 from stepforge.store.records import ExecutionRecord
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPE = "application/x-amz-json-1.0"
 #: Bodies past this size are parsed in a worker thread (smaller ones are not worth the hop).
 LARGE_BODY_BYTES = 64 * 1024
 LONG_POLL_SECONDS = 60.0
@@ -71,46 +65,49 @@ T = TypeVar("T")
 def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECONDS,
                stopping: threading.Event | None = None, auth: AuthConfig | None = None,
                hosts: frozenset[str] | None = None, throttle: Throttle | None = None,
-               sessions: Sessions | None = None, observe: Observatory | None = None) -> Starlette:
+               sessions: Sessions | None = None, observe: Observatory | None = None) -> FrontDoor:
     """The ASGI application serving the Step Functions API for ``ctx``.
 
     Long polls end early (with an empty answer) once ``stopping`` is set and the engine's notices
     are woken (``engine.notices.wake_all()``), so a graceful shutdown does not wait a minute for
-    idle workers. No handler runs on the event loop: reads and the CPU work ahead of a write run in
-    worker threads, writes in the engine's batch. Every request passes :class:`Edge` first: the
-    ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when ``auth`` has keys. Then
-    ``throttle`` (None: never) may refuse the call with ThrottlingException before its body is parsed.
-    With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
+    idle workers. No handler that may take long runs on the event loop: reads and the CPU work ahead
+    of a write run in worker threads, writes in the engine's batch (an EXPRESS execution of a few Pass
+    and Choice steps runs on the loop: :func:`express.runs_inline`). ``POST /`` (the AWS JSON API)
+    takes :class:`FrontDoor`'s lean path; every other route Starlette's. Every request passes
+    :class:`Edge` first: the ``hosts`` allow-list (None: any Host), same-origin writes, and SigV4 when
+    ``auth`` has keys. Then ``throttle`` (None: never) may refuse the call with ThrottlingException
+    before its body is parsed. With ``auth.users``, console sessions (``sessions``, signed with the deployment's key) log in users.
     ``observe`` (None: nothing) serves ``/metrics`` and the console dashboard, records the audit trail
     and parents an execution's trace on its StartExecution request's ``traceparent``.
     """
     stopping = stopping or threading.Event()
 
-    async def api(http: HttpRequest) -> Response:
-        target = http.headers.get("x-amz-target", "")
+    async def api(call: ApiCall) -> envelope.Answer:
+        target = call.target
         if throttle is not None and not throttle.admit(target.removeprefix(TARGET_PREFIX),
-                                                       _region(http, ctx.default_region)):
+                                                       scope_region(call.scope, call.authorization,
+                                                                    ctx.default_region)):
             if observe is not None and target.endswith("StartExecution"):
                 with contextlib.suppress(Exception):  # ExecutionThrottled and the trail name the machine
-                    await _body(http)
+                    call.params = _params(await call.body())
             return throttled()
         try:
-            request = await _request(http, ctx.default_region)
+            request = await _request(call, ctx.default_region)
             trigger = trigger_operations.find(target)  # EventBridge and webhook operations
             if trigger is not None:
-                return _ok(await trigger_operations.call(ctx, trigger, request))
+                return envelope.ok(await trigger_operations.call(ctx, trigger, request))
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
             if (operation not in READ_OPERATIONS and operation not in WRITE_OPERATIONS
                     and operation not in LONG_POLLS and operation != SYNC_EXECUTION):
                 raise UnknownOperation(f"Unknown operation {target!r}")
             validate(operation, request.params)
             if operation == SYNC_EXECUTION:
-                return _ok(await _start_sync(ctx, request))
+                return envelope.ok(await _start_sync(ctx, request))
             if operation == START_EXECUTION:
-                return _ok(await _start(ctx, request, lambda started: _traced(started, observe, http)))
+                return envelope.ok(await _start(ctx, request, lambda started: _traced(started, observe, call)))
             if operation in LONG_POLLS:
                 with _waiting(observe):
-                    return _ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, http))
+                    return envelope.ok(await _long_poll(ctx, operation, request, long_poll_seconds, stopping, call))
             reader = READ_OPERATIONS.get(operation)
             if reader is not None:
                 return await run_in_threadpool(_answer, reader, ctx, request)
@@ -118,57 +115,42 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
             precheck = PRECHECKS.get(operation)
             if precheck is not None:
                 await run_in_threadpool(precheck, ctx, request)
-            answer = await ctx.engine.write(lambda tx: _traced(writer(ctx.within(tx), request), observe, http))
+            answer = await ctx.engine.write(lambda tx: _traced(writer(ctx.within(tx), request), observe, call))
             if operation in MACHINE_WRITES:
                 ctx.engine.machines.clear()  # before the answer: the caller's next start sees its change
-            return _ok(answer)
+            return envelope.ok(answer)
         except ApiError as exc:
-            return _error(exc)
+            return envelope.error(exc)
+        except ClientGone:
+            raise
         except Exception as exc:  # never a stack trace to the client
             fault = storage_fault(exc)
             if fault is not None:  # the engine logs it, rate-limited
-                return _error(fault)
+                return envelope.error(fault)
             log.exception("unhandled error in %s", target)
-            return Response(json.dumps({"__type": "InternalFailure", "message": "Internal failure"}),
-                            status_code=500, media_type=CONTENT_TYPE)
+            return envelope.internal_failure()
 
     auth = auth or AuthConfig()
     if auth.users and sessions is None:
         raise ValueError("console users are configured: create_app needs their sessions")
-    edge = Middleware(Edge, auth=auth, hosts=hosts, max_body=bodies.MAX_BODY_BYTES, account=ctx.account,
-                      sessions=sessions)
-    trail = Middleware(AuditTrail, log=observe.audit if observe else None, metrics=observe.metrics if observe else None,
-                       account=ctx.account, default_region=ctx.default_region)
-    routes = [Route("/", api, methods=["POST"]), *trigger_routes.routes(ctx, _start_sync),
-              *login.routes(sessions if auth.users else None), *console_routes(ctx, stopping, observe)]
+    edge: dict[str, Any] = {"auth": auth, "hosts": hosts, "max_body": bodies.MAX_BODY_BYTES,
+                            "account": ctx.account, "sessions": sessions}
+    trail: dict[str, Any] = {"log": observe.audit if observe else None,
+                             "metrics": observe.metrics if observe else None,
+                             "account": ctx.account, "default_region": ctx.default_region}
+    routes = [*trigger_routes.routes(ctx, _start_sync), *login.routes(sessions if auth.users else None),
+              *console_routes(ctx, stopping, observe)]
     if observe is not None and observe.metrics is not None:
         routes.append(metrics_route(observe.metrics, observe.config, auth))
-    return Starlette(routes=routes, middleware=[trail, edge, Middleware(IdentityNote), Middleware(ApiRoute, handler=api)])
+    app = Starlette(routes=routes, middleware=[Middleware(AuditTrail, **trail), Middleware(Edge, **edge),
+                                               Middleware(IdentityNote)])
+    return FrontDoor(app, edge=Edge(app, **edge), trail=AuditTrail(app, **trail), handler=api)
 
 
-class ApiRoute:
-    """ASGI middleware behind :class:`Edge`: ``POST /`` goes straight to the API handler.
-
-    Starlette's exception layer, router and request wrapper add nothing there (the handler turns
-    every error into AWS's answer itself) and cost about a twentieth of a StartSyncExecution's
-    CPU (py-spy, see bench/flamegraphs); every other request goes on through them.
-    """
-
-    def __init__(self, app: ASGIApp, handler: Callable[[HttpRequest], Awaitable[Response]]) -> None:
-        self.app, self.handler = app, handler
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] == "POST":
-            response = await self.handler(HttpRequest(scope, receive, send))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def _traced(result: T, observe: Observatory | None, http: HttpRequest) -> T:
+def _traced(result: T, observe: Observatory | None, call: ApiCall) -> T:
     """Inside the write: a started execution's trace is parented on the request's ``traceparent``."""
     if observe is not None and observe.tracing is not None:
-        observe.started(result, http.headers)
+        observe.started(result, call.headers())
     return result
 
 
@@ -186,7 +168,7 @@ def _waiting(observe: Observatory | None) -> Iterator[None]:
 
 
 async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seconds: float,
-                     stopping: threading.Event, http: HttpRequest) -> Any:
+                     stopping: threading.Event, call: ApiCall) -> Any:
     """Answer as soon as a look claims work; between looks, sleep until the engine's notice.
 
     Each look claims a task if there is one, so it rides in the engine's batch like any write.
@@ -200,7 +182,7 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
     deadline = loop.time() + seconds
     with ctx.engine.notices.subscribe(key(request)) as subscription:
         while not stopping.is_set():
-            if await http.is_disconnected():
+            if await call.is_disconnected():
                 return {}
             answer = await ctx.engine.write(lambda tx: handler(ctx.within(tx), request))  # a claim is a write
             remaining = deadline - loop.time()
@@ -212,7 +194,7 @@ async def _long_poll(ctx: ServiceContext, operation: str, request: Request, seco
 
 async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
     """StartSyncExecution (the API's, and a SYNC webhook's). The execution runs in memory (its pure
-    stretch in a worker thread); wait, without blocking the loop, for it to end (the runner ends it
+    stretch in a worker thread, or here when it is quick: :func:`express.runs_inline`); wait, without blocking the loop, for it to end (the runner ends it
     at the five-minute limit).
 
     An execution that ends before :func:`sync.start` returns (no task, no Wait) is answered from the
@@ -223,7 +205,10 @@ async def _start_sync(ctx: ServiceContext, request: Request) -> Any:
     def done(record: ExecutionRecord) -> None:
         loop.call_soon_threadsafe(_settle, ended, record)
 
-    finished = await loop.run_in_executor(_front_door(), sync.start, ctx, request, done)
+    if express.runs_inline(ctx, request):  # a few short steps: cheaper than the hop to a worker thread
+        finished = sync.start(ctx, request, done)
+    else:
+        finished = await loop.run_in_executor(_front_door(), sync.start, ctx, request, done)
     return sync.answer(finished or await ended, request)
 
 
@@ -235,11 +220,15 @@ def _settle(future: asyncio.Future[ExecutionRecord], record: ExecutionRecord) ->
 async def _start(ctx: ServiceContext, request: Request, traced: Callable[[Any], Any]) -> Any:
     """StartExecution. Of a machine known to be STANDARD: in the engine's next batch, as any write.
     Otherwise resolved in a worker thread first: an EXPRESS execution runs in memory from there
-    (never waiting for a commit), a STANDARD one is stored with the engine's next batch. ``traced``
-    sees a STANDARD start's answer inside its write (to parent the execution's trace)."""
+    (never waiting for a commit; here when it is quick: :func:`express.runs_inline`), a STANDARD one is
+    stored with the engine's next batch. ``traced`` sees a STANDARD start's answer inside its write (to
+    parent the execution's trace)."""
     if executions.known_type(ctx, request) == "STANDARD":
         return await ctx.engine.write(lambda tx: traced(executions.start(ctx.within(tx), request)))
-    prepared = await asyncio.get_running_loop().run_in_executor(_front_door(), _prepare_or_run, ctx, request)
+    if express.runs_inline(ctx, request):  # an EXPRESS machine that ends in a few short steps
+        prepared = _prepare_or_run(ctx, request)
+    else:
+        prepared = await asyncio.get_running_loop().run_in_executor(_front_door(), _prepare_or_run, ctx, request)
     if isinstance(prepared, dict):
         return prepared
     return await ctx.engine.write(lambda tx: traced(executions.insert(ctx.within(tx), prepared)))
@@ -259,33 +248,14 @@ def _prepare_or_run(ctx: ServiceContext, request: Request) -> executions.Prepare
     return express.start(ctx, prepared.record, prepared.machine) if prepared.express else prepared
 
 
-async def _request(http: HttpRequest, default_region: str) -> Request:
-    """The request's parameters; a large body (a definition, a payload) is parsed in a worker thread."""
-    body, region = await _body(http), _region(http, default_region)
-    if len(body) > LARGE_BODY_BYTES:
-        return Request(await run_in_threadpool(_params, body), region)
-    return Request(_params(body), region)
+async def _request(call: ApiCall, default_region: str) -> Request:
+    """The request's parameters (left in ``call.params`` for the audit trail); a large body (a
+    definition, a payload) is parsed in a worker thread."""
+    body, region = await call.body(), scope_region(call.scope, call.authorization, default_region)
+    call.params = await run_in_threadpool(_params, body) if len(body) > LARGE_BODY_BYTES else _params(body)
+    return Request(call.params, region)
 
 
-def _answer(handler: Handler, ctx: ServiceContext, request: Request) -> Response:
+def _answer(handler: Handler, ctx: ServiceContext, request: Request) -> envelope.Answer:
     """In a worker thread: a read and the serialising of its (maybe large) answer."""
-    return _ok(handler(ctx, request))
-
-
-async def _body(http: HttpRequest) -> bytes:
-    """The request body, refused (ValidationException, as AWS answers) past the shared body limit."""
-    try:
-        return await bodies.read_body(http)
-    except bodies.BodyTooLarge as exc:
-        raise ValidationException(exc.message) from None
-
-
-def _ok(payload: Any) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False), media_type=CONTENT_TYPE,
-                    headers={"x-amzn-RequestId": arns.random_id()})
-
-
-def _error(exc: ApiError) -> Response:
-    body = {"__type": f"com.amazonaws.states#{exc.code}", "message": exc.message}
-    return Response(json.dumps(body), status_code=exc.status, media_type=CONTENT_TYPE,
-                    headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": arns.random_id()})
+    return envelope.ok(handler(ctx, request))

@@ -18,10 +18,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stepforge.api.edge import IDENTITY
+from stepforge.api.envelope import Answer
+from stepforge.api.head import Head
 from stepforge.api.operations import LONG_POLLS, SYNC_EXECUTION, TARGET_PREFIX, WRITE_OPERATIONS
 from stepforge.observe.audit import AuditLog, Call, json_object
 from stepforge.observe.metrics import Metrics
@@ -44,41 +47,48 @@ class AuditTrail:
         self.account, self.default_region = account, default_region
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.log is None and self.metrics is None) or not _audited_path(scope):
+        tap = self.tap(scope) if scope["type"] == "http" else None
+        if tap is None:
             await self.app(scope, receive, send)
             return
-        note: dict[str, str] = {}
-        tap = _Tap(lambda: self._record(scope, tap, note))
         try:
-            await self.app({**scope, NOTE: note}, tap.receive(receive), tap.send(send))
+            await self.app({**scope, NOTE: tap.note}, tap.receive(receive), tap.send(send))
         finally:
             tap.done()  # if the response never finished (the client left, the app failed)
 
-    def _record(self, scope: Scope, tap: _Tap, note: dict[str, str]) -> None:
-        operation = _operation(scope)
+    def tap(self, scope: Scope, head: Head | None = None) -> Tap | None:
+        """The tap recording an HTTP request of ``scope`` (whose headers are ``head``, None: read them
+        when needed) as it passes; None when nothing is recorded."""
+        if (self.log is None and self.metrics is None) or not _audited_path(scope):
+            return None
+        tap = Tap(lambda: self._record(scope, head or Head.of(scope), tap))
+        return tap
+
+    def _record(self, scope: Scope, head: Head, tap: Tap) -> None:
+        operation = _operation(scope, head)
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
             return
         if not refused and operation not in _CHANGES and not _console_write(scope):
             return
         if self.metrics is not None and operation in _STARTS and tap.error_code == "ThrottlingException":
-            machine = json_object(tap.body()).get("stateMachineArn")
+            machine = tap.parameters().get("stateMachineArn")
             self.metrics.execution_throttled(machine if isinstance(machine, str) else "")
         if self.log is None:
             return
-        authorization, user_agent = _headers(scope)
+        authorization, user_agent = head.authorization, head.user_agent or ""
         credential = _CREDENTIAL.search(authorization) if authorization else None
-        verified = note.get("identity")
+        verified = tap.note.get("identity")
         console_user = verified.removeprefix("console:") if verified and verified.startswith("console:") else None
         access_key = (verified if verified and console_user is None
                       else credential.group(1) if credential and console_user is None else None)
         client = scope.get("client")
         self.log.record(Call(
-            operation=operation, body=tap.body(), access_key=access_key,
+            operation=operation, params=tap.parameters(), access_key=access_key,
             source_ip=str(client[0]) if client else "", user_agent=user_agent,
             region=credential.group(2) if credential else self.default_region, account=self.account,
             error_code=(tap.error_code or f"HTTP{tap.status}") if refused else None,
-            response_body=tap.response_body(), console_user=console_user, at=time.time()))
+            response=tap.answer(), console_user=console_user, at=time.time()))
 
 
 class IdentityNote:
@@ -94,15 +104,20 @@ class IdentityNote:
         await self.app(scope, receive, send)
 
 
-class _Tap:
+class Tap:
     """Copies of what passes through one request: its body, the response's status, error and body.
     ``finished`` runs once, just before the response's last part is sent (so a client that has its
-    answer finds the call in the trail)."""
+    answer finds the call in the trail). ``note`` gets who the edge verified (``identity``). A route
+    that parsed the request and built the answer hands both to :meth:`answered` instead of sending
+    through :meth:`send` (the trail then reads them instead of parsing the bodies again)."""
 
     def __init__(self, finished: Callable[[], None]) -> None:
         self._finished: Callable[[], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
+        self.note: dict[str, str] = {}
+        self.params: dict[str, Any] | None = None  # as the route parsed them (:meth:`answered`)
+        self.payload: Any = None
         self._request: list[bytes] = []
         self._response: list[bytes] = []
         self._request_size = self._response_size = 0
@@ -134,16 +149,32 @@ class _Tap:
             await send(message)
         return tapped
 
+    def answered(self, params: dict[str, Any] | None, answer: Answer) -> None:
+        """The call's parameters (None: not parsed) and ``answer``, about to be sent: record the call now."""
+        self.params, self.payload = params, answer.payload
+        self.status, self.error_code, self._response_size = answer.status, answer.error_code, len(answer.body)
+        self.done()
+
     def done(self) -> None:
         finished, self._finished = self._finished, None
         if finished is not None:
             finished()
 
-    def body(self) -> bytes:
-        return b"".join(self._request) if self._request_size <= KEEP_BYTES else b""
+    def parameters(self) -> dict[str, Any]:
+        """The request's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
+        if self._request_size > KEEP_BYTES:
+            return {}
+        if self.params is not None:
+            return self.params
+        return json_object(b"".join(self._request))
 
-    def response_body(self) -> bytes:
-        return b"".join(self._response) if self._response_size <= KEEP_BYTES else b""
+    def answer(self) -> dict[str, Any]:
+        """The response's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
+        if self._response_size > KEEP_BYTES:
+            return {}
+        if isinstance(self.payload, dict):
+            return self.payload
+        return json_object(b"".join(self._response))
 
 
 def _audited_path(scope: Scope) -> bool:
@@ -151,24 +182,10 @@ def _audited_path(scope: Scope) -> bool:
     return (path == "/" and scope["method"] == "POST") or path.startswith(("/console/api/", "/approval/"))
 
 
-def _operation(scope: Scope) -> str:
+def _operation(scope: Scope, head: Head) -> str:
     if scope["path"] == "/":
-        for key, value in scope["headers"]:  # ASGI servers give header names in lower case
-            if key == b"x-amz-target":
-                return str(value.decode("latin-1")).removeprefix(TARGET_PREFIX)[:128]
-        return ""
+        return (head.target or "").removeprefix(TARGET_PREFIX)[:128]
     return f"{scope['method']} {scope['path'][:256]}"
-
-
-def _headers(scope: Scope) -> tuple[str, str]:
-    """The request's ``Authorization`` and ``User-Agent`` headers ("" when absent), in one pass."""
-    authorization = user_agent = ""
-    for key, value in scope["headers"]:
-        if key == b"authorization":
-            authorization = value.decode("latin-1")
-        elif key == b"user-agent":
-            user_agent = value.decode("latin-1")
-    return authorization, user_agent
 
 
 def _console_write(scope: Scope) -> bool:

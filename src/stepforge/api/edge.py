@@ -12,18 +12,19 @@ login page until there is a session. The verified region is put in the ASGI scop
 
 from __future__ import annotations
 
-import json
 import urllib.parse
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stepforge import bodies
+from stepforge.api import envelope
 from stepforge.api.auth import SERVICE, Identity, MissingAuthenticationToken, SignedRequest, verify
 from stepforge.api.credentials import AuthConfig
+from stepforge.api.head import Head
 from stepforge.api.hosts import host_name, is_served, same_origin
-from stepforge.api.sessions import COOKIE, CSRF_HEADER, Session, Sessions
+from stepforge.api.sessions import COOKIE, Session, Sessions
 from stepforge.api.trigger_operations import scheduler_operation, signing_service
 from stepforge.api.users import role_allows
 from stepforge.service.errors import ApiError, ValidationException
@@ -34,6 +35,8 @@ IDENTITY = "stepforge.identity"
 #: The :class:`~stepforge.api.sessions.Session` of a request authenticated by its cookie.
 SESSION = "stepforge.session"
 LOGIN_PATH = "/console/login"
+#: Host headers whose verdict :class:`Edge` remembers (past this, it forgets them all and starts again).
+HOSTS_SEEN = 256
 #: What a key needs to use the console's JSON API, which shows what execution histories show.
 CONSOLE_OPERATION = "GetExecutionHistory"
 #: Why the browser console's data does not load when keys are configured.
@@ -68,79 +71,97 @@ class Edge:
         self.app, self.auth, self.hosts, self.max_body = app, auth, hosts, max_body
         self.account, self.now = account, now
         self.sessions = sessions if auth.users else None
+        self._hosts_seen: dict[str, bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        admitted = await self.admit(scope, receive, send, Head.of(scope))
+        if admitted is not None:
+            await self.app(*admitted, send)
+
+    async def admit(self, scope: Scope, receive: Receive, send: Send, head: Head) -> tuple[Scope, Receive] | None:
+        """The scope (with :data:`VERIFIED_REGION`, :data:`IDENTITY`, :data:`SESSION` as verified) and
+        ``receive`` an HTTP request goes on with; None when the edge has answered it (a refusal, a
+        redirect to the login page) or its client has gone. ``head``: the scope's headers."""
         try:
-            self._check_host_and_origin(scope)
-            session = self._session(scope)
+            self._check_host_and_origin(scope, head)
+            session = self._session(head)
             if session is not None:
                 scope = {**scope, SESSION: session}
             if _signed_path(scope):
-                if session is not None and _header(scope, b"authorization") is None:
-                    self._check_session(scope, session)
+                if session is not None and head.authorization is None:
+                    self._check_session(scope, head, session)
                     scope = {**scope, IDENTITY: f"console:{session.user.name}"}
                 elif self.auth.keys:
                     body = await _read(receive, self.max_body)
                     if body is None:
-                        return  # the client has gone
-                    identity = self._verify(scope, body)
-                    self._check_permission(scope, identity)
+                        return None  # the client has gone
+                    identity = self._verify(scope, head, body)
+                    self._check_permission(scope, head, identity)
                     scope = {**scope, VERIFIED_REGION: identity.region, IDENTITY: identity.access_key}
                     receive = _replay(body, receive)
                 elif self.sessions is not None and scope["path"].startswith("/console/api/"):
                     raise MissingAuthenticationToken("Missing Authentication Token")
             elif self.sessions is not None and session is None and _console_page(scope):
                 await _redirect_to_login(scope, send)
-                return
+                return None
         except MissingAuthenticationToken as exc:
             if scope["path"].startswith("/console/api/"):
                 exc.message += LOGIN_REFUSAL if self.sessions is not None else CONSOLE_REFUSAL
-            await _refuse(exc, send)
-            return
+            await envelope.send(envelope.error(exc, envelope.CORAL), send)
+            return None
         except ApiError as exc:
-            await _refuse(exc, send)
-            return
-        await self.app(scope, receive, send)
+            await envelope.send(envelope.error(exc, envelope.CORAL), send)
+            return None
+        return scope, receive
 
-    def _session(self, scope: Scope) -> Session | None:
+    def _session(self, head: Head) -> Session | None:
         if self.sessions is None:
             return None
-        return self.sessions.read(_cookie(scope, COOKIE), self.now().timestamp())
+        return self.sessions.read(_cookie(head, COOKIE), self.now().timestamp())
 
-    def _check_session(self, scope: Scope, session: Session) -> None:
+    def _check_session(self, scope: Scope, head: Head, session: Session) -> None:
         """A session's request: its role must allow the operation, and a write must carry its CSRF token."""
         assert self.sessions is not None
         if scope["method"] not in _SAFE_METHODS and not self.sessions.csrf_matches(
-                session, _header(scope, CSRF_HEADER.encode())):
+                session, head.csrf):
             raise ForbiddenHost("Missing or wrong CSRF token: reload the console page.")
-        operation = _operation(scope)
+        operation = _operation(scope, head)
         if not role_allows(session.user.role, operation):
             raise AccessDenied(f"User: console:{session.user.name} (role {session.user.role.value}) is not "
                                f"authorized to perform: states:{operation}")
 
-    def _check_host_and_origin(self, scope: Scope) -> None:
-        host, origin = _header(scope, b"host"), _header(scope, b"origin")
-        if self.hosts is not None:
-            name = host_name(host or "")
-            if name is None or not is_served(name, self.hosts):
+    def _check_host_and_origin(self, scope: Scope, head: Head) -> None:
+        host, origin = head.host, head.origin
+        if self.hosts is not None and not self._served(host or ""):
                 raise ForbiddenHost(f"Host '{(host or '')[:100]}' is not served here; add it to [auth] hosts "
                                     "in the server's config to allow it.")
         if origin is not None and scope["method"] not in _SAFE_METHODS \
                 and not same_origin(origin, scope["scheme"], host or ""):
             raise ForbiddenHost(f"Cross-origin write refused: Origin '{origin[:100]}' is not this server's origin.")
 
-    def _verify(self, scope: Scope, body: bytes) -> Identity:
+    def _served(self, host: str) -> bool:
+        """Whether a Host header names a served host (remembered: a server sees few Host headers)."""
+        served = self._hosts_seen.get(host)
+        if served is None:
+            name = host_name(host)
+            served = name is not None and self.hosts is not None and is_served(name, self.hosts)
+            if len(self._hosts_seen) >= HOSTS_SEEN:
+                self._hosts_seen.clear()  # garbage Host headers must not grow memory
+            self._hosts_seen[host] = served
+        return served
+
+    def _verify(self, scope: Scope, head: Head, body: bytes) -> Identity:
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         path = scope.get("raw_path") or scope["path"].encode()
         request = SignedRequest(scope["method"], path.decode("latin-1"), scope["query_string"].decode("latin-1"),
                                 headers, body)
-        return verify(request, self.auth.keys, self.now(), self.auth.regions, _service(scope))
+        return verify(request, self.auth.keys, self.now(), self.auth.regions, _service(scope, head))
 
-    def _check_permission(self, scope: Scope, identity: Identity) -> None:
-        service, operation = _service(scope), _operation(scope)
+    def _check_permission(self, scope: Scope, head: Head, identity: Identity) -> None:
+        service, operation = _service(scope, head), _operation(scope, head)
         if not self.auth.allows(identity.access_key, operation):
             raise AccessDenied(f"User: arn:aws:iam::{self.account}:user/{identity.access_key} is not authorized "
                                f"to perform: {service}:{operation} because no identity-based policy allows the "
@@ -153,21 +174,21 @@ def _signed_path(scope: Scope) -> bool:
             or scheduler_operation(scope["method"], path) is not None)
 
 
-def _service(scope: Scope) -> str:
+def _service(scope: Scope, head: Head) -> str:
     """The SigV4 service a request must be signed for: Scheduler's paths, EventBridge's targets, else states."""
     if scheduler_operation(scope["method"], scope["path"]) is not None:
         return "scheduler"
     if scope["path"] == "/":
-        return signing_service(_header(scope, b"x-amz-target") or "") or SERVICE
+        return signing_service(head.target or "") or SERVICE
     return SERVICE
 
 
-def _operation(scope: Scope) -> str:
+def _operation(scope: Scope, head: Head) -> str:
     """The API operation a request calls: its X-Amz-Target's (Step Functions, EventBridge, webhooks),
     Scheduler's by path; the console's JSON API counts as reading histories."""
     if scope["path"] == "/":
-        return (_header(scope, b"x-amz-target") or "").partition(".")[2]
-    if _service(scope) == "scheduler":
+        return (head.target or "").partition(".")[2]
+    if _service(scope, head) == "scheduler":
         return scheduler_operation(scope["method"], scope["path"]) or ""
     return CONSOLE_OPERATION
 
@@ -180,8 +201,8 @@ def _console_page(scope: Scope) -> bool:
     return path in ("/", "/console") or path.startswith("/console/")
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    header = _header(scope, b"cookie")
+def _cookie(head: Head, name: str) -> str | None:
+    header = head.cookie
     if header is None:
         return None
     for part in header.split(";"):
@@ -200,28 +221,12 @@ async def _redirect_to_login(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 async def _read(receive: Receive, limit: int) -> bytes | None:
-    """The whole body (refused past ``limit`` bytes), or None when the client disconnects first."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise ValidationException(f"Request body is larger than {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    """The whole body (ValidationException past ``limit`` bytes), or None when the client disconnects first."""
+    try:
+        return await bodies.receive_body(receive, limit)
+    except bodies.BodyTooLarge as exc:
+        raise ValidationException(exc.message) from None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -233,13 +238,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
             return {"type": "http.request", "body": pending.pop(), "more_body": False}
         return await receive()
     return replay
-
-
-async def _refuse(exc: ApiError, send: Send) -> None:
-    body = json.dumps({"__type": f"com.amazon.coral.service#{exc.code}", "message": exc.message}).encode()
-    await send({"type": "http.response.start", "status": exc.status,
-                "headers": [(b"content-type", b"application/x-amz-json-1.0"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"x-amzn-errortype", exc.code.encode()),
-                            (b"x-amzn-requestid", str(uuid.uuid4()).encode())]})
-    await send({"type": "http.response.body", "body": body})

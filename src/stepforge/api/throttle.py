@@ -14,14 +14,11 @@ unless the configuration gives them one.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import uuid
 from collections.abc import Callable
 
-from starlette.responses import Response
-
+from stepforge.api import envelope
 from stepforge.api.throttle_config import Quota, ThrottleConfig
 
 THROTTLING = "ThrottlingException"
@@ -116,8 +113,7 @@ class Throttle:
             return bucket.take(now)
 
 
-def throttled() -> Response:
+def throttled() -> envelope.Answer:
     """AWS's answer to a call over its rate: 400, ThrottlingException, "Rate exceeded"."""
-    body = json.dumps({"__type": ERROR_TYPE, "message": MESSAGE})
-    return Response(body, status_code=400, media_type="application/x-amz-json-1.0",
-                    headers={"x-amzn-ErrorType": THROTTLING, "x-amzn-RequestId": str(uuid.uuid4())})
+    payload = {"__type": ERROR_TYPE, "message": MESSAGE}
+    return envelope.Answer(400, envelope.encode(payload), payload, THROTTLING)

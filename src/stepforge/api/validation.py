@@ -92,15 +92,19 @@ def _check_structure(shape: dict[str, Any], value: dict[str, Any], prefix: str, 
 def _check_size(shape: dict[str, Any], value: Any, path: str, problems: list[str], what: str, *,
                 sensitive: bool = False) -> None:
     size = value if what == "value" else len(value)
-    shown = "null " if what == "length" and not isinstance(value, str) else f"'{value}' "
-    if sensitive:
-        shown = ""
     if "min" in shape and size < shape["min"]:
-        problems.append(f"Value {shown}at '{path}' failed to satisfy constraint: "
+        problems.append(f"Value {_shown(value, what, sensitive)}at '{path}' failed to satisfy constraint: "
                         f"Member must have {what} greater than or equal to {shape['min']}")
     elif "max" in shape and size > shape["max"]:
-        problems.append(f"Value {shown}at '{path}' failed to satisfy constraint: "
+        problems.append(f"Value {_shown(value, what, sensitive)}at '{path}' failed to satisfy constraint: "
                         f"Member must have {what} less than or equal to {shape['max']}")
+
+
+def _shown(value: Any, what: str, sensitive: bool) -> str:
+    """How a message shows the value that broke a constraint (a sensitive one not at all)."""
+    if sensitive:
+        return ""
+    return "null " if what == "length" and not isinstance(value, str) else f"'{value}' "
 
 
 def _type_message(value: Any, kind: str, path: str) -> str:

@@ -65,6 +65,11 @@ ENDED = 1024
 #: Timers kept beyond twice the running executions before those of ended ones are dropped.
 COMPACT_AT = 10_000
 
+#: States that neither wait nor fan out: a machine of these alone, without a loop, ends in a few short steps.
+QUICK_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
+#: The most states a quick machine (:meth:`ExpressRunner.quick`) has.
+QUICK_STATES = 16
+
 #: Called once with the execution's record when it ends (in the thread that ended it).
 Done = Callable[[ExecutionRecord], None]
 
@@ -94,6 +99,7 @@ class ExpressRunner:
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
         self._interpreters: OrderedDict[str, Interpreter] = OrderedDict()
+        self._quick: dict[str, bool] = {}
         self._ended: OrderedDict[str, ExecutionRecord] = OrderedDict()
         self._timers: list[tuple[float, int, str, Signal]] = []
         self._sequence = itertools.count()
@@ -189,6 +195,20 @@ class ExpressRunner:
             if len(self._interpreters) > CACHE:
                 self._interpreters.popitem(last=False)
         return compiled
+
+    def quick(self, definition: str) -> bool:
+        """Whether every execution of ``definition`` ends in a few short steps without waiting: at most
+        :data:`QUICK_STATES` states, each of :data:`QUICK_TYPES`, none reachable from itself (no loop),
+        and no JSONata (an expression can compute without bound: ``[1..10000000]``). Decided once per
+        definition."""
+        found = self._quick.get(definition)
+        if found is None:
+            found = _quick(definition)
+            with self._lock:
+                if len(self._quick) >= CACHE:
+                    self._quick.clear()
+                self._quick[definition] = found
+        return found
 
     # -- the actor -------------------------------------------------------------------------------
 
@@ -323,3 +343,44 @@ def _info(record: ExecutionRecord) -> ExecutionInfo:
         state_machine_name=record.state_machine_name, role_arn=record.role_arn, start_time=iso(record.started),
         input=json.loads(record.input), express=True,
     )
+
+
+def _quick(definition: str) -> bool:
+    if "JSONata" in definition or "{%" in definition:
+        return False
+    try:
+        states = json.loads(definition)["States"]
+    except (ValueError, TypeError, KeyError):
+        return False
+    if not isinstance(states, dict) or len(states) > QUICK_STATES:
+        return False
+    if any(not isinstance(state, dict) or state.get("Type") not in QUICK_TYPES for state in states.values()):
+        return False
+    return not _loops(states)
+
+
+def _loops(states: dict[str, dict[str, object]]) -> bool:
+    """Whether a state can be reached from itself through ``Next``, ``Default`` or a choice's ``Next``."""
+    done: set[str] = set()
+    path: set[str] = set()
+
+    def visit(name: str) -> bool:
+        if name in path:
+            return True
+        if name in done or name not in states:
+            return False
+        path.add(name)
+        found = any(visit(following) for following in _following(states[name]))
+        path.discard(name)
+        done.add(name)
+        return found
+
+    return any(visit(name) for name in states)
+
+
+def _following(state: dict[str, object]) -> list[str]:
+    choices = state.get("Choices")
+    named = [state.get("Next"), state.get("Default"),
+             *(choice.get("Next") for choice in choices if isinstance(choice, dict))] if isinstance(choices, list) \
+        else [state.get("Next"), state.get("Default")]
+    return [name for name in named if isinstance(name, str)]

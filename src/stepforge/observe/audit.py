@@ -24,13 +24,15 @@ import logging
 import os
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
+
+import orjson
+
+from stepforge.serial_ids import Serial
 
 log = logging.getLogger(__name__)
 #: At most one line in this many seconds about a trail that cannot be written (a full disk).
@@ -40,8 +42,12 @@ EVENT_SOURCE = "states.amazonaws.com"
 FILE_NAME = "audit.jsonl"
 #: Longest string kept of a request parameter (definitions and inputs are trimmed, as CloudTrail does).
 MAX_VALUE = 256
-#: Request parameters never written (they may hold secrets or customer data).
+#: Request parameters never written (they may hold secrets or customer data), and what stands for them.
 HIDDEN = frozenset({"input", "output", "definition", "cause", "taskToken"})
+HIDDEN_VALUE = "HIDDEN_DUE_TO_SECURITY_REASONS"
+#: Parameters kept of one object (the first ones).
+MAX_KEPT = 32
+_SCALARS = frozenset({bool, int, float})
 _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionArn": "AWS::StepFunctions::Execution",
              "activityArn": "AWS::StepFunctions::Activity", "mapRunArn": "AWS::StepFunctions::MapRun",
              "stateMachineVersionArn": "AWS::StepFunctions::StateMachineVersion",
@@ -49,19 +55,20 @@ _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionAr
              "resourceArn": "AWS::StepFunctions::Resource"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Call:
-    """One API call as the HTTP edge saw it: ``body`` and ``response_body`` are the raw JSON."""
+    """One API call as the HTTP edge saw it: ``params`` and ``response`` are the JSON objects of its
+    request and response bodies (empty when there were none, or too large to keep)."""
 
     operation: str
-    body: bytes
+    params: dict[str, Any]
     access_key: str | None
     source_ip: str
     user_agent: str
     region: str
     account: str
     error_code: str | None = None
-    response_body: bytes = b""
+    response: dict[str, Any] = field(default_factory=dict)
     console_user: str | None = None
     at: float = 0.0
 
@@ -75,58 +82,55 @@ def event(call: Call) -> dict[str, Any]:
 def line(call: Call) -> str:
     """``call`` as one line of the trail: a CloudTrail-shaped event in JSON, newline included.
 
-    Built as text around the parts that vary, each encoded once (the trail writes one line per audited
-    call, so shaping it is most of the trail's cost): the constant fields, the caller's identity and
-    the event ids come ready-made."""
-    params, response = json_object(call.body), json_object(call.response_body)
+    Shaped as one object around the parts that vary and encoded in one call (the trail writes one line
+    per audited call, so shaping it is most of the trail's cost); the caller's identity comes ready-made."""
+    params, response = call.params, call.response
+    shaped: dict[str, Any] = {
+        "eventVersion": "1.08", "eventID": _EVENT_IDS.next(), "eventTime": _stamp(call.at or time.time()),
+        "eventSource": EVENT_SOURCE, "eventName": call.operation, "awsRegion": call.region,
+        "sourceIPAddress": call.source_ip, "userAgent": call.user_agent[:256],
+        "userIdentity": _identity(call.access_key, call.console_user, call.account),
+        "requestParameters": trimmed(params), "readOnly": False, "eventType": "AwsApiCall",
+        "recipientAccountId": call.account}
     if call.error_code:
-        outcome = (f',"errorCode":{_text(call.error_code)}'
-                   f',"errorMessage":{_text(str(response.get("message", ""))[:1024])}')
+        shaped["errorCode"] = call.error_code
+        shaped["errorMessage"] = str(response.get("message", ""))[:1024]
     else:
-        outcome = f',"responseElements":{_flat(trimmed(response))}'
+        shaped["responseElements"] = trimmed(response)
     resources = _resources(params, response)
-    named = (',"resources":[' + ",".join(f'{{"ARN":{_text(arn)},"type":"{kind}"}}' for arn, kind in resources)
-             + "]") if resources else ""
-    return (f'{{"eventVersion":"1.08","eventID":"{_event_id()}","eventTime":"{_stamp(call.at or time.time())}",'
-            f'"eventSource":"{EVENT_SOURCE}","eventName":{_text(call.operation)},"awsRegion":{_text(call.region)},'
-            f'"sourceIPAddress":{_text(call.source_ip)},"userAgent":{_text(call.user_agent[:256])},'
-            f'"userIdentity":{_identity(call.access_key, call.console_user, call.account)},'
-            f'"requestParameters":{_flat(trimmed(params))},"readOnly":false,"eventType":"AwsApiCall",'
-            f'"recipientAccountId":{_text(call.account)}{outcome}{named}}}\n')
+    if resources:
+        shaped["resources"] = resources
+    return _encode(shaped) + "\n"
 
 
-#: JSON text of a string (as ``json.dumps(value, ensure_ascii=False)``) and of any value.
-_text: Callable[[str], str] = encode_basestring
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+#: The compact JSON text of any value, json's (for what orjson refuses: an integer past 64 bits, a
+#: key that is not a string).
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
-def _flat(kept: dict[str, Any]) -> str:
-    """The JSON text of a :func:`trimmed` object (its values are strings, numbers, booleans or null)."""
-    return "{" + ",".join(f"{_text(key)}:{_text(value) if type(value) is str else _encode(value)}"
-                          for key, value in kept.items()) + "}"
+def _encode(value: Any) -> str:
+    """The compact JSON text of any value (as json writes it, ``ensure_ascii=False``; orjson's, faster)."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return _json_encode(value)
 
 
-def _event_id() -> str:
-    """An event id shaped as a UUID: this process's random first 80 bits, then a counter from a random start
-    (``uuid4()`` per event costs a system call for randomness; these are as unique within the trail)."""
-    return f"{_ID_PREFIX}{(_ID_START + next(_ID_COUNTER)) & 0xFFFF_FFFF_FFFF:012x}"
 
-
-_ID_BASE = uuid.uuid4()
-_ID_PREFIX, _ID_START = str(_ID_BASE)[:24], _ID_BASE.int & 0xFFFF_FFFF_FFFF
-_ID_COUNTER = itertools.count()  # its next() is atomic: lines may be made on several threads at once
+#: The events' ids (``uuid4()`` per event costs a system call for randomness; these are as unique in the trail).
+_EVENT_IDS = Serial()
 
 
 @functools.lru_cache(maxsize=1024)
-def _identity(access_key: str | None, console_user: str | None, account: str) -> str:
-    """The ``userIdentity`` object's JSON text (callers are few: made once per caller)."""
+def _identity(access_key: str | None, console_user: str | None, account: str) -> dict[str, Any]:
+    """The ``userIdentity`` object (callers are few: made once per caller; never changed)."""
     identity: dict[str, Any] = {"type": "IAMUser" if access_key else "Anonymous", "accountId": account}
     if access_key:
         identity["accessKeyId"] = access_key
         identity["userName"] = access_key
     if console_user:
         identity = {"type": "ConsoleUser", "accountId": account, "userName": console_user}
-    return _encode(identity)
+    return identity
 
 
 def _stamp(at: float) -> str:
@@ -158,27 +162,40 @@ def actor(shaped: dict[str, Any]) -> str:
 def trimmed(params: dict[str, Any]) -> dict[str, Any]:
     """Parameters fit to keep: secrets and payloads hidden, long strings cut, nesting flattened to text."""
     kept: dict[str, Any] = {}
-    for key, value in list(params.items())[:32]:
+    for key, value in params.items() if len(params) <= MAX_KEPT else itertools.islice(params.items(), MAX_KEPT):
+        kind = type(value)
         if key in HIDDEN:
-            kept[key] = "HIDDEN_DUE_TO_SECURITY_REASONS"
-        elif isinstance(value, str):
-            kept[key] = value[:MAX_VALUE]
-        elif value is None or isinstance(value, (bool, int, float)):
+            kept[key] = HIDDEN_VALUE
+        elif kind is str:
+            kept[key] = value if len(value) <= MAX_VALUE else value[:MAX_VALUE]
+        elif value is None or kind in _SCALARS:
             kept[key] = value
-        else:
+        elif kind is dict or kind is list:
             kept[key] = _encode(value)[:MAX_VALUE]
+        else:
+            kept[key] = _kept(value)
     return kept
 
 
-def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[tuple[str, str]]:
-    """The ARNs a call names (request first), each once, with its CloudTrail resource type."""
+def _kept(value: Any) -> Any:
+    """A value of a kind :func:`trimmed` does not see often: a subclass of a scalar or container."""
+    if isinstance(value, str):
+        return str(value)[:MAX_VALUE]
+    if isinstance(value, (bool, int, float)):
+        return value
+    return _encode(value)[:MAX_VALUE]
+
+
+def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, str]]:
+    """The ARNs a call names (request first, in :data:`_ARN_KEYS`' order), each once, with its
+    CloudTrail resource type."""
     found: dict[str, str] = {}
     for source in (params, response):
-        for key in _ARN_KEYS.keys() & source.keys():
-            value = source[key]
+        for key, kind in _ARN_KEYS.items():
+            value = source.get(key)
             if isinstance(value, str) and value not in found:
-                found[value] = _ARN_KEYS[key]
-    return list(found.items())
+                found[value] = kind
+    return [{"ARN": arn, "type": kind} for arn, kind in found.items()]
 
 
 class AuditLog:

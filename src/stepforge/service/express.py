@@ -20,9 +20,30 @@ from typing import Any
 
 from stepforge.engine.express import Done
 from stepforge.engine.logs import Ended, Target
-from stepforge.service.context import ServiceContext
+from stepforge.service.context import Request, ServiceContext
 from stepforge.store.records import ExecutionRecord, StateMachineRecord
 from stepforge.tasks import children
+
+#: Inputs up to this size (characters) may run on the caller's thread (see :func:`runs_inline`).
+INLINE_INPUT = 4096
+#: ``arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`` has this many colons (a version or alias one more).
+_MACHINE_COLONS = 6
+
+
+def runs_inline(ctx: ServiceContext, req: Request) -> bool:
+    """Whether this Start(Sync)Execution may run on the calling thread (the API's event loop): its machine,
+    named without a version or alias, was read a moment ago (no store read), is EXPRESS, logs nothing
+    (no file to write) and is quick (:meth:`~stepforge.engine.express.ExpressRunner.quick`: no task, no
+    wait, no loop), and its input is small. Anything else runs in a worker thread."""
+    arn, text = req.params.get("stateMachineArn"), req.params.get("input")
+    if not isinstance(arn, str) or arn.count(":") != _MACHINE_COLONS or "#" in arn:
+        return False
+    if text is not None and (not isinstance(text, str) or len(text) > INLINE_INPUT):
+        return False
+    machine = ctx.engine.machines.peek(arn, ctx.engine.clock.now())
+    return (machine is not None and machine.type == "EXPRESS"
+            and Target.of(machine.logging_configuration, machine.arn) is None
+            and ctx.engine.express.quick(machine.definition))
 
 
 def run(ctx: ServiceContext, record: ExecutionRecord, machine: StateMachineRecord, done: Done | None = None, *,

@@ -1,7 +1,8 @@
 """StartSyncExecution: run an EXPRESS execution in memory and answer with its result (200 even when it fails).
 
-The API calls :func:`start` in a worker thread with a ``done`` callback, waits for it, and answers
-with :func:`answer`. The execution runs on the engine's :class:`~stepforge.engine.express.ExpressRunner`
+The API calls :func:`start` with a ``done`` callback — in a worker thread, or on its own thread when
+:func:`stepforge.service.express.runs_inline` says the execution cannot keep it long — waits for it,
+and answers with :func:`answer`. The execution runs on the engine's :class:`~stepforge.engine.express.ExpressRunner`
 (its tasks on the same integrations as every execution), ends TIMED_OUT at the five-minute limit, and
 leaves nothing in the store.
 """
