@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -16,6 +17,7 @@ from stepforge.service.errors import ApiError
 from stepforge.store.base import UnitOfWork
 from stepforge.store.memory import MemoryStore
 from stepforge.store.records import ActivityRecord
+from stepforge.store.sqlite import SqliteStore
 from stepforge.testing import Harness
 from tests.async_kit import run_alone
 
@@ -86,3 +88,36 @@ def test_a_write_without_an_engine_thread_commits_in_a_transaction_of_its_own() 
     assert harness.store.get_execution(answer["executionArn"]) is not None
     with pytest.raises(ApiError):
         run_alone(harness.engine.write(start(harness, machine + "-missing", "nowhere")))
+
+
+def test_a_start_riding_in_a_batch_is_advanced_from_the_record_in_hand(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    harness = Harness(store=store)
+    machine = harness.create(PASS)
+    assert store._writer_conn is not None
+    seen: list[str] = []
+    store._writer_conn.set_trace_callback(seen.append)
+    answers = run_alone(queue_and_run_one_batch(harness, [start(harness, machine, f"e{i}") for i in range(2)]))
+    store._writer_conn.set_trace_callback(None)
+    assert [harness.result(a["executionArn"]).status for a in answers] == ["SUCCEEDED"] * 2
+    assert not [s for s in seen if s.startswith("INSERT INTO signals")]  # taken in this batch, not queued
+    reads = [s for s in seen if s.startswith("SELECT") and "FROM executions WHERE arn" in s]
+    assert len(reads) == 2  # whether each name is taken; never the record just stored
+    store.close()
+
+
+def test_a_start_whose_write_then_fails_is_neither_stored_nor_advanced() -> None:
+    harness = Harness()
+    machine = harness.create(PASS)
+    request = Request({"stateMachineArn": machine, "name": "undone"}, "us-east-1")
+
+    def start_then_fail(tx: UnitOfWork) -> None:
+        executions.start(harness.ctx.within(tx), request)
+        raise ApiError("after the start")
+
+    answers = run_alone(queue_and_run_one_batch(harness, [start_then_fail, start(harness, machine, "kept")]))
+    assert isinstance(answers[0], ApiError)
+    assert harness.result(answers[1]["executionArn"]).status == "SUCCEEDED"
+    undone = f"{machine.replace(':stateMachine:', ':execution:')}:undone"
+    assert harness.store.get_execution(undone) is None
+    assert harness.store.get_events(undone) == []  # no step was taken for it either

@@ -96,6 +96,9 @@ class Engine:
         self.on_started: EndHook | None = None
         self._ended: list[ExecutionRecord] = []
         self._started: list[ExecutionRecord] = []
+        #: While a batch runs its API writes: its unit of work, and the executions they stored (see :meth:`queue_start`).
+        self._writing: UnitOfWork | None = None
+        self._fresh: list[ExecutionRecord] = []
         #: Execution logs (the machines' loggingConfiguration); EXPRESS executions run in ``express``.
         self.logs = logs or ExecutionLogs()
         #: Machines as Start*Execution and execution logs read them (see ``engine.machine_cache``).
@@ -190,6 +193,31 @@ class Engine:
         result: T = await self.writes.submit(operation)
         return result
 
+    def queue_start(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        """``record``, a new execution, was just stored with ``tx``: queue its first step.
+
+        A StartExecution riding in the engine's batch (``tx`` is the batch's, while it runs its API
+        writes) is taken in that same batch, the record kept in hand (not read back). Any other
+        start is a signal in the store, for the next batch."""
+        if tx is self._writing:
+            self._fresh.append(record)
+        else:
+            tx.push_signal(record.arn, None)
+            self.notify()
+
+    def _run_writes(self, tx: UnitOfWork, jobs: list[Job]) -> list[ExecutionRecord]:
+        """Run the batch's API writes; the executions they started (a write that failed starts none)."""
+        self._writing, fresh = tx, self._fresh
+        try:
+            for job in jobs:
+                mark = len(fresh)
+                WriteQueue.run(tx, job)
+                if not job.ok:
+                    del fresh[mark:]
+        finally:
+            self._writing, self._fresh = None, []
+        return fresh
+
     def _loop(self) -> None:
         """Batches until stopped. A failing batch (a full disk, a bug) rolled back whole; the loop
         waits and logs as :class:`~stepforge.engine.backoff.FailureLog` says (a full disk must not
@@ -249,17 +277,17 @@ class Engine:
         done = self._done = BatchDone(now)
         started = time.perf_counter()
         with self.store.transaction() as tx:
-            for job in jobs:
-                WriteQueue.run(tx, job)
+            fresh = self._run_writes(tx, jobs)
             timers = tx.due_timers(now, BATCH)
             work: list[tuple[str, Signal | None]] = [
                 (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
                 for t in timers
             ]
             done.timers, done.timer_lag = len(timers), max((now - t.due for t in timers), default=0.0)
+            work += [(record.arn, None) for record in fresh]
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
-            touched: dict[str, ExecutionRecord] = {}
+            touched: dict[str, ExecutionRecord] = {record.arn: record for record in fresh}
             self._advance_all(tx, work, now, touched)
             while self._jumping is not None and (more := self._jump(tx, touched, len(work))):
                 done.timers += sum(1 for _, signal in more if isinstance(signal, TimerFired))
@@ -416,7 +444,8 @@ class Engine:
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
                 self._commit(tx, record, step, now, fresh=record.event_count == 0)
-            self._done.steps.append((record, step.events))
+            if self.observer is not None:
+                self._done.steps.append((record, step.events))
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
             touched[arn] = self._fail_internally(tx, arn, exc, now)
@@ -431,7 +460,8 @@ class Engine:
         record.run.frames.clear()
         step = Step(events=[event])
         self._commit(tx, record, step, now)
-        self._done.steps.append((record, step.events))
+        if self.observer is not None:
+            self._done.steps.append((record, step.events))
         return record
 
     def _commit(self, tx: UnitOfWork, record: ExecutionRecord, step: Step, now: float, *,

@@ -110,8 +110,7 @@ def _insert(ctx: WriteContext, record: ExecutionRecord,
     if ctx.store.count_open_executions() >= ctx.max_open_executions:
         raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
     ctx.store.insert_execution(record)
-    ctx.store.push_signal(record.arn, None)
-    ctx.engine.notify()
+    ctx.engine.queue_start(ctx.store, record)
     return None
 
 

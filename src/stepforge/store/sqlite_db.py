@@ -21,13 +21,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 from stepforge.store.base import Conflict, NestedTransaction, StorageCorrupt, StorageFull, TransactionClosed
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
+from stepforge.store.sqlite_cache import MACHINES, RULES, CommittedCache
 from stepforge.store.sqlite_checkpoint import Checkpointer
 
+V = TypeVar("V")
 FILE_NAME = "stepforge.sqlite3"
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
 BUSY_SECONDS = 30
@@ -70,6 +73,12 @@ class SqliteSession:
         """The error to raise for ``exc``: a storage fault by the store's name, any other as it is."""
         return _fault(self._database.path, exc) or exc
 
+    def _cached(self, kind: str, key: Any, read: Callable[[], V]) -> V:
+        """``read()``'s value for ``key``, kept in the database's cache of ``kind`` (see
+        :mod:`stepforge.store.sqlite_cache`)."""
+        cache: CommittedCache[V] = self._database._caches[kind]
+        return cache.get(key, read)
+
     def _definition(self, digest: str) -> str:
         texts = self._database._texts
         text = texts.get(digest)
@@ -80,13 +89,41 @@ class SqliteSession:
 
 
 class SqliteWriter(SqliteSession):
-    """A session bound to the writer connection for one transaction: the base of the unit of work."""
+    """A session bound to the writer connection for one transaction: the base of the unit of work.
+
+    Savepoints are lazy: ``SAVEPOINT`` is sent only before the first statement in the block that is
+    not a ``SELECT`` (a block that only reads, as most end hooks do, costs no statement at all).
+    """
 
     def __init__(self, database: SqliteDatabase, conn: sqlite3.Connection) -> None:
         self._database = database
         self._conn: sqlite3.Connection | None = conn
         self._fresh: list[str] = []     # definition hashes this transaction inserted
         self._lost: Exception | None = None  # the storage fault that made SQLite roll the transaction back
+        self._depth = 0    # savepoints open
+        self._issued = 0   # of which sent to SQLite (the outermost ones: a block writes inside its parents)
+        self.changed: set[str] = set()  # the cached kinds of rows this transaction wrote (sqlite_cache)
+
+    def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        if self._issued < self._depth and not sql.startswith("SELECT"):
+            self._issue()
+        return super()._execute(sql, params)
+
+    def _execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        if self._issued < self._depth:
+            self._issue()
+        super()._execute_many(sql, rows)
+
+    def _issue(self) -> None:
+        """Send the savepoints the block about to write is inside of."""
+        conn = self._connection()
+        while self._issued < self._depth:
+            conn.execute("SAVEPOINT item")
+            self._issued += 1
+
+    def _cached(self, kind: str, key: Any, read: Callable[[], V]) -> V:
+        """As the database's, except in a transaction that wrote rows of ``kind``: it reads its own writes."""
+        return read() if kind in self.changed else super()._cached(kind, key, read)
 
     def _connection(self) -> sqlite3.Connection:
         """The writer connection while the transaction lives. After a full disk or an I/O error SQLite
@@ -108,21 +145,9 @@ class SqliteWriter(SqliteSession):
     def _end(self) -> None:
         self._conn = None
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self) -> _Savepoint:
         """Undo only this block's writes if it raises."""
-        conn = self._connection()
-        mark = len(self._fresh)
-        conn.execute("SAVEPOINT item")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:  # else SQLite rolled it all back (a storage fault): nothing to undo
-                conn.execute("ROLLBACK TO item")
-                conn.execute("RELEASE item")
-            del self._fresh[mark:]
-            raise
-        conn.execute("RELEASE item")
+        return _Savepoint(self)
 
     def _store_definition(self, text: str) -> str:
         """The hash of ``text``, inserting its row unless a committed one (or this transaction's) has it.
@@ -136,6 +161,36 @@ class SqliteWriter(SqliteSession):
             self._fresh.append(digest)
             self._database._texts[digest] = text
         return digest
+
+
+class _Savepoint:
+    """A block of :meth:`SqliteWriter.savepoint`: sent to SQLite only if the block writes."""
+
+    __slots__ = ("_conn", "_depth", "_mark", "_writer")
+
+    def __init__(self, writer: SqliteWriter) -> None:
+        self._writer = writer
+
+    def __enter__(self) -> None:
+        writer = self._writer
+        self._conn = writer._connection()
+        writer._depth += 1
+        self._depth, self._mark = writer._depth, len(writer._fresh)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        writer, conn = self._writer, self._conn
+        writer._depth = self._depth - 1
+        if kind is not None:
+            del writer._fresh[self._mark:]
+        if writer._issued < self._depth:
+            return  # the block wrote nothing: nothing was sent, nothing to undo
+        writer._issued = self._depth - 1
+        if kind is None:
+            conn.execute("RELEASE item")
+        elif conn.in_transaction:  # else SQLite rolled it all back (a storage fault): nothing to undo
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
 
 
 W = TypeVar("W", bound=SqliteWriter)
@@ -161,6 +216,7 @@ class SqliteDatabase(SqliteSession):
         self._stored: set[str] = set()      # hashes whose definition row is committed
         #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
         self.open_counted = (-10.0, 0)
+        self._caches: dict[str, CommittedCache[Any]] = {MACHINES: CommittedCache(), RULES: CommittedCache()}
         self._checkpointer: Checkpointer | None = None
         self._migrate()
 
@@ -227,6 +283,8 @@ class SqliteDatabase(SqliteSession):
                 raise
             finally:
                 tx._end()
+                for kind in tx.changed:  # before the next transaction starts (see sqlite_cache)
+                    self._caches[kind].changed()
         except sqlite3.DatabaseError as exc:
             raise self._faulted(exc) from exc
         self._stored.update(tx._fresh)

@@ -106,9 +106,13 @@ class TriggerSqlReads:
                    limit: int) -> Page[RuleRecord]:
         where, params = ["bus = ?"], list[Any]([bus])
         _by_name(where, params, name_prefix, after)
-        rows = self._statement(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE {' AND '.join(where)} "
-                               "ORDER BY name, arn LIMIT ?", (*params, limit + 1)).fetchall()
+        rows = self._rule_rows(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE {' AND '.join(where)} "
+                               "ORDER BY name, arn LIMIT ?", (*params, limit + 1))
         return _page([rule(row) for row in rows], limit)
+
+    def _rule_rows(self, sql: str, params: tuple[Any, ...]) -> Sequence[Any]:
+        """The rows of a query of ``event_rules`` (a backend may keep them: see ``sqlite_triggers``)."""
+        return list(self._statement(sql, params).fetchall())
 
     def due_rules(self, now: float, limit: int) -> list[RuleRecord]:
         return [rule(row) for row in self._due("event_rules", RULE_COLUMNS, now, limit)]
