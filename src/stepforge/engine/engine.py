@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from stepforge.asl import errors
 from stepforge.asl.compilation.compiler import compile_definition
@@ -55,8 +55,19 @@ from stepforge.tasks.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-#: Called with the batch's unit of work for each execution that ended in it, after its record is saved.
-EndHook = Callable[[UnitOfWork, ExecutionRecord], None]
+
+
+class ExecutionHook(Protocol):
+    """What the layer above does, inside the batch, when an execution starts (its first step) or
+    ends (after its record is saved): :mod:`stepforge.service.ports` connects them."""
+
+    def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
+        """Is there anything to do for ``record``? Reads only: when there is not, the engine neither
+        keeps a copy of the record nor opens a savepoint for it."""
+
+    def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        """Do it, with the batch's unit of work (in a savepoint: an error undoes only its writes)."""
+
 
 BATCH = 256
 IDLE_WAIT = 0.25
@@ -91,9 +102,9 @@ class Engine:
         #: Where the keys of :attr:`notices` also go when other nodes share the store (None: nowhere).
         self.relay: notices.Relay | None = None
         #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
-        self.on_ended: EndHook | None = None
+        self.on_ended: ExecutionHook | None = None
         #: ... and when one starts running (its first step, in the batch that takes it).
-        self.on_started: EndHook | None = None
+        self.on_started: ExecutionHook | None = None
         self._ended: list[ExecutionRecord] = []
         self._started: list[ExecutionRecord] = []
         #: While a batch runs its API writes: its unit of work, and the executions they stored (see :meth:`queue_start`).
@@ -296,8 +307,8 @@ class Engine:
             for record in touched.values():
                 tx.update_execution(record)
             self._record_map_run_children(tx)
-            self._run_hook(tx, self.on_started, self._started, "start")
-            self._run_hook(tx, self.on_ended, self._ended, "end")
+            self._run_hook(tx, self.on_started, self._started, "start")  # each wanted (see ``_advance``)
+            self._run_hook(tx, self.on_ended, [r for r in self._ended if self._wanted(tx, self.on_ended, r)], "end")
             adopting = self.lease.node_id is not None and self.lease.adoption_due(now)
             adopted = self._adopt(tx, now) if adopting else 0
             self.lease.hold(tx, max(now, self.clock.now()), wrote=bool(work or jobs or adopted))
@@ -390,7 +401,17 @@ class Engine:
             log.exception("batch observer failed")
 
     @staticmethod
-    def _run_hook(tx: UnitOfWork, hook: EndHook | None, records: list[ExecutionRecord], what: str) -> None:
+    def _wanted(tx: UnitOfWork, hook: ExecutionHook | None, record: ExecutionRecord) -> bool:
+        if hook is None:
+            return False
+        try:
+            return hook.wanted(tx, record)
+        except Exception:  # a bug in the hook must not undo the batch
+            log.exception("hook failed to tell what it wants of %s", record.arn)
+            return False
+
+    @staticmethod
+    def _run_hook(tx: UnitOfWork, hook: ExecutionHook | None, records: list[ExecutionRecord], what: str) -> None:
         if hook is None:
             return
         for record in records:
@@ -440,7 +461,8 @@ class Engine:
                 info = self._info(record)
                 if signal is None:
                     step = interpreter.start(record.run, info, record.input, now, self.rng)
-                    self._started.append(replace(record))  # as it started, before this step changes it
+                    if self._wanted(tx, self.on_started, record):
+                        self._started.append(replace(record))  # as it started, before this step changes it
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
                 self._commit(tx, record, step, now, fresh=record.event_count == 0)

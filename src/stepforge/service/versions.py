@@ -74,6 +74,12 @@ def _running(ctx: ServiceContext, machine_arn: str) -> bool:
     return bool(ctx.store.list_executions(query, limit=1).items)
 
 
+def deleting(ctx: ServiceContext, machine_arn: str) -> bool:
+    """Is the machine marked DELETING (to go once nothing runs on it)?"""
+    record = ctx.store.get_state_machine(machine_arn)
+    return record is not None and record.status == "DELETING"
+
+
 def purge_if_idle(ctx: WriteContext, machine_arn: str) -> bool:
     """A write: delete a machine marked DELETING once nothing runs on it; True if it went.
 

@@ -27,10 +27,13 @@ class SqliteMachineReads(SqliteSession):
         )
 
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
-        """Built from the row as last committed (kept: see :mod:`~stepforge.store.sqlite_cache`), a
-        record of the caller's own (callers change records and put them back)."""
-        row = self._cached(MACHINES, arn, lambda: self._execute(
-            "SELECT * FROM state_machines WHERE arn = ?", (arn,)).fetchone())
+        """As last committed (kept: see :mod:`~stepforge.store.sqlite_cache`), in a record of the
+        caller's own (callers change records and put them back)."""
+        kept = self._cached(MACHINES, arn, lambda: self._read_machine(arn))
+        return None if kept is None else _copy(kept)
+
+    def _read_machine(self, arn: str) -> StateMachineRecord | None:
+        row = self._execute("SELECT * FROM state_machines WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else self._machine(row)
 
     def list_state_machines(self, *, status: str | None = None, name_contains: str | None = None,
@@ -68,6 +71,15 @@ class SqliteMachineReads(SqliteSession):
         rows = self._execute("SELECT body FROM state_machine_aliases WHERE machine_arn = ? ORDER BY created, arn",
                              (machine_arn,)).fetchall()
         return [AliasRecord(**json.loads(row[0])) for row in rows]
+
+
+def _copy(record: StateMachineRecord) -> StateMachineRecord:
+    """A copy of a kept record that its caller may change (its dicts too; what they hold is JSON
+    callers replace, never change in place)."""
+    return StateMachineRecord(
+        record.arn, record.name, record.definition, record.role_arn, record.type, record.created,
+        record.revision_id, record.status, dict(record.logging_configuration), dict(record.tracing_configuration),
+        record.description, dict(record.tags), dict(record.encryption_configuration), record.next_version)
 
 
 class SqliteMachineWrites(SqliteMachineReads, SqliteWriter):
