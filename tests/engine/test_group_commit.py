@@ -94,6 +94,7 @@ def test_a_start_riding_in_a_batch_is_advanced_from_the_record_in_hand(tmp_path:
     store = SqliteStore(tmp_path)
     harness = Harness(store=store)
     machine = harness.create(PASS)
+    run_alone(queue_and_run_one_batch(harness, [start(harness, machine, "first")]))  # reads the machine, no rule
     assert store._writer_conn is not None
     seen: list[str] = []
     store._writer_conn.set_trace_callback(seen.append)
