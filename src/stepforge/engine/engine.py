@@ -110,6 +110,8 @@ class Engine:
         #: While a batch runs its API writes: its unit of work, and the executions they stored (see :meth:`queue_start`).
         self._writing: UnitOfWork | None = None
         self._fresh: list[ExecutionRecord] = []
+        #: The history each step of the batch appended, stored together once the batch's steps are done.
+        self._history: list[tuple[str, list[Event]]] = []
         #: Execution logs (the machines' loggingConfiguration); EXPRESS executions run in ``express``.
         self.logs = logs or ExecutionLogs()
         #: Machines as Start*Execution and execution logs read them (see ``engine.machine_cache``).
@@ -284,7 +286,7 @@ class Engine:
         return len(work) + len(jobs) + self._children_ended
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
-        self._ended, self._started = [], []
+        self._ended, self._started, self._history = [], [], []
         done = self._done = BatchDone(now)
         started = time.perf_counter()
         with self.store.transaction() as tx:
@@ -304,6 +306,7 @@ class Engine:
                 done.timers += sum(1 for _, signal in more if isinstance(signal, TimerFired))
                 work += more
                 self._advance_all(tx, more, self.clock.now(), touched)
+            self._store_history(tx)
             for record in touched.values():
                 tx.update_execution(record)
             self._record_map_run_children(tx)
@@ -318,6 +321,13 @@ class Engine:
         done.signals = len(work) - done.timers
         done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _store_history(self, tx: UnitOfWork) -> None:
+        """Append the batch's history events, step after step (no step of the batch reads history: a
+        store may send them as one statement)."""
+        history, self._history = self._history, []
+        for arn, events in history:
+            tx.append_events(arn, events)
 
     def _start_map_run_child(self, child: ExecutionRecord, done: Callable[[ExecutionRecord], None]) -> bool:
         """Run an EXPRESS child of a Map Run in memory, logging as its machine logs (see ``tasks.maprun``)."""
@@ -455,6 +465,7 @@ class Engine:
         if record is None or record.status != RUNNING:
             return
         touched[arn] = record
+        mark = len(self._history)
         try:
             with tx.savepoint():
                 interpreter = self.interpreter(record.definition)
@@ -470,6 +481,7 @@ class Engine:
                 self._done.steps.append((record, step.events))
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
+            del self._history[mark:]  # the step's savepoint undid what it wrote; its events go too
             touched[arn] = self._fail_internally(tx, arn, exc, now)
 
     def _fail_internally(self, tx: UnitOfWork, arn: str, exc: Exception, now: float) -> ExecutionRecord:
@@ -493,7 +505,7 @@ class Engine:
         self._limit_history(record, step)
         if step.more and record.run.status == RUNNING:
             tx.push_signal(record.arn, Resume())
-        tx.append_events(record.arn, step.events)
+        self._history.append((record.arn, step.events))
         record.event_count += len(step.events)
         self._batch_log.add(tx, record, step.events, now)
         for command in step.commands:

@@ -93,6 +93,10 @@ class SqliteWriter(SqliteSession):
 
     Savepoints are lazy: ``SAVEPOINT`` is sent only before the first statement in the block that is
     not a ``SELECT`` (a block that only reads, as most end hooks do, costs no statement at all).
+    Some writes are deferred (:meth:`_defer`): consecutive ones of the same statement go to SQLite
+    as one ``executemany`` (a batch's history and execution updates: one statement each, not one
+    per execution), sent before any other statement, at every savepoint's start and end, and
+    before the commit.
     """
 
     def __init__(self, database: SqliteDatabase, conn: sqlite3.Connection) -> None:
@@ -103,16 +107,39 @@ class SqliteWriter(SqliteSession):
         self._depth = 0    # savepoints open
         self._issued = 0   # of which sent to SQLite (the outermost ones: a block writes inside its parents)
         self.changed: set[str] = set()  # the cached kinds of rows this transaction wrote (sqlite_cache)
+        self._deferred: tuple[str, list[tuple[Any, ...]]] | None = None
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        if self._deferred is not None:
+            self._flush()
         if self._issued < self._depth and not sql.startswith("SELECT"):
             self._issue()
         return super()._execute(sql, params)
 
     def _execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        if self._deferred is not None:
+            self._flush()
         if self._issued < self._depth:
             self._issue()
         super()._execute_many(sql, rows)
+
+    def _defer(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """A write whose rows may wait for the next statement (see the class)."""
+        deferred = self._deferred
+        if deferred is not None and deferred[0] == sql:
+            deferred[1].extend(rows)
+            return
+        if deferred is not None:
+            self._flush()
+        self._connection()  # refuse at once in a transaction that ended
+        self._deferred = (sql, list(rows))
+
+    def _flush(self) -> None:
+        """Send the deferred writes."""
+        if self._deferred is not None:
+            sql, rows = self._deferred
+            self._deferred = None
+            self._execute_many(sql, rows)
 
     def _issue(self) -> None:
         """Send the savepoints the block about to write is inside of."""
@@ -173,6 +200,7 @@ class _Savepoint:
 
     def __enter__(self) -> None:
         writer = self._writer
+        writer._flush()
         self._conn = writer._connection()
         writer._depth += 1
         self._depth, self._mark = writer._depth, len(writer._fresh)
@@ -180,6 +208,8 @@ class _Savepoint:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         writer, conn = self._writer, self._conn
+        if writer._deferred is not None and conn.in_transaction:
+            writer._flush()  # inside the block: undone with it if it raised
         writer._depth = self._depth - 1
         if kind is not None:
             del writer._fresh[self._mark:]
@@ -273,6 +303,7 @@ class SqliteDatabase(SqliteSession):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
+                tx._flush()
                 tx._connection()  # raises if a storage fault ended the transaction
                 conn.execute("COMMIT")
                 if self._checkpointer is not None:

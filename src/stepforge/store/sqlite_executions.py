@@ -114,11 +114,12 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
         )
 
     def update_execution(self, record: ExecutionRecord) -> None:
-        self._execute(
+        """Deferred (see :class:`~stepforge.store.sqlite_db.SqliteWriter`): a batch's updates are one statement."""
+        self._defer(
             "UPDATE executions SET status = ?, stopped = ?, output = ?, error = ?, cause = ?, run = ?, "
             "event_count = ?, redrive_count = ?, redrive_date = ? WHERE arn = ?",
-            (record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
-             record.event_count, record.redrive_count, record.redrive_date, record.arn),
+            [(record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
+              record.event_count, record.redrive_count, record.redrive_date, record.arn)],
         )
 
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
@@ -129,4 +130,4 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
             chunk = events[start:start + EVENTS_PER_CHUNK]
             body = dumps([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in chunk])
             rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
-        self._execute_many("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+        self._defer("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
