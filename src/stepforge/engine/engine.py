@@ -110,7 +110,9 @@ class Engine:
         #: While a batch runs its API writes: its unit of work, and the executions they stored (see :meth:`queue_start`).
         self._writing: UnitOfWork | None = None
         self._fresh: list[ExecutionRecord] = []
-        #: The history each step of the batch appended, stored together once the batch's steps are done.
+        #: While a batch takes its steps: its unit of work, and the history each step appended (stored
+        #: together once the steps are done).
+        self._stepping: UnitOfWork | None = None
         self._history: list[tuple[str, list[Event]]] = []
         #: Execution logs (the machines' loggingConfiguration); EXPRESS executions run in ``express``.
         self.logs = logs or ExecutionLogs()
@@ -286,10 +288,11 @@ class Engine:
         return len(work) + len(jobs) + self._children_ended
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
-        self._ended, self._started, self._history = [], [], []
+        self._ended, self._started, self._history, self._stepping = [], [], [], None
         done = self._done = BatchDone(now)
         started = time.perf_counter()
         with self.store.transaction() as tx:
+            self._stepping = tx
             fresh = self._run_writes(tx, jobs)
             timers = tx.due_timers(now, BATCH)
             work: list[tuple[str, Signal | None]] = [
@@ -323,9 +326,9 @@ class Engine:
         return work
 
     def _store_history(self, tx: UnitOfWork) -> None:
-        """Append the batch's history events, step after step (no step of the batch reads history: a
-        store may send them as one statement)."""
-        history, self._history = self._history, []
+        """Append the history events of the batch's steps, step after step (no step of the batch reads
+        history: a store may send them as one statement). Steps taken later append their own."""
+        history, self._history, self._stepping = self._history, [], None
         for arn, events in history:
             tx.append_events(arn, events)
 
@@ -505,7 +508,10 @@ class Engine:
         self._limit_history(record, step)
         if step.more and record.run.status == RUNNING:
             tx.push_signal(record.arn, Resume())
-        self._history.append((record.arn, step.events))
+        if tx is self._stepping:
+            self._history.append((record.arn, step.events))
+        else:
+            tx.append_events(record.arn, step.events)
         record.event_count += len(step.events)
         self._batch_log.add(tx, record, step.events, now)
         for command in step.commands:

@@ -32,6 +32,8 @@ from stepforge.store.sqlite_checkpoint import Checkpointer
 
 V = TypeVar("V")
 FILE_NAME = "stepforge.sqlite3"
+#: Definition hashes kept by text (a machine's definition is hashed once, not at every execution's start).
+DIGESTS = 1024
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
 BUSY_SECONDS = 30
 #: Only the owner reads or writes the data: the directory and every file SQLite makes in it.
@@ -182,7 +184,13 @@ class SqliteWriter(SqliteSession):
         The hash is remembered as stored only once the transaction commits, so a rolled-back insert
         is made again next time.
         """
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        digests = self._database._digests
+        digest = digests.get(text)
+        if digest is None:
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            if len(digests) >= DIGESTS:
+                digests.pop(next(iter(digests)))
+            digests[text] = digest
         if digest not in self._database._stored and digest not in self._fresh:
             self._execute("INSERT OR IGNORE INTO definitions (hash, text) VALUES (?, ?)", (digest, text))
             self._fresh.append(digest)
@@ -243,6 +251,7 @@ class SqliteDatabase(SqliteSession):
         self._writer_thread: int | None = None
         self._writer_conn: sqlite3.Connection | None = None
         self._texts: dict[str, str] = {}    # definition texts by hash (a pure function: safe to cache any time)
+        self._digests: dict[str, str] = {}  # and the reverse (a text's hash is kept by the string itself)
         self._stored: set[str] = set()      # hashes whose definition row is committed
         #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
         self.open_counted = (-10.0, 0)

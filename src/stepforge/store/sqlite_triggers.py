@@ -20,8 +20,9 @@ class SqliteTriggerReads(TriggerSqlReads, SqliteSession):
     def _statement(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._execute(sql, params)
 
-    def _rule_rows(self, sql: str, params: tuple[Any, ...]) -> Sequence[Any]:
-        return self._cached(RULES, (sql, params), lambda: tuple(self._statement(sql, params).fetchall()))
+    def _rule_rows(self, bus: str, name_prefix: str | None, after: str | None, limit: int) -> Sequence[Any]:
+        return self._cached(RULES, (bus, name_prefix, after, limit),
+                            lambda: tuple(super(SqliteTriggerReads, self)._rule_rows(bus, name_prefix, after, limit)))
 
 
 class SqliteTriggerWrites(TriggerSqlWrites, SqliteTriggerReads, SqliteWriter):
