@@ -50,8 +50,7 @@ class EndedExecution:
         self.ctx = ctx
 
     def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
-        ctx = self.ctx.within(tx)
-        return versions.deleting(ctx, record.state_machine_arn) or status_events.listening(ctx, record)
+        return versions.deleting(tx, record.state_machine_arn) or status_events.listening(tx, record)
 
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         versions.purge_if_idle(self.ctx.within(tx), record.state_machine_arn)
@@ -65,7 +64,7 @@ class StartedExecution:
         self.ctx = ctx
 
     def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
-        return status_events.listening(self.ctx.within(tx), record)
+        return status_events.listening(tx, record)
 
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         status_events.publish(self.ctx.within(tx), record)

@@ -16,7 +16,8 @@ import uuid
 from typing import Any
 
 from stepforge.service import arns, rules
-from stepforge.service.context import ServiceContext, WriteContext
+from stepforge.service.context import WriteContext
+from stepforge.store.base import Reads
 from stepforge.store.records import ExecutionRecord
 
 SOURCE = "aws.states"
@@ -40,15 +41,15 @@ def event(ctx: WriteContext, record: ExecutionRecord) -> dict[str, Any]:
             "region": arns.parse(record.arn).region, "resources": [record.arn], "detail": detail}
 
 
-def listening(ctx: ServiceContext, record: ExecutionRecord) -> bool:
+def listening(store: Reads, record: ExecutionRecord) -> bool:
     """Would ``record`` send an event anywhere? Not an EXPRESS execution (as on AWS), nor any without a
     rule on the default bus (one row read, kept by the store: every execution asks twice)."""
-    return ":express:" not in record.arn and bool(ctx.store.list_rules(rules.DEFAULT_BUS, limit=1).items)
+    return ":express:" not in record.arn and bool(store.list_rules(rules.DEFAULT_BUS, limit=1).items)
 
 
 def publish(ctx: WriteContext, record: ExecutionRecord) -> list[str]:
     """Deliver ``record``'s status-change event to the matching rules; the executions it started.
     Without :func:`listening` the event is not even made."""
-    if not listening(ctx, record):
+    if not listening(ctx.store, record):
         return []
     return rules.deliver(ctx, event(ctx, record))

@@ -19,7 +19,7 @@ from stepforge.service.errors import (
     StateMachineDoesNotExist,
 )
 from stepforge.service.params import listing, optional_str, required_str
-from stepforge.store.base import ExecutionQuery
+from stepforge.store.base import ExecutionQuery, Reads
 from stepforge.store.records import AliasRecord, StateMachineRecord, VersionRecord
 
 MAX_VERSIONS = 1000
@@ -74,9 +74,9 @@ def _running(ctx: ServiceContext, machine_arn: str) -> bool:
     return bool(ctx.store.list_executions(query, limit=1).items)
 
 
-def deleting(ctx: ServiceContext, machine_arn: str) -> bool:
+def deleting(store: Reads, machine_arn: str) -> bool:
     """Is the machine marked DELETING (to go once nothing runs on it)?"""
-    record = ctx.store.get_state_machine(machine_arn)
+    record = store.get_state_machine(machine_arn)
     return record is not None and record.status == "DELETING"
 
 
