@@ -1,5 +1,5 @@
-"""The SQLite store keeps state machines and event rules read until a commit changes them, and sends
-a savepoint only when its block writes."""
+"""The SQLite store keeps state machines and event rules read until a commit changes them, sends a
+savepoint only when its block writes, and sends some writes together."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_samples import machine
+from store_samples import execution, machine
 
+from stepforge.asl.records import Event
 from stepforge.store.sqlite import SqliteStore
 from stepforge.store.sqlite_cache import CommittedCache
 from stepforge.store.trigger_records import RuleRecord
@@ -131,3 +132,23 @@ def test_a_savepoint_is_sent_before_the_first_write_of_its_block_and_nested_ones
                      "SAVEPOINT", "SAVEPOINT", "ROLLBACK", "RELEASE", "ROLLBACK", "RELEASE"]
     assert store.get_state_machine(machine("kept", 1.0).arn) is not None
     assert store.get_state_machine(machine("undone", 2.0).arn) is None
+
+
+def test_deferred_writes_are_read_back_undone_with_their_savepoint_and_the_later_of_two_wins(
+        store: SqliteStore) -> None:
+    first, second = execution("one"), execution("two")
+    write(store, lambda tx: (tx.insert_execution(first), tx.insert_execution(second)))
+    with store.transaction() as tx:
+        first.status, second.status = "SUCCEEDED", "FAILED"
+        tx.update_execution(first)
+        tx.append_events(first.arn, [Event(1, 0, "ExecutionStarted", 1.0)])
+        tx.update_execution(second)
+        second.status = "ABORTED"
+        tx.update_execution(second)
+        assert [e.type for e in tx.get_events(first.arn)] == ["ExecutionStarted"]
+        with pytest.raises(RuntimeError), tx.savepoint():
+            first.status = "TIMED_OUT"
+            tx.update_execution(first)
+            raise RuntimeError("undone")
+    assert store.get_execution(first.arn).status == "SUCCEEDED"  # type: ignore[union-attr]
+    assert store.get_execution(second.arn).status == "ABORTED"  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -32,6 +33,8 @@ from stepforge.store.sqlite_checkpoint import Checkpointer
 
 V = TypeVar("V")
 FILE_NAME = "stepforge.sqlite3"
+#: Values bound in one statement at most (SQLite's limit is 32,766).
+MAX_VARIABLES = 30_000
 #: Definition hashes kept by text (a machine's definition is hashed once, not at every execution's start).
 DIGESTS = 1024
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
@@ -109,7 +112,7 @@ class SqliteWriter(SqliteSession):
         self._depth = 0    # savepoints open
         self._issued = 0   # of which sent to SQLite (the outermost ones: a block writes inside its parents)
         self.changed: set[str] = set()  # the cached kinds of rows this transaction wrote (sqlite_cache)
-        self._deferred: tuple[str, list[tuple[Any, ...]]] | None = None
+        self._deferred: _Deferred | None = None
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         if self._deferred is not None:
@@ -125,23 +128,38 @@ class SqliteWriter(SqliteSession):
             self._issue()
         super()._execute_many(sql, rows)
 
-    def _defer(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        """A write whose rows may wait for the next statement (see the class)."""
+    def _defer(self, sql: str, rows: Iterable[tuple[Any, ...]], *, many: Callable[[int], str] | None = None,
+               key: int | None = None) -> None:
+        """A write whose rows may wait for the next statement (see the class). ``many(n)``: the same
+        write of ``n`` rows in one statement (their values one after the other), which SQLite runs in
+        one step (``executemany`` steps, and lets the GIL go, once a row); ``key``: the column
+        naming the row a row writes (of two rows for one key, the later wins, as run in order)."""
         deferred = self._deferred
-        if deferred is not None and deferred[0] == sql:
-            deferred[1].extend(rows)
+        if deferred is not None and deferred.sql == sql:
+            deferred.rows.extend(rows)
             return
         if deferred is not None:
             self._flush()
         self._connection()  # refuse at once in a transaction that ended
-        self._deferred = (sql, list(rows))
+        self._deferred = _Deferred(sql, list(rows), many, key)
 
     def _flush(self) -> None:
         """Send the deferred writes."""
-        if self._deferred is not None:
-            sql, rows = self._deferred
-            self._deferred = None
-            self._execute_many(sql, rows)
+        deferred = self._deferred
+        if deferred is None:
+            return
+        self._deferred = None
+        rows = deferred.rows
+        if deferred.key is not None:
+            column = deferred.key
+            rows = list({row[column]: row for row in rows}.values())
+        if deferred.many is None or len(rows) < 2:
+            self._execute_many(deferred.sql, rows)
+            return
+        per = max(1, MAX_VARIABLES // len(rows[0]))
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            self._execute(deferred.many(len(chunk)), [value for row in chunk for value in row])
 
     def _issue(self) -> None:
         """Send the savepoints the block about to write is inside of."""
@@ -196,6 +214,16 @@ class SqliteWriter(SqliteSession):
             self._fresh.append(digest)
             self._database._texts[digest] = text
         return digest
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """Rows of one write waiting to be sent (see :meth:`SqliteWriter._defer`)."""
+
+    sql: str
+    rows: list[tuple[Any, ...]]
+    many: Callable[[int], str] | None
+    key: int | None
 
 
 class _Savepoint:
