@@ -107,7 +107,7 @@ def test_a_start_riding_in_a_batch_is_advanced_from_the_record_in_hand(tmp_path:
     # a savepoint for each write; none for a step that only appends history, nor for end hooks nobody needs
     assert len([s for s in seen if s.startswith("SAVEPOINT")]) == 2
     assert not [s for s in seen if "FROM state_machines" in s or "FROM event_rules" in s]  # kept by the store
-    # the batch's history and the executions' new state: one statement each, whatever the batch's size
+    # the batch's history and the executions' new state: one statement each (for 2 rows; a few for many)
     assert len([s for s in seen if s.startswith(("INSERT INTO events", "UPDATE executions"))]) == 2
     store.close()
 

@@ -152,3 +152,18 @@ def test_deferred_writes_are_read_back_undone_with_their_savepoint_and_the_later
             raise RuntimeError("undone")
     assert store.get_execution(first.arn).status == "SUCCEEDED"  # type: ignore[union-attr]
     assert store.get_execution(second.arn).status == "ABORTED"  # type: ignore[union-attr]
+
+
+def test_many_deferred_writes_are_sent_in_a_few_statements_and_all_land(store: SqliteStore) -> None:
+    records = [execution(f"e{i}") for i in range(23)]
+    write(store, lambda tx: [tx.insert_execution(r) for r in records])
+    seen = statements(store)
+    with store.transaction() as tx:
+        for record in records:
+            record.status = "SUCCEEDED"
+            tx.append_events(record.arn, [Event(1, 0, "ExecutionSucceeded", 2.0)])
+        for record in records:
+            tx.update_execution(record)
+    assert len([s for s in seen if s.startswith(("INSERT INTO events", "UPDATE executions"))]) == 2 * 4  # 16+4+2+1
+    assert {store.get_execution(r.arn).status for r in records} == {"SUCCEEDED"}  # type: ignore[union-attr]
+    assert all(len(store.get_events(r.arn)) == 1 for r in records)

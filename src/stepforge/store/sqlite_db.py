@@ -33,8 +33,8 @@ from stepforge.store.sqlite_checkpoint import Checkpointer
 
 V = TypeVar("V")
 FILE_NAME = "stepforge.sqlite3"
-#: Values bound in one statement at most (SQLite's limit is 32,766).
-MAX_VARIABLES = 30_000
+#: Values bound in one statement at most (SQLite's limit is 32,766), and rows written by one statement.
+MAX_VARIABLES, MAX_ROWS = 30_000, 128
 #: Definition hashes kept by text (a machine's definition is hashed once, not at every execution's start).
 DIGESTS = 1024
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
@@ -156,10 +156,15 @@ class SqliteWriter(SqliteSession):
         if deferred.many is None or len(rows) < 2:
             self._execute_many(deferred.sql, rows)
             return
-        per = max(1, MAX_VARIABLES // len(rows[0]))
-        for start in range(0, len(rows), per):
-            chunk = rows[start:start + per]
-            self._execute(deferred.many(len(chunk)), [value for row in chunk for value in row])
+        most = min(MAX_ROWS, MAX_VARIABLES // len(rows[0]))
+        start = 0
+        while start < len(rows):  # chunks of a power of two rows: a few statement shapes, each prepared once
+            size = 1 << (min(most, len(rows) - start).bit_length() - 1)
+            chunk, start = rows[start:start + size], start + size
+            if size == 1:
+                self._execute(deferred.sql, chunk[0])
+            else:
+                self._execute(deferred.many(size), [value for row in chunk for value in row])
 
     def _issue(self) -> None:
         """Send the savepoints the block about to write is inside of."""

@@ -135,13 +135,13 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
         self._defer("INSERT INTO events VALUES (?, ?, ?, ?)", rows, many=_event_inserts)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.cache
 def _event_inserts(count: int) -> str:
-    """Insert ``count`` history chunks in one statement."""
+    """Insert ``count`` history chunks in one statement (a power of two: see ``SqliteWriter._flush``)."""
     return "INSERT INTO events VALUES " + ", ".join(["(?, ?, ?, ?)"] * count)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.cache
 def _updates(count: int) -> str:
     """Update ``count`` executions in one statement (the values of each as ``update_execution`` gives them)."""
     values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * count)
