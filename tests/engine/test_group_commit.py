@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from stepforge.service import executions
+from stepforge.service import executions, redrive
 from stepforge.service.context import Request
 from stepforge.service.errors import ApiError
 from stepforge.store.base import UnitOfWork
@@ -127,3 +127,19 @@ def test_a_start_whose_write_then_fails_is_neither_stored_nor_advanced() -> None
     undone = f"{machine.replace(':stateMachine:', ':execution:')}:undone"
     assert harness.store.get_execution(undone) is None
     assert harness.store.get_events(undone) == []  # no step was taken for it either
+
+
+def test_a_redrive_whose_write_then_fails_leaves_no_history() -> None:
+    harness = Harness()
+    arn = harness.start({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}})
+    assert harness.run_until_done(arn).status == "FAILED"
+    before = len(harness.store.get_events(arn))
+
+    def redrive_then_fail(tx: UnitOfWork) -> None:
+        redrive.redrive_execution(harness.ctx.within(tx), Request({"executionArn": arn}, "us-east-1"))
+        raise ApiError("after the redrive")
+
+    answers = run_alone(queue_and_run_one_batch(harness, [redrive_then_fail]))
+    assert isinstance(answers[0], ApiError)
+    assert len(harness.store.get_events(arn)) == before
+    assert harness.store.get_execution(arn).status == "FAILED"  # type: ignore[union-attr]

@@ -221,14 +221,15 @@ class Engine:
             self.notify()
 
     def _run_writes(self, tx: UnitOfWork, jobs: list[Job]) -> list[ExecutionRecord]:
-        """Run the batch's API writes; the executions they started (a write that failed starts none)."""
+        """Run the batch's API writes; the executions they started. A write that failed (its savepoint
+        undid what it stored) starts none and appends no history (a redrive takes a step)."""
         self._writing, fresh = tx, self._fresh
         try:
             for job in jobs:
-                mark = len(fresh)
+                mark, history = len(fresh), len(self._history)
                 WriteQueue.run(tx, job)
                 if not job.ok:
-                    del fresh[mark:]
+                    del fresh[mark:], self._history[history:]
         finally:
             self._writing, self._fresh = None, []
         return fresh
