@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from stepforge.asl import errors
 from stepforge.asl.compilation.compiler import compile_definition
@@ -55,8 +55,19 @@ from stepforge.tasks.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-#: Called with the batch's unit of work for each execution that ended in it, after its record is saved.
-EndHook = Callable[[UnitOfWork, ExecutionRecord], None]
+
+
+class ExecutionHook(Protocol):
+    """What the layer above does, inside the batch, when an execution starts (its first step) or
+    ends (after its record is saved): :mod:`stepforge.service.ports` connects them."""
+
+    def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
+        """Is there anything to do for ``record``? Reads only: when there is not, the engine neither
+        keeps a copy of the record nor opens a savepoint for it."""
+
+    def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        """Do it, with the batch's unit of work (in a savepoint: an error undoes only its writes)."""
+
 
 BATCH = 256
 IDLE_WAIT = 0.25
@@ -91,11 +102,18 @@ class Engine:
         #: Where the keys of :attr:`notices` also go when other nodes share the store (None: nowhere).
         self.relay: notices.Relay | None = None
         #: What the layer above does when an execution ends (``service.ports.connect`` sets it).
-        self.on_ended: EndHook | None = None
+        self.on_ended: ExecutionHook | None = None
         #: ... and when one starts running (its first step, in the batch that takes it).
-        self.on_started: EndHook | None = None
+        self.on_started: ExecutionHook | None = None
         self._ended: list[ExecutionRecord] = []
         self._started: list[ExecutionRecord] = []
+        #: While a batch runs its API writes: its unit of work, and the executions they stored (see :meth:`queue_start`).
+        self._writing: UnitOfWork | None = None
+        self._fresh: list[ExecutionRecord] = []
+        #: While a batch takes its steps: its unit of work, and the history each step appended (stored
+        #: together once the steps are done).
+        self._stepping: UnitOfWork | None = None
+        self._history: list[tuple[str, list[Event]]] = []
         #: Execution logs (the machines' loggingConfiguration); EXPRESS executions run in ``express``.
         self.logs = logs or ExecutionLogs()
         #: Machines as Start*Execution and execution logs read them (see ``engine.machine_cache``).
@@ -190,6 +208,32 @@ class Engine:
         result: T = await self.writes.submit(operation)
         return result
 
+    def queue_start(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        """``record``, a new execution, was just stored with ``tx``: queue its first step.
+
+        A StartExecution riding in the engine's batch (``tx`` is the batch's, while it runs its API
+        writes) is taken in that same batch, the record kept in hand (not read back). Any other
+        start is a signal in the store, for the next batch."""
+        if tx is self._writing:
+            self._fresh.append(record)
+        else:
+            tx.push_signal(record.arn, None)
+            self.notify()
+
+    def _run_writes(self, tx: UnitOfWork, jobs: list[Job]) -> list[ExecutionRecord]:
+        """Run the batch's API writes; the executions they started. A write that failed (its savepoint
+        undid what it stored) starts none and appends no history (a redrive takes a step)."""
+        self._writing, fresh = tx, self._fresh
+        try:
+            for job in jobs:
+                mark, history = len(fresh), len(self._history)
+                WriteQueue.run(tx, job)
+                if not job.ok:
+                    del fresh[mark:], self._history[history:]
+        finally:
+            self._writing, self._fresh = None, []
+        return fresh
+
     def _loop(self) -> None:
         """Batches until stopped. A failing batch (a full disk, a bug) rolled back whole; the loop
         waits and logs as :class:`~stepforge.engine.backoff.FailureLog` says (a full disk must not
@@ -245,31 +289,33 @@ class Engine:
         return len(work) + len(jobs) + self._children_ended
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
-        self._ended, self._started = [], []
+        self._ended, self._started, self._history, self._stepping = [], [], [], None
         done = self._done = BatchDone(now)
         started = time.perf_counter()
         with self.store.transaction() as tx:
-            for job in jobs:
-                WriteQueue.run(tx, job)
+            self._stepping = tx
+            fresh = self._run_writes(tx, jobs)
             timers = tx.due_timers(now, BATCH)
             work: list[tuple[str, Signal | None]] = [
                 (t.execution_arn, TimerFired(t.wait_id, t.kind))  # type: ignore[arg-type]
                 for t in timers
             ]
             done.timers, done.timer_lag = len(timers), max((now - t.due for t in timers), default=0.0)
+            work += [(record.arn, None) for record in fresh]
             work += tx.pop_signals(BATCH - len(work))
             work += self.dispatcher.take(BATCH - len(work))
-            touched: dict[str, ExecutionRecord] = {}
+            touched: dict[str, ExecutionRecord] = {record.arn: record for record in fresh}
             self._advance_all(tx, work, now, touched)
             while self._jumping is not None and (more := self._jump(tx, touched, len(work))):
                 done.timers += sum(1 for _, signal in more if isinstance(signal, TimerFired))
                 work += more
                 self._advance_all(tx, more, self.clock.now(), touched)
+            self._store_history(tx)
             for record in touched.values():
                 tx.update_execution(record)
             self._record_map_run_children(tx)
-            self._run_hook(tx, self.on_started, self._started, "start")
-            self._run_hook(tx, self.on_ended, self._ended, "end")
+            self._run_hook(tx, self.on_started, self._started, "start")  # each wanted (see ``_advance``)
+            self._run_hook(tx, self.on_ended, [r for r in self._ended if self._wanted(tx, self.on_ended, r)], "end")
             adopting = self.lease.node_id is not None and self.lease.adoption_due(now)
             adopted = self._adopt(tx, now) if adopting else 0
             self.lease.hold(tx, max(now, self.clock.now()), wrote=bool(work or jobs or adopted))
@@ -279,6 +325,13 @@ class Engine:
         done.signals = len(work) - done.timers
         done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _store_history(self, tx: UnitOfWork) -> None:
+        """Append the history events of the batch's steps, step after step (no step of the batch reads
+        history: a store may send them as one statement). Steps taken later append their own."""
+        history, self._history, self._stepping = self._history, [], None
+        for arn, events in history:
+            tx.append_events(arn, events)
 
     def _start_map_run_child(self, child: ExecutionRecord, done: Callable[[ExecutionRecord], None]) -> bool:
         """Run an EXPRESS child of a Map Run in memory, logging as its machine logs (see ``tasks.maprun``)."""
@@ -362,7 +415,17 @@ class Engine:
             log.exception("batch observer failed")
 
     @staticmethod
-    def _run_hook(tx: UnitOfWork, hook: EndHook | None, records: list[ExecutionRecord], what: str) -> None:
+    def _wanted(tx: UnitOfWork, hook: ExecutionHook | None, record: ExecutionRecord) -> bool:
+        if hook is None:
+            return False
+        try:
+            return hook.wanted(tx, record)
+        except Exception:  # a bug in the hook must not undo the batch
+            log.exception("hook failed to tell what it wants of %s", record.arn)
+            return False
+
+    @staticmethod
+    def _run_hook(tx: UnitOfWork, hook: ExecutionHook | None, records: list[ExecutionRecord], what: str) -> None:
         if hook is None:
             return
         for record in records:
@@ -406,19 +469,23 @@ class Engine:
         if record is None or record.status != RUNNING:
             return
         touched[arn] = record
+        mark = len(self._history)
         try:
             with tx.savepoint():
                 interpreter = self.interpreter(record.definition)
                 info = self._info(record)
                 if signal is None:
                     step = interpreter.start(record.run, info, record.input, now, self.rng)
-                    self._started.append(replace(record))  # as it started, before this step changes it
+                    if self._wanted(tx, self.on_started, record):
+                        self._started.append(replace(record))  # as it started, before this step changes it
                 else:
                     step = interpreter.deliver(record.run, info, signal, now, self.rng)
                 self._commit(tx, record, step, now, fresh=record.event_count == 0)
-            self._done.steps.append((record, step.events))
+            if self.observer is not None:
+                self._done.steps.append((record, step.events))
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
+            del self._history[mark:]  # the step's savepoint undid what it wrote; its events go too
             touched[arn] = self._fail_internally(tx, arn, exc, now)
 
     def _fail_internally(self, tx: UnitOfWork, arn: str, exc: Exception, now: float) -> ExecutionRecord:
@@ -431,7 +498,8 @@ class Engine:
         record.run.frames.clear()
         step = Step(events=[event])
         self._commit(tx, record, step, now)
-        self._done.steps.append((record, step.events))
+        if self.observer is not None:
+            self._done.steps.append((record, step.events))
         return record
 
     def _commit(self, tx: UnitOfWork, record: ExecutionRecord, step: Step, now: float, *,
@@ -441,7 +509,10 @@ class Engine:
         self._limit_history(record, step)
         if step.more and record.run.status == RUNNING:
             tx.push_signal(record.arn, Resume())
-        tx.append_events(record.arn, step.events)
+        if tx is self._stepping:
+            self._history.append((record.arn, step.events))
+        else:
+            tx.append_events(record.arn, step.events)
         record.event_count += len(step.events)
         self._batch_log.add(tx, record, step.events, now)
         for command in step.commands:

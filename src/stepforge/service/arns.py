@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 from dataclasses import dataclass
 
 from stepforge.service.errors import InvalidArn, InvalidName
@@ -47,10 +46,17 @@ def parse(text: str, *kinds: str) -> Arn:
 _IDS = random.Random()  # seeded from the OS once; ids are unique, not secret (task tokens use ``secrets``)
 
 
+#: The bits of a version 4 (RFC 4122 variant) UUID: those cleared, and those then set.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def random_id() -> str:
     """A random (version 4) UUID as text: execution names and ids, request ids. Not a secret: drawn
-    from a seeded generator, without the system call of ``uuid.uuid4`` on every request."""
-    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
+    from a seeded generator, without the system call of ``uuid.uuid4`` on every request (nor the
+    ``uuid.UUID`` object: formatted directly, half the time)."""
+    h = "%032x" % (_IDS.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def build(region: str, account: str, kind: str, *parts: str) -> str:

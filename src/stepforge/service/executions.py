@@ -29,7 +29,7 @@ from stepforge.service.params import (
     strict_json,
 )
 from stepforge.store import cursors
-from stepforge.store.base import ExecutionQuery
+from stepforge.store.base import Conflict, ExecutionQuery
 from stepforge.store.records import ExecutionRecord, Page, StateMachineRecord
 
 MAX_INPUT = 256 * 1024
@@ -101,18 +101,27 @@ def start_child(ctx: WriteContext, machine_arn: str, input_text: str, name: str)
 def _insert(ctx: WriteContext, record: ExecutionRecord,
             reuse: Callable[[ExecutionRecord], bool]) -> ExecutionRecord | None:
     """Store a new execution and queue its start; an existing one of the same name and input that
-    ``reuse`` accepts is returned instead (any other is ExecutionAlreadyExists)."""
-    existing = ctx.store.get_execution(record.arn, with_run=False)
-    if existing is not None:
-        if existing.input == record.input and reuse(existing):
-            return existing
-        raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'")
+    ``reuse`` accepts is returned instead (any other is ExecutionAlreadyExists). The insert finds
+    whether the name is taken (a name is almost always new: no read before it)."""
     if ctx.store.count_open_executions() >= ctx.max_open_executions:
+        if (existing := ctx.store.get_execution(record.arn, with_run=False)) is not None:
+            return _reused(existing, record, reuse)
         raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
-    ctx.store.insert_execution(record)
-    ctx.store.push_signal(record.arn, None)
-    ctx.engine.notify()
+    try:
+        ctx.store.insert_execution(record)
+    except Conflict:
+        if (existing := ctx.store.get_execution(record.arn, with_run=False)) is None:
+            raise
+        return _reused(existing, record, reuse)
+    ctx.engine.queue_start(ctx.store, record)
     return None
+
+
+def _reused(existing: ExecutionRecord, record: ExecutionRecord,
+            reuse: Callable[[ExecutionRecord], bool]) -> ExecutionRecord:
+    if existing.input == record.input and reuse(existing):
+        return existing
+    raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'")
 
 
 def prepare(ctx: ServiceContext, req: Request, *, cached: bool = False) -> Prepared:

@@ -49,6 +49,9 @@ class EndedExecution:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
+    def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
+        return versions.deleting(tx, record.state_machine_arn) or status_events.listening(tx, record)
+
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         versions.purge_if_idle(self.ctx.within(tx), record.state_machine_arn)
         status_events.publish(self.ctx.within(tx), record)
@@ -59,6 +62,9 @@ class StartedExecution:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+
+    def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
+        return status_events.listening(tx, record)
 
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         status_events.publish(self.ctx.within(tx), record)

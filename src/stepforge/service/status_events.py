@@ -17,6 +17,7 @@ from typing import Any
 
 from stepforge.service import arns, rules
 from stepforge.service.context import WriteContext
+from stepforge.store.base import Reads
 from stepforge.store.records import ExecutionRecord
 
 SOURCE = "aws.states"
@@ -40,11 +41,15 @@ def event(ctx: WriteContext, record: ExecutionRecord) -> dict[str, Any]:
             "region": arns.parse(record.arn).region, "resources": [record.arn], "detail": detail}
 
 
+def listening(store: Reads, record: ExecutionRecord) -> bool:
+    """Would ``record`` send an event anywhere? Not an EXPRESS execution (as on AWS), nor any without a
+    rule on the default bus (one row read, kept by the store: every execution asks twice)."""
+    return ":express:" not in record.arn and bool(store.list_rules(rules.DEFAULT_BUS, limit=1).items)
+
+
 def publish(ctx: WriteContext, record: ExecutionRecord) -> list[str]:
     """Deliver ``record``'s status-change event to the matching rules; the executions it started.
-
-    EXPRESS executions send none, as on AWS. Without any rule on the default bus (one row read) the
-    event is not even made: every execution passes here twice."""
-    if ":express:" in record.arn or not ctx.store.list_rules(rules.DEFAULT_BUS, limit=1).items:
+    Without :func:`listening` the event is not even made."""
+    if not listening(ctx.store, record):
         return []
     return rules.deliver(ctx, event(ctx, record))

@@ -19,7 +19,7 @@ from stepforge.service.errors import (
     StateMachineDoesNotExist,
 )
 from stepforge.service.params import listing, optional_str, required_str
-from stepforge.store.base import ExecutionQuery
+from stepforge.store.base import ExecutionQuery, Reads
 from stepforge.store.records import AliasRecord, StateMachineRecord, VersionRecord
 
 MAX_VERSIONS = 1000
@@ -72,6 +72,12 @@ def gone(ctx: ServiceContext, record: StateMachineRecord) -> bool:
 def _running(ctx: ServiceContext, machine_arn: str) -> bool:
     query = ExecutionQuery(state_machine_arn=machine_arn, status="RUNNING")
     return bool(ctx.store.list_executions(query, limit=1).items)
+
+
+def deleting(store: Reads, machine_arn: str) -> bool:
+    """Is the machine marked DELETING (to go once nothing runs on it)?"""
+    record = store.get_state_machine(machine_arn)
+    return record is not None and record.status == "DELETING"
 
 
 def purge_if_idle(ctx: WriteContext, machine_arn: str) -> bool:

@@ -21,11 +21,18 @@ _SIGNALS: dict[str, type[Any]] = {
 
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    names = _FIELDS.get(type(value))
+    if names is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            if isinstance(value, tuple):
+                return list(value)
+            raise TypeError(f"cannot encode {type(value).__name__}")
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: getattr(value, name) for name in names}
+
+
+#: The field names of each record class encoded so far (``dataclasses.fields`` is slow to ask each time).
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 _ENCODER = json.JSONEncoder(default=_plain, separators=(",", ":"), ensure_ascii=False)

@@ -20,15 +20,23 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 from stepforge.store.base import Conflict, NestedTransaction, StorageCorrupt, StorageFull, TransactionClosed
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
+from stepforge.store.sqlite_cache import MACHINES, RULES, CommittedCache
 from stepforge.store.sqlite_checkpoint import Checkpointer
 
+V = TypeVar("V")
 FILE_NAME = "stepforge.sqlite3"
+#: Values bound in one statement at most (SQLite's limit is 32,766), and rows written by one statement.
+MAX_VARIABLES, MAX_ROWS = 30_000, 128
+#: Definition hashes kept by text (a machine's definition is hashed once, not at every execution's start).
+DIGESTS = 1024
 #: How long a transaction waits for the writer (another thread's or process's) before it fails.
 BUSY_SECONDS = 30
 #: Only the owner reads or writes the data: the directory and every file SQLite makes in it.
@@ -70,6 +78,12 @@ class SqliteSession:
         """The error to raise for ``exc``: a storage fault by the store's name, any other as it is."""
         return _fault(self._database.path, exc) or exc
 
+    def _cached(self, kind: str, key: Any, read: Callable[[], V]) -> V:
+        """``read()``'s value for ``key``, kept in the database's cache of ``kind`` (see
+        :mod:`stepforge.store.sqlite_cache`)."""
+        cache: CommittedCache[V] = self._database._caches[kind]
+        return cache.get(key, read)
+
     def _definition(self, digest: str) -> str:
         texts = self._database._texts
         text = texts.get(digest)
@@ -80,13 +94,88 @@ class SqliteSession:
 
 
 class SqliteWriter(SqliteSession):
-    """A session bound to the writer connection for one transaction: the base of the unit of work."""
+    """A session bound to the writer connection for one transaction: the base of the unit of work.
+
+    Savepoints are lazy: ``SAVEPOINT`` is sent only before the first statement in the block that is
+    not a ``SELECT`` (a block that only reads, as most end hooks do, costs no statement at all).
+    Some writes are deferred (:meth:`_defer`): consecutive ones of the same statement go to SQLite
+    as one ``executemany`` (a batch's history and execution updates: one statement each, not one
+    per execution), sent before any other statement, at every savepoint's start and end, and
+    before the commit.
+    """
 
     def __init__(self, database: SqliteDatabase, conn: sqlite3.Connection) -> None:
         self._database = database
         self._conn: sqlite3.Connection | None = conn
         self._fresh: list[str] = []     # definition hashes this transaction inserted
         self._lost: Exception | None = None  # the storage fault that made SQLite roll the transaction back
+        self._depth = 0    # savepoints open
+        self._issued = 0   # of which sent to SQLite (the outermost ones: a block writes inside its parents)
+        self.changed: set[str] = set()  # the cached kinds of rows this transaction wrote (sqlite_cache)
+        self._deferred: _Deferred | None = None
+
+    def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        if self._deferred is not None:
+            self._flush()
+        if self._issued < self._depth and not sql.startswith("SELECT"):
+            self._issue()
+        return super()._execute(sql, params)
+
+    def _execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        if self._deferred is not None:
+            self._flush()
+        if self._issued < self._depth:
+            self._issue()
+        super()._execute_many(sql, rows)
+
+    def _defer(self, sql: str, rows: Iterable[tuple[Any, ...]], *, many: Callable[[int], str] | None = None,
+               key: int | None = None) -> None:
+        """A write whose rows may wait for the next statement (see the class). ``many(n)``: the same
+        write of ``n`` rows in one statement (their values one after the other), which SQLite runs in
+        one step (``executemany`` steps, and lets the GIL go, once a row); ``key``: the column
+        naming the row a row writes (of two rows for one key, the later wins, as run in order)."""
+        deferred = self._deferred
+        if deferred is not None and deferred.sql == sql:
+            deferred.rows.extend(rows)
+            return
+        if deferred is not None:
+            self._flush()
+        self._connection()  # refuse at once in a transaction that ended
+        self._deferred = _Deferred(sql, list(rows), many, key)
+
+    def _flush(self) -> None:
+        """Send the deferred writes."""
+        deferred = self._deferred
+        if deferred is None:
+            return
+        self._deferred = None
+        rows = deferred.rows
+        if deferred.key is not None:
+            column = deferred.key
+            rows = list({row[column]: row for row in rows}.values())
+        if deferred.many is None or len(rows) < 2:
+            self._execute_many(deferred.sql, rows)
+            return
+        most = min(MAX_ROWS, MAX_VARIABLES // len(rows[0]))
+        start = 0
+        while start < len(rows):  # chunks of a power of two rows: a few statement shapes, each prepared once
+            size = 1 << (min(most, len(rows) - start).bit_length() - 1)
+            chunk, start = rows[start:start + size], start + size
+            if size == 1:
+                self._execute(deferred.sql, chunk[0])
+            else:
+                self._execute(deferred.many(size), [value for row in chunk for value in row])
+
+    def _issue(self) -> None:
+        """Send the savepoints the block about to write is inside of."""
+        conn = self._connection()
+        while self._issued < self._depth:
+            conn.execute("SAVEPOINT item")
+            self._issued += 1
+
+    def _cached(self, kind: str, key: Any, read: Callable[[], V]) -> V:
+        """As the database's, except in a transaction that wrote rows of ``kind``: it reads its own writes."""
+        return read() if kind in self.changed else super()._cached(kind, key, read)
 
     def _connection(self) -> sqlite3.Connection:
         """The writer connection while the transaction lives. After a full disk or an I/O error SQLite
@@ -108,21 +197,9 @@ class SqliteWriter(SqliteSession):
     def _end(self) -> None:
         self._conn = None
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self) -> _Savepoint:
         """Undo only this block's writes if it raises."""
-        conn = self._connection()
-        mark = len(self._fresh)
-        conn.execute("SAVEPOINT item")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:  # else SQLite rolled it all back (a storage fault): nothing to undo
-                conn.execute("ROLLBACK TO item")
-                conn.execute("RELEASE item")
-            del self._fresh[mark:]
-            raise
-        conn.execute("RELEASE item")
+        return _Savepoint(self)
 
     def _store_definition(self, text: str) -> str:
         """The hash of ``text``, inserting its row unless a committed one (or this transaction's) has it.
@@ -130,12 +207,61 @@ class SqliteWriter(SqliteSession):
         The hash is remembered as stored only once the transaction commits, so a rolled-back insert
         is made again next time.
         """
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        digests = self._database._digests
+        digest = digests.get(text)
+        if digest is None:
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            if len(digests) >= DIGESTS:
+                digests.pop(next(iter(digests)))
+            digests[text] = digest
         if digest not in self._database._stored and digest not in self._fresh:
             self._execute("INSERT OR IGNORE INTO definitions (hash, text) VALUES (?, ?)", (digest, text))
             self._fresh.append(digest)
             self._database._texts[digest] = text
         return digest
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """Rows of one write waiting to be sent (see :meth:`SqliteWriter._defer`)."""
+
+    sql: str
+    rows: list[tuple[Any, ...]]
+    many: Callable[[int], str] | None
+    key: int | None
+
+
+class _Savepoint:
+    """A block of :meth:`SqliteWriter.savepoint`: sent to SQLite only if the block writes."""
+
+    __slots__ = ("_conn", "_depth", "_mark", "_writer")
+
+    def __init__(self, writer: SqliteWriter) -> None:
+        self._writer = writer
+
+    def __enter__(self) -> None:
+        writer = self._writer
+        writer._flush()
+        self._conn = writer._connection()
+        writer._depth += 1
+        self._depth, self._mark = writer._depth, len(writer._fresh)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        writer, conn = self._writer, self._conn
+        if writer._deferred is not None and conn.in_transaction:
+            writer._flush()  # inside the block: undone with it if it raised
+        writer._depth = self._depth - 1
+        if kind is not None:
+            del writer._fresh[self._mark:]
+        if writer._issued < self._depth:
+            return  # the block wrote nothing: nothing was sent, nothing to undo
+        writer._issued = self._depth - 1
+        if kind is None:
+            conn.execute("RELEASE item")
+        elif conn.in_transaction:  # else SQLite rolled it all back (a storage fault): nothing to undo
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
 
 
 W = TypeVar("W", bound=SqliteWriter)
@@ -158,9 +284,11 @@ class SqliteDatabase(SqliteSession):
         self._writer_thread: int | None = None
         self._writer_conn: sqlite3.Connection | None = None
         self._texts: dict[str, str] = {}    # definition texts by hash (a pure function: safe to cache any time)
+        self._digests: dict[str, str] = {}  # and the reverse (a text's hash is kept by the string itself)
         self._stored: set[str] = set()      # hashes whose definition row is committed
         #: When RUNNING executions were last counted, and how many (see ``count_open_executions``).
         self.open_counted = (-10.0, 0)
+        self._caches: dict[str, CommittedCache[Any]] = {MACHINES: CommittedCache(), RULES: CommittedCache()}
         self._checkpointer: Checkpointer | None = None
         self._migrate()
 
@@ -217,6 +345,7 @@ class SqliteDatabase(SqliteSession):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
+                tx._flush()
                 tx._connection()  # raises if a storage fault ended the transaction
                 conn.execute("COMMIT")
                 if self._checkpointer is not None:
@@ -227,6 +356,8 @@ class SqliteDatabase(SqliteSession):
                 raise
             finally:
                 tx._end()
+                for kind in tx.changed:  # before the next transaction starts (see sqlite_cache)
+                    self._caches[kind].changed()
         except sqlite3.DatabaseError as exc:
             raise self._faulted(exc) from exc
         self._stored.update(tx._fresh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -114,11 +115,13 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
         )
 
     def update_execution(self, record: ExecutionRecord) -> None:
-        self._execute(
+        """Deferred (see :class:`~stepforge.store.sqlite_db.SqliteWriter`): a batch's updates are one statement."""
+        self._defer(
             "UPDATE executions SET status = ?, stopped = ?, output = ?, error = ?, cause = ?, run = ?, "
             "event_count = ?, redrive_count = ?, redrive_date = ? WHERE arn = ?",
-            (record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
-             record.event_count, record.redrive_count, record.redrive_date, record.arn),
+            [(record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
+              record.event_count, record.redrive_count, record.redrive_date, record.arn)],
+            many=_updates, key=9,
         )
 
     def append_events(self, execution_arn: str, events: list[Event]) -> None:
@@ -129,4 +132,19 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
             chunk = events[start:start + EVENTS_PER_CHUNK]
             body = dumps([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in chunk])
             rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
-        self._execute_many("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+        self._defer("INSERT INTO events VALUES (?, ?, ?, ?)", rows, many=_event_inserts)
+
+
+@functools.cache
+def _event_inserts(count: int) -> str:
+    """Insert ``count`` history chunks in one statement (a power of two: see ``SqliteWriter._flush``)."""
+    return "INSERT INTO events VALUES " + ", ".join(["(?, ?, ?, ?)"] * count)
+
+
+@functools.cache
+def _updates(count: int) -> str:
+    """Update ``count`` executions in one statement (the values of each as ``update_execution`` gives them)."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * count)
+    return ("UPDATE executions SET status = v.column1, stopped = v.column2, output = v.column3, error = v.column4, "
+            "cause = v.column5, run = v.column6, event_count = v.column7, redrive_count = v.column8, "
+            f"redrive_date = v.column9 FROM (VALUES {values}) AS v WHERE executions.arn = v.column10")

@@ -9,6 +9,7 @@ from typing import Any
 from stepforge.store import cursors
 from stepforge.store.codec import dumps
 from stepforge.store.records import AliasRecord, Page, StateMachineRecord, VersionRecord
+from stepforge.store.sqlite_cache import MACHINES
 from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
 
@@ -26,6 +27,12 @@ class SqliteMachineReads(SqliteSession):
         )
 
     def get_state_machine(self, arn: str) -> StateMachineRecord | None:
+        """As last committed (kept: see :mod:`~stepforge.store.sqlite_cache`), in a record of the
+        caller's own (callers change records and put them back)."""
+        kept = self._cached(MACHINES, arn, lambda: self._read_machine(arn))
+        return None if kept is None else _copy(kept)
+
+    def _read_machine(self, arn: str) -> StateMachineRecord | None:
         row = self._execute("SELECT * FROM state_machines WHERE arn = ?", (arn,)).fetchone()
         return None if row is None else self._machine(row)
 
@@ -66,6 +73,15 @@ class SqliteMachineReads(SqliteSession):
         return [AliasRecord(**json.loads(row[0])) for row in rows]
 
 
+def _copy(record: StateMachineRecord) -> StateMachineRecord:
+    """A copy of a kept record that its caller may change (its dicts too; what they hold is JSON
+    callers replace, never change in place)."""
+    return StateMachineRecord(
+        record.arn, record.name, record.definition, record.role_arn, record.type, record.created,
+        record.revision_id, record.status, dict(record.logging_configuration), dict(record.tracing_configuration),
+        record.description, dict(record.tags), dict(record.encryption_configuration), record.next_version)
+
+
 class SqliteMachineWrites(SqliteMachineReads, SqliteWriter):
     """The writes of the state machine aggregate (:class:`~stepforge.store.base.StateMachineWrites`)."""
 
@@ -73,6 +89,7 @@ class SqliteMachineWrites(SqliteMachineReads, SqliteWriter):
         return self.get_state_machine(arn)  # one writer: nobody else changes it before this commits
 
     def put_state_machine(self, record: StateMachineRecord) -> None:
+        self.changed.add(MACHINES)
         digest = self._store_definition(record.definition)
         self._execute(
             "INSERT OR REPLACE INTO state_machines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
@@ -84,18 +101,23 @@ class SqliteMachineWrites(SqliteMachineReads, SqliteWriter):
         )
 
     def delete_state_machine(self, arn: str) -> None:
+        self.changed.add(MACHINES)
         self._execute("DELETE FROM state_machines WHERE arn = ?", (arn,))
 
     def put_version(self, record: VersionRecord) -> None:
+        self.changed.add(MACHINES)
         self._execute("INSERT OR REPLACE INTO state_machine_versions VALUES (?, ?, ?, ?)",
                       (record.arn, record.machine_arn, record.number, dumps(record)))
 
     def delete_version(self, arn: str) -> None:
+        self.changed.add(MACHINES)
         self._execute("DELETE FROM state_machine_versions WHERE arn = ?", (arn,))
 
     def put_alias(self, record: AliasRecord) -> None:
+        self.changed.add(MACHINES)
         self._execute("INSERT OR REPLACE INTO state_machine_aliases VALUES (?, ?, ?, ?)",
                       (record.arn, record.machine_arn, record.created, dumps(record)))
 
     def delete_alias(self, arn: str) -> None:
+        self.changed.add(MACHINES)
         self._execute("DELETE FROM state_machine_aliases WHERE arn = ?", (arn,))

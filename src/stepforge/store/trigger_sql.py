@@ -104,11 +104,15 @@ class TriggerSqlReads:
 
     def list_rules(self, bus: str, *, name_prefix: str | None = None, after: str | None = None,
                    limit: int) -> Page[RuleRecord]:
+        return _page([rule(row) for row in self._rule_rows(bus, name_prefix, after, limit)], limit)
+
+    def _rule_rows(self, bus: str, name_prefix: str | None, after: str | None, limit: int) -> Sequence[Any]:
+        """The rows of :meth:`list_rules` (one more than ``limit`` if there are more; a backend may keep
+        them: see ``sqlite_triggers``)."""
         where, params = ["bus = ?"], list[Any]([bus])
         _by_name(where, params, name_prefix, after)
-        rows = self._statement(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE {' AND '.join(where)} "
-                               "ORDER BY name, arn LIMIT ?", (*params, limit + 1)).fetchall()
-        return _page([rule(row) for row in rows], limit)
+        return list(self._statement(f"SELECT {RULE_COLUMNS} FROM event_rules WHERE {' AND '.join(where)} "
+                                    "ORDER BY name, arn LIMIT ?", (*params, limit + 1)).fetchall())
 
     def due_rules(self, now: float, limit: int) -> list[RuleRecord]:
         return [rule(row) for row in self._due("event_rules", RULE_COLUMNS, now, limit)]
