@@ -146,7 +146,10 @@ class Follower:
         states = record.arn in self._with_states
         for event in events:
             self._read(record, heads, event, states)
-        if record.status != "RUNNING":
+        # Told by the step's own last event, not by ``record``: a batch may hold several steps of one
+        # execution (timers jumped on a manual clock, a start advanced in its own batch), and the record
+        # it reports is the one saved after the last of them.
+        if _kind(events[-1].type)[0] == "ended":
             self._open.pop(record.arn, None)
             self._with_states.discard(record.arn)
 
