@@ -351,7 +351,7 @@ class Engine:
         try:
             with tx.savepoint():
                 maprun.on_children_finished(tx, ended, self.dispatcher.items)
-        except Exception:  # a bug must not undo the batch; the items stay RUNNING until a restart
+        except Exception:  # a bug must not undo the batch; on_children_finished hands failed runs back
             log.exception("recording %d Map Run children failed", len(ended))
 
     def run_jumping(self, arn: str, deadline: float) -> int:
