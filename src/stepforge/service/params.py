@@ -147,11 +147,17 @@ def strict_json(text: str) -> Any:
     """``text`` parsed as strict JSON, as AWS parses an input or output: ValueError for invalid text,
     for NaN/Infinity/-Infinity (not JSON numbers, and they could not be written back as JSON) and
     for nesting too deep to parse."""
+    if text.startswith("\ufeff"):  # as json.loads says it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
     try:
-        return json.loads(text, parse_constant=_not_a_number)
+        return _STRICT.decode(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
 
 
 def _not_a_number(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+#: One decoder for every call (``json.loads`` with an option builds a new one each time).
+_STRICT = json.JSONDecoder(parse_constant=_not_a_number)
