@@ -24,10 +24,11 @@ import logging
 import random
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from stepforge.asl import errors
+from stepforge.asl.compilation import states as st
 from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.execution.interpreter import ExecutionInfo, Interpreter, iso
 from stepforge.asl.records import (
@@ -200,10 +201,10 @@ class ExpressRunner:
         """Whether every execution of ``definition`` ends in a few short steps without waiting: at most
         :data:`QUICK_STATES` states, each of :data:`QUICK_TYPES`, none reachable from itself (no loop),
         and no JSONata (an expression can compute without bound: ``[1..10000000]``). Decided once per
-        definition."""
+        definition, on its compiled machine (compiled here if not yet: the run needs it anyway)."""
         found = self._quick.get(definition)
         if found is None:
-            found = _quick(definition)
+            found = _quick(self.interpreter(definition).machine)
             with self._lock:
                 if len(self._quick) >= CACHE:
                     self._quick.clear()
@@ -345,21 +346,16 @@ def _info(record: ExecutionRecord) -> ExecutionInfo:
     )
 
 
-def _quick(definition: str) -> bool:
-    if "JSONata" in definition or "{%" in definition:
+def _quick(machine: st.StateMachine) -> bool:
+    states = machine.states
+    if len(states) > QUICK_STATES:
         return False
-    try:
-        states = json.loads(definition)["States"]
-    except (ValueError, TypeError, KeyError):
-        return False
-    if not isinstance(states, dict) or len(states) > QUICK_STATES:
-        return False
-    if any(not isinstance(state, dict) or state.get("Type") not in QUICK_TYPES for state in states.values()):
+    if any(state.type not in QUICK_TYPES or state.jsonata for state in states.values()):
         return False
     return not _loops(states)
 
 
-def _loops(states: dict[str, dict[str, object]]) -> bool:
+def _loops(states: Mapping[str, st.State]) -> bool:
     """Whether a state can be reached from itself through ``Next``, ``Default`` or a choice's ``Next``."""
     done: set[str] = set()
     path: set[str] = set()
@@ -378,9 +374,8 @@ def _loops(states: dict[str, dict[str, object]]) -> bool:
     return any(visit(name) for name in states)
 
 
-def _following(state: dict[str, object]) -> list[str]:
-    choices = state.get("Choices")
-    named = [state.get("Next"), state.get("Default"),
-             *(choice.get("Next") for choice in choices if isinstance(choice, dict))] if isinstance(choices, list) \
-        else [state.get("Next"), state.get("Default")]
-    return [name for name in named if isinstance(name, str)]
+def _following(state: st.State) -> list[str]:
+    named = [state.next]
+    if isinstance(state, st.ChoiceState):
+        named += [state.default, *(rule.next for rule in state.choices)]
+    return [name for name in named if name is not None]
