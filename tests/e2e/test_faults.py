@@ -231,6 +231,7 @@ def test_a_damaged_database_is_refused_at_start_naming_the_file(server: Server, 
         sfn.create_activity(name=f"a{index}", tags=[{"key": "k", "value": "v" * 200}])
     stop(server.process)
     database = server.data_dir / "stepforge.sqlite3"
+    assert not database.with_name("stepforge.sqlite3-wal").exists(), "a stopped server leaves no WAL to hide pages"
     damaged = bytearray(database.read_bytes())
     damaged[4096 * 2:4096 * 6] = b"\xab" * (4096 * 4)
     database.write_bytes(bytes(damaged))
@@ -253,15 +254,17 @@ def test_data_files_are_the_owners_only(server: Server) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs (root only), with 1 MB of ballast a test can delete to free space."""
+    """An 8 MB tmpfs (root only), with 3 MB of ballast a test can delete to free space: more than one
+    step of an execution with a 200 KB payload writes (~1 MB: its input and output in four history
+    events, in whole pages), so freeing it lets the batch that failed commit."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=False,
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], check=False,
                           capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
     try:
-        (mount / "ballast").write_bytes(b"\0" * 1024 * 1024)
+        (mount / "ballast").write_bytes(b"\0" * 3 * 1024 * 1024)
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from store_samples import execution
@@ -54,6 +55,26 @@ def test_closing_the_store_stops_its_checkpointer_after_a_last_checkpoint(tmp_pa
     _fill(store, 3)
     store.close()
     assert not checkpointer._thread.is_alive()
+    reopened = SqliteStore(tmp_path)
+    assert reopened.get_execution(execution("run-2").arn) is not None
+    reopened.close()
+
+
+def test_a_closed_store_is_one_file_though_other_threads_read_it(tmp_path: Path) -> None:
+    """Every thread's reader connection is closed with the store, so the last close copies the WAL into
+    the database file and removes it: a copy of the file is a whole backup, and a damaged page of the
+    file is not hidden behind a newer copy of it in a WAL."""
+    store = SqliteStore(tmp_path)
+    store.checkpoint_in_background()
+    _fill(store, 3)
+    readers = [threading.Thread(target=store.get_execution, args=(execution("run-1").arn,)) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    store.get_execution(execution("run-2").arn)
+    store.close()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["stepforge.sqlite3"]
     reopened = SqliteStore(tmp_path)
     assert reopened.get_execution(execution("run-2").arn) is not None
     reopened.close()

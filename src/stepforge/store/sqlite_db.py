@@ -18,6 +18,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -280,6 +281,10 @@ class SqliteDatabase(SqliteSession):
         self.synchronous = synchronous
         self._database = self
         self._readers = threading.local()
+        #: Every live thread's reader connection, so that close() closes them all (a thread's own is
+        #: freed, and leaves this set, when the thread ends).
+        self._reader_conns: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
+        self._readers_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._writer_thread: int | None = None
         self._writer_conn: sqlite3.Connection | None = None
@@ -295,7 +300,8 @@ class SqliteDatabase(SqliteSession):
     # -- connections and transactions ------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS,
+                               factory=_Connection)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
@@ -319,6 +325,8 @@ class SqliteDatabase(SqliteSession):
         conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
         if conn is None:
             conn = self._readers.conn = self._open()
+            with self._readers_lock:
+                self._reader_conns.add(conn)
         return conn
 
     @contextmanager
@@ -393,18 +401,25 @@ class SqliteDatabase(SqliteSession):
         return int(self._execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
 
     def close(self) -> None:
-        """Stop the checkpointer (after a last checkpoint); close the calling thread's reader
-        connection and the writer connection."""
+        """Stop the checkpointer (after a last checkpoint); close every thread's reader connection,
+        then the writer's. The last connection closed copies the WAL into the database file and
+        removes it: a stopped store is one file (a copy of it is a whole backup; a damaged page is
+        not hidden behind a newer copy in a WAL)."""
         if self._checkpointer is not None:
             self._checkpointer.stop()
-        conn = getattr(self._readers, "conn", None)
-        if conn is not None:
+        self._readers.conn = None
+        with self._readers_lock:
+            readers, self._reader_conns = list(self._reader_conns), weakref.WeakSet()
+        for conn in readers:
             conn.close()
-            self._readers.conn = None
         with self._write_lock:
             if self._writer_conn is not None:
                 self._writer_conn.close()
                 self._writer_conn = None
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that can be weakly referenced (sqlite3's own cannot)."""
 
 
 def _own_files(path: Path) -> None:
