@@ -28,6 +28,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from e2e_kit import whole_answers
+from lockstep import in_lockstep
 
 from stepforge.store.base import StoreUnavailable
 from stepforge.store.postgres import PostgresStore
@@ -378,36 +379,25 @@ def test_two_nodes_publishing_one_machine_at_once_number_versions_apart(pair: li
     apis = [client(node.port) for node in pair]
     machine = apis[0].create_state_machine(name="publish-race", definition=json.dumps(nap(0)),
                                            roleArn=ROLE)["stateMachineArn"]
-    both = threading.Barrier(2, timeout=60)
     answers: dict[int, list[tuple[str, str]]] = {round_: [] for round_ in range(rounds)}  # (version, definition)
-    failures: list[BaseException] = []
 
-    def publish(index: int) -> None:
+    def publish(index: int, both: threading.Barrier) -> None:
         api = apis[index]
-        try:
-            for round_ in range(rounds):
-                definition = json.dumps(nap(0, f"N{index}R{round_}"))
-                if round_ % 2 == 0:
-                    both.wait()  # both nodes publish in the same instant
-                    arn = api.update_state_machine(stateMachineArn=machine, definition=definition,
-                                                   publish=True)["stateMachineVersionArn"]
-                else:
-                    if index == 0:
-                        api.update_state_machine(stateMachineArn=machine, definition=definition)
-                    both.wait()
-                    arn = api.publish_state_machine_version(stateMachineArn=machine)["stateMachineVersionArn"]
-                answers[round_].append((arn, definition))
-                both.wait()  # the round is over on both nodes
-        except BaseException as exc:  # noqa: BLE001 - the test's thread reports it
-            failures.append(exc)
-            both.abort()
+        for round_ in range(rounds):
+            definition = json.dumps(nap(0, f"N{index}R{round_}"))
+            if round_ % 2 == 0:
+                both.wait()  # both nodes publish in the same instant
+                arn = api.update_state_machine(stateMachineArn=machine, definition=definition,
+                                               publish=True)["stateMachineVersionArn"]
+            else:
+                if index == 0:
+                    api.update_state_machine(stateMachineArn=machine, definition=definition)
+                both.wait()
+                arn = api.publish_state_machine_version(stateMachineArn=machine)["stateMachineVersionArn"]
+            answers[round_].append((arn, definition))
+            both.wait()  # the round is over on both nodes
 
-    threads = [threading.Thread(target=publish, args=(index,)) for index in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, failures
+    in_lockstep(publish)
 
     def definition_of(arn: str) -> Any:
         return json.loads(apis[1].describe_state_machine(stateMachineArn=arn)["definition"])

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from lockstep import in_lockstep
 from store_samples import execution, machine, map_run
 
 from stepforge.asl.records import TimerFired
@@ -58,29 +59,18 @@ def test_two_concurrent_batches_never_get_work_of_the_same_execution(
     write(nodes[0], lambda tx: [
         (tx.push_signal(arn, TimerFired(n, "wait")), tx.set_timer(TimerRecord(float(n), arn, n, "wait")))
         for n in range(rounds) for arn in arns])
-    both_open = threading.Barrier(2, timeout=60)
     claims: list[list[list[str]]] = [[], []]
-    failures: list[BaseException] = []
 
-    def node(index: int) -> None:
-        try:
-            for _ in range(rounds):
-                with nodes[index].transaction() as tx:
-                    signals = [arn for arn, _ in tx.pop_signals(4)]
-                    timers = [timer.execution_arn for timer in tx.due_timers(1e12, 4)]
-                    claims[index].append(signals + timers)
-                    both_open.wait()  # the other node claims while this transaction is open
-                both_open.wait()      # both committed: next round
-        except BaseException as exc:  # noqa: BLE001 - the test's thread reports it
-            failures.append(exc)
-            both_open.abort()
+    def node(index: int, both_open: threading.Barrier) -> None:
+        for _ in range(rounds):
+            with nodes[index].transaction() as tx:
+                signals = [arn for arn, _ in tx.pop_signals(4)]
+                timers = [timer.execution_arn for timer in tx.due_timers(1e12, 4)]
+                claims[index].append(signals + timers)
+                both_open.wait()  # the other node claims while this transaction is open
+            both_open.wait()      # both committed: next round
 
-    threads = [threading.Thread(target=node, args=(index,)) for index in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
+    in_lockstep(node)
     for mine, theirs in zip(*claims, strict=True):
         assert not set(mine) & set(theirs)
     rest = write(nodes[0], lambda tx: [arn for arn, _ in tx.pop_signals(1000)]
