@@ -92,3 +92,19 @@ def test_a_state_that_failed_otherwise_still_reruns_as_a_whole() -> None:
     result = redriven(h, arn)
     assert result.status == "SUCCEEDED"
     assert calls.seen["count:a"] == 1
+
+
+
+def test_a_redriven_execution_sees_its_redrive_count_in_the_context_object() -> None:
+    def first_run_fails(event: Any, context: Any) -> Any:
+        if event["count"] == 0:
+            raise RuntimeError("the first run fails")
+        return event
+
+    h = Harness(functions={"check": first_run_fails})
+    arn = h.start({"StartAt": "Check", "States": {"Check": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:check",
+        "Parameters": {"count.$": "$$.Execution.RedriveCount"}, "End": True}}})
+    assert h.run_until_done(arn).error == "RuntimeError"
+    result = redriven(h, arn)
+    assert (result.status, result.output) == ("SUCCEEDED", {"count": 1})

@@ -22,6 +22,8 @@ from stepforge.asl import errors
 from stepforge.asl.compilation.compiler import compile_definition
 from stepforge.asl.compilation.states import StateMachine
 from stepforge.asl.execution.interpreter import ExecutionInfo, Interpreter, iso
+from stepforge.asl.execution.redrive import ResumePoint
+from stepforge.asl.execution.redrive import redrive as redrive_step
 from stepforge.asl.records import (
     FAILED,
     RUNNING,
@@ -541,6 +543,13 @@ class Engine:
             self._infos.pop(record.arn, None)
             self.dispatcher.finished(tx, record)
             self._ended.append(record)
+
+    def redrive(self, tx: UnitOfWork, record: ExecutionRecord, point: ResumePoint, now: float) -> None:
+        """Store the first step of ``record``'s redrive from ``point`` (RedriveExecution), its context
+        object built as the engine builds every execution's; the caller updates the record."""
+        step = redrive_step(self.interpreter(record.definition), record.run, self._info(record), point,
+                            record.event_count, now, self.rng)
+        self._commit(tx, record, step, now)
 
     def _limit_history(self, record: ExecutionRecord, step: Step) -> None:
         """Fail an execution whose history would pass AWS's limit, as AWS does."""

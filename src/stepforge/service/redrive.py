@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepforge.asl.execution.redrive import ResumePoint, redrive, resume_point
+from stepforge.asl.execution.redrive import ResumePoint, resume_point
 from stepforge.asl.records import RUNNING
 from stepforge.service import arns
 from stepforge.service.context import Request, WriteContext
@@ -54,9 +54,5 @@ def _restart(ctx: WriteContext, record: ExecutionRecord, point: ResumePoint, now
     record.redrive_count += 1
     record.redrive_date = now
     record.status, record.stopped, record.output, record.error, record.cause = RUNNING, None, None, None, None
-    engine = ctx.engine
-    info = engine._info(record)  # the engine's own construction, so $$ matches its executions
-    step = redrive(engine.interpreter(record.definition), record.run, info, point, record.event_count, now,
-                   engine.rng)
-    engine._commit(ctx.store, record, step, now)
+    ctx.engine.redrive(ctx.store, record, point, now)
     ctx.store.update_execution(record)
