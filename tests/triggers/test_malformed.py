@@ -61,3 +61,11 @@ def test_scheduler_and_webhook_routes_refuse_junk(client: TestClient, method: st
                                                    body: dict[str, Any]) -> None:
     response = client.request(method, path, content=json.dumps(body))
     assert response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "eyJsaXN0IjoicnVsZXMifQ=="])
+def test_a_list_refuses_a_next_token_it_did_not_give_as_eventbridge_does(client: TestClient, token: str) -> None:
+    rules = client.post("/", content=json.dumps({"NextToken": token}), headers={"X-Amz-Target": "AWSEvents.ListRules"})
+    schedules = client.get("/schedules", params={"NextToken": token})
+    assert (rules.status_code, rules.json()["__type"].split("#")[-1]) == (400, "ValidationException"), rules.text
+    assert (schedules.status_code, schedules.headers["x-amzn-ErrorType"]) == (400, "ValidationException"), schedules.text

@@ -77,17 +77,20 @@ def page_size(params: Mapping[str, Any], default_size: int = 100) -> int:
 
 
 def store_page(kind: str, params: Mapping[str, Any], read: Callable[[str | None, int], Page[T]],
-               default_size: int = 100) -> tuple[list[T], str | None]:
+               default_size: int = 100, *, events: bool = False) -> tuple[list[T], str | None]:
     """One page read from the store by ``read(after, limit)``, and the ``nextToken`` of the next one.
 
     The token wraps the store's keyset cursor with the list's ``kind`` and a checksum, so a token of
-    another list, or one edited by hand, is refused with InvalidToken.
+    another list, or one edited by hand, is refused with InvalidToken — or, for EventBridge's and
+    EventBridge Scheduler's lists (``events``), with ValidationException, as they refuse it.
     """
     size = page_size(params, default_size)
     token = optional_str(params, "nextToken", max_length=1024)
     try:
         found = read(None if token is None else cursor_of(kind, token), size)
-    except InvalidCursor as exc:
+    except (InvalidToken, InvalidCursor) as exc:
+        if events:
+            raise ValidationException("Invalid NextToken") from exc
         raise InvalidToken("Invalid Token: 'Invalid token'") from exc
     return found.items, None if found.next is None else token_of(kind, found.next)
 

@@ -72,7 +72,7 @@ def list_rules(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     bus, prefix = _bus(req.params), optional_str(req.params, "NamePrefix")
     paging = {"nextToken": req.params.get("NextToken"), "maxResults": req.params.get("Limit")}
     found, token = store_page("rules", paging, lambda after, limit: ctx.store.list_rules(
-        bus, name_prefix=prefix, after=after, limit=limit))
+        bus, name_prefix=prefix, after=after, limit=limit), events=True)
     response: dict[str, Any] = {"Rules": [_shape(r) for r in found]}
     if token:
         response["NextToken"] = token

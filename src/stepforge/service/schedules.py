@@ -77,7 +77,7 @@ def list_(ctx: ServiceContext, req: Request) -> dict[str, Any]:
     paging = {"nextToken": params.get("NextToken"),
               "maxResults": optional_int(params, "MaxResults", minimum=1, maximum=100)}
     found, token = store_page("schedules", paging, lambda after, limit: ctx.store.list_schedules(
-        group=group, name_prefix=prefix, state=state, after=after, limit=limit))
+        group=group, name_prefix=prefix, state=state, after=after, limit=limit), events=True)
     response: dict[str, Any] = {"Schedules": [summary(r) for r in found]}
     if token:
         response["NextToken"] = token
