@@ -9,6 +9,7 @@ engine carries out the returned commands.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 from collections.abc import Callable
@@ -90,8 +91,21 @@ class ExecutionInfo:
 
 @lru_cache(maxsize=1024)
 def iso(now: float) -> str:
-    """Seconds since the epoch as AWS's ISO-8601 timestamp with milliseconds."""
-    return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Seconds since the epoch as AWS's ISO-8601 timestamp with milliseconds (truncated, as
+    ``datetime.isoformat(timespec="milliseconds")`` does after ``fromtimestamp`` rounds to the
+    microsecond, half to even; only the date and time of the whole second is formatted by datetime)."""
+    fraction, whole = math.modf(now)
+    seconds, micros = int(whole), round(fraction * 1e6)
+    if micros >= 1_000_000:
+        seconds, micros = seconds + 1, micros - 1_000_000
+    elif micros < 0:
+        seconds, micros = seconds - 1, micros + 1_000_000
+    return f"{_whole_second(seconds)}.{micros // 1000:03d}Z"
+
+
+@lru_cache(maxsize=64)
+def _whole_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class Interpreter:
