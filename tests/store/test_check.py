@@ -49,3 +49,21 @@ def test_map_run_counts_must_match_its_items(store: Store) -> None:
     write(store, lambda tx: tx.insert_map_run(run, ["1", "2"]))  # the sample counts 3 pending items
     problems = check_store(store).problems
     assert len(problems) == 1 and problems[0].startswith(f"{run.arn}: counts")
+
+
+def test_map_run_item_times_must_agree_with_their_status(store: Store) -> None:
+    parent = inserted(store, "parent")
+    write(store, lambda tx: tx.push_signal(parent, None))
+    run = map_run("l", parent)
+    write(store, lambda tx: tx.insert_map_run(run, ["1", "2", "3"]))
+    first, second, third = store.map_run_items(run.arn, limit=10)
+    first.started = 5.0                                              # pending, yet started
+    second.status, second.started, second.stopped = "RUNNING", 5.0, 6.0  # running, yet stopped
+    third.status, third.started, third.stopped = "SUCCEEDED", 6.0, 5.0   # stopped before it started
+    run.execution_counts.update(pending=1, running=1, succeeded=1)
+    write(store, lambda tx: [tx.update_map_run_item(item) for item in (first, second, third)]
+          + [tx.update_map_run(run)])
+    problems = check_store(store).problems
+    assert problems == [f"{run.arn}: item 0 (PENDING) has a start or stop time but never started",
+                        f"{run.arn}: item 1 (RUNNING) has a stop time",
+                        f"{run.arn}: item 2 (SUCCEEDED) stopped before it started"]

@@ -98,12 +98,27 @@ def check_map_run(store: Store, run: MapRunRecord) -> list[str]:
     """A Map Run's child execution counts against its items' rows, one row per child (read a page at
     a time); with an ItemBatcher a row holds a batch, so the item counts are larger."""
     tally: Counter[str] = Counter()
+    problems: list[str] = []
     for item in pages(lambda after: _items(store, run.arn, after)):
         tally[_COUNTED.get(item.status, "failed")] += 1
+        problems.extend(_item_times(run.arn, item))
     counted = {key: run.execution_counts.get(key, 0) for key in _COUNTED.values()}
     stored = {key: tally.get(key, 0) for key in _COUNTED.values()}
     if counted != stored or run.execution_counts.get("total", 0) != sum(tally.values()):
-        return [f"{run.arn}: counts {counted} but its items are {stored}"]
+        problems.insert(0, f"{run.arn}: counts {counted} but its items are {stored}")
+    return problems
+
+
+def _item_times(arn: str, item: MapRunItem) -> list[str]:
+    """An item's start and stop times against its status: a pending item has neither, a running one
+    no stop, and a stop is never before the start. (Items recorded before migration 7 have no times.)"""
+    where = f"{arn}: item {item.index} ({item.status})"
+    if item.status == "PENDING" and (item.started is not None or item.stopped is not None):
+        return [f"{where} has a start or stop time but never started"]
+    if item.status == RUNNING and item.stopped is not None:
+        return [f"{where} has a stop time"]
+    if item.started is not None and item.stopped is not None and item.stopped < item.started:
+        return [f"{where} stopped before it started"]
     return []
 
 
