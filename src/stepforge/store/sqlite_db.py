@@ -291,6 +291,9 @@ class SqliteDatabase(SqliteSession):
         self._caches: dict[str, CommittedCache[Any]] = {MACHINES: CommittedCache(), RULES: CommittedCache()}
         self._checkpointer: Checkpointer | None = None
         self._migrate()
+        #: Has ``child_watches`` held a row (as this process, the file's only writer, knows)? While it
+        #: has not, no execution has a parent waiting on it (``get_child_watch`` reads nothing).
+        self.watched = bool(self._execute("SELECT EXISTS (SELECT 1 FROM child_watches)").fetchone()[0])
 
     # -- connections and transactions ------------------------------------------------------------
 
