@@ -28,8 +28,8 @@ this tree: hellox 299 -> 158 us (2,539 -> 4,313/s), hello 543 -> 515 us (engine-
 Second pass on StartExecution hello (branch door; A/B pairs against 758b73f, load 3.4-3.8 on the 2
 cores, so throughput is the busy machine's): unobserved 818/835 -> 964/1,122/s, 738/734 -> 626/535 us
 CPU per request; observed 850 -> 1,039/s, 1,064 -> 877 us. Load-free, in instructions (callgrind):
-the server 1.20M -> 0.94M per request (``/tmp``-style: zero the counters after a warm-up, run wrk,
-dump), ``engine_half.py`` 802k -> 588k per execution. What went: json's encoder for frames and
+the server 1.20M -> 0.94M per request (``serve`` under valgrind: ``callgrind_control -z`` after a
+warm-up, wrk 15 s, ``callgrind_control -d``), ``engine_half.py`` 802k -> 588k per execution. What went: json's encoder for frames and
 history (orjson), the end and start hooks' reads of rules and machines per execution (once per
 batch), a child-watch SELECT per ended execution (none while no watch exists), ARN parsing per
 start (kept by ARN). The writer now restarts an overgrown WAL itself (no RESTART checkpoint that
