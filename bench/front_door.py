@@ -24,6 +24,16 @@ Measured on the shared 2-core machine (load 8-9), back to back, server CPU per r
 this tree: hellox 299 -> 158 us (2,539 -> 4,313/s), hello 543 -> 515 us (engine-bound), five c16
 623 -> 526 us, five c64 539 -> 488 us, five c1 p50 0.94 -> 0.90 ms. Metrics and audit off
 (``--unobserved``) take hellox's figure down by about a sixth (the audit line: ~7 us of it).
+
+Second pass on StartExecution hello (branch door; A/B pairs against 758b73f, load 3.4-3.8 on the 2
+cores, so throughput is the busy machine's): unobserved 818/835 -> 964/1,122/s, 738/734 -> 626/535 us
+CPU per request; observed 850 -> 1,039/s, 1,064 -> 877 us. Load-free, in instructions (callgrind):
+the server 1.20M -> 0.94M per request (``serve`` under valgrind: ``callgrind_control -z`` after a
+warm-up, wrk 15 s, ``callgrind_control -d``), ``engine_half.py`` 802k -> 588k per execution. What went: json's encoder for frames and
+history (orjson), the end and start hooks' reads of rules and machines per execution (once per
+batch), a child-watch SELECT per ended execution (none while no watch exists), ARN parsing per
+start (kept by ARN). The writer now restarts an overgrown WAL itself (no RESTART checkpoint that
+made it wait up to 100 ms): see ``store/sqlite_checkpoint.py``.
 """
 
 from __future__ import annotations

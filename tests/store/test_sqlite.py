@@ -95,3 +95,17 @@ def test_task_rows_refer_to_their_executions(tmp_path: Path) -> None:
 def test_paged_lists_read_an_index_in_order(tmp_path: Path, sql: str) -> None:
     plan = " | ".join(row[-1] for row in SqliteStore(tmp_path)._execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
     assert "INDEX" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_child_watch_is_found_by_a_store_opened_after_it_was_added(tmp_path: Path) -> None:
+    first = SqliteStore(tmp_path)
+    assert not first.watched  # nothing added yet: get_child_watch reads nothing
+    for name in ("parent", "child"):
+        write(first, lambda tx, name=name: tx.insert_execution(execution(name)))
+    watch = ChildWatchRecord(execution("child").arn, execution("parent").arn, 1, "sync", 1.0)
+    write(first, lambda tx: tx.add_child_watch(watch))
+    assert first.watched and first.get_child_watch(watch.child_arn) == watch
+    first.close()
+    again = SqliteStore(tmp_path)
+    assert again.watched and again.get_child_watch(watch.child_arn) == watch
+    again.close()

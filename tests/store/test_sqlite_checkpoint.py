@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 from store_samples import execution
 
@@ -35,16 +37,50 @@ def test_the_checkpointer_copies_what_the_writer_committed(tmp_path: Path) -> No
     store.close()
 
 
-def test_a_wal_past_its_limit_is_started_again_from_its_beginning(tmp_path: Path) -> None:
+def test_a_wal_past_its_limit_is_started_again_from_its_beginning_by_the_writer(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
-    checkpointer = Checkpointer(store.path, store._open, wal_limit=4)
+    checkpointer = store._checkpointer = Checkpointer(store.path, store._open, wal_limit=10)  # no thread
     _fill(store, 6)
     grown, _ = checkpointer.checkpoint()
-    write(store, lambda tx: tx.insert_execution(execution("after")))
+    assert grown > 10 and checkpointer.overgrown
+    write(store, lambda tx: tx.insert_execution(execution("after")))  # then the writer checkpoints the rest
+    assert not checkpointer.overgrown
+    write(store, lambda tx: tx.insert_execution(execution("later")))  # begins with all copied: the WAL anew
     restarted, copied = checkpointer.checkpoint()
-    assert grown > 4 and restarted < grown and copied == restarted
+    assert restarted < grown and copied == restarted and not checkpointer.overgrown
+    assert store.get_execution(execution("later").arn) is not None
     checkpointer.stop()
     store.close()
+
+
+def test_a_writer_that_cannot_checkpoint_keeps_its_commit(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    checkpointer = store._checkpointer = Checkpointer(store.path, store._open, wal_limit=4)
+    checkpointer.overgrown = True
+    writer = store._writer_conn
+    assert writer is not None
+    store._writer_conn = _Refusing(writer)  # type: ignore[assignment]
+    write(store, lambda tx: tx.insert_execution(execution("kept")))
+    assert checkpointer.overgrown  # tried again after the next commit
+    assert store.get_execution(execution("kept").arn) is not None
+    store._writer_conn = writer
+    checkpointer.stop()
+    store.close()
+
+
+class _Refusing:
+    """A writer connection whose checkpoints fail (a full disk), every other call as the real one."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql.startswith("PRAGMA wal_checkpoint"):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
 
 
 def test_closing_the_store_stops_its_checkpointer_after_a_last_checkpoint(tmp_path: Path) -> None:

@@ -95,6 +95,19 @@ def test_an_execution_sends_a_running_event_when_it_starts_and_another_when_it_e
     assert running["input"] == '{"n": 1}'
 
 
+def test_a_rule_put_after_executions_ran_without_one_hears_the_next_batches() -> None:
+    harness = Harness(T0)
+    watched = harness.create(PASS)
+    handler = harness.create(PASS)
+    harness.run_until_done(harness.call(executions.start, stateMachineArn=watched, input="{}")["executionArn"])
+    arn = rule(harness, "late", handler, {"source": ["aws.states"], "detail": {"stateMachineArn": [watched]}})
+    started = harness.call(executions.start, stateMachineArn=watched, input="{}")["executionArn"]
+    harness.settle()
+    statuses = sorted(harness.result(handled).output["detail"]["status"] for handled in started_by(harness, arn))
+    assert statuses == ["RUNNING", "SUCCEEDED"]
+    assert {harness.result(h).output["detail"]["executionArn"] for h in started_by(harness, arn)} == {started}
+
+
 def test_a_scheduled_rule_fires_its_targets_with_a_scheduled_event() -> None:
     harness = Harness(T0)
     machine = harness.create(PASS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -34,13 +35,20 @@ def parse(text: str, *kinds: str) -> Arn:
     """Parse an ARN of one of ``kinds`` or raise InvalidArn with AWS's message."""
     if not isinstance(text, str):
         raise InvalidArn("Invalid Arn: 'Resource type not valid in this context'")
-    match = _ARN.match(text)
-    if match is None:
+    arn = _parsed(text)
+    if arn is None:
         raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {text}'")
-    arn = Arn(*match.groups())
     if kinds and arn.kind not in kinds:
         raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {arn.kind}'")
     return arn
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> Arn | None:
+    """The parts of an ARN, kept by text (machine ARNs are parsed at every start; an :class:`Arn` is
+    immutable)."""
+    match = _ARN.match(text)
+    return None if match is None else Arn(*match.groups())
 
 
 _IDS = random.Random()  # seeded from the OS once; ids are unique, not secret (task tokens use ``secrets``)

@@ -23,9 +23,41 @@ from stepforge.tasks.children import StartRefused
 def connect(ctx: ServiceContext) -> ServiceContext:
     """Connect ``ctx``'s engine to the service layer; returns ``ctx``."""
     ctx.engine.dispatcher.start_execution = ChildStarter(ctx)
-    ctx.engine.on_ended = EndedExecution(ctx)
-    ctx.engine.on_started = StartedExecution(ctx)
+    asked = Asked()
+    ctx.engine.on_ended = EndedExecution(ctx, asked)
+    ctx.engine.on_started = StartedExecution(ctx, asked)
     return ctx
+
+
+class Asked:
+    """What the hooks' ``wanted`` read, read once per unit of work (the engine asks for every execution
+    of its batch, two or three times). Rules and machine statuses change in API writes, which a batch
+    runs before its steps and hooks; a hook may delete a machine (read here still as DELETING: its
+    hook then finds nothing to do), never mark one DELETING nor change a rule."""
+
+    __slots__ = ("_deleting", "_listening", "_tx")
+
+    def __init__(self) -> None:
+        self._tx: UnitOfWork | None = None
+        self._listening = False
+        self._deleting: dict[str, bool] = {}
+
+    def _of(self, tx: UnitOfWork) -> None:
+        if tx is not self._tx:
+            self._tx, self._listening, self._deleting = tx, status_events.any_rule(tx), {}
+
+    def listening(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
+        """:func:`status_events.listening`, the rules read once."""
+        self._of(tx)
+        return self._listening and status_events.sends(record)
+
+    def deleting(self, tx: UnitOfWork, machine_arn: str) -> bool:
+        """:func:`versions.deleting`, each machine read once."""
+        self._of(tx)
+        found = self._deleting.get(machine_arn)
+        if found is None:
+            found = self._deleting[machine_arn] = versions.deleting(tx, machine_arn)
+        return found
 
 
 class ChildStarter:
@@ -46,11 +78,11 @@ class ChildStarter:
 class EndedExecution:
     """The engine's end hook: the last execution of a machine being deleted takes the machine with it."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: ServiceContext, asked: Asked) -> None:
+        self.ctx, self.asked = ctx, asked
 
     def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
-        return versions.deleting(tx, record.state_machine_arn) or status_events.listening(tx, record)
+        return self.asked.deleting(tx, record.state_machine_arn) or self.asked.listening(tx, record)
 
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         versions.purge_if_idle(self.ctx.within(tx), record.state_machine_arn)
@@ -60,11 +92,11 @@ class EndedExecution:
 class StartedExecution:
     """The engine's start hook: the RUNNING status-change event, to the rules that match it."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: ServiceContext, asked: Asked) -> None:
+        self.ctx, self.asked = ctx, asked
 
     def wanted(self, tx: UnitOfWork, record: ExecutionRecord) -> bool:
-        return status_events.listening(tx, record)
+        return self.asked.listening(tx, record)
 
     def __call__(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         status_events.publish(self.ctx.within(tx), record)

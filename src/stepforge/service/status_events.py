@@ -43,8 +43,18 @@ def event(ctx: WriteContext, record: ExecutionRecord) -> dict[str, Any]:
 
 def listening(store: Reads, record: ExecutionRecord) -> bool:
     """Would ``record`` send an event anywhere? Not an EXPRESS execution (as on AWS), nor any without a
-    rule on the default bus (one row read, kept by the store: every execution asks twice)."""
-    return ":express:" not in record.arn and bool(store.list_rules(rules.DEFAULT_BUS, limit=1).items)
+    rule on the default bus."""
+    return sends(record) and any_rule(store)
+
+
+def sends(record: ExecutionRecord) -> bool:
+    """Does ``record`` send status-change events at all (not an EXPRESS execution, as on AWS)?"""
+    return ":express:" not in record.arn
+
+
+def any_rule(store: Reads) -> bool:
+    """Is there a rule on the default bus (one row read, kept by the store)?"""
+    return bool(store.list_rules(rules.DEFAULT_BUS, limit=1).items)
 
 
 def publish(ctx: WriteContext, record: ExecutionRecord) -> list[str]:

@@ -3,6 +3,7 @@ ARN an execution is started with (unqualified, version or alias) to what it runs
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,12 @@ class Target:
 
 def split(arn: str) -> tuple[str, str | None]:
     """(unqualified state machine ARN, qualifier or None) of a state machine, version or alias ARN."""
+    return _split(arn) if isinstance(arn, str) else _split.__wrapped__(arn)
+
+
+@functools.lru_cache(maxsize=1024)
+def _split(arn: str) -> tuple[str, str | None]:
+    """:func:`split`, kept by ARN (every Start*Execution splits the ARN it names)."""
     parsed = arns.parse(arn, "stateMachine")
     name, _, qualifier = parsed.rest.partition(":")
     if ":" in qualifier:

@@ -3,6 +3,11 @@
 A :class:`Run` (frames, counters), history :class:`Event` details and :data:`Signal` s round-trip
 through these functions unchanged. Decoding follows the dataclass fields, so a field added to a
 record travels without touching this module (as long as it holds JSON values).
+
+Frames, history and signals — text only these functions read back — are written by orjson (a hello
+execution's history: 11 us with json's encoder, 1.4 us): the same values as json's text (dataclasses as
+objects in field order, tuples as arrays, integer keys as strings), a float maybe spelled otherwise
+(``1e-7`` for ``1e-07``); what orjson refuses (an integer past 64 bits, a lone surrogate) json writes.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from typing import Any
+
+import orjson
 
 from stepforge.asl import records as r
 
@@ -43,8 +50,25 @@ def dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _fast(value: Any) -> str:
+    """What :func:`dumps` writes, as values (see the module)."""
+    try:
+        return orjson.dumps(value, default=_plain, option=_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(value)
+
+
 def encode_run(run: r.Run) -> str:
-    return dumps(run)
+    return _fast(run)
+
+
+def encode_events(events: list[r.Event]) -> str:
+    """Consecutive history events as one text: a JSON array of each event's fields, in order."""
+    return _fast([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in events])
+
 
 
 def decode_run(text: str) -> r.Run:
@@ -67,7 +91,7 @@ def _frame(data: dict[str, Any]) -> r.Frame:
 def encode_signal(signal: r.Signal | None) -> str:
     if signal is None:
         return "null"
-    return dumps({"signal": type(signal).__name__, **_plain(signal)})
+    return _fast({"signal": type(signal).__name__, **_plain(signal)})
 
 
 def decode_signal(text: str) -> r.Signal | None:

@@ -9,7 +9,7 @@ from typing import Any
 from stepforge.asl.records import Event, Run
 from stepforge.store import cursors
 from stepforge.store.base import ExecutionQuery
-from stepforge.store.codec import decode_run, dumps, encode_run
+from stepforge.store.codec import decode_run, encode_events, encode_run
 from stepforge.store.postgres_db import PostgresSession, PostgresWriter
 from stepforge.store.postgres_machines import ascii_lower, contains
 from stepforge.store.records import ExecutionRecord, Page
@@ -136,7 +136,7 @@ class PostgresExecutionWrites(PostgresExecutionReads, PostgresWriter):
         rows = []
         for start in range(0, len(events), EVENTS_PER_CHUNK):
             chunk = events[start:start + EVENTS_PER_CHUNK]
-            body = dumps([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in chunk])
+            body = encode_events(chunk)
             rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
         self._execute_many("INSERT INTO events (execution_arn, first_id, last_id, body) VALUES (%s, %s, %s, %s)",
                            rows)

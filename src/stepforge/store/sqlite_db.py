@@ -296,6 +296,9 @@ class SqliteDatabase(SqliteSession):
         self._caches: dict[str, CommittedCache[Any]] = {MACHINES: CommittedCache(), RULES: CommittedCache()}
         self._checkpointer: Checkpointer | None = None
         self._migrate()
+        #: Has ``child_watches`` held a row (as this process, the file's only writer, knows)? While it
+        #: has not, no execution has a parent waiting on it (``get_child_watch`` reads nothing).
+        self.watched = bool(self._execute("SELECT EXISTS (SELECT 1 FROM child_watches)").fetchall()[0][0])
 
     # -- connections and transactions ------------------------------------------------------------
 
@@ -357,7 +360,7 @@ class SqliteDatabase(SqliteSession):
                 tx._connection()  # raises if a storage fault ended the transaction
                 conn.execute("COMMIT")
                 if self._checkpointer is not None:
-                    self._checkpointer.committed()
+                    self._checkpointer.committed(conn)
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

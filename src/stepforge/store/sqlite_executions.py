@@ -10,7 +10,7 @@ from typing import Any
 from stepforge.asl.records import Event, Run
 from stepforge.store import cursors
 from stepforge.store.base import ExecutionQuery
-from stepforge.store.codec import decode_run, dumps, encode_run
+from stepforge.store.codec import decode_run, encode_events, encode_run
 from stepforge.store.records import ExecutionRecord, Page
 from stepforge.store.sqlite_db import SqliteSession, SqliteWriter
 
@@ -130,7 +130,7 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
         rows = []
         for start in range(0, len(events), EVENTS_PER_CHUNK):
             chunk = events[start:start + EVENTS_PER_CHUNK]
-            body = dumps([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in chunk])
+            body = encode_events(chunk)
             rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
         self._defer("INSERT INTO events VALUES (?, ?, ?, ?)", rows, many=_event_inserts)
 

@@ -88,6 +88,9 @@ class SqliteTaskReads(SqliteSession):
     # -- child watches ---------------------------------------------------------------------------
 
     def get_child_watch(self, child_arn: str) -> ChildWatchRecord | None:
+        """None without a read while no watch was ever added: every execution that ends asks."""
+        if not self._database.watched:
+            return None
         row = self._execute(f"SELECT {_WATCH_COLUMNS} FROM child_watches WHERE child_arn = ?",
                             (child_arn,)).fetchone()
         return None if row is None else _watch(row)
@@ -145,6 +148,7 @@ class SqliteTaskWrites(SqliteTaskReads, SqliteWriter):
                        int(dispatch.callback), int(dispatch.closed), dispatch.owner))
 
     def add_child_watch(self, watch: ChildWatchRecord) -> None:
+        self._database.watched = True  # before the row exists (were it rolled back, a read would find none)
         self._execute(f"INSERT OR IGNORE INTO child_watches ({_WATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                       (watch.child_arn, watch.parent_arn, watch.wait_id, watch.pattern, watch.created,
                        int(watch.closed)))
