@@ -143,9 +143,14 @@ class Follower:
         heads = self._open.get(record.arn)
         if heads is None:
             heads = self._start(record.arn)
-        states = record.arn in self._with_states
-        for event in events:
-            self._read(record, heads, event, states)
+        if record.arn in self._with_states:
+            for event in events:
+                self._read(record, heads, event, *_kind(event.type), True)
+        else:  # not sampled: its states' events are skipped unread (only tasks need their frames)
+            for event in events:
+                kind, detail = _kind(event.type)
+                if kind != "entered" and kind != "exited":
+                    self._read(record, heads, event, kind, detail, False)
         # Told by the step's own last event, not by ``record``: a batch may hold several steps of one
         # execution (timers jumped on a manual clock, a start advanced in its own batch), and the record
         # it reports is the one saved after the last of them.
@@ -164,12 +169,12 @@ class Follower:
         self._open[arn] = heads
         return heads
 
-    def _read(self, record: ExecutionRecord, heads: _Heads, event: Event, states: bool) -> None:
-        kind, detail = _kind(event.type)
+    def _read(self, record: ExecutionRecord, heads: _Heads, event: Event, kind: str, detail: str,
+              states: bool) -> None:
+        """One event of kind ``kind`` (see :func:`_kind`); ``states``: the execution's states are followed
+        (without, no state event is read at all)."""
         previous = event.previous_event_id
         if kind == "entered":
-            if not states:
-                return
             before = heads.get(previous, _NOWHERE)
             visit = StateVisit(str((event.details or {}).get("name", "")), detail, event.timestamp, before.state,
                                event.id)
@@ -186,9 +191,9 @@ class Follower:
         if kind.startswith("task:"):
             frame = heads[event.id] = found or _Frame()
             self._task(record, frame, event, kind[5:], detail)
+            if frame.task is None and not states:
+                del heads[event.id]  # the task ended and no state is followed: nothing is open in this frame
             return
-        if kind == "exited" and not states:
-            return  # a task's frame ends with its state
         if found is not None:  # a frame goes on only where something is open in it
             heads[event.id] = found
         if kind == "exited":
