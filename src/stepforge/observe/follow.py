@@ -97,13 +97,19 @@ _FACTS = ("execution_started", "execution_ended", "execution_redriven", "state_e
           "task_scheduled", "task_started", "task_ended", "map_run")
 
 
+#: The event types of states entered and exited seen so far (filled by :func:`_kind`).
+_STATE_EVENTS: set[str] = set()
+
+
 @functools.cache
 def _kind(event_type: str) -> tuple[str, str]:
     """What an event type means here: (``entered``, state type), (``exited``, ""), (``task:<kind>``, phase),
     (``ended``, status), (``started``|``redriven``, ""), (``map_run``, phase) or (``other``, "")."""
     if event_type.endswith("StateEntered"):
+        _STATE_EVENTS.add(event_type)
         return "entered", event_type[:-len("StateEntered")]
     if event_type.endswith("StateExited"):
+        _STATE_EVENTS.add(event_type)
         return "exited", ""
     task = _TASK_EVENT.fullmatch(event_type)
     if task is not None:
@@ -147,9 +153,9 @@ class Follower:
             for event in events:
                 self._read(record, heads, event, *_kind(event.type), True)
         else:  # not sampled: its states' events are skipped unread (only tasks need their frames)
-            for event in events:
+            for event in [event for event in events if event.type not in _STATE_EVENTS]:
                 kind, detail = _kind(event.type)
-                if kind != "entered" and kind != "exited":
+                if kind != "entered" and kind != "exited":  # a state type not seen before
                     self._read(record, heads, event, kind, detail, False)
         # Told by the step's own last event, not by ``record``: a batch may hold several steps of one
         # execution (timers jumped on a manual clock, a start advanced in its own batch), and the record
