@@ -148,6 +148,8 @@ class Follower:
             return
         heads = self._open.get(record.arn)
         if heads is None:
+            if self._whole(record, events):
+                return
             heads = self._start(record.arn)
         if record.arn in self._with_states:
             for event in events:
@@ -163,6 +165,18 @@ class Follower:
         if _kind(events[-1].type)[0] == "ended":
             self._open.pop(record.arn, None)
             self._with_states.discard(record.arn)
+
+    def _whole(self, record: ExecutionRecord, events: list[Event]) -> bool:
+        """Tell at once an execution this one step started and ended, with states only (no task, no Map
+        Run) and not sampled, without following it; False for any other (the general path)."""
+        first, last = events[0], events[-1]
+        if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._seen % self.state_sample == 0
+                or any(event.type not in _STATE_EVENTS for event in events[1:-1])):
+            return False
+        self._seen += 1
+        self._tell("execution_started", record, first.timestamp)
+        self._tell("execution_ended", record, ENDINGS[last.type], last.timestamp)
+        return True
 
     def _start(self, arn: str) -> _Heads:
         if len(self._open) >= self.max_executions:
