@@ -90,7 +90,7 @@ def main() -> None:
             cpu_ratios.append(on_cpu / off_cpu)
             print(f"{scenario:<10} pair {pair + 1}: {FIGURE[scenario]} on {on:>8.1f} off {off:>8.1f} (on/off {ratios[-1]:.3f});"
                   f" server CPU ms/execution on {on_cpu:.2f} off {off_cpu:.2f} (on/off {cpu_ratios[-1]:.3f}),"
-                  f" {order[0]} first", flush=True)
+                  f" {order[0]} first, load {os.getloadavg()[0]:.1f}", flush=True)
         print(f"{scenario:<10} median on/off: throughput {statistics.median(ratios):.3f}, server CPU per execution "
               f"{statistics.median(cpu_ratios):.3f} over {len(ratios)} pairs", flush=True)
 

@@ -71,6 +71,14 @@ def test_a_recorded_call_is_in_the_file_before_record_returns(tmp_path: Path) ->
     log.close()
 
 
+def test_values_orjson_refuses_are_written_as_json_writes_them(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.record(call(name="\ud800x", count=2**70))  # a lone surrogate (JSON can escape one), an integer past 64 bits
+    log.close()
+    [shaped] = [json.loads(text) for text in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert shaped["requestParameters"]["name"] == "\ud800x" and shaped["requestParameters"]["count"] == 2**70
+
+
 def test_read_filters_by_time_actor_and_resource_oldest_first(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)

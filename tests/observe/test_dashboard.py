@@ -50,3 +50,14 @@ def test_states_are_timed_in_one_execution_of_eight(harness: Harness, observed: 
     slowest = observed.dashboard.snapshot(harness.clock.now())["slowest"]
     # nine machines, one execution each: the first and the ninth are followed state by state
     assert sorted(row["count"] for row in slowest) == [1, 1, 1, 1]
+
+
+def test_executions_of_one_step_are_sampled_one_in_eight_too(harness: Harness, observed: Observatory) -> None:
+    quick = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}}}
+    for _ in range(9):
+        harness.run(quick)
+    assert observed.dashboard is not None
+    figures = observed.dashboard.snapshot(harness.clock.now())
+    # each starts and ends in one step; the first and the ninth are followed state by state
+    assert sorted(row["count"] for row in figures["slowest"]) == [1, 1, 1, 1]
+    assert sum(sum(series["succeeded"]) for series in figures["machines"].values()) == 9

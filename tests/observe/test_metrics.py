@@ -80,6 +80,23 @@ def test_lambda_function_counts_and_times_name_the_function(harness: Harness, ob
     assert value(found, "stepforge_LambdaFunctionTime_count", **boom) == 1
 
 
+def test_tasks_count_under_their_resource_in_executions_whose_states_are_not_followed(
+        harness: Harness, observed: Observatory) -> None:
+    retried = lambda_machine("boom")
+    retried["States"]["Call"]["Retry"] = [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}]
+    machine = harness.create(retried)
+    for _ in range(3):  # states are followed in the first only
+        arn = harness.call(executions.start, stateMachineArn=machine, input='{"n": 1}')["executionArn"]
+        assert harness.run_until_done(arn).status == "FAILED"
+    found = samples(observed)
+    boom = {"StateMachineArn": machine, "LambdaFunctionArn": FN + "boom"}
+    for phase in ("Scheduled", "Started", "Failed"):
+        assert value(found, f"stepforge_LambdaFunctions{phase}_total", **boom) == 9
+    assert value(found, "stepforge_LambdaFunctionRunTime_count", **boom) == 9
+    assert value(found, "stepforge_LambdaFunctionsFailed_total", StateMachineArn=machine,
+                 LambdaFunctionArn="unknown") == 0
+
+
 def test_activity_counts_follow_a_worker_and_a_heartbeat_timeout(harness: Harness, observed: Observatory) -> None:
     activity = harness.create_activity("chores")
     done = harness.start(activity_machine(activity))

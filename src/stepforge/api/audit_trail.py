@@ -111,6 +111,9 @@ class Tap:
     that parsed the request and built the answer hands both to :meth:`answered` instead of sending
     through :meth:`send` (the trail then reads them instead of parsing the bodies again)."""
 
+    __slots__ = ("_finished", "_request", "_request_size", "_response", "_response_size", "error_code", "note",
+                 "params", "payload", "status")
+
     def __init__(self, finished: Callable[[], None]) -> None:
         self._finished: Callable[[], None] | None = finished
         self.status = 0

@@ -10,16 +10,23 @@ state machines, so on an exposed server they are no more public than the API is.
 from __future__ import annotations
 
 import hmac
-import json
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stepforge.api import envelope
 from stepforge.api.credentials import AuthConfig
 from stepforge.observe.config import ObserveConfig
 from stepforge.observe.metrics import CONTENT_TYPE, Metrics
+from stepforge.service.errors import ApiError
+
+
+class Unauthorized(ApiError):
+    """``/metrics`` without the bearer token it wants (401, so that a scraper knows to send one)."""
+
+    code, status = "AccessDeniedException", 401
 
 
 def metrics_route(metrics: Metrics, config: ObserveConfig, auth: AuthConfig) -> Route:
@@ -45,6 +52,6 @@ def _refusal(request: Request, config: ObserveConfig, auth: AuthConfig) -> Respo
     message = ("/metrics needs 'Authorization: Bearer <[metrics] bearer_token>' when access keys are configured"
                if token else "/metrics is closed: access keys are configured; set [metrics] bearer_token "
                              "(or public = true) in the server's config to let a scraper read it")
-    body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "message": message})
-    return Response(body, status_code=401, media_type="application/x-amz-json-1.0",
-                    headers={"WWW-Authenticate": "Bearer", "x-amzn-ErrorType": "AccessDeniedException"})
+    answer = envelope.error(Unauthorized(message), envelope.CORAL)
+    return Response(answer.body, status_code=answer.status, media_type=envelope.CONTENT_TYPE.decode(),
+                    headers={"WWW-Authenticate": "Bearer", "x-amzn-ErrorType": Unauthorized.code})

@@ -20,9 +20,11 @@ from collections.abc import Callable
 
 from stepforge.api import envelope
 from stepforge.api.throttle_config import Quota, ThrottleConfig
+from stepforge.service.errors import ApiError
 
 THROTTLING = "ThrottlingException"
-ERROR_TYPE = f"com.amazon.coral.availability#{THROTTLING}"
+NAMESPACE = "com.amazon.coral.availability"
+ERROR_TYPE = f"{NAMESPACE}#{THROTTLING}"
 MESSAGE = "Rate exceeded"
 #: AWS's larger default quotas apply in these regions; every other region gets :data:`OTHER_REGIONS`.
 LARGE_REGIONS = frozenset({"us-east-1", "us-west-2", "eu-west-1"})
@@ -113,7 +115,12 @@ class Throttle:
             return bucket.take(now)
 
 
+class Throttled(ApiError):
+    """A call over its rate (AWS's front end answers it, hence its own ``__type`` namespace)."""
+
+    code, status = THROTTLING, 400
+
+
 def throttled() -> envelope.Answer:
     """AWS's answer to a call over its rate: 400, ThrottlingException, "Rate exceeded"."""
-    payload = {"__type": ERROR_TYPE, "message": MESSAGE}
-    return envelope.Answer(400, envelope.encode(payload), payload, THROTTLING)
+    return envelope.error(Throttled(MESSAGE), NAMESPACE)

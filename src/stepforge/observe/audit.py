@@ -53,6 +53,7 @@ _ARN_KEYS = {"stateMachineArn": "AWS::StepFunctions::StateMachine", "executionAr
              "stateMachineVersionArn": "AWS::StepFunctions::StateMachineVersion",
              "stateMachineAliasArn": "AWS::StepFunctions::StateMachineAlias",
              "resourceArn": "AWS::StepFunctions::Resource"}
+_ARN_ORDER = {key: index for index, key in enumerate(_ARN_KEYS)}
 
 
 @dataclass(slots=True)
@@ -80,10 +81,55 @@ def event(call: Call) -> dict[str, Any]:
 
 
 def line(call: Call) -> str:
-    """``call`` as one line of the trail: a CloudTrail-shaped event in JSON, newline included.
+    """``call`` as one line of the trail: a CloudTrail-shaped event in JSON, newline included."""
+    return encoded(call).decode()
 
-    Shaped as one object around the parts that vary and encoded in one call (the trail writes one line
-    per audited call, so shaping it is most of the trail's cost); the caller's identity comes ready-made."""
+
+def encoded(call: Call) -> bytes:
+    """``call``'s :func:`line` in UTF-8, as the trail stores it.
+
+    The line is written around its varying parts: what is the same for every call of one operation by
+    one caller (source, names, identity) is encoded once (:func:`_fixed`), then the event's id and time,
+    the request and the response are encoded and joined to it (the trail writes one line per audited
+    call, so shaping it is most of the trail's cost)."""
+    try:
+        return _joined(call)
+    except TypeError:  # what orjson refuses (an integer past 64 bits, a lone surrogate): json's text
+        text = _json_encode(_shaped(call)) + "\n"
+        return text.encode("utf-8", "backslashreplace")  # a lone surrogate as its JSON escape
+
+
+def _joined(call: Call) -> bytes:
+    params, response = call.params, call.response
+    rest: dict[str, Any]
+    if call.error_code:
+        rest = {"errorCode": call.error_code, "errorMessage": str(response.get("message", ""))[:1024]}
+    else:
+        rest = {"responseElements": trimmed(response)}
+    resources = _resources(params, response)
+    if resources:
+        rest["resources"] = resources
+    before, after = _fixed(call.operation, call.region, call.source_ip, call.user_agent, call.access_key,
+                           call.console_user, call.account)
+    start = f'{{"eventVersion":"1.08","eventID":"{_EVENT_IDS.next()}","eventTime":"{_stamp(call.at or time.time())}"'
+    return b"".join((start.encode(), before, orjson.dumps(trimmed(params), default=str), after, b",",
+                     memoryview(orjson.dumps(rest, default=str))[1:], b"\n"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _fixed(operation: str, region: str, source_ip: str, user_agent: str, access_key: str | None,
+           console_user: str | None, account: str) -> tuple[bytes, bytes]:
+    """The parts of a line that are the same for every call of ``operation`` by one caller, encoded: what
+    comes between ``eventTime`` and the request's parameters, and what comes after them."""
+    before = orjson.dumps({"eventSource": EVENT_SOURCE, "eventName": operation, "awsRegion": region,
+                           "sourceIPAddress": source_ip, "userAgent": user_agent[:256],
+                           "userIdentity": _identity(access_key, console_user, account)})
+    after = orjson.dumps({"readOnly": False, "eventType": "AwsApiCall", "recipientAccountId": account})
+    return b"," + before[1:-1] + b',"requestParameters":', b"," + after[1:-1]
+
+
+def _shaped(call: Call) -> dict[str, Any]:
+    """``call`` as the object its line encodes (what :func:`_joined` writes in parts)."""
     params, response = call.params, call.response
     shaped: dict[str, Any] = {
         "eventVersion": "1.08", "eventID": _EVENT_IDS.next(), "eventTime": _stamp(call.at or time.time()),
@@ -100,7 +146,7 @@ def line(call: Call) -> str:
     resources = _resources(params, response)
     if resources:
         shaped["resources"] = resources
-    return _encode(shaped) + "\n"
+    return shaped
 
 
 #: The compact JSON text of any value, json's (for what orjson refuses: an integer past 64 bits, a
@@ -114,7 +160,6 @@ def _encode(value: Any) -> str:
         return orjson.dumps(value, default=str).decode()
     except TypeError:
         return _json_encode(value)
-
 
 
 #: The events' ids (``uuid4()`` per event costs a system call for randomness; these are as unique in the trail).
@@ -191,10 +236,13 @@ def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[st
     CloudTrail resource type."""
     found: dict[str, str] = {}
     for source in (params, response):
-        for key, kind in _ARN_KEYS.items():
+        named = [key for key in source if key in _ARN_KEYS] if len(source) <= MAX_KEPT else list(_ARN_KEYS)
+        if len(named) > 1:
+            named.sort(key=_ARN_ORDER.__getitem__)
+        for key in named:
             value = source.get(key)
             if isinstance(value, str) and value not in found:
-                found[value] = kind
+                found[value] = _ARN_KEYS[key]
     return [{"ARN": arn, "type": kind} for arn, kind in found.items()]
 
 
@@ -220,7 +268,7 @@ class AuditLog:
 
     def record(self, call: Call) -> None:
         """Append ``call``'s event to the trail."""
-        data = line(call).encode()
+        data = encoded(call)
         with self._lock:
             try:
                 self._append(data)

@@ -39,7 +39,7 @@ class Dashboard(Listener):
         self._states: dict[tuple[str, str], _StateTimes] = {}
         self._batches: OrderedDict[int, list[int]] = OrderedDict()  # minute -> [batches, work items]
         # this batch's state visits and execution counts (the engine's thread only), merged by ``batch``
-        self._exits: list[tuple[tuple[str, str], float]] = []
+        self._exits: dict[tuple[str, str], _StateTimes] = {}  # (machine, state) -> this batch's visits
         self._counts: dict[tuple[int, str, str], int] = {}  # (minute, machine, series) -> executions
 
     # -- feeding -------------------------------------------------------------------------------
@@ -47,14 +47,14 @@ class Dashboard(Listener):
     def batch(self, done: BatchDone) -> None:
         """The batch's end: its figures, and the executions and state visits it counted, merged under the
         lock at once."""
-        exits, self._exits = self._exits, []
+        exits, self._exits = self._exits, {}
         executions, self._counts = self._counts, {}
         with self._lock:
             counts = _bucket(self._batches, int(done.now // 60), lambda: [0, 0])
             counts[0] += 1
             counts[1] += done.size
-            for key, seconds in exits:
-                self._time_state(key, seconds)
+            for key, visits in exits.items():
+                self._time_state(key, visits)
             for (minute, machine, series), count in executions.items():
                 machines = _bucket(self._minutes, minute, dict)
                 machines.setdefault(machine, dict.fromkeys(SERIES, 0))[series] += count
@@ -66,18 +66,24 @@ class Dashboard(Listener):
         self._count(record.state_machine_arn, _SERIES_OF[status], at)
 
     def state_exited(self, record: ExecutionRecord, visit: StateVisit, at: float) -> None:
-        self._exits.append(((record.state_machine_arn, visit.name), at - visit.entered))
-
-    def _time_state(self, key: tuple[str, str], seconds: float) -> None:
-        times = self._states.get(key)
+        key, seconds = (record.state_machine_arn, visit.name), max(0.0, at - visit.entered)
+        times = self._exits.get(key)
         if times is None:
-            if len(self._states) >= MAX_STATES:
-                return
-            times = self._states[key] = _StateTimes()
-        seconds = max(0.0, seconds)
+            self._exits[key] = _StateTimes(1, seconds, seconds)
+            return
         times.count += 1
         times.total += seconds
         times.longest = max(times.longest, seconds)
+
+    def _time_state(self, key: tuple[str, str], visits: _StateTimes) -> None:
+        times = self._states.get(key)
+        if times is None:
+            if len(self._states) < MAX_STATES:
+                self._states[key] = visits
+            return
+        times.count += visits.count
+        times.total += visits.total
+        times.longest = max(times.longest, visits.longest)
 
     def _count(self, machine: str, series: str, at: float) -> None:
         key = (int(at // 60), machine, series)

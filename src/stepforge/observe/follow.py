@@ -97,13 +97,19 @@ _FACTS = ("execution_started", "execution_ended", "execution_redriven", "state_e
           "task_scheduled", "task_started", "task_ended", "map_run")
 
 
+#: The event types of states entered and exited seen so far (filled by :func:`_kind`).
+_STATE_EVENTS: set[str] = set()
+
+
 @functools.cache
 def _kind(event_type: str) -> tuple[str, str]:
     """What an event type means here: (``entered``, state type), (``exited``, ""), (``task:<kind>``, phase),
     (``ended``, status), (``started``|``redriven``, ""), (``map_run``, phase) or (``other``, "")."""
     if event_type.endswith("StateEntered"):
+        _STATE_EVENTS.add(event_type)
         return "entered", event_type[:-len("StateEntered")]
     if event_type.endswith("StateExited"):
+        _STATE_EVENTS.add(event_type)
         return "exited", ""
     task = _TASK_EVENT.fullmatch(event_type)
     if task is not None:
@@ -142,16 +148,35 @@ class Follower:
             return
         heads = self._open.get(record.arn)
         if heads is None:
+            if self._whole(record, events):
+                return
             heads = self._start(record.arn)
-        states = record.arn in self._with_states
-        for event in events:
-            self._read(record, heads, event, states)
+        if record.arn in self._with_states:
+            for event in events:
+                self._read(record, heads, event, *_kind(event.type), True)
+        else:  # not sampled: its states' events are skipped unread (only tasks need their frames)
+            for event in [event for event in events if event.type not in _STATE_EVENTS]:
+                kind, detail = _kind(event.type)
+                if kind != "entered" and kind != "exited":  # a state type not seen before
+                    self._read(record, heads, event, kind, detail, False)
         # Told by the step's own last event, not by ``record``: a batch may hold several steps of one
         # execution (timers jumped on a manual clock, a start advanced in its own batch), and the record
         # it reports is the one saved after the last of them.
         if _kind(events[-1].type)[0] == "ended":
             self._open.pop(record.arn, None)
             self._with_states.discard(record.arn)
+
+    def _whole(self, record: ExecutionRecord, events: list[Event]) -> bool:
+        """Tell at once an execution this one step started and ended, with states only (no task, no Map
+        Run) and not sampled, without following it; False for any other (the general path)."""
+        first, last = events[0], events[-1]
+        if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._seen % self.state_sample == 0
+                or any(event.type not in _STATE_EVENTS for event in events[1:-1])):
+            return False
+        self._seen += 1
+        self._tell("execution_started", record, first.timestamp)
+        self._tell("execution_ended", record, ENDINGS[last.type], last.timestamp)
+        return True
 
     def _start(self, arn: str) -> _Heads:
         if len(self._open) >= self.max_executions:
@@ -164,12 +189,12 @@ class Follower:
         self._open[arn] = heads
         return heads
 
-    def _read(self, record: ExecutionRecord, heads: _Heads, event: Event, states: bool) -> None:
-        kind, detail = _kind(event.type)
+    def _read(self, record: ExecutionRecord, heads: _Heads, event: Event, kind: str, detail: str,
+              states: bool) -> None:
+        """One event of kind ``kind`` (see :func:`_kind`); ``states``: the execution's states are followed
+        (without, no state event is read at all)."""
         previous = event.previous_event_id
         if kind == "entered":
-            if not states:
-                return
             before = heads.get(previous, _NOWHERE)
             visit = StateVisit(str((event.details or {}).get("name", "")), detail, event.timestamp, before.state,
                                event.id)
@@ -186,9 +211,9 @@ class Follower:
         if kind.startswith("task:"):
             frame = heads[event.id] = found or _Frame()
             self._task(record, frame, event, kind[5:], detail)
+            if frame.task is None and not states:
+                del heads[event.id]  # the task ended and no state is followed: nothing is open in this frame
             return
-        if kind == "exited" and not states:
-            return  # a task's frame ends with its state
         if found is not None:  # a frame goes on only where something is open in it
             heads[event.id] = found
         if kind == "exited":

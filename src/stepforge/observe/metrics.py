@@ -24,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from stepforge.engine.observer import BatchDone
+from stepforge.observe.engine_figures import EngineFigures
 from stepforge.observe.follow import Listener, TaskRun
 from stepforge.observe.tally import Tally
 from stepforge.store.records import ExecutionRecord
@@ -39,8 +40,6 @@ TASK_PHASES = ("Scheduled", "Started", "Succeeded", "Failed", "TimedOut")
 ENDED = {"SUCCEEDED": "Succeeded", "FAILED": "Failed", "ABORTED": "Aborted", "TIMED_OUT": "TimedOut"}
 MILLISECOND_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000,
                        900_000, 3_600_000, float("inf"))
-SECOND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, float("inf"))
-SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, float("inf"))
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -78,32 +77,16 @@ class Metrics(Listener):
         self._engine(open_executions)
 
     def _engine(self, open_executions: Callable[[], int] | None) -> None:
-        r, node = self.registry, ("node",)
-        self._batches = Counter("engine_batches", "Batches committed", node, namespace=NAMESPACE, registry=r)
-        self._batch_size = Histogram("engine_batch_size", "Work items (writes, signals, timers) per committed batch",
-                                     node, namespace=NAMESPACE, registry=r, buckets=SIZE_BUCKETS)
-        self._ready = Gauge("engine_ready_work", "Work items the last batch found ready (256 is a full batch: "
-                            "more is waiting)", node, namespace=NAMESPACE, registry=r)
-        self._lag = Histogram("engine_timer_lag_seconds", "How late the most overdue timer of a batch fired",
-                              node, namespace=NAMESPACE, registry=r, buckets=SECOND_BUCKETS)
-        self._seconds = Histogram("engine_batch_seconds", "Seconds per batch, commit included", node,
-                                  namespace=NAMESPACE, registry=r, buckets=SECOND_BUCKETS)
-        self._commit = Histogram("engine_commit_seconds", "Seconds per batch commit", node, namespace=NAMESPACE,
-                                 registry=r, buckets=SECOND_BUCKETS)
-        r.register(_Live(self, open_executions))
+        self._engine_figures = EngineFigures(NAMESPACE, self.node)
+        self.registry.register(self._engine_figures)
+        self.registry.register(_Live(self, open_executions))
 
     # -- the engine's figures ------------------------------------------------------------------
 
     def batch(self, done: BatchDone) -> None:
         """Count one committed batch, and make the executions it counted visible."""
         self._executions.commit()
-        self._child(self._batches).inc()
-        self._child(self._batch_size).observe(done.size)
-        self._child(self._ready).set(done.size)
-        self._child(self._seconds).observe(done.seconds)
-        self._child(self._commit).observe(done.commit_seconds)
-        if done.timers:
-            self._child(self._lag).observe(max(0.0, done.timer_lag))
+        self._engine_figures.batch(done)
 
     def _child(self, metric: Any, *labels: str) -> Any:
         """``metric.labels(*labels, node)``, made once (``labels()`` costs a lock and a lookup a call)."""

@@ -77,7 +77,10 @@ class Tally(Collector):
                     continue
                 for name, count in figures.counts.items():
                     total.counts[name] = total.counts.get(name, 0) + count
-                total.buckets = [a + b for a, b in zip(total.buckets, figures.buckets, strict=True)]
+                buckets = total.buckets
+                for index, count in enumerate(figures.buckets):
+                    if count:
+                        buckets[index] += count
                 total.total_ms += figures.total_ms
 
     def collect(self) -> Iterator[Metric]:
