@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from stepforge.observe.observatory import Observatory
-from stepforge.service import executions
+from stepforge.service import executions, statemachines
 from stepforge.store.base import StorageFull, UnitOfWork
-from stepforge.testing import Harness
+from stepforge.testing import ROLE, Harness
 from tests.observe.conftest import samples, value
 
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
@@ -181,3 +182,23 @@ def test_engine_figures_batches_open_executions_and_timer_lag(harness: Harness, 
     assert value(found, "stepforge_engine_timer_lag_seconds_count") == 1
     assert value(found, "stepforge_engine_timer_lag_seconds_sum") == pytest.approx(1.0)
     assert value(found, "stepforge_engine_batch_size_count") == value(found, "stepforge_engine_batches_total")
+
+
+def test_express_executions_are_counted_as_standard_ones_though_they_keep_no_history(
+        harness: Harness, observed: Observatory) -> None:
+    def express(name: str, definition: dict[str, Any]) -> str:
+        created = harness.call(statemachines.create, name=name, definition=json.dumps(definition),
+                               roleArn=ROLE, type="EXPRESS")
+        return str(created["stateMachineArn"])
+
+    passing, failing = express("passing", PASS), express("failing", FAIL)
+    for machine in (passing, passing, failing):
+        arn = harness.call(executions.start, stateMachineArn=machine, input="{}")["executionArn"]
+        assert ":express:" in arn
+    harness.settle()
+    found = samples(observed)
+    assert value(found, "stepforge_ExecutionsStarted_total", StateMachineArn=passing) == 2
+    assert value(found, "stepforge_ExecutionsSucceeded_total", StateMachineArn=passing) == 2
+    assert value(found, "stepforge_ExecutionsStarted_total", StateMachineArn=failing) == 1
+    assert value(found, "stepforge_ExecutionsFailed_total", StateMachineArn=failing) == 1
+    assert value(found, "stepforge_ExecutionTime_count", StateMachineArn=passing) == 2

@@ -54,6 +54,9 @@ from stepforge.tasks.lambdas import Outcome
 
 log = logging.getLogger(__name__)
 
+#: Told the events one step of an EXPRESS execution appended (there is no batch: no history is stored).
+StepObserver = Callable[[ExecutionRecord, list[Event]], None]
+
 #: EXPRESS executions last at most five minutes.
 MAX_SECONDS = 300.0
 #: The timer kind that ends an EXPRESS execution at its limit (the interpreter's own execution timeout).
@@ -96,6 +99,9 @@ class ExpressRunner:
 
     def __init__(self, clock: Clock, dispatcher: Dispatcher, logs: ExecutionLogs) -> None:
         self.clock, self.dispatcher, self.logs = clock, dispatcher, logs
+        #: Told each step's events as they happen (metrics, traces, the dashboard), as the engine's
+        #: observer is told a batch's; on whichever thread ran the step. Must not raise.
+        self.observer: StepObserver | None = None
         self.rng = random.Random()
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
@@ -252,6 +258,7 @@ class ExpressRunner:
         run.status, run.error, run.cause, run.output = FAILED, errors.RUNTIME, cause, None
         try:
             self.logs.write(live.target, live.record.arn, [event])
+            self._observe(live.record, [event])
         finally:
             self._end(live, now)
 
@@ -259,6 +266,7 @@ class ExpressRunner:
         record = live.record
         self.logs.write(live.target, record.arn, step.events)
         record.event_count += len(step.events)
+        self._observe(record, step.events)
         for command in step.commands:
             if isinstance(command, SetTimer):
                 self._at(command.due, record.arn, TimerFired(command.wait_id, command.kind))
@@ -271,6 +279,13 @@ class ExpressRunner:
             live.inbox.append(Resume())
         if record.run.status != RUNNING:
             self._end(live, now)
+
+    def _observe(self, record: ExecutionRecord, events: list[Event]) -> None:
+        if self.observer is not None and events:
+            try:
+                self.observer(record, events)
+            except Exception:  # an observer's bug must not stop the execution
+                log.exception("step observer failed")
 
     def _dispatch(self, live: _Live, command: DispatchTask, now: float) -> None:
         arn = live.record.arn

@@ -88,6 +88,10 @@ class Metrics(Listener):
         self._executions.commit()
         self._engine_figures.batch(done)
 
+    def stepped(self) -> None:
+        """Make what one step of an EXPRESS execution counted visible (it has no batch)."""
+        self._executions.commit()
+
     def _child(self, metric: Any, *labels: str) -> Any:
         """``metric.labels(*labels, node)``, made once (``labels()`` costs a lock and a lookup a call)."""
         key = (metric, *labels)

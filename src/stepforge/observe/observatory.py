@@ -8,10 +8,12 @@ observing work); the audit trail, fed by the HTTP edge, is independent of the en
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stepforge.asl.records import Event
 from stepforge.engine.engine import Engine
 from stepforge.engine.observer import BatchDone
 from stepforge.observe.audit import FILE_NAME, AuditLog
@@ -19,6 +21,7 @@ from stepforge.observe.config import ObserveConfig
 from stepforge.observe.dashboard import Dashboard
 from stepforge.observe.follow import Follower, Listener
 from stepforge.observe.metrics import Metrics
+from stepforge.store.records import ExecutionRecord
 
 #: Without tracing, states are timed (the dashboard's slowest states) in one execution of this many.
 STATE_SAMPLE = 8
@@ -46,6 +49,7 @@ class Observatory:
                       if config.audit and audit_path is not None else None)
         listeners: list[Listener] = [x for x in (self.metrics, self.dashboard, self.tracing) if x is not None]
         self.follower = Follower(listeners, state_sample=1 if self.tracing is not None else STATE_SAMPLE)
+        self._following = threading.Lock()  # the engine's thread and the EXPRESS runner's threads
 
     @property
     def watches_engine(self) -> bool:
@@ -56,17 +60,27 @@ class Observatory:
         """Become ``engine``'s batch observer (if anything watches), and give tasks the trace context."""
         if self.watches_engine:
             engine.observer = self
+            engine.express.observer = self.express_step
         if self.tracing is not None:
             engine.dispatcher.trace_headers = self.tracing.headers
 
     def __call__(self, done: BatchDone) -> None:
         """The engine's hook: one committed batch."""
-        for record, events in done.steps:
-            self.follower.follow(record, events)
-        if self.metrics is not None:
-            self.metrics.batch(done)
+        with self._following:
+            for record, events in done.steps:
+                self.follower.follow(record, events)
+            if self.metrics is not None:
+                self.metrics.batch(done)
         if self.dashboard is not None:
             self.dashboard.batch(done)
+
+    def express_step(self, record: ExecutionRecord, events: list[Event]) -> None:
+        """The EXPRESS runner's hook: one step of an execution kept in memory (on the thread that ran it:
+        a request's, a task's, the timers'), followed as a batch's steps are."""
+        with self._following:
+            self.follower.follow(record, events)
+            if self.metrics is not None:
+                self.metrics.stepped()
 
     def started(self, result: Any, headers: Mapping[str, str]) -> Any:
         """A StartExecution's result, passed through; its execution's span adopts the request's trace context."""
