@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from stepforge.observe.observatory import Observatory
-from stepforge.testing import Harness
+from stepforge.service import executions, statemachines
+from stepforge.testing import ROLE, Harness
 
 SLOW = {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Next": "Slow"},
                                        "Slow": {"Type": "Wait", "Seconds": 120, "End": True}}}
@@ -61,3 +64,13 @@ def test_executions_of_one_step_are_sampled_one_in_eight_too(harness: Harness, o
     # each starts and ends in one step; the first and the ninth are followed state by state
     assert sorted(row["count"] for row in figures["slowest"]) == [1, 1, 1, 1]
     assert sum(sum(series["succeeded"]) for series in figures["machines"].values()) == 9
+
+
+def test_express_executions_are_charted_as_their_steps_run(harness: Harness, observed: Observatory) -> None:
+    machine = harness.call(statemachines.create, name="express", definition=json.dumps(FAIL), roleArn=ROLE,
+                           type="EXPRESS")["stateMachineArn"]
+    for _ in range(2):
+        harness.call(executions.start, stateMachineArn=machine, input="{}")
+    assert observed.dashboard is not None
+    figures = observed.dashboard.snapshot(harness.clock.now())["machines"][machine]
+    assert (sum(figures["started"]), sum(figures["failed"])) == (2, 2)

@@ -38,7 +38,7 @@ class Dashboard(Listener):
         self._minutes: OrderedDict[int, dict[str, dict[str, int]]] = OrderedDict()
         self._states: dict[tuple[str, str], _StateTimes] = {}
         self._batches: OrderedDict[int, list[int]] = OrderedDict()  # minute -> [batches, work items]
-        # this batch's state visits and execution counts (the engine's thread only), merged by ``batch``
+        # this batch's (or EXPRESS step's) state visits and execution counts, merged by ``stepped``
         self._exits: dict[tuple[str, str], _StateTimes] = {}  # (machine, state) -> this batch's visits
         self._counts: dict[tuple[int, str, str], int] = {}  # (minute, machine, series) -> executions
 
@@ -47,12 +47,19 @@ class Dashboard(Listener):
     def batch(self, done: BatchDone) -> None:
         """The batch's end: its figures, and the executions and state visits it counted, merged under the
         lock at once."""
-        exits, self._exits = self._exits, {}
-        executions, self._counts = self._counts, {}
         with self._lock:
             counts = _bucket(self._batches, int(done.now // 60), lambda: [0, 0])
             counts[0] += 1
             counts[1] += done.size
+        self.stepped()
+
+    def stepped(self) -> None:
+        """Merge the executions and state visits counted since the last merge (a batch's, or one step's
+        of an EXPRESS execution, which has no batch). The caller keeps feeding and merging on one
+        thread at a time (the observatory's lock)."""
+        exits, self._exits = self._exits, {}
+        executions, self._counts = self._counts, {}
+        with self._lock:
             for key, visits in exits.items():
                 self._time_state(key, visits)
             for (minute, machine, series), count in executions.items():

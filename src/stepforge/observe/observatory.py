@@ -71,8 +71,8 @@ class Observatory:
                 self.follower.follow(record, events)
             if self.metrics is not None:
                 self.metrics.batch(done)
-        if self.dashboard is not None:
-            self.dashboard.batch(done)
+            if self.dashboard is not None:
+                self.dashboard.batch(done)
 
     def express_step(self, record: ExecutionRecord, events: list[Event]) -> None:
         """The EXPRESS runner's hook: one step of an execution kept in memory (on the thread that ran it:
@@ -81,6 +81,8 @@ class Observatory:
             self.follower.follow(record, events)
             if self.metrics is not None:
                 self.metrics.stepped()
+            if self.dashboard is not None:
+                self.dashboard.stepped()
 
     def started(self, result: Any, headers: Mapping[str, str]) -> Any:
         """A StartExecution's result, passed through; its execution's span adopts the request's trace context."""
