@@ -25,6 +25,5 @@ def in_lockstep(party: Callable[[int, threading.Barrier], None], *, parties: int
     for thread in threads:
         thread.join(timeout * 2)
     assert not any(thread.is_alive() for thread in threads), "a party never ended"
-    first = next((exc for exc in failures if not isinstance(exc, threading.BrokenBarrierError)), None)
-    if first is not None or failures:
-        raise first or failures[0]
+    if failures:  # the party that broke the barrier, rather than the ones it left waiting
+        raise next((exc for exc in failures if not isinstance(exc, threading.BrokenBarrierError)), failures[0])

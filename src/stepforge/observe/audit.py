@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,13 +93,13 @@ def encoded(call: Call) -> bytes:
     the request and the response are encoded and joined to it (the trail writes one line per audited
     call, so shaping it is most of the trail's cost)."""
     try:
-        return _joined(call)
+        return _joined(call, _orjson)
     except TypeError:  # what orjson refuses (an integer past 64 bits, a lone surrogate): json's text
-        text = _json_encode(_shaped(call)) + "\n"
-        return text.encode("utf-8", "backslashreplace")  # a lone surrogate as its JSON escape
+        return _joined(call, _json_bytes)
 
 
-def _joined(call: Call) -> bytes:
+def _joined(call: Call, encode: Callable[[Any], bytes]) -> bytes:
+    """The line: its fixed parts (:func:`_fixed`) joined with the varying ones, which ``encode`` writes."""
     params, response = call.params, call.response
     rest: dict[str, Any]
     if call.error_code:
@@ -112,8 +112,17 @@ def _joined(call: Call) -> bytes:
     before, after = _fixed(call.operation, call.region, call.source_ip, call.user_agent, call.access_key,
                            call.console_user, call.account)
     start = f'{{"eventVersion":"1.08","eventID":"{_EVENT_IDS.next()}","eventTime":"{_stamp(call.at or time.time())}"'
-    return b"".join((start.encode(), before, orjson.dumps(trimmed(params), default=str), after, b",",
-                     memoryview(orjson.dumps(rest, default=str))[1:], b"\n"))
+    return b"".join((start.encode(), before, encode(trimmed(params)), after, b",", memoryview(encode(rest))[1:],
+                     b"\n"))
+
+
+def _orjson(value: Any) -> bytes:
+    return orjson.dumps(value, default=str)
+
+
+def _json_bytes(value: Any) -> bytes:
+    """json's compact text of ``value`` in UTF-8, a lone surrogate as its JSON escape."""
+    return _json_encode(value).encode("utf-8", "backslashreplace")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -126,27 +135,6 @@ def _fixed(operation: str, region: str, source_ip: str, user_agent: str, access_
                            "userIdentity": _identity(access_key, console_user, account)})
     after = orjson.dumps({"readOnly": False, "eventType": "AwsApiCall", "recipientAccountId": account})
     return b"," + before[1:-1] + b',"requestParameters":', b"," + after[1:-1]
-
-
-def _shaped(call: Call) -> dict[str, Any]:
-    """``call`` as the object its line encodes (what :func:`_joined` writes in parts)."""
-    params, response = call.params, call.response
-    shaped: dict[str, Any] = {
-        "eventVersion": "1.08", "eventID": _EVENT_IDS.next(), "eventTime": _stamp(call.at or time.time()),
-        "eventSource": EVENT_SOURCE, "eventName": call.operation, "awsRegion": call.region,
-        "sourceIPAddress": call.source_ip, "userAgent": call.user_agent[:256],
-        "userIdentity": _identity(call.access_key, call.console_user, call.account),
-        "requestParameters": trimmed(params), "readOnly": False, "eventType": "AwsApiCall",
-        "recipientAccountId": call.account}
-    if call.error_code:
-        shaped["errorCode"] = call.error_code
-        shaped["errorMessage"] = str(response.get("message", ""))[:1024]
-    else:
-        shaped["responseElements"] = trimmed(response)
-    resources = _resources(params, response)
-    if resources:
-        shaped["resources"] = resources
-    return shaped
 
 
 #: The compact JSON text of any value, json's (for what orjson refuses: an integer past 64 bits, a

@@ -70,7 +70,6 @@ def encode_events(events: list[r.Event]) -> str:
     return _fast([(e.id, e.previous_event_id, e.type, e.timestamp, e.details_key, e.details) for e in events])
 
 
-
 def decode_run(text: str) -> r.Run:
     data = json.loads(text)
     frames = {int(k): _frame(v) for k, v in data.pop("frames").items()}
