@@ -174,7 +174,8 @@ def _serve(args: argparse.Namespace) -> int:
         serve(startup.store, startup.socket, account=args.account, log_level=args.log_level,
               max_open_executions=args.max_open_executions, max_history_events=args.max_history_events,
               tasks=tasks, auth=auth, host=args.host, throttle=throttle, tls=tls, logs=logs,
-              node=NodeSettings(lease_ttl=args.lease_ttl, shared=args.db is not None), relay_url=args.db,
+              node=NodeSettings(lease_ttl=args.lease_ttl, shared=args.db is not None, ledger=startup.lock),
+              relay_url=args.db,
               observe=observatory(observing, startup.store, args.data_dir))
     finally:
         startup.close()

@@ -48,18 +48,17 @@ class Refused(Exception):
 
 @dataclass
 class Startup:
-    """What ``serve`` holds before anything runs: the data directory's lock (SQLite only), the
-    checked store and the bound listening socket."""
+    """What ``serve`` holds before anything runs: the data directory's lock, the checked store and
+    the bound listening socket."""
 
-    lock: DataDirLock | None
+    lock: DataDirLock
     store: Store
     socket: socket.socket
 
     def close(self) -> None:
         """Give everything back (the store is closed by :func:`serve` once it has run)."""
         self.socket.close()
-        if self.lock is not None:
-            self.lock.release()
+        self.lock.release()
 
 
 def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL", check: bool = True,
@@ -68,23 +67,16 @@ def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL",
     all before the engine recovers anything: a second server on the same directory, a damaged
     database or a port in use each raise :class:`Refused` with nothing dispatched twice.
 
-    With ``db_url`` (PostgreSQL) there is no directory to take: any number of nodes share the database.
+    With ``db_url`` (PostgreSQL) any number of nodes share the database, each with a data directory
+    of its own (its audit trail and logs), taken the same way: the node id kept there lets a node
+    restarted on it adopt its predecessor's work at once (:class:`~stepforge.engine.lease.NodeLedger`).
     """
-    if db_url is not None:
-        store = open_shared_store(db_url)
-        try:
-            return Startup(None, store, bind(host, port))
-        except Refused:
-            store.close()
-            raise
+    lock = take_data_dir(data_dir)
     try:
-        lock = lock_data_dir(data_dir)
-    except DataDirLocked as exc:
-        raise Refused(str(exc)) from None
-    except OSError as exc:
-        raise Refused(f"cannot use the data directory {data_dir}: {exc}") from None
-    try:
-        store = open_checked_store(data_dir, synchronous=synchronous, check=check)
+        if db_url is not None:
+            store = open_shared_store(db_url)
+        else:
+            store = open_checked_store(data_dir, synchronous=synchronous, check=check)
         try:
             return Startup(lock, store, bind(host, port))
         except Refused:
@@ -93,6 +85,16 @@ def start_up(data_dir: Path, *, host: str, port: int, synchronous: str = "FULL",
     except Refused:
         lock.release()
         raise
+
+
+def take_data_dir(data_dir: Path) -> DataDirLock:
+    """The data directory's lock, or :class:`Refused` saying whose it is or why it cannot be used."""
+    try:
+        return lock_data_dir(data_dir)
+    except DataDirLocked as exc:
+        raise Refused(str(exc)) from None
+    except OSError as exc:
+        raise Refused(f"cannot use the data directory {data_dir}: {exc}") from None
 
 
 def open_checked_store(data_dir: Path, *, synchronous: str = "FULL", check: bool = True) -> SqliteStore:

@@ -83,15 +83,17 @@ def expected(kind: str, v: int) -> tuple[Any, Counter[str]]:
 class Node:
     """One node process (``serve`` on a fixed port, or ``engine``) that can be killed and started again."""
 
-    def __init__(self, kind: str, url: str, workdir: Path, port: int = 0) -> None:
-        self.kind, self.url, self.workdir, self.port = kind, url, workdir, port
+    def __init__(self, kind: str, url: str, workdir: Path, port: int = 0, ttl: float = TTL) -> None:
+        self.kind, self.url, self.workdir, self.port, self.ttl = kind, url, workdir, port, ttl
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        command = [sys.executable, "-m", "stepforge.cli", self.kind, "--db", self.url, "--lease-ttl", str(TTL),
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "stepforge.cli", self.kind, "--db", self.url, "--lease-ttl", str(self.ttl),
                    "--data-dir", str(self.workdir), "--functions", "failover_app"]
-        if self.kind == "serve":
-            command += ["--port", str(self.port)]
+        return command + ["--port", str(self.port)] if self.kind == "serve" else command
+
+    def start(self) -> None:
+        command = self.command()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(APPS), os.environ.get("PYTHONPATH", "")])}
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.workdir / "stderr.log", "ab") as stderr:
@@ -361,6 +363,40 @@ def pair(postgres_url: str, tmp_path: Path) -> Iterator[list[Node]]:
     finally:
         for node in nodes:
             node.stop()
+
+
+def test_a_serve_node_restarted_on_its_data_directory_takes_its_task_back_before_its_lease_ends(
+        postgres_url: str, tmp_path: Path) -> None:
+    node = Node("serve", postgres_url, tmp_path / "serve-a", free_port(), ttl=60.0)
+    node.start()
+    try:
+        wait_for(lambda: _answers(node.port), 30, "the node to answer")
+        api = client(node.port)
+        machine = api.create_state_machine(name="restarted", roleArn=ROLE, definition=json.dumps(ONCE_SLOW))
+        marks = tmp_path / "marks.txt"
+        arn = api.start_execution(stateMachineArn=machine["stateMachineArn"],
+                                  input=json.dumps({"marks": str(marks)}))["executionArn"]
+        wait_for(marks.exists, 20, "the task to be in flight")
+        second = subprocess.run(Node("serve", postgres_url, node.workdir, free_port()).command(), check=False,
+                                capture_output=True, text=True, timeout=30)
+        assert second.returncode == 2 and "is in use by process" in second.stderr, second.stderr
+        node.kill()  # the task dies with it; its node's lease would hold for another minute
+        node.start()
+        wait_for(lambda: _answers(node.port), 30, "the restarted node to answer")
+        described = wait_for(lambda: _ended(client(node.port), arn), 20, "the restarted node to finish the task")
+        assert described["status"] == "SUCCEEDED", described
+        assert marks.read_text().splitlines() == ["called", "called"]  # at-least-once: it ran again
+    finally:
+        node.stop()
+
+
+ONCE_SLOW = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": FN + "slow_once", "End": True,
+                                                    "Parameters": {"marks.$": "$.marks"}}}}
+
+
+def _ended(api: Any, arn: str) -> dict[str, Any] | None:
+    described = api.describe_execution(executionArn=arn)
+    return None if described["status"] == "RUNNING" else dict(described)
 
 
 def _answers(port: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from stepforge.engine.clock import ManualClock
 from stepforge.engine.lease import NodeSettings
 from stepforge.store.base import Store
+from stepforge.store.lock import DataDirLock, lock_data_dir
 from stepforge.store.memory import MemoryStore
 from stepforge.store.records import ActivityRecord
 from stepforge.store.sqlite import SqliteStore
@@ -33,11 +35,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 
 
 class Node(Harness):
-    """One node of the deployment; ``calls`` records the function calls it ran."""
+    """One node of the deployment; ``calls`` records the function calls it ran; ``place``, the locked
+    data directory it runs on (as ``serve`` does), if any."""
 
-    def __init__(self, store: Store, clock: ManualClock, *, finishes: bool = True) -> None:
+    def __init__(self, store: Store, clock: ManualClock, *, finishes: bool = True,
+                 place: DataDirLock | None = None) -> None:
         self.calls: list[Any] = []
-        super().__init__(store=store, clock=clock, node=SHARED,
+        super().__init__(store=store, clock=clock, node=dataclasses.replace(SHARED, ledger=place),
                          functions={"f": lambda event, _: self.calls.append(event) or {"by": "f"}})
         if not finishes:  # its task work never returns (the node dies with it in flight)
             self.engine.dispatcher.runner.run = lambda *a, **k: None  # type: ignore[method-assign]
@@ -130,3 +134,29 @@ def test_api_writes_of_a_fenced_batch_commit_with_the_next_one(store: Store) -> 
     with concurrent.futures.ThreadPoolExecutor(1) as thread:  # a loop of its own, whatever this thread runs
         assert thread.submit(asyncio.run, write_through_a()).result() == "stored"  # the write ran again
     assert a.engine.lease.node_id != first and store.get_activity(activity.arn) == activity
+
+
+def test_a_node_restarted_on_its_data_directory_adopts_its_own_work_at_once(store: Store, tmp_path: Path) -> None:
+    clock = ManualClock()
+    place = lock_data_dir(tmp_path / "node-a")
+    a, b = Node(store, clock, finishes=False, place=place), Node(store, clock)
+    arn = a.start(TASK, {"n": 4})
+    a.settle()
+    place.release()  # a's process dies (SIGKILL): the kernel lets its lock go, a's lease still holds
+    again = Node(store, clock, place=lock_data_dir(tmp_path / "node-a"))  # a new process on a's directory
+    again.settle()
+    assert again.result(arn).status == "SUCCEEDED" and again.calls == [{"n": 4}] and b.calls == []
+    live = {n.id for n in store.list_nodes() if n.lease_expires > clock.now()}
+    assert live == {again.engine.lease.node_id, b.engine.lease.node_id}
+
+
+def test_a_node_on_a_new_data_directory_ends_no_lease_but_its_own_predecessors(store: Store, tmp_path: Path) -> None:
+    clock = ManualClock()
+    a = Node(store, clock, finishes=False, place=lock_data_dir(tmp_path / "node-a"))
+    arn = a.start(TASK, {"n": 5})
+    a.settle()
+    other = Node(store, clock, place=lock_data_dir(tmp_path / "node-b"))
+    other.settle()
+    assert other.calls == [] and a.engine.lease.node_id in {n.id for n in store.list_nodes()}
+    pass_time(clock, TTL * 2, other)  # a, dead, runs no batch: its lease expires, and only then
+    assert other.result(arn).status == "SUCCEEDED" and other.calls == [{"n": 5}]

@@ -11,6 +11,9 @@ transaction before it commits (:meth:`Lease.hold`): a node whose lease expired c
 the batch back and joins again as a new node. On a store only this engine uses (SQLite, whose data
 directory is locked; memory) nobody else adopts anything, so batches skip the check and a new
 engine ends the leases of the nodes before it (their dispatches are adopted at start-up at once).
+A ``serve`` node on a shared store ends one lease at start-up: its predecessor's on the same data
+directory (:class:`NodeLedger`), whose process has ended, so a node restarted after a crash takes its
+own work back at once instead of after the lease's TTL.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from stepforge.engine.clock import Clock
 from stepforge.store.base import Store, UnitOfWork
@@ -30,6 +34,15 @@ from stepforge.store.records import NodeRecord
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = 10.0
+
+
+class NodeLedger(Protocol):
+    """Where a node that owns a place of its own (a locked data directory) records its id, so that the
+    next node there knows its predecessor: whoever holds the place now proves that node's process ended."""
+
+    def previous_node(self) -> str | None: ...
+
+    def record_node(self, node_id: str) -> None: ...
 
 
 class LeaseLost(Exception):
@@ -47,6 +60,7 @@ class NodeSettings:
     kind: str = "serve"
     lease_ttl: float = DEFAULT_TTL
     shared: bool = False
+    ledger: NodeLedger | None = None
 
 
 class Lease:
@@ -74,19 +88,30 @@ class Lease:
         return self.settings.lease_ttl
 
     def join(self, now: float) -> str:
-        """Register a new node (a new id and token) and return its id; on a store that is not shared,
-        end the leases of every other node (they are this one's predecessors)."""
+        """Register a new node (a new id and token) and return its id; end the leases of this one's
+        predecessors: on a store that is not shared every other node, on a shared one the node the
+        ledger names (see :class:`NodeLedger`)."""
         node = NodeRecord(f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}", self.settings.kind,
                           socket.gethostname(), os.getpid(), secrets.token_hex(16))
         with self.store.transaction() as tx:
             tx.register_node(node, self.ttl, now)
-            if not self.settings.shared:
-                for other in tx.list_nodes():
-                    if other.id != node.id:
-                        tx.release_node(other.id, now)
+            for other in self._predecessors(tx):
+                if other != node.id:
+                    tx.release_node(other, now)
+        if self.settings.ledger is not None:
+            self.settings.ledger.record_node(node.id)
         self.node_id, self.token, self._renewed, self._adopt_after = node.id, node.token, now, now
         log.info("node %s joined (lease %.1f s)", node.id, self.ttl)
         return node.id
+
+    def _predecessors(self, tx: UnitOfWork) -> list[str]:
+        if not self.settings.shared:
+            return [other.id for other in tx.list_nodes()]
+        previous = self.settings.ledger.previous_node() if self.settings.ledger is not None else None
+        if previous is None:
+            return []
+        log.info("this node's data directory was last node %s's: its lease ends now, its work is adopted", previous)
+        return [previous]
 
     def counted(self, advanced: int) -> None:
         """Count executions advanced, reported with the next renewal (the node's load)."""

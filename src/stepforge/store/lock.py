@@ -3,6 +3,11 @@
 ``stepforge serve`` takes the lock before it opens the database, so a second server on the same
 directory stops before it recovers (re-dispatches) anything the first has in flight. The kernel
 drops the lock when the holding process ends, however it ends.
+
+The holder also keeps the id of its node (its lease in the store) in the directory: whoever takes
+the lock next knows that node's process has ended, since the kernel let the lock go, so it can end
+that node's lease at once and adopt its work without waiting for the lease to expire (what matters
+on PostgreSQL, where other nodes share the store: see :class:`~stepforge.engine.lease.Lease`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import os
 from pathlib import Path
 
 LOCK_NAME = "stepforge.lock"
+#: The id of the last node that ran on the directory.
+NODE_NAME = "node"
 
 
 class DataDirLocked(Exception):
@@ -24,6 +31,24 @@ class DataDirLock:
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
         self._fd: int | None = fd
+
+    def previous_node(self) -> str | None:
+        """The id of the node that held the directory last (its process has ended), if one did."""
+        try:
+            return (self.path.parent / NODE_NAME).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def record_node(self, node_id: str) -> None:
+        """Remember ``node_id`` as the directory's node (written whole: a crash leaves the old id or the new)."""
+        path = self.path.parent / NODE_NAME
+        staged = path.with_name(f".{NODE_NAME}.{os.getpid()}")
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, f"{node_id}\n".encode())
+        finally:
+            os.close(fd)
+        os.replace(staged, path)
 
     def release(self) -> None:
         if self._fd is not None:

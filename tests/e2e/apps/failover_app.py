@@ -21,3 +21,15 @@ def flaky(event: Any, context: Any) -> Any:
     if event["retry"] < 2:
         raise Busy(f"attempt {event['retry']}")
     return {"v": event["v"], "tries": event["retry"]}
+
+
+def slow_once(event: Any, context: Any) -> Any:
+    """Notes each call in the file ``event["marks"]``; the first call then sleeps for a minute (it is in
+    flight when its node is killed), the next ones answer at once."""
+    with open(event["marks"], "a+") as marks:
+        marks.seek(0)
+        first = not marks.read()
+        marks.write("called\n")
+    if first:
+        time.sleep(60)
+    return {"done": True}
