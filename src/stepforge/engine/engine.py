@@ -475,10 +475,14 @@ class Engine:
                 log.exception("%s hook failed for %s", what, record.arn)
 
     def _announce(self) -> None:
-        """After the commit: wake the requests waiting on what this batch committed."""
-        keys = [notices.activity(arn) for arn in self.dispatcher.take_activities()]
-        keys += [notices.execution(record.arn) for record in self._ended]
-        self._ended = []
+        """After the commit: wake the requests waiting on what this batch committed. With nobody waiting
+        here and no other node to tell, no key is made (a request that subscribes after this look
+        reads the store after the commit: it misses nothing)."""
+        activities, ended, self._ended = self.dispatcher.take_activities(), self._ended, []
+        if self.relay is None and not self.notices.waited():
+            return
+        keys = [notices.activity(arn) for arn in activities]
+        keys += [notices.execution(record.arn) for record in ended]
         if keys:
             self.notices.fire(keys)
             self._publish(keys)
