@@ -215,3 +215,18 @@ def test_a_redrive_whose_write_then_fails_leaves_no_history() -> None:
     assert isinstance(answers[0], ApiError)
     assert len(harness.store.get_events(arn)) == before
     assert harness.store.get_execution(arn).status == "FAILED"  # type: ignore[union-attr]
+
+
+def test_writes_queued_while_the_engine_is_already_woken_are_all_committed(tmp_path: Path) -> None:
+    harness = Harness(store=SqliteStore(tmp_path))
+    machine = harness.create(PASS)
+    harness.engine.start()  # its own thread: each write wakes it, unless a wake-up is pending
+    try:
+        async def many() -> list[Any]:
+            return await asyncio.gather(*(harness.engine.write(start(harness, machine, f"w{i}")) for i in range(64)))
+
+        answers = run_alone(many())
+    finally:
+        harness.engine.stop()
+    assert [harness.result(a["executionArn"]).status for a in answers] == ["SUCCEEDED"] * 64
+    harness.store.close()

@@ -199,8 +199,11 @@ class Engine:
         self._wake.set()
 
     def notify(self) -> None:
-        """New work is in the store: wake the loop."""
-        self._wake.set()
+        """New work is in the store (or queued): wake the loop. Already woken, it is not woken again (a
+        start per request would take the event's lock and notify for nothing): the loop clears the
+        event before it looks for work, so work put before this look is found by that look."""
+        if not self._wake.is_set():
+            self._wake.set()
 
     async def write(self, operation: Callable[[UnitOfWork], T]) -> T:
         """Run an API write with the unit of work of the engine's next batch; returns once it is committed.
