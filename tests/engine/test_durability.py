@@ -7,10 +7,15 @@ The clock is manual, so a one-year Wait takes no wall-clock time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from typing import Any
 
+from stepforge.service import executions
+from stepforge.service.context import Request
 from stepforge.store.base import Store
 from stepforge.testing import Harness
+from tests.async_kit import run_alone
 
 YEAR = 365 * 86400
 START = 1_700_000_000.0
@@ -84,3 +89,27 @@ def test_history_past_the_limit_fails_the_execution(open_durable_store: Callable
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert len(result.events) == 50
     assert result.events[-1]["type"] == "ExecutionFailed"
+
+
+def test_a_start_riding_in_a_batch_that_waits_is_stored_and_resumes_after_a_restart(
+        open_durable_store: Callable[[], Store]) -> None:
+    before = Harness(start=START, store=open_durable_store())
+    machine = before.create({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 60, "Next": "Done"}, "Done": {"Type": "Pass", "End": True}}})
+    request = Request({"stateMachineArn": machine, "name": "rider", "input": '{"k": 2}'}, "us-east-1")
+
+    async def one_batch() -> Any:
+        answer = asyncio.ensure_future(before.engine.writes.submit(
+            lambda tx: executions.start(before.ctx.within(tx), request)))
+        await asyncio.sleep(0)
+        before.engine.run_once(before.clock.now())  # the API's write and the first step: one transaction
+        return await answer
+
+    arn = run_alone(one_batch())["executionArn"]
+    before.store.close()  # what a SIGKILL after the commit leaves
+
+    after = restart(open_durable_store, START + 60)
+    after.settle()
+    result = after.result(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", {"k": 2})
+    assert [e["type"] for e in result.events][:3] == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited"]

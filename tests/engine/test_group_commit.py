@@ -13,7 +13,7 @@ import pytest
 
 from stepforge.service import executions, redrive
 from stepforge.service.context import Request
-from stepforge.service.errors import ApiError
+from stepforge.service.errors import ApiError, ExecutionAlreadyExists
 from stepforge.store.base import UnitOfWork
 from stepforge.store.memory import MemoryStore
 from stepforge.store.records import ActivityRecord
@@ -90,7 +90,7 @@ def test_a_write_without_an_engine_thread_commits_in_a_transaction_of_its_own() 
         run_alone(harness.engine.write(start(harness, machine + "-missing", "nowhere")))
 
 
-def test_a_start_riding_in_a_batch_is_advanced_from_the_record_in_hand(tmp_path: Path) -> None:
+def test_a_start_riding_in_a_batch_is_written_once_with_the_state_its_first_step_left(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
     harness = Harness(store=store)
     machine = harness.create(PASS)
@@ -103,13 +103,85 @@ def test_a_start_riding_in_a_batch_is_advanced_from_the_record_in_hand(tmp_path:
     assert [harness.result(a["executionArn"]).status for a in answers] == ["SUCCEEDED"] * 2
     assert not [s for s in seen if s.startswith("INSERT INTO signals")]  # taken in this batch, not queued
     reads = [s for s in seen if s.startswith("SELECT") and "FROM executions WHERE arn" in s]
-    assert not reads  # the insert finds whether a name is taken; the record stored is in hand
-    # a savepoint for each write; none for a step that only appends history, nor for end hooks nobody needs
-    assert len([s for s in seen if s.startswith("SAVEPOINT")]) == 2
+    assert len(reads) == 2  # is the name taken? (the record advanced is the one in hand)
+    # no savepoint: a start writes nothing until its step is taken, a step that only appends history needs none
+    assert not [s for s in seen if s.startswith("SAVEPOINT")]
     assert not [s for s in seen if "FROM state_machines" in s or "FROM event_rules" in s]  # kept by the store
-    # the batch's history and the executions' new state: one statement each (for 2 rows; a few for many)
-    assert len([s for s in seen if s.startswith(("INSERT INTO events", "UPDATE executions"))]) == 2
+    # the executions as their steps left them, and their history: one statement each (for 2 rows; a few for many)
+    assert len([s for s in seen if s.startswith(("INSERT INTO executions", "INSERT INTO events"))]) == 2
+    assert not [s for s in seen if s.startswith("UPDATE executions")]
     store.close()
+
+
+def stored(store: SqliteStore, arn: str, name: str) -> tuple[list[Any], list[Any]]:
+    """An execution's row and history rows as SQLite holds them, its name written as NAME."""
+    conn = store._connection()
+    rows = (conn.execute("SELECT * FROM executions WHERE arn = ?", (arn,)).fetchall(),
+            conn.execute("SELECT * FROM events WHERE execution_arn = ?", (arn,)).fetchall())
+    return json.loads(json.dumps(rows).replace(name, "NAME"))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("definition", [PASS, {"StartAt": "C", "States": {
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "StringEquals": "x", "Next": "F"}], "Default": "S"},
+    "F": {"Type": "Fail", "Error": "E", "Cause": "c"}, "S": {"Type": "Succeed"}}}], ids=["pass", "choice"])
+def test_an_execution_ended_by_its_first_batch_is_stored_as_one_inserted_then_stepped(
+        tmp_path: Path, definition: dict[str, Any]) -> None:
+    store = SqliteStore(tmp_path)
+    harness = Harness(store=store)
+    machine = harness.create(definition)
+    apart = run_alone(harness.engine.write(start(harness, machine, "apart")))  # inserted in its own transaction
+    harness.engine.run_once(harness.clock.now())                              # then stepped, and updated
+    riding = run_alone(queue_and_run_one_batch(harness, [start(harness, machine, "riding")]))[0]
+    assert harness.result(riding["executionArn"]).status in ("SUCCEEDED", "FAILED")
+    assert stored(store, riding["executionArn"], "riding") == stored(store, apart["executionArn"], "apart")
+    store.close()
+
+
+def test_a_start_riding_in_a_batch_whose_first_step_dispatches_a_task_is_stored_before_it(tmp_path: Path) -> None:
+    harness = Harness(store=SqliteStore(tmp_path), functions={"double": lambda event, context: event["n"] * 2})
+    machine = harness.create({"StartAt": "T", "States": {"T": {  # the dispatch's row names the execution's
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:double", "End": True}}})
+    request = Request({"stateMachineArn": machine, "name": "tasked", "input": '{"n": 21}'}, "us-east-1")
+    answer = run_alone(queue_and_run_one_batch(harness, [lambda tx: executions.start(harness.ctx.within(tx), request)]))[0]
+    result = harness.run_until_done(answer["executionArn"])
+    assert (result.status, result.output) == ("SUCCEEDED", 42)
+    harness.store.close()
+
+
+def test_two_starts_of_one_name_in_one_batch_make_one_execution() -> None:
+    harness = Harness()
+    machine = harness.create(PASS)
+    answers = run_alone(queue_and_run_one_batch(harness, [start(harness, machine, "twice")] * 2))
+    assert answers[0] == answers[1]  # the second is the first's (same name and input): same ARN and start date
+    assert [e["type"] for e in harness.result(answers[0]["executionArn"]).events].count("ExecutionStarted") == 1
+    other = Request({"stateMachineArn": machine, "name": "again", "input": "{\"other\": 1}"}, "us-east-1")
+    answers = run_alone(queue_and_run_one_batch(harness, [
+        start(harness, machine, "again"), lambda tx: executions.start(harness.ctx.within(tx), other)]))
+    assert isinstance(answers[1], ExecutionAlreadyExists)
+    assert harness.result(answers[0]["executionArn"]).output == {"n": "again"}
+
+
+@pytest.mark.parametrize("definition", [PASS, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": True}}}],
+                         ids=["ends", "waits"])
+def test_a_start_whose_first_step_breaks_is_stored_failed_from_its_start(tmp_path: Path,
+                                                                          definition: dict[str, Any]) -> None:
+    harness = Harness(store=SqliteStore(tmp_path))
+    machine = harness.create(definition)
+    add, broken = harness.engine._batch_log.add, [True]
+
+    def add_once_broken(*args: Any) -> None:  # after the step's writes (a waiting one's row among them)
+        if broken:
+            broken.clear()
+            raise RuntimeError("broken log")
+        add(*args)
+
+    harness.engine._batch_log.add = add_once_broken  # type: ignore[method-assign]
+    answer = run_alone(queue_and_run_one_batch(harness, [start(harness, machine, "broken")]))[0]
+    result = harness.result(answer["executionArn"])
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert [e["type"] for e in result.events] == ["ExecutionFailed"]
+    assert harness.store.pending_work(answer["executionArn"]) == 0  # no timer left behind
+    harness.store.close()
 
 
 def test_a_start_whose_write_then_fails_is_neither_stored_nor_advanced() -> None:
@@ -143,3 +215,18 @@ def test_a_redrive_whose_write_then_fails_leaves_no_history() -> None:
     assert isinstance(answers[0], ApiError)
     assert len(harness.store.get_events(arn)) == before
     assert harness.store.get_execution(arn).status == "FAILED"  # type: ignore[union-attr]
+
+
+def test_writes_queued_while_the_engine_is_already_woken_are_all_committed(tmp_path: Path) -> None:
+    harness = Harness(store=SqliteStore(tmp_path))
+    machine = harness.create(PASS)
+    harness.engine.start()  # its own thread: each write wakes it, unless a wake-up is pending
+    try:
+        async def many() -> list[Any]:
+            return await asyncio.gather(*(harness.engine.write(start(harness, machine, f"w{i}")) for i in range(64)))
+
+        answers = run_alone(many())
+    finally:
+        harness.engine.stop()
+    assert [harness.result(a["executionArn"]).status for a in answers] == ["SUCCEEDED"] * 64
+    harness.store.close()

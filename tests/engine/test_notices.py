@@ -6,6 +6,8 @@ import threading
 
 from stepforge.engine import notices
 from stepforge.engine.notices import Notices
+from stepforge.service import executions
+from stepforge.testing import Harness
 from tests.async_kit import run_alone
 
 
@@ -49,5 +51,29 @@ def test_wake_all_wakes_every_key_and_leaving_unsubscribes() -> None:
             board.wake_all()
             assert await first.wait(10) and await second.wait(10)
         assert (board.waiting("a"), board.waiting("b")) == (0, 0)
+
+    run_alone(scenario())
+
+
+def test_the_board_tells_whether_anybody_waits_at_all() -> None:
+    async def scenario() -> None:
+        board = Notices()
+        assert not board.waited()  # the engine then makes no key for its batch
+        with board.subscribe("a"):
+            assert board.waited()
+        assert not board.waited()
+
+    run_alone(scenario())
+
+
+def test_an_execution_ending_in_a_batch_wakes_whoever_waits_for_it() -> None:
+    async def scenario() -> None:
+        harness = Harness()
+        machine = harness.create({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": True}}})
+        arn = harness.call(executions.start, stateMachineArn=machine)["executionArn"]
+        harness.settle()
+        with harness.engine.notices.subscribe(notices.execution(arn)) as subscription:
+            harness.advance(5)  # the batch that ends it
+            assert await subscription.wait(10)
 
     run_alone(scenario())

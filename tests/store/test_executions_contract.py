@@ -183,3 +183,16 @@ def test_filters_combine_with_machine_and_status(store: Store) -> None:
     query = ExecutionQuery(state_machine_arn=MACHINE, status="FAILED", name_contains="RUN", started_from=0.5)
     assert names(store, query) == ["run-3"]
     assert names(store, ExecutionQuery(status="FAILED", started_to=1.0)) == ["run-1", "run-0"]
+
+
+def test_executions_inserted_together_are_stored_as_inserted_one_by_one(store: Store) -> None:
+    records = [execution(f"batch{index}", started=5.0, status=status)
+               for index, status in enumerate(["SUCCEEDED", "RUNNING", "FAILED"])]
+    records[0].output, records[0].event_count, records[0].stopped = '{"ok":1}', 4, 6.0
+    with store.transaction() as tx:
+        tx.insert_executions(records)
+        tx.append_events(records[0].arn, [Event(1, 0, "ExecutionStarted", 5.0, None, None)])
+    assert names(store, BY_MACHINE) == ["batch2", "batch1", "batch0"]  # newest inserted first, as one by one
+    assert [store.get_execution(r.arn) for r in records] == records
+    assert [e.type for e in store.get_events(records[0].arn)] == ["ExecutionStarted"]
+    assert store.count_open_executions() == 1

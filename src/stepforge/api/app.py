@@ -218,13 +218,16 @@ def _settle(future: asyncio.Future[ExecutionRecord], record: ExecutionRecord) ->
 
 
 async def _start(ctx: ServiceContext, request: Request, traced: Callable[[Any], Any]) -> Any:
-    """StartExecution. Of a machine known to be STANDARD: in the engine's next batch, as any write.
-    Otherwise resolved in a worker thread first: an EXPRESS execution runs in memory from there
-    (never waiting for a commit; here when it is quick: :func:`express.runs_inline`), a STANDARD one is
-    stored with the engine's next batch. ``traced`` sees a STANDARD start's answer inside its write (to
-    parent the execution's trace)."""
+    """StartExecution. Of a machine known to be STANDARD: prepared here (the request checked, the
+    execution's record made: work that need not wait in the engine's batch, nor make the batch, and
+    the commit after it, wait), stored in the engine's next batch, as any write. Otherwise resolved
+    in a worker thread first: an EXPRESS execution runs in memory from there (never waiting for a
+    commit; here when it is quick: :func:`express.runs_inline`), a STANDARD one is stored with the
+    engine's next batch. ``traced`` sees a STANDARD start's answer inside its write (to parent the
+    execution's trace)."""
     if executions.known_type(ctx, request) == "STANDARD":
-        return await ctx.engine.write(lambda tx: traced(executions.start(ctx.within(tx), request)))
+        known = executions.prepare(ctx, request, cached=True)
+        return await ctx.engine.write(lambda tx: traced(executions.insert(ctx.within(tx), known)))
     if express.runs_inline(ctx, request):  # an EXPRESS machine that ends in a few short steps
         prepared = _prepare_or_run(ctx, request)
     else:

@@ -33,6 +33,7 @@ from stepforge.asl.records import (
     Event,
     RedriveMapRun,
     Resume,
+    Run,
     SetTimer,
     Signal,
     StartMapRun,
@@ -49,7 +50,7 @@ from stepforge.engine.machine_cache import MachineCache
 from stepforge.engine.notices import Notices
 from stepforge.engine.observer import BatchDone, BatchObserver
 from stepforge.engine.writes import Job, WriteQueue
-from stepforge.store.base import Store, UnitOfWork
+from stepforge.store.base import Conflict, Store, UnitOfWork
 from stepforge.store.records import ExecutionRecord, TimerRecord
 from stepforge.tasks import children, maprun
 from stepforge.tasks.config import TaskConfig
@@ -112,6 +113,9 @@ class Engine:
         #: While a batch runs its API writes: its unit of work, and the executions they stored (see :meth:`queue_start`).
         self._writing: UnitOfWork | None = None
         self._fresh: list[ExecutionRecord] = []
+        #: Of those, the ones not written yet, by ARN (see :meth:`insert_start`): the batch inserts each
+        #: once, with the state its first step leaves.
+        self._unstored: dict[str, ExecutionRecord] = {}
         #: While a batch takes its steps: its unit of work, and the history each step appended (stored
         #: together once the steps are done).
         self._stepping: UnitOfWork | None = None
@@ -195,8 +199,11 @@ class Engine:
         self._wake.set()
 
     def notify(self) -> None:
-        """New work is in the store: wake the loop."""
-        self._wake.set()
+        """New work is in the store (or queued): wake the loop. Already woken, it is not woken again (a
+        start per request would take the event's lock and notify for nothing): the loop clears the
+        event before it looks for work, so work put before this look is found by that look."""
+        if not self._wake.is_set():
+            self._wake.set()
 
     async def write(self, operation: Callable[[UnitOfWork], T]) -> T:
         """Run an API write with the unit of work of the engine's next batch; returns once it is committed.
@@ -209,6 +216,28 @@ class Engine:
                 return operation(tx)
         result: T = await self.writes.submit(operation)
         return result
+
+    def insert_start(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
+        """Store ``record``, a new execution, and queue its first step; raises :class:`Conflict` if its
+        ARN is taken (:meth:`unstored` and the store tell by which).
+
+        A start riding in the engine's batch on a store whose transaction is exclusive (no other writer
+        between this check and the commit) is not written now: the batch inserts it once its first
+        step is taken, with the state that step leaves -- one write where an insert and an update were
+        (a Hello World execution ends in that step) -- or before that step writes anything that needs
+        its row (a timer, a task, a signal: whatever leaves it running)."""
+        if tx is not self._writing or not tx.exclusive:
+            tx.insert_execution(record)
+            self.queue_start(tx, record)
+            return
+        if record.arn in self._unstored or tx.get_execution(record.arn, with_run=False) is not None:
+            raise Conflict(f"execution {record.arn} exists")
+        self._unstored[record.arn] = record
+        self._fresh.append(record)
+
+    def unstored(self, arn: str) -> ExecutionRecord | None:
+        """The execution of that ARN that the running batch started and has not written yet (see :meth:`insert_start`)."""
+        return self._unstored.get(arn)
 
     def queue_start(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         """``record``, a new execution, was just stored with ``tx``: queue its first step.
@@ -231,6 +260,8 @@ class Engine:
                 mark, history = len(fresh), len(self._history)
                 WriteQueue.run(tx, job)
                 if not job.ok:
+                    for record in fresh[mark:]:
+                        self._unstored.pop(record.arn, None)
                     del fresh[mark:], self._history[history:]
         finally:
             self._writing, self._fresh = None, []
@@ -291,7 +322,7 @@ class Engine:
         return len(work) + len(jobs) + self._children_ended
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
-        self._ended, self._started, self._history, self._stepping = [], [], [], None
+        self._ended, self._started, self._history, self._stepping, self._unstored = [], [], [], None, {}
         done = self._done = BatchDone(now)
         started = time.perf_counter()
         with self.store.transaction() as tx:
@@ -312,9 +343,11 @@ class Engine:
                 done.timers += sum(1 for _, signal in more if isinstance(signal, TimerFired))
                 work += more
                 self._advance_all(tx, more, self.clock.now(), touched)
+            inserted = self._insert_unstored(tx, touched)
             self._store_history(tx)
             for record in touched.values():
-                tx.update_execution(record)
+                if record.arn not in inserted:
+                    tx.update_execution(record)
             self._record_map_run_children(tx)
             self._run_hook(tx, self.on_started, self._started, "start")  # each wanted (see ``_advance``)
             self._run_hook(tx, self.on_ended, [r for r in self._ended if self._wanted(tx, self.on_ended, r)], "end")
@@ -327,6 +360,13 @@ class Engine:
         done.signals = len(work) - done.timers
         done.commit_seconds, done.seconds = time.perf_counter() - committing, time.perf_counter() - started
         return work
+
+    def _insert_unstored(self, tx: UnitOfWork, touched: dict[str, ExecutionRecord]) -> dict[str, ExecutionRecord]:
+        """Insert the executions the batch started and has not written yet, as their steps left them
+        (before their history: a store may want the execution first); returns them by ARN."""
+        unstored, self._unstored = self._unstored, {}
+        tx.insert_executions([touched[arn] for arn in unstored])
+        return unstored
 
     def _store_history(self, tx: UnitOfWork) -> None:
         """Append the history events of the batch's steps, step after step (no step of the batch reads
@@ -438,10 +478,14 @@ class Engine:
                 log.exception("%s hook failed for %s", what, record.arn)
 
     def _announce(self) -> None:
-        """After the commit: wake the requests waiting on what this batch committed."""
-        keys = [notices.activity(arn) for arn in self.dispatcher.take_activities()]
-        keys += [notices.execution(record.arn) for record in self._ended]
-        self._ended = []
+        """After the commit: wake the requests waiting on what this batch committed. With nobody waiting
+        here and no other node to tell, no key is made (a request that subscribes after this look
+        reads the store after the commit: it misses nothing)."""
+        activities, ended, self._ended = self.dispatcher.take_activities(), self._ended, []
+        if self.relay is None and not self.notices.waited():
+            return
+        keys = [notices.activity(arn) for arn in activities]
+        keys += [notices.execution(record.arn) for record in ended]
         if keys:
             self.notices.fire(keys)
             self._publish(keys)
@@ -471,7 +515,7 @@ class Engine:
         if record is None or record.status != RUNNING:
             return
         touched[arn] = record
-        mark = len(self._history)
+        mark, unstored = len(self._history), arn in self._unstored
         try:
             with tx.savepoint():
                 interpreter = self.interpreter(record.definition)
@@ -488,10 +532,12 @@ class Engine:
         except Exception as exc:  # a bug fails this one execution, visibly, never the whole batch
             log.exception("internal error advancing %s", arn)
             del self._history[mark:]  # the step's savepoint undid what it wrote; its events go too
+            if unstored:  # its row too, if the step wrote it: the batch inserts it as it started
+                self._unstored[arn] = _as_started(record)
             touched[arn] = self._fail_internally(tx, arn, exc, now)
 
     def _fail_internally(self, tx: UnitOfWork, arn: str, exc: Exception, now: float) -> ExecutionRecord:
-        record = tx.get_execution(arn)
+        record = self._unstored.get(arn) or tx.get_execution(arn)
         assert record is not None
         cause = f"stepforge internal error: {type(exc).__name__}: {exc}"
         event = Event(record.event_count + 1, record.event_count, "ExecutionFailed", now,
@@ -509,6 +555,8 @@ class Engine:
         """Store a step. ``fresh``: the execution's first (no event stored before it), so nothing it
         could have opened (a timer, a task, a child, a Map Run) exists unless this step opens it."""
         self._limit_history(record, step)
+        if record.arn in self._unstored and (step.commands or record.run.status == RUNNING):
+            tx.insert_execution(self._unstored.pop(record.arn))  # the rows this step writes need its row
         if step.more and record.run.status == RUNNING:
             tx.push_signal(record.arn, Resume())
         if tx is self._stepping:
@@ -595,6 +643,12 @@ class Engine:
                 redrive_count=record.redrive_count, express=":express:" in record.arn,
             )
         return info
+
+
+def _as_started(record: ExecutionRecord) -> ExecutionRecord:
+    """``record`` as it was before its first step (which changed it in place)."""
+    return replace(record, status=RUNNING, stopped=None, output=None, error=None, cause=None, run=Run(),
+                   event_count=0)
 
 
 @lru_cache(maxsize=64)

@@ -110,6 +110,11 @@ class Notices:
         for subscription in woken:
             subscription.fire()
 
+    def waited(self) -> bool:
+        """Does any subscription wait, on any key? (A look without the lock: a subscription made
+        meanwhile is seen by the next look.)"""
+        return bool(self._waiters)
+
     def waiting(self, key: str) -> int:
         """How many subscriptions wait on ``key`` (for tests and metrics)."""
         with self._lock:

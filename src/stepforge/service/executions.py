@@ -78,7 +78,7 @@ def insert(ctx: WriteContext, prepared: Prepared) -> dict[str, Any]:
 
 def _queue(ctx: WriteContext, prepared: Prepared) -> dict[str, Any]:
     record = prepared.record
-    existing = _insert(ctx, record, reuse=lambda found: found.status == RUNNING)
+    existing = _insert(ctx, record, reuse=lambda found: found.status == RUNNING, batched=True)
     return {"executionArn": record.arn, "startDate": (existing or record).started}
 
 
@@ -98,23 +98,33 @@ def start_child(ctx: WriteContext, machine_arn: str, input_text: str, name: str)
     return prepared.record.arn
 
 
-def _insert(ctx: WriteContext, record: ExecutionRecord,
-            reuse: Callable[[ExecutionRecord], bool]) -> ExecutionRecord | None:
+def _insert(ctx: WriteContext, record: ExecutionRecord, reuse: Callable[[ExecutionRecord], bool], *,
+            batched: bool = False) -> ExecutionRecord | None:
     """Store a new execution and queue its start; an existing one of the same name and input that
     ``reuse`` accepts is returned instead (any other is ExecutionAlreadyExists). The insert finds
-    whether the name is taken (a name is almost always new: no read before it)."""
+    whether the name is taken (a name is almost always new: no read before it). ``batched``: the
+    engine may write it with its first step (:meth:`~stepforge.engine.engine.Engine.insert_start`;
+    not a child, whose parent's rows name it at once)."""
     if ctx.store.count_open_executions() >= ctx.max_open_executions:
-        if (existing := ctx.store.get_execution(record.arn, with_run=False)) is not None:
+        if (existing := _existing(ctx, record.arn)) is not None:
             return _reused(existing, record, reuse)
         raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
     try:
-        ctx.store.insert_execution(record)
+        if batched:
+            ctx.engine.insert_start(ctx.store, record)
+        else:
+            ctx.store.insert_execution(record)
+            ctx.engine.queue_start(ctx.store, record)
     except Conflict:
-        if (existing := ctx.store.get_execution(record.arn, with_run=False)) is None:
+        if (existing := _existing(ctx, record.arn)) is None:
             raise
         return _reused(existing, record, reuse)
-    ctx.engine.queue_start(ctx.store, record)
     return None
+
+
+def _existing(ctx: WriteContext, arn: str) -> ExecutionRecord | None:
+    """The stored execution of that ARN, or one the engine's batch started and has not written yet."""
+    return ctx.store.get_execution(arn, with_run=False) or ctx.engine.unstored(arn)
 
 
 def _reused(existing: ExecutionRecord, record: ExecutionRecord,

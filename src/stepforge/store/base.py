@@ -186,6 +186,11 @@ class ExecutionWrites(ExecutionReads, Protocol):
     def insert_execution(self, record: ExecutionRecord) -> None:
         """Insert a new execution; raises :class:`Conflict` if its ARN is stored (callers check first)."""
 
+    def insert_executions(self, records: list[ExecutionRecord]) -> None:
+        """Insert new executions whose ARNs this (exclusive) transaction found free: the engine's batch
+        stores so the executions it started and took a first step of. A store may send them with its
+        next statement, as one."""
+
     def update_execution(self, record: ExecutionRecord) -> None:
         """Write an execution's status, result, frames, event count and redrive fields."""
 
@@ -406,6 +411,10 @@ class UnitOfWork(Reads, StateMachineWrites, ExecutionWrites, TimerSignalWrites, 
     Its reads see its own writes. It is valid only inside the ``with store.transaction() as tx:``
     block that made it; any call after the block ends raises :class:`TransactionClosed`.
     """
+
+    #: No other transaction writes while this one is open (SQLite's one writer, the memory store's
+    #: lock): what it read stays true until it commits. PostgreSQL's transactions run side by side.
+    exclusive: bool
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A block whose writes are undone alone if it raises (the exception propagates); the

@@ -392,6 +392,8 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
     """The :class:`~stepforge.store.base.UnitOfWork` of one memory transaction: reads and writes, each
     write logging its undo."""
 
+    exclusive = True  # the store's lock, held until it ends
+
     def __init__(self, tables: _Tables) -> None:
         self.lock = _HELD
         self._db = tables
@@ -477,6 +479,10 @@ class MemoryUnitOfWork(MemoryTriggerWrites, _MemoryReads):
             self._set(self._db.events, record.arn, [])
             if record.status == "RUNNING":
                 self._set(self._db.open, record.arn, None)
+
+    def insert_executions(self, records: list[ExecutionRecord]) -> None:
+        for record in records:
+            self.insert_execution(record)
 
     def update_execution(self, record: ExecutionRecord) -> None:
         with self.lock:

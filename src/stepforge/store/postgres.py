@@ -117,6 +117,8 @@ class PostgresUnitOfWork(PostgresMachineWrites, PostgresExecutionWrites, Postgre
                          PostgresTimerSignalWrites, PostgresNodeWrites, PostgresTriggerWrites):
     """The :class:`~stepforge.store.base.UnitOfWork` of one PostgreSQL transaction."""
 
+    exclusive = False  # other nodes' and threads' transactions run beside it
+
 
 def _unit_of_work(database: PostgresDatabase, conn: psycopg.Connection[Any]) -> PostgresUnitOfWork:
     return PostgresUnitOfWork(database, conn)

@@ -123,6 +123,10 @@ class PostgresExecutionWrites(PostgresExecutionReads, PostgresWriter):
              record.alias_arn, record.map_run_arn, record.redrive_count, record.redrive_date),
         )
 
+    def insert_executions(self, records: list[ExecutionRecord]) -> None:
+        for record in records:
+            self.insert_execution(record)
+
     def update_execution(self, record: ExecutionRecord) -> None:
         self._execute(
             "UPDATE executions SET status = %s, stopped = %s, output = %s, error = %s, cause = %s, run = %s, "

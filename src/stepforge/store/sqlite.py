@@ -88,6 +88,8 @@ class SqliteUnitOfWork(SqliteMachineWrites, SqliteExecutionWrites, SqliteTaskWri
                        SqliteTimerSignalWrites, SqliteNodeWrites, SqliteTriggerWrites):
     """The :class:`~stepforge.store.base.UnitOfWork` of one SQLite transaction."""
 
+    exclusive = True  # BEGIN IMMEDIATE: the writer's lock from its start
+
 
 def _unit_of_work(database: SqliteDatabase, conn: sqlite3.Connection) -> SqliteUnitOfWork:
     return SqliteUnitOfWork(database, conn)

@@ -105,14 +105,21 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
     """The writes of the execution aggregate (:class:`~stepforge.store.base.ExecutionWrites`)."""
 
     def insert_execution(self, record: ExecutionRecord) -> None:
-        digest = self._store_definition(record.definition)
-        self._insert(
-            f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 20)})",
-            (record.arn, record.name, record.state_machine_arn, record.state_machine_name, digest,
-             record.role_arn, record.input, record.started, record.status, record.stopped, record.output,
-             record.error, record.cause, encode_run(record.run), record.event_count, record.version_arn,
-             record.alias_arn, record.map_run_arn, record.redrive_count, record.redrive_date),
-        )
+        self._insert(_INSERT, self._row(record))
+
+    def insert_executions(self, records: list[ExecutionRecord]) -> None:
+        """Deferred (see :class:`~stepforge.store.sqlite_db.SqliteWriter`): a batch's inserts are one statement."""
+        rows = [self._row(record) for record in records]
+        if rows:
+            self._defer(_INSERT, rows, many=_inserts)
+
+    def _row(self, record: ExecutionRecord) -> tuple[Any, ...]:
+        """The values of an execution's row, its definition stored (once) on the way."""
+        return (record.arn, record.name, record.state_machine_arn, record.state_machine_name,
+                self._store_definition(record.definition), record.role_arn, record.input, record.started,
+                record.status, record.stopped, record.output, record.error, record.cause, encode_run(record.run),
+                record.event_count, record.version_arn, record.alias_arn, record.map_run_arn, record.redrive_count,
+                record.redrive_date)
 
     def update_execution(self, record: ExecutionRecord) -> None:
         """Deferred (see :class:`~stepforge.store.sqlite_db.SqliteWriter`): a batch's updates are one statement."""
@@ -133,6 +140,15 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
             body = encode_events(chunk)
             rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
         self._defer("INSERT INTO events VALUES (?, ?, ?, ?)", rows, many=_event_inserts)
+
+
+_INSERT = f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 20)})"
+
+
+@functools.cache
+def _inserts(count: int) -> str:
+    """Insert ``count`` executions in one statement (a power of two: see ``SqliteWriter._flush``)."""
+    return f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES " + ", ".join([f"({', '.join('?' * 20)})"] * count)
 
 
 @functools.cache
