@@ -40,6 +40,9 @@ DEFINITIONS = {
     "hello": {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "Hello World!", "End": True}}},
     "chain10": {"StartAt": "S0", "States": {
         f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < 9 else {"End": True})} for i in range(10)}},
+    "chain100": {"StartAt": "P0", "States": {  # the benchmark kit's chain100: 100 Pass states, each adding a result
+        f"P{i}": {"Type": "Pass", "Result": {"v": i}, "ResultPath": f"$.s{i}",
+                  **({"Next": f"P{i + 1}"} if i < 99 else {"End": True})} for i in range(100)}},
 }
 
 
