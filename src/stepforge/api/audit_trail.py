@@ -27,23 +27,20 @@ from stepforge.api.envelope import Answer
 from stepforge.api.head import Head
 from stepforge.api.operations import LONG_POLLS, SYNC_EXECUTION, TARGET_PREFIX, WRITE_OPERATIONS
 from stepforge.observe.audit import AuditLog, Call, json_object
-from stepforge.observe.metrics import Metrics
 
 #: The scope key of the per-request note where :class:`IdentityNote` leaves the edge's verdict.
 NOTE = "stepforge.audit_note"
 #: Bytes of a request or response body kept for the trail (past this, its parameters are not recorded).
 KEEP_BYTES = 64 * 1024
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]{1,128})/\d{8}/([a-z0-9-]{1,32})/")
-_STARTS = frozenset({"StartExecution", SYNC_EXECUTION})
 _CHANGES = frozenset(WRITE_OPERATIONS) | {SYNC_EXECUTION}
 
 
 class AuditTrail:
-    """ASGI middleware recording calls to ``log`` (None: no trail) and throttled starts to ``metrics``."""
+    """ASGI middleware recording calls to ``log`` (None: no trail, and no tap on any request)."""
 
-    def __init__(self, app: ASGIApp, *, log: AuditLog | None, metrics: Metrics | None, account: str,
-                 default_region: str) -> None:
-        self.app, self.log, self.metrics = app, log, metrics
+    def __init__(self, app: ASGIApp, *, log: AuditLog | None, account: str, default_region: str) -> None:
+        self.app, self.log = app, log
         self.account, self.default_region = account, default_region
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -59,22 +56,18 @@ class AuditTrail:
     def tap(self, scope: Scope, head: Head | None = None) -> Tap | None:
         """The tap recording an HTTP request of ``scope`` (whose headers are ``head``, None: read them
         when needed) as it passes; None when nothing is recorded."""
-        if (self.log is None and self.metrics is None) or not _audited_path(scope):
+        log = self.log
+        if log is None or not _audited_path(scope):
             return None
-        tap = Tap(lambda: self._record(scope, head or Head.of(scope), tap))
+        tap = Tap(lambda: self._record(log, scope, head or Head.of(scope), tap))
         return tap
 
-    def _record(self, scope: Scope, head: Head, tap: Tap) -> None:
+    def _record(self, log: AuditLog, scope: Scope, head: Head, tap: Tap) -> None:
         operation = _operation(scope, head)
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
             return
         if not refused and operation not in _CHANGES and not _console_write(scope):
-            return
-        if self.metrics is not None and operation in _STARTS and tap.error_code == "ThrottlingException":
-            machine = tap.parameters().get("stateMachineArn")
-            self.metrics.execution_throttled(machine if isinstance(machine, str) else "")
-        if self.log is None:
             return
         authorization, user_agent = head.authorization, head.user_agent or ""
         credential = _CREDENTIAL.search(authorization) if authorization else None
@@ -83,7 +76,7 @@ class AuditTrail:
         access_key = (verified if verified and console_user is None
                       else credential.group(1) if credential and console_user is None else None)
         client = scope.get("client")
-        self.log.record(Call(
+        log.record(Call(
             operation=operation, params=tap.parameters(), access_key=access_key,
             source_ip=str(client[0]) if client else "", user_agent=user_agent,
             region=credential.group(2) if credential else self.default_region, account=self.account,
