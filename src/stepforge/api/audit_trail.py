@@ -15,6 +15,7 @@ back out; for a call the edge refused, the access key its SigV4 ``Credential`` c
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -59,10 +60,10 @@ class AuditTrail:
         log = self.log
         if log is None or not _audited_path(scope):
             return None
-        tap = Tap(lambda: self._record(log, scope, head or Head.of(scope), tap))
-        return tap
+        return Tap(functools.partial(self._record, log, scope, head))  # a partial: no Python frame of its own
 
-    def _record(self, log: AuditLog, scope: Scope, head: Head, tap: Tap) -> None:
+    def _record(self, log: AuditLog, scope: Scope, head: Head | None, tap: Tap) -> None:
+        head = head or Head.of(scope)
         operation = _operation(scope, head)
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
@@ -99,7 +100,7 @@ class IdentityNote:
 
 class Tap:
     """Copies of what passes through one request: its body, the response's status, error and body.
-    ``finished`` runs once, just before the response's last part is sent (so a client that has its
+    ``finished`` runs once (given the tap), just before the response's last part is sent (so a client that has its
     answer finds the call in the trail). ``note`` gets who the edge verified (``identity``). A route
     that parsed the request and built the answer hands both to :meth:`answered` instead of sending
     through :meth:`send` (the trail then reads them instead of parsing the bodies again)."""
@@ -107,8 +108,8 @@ class Tap:
     __slots__ = ("_finished", "_request", "_request_size", "_response", "_response_size", "error_code", "note",
                  "params", "payload", "status")
 
-    def __init__(self, finished: Callable[[], None]) -> None:
-        self._finished: Callable[[], None] | None = finished
+    def __init__(self, finished: Callable[[Tap], None]) -> None:
+        self._finished: Callable[[Tap], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
         self.note: dict[str, str] = {}
@@ -154,7 +155,7 @@ class Tap:
     def done(self) -> None:
         finished, self._finished = self._finished, None
         if finished is not None:
-            finished()
+            finished(self)
 
     def parameters(self) -> dict[str, Any]:
         """The request's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
