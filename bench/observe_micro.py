@@ -36,6 +36,9 @@ from stepforge.server import build
 from stepforge.store.sqlite import SqliteStore
 
 ROLE = "arn:aws:iam::123456789012:role/bench"
+#: What an SDK sends (the server has no keys, so it is not checked; the audit trail reads its access key and region).
+AUTHORIZATION = (b"AWS4-HMAC-SHA256 Credential=AKIDBENCH/20261202/us-east-1/states/aws4_request, "
+                 b"SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + b"0" * 64)
 DEFINITIONS = {
     "hello": {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "Hello World!", "End": True}}},
     "chain10": {"StartAt": "S0", "States": {
@@ -69,7 +72,8 @@ class Deployment:
                  "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8083),
                  "headers": [(b"host", b"127.0.0.1:8083"), (b"content-type", b"application/x-amz-json-1.0"),
                              (b"x-amz-target", f"{TARGET_PREFIX}{operation}".encode()),
-                             (b"user-agent", b"observe-micro"), (b"content-length", str(len(body)).encode())]}
+                             (b"user-agent", b"observe-micro"), (b"authorization", AUTHORIZATION),
+                             (b"content-length", str(len(body)).encode())]}
         sent: list[bytes] = []
 
         async def receive() -> dict[str, Any]:
