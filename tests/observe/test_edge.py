@@ -115,3 +115,17 @@ def test_with_keys_an_unsigned_console_call_is_audited_and_a_page_is_not(tmp_pat
     observatory.close()
     assert [(e["eventName"], e["errorCode"]) for e in events] \
         == [("GET /console/api/machines", "MissingAuthenticationTokenException")]
+
+
+def test_the_trail_names_the_key_and_region_a_signature_claims_whatever_the_order_of_its_parts(
+        served: tuple[TestClient, Observatory]) -> None:
+    client, observatory = served
+    headers = {"X-Amz-Target": "AWSStepFunctions.CreateActivity", "Content-Type": "application/x-amz-json-1.0"}
+    signed = ("AWS4-HMAC-SHA256 Credential=AKIDONE/20261202/eu-west-1/states/aws4_request, "
+              "SignedHeaders=host;x-amz-target, Signature=")
+    reordered = "AWS4-HMAC-SHA256 Signature=abc, Credential=AKIDTWO/20261202/us-west-2/states/aws4_request"
+    for index, authorization in enumerate([signed + "0" * 64, signed + "1" * 64, reordered]):
+        client.post("/", content=json.dumps({"name": f"a{index}"}),
+                    headers={**headers, "Authorization": authorization})
+    assert [(e["userIdentity"].get("accessKeyId"), e["awsRegion"]) for e in trail(observatory)] \
+        == [("AKIDONE", "eu-west-1"), ("AKIDONE", "eu-west-1"), ("AKIDTWO", "us-west-2")]
