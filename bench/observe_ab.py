@@ -1,12 +1,17 @@
 """Metrics and audit on vs off: the benchmark kit's scenarios against A/B pairs of fresh servers.
 
-    .venv/bin/python bench/observe_ab.py [--pairs 5] [--scenarios hello,chain100] [--n 1000]
+    .venv/bin/python bench/observe_ab.py [--pairs 5] [--scenarios hello,chain100] [--n 1000 | --long]
 
 Each pair starts a fresh ``stepforge serve`` (SQLite, synchronous=FULL) with metrics, dashboard and
 audit trail on (the defaults), and one with ``[metrics] enabled = false`` and ``[audit] enabled =
 false``, back to back, the order alternating from pair to pair (the machine is shared: neighbours'
 load drifts, and a pair sees the same drift). Prints each pair's figures and the median of the
 per-pair ratios (on / off; below 1.0 = slower with observing on).
+
+At the kit's default sizes most runs are short (chain100: 50 executions, about 0.25 s; choice_loop and
+map1k: one execution, 30-60 ms) and the server's CPU time is counted in 10 ms ticks, so a pair's ratio
+moves by 10-30 % with a neighbour's burst. ``--long`` runs each scenario at a size that lasts a second
+or more (:data:`LONG`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ KIT = next((p for p in (Path(os.environ.get("STEPFORGE_SHARED", ROOT.parent / "s
 CONFIGS = {"on": "", "off": "[metrics]\nenabled = false\n\n[audit]\nenabled = false\n"}
 FIGURE = {"hello": "executions_per_s", "chain100": "transitions_per_s", "choice_loop": "transitions_per_s",
           "parallel": "transitions_per_s", "map1k": "transitions_per_s", "payload": "transitions_per_s"}
+
+#: Executions per run with ``--long``: about 1-3 s a run on a quiet 2-core machine.
+LONG = {"hello": 2000, "chain100": 400, "choice_loop": 30, "parallel": 600, "map1k": 30, "payload": 200}
 
 
 def run(scenario: str, mode: str, n: int | None) -> tuple[float, float]:
@@ -79,12 +87,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--scenarios", default="hello,chain100")
     parser.add_argument("--n", type=int, default=None, help="executions per run (the kit's default otherwise)")
+    parser.add_argument("--long", action="store_true", help="runs of a second or more (see LONG)")
     args = parser.parse_args()
     for scenario in args.scenarios.split(","):
+        n = LONG[scenario] if args.long else args.n
         ratios, cpu_ratios = [], []
         for pair in range(args.pairs):
             order = ("on", "off") if pair % 2 == 0 else ("off", "on")
-            figures = {mode: run(scenario, mode, args.n) for mode in order}
+            figures = {mode: run(scenario, mode, n) for mode in order}
             (on, on_cpu), (off, off_cpu) = figures["on"], figures["off"]
             ratios.append(on / off)
             cpu_ratios.append(on_cpu / off_cpu)

@@ -36,10 +36,16 @@ from stepforge.server import build
 from stepforge.store.sqlite import SqliteStore
 
 ROLE = "arn:aws:iam::123456789012:role/bench"
+#: What an SDK sends (the server has no keys, so it is not checked; the audit trail reads its access key and region).
+AUTHORIZATION = (b"AWS4-HMAC-SHA256 Credential=AKIDBENCH/20261202/us-east-1/states/aws4_request, "
+                 b"SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + b"0" * 64)
 DEFINITIONS = {
     "hello": {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "Hello World!", "End": True}}},
     "chain10": {"StartAt": "S0", "States": {
         f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < 9 else {"End": True})} for i in range(10)}},
+    "chain100": {"StartAt": "P0", "States": {  # the benchmark kit's chain100: 100 Pass states, each adding a result
+        f"P{i}": {"Type": "Pass", "Result": {"v": i}, "ResultPath": f"$.s{i}",
+                  **({"Next": f"P{i + 1}"} if i < 99 else {"End": True})} for i in range(100)}},
 }
 
 
@@ -66,7 +72,8 @@ class Deployment:
                  "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8083),
                  "headers": [(b"host", b"127.0.0.1:8083"), (b"content-type", b"application/x-amz-json-1.0"),
                              (b"x-amz-target", f"{TARGET_PREFIX}{operation}".encode()),
-                             (b"user-agent", b"observe-micro"), (b"content-length", str(len(body)).encode())]}
+                             (b"user-agent", b"observe-micro"), (b"authorization", AUTHORIZATION),
+                             (b"content-length", str(len(body)).encode())]}
         sent: list[bytes] = []
 
         async def receive() -> dict[str, Any]:

@@ -62,6 +62,24 @@ def test_a_throttled_start_counts_for_its_machine_and_is_audited(served: tuple[T
     assert events == [("CreateStateMachine", None), ("StartExecution", None), ("StartExecution", "ThrottlingException")]
 
 
+def test_without_a_trail_no_call_is_tapped_and_throttled_starts_still_count(tmp_path: Path) -> None:
+    observatory = Observatory(ObserveConfig(node=NODE, audit=False), data_dir=tmp_path)
+    quota = ThrottleConfig(enabled=True, operations={"StartExecution": Quota(bucket=1, refill=0.0001),
+                                                     "StartSyncExecution": Quota(bucket=1, refill=0.0001)})
+    app, _ = build(store=MemoryStore(), throttle=Throttle(quota), observe=observatory)
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": []}
+    assert app.trail.tap(scope) is None
+    with TestClient(app) as client:
+        machine = call(client, "CreateStateMachine", name="hot", definition=PASS, roleArn=ROLE, type="EXPRESS").json()
+        for operation in ("StartExecution", "StartSyncExecution"):
+            assert call(client, operation, stateMachineArn=machine["stateMachineArn"]).status_code == 200
+            assert call(client, operation, stateMachineArn=machine["stateMachineArn"]).status_code == 400
+    assert value(samples(observatory), "stepforge_ExecutionThrottled_total",
+                 StateMachineArn=machine["stateMachineArn"]) == 2
+    assert not (tmp_path / "audit.jsonl").exists()
+    observatory.close()
+
+
 def test_reads_are_not_audited_and_refused_reads_are(served: tuple[TestClient, Observatory]) -> None:
     client, observatory = served
     assert call(client, "ListStateMachines").status_code == 200
@@ -97,3 +115,17 @@ def test_with_keys_an_unsigned_console_call_is_audited_and_a_page_is_not(tmp_pat
     observatory.close()
     assert [(e["eventName"], e["errorCode"]) for e in events] \
         == [("GET /console/api/machines", "MissingAuthenticationTokenException")]
+
+
+def test_the_trail_names_the_key_and_region_a_signature_claims_whatever_the_order_of_its_parts(
+        served: tuple[TestClient, Observatory]) -> None:
+    client, observatory = served
+    headers = {"X-Amz-Target": "AWSStepFunctions.CreateActivity", "Content-Type": "application/x-amz-json-1.0"}
+    signed = ("AWS4-HMAC-SHA256 Credential=AKIDONE/20261202/eu-west-1/states/aws4_request, "
+              "SignedHeaders=host;x-amz-target, Signature=")
+    reordered = "AWS4-HMAC-SHA256 Signature=abc, Credential=AKIDTWO/20261202/us-west-2/states/aws4_request"
+    for index, authorization in enumerate([signed + "0" * 64, signed + "1" * 64, reordered]):
+        client.post("/", content=json.dumps({"name": f"a{index}"}),
+                    headers={**headers, "Authorization": authorization})
+    assert [(e["userIdentity"].get("accessKeyId"), e["awsRegion"]) for e in trail(observatory)] \
+        == [("AKIDONE", "eu-west-1"), ("AKIDONE", "eu-west-1"), ("AKIDTWO", "us-west-2")]

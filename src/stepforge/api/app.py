@@ -59,6 +59,8 @@ LONG_POLL_SECONDS = 60.0
 RECHECK_SECONDS = 5.0
 #: Worker threads for Start*Execution's CPU work (its pure interpretation for EXPRESS).
 FRONT_DOOR_THREADS = 8
+#: The operations that start an execution (a throttled one counts as ``ExecutionThrottled``).
+_STARTS = frozenset({START_EXECUTION, SYNC_EXECUTION})
 T = TypeVar("T")
 
 
@@ -87,9 +89,8 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         if throttle is not None and not throttle.admit(target.removeprefix(TARGET_PREFIX),
                                                        scope_region(call.scope, call.authorization,
                                                                     ctx.default_region)):
-            if observe is not None and target.endswith("StartExecution"):
-                with contextlib.suppress(Exception):  # ExecutionThrottled and the trail name the machine
-                    call.params = _params(await call.body())
+            if observe is not None and target.removeprefix(TARGET_PREFIX) in _STARTS:
+                await _throttled_start(call, observe)
             return throttled()
         try:
             request = await _request(call, ctx.default_region)
@@ -135,9 +136,7 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
         raise ValueError("console users are configured: create_app needs their sessions")
     edge: dict[str, Any] = {"auth": auth, "hosts": hosts, "max_body": bodies.MAX_BODY_BYTES,
                             "account": ctx.account, "sessions": sessions}
-    trail: dict[str, Any] = {"log": observe.audit if observe else None,
-                             "metrics": observe.metrics if observe else None,
-                             "account": ctx.account, "default_region": ctx.default_region}
+    trail: dict[str, Any] = {"log": observe.audit if observe else None, "account": ctx.account, "default_region": ctx.default_region}
     routes = [*trigger_routes.routes(ctx, _start_sync), *login.routes(sessions if auth.users else None),
               *console_routes(ctx, stopping, observe)]
     if observe is not None and observe.metrics is not None:
@@ -145,6 +144,16 @@ def create_app(ctx: ServiceContext, *, long_poll_seconds: float = LONG_POLL_SECO
     app = Starlette(routes=routes, middleware=[Middleware(AuditTrail, **trail), Middleware(Edge, **edge),
                                                Middleware(IdentityNote)])
     return FrontDoor(app, edge=Edge(app, **edge), trail=AuditTrail(app, **trail), handler=api)
+
+
+async def _throttled_start(call: ApiCall, observe: Observatory) -> None:
+    """A start the throttle refused: counted for its machine (``ExecutionThrottled``), its parameters
+    left for the audit trail."""
+    with contextlib.suppress(Exception):  # a body that is not JSON names no machine
+        call.params = _params(await call.body())
+    if observe.metrics is not None:
+        machine = (call.params or {}).get("stateMachineArn")
+        observe.metrics.execution_throttled(machine if isinstance(machine, str) else "")
 
 
 def _traced(result: T, observe: Observatory | None, call: ApiCall) -> T:

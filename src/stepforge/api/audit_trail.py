@@ -15,6 +15,7 @@ back out; for a call the edge refused, the access key its SigV4 ``Credential`` c
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -27,23 +28,20 @@ from stepforge.api.envelope import Answer
 from stepforge.api.head import Head
 from stepforge.api.operations import LONG_POLLS, SYNC_EXECUTION, TARGET_PREFIX, WRITE_OPERATIONS
 from stepforge.observe.audit import AuditLog, Call, json_object
-from stepforge.observe.metrics import Metrics
 
 #: The scope key of the per-request note where :class:`IdentityNote` leaves the edge's verdict.
 NOTE = "stepforge.audit_note"
 #: Bytes of a request or response body kept for the trail (past this, its parameters are not recorded).
 KEEP_BYTES = 64 * 1024
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]{1,128})/\d{8}/([a-z0-9-]{1,32})/")
-_STARTS = frozenset({"StartExecution", SYNC_EXECUTION})
 _CHANGES = frozenset(WRITE_OPERATIONS) | {SYNC_EXECUTION}
 
 
 class AuditTrail:
-    """ASGI middleware recording calls to ``log`` (None: no trail) and throttled starts to ``metrics``."""
+    """ASGI middleware recording calls to ``log`` (None: no trail, and no tap on any request)."""
 
-    def __init__(self, app: ASGIApp, *, log: AuditLog | None, metrics: Metrics | None, account: str,
-                 default_region: str) -> None:
-        self.app, self.log, self.metrics = app, log, metrics
+    def __init__(self, app: ASGIApp, *, log: AuditLog | None, account: str, default_region: str) -> None:
+        self.app, self.log = app, log
         self.account, self.default_region = account, default_region
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -59,34 +57,30 @@ class AuditTrail:
     def tap(self, scope: Scope, head: Head | None = None) -> Tap | None:
         """The tap recording an HTTP request of ``scope`` (whose headers are ``head``, None: read them
         when needed) as it passes; None when nothing is recorded."""
-        if (self.log is None and self.metrics is None) or not _audited_path(scope):
+        log = self.log
+        if log is None or not _audited_path(scope):
             return None
-        tap = Tap(lambda: self._record(scope, head or Head.of(scope), tap))
-        return tap
+        return Tap(functools.partial(self._record, log, scope, head))  # a partial: no Python frame of its own
 
-    def _record(self, scope: Scope, head: Head, tap: Tap) -> None:
+    def _record(self, log: AuditLog, scope: Scope, head: Head | None, tap: Tap) -> None:
+        head = head or Head.of(scope)
         operation = _operation(scope, head)
         refused = tap.status >= 400
         if operation in LONG_POLLS and not refused:
             return
         if not refused and operation not in _CHANGES and not _console_write(scope):
             return
-        if self.metrics is not None and operation in _STARTS and tap.error_code == "ThrottlingException":
-            machine = tap.parameters().get("stateMachineArn")
-            self.metrics.execution_throttled(machine if isinstance(machine, str) else "")
-        if self.log is None:
-            return
         authorization, user_agent = head.authorization, head.user_agent or ""
-        credential = _CREDENTIAL.search(authorization) if authorization else None
+        credential = _claimed(authorization) if authorization else None
         verified = tap.note.get("identity")
         console_user = verified.removeprefix("console:") if verified and verified.startswith("console:") else None
         access_key = (verified if verified and console_user is None
-                      else credential.group(1) if credential and console_user is None else None)
+                      else credential[0] if credential and console_user is None else None)
         client = scope.get("client")
-        self.log.record(Call(
+        log.record(Call(
             operation=operation, params=tap.parameters(), access_key=access_key,
             source_ip=str(client[0]) if client else "", user_agent=user_agent,
-            region=credential.group(2) if credential else self.default_region, account=self.account,
+            region=credential[1] if credential else self.default_region, account=self.account,
             error_code=(tap.error_code or f"HTTP{tap.status}") if refused else None,
             response=tap.answer(), console_user=console_user, at=time.time()))
 
@@ -106,7 +100,7 @@ class IdentityNote:
 
 class Tap:
     """Copies of what passes through one request: its body, the response's status, error and body.
-    ``finished`` runs once, just before the response's last part is sent (so a client that has its
+    ``finished`` runs once (given the tap), just before the response's last part is sent (so a client that has its
     answer finds the call in the trail). ``note`` gets who the edge verified (``identity``). A route
     that parsed the request and built the answer hands both to :meth:`answered` instead of sending
     through :meth:`send` (the trail then reads them instead of parsing the bodies again)."""
@@ -114,8 +108,8 @@ class Tap:
     __slots__ = ("_finished", "_request", "_request_size", "_response", "_response_size", "error_code", "note",
                  "params", "payload", "status")
 
-    def __init__(self, finished: Callable[[], None]) -> None:
-        self._finished: Callable[[], None] | None = finished
+    def __init__(self, finished: Callable[[Tap], None]) -> None:
+        self._finished: Callable[[Tap], None] | None = finished
         self.status = 0
         self.error_code: str | None = None
         self.note: dict[str, str] = {}
@@ -161,7 +155,7 @@ class Tap:
     def done(self) -> None:
         finished, self._finished = self._finished, None
         if finished is not None:
-            finished()
+            finished(self)
 
     def parameters(self) -> dict[str, Any]:
         """The request's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
@@ -178,6 +172,18 @@ class Tap:
         if isinstance(self.payload, dict):
             return self.payload
         return json_object(b"".join(self._response))
+
+
+def _claimed(authorization: str) -> tuple[str, str] | None:
+    """The access key and region a SigV4 ``Authorization`` header's ``Credential`` names (None: none). What
+    comes before the signature is the same on every call of one client: it is parsed once."""
+    return _credential(authorization.partition("Signature=")[0]) or _credential.__wrapped__(authorization)
+
+
+@functools.lru_cache(maxsize=256)
+def _credential(authorization: str) -> tuple[str, str] | None:
+    found = _CREDENTIAL.search(authorization)
+    return (found.group(1), found.group(2)) if found else None
 
 
 def _audited_path(scope: Scope) -> bool:

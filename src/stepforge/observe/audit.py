@@ -116,8 +116,8 @@ def _joined(call: Call, encode: Callable[[Any], bytes]) -> bytes:
                      b"\n"))
 
 
-def _orjson(value: Any) -> bytes:
-    return orjson.dumps(value, default=str)
+#: orjson's compact text of any value (what it cannot write, as ``str`` would), without a Python call around it.
+_orjson: Callable[[Any], bytes] = functools.partial(orjson.dumps, default=str)
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -222,16 +222,22 @@ def _kept(value: Any) -> Any:
 def _resources(params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, str]]:
     """The ARNs a call names (request first, in :data:`_ARN_KEYS`' order), each once, with its
     CloudTrail resource type."""
-    found: dict[str, str] = {}
+    found: list[dict[str, str]] = []
+    arns: list[str] = []
     for source in (params, response):
-        named = [key for key in source if key in _ARN_KEYS] if len(source) <= MAX_KEPT else list(_ARN_KEYS)
-        if len(named) > 1:
-            named.sort(key=_ARN_ORDER.__getitem__)
-        for key in named:
+        for key in _arn_keys(tuple(source)) if len(source) <= MAX_KEPT else _ARN_KEYS:
             value = source.get(key)
-            if isinstance(value, str) and value not in found:
-                found[value] = _ARN_KEYS[key]
-    return [{"ARN": arn, "type": kind} for arn, kind in found.items()]
+            if isinstance(value, str) and value not in arns:
+                arns.append(value)
+                found.append({"ARN": value, "type": _ARN_KEYS[key]})
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _arn_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of an object's ``keys`` name ARNs, in :data:`_ARN_KEYS`' order (found once per shape of object:
+    the calls of one operation send and get the same few keys)."""
+    return tuple(sorted((key for key in keys if key in _ARN_KEYS), key=_ARN_ORDER.__getitem__))
 
 
 class AuditLog:

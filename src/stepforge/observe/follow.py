@@ -10,6 +10,7 @@ open are not timed (their ends still count, as a task of resource ``unknown``).
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ _FACTS = ("execution_started", "execution_ended", "execution_redriven", "state_e
 
 #: The event types of states entered and exited seen so far (filled by :func:`_kind`).
 _STATE_EVENTS: set[str] = set()
+_TYPE = operator.attrgetter("type")
 
 
 @functools.cache
@@ -171,7 +173,7 @@ class Follower:
         Run) and not sampled, without following it; False for any other (the general path)."""
         first, last = events[0], events[-1]
         if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._seen % self.state_sample == 0
-                or any(event.type not in _STATE_EVENTS for event in events[1:-1])):
+                or not _STATE_EVENTS.issuperset(map(_TYPE, events[1:-1]))):  # C's loop, no generator's frames
             return False
         self._seen += 1
         self._tell("execution_started", record, first.timestamp)

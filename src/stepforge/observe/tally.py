@@ -49,19 +49,17 @@ class Tally(Collector):
 
     def add(self, machine: str, counter: str) -> None:
         """One more of ``counter`` (``ExecutionsStarted``, ``RedrivenExecutionsFailed``...) for ``machine``."""
-        counts = self._stage(machine).counts
+        counts = (self._staged.get(machine) or self._stage(machine)).counts  # a call only for a new machine
         counts[counter] = counts.get(counter, 0) + 1
 
     def observe(self, machine: str, milliseconds: float) -> None:
         """One ExecutionTime observation for ``machine``."""
-        staged = self._stage(machine)
+        staged = self._staged.get(machine) or self._stage(machine)
         staged.buckets[bisect.bisect_left(self.bounds, milliseconds)] += 1
         staged.total_ms += milliseconds
 
     def _stage(self, machine: str) -> _Machine:
-        found = self._staged.get(machine)
-        if found is None:
-            found = self._staged[machine] = _Machine(buckets=[0] * len(self.bounds))
+        found = self._staged[machine] = _Machine(buckets=[0] * len(self.bounds))
         return found
 
     def commit(self) -> None:
