@@ -49,6 +49,13 @@ With ``--sqlite-synchronous NORMAL`` (no fsync at all) the same tree did 2,600/s
 2.5): at that load the server is bound by the CPU it gets, not by the fsync (1.7-4 ms p50 on this disk).
 3,000/s at p99 <= 25 ms needs about 330 us of GIL time per request or less and a core free for it
 (base once did 3,294/s at 267 us, p99 15 ms, at load 1).
+
+After the merge (main a115535, 2026-12-02 16:00, load 0.6-1.5, the machine in a fast phase): hello
+3,000 / 3,450 / 2,937 / 3,107 / 2,614/s, p99 13-16 ms; hellox 6,889-7,345/s; five c1 p50 0.61-0.71 ms.
+Paired with 7ee61fc (base, main, base, main): 2,600 / 2,937 / 2,711 / 3,107/s, 380 / 339 / 357 / 324 us
+per request. The same tree with ``--sqlite-synchronous NORMAL``: 3,326/s against 2,773/s with FULL (the
+fsync is about a sixth); py-spy ``--gil`` found the GIL held in 375 of ~870 samples at 2,179/s: the commit
+cycle, not only the CPU, bounds hello at 16 connections.
 """
 
 from __future__ import annotations
