@@ -100,7 +100,7 @@ def main() -> None:
                                    stdout=subprocess.DEVNULL)
                     with psycopg.connect(url, autocommit=True) as conn:
                         conn.execute("SELECT pg_stat_statements_reset()")  # the run's statements only
-                    store = ["--db", url]
+                    store = ["--db", url, "--data-dir", tempfile.mkdtemp(prefix="stepforge-bench-")]  # its own
                 else:
                     store = ["--data-dir", tempfile.mkdtemp(prefix="stepforge-bench-")]
                 m = run(scenario, args, store)
