@@ -108,7 +108,7 @@ class Lease:
         if not self.settings.shared:
             return [other.id for other in tx.list_nodes()]
         previous = self.settings.ledger.previous_node() if self.settings.ledger is not None else None
-        if previous is None:
+        if previous is None or previous == self.node_id:  # none, or this engine's own (joining again)
             return []
         log.info("this node's data directory was last node %s's: its lease ends now, its work is adopted", previous)
         return [previous]

@@ -67,12 +67,10 @@ class Dashboard(Listener):
                 machines.setdefault(machine, dict.fromkeys(SERIES, 0))[series] += count
 
     def execution_started(self, record: ExecutionRecord, at: float) -> None:
-        key = (int(at // 60), record.state_machine_arn, "started")  # (minute, machine, series)
-        self._counts[key] = self._counts.get(key, 0) + 1
+        self._count(record.state_machine_arn, "started", at)
 
     def execution_ended(self, record: ExecutionRecord, status: str, at: float) -> None:
-        key = (int(at // 60), record.state_machine_arn, _SERIES_OF[status])
-        self._counts[key] = self._counts.get(key, 0) + 1
+        self._count(record.state_machine_arn, _SERIES_OF[status], at)
 
     def state_exited(self, record: ExecutionRecord, visit: StateVisit, at: float) -> None:
         key, seconds = (record.state_machine_arn, visit.name), max(0.0, at - visit.entered)
@@ -93,6 +91,10 @@ class Dashboard(Listener):
         times.count += visits.count
         times.total += visits.total
         times.longest = max(times.longest, visits.longest)
+
+    def _count(self, machine: str, series: str, at: float) -> None:
+        key = (int(at // 60), machine, series)
+        self._counts[key] = self._counts.get(key, 0) + 1
 
     # -- reading ---------------------------------------------------------------------------------
 
