@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -230,3 +231,13 @@ def test_writes_queued_while_the_engine_is_already_woken_are_all_committed(tmp_p
         harness.engine.stop()
     assert [harness.result(a["executionArn"]).status for a in answers] == ["SUCCEEDED"] * 64
     harness.store.close()
+
+
+def test_starts_held_back_by_their_batch_count_against_the_open_execution_quota() -> None:
+    harness = Harness()
+    harness.ctx = dataclasses.replace(harness.ctx, max_open_executions=2)
+    machine = harness.create({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}})
+    answers = run_alone(queue_and_run_one_batch(harness, [start(harness, machine, f"e{i}") for i in range(4)]))
+    assert [type(answer).__name__ for answer in answers] == ["dict", "dict", "ExecutionLimitExceeded",
+                                                             "ExecutionLimitExceeded"]
+    assert harness.store.count_open_executions() == 2

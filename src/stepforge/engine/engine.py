@@ -239,6 +239,11 @@ class Engine:
         """The execution of that ARN that the running batch started and has not written yet (see :meth:`insert_start`)."""
         return self._unstored.get(arn)
 
+    def unstored_count(self) -> int:
+        """How many executions the running batch started and has not written yet: open ones the store
+        cannot count (the open-execution quota adds them)."""
+        return len(self._unstored)
+
     def queue_start(self, tx: UnitOfWork, record: ExecutionRecord) -> None:
         """``record``, a new execution, was just stored with ``tx``: queue its first step.
 

@@ -105,7 +105,7 @@ def _insert(ctx: WriteContext, record: ExecutionRecord, reuse: Callable[[Executi
     whether the name is taken (a name is almost always new: no read before it). ``batched``: the
     engine may write it with its first step (:meth:`~stepforge.engine.engine.Engine.insert_start`;
     not a child, whose parent's rows name it at once)."""
-    if ctx.store.count_open_executions() >= ctx.max_open_executions:
+    if ctx.store.count_open_executions() + ctx.engine.unstored_count() >= ctx.max_open_executions:
         if (existing := _existing(ctx, record.arn)) is not None:
             return _reused(existing, record, reuse)
         raise ExecutionLimitExceeded(f"Execution Limit Exceeded: '{ctx.max_open_executions}' open executions")
