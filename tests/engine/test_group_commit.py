@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from stepforge.engine import engine as engine_module
 from stepforge.service import executions, redrive
 from stepforge.service.context import Request
 from stepforge.service.errors import ApiError, ExecutionAlreadyExists
@@ -241,3 +243,47 @@ def test_starts_held_back_by_their_batch_count_against_the_open_execution_quota(
     assert [type(answer).__name__ for answer in answers] == ["dict", "dict", "ExecutionLimitExceeded",
                                                              "ExecutionLimitExceeded"]
     assert harness.store.count_open_executions() == 2
+
+
+class TellingEvent(threading.Event):
+    """The engine's wake-up event, telling another event each time it is set."""
+
+    def __init__(self, told: threading.Event) -> None:
+        super().__init__()
+        self.told = told
+
+    def set(self) -> None:
+        super().set()
+        self.told.set()
+
+
+def test_a_write_queued_between_an_empty_batch_and_the_engines_sleep_wakes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "IDLE_WAIT", 60.0)  # a lost wake-up would leave the write this long
+    harness = Harness(store=SqliteStore(tmp_path))
+    machine = harness.create(PASS)
+    engine, window, woken = harness.engine, threading.Event(), threading.Event()
+    engine._wake = TellingEvent(woken)
+    run_once = engine.run_once
+
+    def run_once_then_let_a_write_in(now: float) -> int:  # on the engine thread, just before it sleeps
+        done = run_once(now)
+        if done == 0 and not window.is_set():
+            window.set()
+            woken.clear()
+            woken.wait(10)  # the write is queued and has woken the engine
+        return done
+
+    engine.run_once = run_once_then_let_a_write_in  # type: ignore[method-assign]
+
+    async def write_in_the_window() -> Any:
+        await asyncio.get_running_loop().run_in_executor(None, window.wait, 10)
+        return await asyncio.wait_for(engine.write(start(harness, machine, "between")), 10)
+
+    engine.start()
+    try:
+        answer = run_alone(write_in_the_window())
+    finally:
+        engine.stop()
+    assert harness.result(answer["executionArn"]).status == "SUCCEEDED"
+    harness.store.close()
