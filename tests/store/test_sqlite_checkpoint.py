@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from store_samples import execution
 
 from stepforge.store.sqlite import SqliteStore
@@ -114,3 +116,43 @@ def test_a_closed_store_is_one_file_though_other_threads_read_it(tmp_path: Path)
     reopened = SqliteStore(tmp_path)
     assert reopened.get_execution(execution("run-2").arn) is not None
     reopened.close()
+
+
+class _Disk:
+    """What ``os.statvfs`` tells of a disk with ``free`` bytes left."""
+
+    def __init__(self, free: int) -> None:
+        self.f_bavail, self.f_frsize = free, 1
+
+
+def test_a_checkpoint_that_failed_for_a_full_disk_waits_for_room_for_the_whole_wal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SqliteStore(tmp_path)
+    checkpointer = store._checkpointer = Checkpointer(store.path, store._open, wal_limit=4)
+    checkpointer.overgrown = True
+    writer = store._writer_conn
+    assert writer is not None
+    store._writer_conn = _Refusing(writer)  # type: ignore[assignment]
+    write(store, lambda tx: tx.insert_execution(execution("kept")))
+    assert checkpointer.starved  # the writer's checkpoint failed for a full disk
+    store._writer_conn = writer
+    wal = checkpointer.wal_path.stat().st_size
+    monkeypatch.setattr(os, "statvfs", lambda path: _Disk(wal - 1))
+    checkpointer._checkpoint_logged()
+    assert checkpointer._conn is None and checkpointer.starved  # not tried: it would take the space and fail
+    write(store, lambda tx: tx.insert_execution(execution("later")))  # nor on the writer after its commit
+    assert checkpointer.overgrown and checkpointer.starved
+    monkeypatch.setattr(os, "statvfs", lambda path: _Disk(wal * 2))
+    checkpointer._checkpoint_logged()
+    assert not checkpointer.starved and checkpointer._conn is not None
+    checkpointer.stop()
+    store.close()
+
+
+def test_a_busy_checkpoint_is_not_starved(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    checkpointer = Checkpointer(store.path, store._open)
+    checkpointer._failed(sqlite3.OperationalError("database is locked"))
+    assert not checkpointer.starved and checkpointer.has_room()
+    checkpointer.stop()
+    store.close()

@@ -14,11 +14,17 @@ connection, runs one more PASSIVE checkpoint (:meth:`Checkpointer.committed`): i
 the last one left, no commit comes between it and the writer's next transaction, and that one starts
 the WAL again from its beginning. Nobody waits for anybody: the RESTART checkpoint this replaces
 made the writer wait while it waited (up to 100 ms) for readers, a p99 of 100 ms under load.
+
+A checkpoint grows the database file by up to the WAL's size, and one that fails for a full disk
+keeps what it grew. So after such a failure the checkpointer is *starved*: it tries again only once
+the disk has room for the whole WAL. Otherwise the space an operator frees would go to a checkpoint
+that cannot finish, and the writer, which needs only a batch's worth, would stay refused.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -32,6 +38,13 @@ INTERVAL_SECONDS = 0.2
 WAL_LIMIT_FRAMES = 4000
 #: How long the checkpointer's connection waits for a lock (a checkpoint running on the writer's).
 BUSY_WAIT_MS = 100
+#: SQLite's primary result code of a full disk.
+SQLITE_FULL = 13
+
+
+def disk_full(exc: sqlite3.Error) -> bool:
+    """Did SQLite fail for want of disk space?"""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == SQLITE_FULL or "database or disk is full" in str(exc)
 
 
 class Checkpointer:
@@ -52,6 +65,8 @@ class Checkpointer:
         self._conn: sqlite3.Connection | None = None
         #: The last checkpoint found the WAL past :attr:`wal_limit`: the writer finishes the work.
         self.overgrown = False
+        #: The last checkpoint failed for a full disk: the next waits for room for the whole WAL (see the module).
+        self.starved = False
         self._thread = threading.Thread(target=self._loop, name="stepforge-checkpoint", daemon=True)
 
     def start(self) -> None:
@@ -60,11 +75,11 @@ class Checkpointer:
     def committed(self, writer: sqlite3.Connection) -> None:
         """The writer committed on ``writer``, and holds it still: checkpoint within :attr:`interval`;
         if the WAL is overgrown, first checkpoint on ``writer`` (see the module)."""
-        if self.overgrown:
+        if self.overgrown and self.has_room():
             try:
                 self.overgrown = _passive(writer)[0] > 0  # busy (the thread's is running): after the next commit
             except sqlite3.Error as exc:  # the commit is done: a busy or full disk fails no transaction
-                log.warning("WAL checkpoint of %s on the writer failed: %s", self.wal_path, exc)
+                self._failed(exc, "on the writer ")
         self._due.set()
 
     def checkpoint(self) -> tuple[int, int]:
@@ -74,8 +89,18 @@ class Checkpointer:
             self._conn = self._connect()
             self._conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         _, frames, copied = _passive(self._conn)
-        self.overgrown = frames > self.wal_limit
+        self.overgrown, self.starved = frames > self.wal_limit, False
         return frames, copied
+
+    def has_room(self) -> bool:
+        """May a checkpoint run? Always, unless :attr:`starved` and the disk has less room than the WAL."""
+        if not self.starved:
+            return True
+        try:
+            disk, wal = os.statvfs(self.wal_path.parent), self.wal_path.stat().st_size
+        except OSError:  # no WAL (or no directory) to measure: nothing to lose by trying
+            return True
+        return disk.f_bavail * disk.f_frsize >= wal
 
     def stop(self) -> None:
         """End the thread (after a last checkpoint of what was committed) and close its connection."""
@@ -97,10 +122,19 @@ class Checkpointer:
                 self._conn = None
 
     def _checkpoint_logged(self) -> None:
+        if not self.has_room():
+            return  # still starved: the next commit's checkpoint looks again
         try:
             self.checkpoint()
         except sqlite3.Error as exc:  # a busy or full disk: the next commit's checkpoint tries again
-            log.warning("WAL checkpoint of %s failed: %s", self.wal_path, exc)
+            self._failed(exc)
+
+    def _failed(self, exc: sqlite3.Error, where: str = "") -> None:
+        """Log a failed checkpoint (once per stretch of full disk) and note whether the disk was full."""
+        if not self.starved:
+            more = " (the next one waits until the disk has room for the whole WAL)" if disk_full(exc) else ""
+            log.warning("WAL checkpoint of %s %sfailed: %s%s", self.wal_path, where, exc, more)
+        self.starved = disk_full(exc)
 
 
 def _passive(conn: sqlite3.Connection) -> tuple[int, int, int]:

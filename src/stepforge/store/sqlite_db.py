@@ -30,7 +30,7 @@ from stepforge.store.base import Conflict, NestedTransaction, StorageCorrupt, St
 from stepforge.store.moves import MOVES
 from stepforge.store.schema import MIGRATIONS
 from stepforge.store.sqlite_cache import MACHINES, RULES, CommittedCache
-from stepforge.store.sqlite_checkpoint import Checkpointer
+from stepforge.store.sqlite_checkpoint import Checkpointer, disk_full
 
 V = TypeVar("V")
 FILE_NAME = "stepforge.sqlite3"
@@ -435,15 +435,14 @@ def _own_files(path: Path) -> None:
             candidate.chmod(FILE_MODE)
 
 
-#: SQLite's primary result codes of a full disk and of a damaged file.
-_SQLITE_FULL, _SQLITE_CORRUPT, _SQLITE_NOTADB = 13, 11, 26
+#: SQLite's primary result codes of a damaged file.
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
 
 def _fault(path: Path, exc: sqlite3.DatabaseError) -> Exception | None:
     """The store's name for a storage fault SQLite reported, or None for any other error."""
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if code == _SQLITE_FULL or "database or disk is full" in str(exc):
+    if disk_full(exc):
         return StorageFull(f"{path}: {exc}")
-    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return StorageCorrupt(f"{path}: {exc}")
     return None
