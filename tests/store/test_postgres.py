@@ -96,3 +96,18 @@ def test_a_nul_character_in_a_users_text_is_stored_as_a_replacement_character(po
     found = store.get_execution(record.arn)
     assert found is not None and (found.error, found.cause) == ("Bad\ufffdError", "a\ufffdb")
     store.close()
+
+
+def test_large_values_are_compressed_with_lz4_where_the_server_has_it(postgres_url: str) -> None:
+    store = PostgresStore(postgres_url)
+    offered = store._execute("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'").fetchone()
+    if offered is None or "lz4" not in offered[0]:
+        pytest.skip("this PostgreSQL server was built without lz4")
+    record = execution("large")
+    record.input = '{"blob": "' + "abc" * 10_000 + '"}'
+    write(store, lambda tx: tx.insert_execution(record))
+    method = store._execute("SELECT pg_column_compression(input) FROM executions WHERE arn = %s", (record.arn,))
+    assert method.fetchone() == ("lz4",)
+    found = store.get_execution(record.arn)
+    assert found is not None and found.input == record.input
+    store.close()
