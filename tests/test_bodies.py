@@ -64,3 +64,11 @@ def test_a_request_objects_body_past_the_limit_is_drained_too() -> None:
 
 def test_a_body_at_the_limit_is_read_whole() -> None:
     assert run_alone(bodies.receive_body(Client(chunks=4))) == b"x" * 4096
+
+
+def test_a_request_objects_client_that_goes_while_its_body_drains_still_gets_the_refusal() -> None:
+    client = Client(chunks=12, goes=8)
+    http = Request({"type": "http", "method": "POST", "headers": []}, client)
+    with pytest.raises(bodies.BodyTooLarge):
+        run_alone(bodies.read_body(http))
+    assert client.taken == 8

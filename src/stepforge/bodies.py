@@ -12,6 +12,9 @@ resets the connection, and a client still sending its body then never reads the 
 
 from __future__ import annotations
 
+import contextlib
+
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.types import Receive
 
@@ -42,10 +45,11 @@ async def read_body(http: HttpRequest) -> bytes:
     async for chunk in stream:
         size += len(chunk)
         if size > limit:
-            async for chunk in stream:
-                size += len(chunk)
-                if size > limit + DRAIN_BYTES:
-                    break
+            with contextlib.suppress(ClientDisconnect):  # the client went while its body drained
+                async for chunk in stream:
+                    size += len(chunk)
+                    if size > limit + DRAIN_BYTES:
+                        break
             raise BodyTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
