@@ -55,7 +55,9 @@ def test_a_wal_past_its_limit_is_started_again_from_its_beginning_by_the_writer(
     store.close()
 
 
-def test_a_writer_that_cannot_checkpoint_keeps_its_commit(tmp_path: Path) -> None:
+def _refused_on_the_writer(tmp_path: Path) -> tuple[SqliteStore, Checkpointer]:
+    """A store that committed "kept" while the checkpoint of its overgrown WAL, on the writer, failed
+    for a full disk."""
     store = SqliteStore(tmp_path)
     checkpointer = store._checkpointer = Checkpointer(store.path, store._open, wal_limit=4)
     checkpointer.overgrown = True
@@ -63,9 +65,14 @@ def test_a_writer_that_cannot_checkpoint_keeps_its_commit(tmp_path: Path) -> Non
     assert writer is not None
     store._writer_conn = _Refusing(writer)  # type: ignore[assignment]
     write(store, lambda tx: tx.insert_execution(execution("kept")))
+    store._writer_conn = writer
+    return store, checkpointer
+
+
+def test_a_writer_that_cannot_checkpoint_keeps_its_commit(tmp_path: Path) -> None:
+    store, checkpointer = _refused_on_the_writer(tmp_path)
     assert checkpointer.overgrown  # tried again after the next commit
     assert store.get_execution(execution("kept").arn) is not None
-    store._writer_conn = writer
     checkpointer.stop()
     store.close()
 
@@ -127,15 +134,8 @@ class _Disk:
 
 def test_a_checkpoint_that_failed_for_a_full_disk_waits_for_room_for_the_whole_wal(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = SqliteStore(tmp_path)
-    checkpointer = store._checkpointer = Checkpointer(store.path, store._open, wal_limit=4)
-    checkpointer.overgrown = True
-    writer = store._writer_conn
-    assert writer is not None
-    store._writer_conn = _Refusing(writer)  # type: ignore[assignment]
-    write(store, lambda tx: tx.insert_execution(execution("kept")))
+    store, checkpointer = _refused_on_the_writer(tmp_path)
     assert checkpointer.starved  # the writer's checkpoint failed for a full disk
-    store._writer_conn = writer
     wal = checkpointer.wal_path.stat().st_size
     monkeypatch.setattr(os, "statvfs", lambda path: _Disk(wal - 1))
     checkpointer._checkpoint_logged()
