@@ -139,10 +139,7 @@ class SqliteExecutionWrites(SqliteExecutionReads, SqliteWriter):
             chunk = events[start:start + EVENTS_PER_CHUNK]
             body = encode_events(chunk)
             rows.append((execution_arn, chunk[0].id, chunk[-1].id, body))
-        self._defer("INSERT INTO events VALUES (?, ?, ?, ?)", rows, many=_event_inserts)
-
-
-_INSERT = f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 20)})"
+        self._defer(_EVENT_INSERT, rows, many=_event_inserts)
 
 
 @functools.cache
@@ -151,10 +148,16 @@ def _inserts(count: int) -> str:
     return f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES " + ", ".join([f"({', '.join('?' * 20)})"] * count)
 
 
+_INSERT = _inserts(1)
+
+
 @functools.cache
 def _event_inserts(count: int) -> str:
     """Insert ``count`` history chunks in one statement (a power of two: see ``SqliteWriter._flush``)."""
     return "INSERT INTO events VALUES " + ", ".join(["(?, ?, ?, ?)"] * count)
+
+
+_EVENT_INSERT = _event_inserts(1)
 
 
 @functools.cache
