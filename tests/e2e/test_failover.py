@@ -376,7 +376,7 @@ def test_a_serve_node_restarted_on_its_data_directory_takes_its_task_back_before
         marks = tmp_path / "marks.txt"
         arn = api.start_execution(stateMachineArn=machine["stateMachineArn"],
                                   input=json.dumps({"marks": str(marks)}))["executionArn"]
-        wait_for(marks.exists, 20, "the task to be in flight")
+        wait_for(lambda: marks.exists() and marks.read_text(), 20, "the task to be in flight")  # its line written
         second = subprocess.run(Node("serve", postgres_url, node.workdir, free_port()).command(), check=False,
                                 capture_output=True, text=True, timeout=30)
         assert second.returncode == 2 and "is in use by process" in second.stderr, second.stderr

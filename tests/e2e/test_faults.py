@@ -102,6 +102,11 @@ def marking(seconds: float) -> dict[str, Any]:
         "Parameters": {"marks.$": "$.marks", "seconds": seconds}, "End": True}}}
 
 
+def calls(marks: Path) -> int:
+    """How many calls of ``mark`` wrote their line to ``marks`` so far."""
+    return len(marks.read_text().splitlines()) if marks.exists() else 0
+
+
 def until(condition: Any, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -121,7 +126,7 @@ def test_a_second_server_on_the_same_directory_refuses_and_the_in_flight_task_ru
     sfn, marks = server.sfn(), tmp_path / "marks.txt"
     arn = sfn.start_execution(stateMachineArn=machine(sfn, marking(3.0)),
                               input=json.dumps({"marks": str(marks)}))["executionArn"]
-    until(marks.exists)  # the task is in flight
+    until(lambda: calls(marks) == 1)  # the task is in flight
     message = refused(tmp_path, server.data_dir, free_port())
     assert "is in use by process" in message and str(server.data_dir) in message
     refused(tmp_path, server.data_dir, server.port)  # the lock comes first, even when the port is taken too
@@ -134,7 +139,7 @@ def test_a_server_that_cannot_bind_its_port_recovers_nothing(tmp_path: Path) -> 
     sfn = first.sfn()
     arn = sfn.start_execution(stateMachineArn=machine(sfn, marking(60.0)),
                               input=json.dumps({"marks": str(marks)}))["executionArn"]
-    until(marks.exists)
+    until(lambda: calls(marks) == 1)  # its line written: the file exists a moment before
     first.process.kill()  # a crash: the dispatch stays open in the database
     first.process.wait()
     with socket.socket() as squatter:
@@ -145,7 +150,7 @@ def test_a_server_that_cannot_bind_its_port_recovers_nothing(tmp_path: Path) -> 
     assert marks.read_text().splitlines() == ["called"]  # not re-dispatched by the server that refused
     second = launch(tmp_path, first.data_dir)
     try:
-        until(lambda: len(marks.read_text().splitlines()) == 2)  # recovery: at-least-once, as on AWS
+        until(lambda: calls(marks) == 2)  # recovery: at-least-once, as on AWS
         assert second.sfn().describe_execution(executionArn=arn)["status"] == "RUNNING"
     finally:
         stop(second.process)
