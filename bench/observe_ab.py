@@ -1,6 +1,6 @@
 """Metrics and audit on vs off: the benchmark kit's scenarios against A/B pairs of fresh servers.
 
-    .venv/bin/python bench/observe_ab.py [--pairs 5] [--scenarios hello,chain100] [--n 1000 | --long]
+    .venv/bin/python bench/observe_ab.py [--pairs 5] [--scenarios hello,chain100] [--n 1000 | --long] [--warm]
 
 Each pair starts a fresh ``stepforge serve`` (SQLite, synchronous=FULL) with metrics, dashboard and
 audit trail on (the defaults), and one with ``[metrics] enabled = false`` and ``[audit] enabled =
@@ -12,6 +12,11 @@ At the kit's default sizes most runs are short (chain100: 50 executions, about 0
 map1k: one execution, 30-60 ms) and the server's CPU time is counted in 10 ms ticks, so a pair's ratio
 moves by 10-30 % with a neighbour's burst. ``--long`` runs each scenario at a size that lasts a second
 or more (:data:`LONG`).
+
+``--warm`` starts the two servers once per scenario and runs the pairs against them, one right after
+the other (no start-up between the two runs of a pair, so a pair spans seconds, not tens of seconds,
+and many more pairs fit): what drifts between pairs cancels within each. Both servers' stores grow
+alike from pair to pair. Each median comes with a bootstrap 90 % interval of the median of the ratios.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -42,32 +48,47 @@ FIGURE = {"hello": "executions_per_s", "chain100": "transitions_per_s", "choice_
 LONG = {"hello": 2000, "chain100": 400, "choice_loop": 30, "parallel": 600, "map1k": 30, "payload": 200}
 
 
-def run(scenario: str, mode: str, n: int | None) -> tuple[float, float]:
-    """(the scenario's figure, the server's CPU milliseconds per execution) of one fresh server."""
-    port, data = free_port(), Path(tempfile.mkdtemp(prefix=f"stepforge-observe-{mode}-"))
-    (data / "config.toml").write_text(CONFIGS[mode])
-    server = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
-                               str(data / "data"), "--config", str(data / "config.toml"), "--max-history-events", "0"],
-                              stdout=subprocess.DEVNULL)
-    try:
-        _wait_for(port)
-        out = data / "result.json"
-        command = [sys.executable, str(KIT), "--endpoint", f"http://127.0.0.1:{port}", "--scenario", scenario,
-                   "--repeat", "1", "--json", str(out), "--server-pid", str(server.pid)]
+class Server:
+    """A fresh ``stepforge serve`` (SQLite, synchronous=FULL) with observing ``mode`` (on/off)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode, self.port = mode, free_port()
+        self.data = Path(tempfile.mkdtemp(prefix=f"stepforge-observe-{mode}-"))
+        (self.data / "config.toml").write_text(CONFIGS[mode])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stepforge.cli", "serve", "--port", str(self.port), "--data-dir",
+             str(self.data / "data"), "--config", str(self.data / "config.toml"), "--max-history-events", "0"],
+            stdout=subprocess.DEVNULL)
+        _wait_for(self.port)
+
+    def kit(self, scenario: str, n: int | None) -> tuple[float, float]:
+        """(the scenario's figure, the server's CPU milliseconds per execution) of one run of the kit."""
+        out = self.data / "result.json"
+        command = [sys.executable, str(KIT), "--endpoint", f"http://127.0.0.1:{self.port}", "--scenario", scenario,
+                   "--repeat", "1", "--json", str(out), "--server-pid", str(self.process.pid)]
         subprocess.run([*command, *(["--n", str(n)] if n else [])], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         result = json.loads(out.read_text())
         if not result.get("all_ok"):
-            raise SystemExit(f"{scenario} ({mode}): not every run was correct")
-        audit = data / "data" / "audit.jsonl"
-        if mode == "on" and not audit.exists():
+            raise SystemExit(f"{scenario} ({self.mode}): not every run was correct")
+        if self.mode == "on" and not (self.data / "data" / "audit.jsonl").exists():
             raise SystemExit("observing on, yet no audit trail was written")
         median = result["median"]
         executions = result["runs"][0].get("n", n or 1)
         return float(median[FIGURE[scenario]]), 1000 * float(median["server_cpu_s"]) / executions
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def run(scenario: str, mode: str, n: int | None) -> tuple[float, float]:
+    """One run of the kit against a fresh server of its own."""
+    server = Server(mode)
+    try:
+        return server.kit(scenario, n)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
 
 def _wait_for(port: int) -> None:
@@ -88,21 +109,43 @@ def main() -> None:
     parser.add_argument("--scenarios", default="hello,chain100")
     parser.add_argument("--n", type=int, default=None, help="executions per run (the kit's default otherwise)")
     parser.add_argument("--long", action="store_true", help="runs of a second or more (see LONG)")
+    parser.add_argument("--warm", action="store_true", help="two servers per scenario, every pair against them")
     args = parser.parse_args()
     for scenario in args.scenarios.split(","):
         n = LONG[scenario] if args.long else args.n
-        ratios, cpu_ratios = [], []
-        for pair in range(args.pairs):
-            order = ("on", "off") if pair % 2 == 0 else ("off", "on")
-            figures = {mode: run(scenario, mode, n) for mode in order}
-            (on, on_cpu), (off, off_cpu) = figures["on"], figures["off"]
-            ratios.append(on / off)
-            cpu_ratios.append(on_cpu / off_cpu)
-            print(f"{scenario:<10} pair {pair + 1}: {FIGURE[scenario]} on {on:>8.1f} off {off:>8.1f} (on/off {ratios[-1]:.3f});"
-                  f" server CPU ms/execution on {on_cpu:.2f} off {off_cpu:.2f} (on/off {cpu_ratios[-1]:.3f}),"
-                  f" {order[0]} first, load {os.getloadavg()[0]:.1f}", flush=True)
-        print(f"{scenario:<10} median on/off: throughput {statistics.median(ratios):.3f}, server CPU per execution "
-              f"{statistics.median(cpu_ratios):.3f} over {len(ratios)} pairs", flush=True)
+        servers = {mode: Server(mode) for mode in CONFIGS} if args.warm else None
+        try:
+            if servers is not None:  # a first run each: the servers' caches, the kit's state machine
+                for server in servers.values():
+                    server.kit(scenario, n)
+            compare(scenario, n, args.pairs, servers)
+        finally:
+            for server in (servers or {}).values():
+                server.stop()
+
+
+def compare(scenario: str, n: int | None, pairs: int, servers: dict[str, Server] | None) -> None:
+    ratios, cpu_ratios = [], []
+    for pair in range(pairs):
+        order = ("on", "off") if pair % 2 == 0 else ("off", "on")
+        figures = {mode: servers[mode].kit(scenario, n) if servers else run(scenario, mode, n) for mode in order}
+        (on, on_cpu), (off, off_cpu) = figures["on"], figures["off"]
+        ratios.append(on / off)
+        cpu_ratios.append(on_cpu / off_cpu)
+        print(f"{scenario:<10} pair {pair + 1}: {FIGURE[scenario]} on {on:>8.1f} off {off:>8.1f} (on/off {ratios[-1]:.3f});"
+              f" server CPU ms/execution on {on_cpu:.2f} off {off_cpu:.2f} (on/off {cpu_ratios[-1]:.3f}),"
+              f" {order[0]} first, load {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"{scenario:<10} median on/off: throughput {statistics.median(ratios):.3f} {interval(ratios)}, server CPU "
+          f"per execution {statistics.median(cpu_ratios):.3f} {interval(cpu_ratios)} over {len(ratios)} pairs", flush=True)
+
+
+def interval(ratios: list[float], resamples: int = 2000) -> str:
+    """A bootstrap 90 % interval of the median of ``ratios`` (seeded: the same ratios, the same interval)."""
+    if len(ratios) < 3:
+        return ""
+    draw = random.Random(18)
+    medians = sorted(statistics.median(draw.choices(ratios, k=len(ratios))) for _ in range(resamples))
+    return f"(90 % {medians[resamples // 20]:.3f}-{medians[resamples - 1 - resamples // 20]:.3f})"
 
 
 if __name__ == "__main__":
