@@ -86,3 +86,20 @@ def test_everything_else_is_the_wrapped_transports() -> None:
         transport = CoalescingTransport(SocketLike(), asyncio.get_running_loop())
         return transport.get_extra_info("sockname")
     assert run_alone(main()) == ("127.0.0.1", 8083)
+
+
+def test_what_must_be_written_first_is_written_before_each_write() -> None:
+    async def main() -> list[str]:
+        order: list[str] = []
+
+        class Watched(SocketLike):
+            def write(self, data: bytes | bytearray | memoryview) -> None:
+                order.append(f"sent {bytes(data).decode()}")
+
+        transport = CoalescingTransport(Watched(), asyncio.get_running_loop(), lambda: order.append("first"))
+        transport.write(b"one")
+        await _next_turn()
+        transport.write(b"two")
+        transport.close()
+        return order
+    assert run_alone(main()) == ["first", "sent one", "first", "sent two"]

@@ -7,13 +7,17 @@ fifth of a StartSyncExecution's time in the event loop). :class:`CoalescingHttpP
 uvicorn a transport whose writes wait until the event loop's current turn ends, then go out as one:
 the head and the body of an answer (and of any pipelined answers of the same turn) in one call.
 Nothing else changes: flow control, TLS, closing (which sends what waits first) are the transport's.
+
+What must be written before a client can hold its answer (the audit trail's lines of the turn's
+calls) is written by the protocol's ``before_write`` just before that one write
+(:meth:`CoalescingHttpProtocol.writing_first`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -21,20 +25,30 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 class CoalescingHttpProtocol(HttpToolsProtocol):
     """:class:`HttpToolsProtocol` on a :class:`CoalescingTransport` (what ``serve`` runs)."""
 
+    #: Called on the event loop's thread before each write of answers (None: nothing).
+    before_write: ClassVar[Callable[[], None] | None] = None
+
+    @classmethod
+    def writing_first(cls, before_write: Callable[[], None]) -> type[CoalescingHttpProtocol]:
+        """This protocol, calling ``before_write`` before each write of answers (uvicorn takes a class)."""
+        return type(cls.__name__, (cls,), {"before_write": staticmethod(before_write)})
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's
-        super().connection_made(CoalescingTransport(transport, self.loop))
+        super().connection_made(CoalescingTransport(transport, self.loop, type(self).before_write))
 
 
 class CoalescingTransport(asyncio.Transport):
     """A transport whose writes of one event-loop turn are sent together, at the end of the turn.
 
     Every other call goes to the wrapped transport; :meth:`close` and :meth:`write_eof` send what
-    waits first, :meth:`abort` drops it (as the transport drops its own buffer).
+    waits first, :meth:`abort` drops it (as the transport drops its own buffer). ``before_write`` (if
+    any) is called before each write.
     """
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop,
+                 before_write: Callable[[], None] | None = None) -> None:
         super().__init__()
-        self._transport, self._loop = transport, loop
+        self._transport, self._loop, self._before_write = transport, loop, before_write
         self._pending: list[bytes] = []
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -55,6 +69,8 @@ class CoalescingTransport(asyncio.Transport):
         data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
         self._pending.clear()
         if not self._transport.is_closing():
+            if self._before_write is not None:
+                self._before_write()
             self._transport.write(data)
 
     def close(self) -> None:

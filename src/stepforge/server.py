@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import socket
 import sqlite3
@@ -25,6 +26,7 @@ from stepforge.engine.engine import MAX_HISTORY_EVENTS, Engine
 from stepforge.engine.lease import NodeSettings
 from stepforge.engine.logs import ExecutionLogs, LogSettings
 from stepforge.http_protocol import CoalescingHttpProtocol
+from stepforge.observe.audit import AuditLog
 from stepforge.observe.observatory import Observatory
 from stepforge.service import ports
 from stepforge.service.arns import DEFAULT_ACCOUNT
@@ -182,12 +184,21 @@ def connect(*, store: Store, account: str = DEFAULT_ACCOUNT, clock: Clock | None
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, telling the application when a shutdown begins (to end long polls)."""
+    """uvicorn, telling the application when a shutdown begins (to end long polls); the calls ``audit``
+    records on its event loop are written a turn at a time, before that turn's answers (its protocol
+    flushes ``audit`` first: :meth:`~stepforge.http_protocol.CoalescingHttpProtocol.writing_first`)."""
 
-    def __init__(self, config: uvicorn.Config, stopping: threading.Event, engine: Engine) -> None:
+    def __init__(self, config: uvicorn.Config, stopping: threading.Event, engine: Engine,
+                 audit: AuditLog | None = None) -> None:
         super().__init__(config)
         self.stopping = stopping
         self.engine = engine
+        self.audit = audit
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.audit is not None:
+            self.audit.batch_on(asyncio.get_running_loop())
+        await super().startup(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.stopping.set()
@@ -222,8 +233,10 @@ def serve(store: Store, sock: socket.socket, *, account: str = DEFAULT_ACCOUNT, 
                         hosts=served_hosts(host, auth.hosts), throttle=Throttle(throttle or ThrottleConfig()),
                         logs=logs, node=node, observe=observe)
     certificate, key = tls if tls else (None, None)
+    audit = observe.audit if observe is not None else None
+    protocol = CoalescingHttpProtocol.writing_first(audit.flush) if audit is not None else CoalescingHttpProtocol
     server = _Server(uvicorn.Config(app, log_level=log_level, ssl_certfile=certificate, ssl_keyfile=key,
-                                    access_log=False, http=CoalescingHttpProtocol), stopping, engine)
+                                    access_log=False, http=protocol), stopping, engine, audit)
     firing = Firing(ServiceContext(store=store, engine=engine, account=account), engine.clock)
     relay = start_relay(engine, relay_url)
     _checkpoint_in_background(store)

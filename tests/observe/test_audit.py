@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from stepforge.cli import main
+from stepforge.http_protocol import CoalescingTransport
 from stepforge.observe.audit import AuditLog, Call, event, files, read
 from stepforge.observe.cli import parse_since
 
@@ -69,6 +72,81 @@ def test_a_recorded_call_is_in_the_file_before_record_returns(tmp_path: Path) ->
     lines = (tmp_path / "audit.jsonl").read_text().splitlines()  # not closed: what a killed process leaves
     assert [json.loads(text)["requestParameters"]["name"] for text in lines] == ["e1"]
     log.close()
+
+
+def names(path: Path) -> list[str]:
+    """The ``name`` parameters of the trail's lines, in order (none: no trail yet)."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [json.loads(text)["requestParameters"]["name"] for text in lines]
+
+
+def test_calls_recorded_on_a_bound_loop_are_written_together_at_the_end_of_their_turn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, writes = tmp_path / "audit.jsonl", []
+    monkeypatch.setattr("stepforge.observe.audit.os.write", lambda fd, data: writes.append(data) or len(data))
+
+    async def main() -> None:
+        log = AuditLog(path)
+        log.batch_on(asyncio.get_running_loop())
+        log.record(call(name="e1"))
+        log.record(call(name="e2"))
+        assert writes == []  # kept for the turn's flush
+        await asyncio.sleep(0)
+        assert [[json.loads(text)["requestParameters"]["name"] for text in data.splitlines()] for data in writes] \
+            == [["e1", "e2"]]
+        log.close()
+    asyncio.run(main())
+
+
+def test_a_turns_answers_go_out_after_its_calls_are_in_the_trail(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    seen_when_sent: list[list[str]] = []
+
+    class Socket(asyncio.Transport):
+        def write(self, data: bytes | bytearray | memoryview) -> None:
+            seen_when_sent.append(names(path))
+
+        def is_closing(self) -> bool:
+            return False
+
+    async def main() -> None:
+        log = AuditLog(path)
+        log.batch_on(asyncio.get_running_loop())
+        transport = CoalescingTransport(Socket(), asyncio.get_running_loop(), log.flush)
+        transport.write(b"HTTP/1.1 200 OK\r\n\r\n")  # an answer's head: its sending is due before the trail's flush
+        log.record(call(name="e1"))
+        transport.write(b"{}")
+        await asyncio.sleep(0)
+        log.close()
+    asyncio.run(main())
+    assert seen_when_sent == [["e1"]]
+
+
+def test_calls_recorded_off_the_bound_loops_thread_are_written_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+
+    async def main() -> list[str]:
+        log = AuditLog(path)
+        log.batch_on(asyncio.get_running_loop())
+        worker = threading.Thread(target=log.record, args=(call(name="e1"),))
+        worker.start()
+        worker.join()
+        found = names(path)
+        log.close()
+        return found
+    assert asyncio.run(main()) == ["e1"]
+
+
+def test_closing_writes_what_the_turn_kept(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+
+    async def main() -> None:
+        log = AuditLog(path)
+        log.batch_on(asyncio.get_running_loop())
+        log.record(call(name="e1"))
+        log.close()  # the loop ends before its next turn (a server stopping)
+    asyncio.run(main())
+    assert names(path) == ["e1"]
 
 
 def test_values_orjson_refuses_are_written_as_json_writes_them(tmp_path: Path) -> None:

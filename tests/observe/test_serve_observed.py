@@ -148,7 +148,7 @@ def test_the_audit_trail_records_writes_and_refusals_and_the_cli_reads_it(
     sfn.list_state_machines()  # a read: not recorded
     with pytest.raises(ClientError):
         sfn.start_execution(stateMachineArn=machine + "-missing")
-    lines = eventually(lambda: len(found := trail(data, "audited")) >= 2 and found, "the audit lines were written")
+    lines = trail(data, "audited")  # a client that has its answer finds its call in the trail
     created = next(e for e in lines if e["eventName"] == "CreateStateMachine")
     assert created["eventSource"] == "states.amazonaws.com"
     assert created["userIdentity"]["accessKeyId"] == "testing"
@@ -185,7 +185,7 @@ def test_with_keys_the_trail_names_the_key_of_accepted_and_refused_calls(secured
     client(endpoint, KEY, SECRET).create_activity(name="audited-activity")
     with pytest.raises(ClientError):
         client(endpoint, KEY, "a-wrong-secret").create_activity(name="refused-activity")
-    events = eventually(lambda: len(found := trail(data, "CreateActivity")) >= 2 and found, "both calls were written")
+    events = trail(data, "CreateActivity")  # both answered: both in the trail
     accepted = [e for e in events if "errorCode" not in e]
     refused = [e for e in events if e.get("errorCode") == "InvalidSignatureException"]
     assert accepted and refused

@@ -2,10 +2,13 @@
 
 Each line is one event in CloudTrail's shape where it fits (``eventTime``, ``eventSource``
 ``states.amazonaws.com``, ``eventName``, ``userIdentity.accessKeyId``, ``sourceIPAddress``,
-``requestParameters`` trimmed, ``errorCode``/``errorMessage``, ``resources``). Each line is appended to
-``<data-dir>/audit.jsonl`` with one ``write(2)`` as the call is recorded (no fsync: a request never
-waits on the disk, a crash of the process loses nothing), the file opened in append mode, readable by
-its owner only; past ``max_bytes`` it is rotated to ``audit.jsonl.1`` ... ``.keep`` and a new one begun.
+``requestParameters`` trimmed, ``errorCode``/``errorMessage``, ``resources``). Lines are appended to
+``<data-dir>/audit.jsonl`` with ``write(2)`` before the call's answer goes out (no fsync: a request
+never waits on the disk, and what a client was answered survives a crash of the process), the file
+opened in append mode, readable by its owner only; past ``max_bytes`` it is rotated to
+``audit.jsonl.1`` ... ``.keep`` and a new one begun. ``serve`` writes the calls answered in one turn of
+its event loop with one ``write(2)`` (:meth:`AuditLog.batch_on`), just before that turn's answers are
+sent.
 
 Why a file and not a table: audit lines are written for every call, refused ones included (a flood
 of bad signatures or throttled calls), and SQLite has a single writer that the engine's group commit
@@ -16,6 +19,7 @@ file in its own data directory.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import itertools
@@ -241,15 +245,18 @@ def _arn_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class AuditLog:
-    """Appends events to ``path``, each with one ``write(2)`` as it is recorded; past ``max_bytes`` the
-    file is rotated to ``<name>.1`` ... ``.<keep>``.
+    """Appends events to ``path``; past ``max_bytes`` the file is rotated to ``<name>.1`` ... ``.<keep>``.
 
-    The line is in the operating system's hands before :meth:`record` returns, so the HTTP edge records
-    a call before the response's last byte goes out: a client that has its answer finds the call in the
-    trail, and a crash of the process (even SIGKILL) loses nothing; only the machine's own crash can
-    lose what the OS had not written to disk yet (there is no fsync per line). Recording is safe from
-    any thread. When the file cannot be written (a full disk), the event is dropped and counted, and one
-    line every :data:`LOG_EVERY` seconds says so.
+    A call is written with one ``write(2)`` as :meth:`record` is called, from any thread: the line is
+    in the operating system's hands before it returns. On the thread of an event loop the log is bound
+    to (:meth:`batch_on`), calls are kept until :meth:`flush`, which that loop calls once in the turn
+    they were recorded in, and which ``serve``'s HTTP transport calls before it sends any answer
+    (:class:`~stepforge.http_protocol.CoalescingHttpProtocol`): the turn's lines go in one write, and
+    still before their answers. Either way a client that has its answer finds the call in the trail,
+    and a crash of the process (even SIGKILL) loses no call that was answered; only the machine's own
+    crash can lose what the OS had not written to disk yet (there is no fsync per line). When the
+    file cannot be written (a full disk), the events are dropped and counted, and one line every
+    :data:`LOG_EVERY` seconds says so.
     """
 
     def __init__(self, path: Path, *, max_bytes: int = 100 * 1024 * 1024, keep: int = 10) -> None:
@@ -259,17 +266,39 @@ class AuditLog:
         self._size = 0
         self._lost = 0  # events not written since the last report
         self._reported: float | None = None  # when that report was (monotonic)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None  # the thread whose calls wait for :meth:`flush`
+        self._pending: list[Call] = []
+
+    def batch_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Keep the calls recorded on ``loop``'s thread (the caller's) for :meth:`flush`, which ``loop``
+        calls in the turn they were recorded in (unless it was called before)."""
+        self._loop, self._loop_thread = loop, threading.get_ident()
 
     def record(self, call: Call) -> None:
-        """Append ``call``'s event to the trail."""
-        data = encoded(call)
+        """Append ``call``'s event to the trail (or keep it for this turn's :meth:`flush`)."""
+        if self._loop_thread == threading.get_ident() and self._loop is not None:
+            if not self._pending:
+                self._loop.call_soon(self.flush)
+            self._pending.append(call)
+            return
+        self._write(encoded(call), 1)
+
+    def flush(self) -> None:
+        """Write the calls kept for it, in one ``write(2)``."""
+        if self._pending:
+            calls, self._pending = self._pending, []
+            self._write(b"".join(map(encoded, calls)), len(calls))
+
+    def _write(self, data: bytes, events: int) -> None:
         with self._lock:
             try:
                 self._append(data)
             except OSError as exc:  # a full disk must not stop the API nor flood the log: say so, now and then
-                self._failed(exc)
+                self._failed(exc, events)
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             self._close()
 
@@ -284,8 +313,8 @@ class AuditLog:
             self._rotate()
             self._open()  # a new, empty trail at once (readers always find the current file)
 
-    def _failed(self, exc: OSError) -> None:
-        self._lost += 1
+    def _failed(self, exc: OSError, events: int) -> None:
+        self._lost += events
         now = time.monotonic()
         if self._reported is None or now - self._reported >= LOG_EVERY:
             log.error("cannot write the audit trail to %s: %s (%d event(s) lost)", self.path, exc, self._lost)
