@@ -12,6 +12,7 @@ import pytest
 
 from stepforge.cli import main
 from stepforge.http_protocol import CoalescingTransport
+from stepforge.observe import audit
 from stepforge.observe.audit import AuditLog, Call, event, files, read
 from stepforge.observe.cli import parse_since
 
@@ -234,3 +235,20 @@ def test_a_trail_that_cannot_be_written_says_so_once_and_keeps_going(tmp_path: P
     errors = [r for r in caplog.records if r.name == "stepforge.observe.audit"]
     assert len(errors) == 1 and "cannot write the audit trail" in errors[0].getMessage()
     assert errors[0].exc_info is None
+
+
+def test_a_call_that_cannot_be_shaped_costs_only_its_own_line(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "audit.jsonl"
+    shape = audit.encoded
+    monkeypatch.setattr(audit, "encoded", lambda c: shape(c) if c.params.get("name") != "bad" else 1 / 0)
+
+    async def main() -> None:
+        log = AuditLog(path)
+        log.batch_on(asyncio.get_running_loop())
+        for name in ("e1", "bad", "e2"):
+            log.record(call(name=name))
+        log.flush()  # what the transport calls before the turn's answers: it must not raise
+        log.close()
+    asyncio.run(main())
+    assert names(path) == ["e1", "e2"]

@@ -285,10 +285,10 @@ class AuditLog:
         self._write(encoded(call), 1)
 
     def flush(self) -> None:
-        """Write the calls kept for it, in one ``write(2)``."""
+        """Write the calls kept for it, in one ``write(2)`` (never raising: answers go out after it)."""
         if self._pending:
             calls, self._pending = self._pending, []
-            self._write(b"".join(map(encoded, calls)), len(calls))
+            self._write(b"".join(filter(None, map(_encoded_or_none, calls))), len(calls))
 
     def _write(self, data: bytes, events: int) -> None:
         with self._lock:
@@ -340,6 +340,16 @@ class AuditLog:
             if older.exists():
                 older.replace(self.path.with_name(f"{self.path.name}.{index + 1}"))
         self.path.replace(self.path.with_name(f"{self.path.name}.1"))
+
+
+def _encoded_or_none(call: Call) -> bytes | None:
+    """``call``'s line; None (and a logged error) for a call its shaping fails on: the turn's other calls
+    are written and its answers still go out."""
+    try:
+        return encoded(call)
+    except Exception:
+        log.exception("cannot write the audit event of a call to %s", call.operation)
+        return None
 
 
 def files(path: Path) -> list[Path]:
