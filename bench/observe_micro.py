@@ -22,6 +22,7 @@ import asyncio
 import cProfile
 import json
 import pstats
+import shutil
 import statistics
 import tempfile
 import time
@@ -46,6 +47,11 @@ DEFINITIONS = {
     "chain100": {"StartAt": "P0", "States": {  # the benchmark kit's chain100: 100 Pass states, each adding a result
         f"P{i}": {"Type": "Pass", "Result": {"v": i}, "ResultPath": f"$.s{i}",
                   **({"Next": f"P{i + 1}"} if i < 99 else {"End": True})} for i in range(100)}},
+    "parallel": {"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": True, "Branches": [  # the kit's parallel
+        {"StartAt": f"B{b}S0", "States": {
+            f"B{b}S{s}": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "b": b},
+                          **({"Next": f"B{b}S{s + 1}"} if s < 9 else {"End": True})} for s in range(10)}}
+        for b in range(10)]}}},
 }
 
 
@@ -53,7 +59,7 @@ class Deployment:
     """One application and its engine (not started: batches run on the caller's thread)."""
 
     def __init__(self, observed: bool, definition: dict[str, Any]) -> None:
-        data = Path(tempfile.mkdtemp(prefix=f"stepforge-micro-{'on' if observed else 'off'}-"))
+        data = self.data = Path(tempfile.mkdtemp(prefix=f"stepforge-micro-{'on' if observed else 'off'}-"))
         config = ObserveConfig(metrics=observed, audit=observed, node="bench")
         self.observe = Observatory(config, data_dir=data)
         self.store = SqliteStore(data / "db.sqlite")
@@ -98,11 +104,12 @@ class Deployment:
         for _ in range(n):
             self.started += 1
             await self._call("StartExecution", {"stateMachineArn": self.machine, "name": f"e{self.started}",
-                                                "input": json.dumps({"i": self.started})})
+                                                "input": json.dumps({"i": self.started, "n": 0})})
 
     def close(self) -> None:
         self.observe.close()
         self.store.close()
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 def settle(engine: Engine) -> None:
