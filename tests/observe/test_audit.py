@@ -15,6 +15,7 @@ from stepforge.http_protocol import CoalescingTransport
 from stepforge.observe import audit
 from stepforge.observe.audit import AuditLog, Call, event, files, read
 from stepforge.observe.cli import parse_since
+from tests.async_kit import run_alone
 
 MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:orders"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -96,7 +97,7 @@ def test_calls_recorded_on_a_bound_loop_are_written_together_at_the_end_of_their
         assert [[json.loads(text)["requestParameters"]["name"] for text in data.splitlines()] for data in writes] \
             == [["e1", "e2"]]
         log.close()
-    asyncio.run(main())
+    run_alone(main())
 
 
 def test_a_turns_answers_go_out_after_its_calls_are_in_the_trail(tmp_path: Path) -> None:
@@ -119,7 +120,7 @@ def test_a_turns_answers_go_out_after_its_calls_are_in_the_trail(tmp_path: Path)
         transport.write(b"{}")
         await asyncio.sleep(0)
         log.close()
-    asyncio.run(main())
+    run_alone(main())
     assert seen_when_sent == [["e1"]]
 
 
@@ -135,7 +136,7 @@ def test_calls_recorded_off_the_bound_loops_thread_are_written_at_once(tmp_path:
         found = names(path)
         log.close()
         return found
-    assert asyncio.run(main()) == ["e1"]
+    assert run_alone(main()) == ["e1"]
 
 
 def test_closing_writes_what_the_turn_kept(tmp_path: Path) -> None:
@@ -146,7 +147,7 @@ def test_closing_writes_what_the_turn_kept(tmp_path: Path) -> None:
         log.batch_on(asyncio.get_running_loop())
         log.record(call(name="e1"))
         log.close()  # the loop ends before its next turn (a server stopping)
-    asyncio.run(main())
+    run_alone(main())
     assert names(path) == ["e1"]
 
 
@@ -250,5 +251,5 @@ def test_a_call_that_cannot_be_shaped_costs_only_its_own_line(tmp_path: Path,
             log.record(call(name=name))
         log.flush()  # what the transport calls before the turn's answers: it must not raise
         log.close()
-    asyncio.run(main())
+    run_alone(main())
     assert names(path) == ["e1", "e2"]
