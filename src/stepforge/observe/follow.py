@@ -10,6 +10,7 @@ open are not timed (their ends still count, as a task of resource ``unknown``).
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -131,14 +132,15 @@ class Follower:
     """Follows the executions of committed batches, telling its listeners what happened."""
 
     def __init__(self, listeners: list[Listener], *, max_executions: int = MAX_EXECUTIONS,
-                 state_sample: int = 1) -> None:
+                 sample_every: float = 0.0) -> None:
         self.listeners = listeners
         self.max_executions = max_executions
-        #: States are followed (entered, exited, timed) in one execution of this many; tasks in all.
-        self.state_sample = state_sample
+        #: States are followed (entered, exited, timed) in an execution first seen (its first step's time)
+        #: at least this many seconds after the last one whose states are followed (0: in all); tasks in all.
+        self.sample_every = sample_every
+        self._sampled_at = -math.inf  # the first step's time of the last execution whose states are followed
         self._open: dict[str, _Heads] = {}
         self._with_states: set[str] = set()
-        self._seen = 0
         self._on: dict[str, list[Callable[..., None]]] = {
             fact: [getattr(listener, fact) for listener in listeners
                    if getattr(type(listener), fact) is not getattr(Listener, fact)]
@@ -152,7 +154,7 @@ class Follower:
         if heads is None:
             if self._whole(record, events):
                 return
-            heads = self._start(record.arn)
+            heads = self._start(record.arn, events[0].timestamp)
         if record.arn in self._with_states:
             for event in events:
                 self._read(record, heads, event, *_kind(event.type), True)
@@ -172,21 +174,25 @@ class Follower:
         """Tell at once an execution this one step started and ended, with states only (no task, no Map
         Run) and not sampled, without following it; False for any other (the general path)."""
         first, last = events[0], events[-1]
-        if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._seen % self.state_sample == 0
+        if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._sample_due(first.timestamp)
                 or not _STATE_EVENTS.issuperset(map(_TYPE, events[1:-1]))):  # C's loop, no generator's frames
             return False
-        self._seen += 1
         self._tell("execution_started", record, first.timestamp)
         self._tell("execution_ended", record, ENDINGS[last.type], last.timestamp)
         return True
 
-    def _start(self, arn: str) -> _Heads:
+    def _sample_due(self, at: float) -> bool:
+        """Are the states of an execution first seen at ``at`` followed (:attr:`sample_every`; a clock set
+        back samples at once)?"""
+        return at - self._sampled_at >= self.sample_every or at < self._sampled_at
+
+    def _start(self, arn: str, at: float) -> _Heads:
         if len(self._open) >= self.max_executions:
             self._with_states.discard(oldest := next(iter(self._open)))
             del self._open[oldest]
-        if self._seen % self.state_sample == 0:
+        if self._sample_due(at):
             self._with_states.add(arn)
-        self._seen += 1
+            self._sampled_at = at
         heads: _Heads = {}
         self._open[arn] = heads
         return heads

@@ -23,8 +23,10 @@ from stepforge.observe.follow import Follower, Listener
 from stepforge.observe.metrics import Metrics
 from stepforge.store.records import ExecutionRecord
 
-#: Without tracing, states are timed (the dashboard's slowest states) in one execution of this many.
-STATE_SAMPLE = 8
+#: Without tracing, states are timed (the dashboard's slowest states) in at most one execution started in
+#: this many seconds: every execution at a low rate, about ten a second at any higher one (following the
+#: states of a large Parallel costs about 300 us an execution: that cost is bounded, not a share of the load).
+STATE_SAMPLE_SECONDS = 0.1
 
 if TYPE_CHECKING:
     from stepforge.observe.tracing import Tracing
@@ -48,7 +50,7 @@ class Observatory:
         self.audit = (AuditLog(audit_path, max_bytes=config.audit_max_bytes, keep=config.audit_keep)
                       if config.audit and audit_path is not None else None)
         listeners: list[Listener] = [x for x in (self.metrics, self.dashboard, self.tracing) if x is not None]
-        self.follower = Follower(listeners, state_sample=1 if self.tracing is not None else STATE_SAMPLE)
+        self.follower = Follower(listeners, sample_every=0.0 if self.tracing is not None else STATE_SAMPLE_SECONDS)
         self._following = threading.Lock()  # the engine's thread and the EXPRESS runner's threads
 
     @property
