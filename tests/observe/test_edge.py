@@ -129,3 +129,15 @@ def test_the_trail_names_the_key_and_region_a_signature_claims_whatever_the_orde
                     headers={**headers, "Authorization": authorization})
     assert [(e["userIdentity"].get("accessKeyId"), e["awsRegion"]) for e in trail(observatory)] \
         == [("AKIDONE", "eu-west-1"), ("AKIDONE", "eu-west-1"), ("AKIDTWO", "us-west-2")]
+
+
+def test_a_start_with_a_large_input_is_audited_with_its_machine_and_the_input_hidden(
+        served: tuple[TestClient, Observatory]) -> None:
+    client, observatory = served
+    machine = call(client, "CreateStateMachine", name="big", definition=PASS, roleArn=ROLE).json()["stateMachineArn"]
+    large = json.dumps({"blob": "x" * 200_000})
+    started = call(client, "StartExecution", stateMachineArn=machine, input=large).json()
+    start = trail(observatory)[-1]
+    assert start["requestParameters"] == {"stateMachineArn": machine, "input": "HIDDEN_DUE_TO_SECURITY_REASONS"}
+    assert start["responseElements"]["executionArn"] == started["executionArn"]
+    assert [r["ARN"] for r in start["resources"]] == [machine, started["executionArn"]]

@@ -31,7 +31,8 @@ from stepforge.observe.audit import AuditLog, Call, json_object
 
 #: The scope key of the per-request note where :class:`IdentityNote` leaves the edge's verdict.
 NOTE = "stepforge.audit_note"
-#: Bytes of a request or response body kept for the trail (past this, its parameters are not recorded).
+#: Bytes of a request or response body kept for the trail where no route parsed it (past this, its
+#: parameters are not recorded); the API's calls hand the trail what they parsed, of any size.
 KEEP_BYTES = 64 * 1024
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]{1,128})/\d{8}/([a-z0-9-]{1,32})/")
 _CHANGES = frozenset(WRITE_OPERATIONS) | {SYNC_EXECUTION}
@@ -158,19 +159,21 @@ class Tap:
             finished(self)
 
     def parameters(self) -> dict[str, Any]:
-        """The request's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
-        if self._request_size > KEEP_BYTES:
-            return {}
+        """The request's JSON object: as the route parsed it, whatever its size (the trail trims it); else
+        parsed from the copy (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
         if self.params is not None:
             return self.params
+        if self._request_size > KEEP_BYTES:
+            return {}
         return json_object(b"".join(self._request))
 
     def answer(self) -> dict[str, Any]:
-        """The response's JSON object (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
-        if self._response_size > KEEP_BYTES:
-            return {}
+        """The response's JSON object: as the route built it, whatever its size; else parsed from the copy
+        (empty: no body, not an object, or past :data:`KEEP_BYTES`)."""
         if isinstance(self.payload, dict):
             return self.payload
+        if self._response_size > KEEP_BYTES:
+            return {}
         return json_object(b"".join(self._response))
 
 
