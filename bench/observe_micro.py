@@ -1,6 +1,6 @@
 """The CPU observing costs per execution, in one process: metrics and audit on vs off, no HTTP server.
 
-    .venv/bin/python bench/observe_micro.py [--rounds 8] [--n 200] [--scenario hello] [--profile]
+    .venv/bin/python bench/observe_micro.py [--rounds 8] [--n 200] [--scenario hello|chain10|chain100|parallel|payload] [--profile]
 
 Two deployments on SQLite (synchronous=FULL), one observed as ``serve`` observes by default (metrics,
 dashboard, audit trail), one not. Each round sends ``--n`` StartExecution calls through the whole ASGI
@@ -52,13 +52,35 @@ DEFINITIONS = {
             f"B{b}S{s}": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "b": b},
                           **({"Next": f"B{b}S{s + 1}"} if s < 9 else {"End": True})} for s in range(10)}}
         for b in range(10)]}}},
+    "payload": {"StartAt": "P0", "States": {  # the kit's payload: 20 Pass states carrying ~200 KB
+        f"P{i}": {"Type": "Pass", "Result": i, "ResultPath": "$.step",
+                  **({"Next": f"P{i + 1}"} if i < 19 else {"End": True})} for i in range(20)}},
 }
+
+
+def _rows(target_bytes: int = 200 * 1024) -> list[dict[str, Any]]:
+    """The kit's payload scenario's rows: as many as fit in ``target_bytes`` of compact JSON."""
+    rows: list[dict[str, Any]] = []
+    size = 2
+    while True:
+        k = len(rows)
+        row = {"id": k, "name": f"item-{k:06d}", "tags": ["alpha", "beta", "gamma"], "price": round(k * 1.25, 2),
+               "active": k % 2 == 0}
+        size += len(json.dumps(row, separators=(",", ":"))) + 1
+        if size > target_bytes:
+            return rows
+        rows.append(row)
+
+
+#: Carried in each execution's input by the payload scenario (~200 KB).
+BLOB = _rows()
 
 
 class Deployment:
     """One application and its engine (not started: batches run on the caller's thread)."""
 
     def __init__(self, observed: bool, definition: dict[str, Any]) -> None:
+        self.payload = definition is DEFINITIONS["payload"]
         data = self.data = Path(tempfile.mkdtemp(prefix=f"stepforge-micro-{'on' if observed else 'off'}-"))
         config = ObserveConfig(metrics=observed, audit=observed, node="bench")
         self.observe = Observatory(config, data_dir=data)
@@ -104,7 +126,10 @@ class Deployment:
         for _ in range(n):
             self.started += 1
             await self._call("StartExecution", {"stateMachineArn": self.machine, "name": f"e{self.started}",
-                                                "input": json.dumps({"i": self.started, "n": 0})})
+                                                "input": json.dumps(self.input(self.started))})
+
+    def input(self, index: int) -> dict[str, Any]:
+        return {"i": index, "blob": BLOB} if self.payload else {"i": index, "n": 0}
 
     def close(self) -> None:
         self.observe.close()
