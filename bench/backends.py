@@ -15,7 +15,6 @@ import json
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kit import KIT, free_port  # bench/kit.py
 from postgres_kit import Cluster, bin_dir  # tests/postgres_kit.py
+from scratch import scratch_dir  # bench/scratch.py
 
 #: The kit beside the repository (a clone in ../), else the shared one of this machine's worktrees.
 SFN_BENCH = next((path for path in (KIT, Path("/work/shared/bench/sfn_bench.py")) if path.exists()), KIT)
@@ -48,7 +48,7 @@ def serve(port: int, store: list[str]) -> subprocess.Popen[bytes]:
 def run(scenario: str, args: argparse.Namespace, store: list[str]) -> dict[str, float]:
     port = free_port()
     server = serve(port, store)
-    out = Path(tempfile.mkdtemp(prefix="stepforge-bench-")) / "result.json"
+    out = scratch_dir("stepforge-bench-") / "result.json"
     try:
         command = [sys.executable, str(SFN_BENCH), "--endpoint", f"http://127.0.0.1:{port}", "--scenario", scenario,
                    "--repeat", str(args.repeat), "--server-pid", str(server.pid), "--json", str(out)]
@@ -100,9 +100,9 @@ def main() -> None:
                                    stdout=subprocess.DEVNULL)
                     with psycopg.connect(url, autocommit=True) as conn:
                         conn.execute("SELECT pg_stat_statements_reset()")  # the run's statements only
-                    store = ["--db", url, "--data-dir", tempfile.mkdtemp(prefix="stepforge-bench-")]  # its own
+                    store = ["--db", url, "--data-dir", str(scratch_dir("stepforge-bench-"))]  # its own
                 else:
-                    store = ["--data-dir", tempfile.mkdtemp(prefix="stepforge-bench-")]
+                    store = ["--data-dir", str(scratch_dir("stepforge-bench-"))]
                 m = run(scenario, args, store)
                 print(f"{backend:<11} {scenario:<12} {m['executions_per_s']:>9.1f} {m['transitions_per_s']:>9.0f} "
                       f"{m['wall_s']:>7.3f} {m['latency_p99_s']:>7.3f} {m.get('server_rss_peak_mb', 0):>7.0f} "

@@ -24,10 +24,11 @@ import cProfile
 import json
 import pstats
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from scratch import scratch_dir  # bench/scratch.py
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"hello": "world"}, "End": True}}}
 
@@ -47,7 +48,7 @@ def main() -> None:
     from stepforge.store.sqlite import SqliteStore
     from stepforge.testing import Harness
 
-    harness = Harness(store=SqliteStore(tempfile.mkdtemp(prefix="stepforge-engine-half-"), synchronous="OFF"))
+    harness = Harness(store=SqliteStore(scratch_dir("stepforge-engine-half-"), synchronous="OFF"))
     machine = harness.create(PASS)
     if args.observe:
         from stepforge.observe.config import ObserveConfig

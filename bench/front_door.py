@@ -73,6 +73,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from scratch import scratch_dir  # bench/scratch.py
+
 ROOT = Path(__file__).resolve().parents[1]
 #: The shared benchmark kit beside the repository (``STEPFORGE_SHARED`` overrides: a worktree elsewhere).
 WRK = Path(os.environ.get("STEPFORGE_SHARED", ROOT.parent / "shared")) / "bench" / "wrk"
@@ -165,7 +167,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only the runs whose label contains this")
     parser.add_argument("--unobserved", action="store_true", help="metrics and the audit trail off")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="stepforge-front-door-"))
+    workdir = scratch_dir("stepforge-front-door-")
     server, endpoint = serve(args.src.resolve(), workdir, observed=not args.unobserved)
     results: dict[str, dict[str, float]] = {}
     try:

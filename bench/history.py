@@ -18,7 +18,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ import boto3
 from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir  # bench/scratch.py
 
 ROLE = "arn:aws:iam::000000000000:role/bench"
 #: ExecutionStarted; per turn Choice entered/exited and Pass entered/exited; then the last Choice,
@@ -60,7 +60,7 @@ def client(port: int) -> Any:
 @contextmanager
 def server() -> Iterator[int]:
     """A fresh ``stepforge serve`` without a history limit; yields its port once it answers."""
-    port, data = free_port(), tempfile.mkdtemp(prefix="stepforge-history-")
+    port, data = free_port(), str(scratch_dir("stepforge-history-"))
     process = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir",
                                 data, "--max-history-events", "0"], stdout=subprocess.DEVNULL)
     try:

@@ -3,7 +3,7 @@ ListStateMachines against a server holding N executions.
 
     .venv/bin/python bench/lists.py [--count 1000000] [--data-dir DIR] [--repeat 50] [--budget 60] [--populate-only] [--first-pages-only]
 
-It fills ``--data-dir`` (or a fresh directory under /tmp) directly through the store's Python API (see
+It fills ``--data-dir`` (or a fresh directory under /tmp, removed at exit) directly through the store's Python API (see
 ``populate``; no server runs meanwhile), unless that directory is not empty: then it is reused as it is
 (keep a populated copy: 1,000,000 rows take minutes). Then it
 starts a real ``stepforge serve`` on that directory and times each call through boto3 from this
@@ -24,7 +24,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ import psutil
 from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_dir  # bench/scratch.py
 
 REGION, ACCOUNT = "us-east-1", "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench"
@@ -239,7 +239,7 @@ def main() -> None:
     parser.add_argument("--first-pages-only", action="store_true", help="skip the walks to the 100th pages")
     args = parser.parse_args()
     console = Console(width=140)
-    directory = args.data_dir or Path(tempfile.mkdtemp(prefix="stepforge-lists-"))
+    directory = args.data_dir or scratch_dir("stepforge-lists-")
     if directory.is_dir() and any(directory.iterdir()):
         console.print(f"reusing {directory} as it is (--count is ignored)")
     else:

@@ -17,11 +17,11 @@ import json
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import httpx
 import psutil
+from scratch import scratch_dir  # bench/scratch.py
 
 TARGET = "AWSStepFunctions."
 
@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 def start_server(python: str, port: int) -> subprocess.Popen[bytes]:
-    data = tempfile.mkdtemp(prefix="stepforge-polls-")
+    data = str(scratch_dir("stepforge-polls-"))
     server = subprocess.Popen([python, "-m", "stepforge.cli", "serve", "--port", str(port), "--data-dir", data],
                               stdout=subprocess.DEVNULL)
     for _ in range(600):

@@ -20,7 +20,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import boto3
 import psycopg
 from botocore.config import Config
 from kit import free_port
+from scratch import scratch_dir  # bench/scratch.py
 
 HERE = Path(__file__).resolve().parent
 #: The kit, in ``shared/`` beside the checkout (or beside the worktrees' folder).
@@ -43,7 +43,7 @@ class Node:
 
     def __init__(self, kind: str, db: str | None, *, port: int = 0, ttl: float = 10.0) -> None:
         self.kind, self.port = kind, port
-        data = tempfile.mkdtemp(prefix="stepforge-nodes-")
+        data = str(scratch_dir("stepforge-nodes-"))
         command = [sys.executable, "-m", "stepforge.cli", kind, "--data-dir", data, "--max-history-events", "0",
                    "--functions", "nodes_functions"]
         command += ["--db", db, "--lease-ttl", str(ttl)] if db else []
@@ -76,7 +76,7 @@ def empty(db: str) -> None:
 
 
 def kit(port: int, pid: int, scenario: str, repeat: int) -> dict[str, Any]:
-    out = Path(tempfile.mkdtemp(prefix="stepforge-nodes-kit-")) / "result.json"
+    out = scratch_dir("stepforge-nodes-kit-") / "result.json"
     subprocess.run([sys.executable, str(KIT), "--endpoint", f"http://127.0.0.1:{port}", "--scenario", scenario,
                     "--repeat", str(repeat), "--server-pid", str(pid), "--json", str(out)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

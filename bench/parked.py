@@ -14,15 +14,14 @@ import json
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import boto3
 import psutil
 from botocore.config import Config
+from scratch import scratch_dir  # bench/scratch.py
 
 DEFINITION = {"StartAt": "Park", "States": {"Park": {"Type": "Wait", "Seconds": 3600, "End": True}}}
 
@@ -44,7 +43,7 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="stepforge-parked-"))
+    data = scratch_dir("stepforge-parked-")
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "stepforge.cli", "serve", "--port", str(port),
                                "--data-dir", str(data)], stdout=subprocess.DEVNULL)

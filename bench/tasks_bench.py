@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import threading
 import time
 from typing import Any
+
+from scratch import scratch_dir  # bench/scratch.py
 
 from stepforge.engine.engine import Engine
 from stepforge.service import activities, executions, statemachines
@@ -31,7 +32,7 @@ def call(ctx: ServiceContext, operation: Any, **params: Any) -> Any:
 
 
 def deployment(kind: str) -> tuple[ServiceContext, Engine]:
-    store: Any = SqliteStore(tempfile.mkdtemp(), synchronous="NORMAL") if kind == "sqlite" else MemoryStore()
+    store: Any = SqliteStore(scratch_dir("stepforge-tasks-"), synchronous="NORMAL") if kind == "sqlite" else MemoryStore()
     tasks = TaskConfig()
     tasks.functions.add("noop", lambda event, context: event)
     engine = Engine(store, tasks=tasks)
