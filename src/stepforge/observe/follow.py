@@ -101,6 +101,9 @@ _FACTS = ("execution_started", "execution_ended", "execution_redriven", "state_e
 
 #: The event types of states entered and exited seen so far (filled by :func:`_kind`).
 _STATE_EVENTS: set[str] = set()
+#: The event types seen so far that tell nothing about an execution whose states are not followed: states
+#: entered and exited, and what is neither a task's, a Map Run's nor the execution's own (ParallelStateStarted...).
+_QUIET_EVENTS: set[str] = set()
 _TYPE = operator.attrgetter("type")
 
 
@@ -110,9 +113,11 @@ def _kind(event_type: str) -> tuple[str, str]:
     (``ended``, status), (``started``|``redriven``, ""), (``map_run``, phase) or (``other``, "")."""
     if event_type.endswith("StateEntered"):
         _STATE_EVENTS.add(event_type)
+        _QUIET_EVENTS.add(event_type)
         return "entered", event_type[:-len("StateEntered")]
     if event_type.endswith("StateExited"):
         _STATE_EVENTS.add(event_type)
+        _QUIET_EVENTS.add(event_type)
         return "exited", ""
     task = _TASK_EVENT.fullmatch(event_type)
     if task is not None:
@@ -125,6 +130,7 @@ def _kind(event_type: str) -> tuple[str, str]:
         return "redriven", ""
     if event_type in _MAP_RUN:
         return "map_run", _MAP_RUN[event_type]
+    _QUIET_EVENTS.add(event_type)
     return "other", ""
 
 
@@ -132,13 +138,20 @@ class Follower:
     """Follows the executions of committed batches, telling its listeners what happened."""
 
     def __init__(self, listeners: list[Listener], *, max_executions: int = MAX_EXECUTIONS,
-                 sample_every: float = 0.0) -> None:
+                 sample_every: float = 0.0, sampled_events_per_second: float = math.inf) -> None:
         self.listeners = listeners
         self.max_executions = max_executions
         #: States are followed (entered, exited, timed) in an execution first seen (its first step's time)
         #: at least this many seconds after the last one whose states are followed (0: in all); tasks in all.
         self.sample_every = sample_every
+        #: ... and while the events read in sampled executions stay within this many a second (a second's
+        #: worth at once): a sampled execution whose step overdraws it is followed no further, and none is
+        #: sampled until the overdraft is paid back. Reading an event costs about 1.4 us, so this bounds what
+        #: following states costs, whatever the size of the executions (inf: no bound).
+        self.sampled_events_per_second = sampled_events_per_second
         self._sampled_at = -math.inf  # the first step's time of the last execution whose states are followed
+        self._allowance = sampled_events_per_second  # events that may still be read (negative: overdrawn)
+        self._allowed_at = -math.inf  # the time the allowance was last refilled to
         self._open: dict[str, _Heads] = {}
         self._with_states: set[str] = set()
         self._on: dict[str, list[Callable[..., None]]] = {
@@ -158,6 +171,9 @@ class Follower:
         if record.arn in self._with_states:
             for event in events:
                 self._read(record, heads, event, *_kind(event.type), True)
+            self._allowance -= len(events)
+            if self._allowance < 0:  # its later steps' states are not followed (tasks still are)
+                self._with_states.discard(record.arn)
         else:  # not sampled: its states' events are skipped unread (only tasks need their frames)
             for event in [event for event in events if event.type not in _STATE_EVENTS]:
                 kind, detail = _kind(event.type)
@@ -171,20 +187,30 @@ class Follower:
             self._with_states.discard(record.arn)
 
     def _whole(self, record: ExecutionRecord, events: list[Event]) -> bool:
-        """Tell at once an execution this one step started and ended, with states only (no task, no Map
-        Run) and not sampled, without following it; False for any other (the general path)."""
+        """Tell at once an execution this one step started and ended, with no task and no Map Run (states,
+        and Parallel's and Map's own events) and not sampled, without following it; False for any other
+        (the general path)."""
         first, last = events[0], events[-1]
         if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._sample_due(first.timestamp)
-                or not _STATE_EVENTS.issuperset(map(_TYPE, events[1:-1]))):  # C's loop, no generator's frames
+                or not _QUIET_EVENTS.issuperset(map(_TYPE, events[1:-1]))):  # C's loop, no generator's frames
             return False
         self._tell("execution_started", record, first.timestamp)
         self._tell("execution_ended", record, ENDINGS[last.type], last.timestamp)
         return True
 
     def _sample_due(self, at: float) -> bool:
-        """Are the states of an execution first seen at ``at`` followed (:attr:`sample_every`; a clock set
-        back samples at once)?"""
-        return at - self._sampled_at >= self.sample_every or at < self._sampled_at
+        """Are the states of an execution first seen at ``at`` followed (:attr:`sample_every`, within
+        :attr:`sampled_events_per_second`; a clock set back samples at once, with a full allowance)?"""
+        if at < self._sampled_at or at < self._allowed_at:
+            self._allowance, self._allowed_at = self.sampled_events_per_second, at
+            return True
+        if at - self._sampled_at < self.sample_every:
+            return False
+        if at > self._allowed_at:
+            rate = self.sampled_events_per_second
+            self._allowance = min(rate, self._allowance + (at - self._allowed_at) * rate)
+            self._allowed_at = at
+        return self._allowance > 0
 
     def _start(self, arn: str, at: float) -> _Heads:
         if len(self._open) >= self.max_executions:
