@@ -141,3 +141,20 @@ def test_a_start_with_a_large_input_is_audited_with_its_machine_and_the_input_hi
     assert start["requestParameters"] == {"stateMachineArn": machine, "input": "HIDDEN_DUE_TO_SECURITY_REASONS"}
     assert start["responseElements"]["executionArn"] == started["executionArn"]
     assert [r["ARN"] for r in start["resources"]] == [machine, started["executionArn"]]
+
+
+def test_a_redrive_through_the_api_is_counted_with_its_ending(served: tuple[TestClient, Observatory]) -> None:
+    client, observatory = served
+    failing = json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "No"}}})
+    machine = call(client, "CreateStateMachine", name="fails", definition=failing, roleArn=ROLE).json()["stateMachineArn"]
+    execution = call(client, "StartExecution", stateMachineArn=machine).json()["executionArn"]
+    for attempt in range(2):
+        deadline = time.monotonic() + 20
+        while value(samples(observatory), "stepforge_ExecutionsFailed_total", StateMachineArn=machine) <= attempt:
+            assert time.monotonic() < deadline, "the execution never failed"
+            time.sleep(0.01)
+        if attempt == 0:
+            assert call(client, "RedriveExecution", executionArn=execution).status_code == 200
+    found = samples(observatory)
+    assert value(found, "stepforge_ExecutionsRedriven_total", StateMachineArn=machine) == 1
+    assert value(found, "stepforge_RedrivenExecutionsFailed_total", StateMachineArn=machine) == 1

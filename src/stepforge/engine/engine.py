@@ -133,6 +133,9 @@ class Engine:
         #: Told after each commit what the batch did (``stepforge.observe`` sets it; None: nobody).
         self.observer: BatchObserver | None = None
         self._done = BatchDone(0.0)
+        #: Steps stored by a write that ran in a transaction of its own (no engine thread: a redrive in
+        #: tests, in-process use), told to the observer with the next batch's.
+        self._outside: list[tuple[ExecutionRecord, list[Event]]] = []
         #: While :meth:`run_jumping` runs: (the execution it runs, the latest time it may jump to).
         self._jumping: tuple[str, float] | None = None
 
@@ -262,12 +265,12 @@ class Engine:
         self._writing, fresh = tx, self._fresh
         try:
             for job in jobs:
-                mark, history = len(fresh), len(self._history)
+                mark, history, steps = len(fresh), len(self._history), len(self._done.steps)
                 WriteQueue.run(tx, job)
                 if not job.ok:
                     for record in fresh[mark:]:
                         self._unstored.pop(record.arn, None)
-                    del fresh[mark:], self._history[history:]
+                    del fresh[mark:], self._history[history:], self._done.steps[steps:]
         finally:
             self._writing, self._fresh = None, []
         return fresh
@@ -328,7 +331,8 @@ class Engine:
 
     def _run_batch(self, now: float, jobs: list[Job]) -> list[tuple[str, Signal | None]]:
         self._ended, self._started, self._history, self._stepping, self._unstored = [], [], [], None, {}
-        done = self._done = BatchDone(now)
+        done = self._done = BatchDone(now, self._outside)
+        self._outside = []
         started = time.perf_counter()
         with self.store.transaction() as tx:
             self._stepping = tx
@@ -603,6 +607,8 @@ class Engine:
         step = redrive_step(self.interpreter(record.definition), record.run, self._info(record), point,
                             record.event_count, now, self.rng)
         self._commit(tx, record, step, now)
+        if self.observer is not None:  # in the batch running this write, or with the next one
+            (self._done.steps if tx is self._writing else self._outside).append((record, step.events))
 
     def _limit_history(self, record: ExecutionRecord, step: Step) -> None:
         """Fail an execution whose history would pass AWS's limit, as AWS does."""
