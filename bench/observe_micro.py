@@ -1,6 +1,6 @@
 """The CPU observing costs per execution, in one process: metrics and audit on vs off, no HTTP server.
 
-    .venv/bin/python bench/observe_micro.py [--rounds 8] [--n 200] [--scenario hello|chain10|chain100|parallel|payload] [--profile]
+    .venv/bin/python bench/observe_micro.py [--rounds 8] [--n 200] [--scenario hello|chain10|chain100|choice_loop|parallel|payload] [--profile]
 
 Two deployments on SQLite (synchronous=FULL), one observed as ``serve`` observes by default (metrics,
 dashboard, audit trail), one not. Each round sends ``--n`` StartExecution calls through the whole ASGI
@@ -52,6 +52,13 @@ DEFINITIONS = {
             f"B{b}S{s}": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "b": b},
                           **({"Next": f"B{b}S{s + 1}"} if s < 9 else {"End": True})} for s in range(10)}}
         for b in range(10)]}}},
+    "choice_loop": {"StartAt": "Init", "States": {  # the kit's choice_loop: 1,000 turns of Choice and Pass
+        "Init": {"Type": "Pass", "Result": {"count": 0}, "ResultPath": "$.counter", "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.counter.count", "NumericLessThan": 1000,
+                                                 "Next": "Increment"}], "Default": "Done"},
+        "Increment": {"Type": "Pass", "Parameters": {"count.$": "States.MathAdd($.counter.count, 1)"},
+                      "ResultPath": "$.counter", "Next": "Check"},
+        "Done": {"Type": "Succeed"}}},
     "payload": {"StartAt": "P0", "States": {  # the kit's payload: 20 Pass states carrying ~200 KB
         f"P{i}": {"Type": "Pass", "Result": i, "ResultPath": "$.step",
                   **({"Next": f"P{i + 1}"} if i < 19 else {"End": True})} for i in range(20)}},

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stepforge.observe.observatory import Observatory
-from stepforge.service import executions, statemachines
+from stepforge.service import executions, redrive, statemachines
 from stepforge.store.base import StorageFull, UnitOfWork
 from stepforge.testing import ROLE, Harness
 from tests.observe.conftest import samples, value
@@ -98,6 +98,37 @@ def test_tasks_count_under_their_resource_in_executions_whose_states_are_not_fol
     assert value(found, "stepforge_LambdaFunctionRunTime_count", **boom) == 9
     assert value(found, "stepforge_LambdaFunctionsFailed_total", StateMachineArn=machine,
                  LambdaFunctionArn="unknown") == 0
+
+
+def test_executions_whose_states_are_not_followed_count_over_several_steps_and_a_redrive(
+        harness: Harness, observed: Observatory) -> None:
+    waits = harness.create({"TimeoutSeconds": 20, "StartAt": "Both", "States": {"Both": {
+        "Type": "Parallel", "End": True, "Branches": [{"StartAt": "W", "States": {"W": WAIT["States"]["W"]}}]}}})
+    arns = [harness.call(executions.start, stateMachineArn=waits, input="{}")["executionArn"]
+            for _ in range(3)]  # at one time: states are followed in the first only
+    assert [harness.run_until_done(arn).status for arn in arns] == ["TIMED_OUT"] * 3
+    harness.call(redrive.redrive_execution, executionArn=arns[2])
+    assert harness.run_until_done(arns[2]).status == "TIMED_OUT"
+    found = samples(observed)
+    assert value(found, "stepforge_ExecutionsStarted_total", StateMachineArn=waits) == 3
+    assert value(found, "stepforge_ExecutionsTimedOut_total", StateMachineArn=waits) == 4
+    assert value(found, "stepforge_ExecutionsRedriven_total", StateMachineArn=waits) == 1
+    assert value(found, "stepforge_RedrivenExecutionsTimedOut_total", StateMachineArn=waits) == 1
+    assert value(found, "stepforge_ExecutionTime_count", StateMachineArn=waits) == 4
+
+
+def test_map_runs_are_counted_per_machine_in_executions_whose_states_are_not_followed(
+        harness: Harness, observed: Observatory) -> None:
+    distributed = harness.create({"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})
+    arns = [harness.call(executions.start, stateMachineArn=distributed, input="[1, 2, 3]")["executionArn"]
+            for _ in range(3)]  # at one time: states are followed in the first only
+    assert [harness.run_until_done(arn).status for arn in arns] == ["SUCCEEDED"] * 3
+    found = samples(observed)
+    assert value(found, "stepforge_MapRunsStarted_total", StateMachineArn=distributed) == 3
+    assert value(found, "stepforge_MapRunsSucceeded_total", StateMachineArn=distributed) == 3
+    assert value(found, "stepforge_ApproximateOpenMapRunCount") == 0
 
 
 def test_activity_counts_follow_a_worker_and_a_heartbeat_timeout(harness: Harness, observed: Observatory) -> None:

@@ -10,11 +10,13 @@ open are not timed (their ends still count, as a task of resource ``unknown``).
 from __future__ import annotations
 
 import functools
+import json
 import math
 import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from stepforge.asl.records import Event
 from stepforge.store.records import ExecutionRecord
@@ -134,6 +136,26 @@ def _kind(event_type: str) -> tuple[str, str]:
     return "other", ""
 
 
+@functools.lru_cache(maxsize=512)
+def _quiet(definition: str) -> bool:
+    """Can no execution of ``definition`` write a task's or a Map Run's event (it has no Task state and no
+    distributed Map)? Told once per definition, erring towards no: any object in it, a state or a payload,
+    with ``"Type": "Task"`` or ``"Mode": "DISTRIBUTED"`` says no, and so does a definition that is not JSON."""
+    try:
+        pending: list[Any] = [json.loads(definition)]
+    except (ValueError, RecursionError):
+        return False
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if value.get("Type") == "Task" or value.get("Mode") == "DISTRIBUTED":
+                return False
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return True
+
+
 class Follower:
     """Follows the executions of committed batches, telling its listeners what happened."""
 
@@ -174,6 +196,8 @@ class Follower:
             self._allowance -= len(events)
             if self._allowance < 0:  # its later steps' states are not followed (tasks still are)
                 self._with_states.discard(record.arn)
+        elif _quiet(record.definition):  # not sampled, no task: only the step's first and last events tell
+            self._ends(record, events[0], events[-1])
         else:  # not sampled: its states' events are skipped unread (only tasks need their frames)
             for event in [event for event in events if event.type not in _STATE_EVENTS]:
                 kind, detail = _kind(event.type)
@@ -192,11 +216,20 @@ class Follower:
         (the general path)."""
         first, last = events[0], events[-1]
         if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._sample_due(first.timestamp)
-                or not _QUIET_EVENTS.issuperset(map(_TYPE, events[1:-1]))):  # C's loop, no generator's frames
+                or not (_quiet(record.definition)  # without reading thousands of events (a loop of Choices)
+                        or _QUIET_EVENTS.issuperset(map(_TYPE, events[1:-1])))):  # C's loop, no generator's frames
             return False
-        self._tell("execution_started", record, first.timestamp)
-        self._tell("execution_ended", record, ENDINGS[last.type], last.timestamp)
+        self._ends(record, first, last)
         return True
+
+    def _ends(self, record: ExecutionRecord, first: Event, last: Event) -> None:
+        """Tell what a step's first event (the execution started, or was redriven) and last (it ended) say."""
+        if first.type == "ExecutionStarted":
+            self._tell("execution_started", record, first.timestamp)
+        elif first.type == "ExecutionRedriven":
+            self._tell("execution_redriven", record, first.timestamp)
+        if last.type in ENDINGS:
+            self._tell("execution_ended", record, ENDINGS[last.type], last.timestamp)
 
     def _sample_due(self, at: float) -> bool:
         """Are the states of an execution first seen at ``at`` followed (:attr:`sample_every`, within
