@@ -85,7 +85,7 @@ def names(path: Path) -> list[str]:
 def test_calls_recorded_on_a_bound_loop_are_written_together_at_the_end_of_their_turn(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, writes = tmp_path / "audit.jsonl", []
-    monkeypatch.setattr("stepforge.observe.audit.os.write", lambda fd, data: writes.append(data) or len(data))
+    monkeypatch.setattr("stepforge.observe.held_write.write", lambda fd, data: writes.append(data) or len(data))
 
     async def main() -> None:
         log = AuditLog(path)

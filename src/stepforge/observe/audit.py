@@ -36,6 +36,7 @@ from typing import Any
 
 import orjson
 
+from stepforge.observe import held_write
 from stepforge.serial_ids import Serial
 
 log = logging.getLogger(__name__)
@@ -304,9 +305,9 @@ class AuditLog:
 
     def _append(self, data: bytes) -> None:
         descriptor = self._descriptor if self._descriptor is not None else self._open()
-        written = os.write(descriptor, data)  # O_APPEND: the line lands whole at the end
+        written = held_write.write(descriptor, data)  # O_APPEND: the line lands whole at the end
         while written < len(data):  # a short write (the disk just filled): the rest, or OSError
-            written += os.write(descriptor, data[written:])
+            written += held_write.write(descriptor, data[written:])
         self._size += written
         if self._size > self.max_bytes:
             self._close()
