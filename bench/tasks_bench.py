@@ -28,7 +28,9 @@ ROLE = "arn:aws:iam::000000000000:role/bench"
 
 
 def call(ctx: ServiceContext, operation: Any, **params: Any) -> Any:
-    return operation(ctx, Request(params, "us-east-1"))
+    """A service operation in a unit of work of its own (as ``stepforge.testing.Harness.call`` runs one)."""
+    with ctx.store.transaction() as tx:
+        return operation(ctx.within(tx), Request(params, "us-east-1"))
 
 
 def deployment(kind: str) -> tuple[ServiceContext, Engine]:
