@@ -10,15 +10,15 @@ open are not timed (their ends still count, as a task of resource ``unknown``).
 from __future__ import annotations
 
 import functools
-import json
 import math
 import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from stepforge.asl.compilation.states import MapState, ParallelState, StateMachine, TaskState
 from stepforge.asl.records import Event
+from stepforge.engine.engine import compiled
 from stepforge.store.records import ExecutionRecord
 
 #: A task's kind as the history names it -> as AWS's metrics name it.
@@ -103,9 +103,6 @@ _FACTS = ("execution_started", "execution_ended", "execution_redriven", "state_e
 
 #: The event types of states entered and exited seen so far (filled by :func:`_kind`).
 _STATE_EVENTS: set[str] = set()
-#: The event types seen so far that tell nothing about an execution whose states are not followed: states
-#: entered and exited, and what is neither a task's, a Map Run's nor the execution's own (ParallelStateStarted...).
-_QUIET_EVENTS: set[str] = set()
 _TYPE = operator.attrgetter("type")
 
 
@@ -115,11 +112,9 @@ def _kind(event_type: str) -> tuple[str, str]:
     (``ended``, status), (``started``|``redriven``, ""), (``map_run``, phase) or (``other``, "")."""
     if event_type.endswith("StateEntered"):
         _STATE_EVENTS.add(event_type)
-        _QUIET_EVENTS.add(event_type)
         return "entered", event_type[:-len("StateEntered")]
     if event_type.endswith("StateExited"):
         _STATE_EVENTS.add(event_type)
-        _QUIET_EVENTS.add(event_type)
         return "exited", ""
     task = _TASK_EVENT.fullmatch(event_type)
     if task is not None:
@@ -132,27 +127,25 @@ def _kind(event_type: str) -> tuple[str, str]:
         return "redriven", ""
     if event_type in _MAP_RUN:
         return "map_run", _MAP_RUN[event_type]
-    _QUIET_EVENTS.add(event_type)
     return "other", ""
 
 
 @functools.lru_cache(maxsize=512)
 def _quiet(definition: str) -> bool:
-    """Can no execution of ``definition`` write a task's or a Map Run's event (it has no Task state and no
-    distributed Map)? Told once per definition, erring towards no: any object in it, a state or a payload,
-    with ``"Type": "Task"`` or ``"Mode": "DISTRIBUTED"`` says no, and so does a definition that is not JSON."""
-    try:
-        pending: list[Any] = [json.loads(definition)]
-    except (ValueError, RecursionError):
-        return False
-    while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            if value.get("Type") == "Task" or value.get("Mode") == "DISTRIBUTED":
-                return False
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
+    """Can no execution of ``definition`` write a task's or a Map Run's event? Told once per definition, from
+    the machine the engine compiled to run it (:func:`~stepforge.engine.engine.compiled`, shared)."""
+    return _quiet_machine(compiled(definition))
+
+
+def _quiet_machine(machine: StateMachine) -> bool:
+    """No Task state and no distributed Map in ``machine``, its Parallel branches and Map processors."""
+    for state in machine.states.values():
+        if isinstance(state, TaskState) or isinstance(state, MapState) and state.distributed:
+            return False
+        nested = (state.branches if isinstance(state, ParallelState)
+                  else (state.processor,) if isinstance(state, MapState) else ())
+        if not all(map(_quiet_machine, nested)):
+            return False
     return True
 
 
@@ -211,13 +204,13 @@ class Follower:
             self._with_states.discard(record.arn)
 
     def _whole(self, record: ExecutionRecord, events: list[Event]) -> bool:
-        """Tell at once an execution this one step started and ended, with no task and no Map Run (states,
-        and Parallel's and Map's own events) and not sampled, without following it; False for any other
-        (the general path)."""
+        """Tell at once an execution this one step started and ended, not sampled, of a machine with no task
+        and no Map Run (or with states only in this step), without following it; False for any other (the
+        general path)."""
         first, last = events[0], events[-1]
         if (first.type != "ExecutionStarted" or last.type not in ENDINGS or self._sample_due(first.timestamp)
                 or not (_quiet(record.definition)  # without reading thousands of events (a loop of Choices)
-                        or _QUIET_EVENTS.issuperset(map(_TYPE, events[1:-1])))):  # C's loop, no generator's frames
+                        or _STATE_EVENTS.issuperset(map(_TYPE, events[1:-1])))):  # C's loop, no generator's frames
             return False
         self._ends(record, first, last)
         return True
