@@ -22,10 +22,12 @@ def test_it_appends_the_bytes_and_says_how_many(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_raises_oserror_with_its_errno(tmp_path: Path) -> None:
-    descriptor = os.open(tmp_path / "read-only", os.O_RDONLY | os.O_CREAT, 0o600)
-    os.close(descriptor)
-    with pytest.raises(OSError) as raised:
-        held_write.write(descriptor, b"line\n")
+    descriptor = os.open(tmp_path / "read-only", os.O_RDONLY | os.O_CREAT, 0o600)  # open: its number stays ours
+    try:
+        with pytest.raises(OSError) as raised:
+            held_write.write(descriptor, b"line\n")
+    finally:
+        os.close(descriptor)
     assert raised.value.errno == errno.EBADF
 
 
