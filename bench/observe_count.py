@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 
-from observe_micro import DEFINITIONS, Deployment
+from observe_micro import Deployment
 
 
 def main() -> None:
     mode, n = sys.argv[1], int(sys.argv[2])
-    deployment = Deployment(mode == "on", DEFINITIONS[sys.argv[3] if len(sys.argv) > 3 else "hello"])
+    deployment = Deployment(mode == "on", sys.argv[3] if len(sys.argv) > 3 else "hello")
     deployment.round(50)  # warm up: caches, imports, first pages
     if n:
         deployment.round(n)

@@ -86,8 +86,8 @@ BLOB = _rows()
 class Deployment:
     """One application and its engine (not started: batches run on the caller's thread)."""
 
-    def __init__(self, observed: bool, definition: dict[str, Any]) -> None:
-        self.payload = definition is DEFINITIONS["payload"]
+    def __init__(self, observed: bool, scenario: str) -> None:
+        definition, self.scenario = DEFINITIONS[scenario], scenario
         data = self.data = Path(tempfile.mkdtemp(prefix=f"stepforge-micro-{'on' if observed else 'off'}-"))
         config = ObserveConfig(metrics=observed, audit=observed, node="bench")
         self.observe = Observatory(config, data_dir=data)
@@ -136,7 +136,7 @@ class Deployment:
                                                 "input": json.dumps(self.input(self.started))})
 
     def input(self, index: int) -> dict[str, Any]:
-        return {"i": index, "blob": BLOB} if self.payload else {"i": index, "n": 0}
+        return {"i": index, "blob": BLOB} if self.scenario == "payload" else {"i": index, "n": 0}
 
     def close(self) -> None:
         self.observe.close()
@@ -149,8 +149,8 @@ def settle(engine: Engine) -> None:
         pass
 
 
-def measure(rounds: int, n: int, definition: dict[str, Any]) -> None:
-    on, off = Deployment(True, definition), Deployment(False, definition)
+def measure(rounds: int, n: int, scenario: str) -> None:
+    on, off = Deployment(True, scenario), Deployment(False, scenario)
     on.round(n), off.round(n)  # warm up: caches, imports, first pages
     cpu: dict[str, list[float]] = {"on": [], "off": []}
     for index in range(rounds):
@@ -193,8 +193,8 @@ def observing_share(deployment: Deployment, n: int) -> tuple[float, float]:
     return spent[0] / n, spent[1] / n
 
 
-def profile(n: int, definition: dict[str, Any]) -> None:
-    on = Deployment(True, definition)
+def profile(n: int, scenario: str) -> None:
+    on = Deployment(True, scenario)
     on.round(n)
     profiler = cProfile.Profile()
     profiler.enable()
@@ -211,11 +211,10 @@ def main() -> None:
     parser.add_argument("--scenario", default="hello", choices=sorted(DEFINITIONS))
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    definition = DEFINITIONS[args.scenario]
     if args.profile:
-        profile(args.n, definition)
+        profile(args.n, args.scenario)
     else:
-        measure(args.rounds, args.n, definition)
+        measure(args.rounds, args.n, args.scenario)
 
 
 if __name__ == "__main__":
